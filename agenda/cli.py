@@ -1,0 +1,96 @@
+"""The command line: parse options, call one pipeline function, turn errors into exit codes.
+
+Exit codes: 0 all well; 1 the run finished but some source failed (or a mail did not go);
+2 configuration error (file, line and field printed, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from agenda import __version__
+from agenda.errors import AgendaError, ConfigError, ConfigErrors
+
+EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG = 0, 1, 2
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2026-11-24") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--sources", type=Path, default=Path("sources.yaml"), help="sources file (default: ./sources.yaml)")
+    common.add_argument("--keywords", type=Path, default=Path("keywords"), help="keywords folder (default: ./keywords)")
+    common.add_argument("--db", type=Path, default=Path("agenda.db"), help="SQLite database (default: ./agenda.db)")
+    common.add_argument("--digests", type=Path, default=Path("digests"), help="digest folder (default: ./digests)")
+    common.add_argument("--config", type=Path, default=None, help="settings file: mail, schedule, fetch (default: ./agenda.yaml if present)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    parser = argparse.ArgumentParser(
+        prog="agenda",
+        description="Agenda Regional: collect Chile's regional press, link it to regions, commitments and priorities, and send a daily digest.",
+    )
+    parser.add_argument("--version", action="version", version=f"agenda {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+
+    add("collect", "Fetch every enabled source, link and store its articles.")
+    link = add("link", "Link JSON lines from stdin (title, summary, text) to places, commitments, priorities; no database needed.")
+    link.add_argument("--region", default=None, help="the source's region code, used as a prior for ambiguous names")
+    for name, help_text in (("digest", "Write the day's digest (HTML and text) to the digests folder."),
+                            ("send", "Write the day's digest and e-mail it (or write .eml files to the outbox)."),
+                            ("run", "One full cycle: collect, link, store, digest, send (for cron or a systemd timer).")):
+        sub = add(name, help_text)
+        sub.add_argument("--date", type=_date, default=None, help="America/Santiago day YYYY-MM-DD (default: today)")
+        if name == "send":
+            sub.add_argument("--resend", action="store_true", help="send again to recipients who already got it")
+    add("schedule", "Run the scheduler: collect hourly 00:00-06:00, digest and send at 06:30 (America/Santiago).")
+    search = add("search", "Full-text search of stored articles, newest first.")
+    search.add_argument("query", help="words to search for")
+    search.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    sources = commands.add_parser("sources", help="Work with the source list.", description="Work with the source list.")
+    sources_commands = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
+    check = sources_commands.add_parser("check", parents=[common], help="Validate sources.yaml and probe every enabled source.", description="Validate sources.yaml and probe every enabled source.")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except (ConfigError, ConfigErrors) as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AgendaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from agenda import commands  # heavy imports (spaCy) only once options are parsed
+
+    if args.command == "sources":
+        return commands.sources_check(args)
+    return int(getattr(commands, args.command)(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The analysts' source list: ``sources.yaml``, loaded and validated once.
+
+Every problem names the file, the line and the field; all problems in the file are collected
+and reported together (an analyst fixes them in one go).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from agenda.errors import ConfigError, ConfigErrors
+from agenda.yamlconf import LineDict, line_of, load_yaml
+
+KINDS = ("rss", "atom", "html")
+REGION_CODES = tuple(f"{n:02d}" for n in range(1, 17))
+NATIONAL = "national"
+SELECTOR_FIELDS = ("item", "link", "title", "date", "summary")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_KNOWN_FIELDS = {"id", "name", "url", "kind", "region", "enabled", "tags", "selectors", "fulltext"}
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS selectors for an HTML listing page; ``link``/``title``/... are relative to ``item``."""
+
+    item: str
+    link: str
+    title: str
+    date: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    url: str
+    kind: str
+    region_code: str  # "01".."16" or "national"
+    enabled: bool = True
+    tags: tuple[str, ...] = ()
+    selectors: Selectors | None = None
+    fulltext: bool = False
+    line: int = 0  # where it is defined, for messages
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc.lower()
+
+
+@dataclass
+class SourceList:
+    path: Path
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def enabled(self) -> list[Source]:
+        return [s for s in self.sources if s.enabled]
+
+    def by_id(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+def normalise_region(value: Any) -> str | None:
+    """'8', 8, '08' -> '08'; 'national' -> 'national'; anything else -> None.
+
+    YAML reads an unquoted 05 as the integer 5, so integers are accepted on purpose.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = f"{value:02d}"
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if value.lower() == NATIONAL:
+        return NATIONAL
+    if value.isdigit() and len(value) <= 2:
+        value = value.zfill(2)
+    return value if value in REGION_CODES else None
+
+
+def load_sources(path: Path | str) -> SourceList:
+    """Read and validate a sources file, raising ``ConfigErrors`` listing every problem."""
+    path = Path(path)
+    data = load_yaml(path)
+    name = str(path)
+    errors: list[ConfigError] = []
+    if not isinstance(data, dict) or "sources" not in data:
+        raise ConfigError(name, line_of(data), "sources", "the file must have a top-level 'sources:' list")
+    entries = data["sources"]
+    if not isinstance(entries, list):
+        raise ConfigError(name, line_of(data, "sources"), "sources", "must be a list of sources")
+    result = SourceList(path=path)
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        try:
+            source = _parse_source(name, index, entry)
+        except ConfigErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        if source.id in seen:
+            errors.append(
+                ConfigError(name, source.line, "id", f"duplicate id '{source.id}' (first on line {seen[source.id]})")
+            )
+            continue
+        seen[source.id] = source.line
+        result.sources.append(source)
+    if errors:
+        raise ConfigErrors(errors)
+    return result
+
+
+def _parse_source(name: str, index: int, entry: Any) -> Source:
+    errors: list[ConfigError] = []
+    if not isinstance(entry, LineDict):
+        raise ConfigErrors([ConfigError(name, None, f"sources[{index}]", "each source must be a mapping (id:, name:, url:, ...)")])
+    line = entry.line
+
+    def err(key: str, message: str) -> None:
+        errors.append(ConfigError(name, entry.line_of(key), key, message))
+
+    for key in entry:
+        if key not in _KNOWN_FIELDS:
+            err(str(key), f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})")
+    for required in ("id", "name", "url", "kind", "region"):
+        if entry.get(required) in (None, ""):
+            errors.append(ConfigError(name, line, required, f"missing required field in source #{index + 1}"))
+
+    source_id = str(entry.get("id") or "")
+    if source_id and not _ID_RE.match(source_id):
+        err("id", f"'{source_id}' must be lowercase letters, digits, '-' or '_'")
+    url = str(entry.get("url") or "")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            err("url", f"'{url}' must be an http:// or https:// address")
+    kind = entry.get("kind")
+    if kind is not None and kind not in KINDS:
+        err("kind", f"unknown kind '{kind}' (expected one of: {', '.join(KINDS)})")
+    region_code = None
+    if entry.get("region") is not None:
+        region_code = normalise_region(entry.get("region"))
+        if region_code is None:
+            err("region", f"unknown region code '{entry.get('region')}' (expected 01..16 or 'national')")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        err("enabled", "must be true or false")
+    fulltext = entry.get("fulltext", False)
+    if not isinstance(fulltext, bool):
+        err("fulltext", "must be true or false")
+    tags = entry.get("tags", []) or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        err("tags", "must be a list of words")
+        tags = []
+    selectors = None
+    raw_selectors = entry.get("selectors")
+    if kind == "html":
+        if not isinstance(raw_selectors, LineDict):
+            err("selectors", "an html source needs selectors: item, link, title (date, summary optional)")
+        else:
+            for key in raw_selectors:
+                if key not in SELECTOR_FIELDS:
+                    errors.append(ConfigError(name, raw_selectors.line_of(key), f"selectors.{key}", f"unknown selector (known: {', '.join(SELECTOR_FIELDS)})"))
+            for key in ("item", "link", "title"):
+                if not raw_selectors.get(key):
+                    errors.append(ConfigError(name, raw_selectors.line, f"selectors.{key}", "missing required selector"))
+            if not errors:
+                selectors = Selectors(
+                    item=str(raw_selectors["item"]),
+                    link=str(raw_selectors["link"]),
+                    title=str(raw_selectors["title"]),
+                    date=raw_selectors.get("date"),
+                    summary=raw_selectors.get("summary"),
+                )
+    elif raw_selectors is not None:
+        err("selectors", "selectors only apply to sources of kind 'html'")
+    if errors:
+        raise ConfigErrors(errors)
+    return Source(
+        id=source_id,
+        name=str(entry["name"]),
+        url=url,
+        kind=str(kind),
+        region_code=region_code or NATIONAL,
+        enabled=bool(enabled),
+        tags=tuple(tags),
+        selectors=selectors,
+        fulltext=bool(fulltext),
+        line=line,
+    )

@@ -1,0 +1,289 @@
+"""Store: SQLite through sqlite-utils. The ``Database`` is injected (tests use a temp file or
+``Database(memory=True)``); schema changes are ``Migrations`` applied in order.
+
+Tables
+    sources          config + fetch state (ETag, Last-Modified) + health (error count, last error)
+    articles         unique by canonical URL; times in UTC plus the America/Santiago day
+    article_sources  every source an article was seen in (same story, two feeds, stored once)
+    links            article x (kind, code) with evidence JSON
+    runs             one row per run: times, status, counts per stage, errors
+    deliveries       one row per (digest date, recipient): the outbox state
+A source's articles, links and fetch state are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from agenda.collect import FetchResult, FetchState
+from agenda.extract import Article
+from agenda.link import LinkResult
+from agenda.sources import Source
+
+SANTIAGO = ZoneInfo("America/Santiago")
+migrations = Migrations("agenda")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["sources"].create(
+        {
+            "id": str, "name": str, "url": str, "kind": str, "region_code": str, "enabled": int,
+            "etag": str, "last_modified": str, "last_fetched_at_utc": str, "last_success_at_utc": str,
+            "last_status": str, "last_item_count": int, "error_count": int, "last_error": str,
+            "last_error_at_utc": str,
+        },
+        pk="id",
+        defaults={"error_count": 0},
+        not_null={"name", "url", "kind"},
+    )
+    db["articles"].create(
+        {
+            "id": int, "url": str, "guid": str, "title": str, "summary": str, "text": str,
+            "outlet": str, "source_id": str, "source_region": str, "published_at_utc": str,
+            "first_seen_at_utc": str, "local_date": str,
+        },
+        pk="id",
+        not_null={"url", "title", "local_date"},
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["local_date"])
+    db["article_sources"].create(
+        {"article_id": int, "source_id": str, "first_seen_at_utc": str},
+        pk=("article_id", "source_id"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["links"].create(
+        {
+            "article_id": int, "kind": str, "code": str, "name": str, "evidence": str,
+            "at_risk": int, "risk_evidence": str,
+        },
+        pk=("article_id", "kind", "code"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["links"].create_index(["kind", "code"])
+    db["runs"].create(
+        {"id": int, "started_at_utc": str, "finished_at_utc": str, "status": str, "counts": str, "errors": str},
+        pk="id",
+    )
+    db["deliveries"].create(
+        {
+            "digest_date": str, "recipient": str, "status": str, "message_id": str, "attempts": int,
+            "last_error": str, "updated_at_utc": str, "sent_at_utc": str, "eml_path": str,
+        },
+        pk=("digest_date", "recipient"),
+    )
+    # Accents folded so "Nuble" finds "Ñuble".
+    db["articles"].enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else None
+
+
+def santiago_date(moment: datetime) -> str:
+    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'."""
+    return moment.astimezone(SANTIAGO).date().isoformat()
+
+
+def open_database(path: Path | str) -> Database:
+    """Open (creating if needed) the database file: WAL, busy timeout, migrations applied."""
+    db = Database(str(path))
+    with db.ensure_autocommit_on():
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    db.execute("PRAGMA foreign_keys=ON")
+    migrations.apply(db)
+    return db
+
+
+@dataclass
+class StoredCounts:
+    new: int = 0
+    seen: int = 0
+    links: int = 0
+
+
+class Store:
+    """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        migrations.apply(db)
+
+    # -- sources ----------------------------------------------------------------------------
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Upsert the configured sources, keeping their fetch state and health."""
+        with self.db.atomic():
+            for source in sources:
+                self.db["sources"].upsert(
+                    {"id": source.id, "name": source.name, "url": source.url, "kind": source.kind,
+                     "region_code": source.region_code, "enabled": int(source.enabled)},
+                    pk="id",
+                )
+
+    def fetch_states(self) -> dict[str, FetchState]:
+        return {
+            row["id"]: FetchState(row["etag"], row["last_modified"])
+            for row in self.db.query("select id, etag, last_modified from sources")
+        }
+
+    def source_health(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from sources order by error_count desc, id"))
+
+    # -- one source's results: one transaction ----------------------------------------------
+    def record_fetch(
+        self,
+        result: FetchResult,
+        articles: list[Article] | None = None,
+        links: list[LinkResult] | None = None,
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> StoredCounts:
+        """Store a source's articles, their links and its fetch state together, or none of it.
+
+        ``error`` (a parse failure after a good fetch) overrides ``result.error``.
+        """
+        now = now or utc_now()
+        counts = StoredCounts()
+        error = error or result.error
+        with self.db.atomic():
+            for article, link_result in zip(articles or [], links or [], strict=True):
+                article_id, is_new = self._upsert_article(article, now)
+                counts.new += is_new
+                counts.seen += not is_new
+                counts.links += self._replace_links(article_id, link_result)
+            update: dict[str, Any] = {"last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error"}
+            if error:
+                self.db.execute(
+                    "update sources set error_count = coalesce(error_count, 0) + 1, last_error = ?, last_error_at_utc = ? where id = ?",
+                    [error, iso(now), result.source.id],
+                )
+            else:
+                update.update(
+                    {"error_count": 0, "last_error": None, "last_success_at_utc": iso(now),
+                     "etag": result.etag, "last_modified": result.last_modified}
+                )
+                if result.status == "ok":
+                    update["last_item_count"] = len(articles or [])
+            self.db["sources"].update(result.source.id, update)
+        return counts
+
+    def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool]:
+        row = next(self.db.query("select id from articles where url = ?", [article.url]), None)
+        is_new = row is None
+        if is_new:
+            moment = article.published_at_utc or now
+            article_id = self.db["articles"].insert(
+                {
+                    "url": article.url, "guid": article.guid, "title": article.title,
+                    "summary": article.summary, "text": article.text, "outlet": article.outlet,
+                    "source_id": article.source_id, "source_region": article.source_region,
+                    "published_at_utc": iso(article.published_at_utc), "first_seen_at_utc": iso(now),
+                    "local_date": santiago_date(moment),
+                }
+            ).last_pk
+        else:
+            article_id = row["id"]
+        self.db["article_sources"].insert(
+            {"article_id": article_id, "source_id": article.source_id, "first_seen_at_utc": iso(now)},
+            pk=("article_id", "source_id"), ignore=True,
+        )
+        return int(article_id), is_new
+
+    def _replace_links(self, article_id: int, link_result: LinkResult) -> int:
+        self.db.execute("delete from links where article_id = ?", [article_id])
+        rows = [
+            {
+                "article_id": article_id, "kind": link.kind, "code": link.code, "name": link.name,
+                "evidence": json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False),
+                "at_risk": int(link.at_risk),
+                "risk_evidence": json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
+            }
+            for link in link_result.all_links()
+        ]
+        if rows:
+            self.db["links"].insert_all(rows, pk=("article_id", "kind", "code"))
+        return len(rows)
+
+    # -- reading ----------------------------------------------------------------------------
+    def articles_on(self, day: date) -> list[dict[str, Any]]:
+        """The articles of one America/Santiago day, each with its links and all its outlets."""
+        articles = list(
+            self.db.query(
+                "select * from articles where local_date = ? order by published_at_utc desc, id", [day.isoformat()]
+            )
+        )
+        if not articles:
+            return []
+        ids = [a["id"] for a in articles]
+        placeholders = ",".join("?" * len(ids))
+        links: dict[int, list[dict[str, Any]]] = {}
+        for row in self.db.query(f"select * from links where article_id in ({placeholders})", ids):
+            row["evidence"] = json.loads(row["evidence"] or "[]")
+            row["risk_evidence"] = json.loads(row["risk_evidence"] or "[]")
+            links.setdefault(row["article_id"], []).append(row)
+        outlets: dict[int, list[str]] = {}
+        for row in self.db.query(
+            f"select a.article_id, s.name from article_sources a join sources s on s.id = a.source_id "
+            f"where a.article_id in ({placeholders}) order by a.first_seen_at_utc",
+            ids,
+        ):
+            outlets.setdefault(row["article_id"], []).append(row["name"])
+        for article in articles:
+            article["links"] = links.get(article["id"], [])
+            article["outlets"] = outlets.get(article["id"], [article["outlet"]])
+        return articles
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search, newest first."""
+        return list(
+            self.db["articles"].search(
+                query, order_by="published_at_utc desc", limit=limit, quote=True,
+                columns=["id", "title", "outlet", "url", "published_at_utc", "local_date"],
+            )
+        )
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, now: datetime | None = None) -> int:
+        return int(self.db["runs"].insert({"started_at_utc": iso(now or utc_now()), "status": "running"}).last_pk)
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None:
+        self.db["runs"].update(
+            run_id,
+            {"finished_at_utc": iso(utc_now()), "status": status,
+             "counts": json.dumps(counts, ensure_ascii=False), "errors": json.dumps(errors, ensure_ascii=False)},
+        )
+
+    def last_runs(self, limit: int = 5) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from runs order by id desc limit ?", [limit]))
+
+    # -- deliveries (outbox state) ----------------------------------------------------------
+    def delivery(self, digest_date: str, recipient: str) -> dict[str, Any] | None:
+        return next(
+            self.db.query("select * from deliveries where digest_date = ? and recipient = ?", [digest_date, recipient]),
+            None,
+        )
+
+    def record_delivery(self, digest_date: str, recipient: str, **fields: Any) -> None:
+        fields.update({"digest_date": digest_date, "recipient": recipient, "updated_at_utc": iso(utc_now())})
+        self.db["deliveries"].upsert(fields, pk=("digest_date", "recipient"))
+
+    def deliveries(self) -> Iterator[dict[str, Any]]:
+        return self.db.query("select * from deliveries order by digest_date desc, recipient")

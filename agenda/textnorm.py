@@ -1,0 +1,49 @@
+"""Folding Spanish text for matching while keeping offsets.
+
+``fold`` lowercases and strips accents character by character, so the folded string has exactly
+the same length as the original and a span found in one is the same span in the other. We match
+on the folded text and always store and show the original.
+
+>>> fold("BIOBÍO y Ñuble")
+'biobio y nuble'
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def _build_fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for codepoint in range(0x20, 0x2000):
+        char = chr(codepoint)
+        lowered = char.lower()
+        if len(lowered) != 1:
+            continue  # a 1:1 mapping is what keeps offsets stable
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
+        )
+        if len(base) != 1:
+            base = lowered
+        if base != char:
+            table[codepoint] = base
+    # Typographic apostrophes and dashes fold to their ASCII forms ("O’Higgins", "Buin–Paine").
+    for quote in "\u2019\u2018\u00b4\u02bc":
+        table[ord(quote)] = "'"
+    for dash in "\u2010\u2011\u2012\u2013\u2014":
+        table[ord(dash)] = "-"
+    table[0xA0] = " "
+    return table
+
+
+FOLD_TABLE = _build_fold_table()
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, one character for one character."""
+    return text.translate(FOLD_TABLE)
+
+
+def nfc(text: str) -> str:
+    """Compose accents (feeds sometimes send 'i' + combining acute): one code point per letter."""
+    return unicodedata.normalize("NFC", text)
