@@ -144,7 +144,8 @@ def _load_gazetteer(directory: Path, keywords: Keywords) -> None:
                 name=str(entry["name"]),
                 region_code=region_code,
                 province_code=str(entry["province"]) if kind == "commune" else (code if kind == "province" else None),
-                aliases=tuple(dict.fromkeys((str(entry["name"]),) + aliases)),
+                # A region's bare name is not implied: "Valparaíso" alone is the city (rule 4).
+                aliases=tuple(dict.fromkeys(((str(entry["name"]),) if kind != "region" else ()) + aliases)),
             )
     if errors:
         raise ConfigErrors(errors)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agenda.link import Linker
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def codes(result, kind: str) -> set[str]:  # noqa: ANN001
+    return {link.code for link in getattr(result, kind)}
+
+
+@pytest.mark.parametrize("spelling", ["Biobío", "Bio Bio", "BIOBÍO", "Bío Bío", "BIOBIO", "Bío-Bío", "Región del Biobío", "VIII Región", "Octava Región"])
+def test_biobio_spellings_all_link_to_region_08(linker: Linker, spelling: str) -> None:
+    result = linker.link(f"Lluvias intensas en {spelling} durante la noche.")
+    assert codes(result, "regions") == {"08"}
+
+
+def test_nuble_keeps_its_enye_in_evidence(linker: Linker) -> None:
+    text = "El Gobierno Regional de Ñuble aprobó fondos."
+    region = linker.link(text).regions[0]
+    assert region.code == "16" and region.name == "Ñuble"
+    assert region.evidence[0].text == "Ñuble"
+
+
+def test_evidence_offsets_point_at_the_matched_text(linker: Linker) -> None:
+    text = "Vecinos de Quilpué y de Viña del Mar marchan; en Temuco, la lluvia."
+    result = linker.link(text)
+    assert codes(result, "communes") == {"05801", "05109", "09101"}
+    for link in result.all_links():
+        for evidence in link.evidence:
+            assert text[evidence.start:evidence.end] == evidence.text
+
+
+def test_region_phrase_links_region_not_commune(linker: Linker) -> None:
+    result = linker.link("La Región de Valparaíso decretó alerta.")
+    assert codes(result, "regions") == {"05"}
+    assert codes(result, "communes") == set()
+    city = linker.link("Un temporal afectó a Valparaíso y Concepción.")
+    assert codes(city, "communes") == {"05101", "08101"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "El ministro Valdivia anunció cambios en el gabinete.",
+        "Un choque en calle Victoria dejó dos heridos.",
+        "La victoria del equipo fue celebrada por la hinchada.",
+        "Celebraremos la Navidad en familia y la primavera llegó.",
+        "Se reformará la Constitución según el acuerdo.",
+        "Un incendio afectó Los Angeles, California.",
+        "Peregrinos llegan a Santiago de Compostela.",
+        "Don Aníbal Pinto fue recordado por historiadores.",
+    ],
+)
+def test_traps_do_not_link(linker: Linker, text: str) -> None:
+    assert codes(linker.link(text), "regions") == set(), text
+
+
+def test_ambiguous_name_needs_evidence(linker: Linker) -> None:
+    assert codes(linker.link("Vecinos de la comuna de Victoria piden agua potable."), "communes") == {"09211"}
+    # with no trigger, no other place and no source prior: not linked
+    assert codes(linker.link("Victoria gana la elección del club."), "communes") == set()
+    # the source's region is a prior
+    assert codes(linker.link("Victoria gana la elección del club.", source_region="09"), "communes") == {"09211"}
+
+
+def test_hyphenated_pair_links_both(linker: Linker) -> None:
+    result = linker.link("El tren Santiago-Chillán suma frecuencias.")
+    assert {"13101", "16101"} <= codes(result, "communes")
+
+
+def test_commitment_by_alias_and_alert_in_same_sentence(linker: Linker) -> None:
+    text = "Las obras del Hospital de Quilpué están paralizadas desde octubre. Otro tema: retraso en trenes."
+    result = linker.link(text)
+    commitment = next(l for l in result.commitments if l.code == "hospital-marga-marga")
+    assert commitment.at_risk
+    assert commitment.risk_evidence[0].text.startswith("Las obras del Hospital de Quilpué están paralizadas")
+    assert "retraso" not in commitment.risk_evidence[0].text
+
+
+def test_commitment_by_facility_word_plus_commune(linker: Linker) -> None:
+    result = linker.link("El nuevo hospital que se construye en Quilpué tendrá 300 camas.")
+    assert "hospital-marga-marga" in codes(result, "commitments")
+    other = linker.link("El hospital de Temuco amplía su urgencia. Quilpué celebra su aniversario.")
+    assert "hospital-marga-marga" not in codes(other, "commitments")
+
+
+def test_generic_word_alone_never_links_a_commitment(linker: Linker) -> None:
+    assert codes(linker.link("Los hospitales del país enfrentan alta demanda."), "commitments") == set()
+
+
+def test_priorities_tagged(linker: Linker) -> None:
+    result = linker.link("Carabineros detuvo a una banda por robos con violencia.")
+    assert "seguridad" in codes(result, "priorities")
+
+
+def test_link_command_reads_and_writes_json_lines(tmp_path: Path) -> None:
+    lines = [
+        {"title": "Temporal en Bío Bío", "summary": "Daños en Talcahuano y Coronel.", "id": 7},
+        {"title": "Cumbre en Ginebra", "text": "Sin lugares chilenos."},
+        {"text": "Obras del Hospital de Quilpué paralizadas."},
+    ]
+    agenda = Path(sys.executable).parent / "agenda"
+    done = subprocess.run(
+        [str(agenda), "link", "--keywords", str(ROOT / "keywords")],
+        input="\n".join(json.dumps(l, ensure_ascii=False) for l in lines) + "\n",
+        capture_output=True, text=True, check=True,
+    )
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["id"] == 7  # other fields pass through
+    assert {r["code"] for r in out[0]["regions"]} == {"08"}
+    assert {c["code"] for c in out[0]["communes"]} == {"08110", "08102"}
+    text = "Temporal en Bío Bío\n\nDaños en Talcahuano y Coronel."
+    for commune in out[0]["communes"]:
+        for evidence in commune["evidence"]:
+            assert text[evidence["start"]:evidence["end"]] == evidence["text"]
+    assert out[1]["regions"] == [] and out[1]["communes"] == []
+    assert out[2]["commitments"][0]["id"] == "hospital-marga-marga"
+    assert out[2]["commitments"][0]["at_risk"] is True
