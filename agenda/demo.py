@@ -6,6 +6,7 @@ and runs ``agenda run`` for the sample's day with the outbox as mailer. Run from
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,6 +20,8 @@ def main() -> int:
     root = Path.cwd()
     sample = root / "sample"
     work = root / ".demo"
+    # Start clean: the sample server's port changes per run, and so would the HTML page's URLs.
+    shutil.rmtree(work, ignore_errors=True)
     with serve(sample, slow_seconds=1.0) as server:
         sources = write_sources(sample / "sources.yaml", server.base_url, work / "sources.yaml")
         print(f"sample feeds served at {server.base_url} (loopback); sources: {sources.relative_to(root)}")
