@@ -2,9 +2,10 @@
 
     AgendaError                   anything the CLI turns into a message and an exit code
     ├── ConfigError               a YAML file is wrong: names file, line and field (exit 2)
-    ├── FetchError                a source could not be fetched: names the source and the reason
-    │   └── FetchTooLarge         the body went over the size cap
-    ├── ParseError                a fetched body is not a feed / page we can read
+    ├── SourceError               one source failed: names the source and the reason
+    │   ├── FetchError            it could not be fetched (network, HTTP status)
+    │   │   └── FetchTooLarge     the body went over the size cap
+    │   └── ParseError            the body is not a feed / page we can read
     └── DeliveryError             the digest could not be sent (it stays in the outbox)
 
 Lower-level errors (httpx, yaml, smtplib) are translated at the module boundary and re-raised
@@ -53,24 +54,25 @@ class ConfigErrors(AgendaError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
-class FetchError(AgendaError):
-    """A source could not be fetched; ``reason`` is meant for an analyst."""
+class SourceError(AgendaError):
+    """One source failed; ``reason`` is meant for an analyst and lands on the source's row."""
 
     def __init__(self, source_id: str, reason: str) -> None:
         self.source_id = source_id
         self.reason = reason
         super().__init__(f"{source_id}: {reason}")
+
+
+class FetchError(SourceError):
+    pass
 
 
 class FetchTooLarge(FetchError):
     pass
 
 
-class ParseError(AgendaError):
-    def __init__(self, source_id: str, reason: str) -> None:
-        self.source_id = source_id
-        self.reason = reason
-        super().__init__(f"{source_id}: {reason}")
+class ParseError(SourceError):
+    pass
 
 
 class DeliveryError(AgendaError):
