@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     search = add("search", "Full-text search of stored articles, newest first.")
     search.add_argument("query", help="words to search for")
     search.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    evaluate = add("eval", "Score the linker on a gold JSON-lines file: precision, recall, F1 per level.")
+    evaluate.add_argument("file", type=Path, help="gold file (JSON lines with id, title, text, regions, communes, commitments)")
+    evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    evaluate.add_argument("--mistakes", action="store_true", help="also list every item the linker got wrong")
     sources = commands.add_parser("sources", help="Work with the source list.", description="Work with the source list.")
     sources_commands = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
     check = sources_commands.add_parser("check", parents=[common], help="Validate sources.yaml and probe every enabled source.", description="Validate sources.yaml and probe every enabled source.")
@@ -89,6 +93,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "sources":
         return commands.sources_check(args)
+    if args.command == "eval":
+        return commands.evaluate_gold(args)
     return int(getattr(commands, args.command)(args))
 
 

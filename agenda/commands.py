@@ -156,6 +156,20 @@ def schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def evaluate_gold(args: argparse.Namespace) -> int:
+    from agenda.evaluate import evaluate, format_report, read_gold
+
+    evaluation = evaluate(Linker(load_keywords(args.keywords)), read_gold(args.file))
+    if args.json:
+        print(json.dumps(evaluation.as_dict(), indent=2))
+    else:
+        print(format_report(evaluation))
+    if args.mistakes:
+        for mistake in evaluation.mistakes:
+            print(f"  {mistake.item_id} {mistake.level}: missing {mistake.missing or '-'}, extra {mistake.extra or '-'}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def search(args: argparse.Namespace) -> int:
     store = _store(_settings(args))
     rows = store.search(args.query, limit=args.limit)

@@ -54,12 +54,20 @@ class Priority:
 
 @dataclass(frozen=True)
 class DisambiguationRules:
+    """keywords/disambiguation.yaml, folded for matching (see that file for what each list means)."""
+
     require_capital: bool = True
-    ambiguous: frozenset[str] = frozenset()  # folded names
-    triggers_before: tuple[str, ...] = ()
+    ambiguous: frozenset[str] = frozenset()
+    strict: frozenset[str] = frozenset()
+    strong_triggers: tuple[str, ...] = ()
+    weak_triggers: tuple[str, ...] = ()
     person_before: tuple[str, ...] = ()
-    street_before: tuple[str, ...] = ()
-    foreign_after: tuple[str, ...] = ()
+    first_names: frozenset[str] = frozenset()
+    person_after: tuple[str, ...] = ()
+    not_place_before: tuple[str, ...] = ()
+    region_only_before: tuple[str, ...] = ()
+    foreign_before: tuple[str, ...] = ()
+    foreign_markers: tuple[str, ...] = ()
     never: tuple[str, ...] = ()
 
 
@@ -290,20 +298,27 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
             return ()
         return tuple(fold(v) for v in value)
 
-    ambiguous = words("ambiguous")
-    for name in ambiguous:
-        if name not in known_names:
-            errors.append(ConfigError(str(path), line_of(data, "ambiguous"), "ambiguous", f"'{name}' is not a name in the gazetteer"))
+    ambiguous, strict = words("ambiguous"), words("strict")
+    for key, names in (("ambiguous", ambiguous), ("strict", strict)):
+        for name in names:
+            if name not in known_names:
+                errors.append(ConfigError(str(path), line_of(data, key), key, f"'{name}' is not a name in the gazetteer"))
     require_capital = data.get("require_capital", True)
     if not isinstance(require_capital, bool):
         errors.append(ConfigError(str(path), line_of(data, "require_capital"), "require_capital", "must be true or false"))
     keywords.rules = DisambiguationRules(
         require_capital=bool(require_capital),
         ambiguous=frozenset(ambiguous),
-        triggers_before=words("triggers_before"),
+        strict=frozenset(strict),
+        strong_triggers=words("strong_triggers"),
+        weak_triggers=words("weak_triggers"),
         person_before=words("person_before"),
-        street_before=words("street_before"),
-        foreign_after=words("foreign_after"),
+        first_names=frozenset(words("first_names")),
+        person_after=words("person_after"),
+        not_place_before=words("not_place_before"),
+        region_only_before=words("region_only_before"),
+        foreign_before=words("foreign_before"),
+        foreign_markers=words("foreign_markers"),
         never=tuple(v for v in (data.get("never") or []) if isinstance(v, str)),
     )
     if errors:

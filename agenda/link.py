@@ -5,14 +5,24 @@ no model download); ``Linker.link(text)`` is a pure function of the text. Matchi
 folded text (lowercase, no accents, same length), so "Biobío", "BIOBÍO" and "Bio Bio" meet the same
 pattern and every match's offsets point into the original text, which is what evidence keeps.
 
-Place rules (data in keywords/disambiguation.yaml):
+Place rules (the lists are data, in keywords/disambiguation.yaml):
   - the longest match wins ("Región de Valparaíso" over "Valparaíso", "Santiago de Compostela"
     over "Santiago"); phrases listed under ``never`` win and are then dropped;
-  - a mention must carry a capital letter ("la victoria" is not Victoria);
-  - a name preceded by a person word ("ministro Valdivia") or a street word ("calle Victoria"),
-    or followed by a foreign place ("Los Angeles, California") is dropped;
-  - a name listed as ambiguous also needs positive evidence: a trigger before it ("comuna de",
-    "en"), another place of the same region in the text, or the source's own region.
+  - a mention must be capitalised ("la victoria" is not Victoria, "los Andes" is not Los Andes);
+  - a name that goes on as a longer proper name ("Antofagasta de la Sierra", "Coronel de
+    Carabineros") is not the commune;
+  - person evidence drops it: a title or a first name before ("ministro Valdivia", "Tomás
+    Valdivia"), a speech verb after ("Pinto afirmó"), or a first-name-like commune followed by a
+    surname ("Santiago Ramírez");
+  - foreign evidence drops it: "estado de Victoria", "Los Ángeles, California", "San Fernando, en
+    la provincia de Buenos Aires";
+  - streets, buildings, feasts and works drop it ("calle Victoria", "día de Santa Bárbara");
+    natural features keep only the region ("volcán Osorno");
+  - a name found to be a person or a foreign place once is that everywhere in the text, unless
+    a strong trigger ("comuna de") says otherwise;
+  - names listed as ambiguous need positive evidence: a trigger before them, another place of
+    the same region, or the source's own region; names listed as strict (common nouns such as
+    "Navidad") need a strong trigger, or a weak one plus another place of the same region.
 Commitments match by their aliases, or by one of their facility words plus one of their communes
 in the same sentence. A commitment and an alert term in the same sentence flag it as at risk.
 """
@@ -22,22 +32,35 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from agenda.keywords import Keywords, Place
 from agenda.textnorm import fold
 
+_PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
+_SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
+_INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
-_PREV_WORD = re.compile(r"([A-ZÁÉÍÓÚÑÜ][\w'’.-]*)\s+$")
-_NEUTRAL_CAPITALS = {"el", "la", "los", "las", "y", "e", "o", "del", "al", "un", "una", "para", "por", "con", "sin"}
+_PREVIOUS_WORD = re.compile(r"([A-ZÁÉÍÓÚÑÜ][\w'’]*)(\s+de)?\s+$")
+_NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
+_REGION_LIST = re.compile(r"\bregiones\s+(?:de|del)\s+([^.;:\n]+)")
+_LIST_ITEM = re.compile(r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)")
+# Only these words may stand between a name and a foreign marker: "Concepción, en el norte de Paraguay".
+_FOREIGN_FILLERS = (
+    "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
+    "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
+)
+_LIST_GAP = re.compile(r"\s*(?:,|\by\b|\be\b)\s*$")
+# Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
+_LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ")
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
     text: str
     start: int
     end: int
@@ -94,6 +117,20 @@ class _Mention:
     end: int
 
 
+def _alternatives(phrases: Iterable[str]) -> str:
+    return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
+
+
+def _phrase_before_re(phrases: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.])(?:" + _alternatives(phrases) + r")\s*$")
+
+
+def _char_span(doc: Doc, first: int, last: int) -> tuple[int, int]:
+    """Character offsets of tokens [first, last): text and folded text share them."""
+    final = doc[last - 1]
+    return doc[first].idx, final.idx + len(final)
+
+
 def sentence_bounds(text: str) -> list[int]:
     """Start offsets of the sentences of ``text`` (cheap rules: punctuation + space, newlines)."""
     return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
@@ -113,13 +150,35 @@ class Linker:
         self.keywords = keywords
         self.rules = keywords.rules
         self.nlp = spacy.blank("es")
-        # Split "santiago-chillan" and "buin-paine" so each place is a token of its own.
-        infixes = list(self.nlp.Defaults.infixes) + [r"(?<=[a-z0-9])[-/](?=[a-z])"]
-        self.nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+        # Text and patterns are folded first, so a lean tokenizer for lowercase ASCII-like text
+        # does: punctuation off both ends, and "santiago-chillan" / "buin-paine" split in two.
+        # It is several times faster than the general Spanish rules, same tokens for our needs.
+        self.nlp.tokenizer = Tokenizer(
+            self.nlp.vocab,
+            prefix_search=_PREFIX.search,
+            suffix_search=_SUFFIX.search,
+            infix_finditer=_INFIX.finditer,
+        )
         self._place_by_alias: dict[str, Place] = {}
         self._place_matcher = PhraseMatcher(self.nlp.vocab, attr="ORTH")
-        self._topic_matcher = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        self._topic_matcher = self._place_matcher  # one matcher, one pass over the tokens
         self._facility_words: dict[str, set[str]] = {}  # folded facility word -> commitment ids
+        # Context lists compiled once: "...<phrase> " right before a name, "<phrase>" right after.
+        rules = self.rules
+        self._strong_trigger_re = _phrase_before_re(rules.strong_triggers)
+        self._weak_trigger_re = _phrase_before_re(rules.weak_triggers)
+        self._person_before_re = _phrase_before_re(rules.person_before)
+        self._not_place_before_re = _phrase_before_re(rules.not_place_before)
+        self._region_only_before_re = _phrase_before_re(rules.region_only_before)
+        self._foreign_before_re = _phrase_before_re(rules.foreign_before)
+        self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
+        # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
+        self._foreign_after_re = re.compile(
+            r"\s*(?:,|\(|\ben\b)\s*(?:(?:" + _FOREIGN_FILLERS + r")\s+)*(?:" + _alternatives(rules.foreign_markers) + r")(?![\w])"
+        )
+        self._region_by_short_name = {
+            fold(place.name): place for place in self.keywords.places.values() if place.kind == "region"
+        }
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -136,18 +195,33 @@ class Linker:
         by_place: dict[str, list[str]] = {}
         for alias, place in self._place_by_alias.items():
             by_place.setdefault(f"{place.kind}:{place.code}", []).append(alias)
+        strings = self.nlp.vocab.strings
+        self._place_by_match: dict[int, Place] = {}
         for key, aliases in by_place.items():
-            self._place_matcher.add("PLACE", self._patterns(aliases))
+            self._place_matcher.add(key, self._patterns(aliases))
+            self._place_by_match[strings[key]] = self.keywords.places[key]
         self._place_matcher.add("NEVER", self._patterns(self.rules.never))
+        # Single words that are place names: "Santiago Centro" is not "Santiago" + a surname.
+        self._place_words = {word for alias in self._place_by_alias for word in alias.split()}
+        self._never_match = strings["NEVER"]
         for commitment in self.keywords.commitments.values():
             self._topic_matcher.add(f"commitment|{commitment.id}", self._patterns(commitment.aliases))
             for word in commitment.facility_words:
                 for form in (word, word + "s", word + "es"):
                     self._facility_words.setdefault(fold(form), set()).add(commitment.id)
+        for form in self._facility_words:
+            self._topic_matcher.add(f"facility|{form}", self._patterns([form]))
         for priority in self.keywords.priorities.values():
             self._topic_matcher.add(f"priority|{priority.id}", self._patterns(priority.keywords))
         for term in self.keywords.alert_terms:
             self._topic_matcher.add(f"alert|{term}", self._patterns([term]))
+        self._topic_by_match = {
+            strings[label]: tuple(label.split("|", 1))
+            for label in [f"commitment|{c}" for c in self.keywords.commitments]
+            + [f"facility|{f}" for f in self._facility_words]
+            + [f"priority|{p}" for p in self.keywords.priorities]
+            + [f"alert|{t}" for t in self.keywords.alert_terms]
+        }
 
     # -- linking ----------------------------------------------------------------------------
     def link(self, text: str, source_region: str | None = None) -> LinkResult:
@@ -158,7 +232,10 @@ class Linker:
         """
         folded = fold(text)
         doc = self.nlp.make_doc(folded)
-        mentions = self._place_mentions(text, folded, doc, source_region)
+        place_matches, topic_matches = [], []
+        for match in self._place_matcher(doc):
+            (place_matches if match[0] in self._place_by_match or match[0] == self._never_match else topic_matches).append(match)
+        mentions = self._place_mentions(text, folded, doc, place_matches, source_region)
         result = LinkResult()
         index: dict[str, Link] = {}
 
@@ -182,107 +259,178 @@ class Linker:
             region = self.keywords.place("region", place.region_code)
             add("region", region.code, region.name, mention.start, mention.end)
 
-        self._topics(text, folded, doc, mentions, add)
+        self._topics(text, doc, topic_matches, mentions, add)
         return result
 
-    def _place_mentions(self, text: str, folded: str, doc: Doc, source_region: str | None) -> list[_Mention]:
-        spans = self._place_matcher(doc, as_spans=True)
-        spans = spacy.util.filter_spans(spans)  # longest first, no overlaps
-        candidates: list[tuple[_Mention, bool]] = []
-        for span in spans:
-            if span.label_ == "NEVER":
+    def _place_mentions(
+        self, text: str, folded: str, doc: Doc, matches: list[tuple[int, int, int]], source_region: str | None
+    ) -> list[_Mention]:
+        if not matches:
+            return []
+        # Longest match wins, then the earliest; overlapping shorter matches are dropped.
+        matches.sort(key=lambda m: (m[1] - m[2], m[1]))
+        taken: set[int] = set()
+        kept = []
+        for match_id, first, last in matches:
+            if taken.isdisjoint(range(first, last)):
+                taken.update(range(first, last))
+                kept.append((first, match_id, last))
+        kept.sort()
+        rules = self.rules
+        candidates: list[tuple[_Mention, str]] = []
+        not_chilean: set[str] = set()  # names seen as a person or a foreign place in this text
+        for first, match_id, last in kept:
+            if match_id == self._never_match:
                 continue
-            start, end = span.start_char, span.end_char
-            surface = text[start:end]
-            if self.rules.require_capital and not any(c.isupper() for c in surface):
+            start, end = _char_span(doc, first, last)
+            name = " ".join(folded[start:end].split())
+            place = self._place_by_match[match_id]
+            if rules.require_capital and not self._capitalised(text, folded, start, end):
                 continue
-            place = self._place_by_alias.get(span.text)
-            if place is None:
+            window = max(0, start - 40)
+            if self._not_place_before_re.search(folded, window, start):
                 continue
-            if self._negative_context(text, folded, start, end):
-                continue
-            ambiguous = span.text in self.rules.ambiguous
-            if ambiguous and self._person_name_before(text, start):
-                continue
-            candidates.append((_Mention(place, start, end), ambiguous))
-        supported = {m.place.region_code for m, ambiguous in candidates if not ambiguous}
+            strong = bool(self._strong_trigger_re.search(folded, window, start))
+            phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
+            tier = "strict" if name in rules.strict else "ambiguous" if name in rules.ambiguous else "plain"
+            if not phrase:
+                if self._is_foreign(folded, start, end) or not strong and self._is_person(text, folded, start, end, name, tier):
+                    not_chilean.add(name)
+                    continue
+                if not strong and place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
+                    continue
+            if self._region_only_before_re.search(folded, window, start) and place.kind in ("commune", "province"):
+                place = self.keywords.place("region", place.region_code)
+            if strong or phrase:
+                tier = "strong"
+            candidates.append((_Mention(place, start, end), tier))
+        candidates = [
+            (m, tier) for m, tier in candidates
+            if tier == "strong" or " ".join(folded[m.start:m.end].split()) not in not_chilean
+        ]
+        supported = {m.place.region_code for m, tier in candidates if tier in ("plain", "strong")}
+        candidates = self._lists_vouch(folded, candidates)
         mentions = []
-        for mention, ambiguous in candidates:
-            if ambiguous and not (
-                self._trigger_before(folded, mention.start)
-                or mention.place.region_code in supported
-                or mention.place.region_code == source_region
-            ):
+        for mention, tier in candidates:
+            region = mention.place.region_code
+            weak = bool(self._weak_trigger_re.search(folded, max(0, mention.start - 30), mention.start))
+            if tier == "ambiguous" and not (weak or region in supported or region == source_region):
+                continue
+            if tier == "strict" and not (weak and (region in supported or region == source_region)):
                 continue
             mentions.append(mention)
-        return mentions
+        return self._region_lists(folded, mentions)
 
     @staticmethod
-    def _ends_with_phrase(prefix: str, phrases: Iterable[str]) -> bool:
-        for phrase in phrases:
-            if prefix.endswith(phrase) and (len(prefix) == len(phrase) or not prefix[-len(phrase) - 1].isalnum()):
-                return True
-        return False
-
-    def _trigger_before(self, folded: str, start: int) -> bool:
-        prefix = folded[max(0, start - 40):start].rstrip()
-        return self._ends_with_phrase(prefix, self.rules.triggers_before)
-
-    def _negative_context(self, text: str, folded: str, start: int, end: int) -> bool:
-        prefix = folded[max(0, start - 40):start].rstrip()
-        if self._ends_with_phrase(prefix, self.rules.person_before + self.rules.street_before):
+    def _capitalised(text: str, folded: str, start: int, end: int) -> bool:
+        if text[start].isupper() or folded.startswith(_LOWERCASE_OPENERS, start):
             return True
-        suffix = folded[end:end + 40].lstrip(" ,(-")
-        for phrase in self.rules.foreign_after:
-            if suffix.startswith(phrase) and (len(suffix) == len(phrase) or not suffix[len(phrase)].isalnum()):
-                return True
-        return False
+        return text[start:end].isupper()
 
     @staticmethod
-    def _person_name_before(text: str, start: int) -> bool:
-        """'Aníbal Pinto': a capitalised word right before the name that is not a function word."""
-        match = _PREV_WORD.search(text[max(0, start - 30):start])
-        if not match:
+    def _continues_as_other_name(text: str, end: int) -> bool:
+        """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
+        match = _NEXT_PROPER_NAME.match(text, end)
+        if not match or not match.group(1):
             return False
-        word = fold(match.group(1))
-        return word not in _NEUTRAL_CAPITALS and not word.isupper() and not match.group(1).isupper()
+        return fold(match.group(2)) != "chile"
 
-    def _topics(self, text: str, folded: str, doc: Doc, mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
+    @staticmethod
+    def _lists_vouch(folded: str, candidates: list[tuple[_Mention, str]]) -> list[tuple[_Mention, str]]:
+        """'Talcahuano, Hualpén, Penco y Tomé': a doubtful name listed with sure places is a place."""
+        chains: list[list[int]] = []
+        for index, (mention, _) in enumerate(candidates):
+            if chains and _LIST_GAP.match(folded[candidates[chains[-1][-1]][0].end:mention.start]):
+                chains[-1].append(index)
+            else:
+                chains.append([index])
+        result = list(candidates)
+        for chain in chains:
+            if len(chain) > 1 and any(candidates[i][1] in ("plain", "strong") for i in chain):
+                for i in chain:
+                    result[i] = (candidates[i][0], "strong")
+        return result
+
+    def _is_person(self, text: str, folded: str, start: int, end: int, name: str, tier: str) -> bool:
+        if self._person_before_re.search(folded, max(0, start - 30), start):
+            return True
+        previous = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
+        if previous and fold(previous.group(1)) in self.rules.first_names:
+            return True  # "Tomás Valdivia", "Alonso de Ercilla"
+        if tier != "plain" and self._person_after_re.match(folded, end):
+            return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
+        if name.split()[0] in self.rules.first_names:
+            following = _NEXT_PROPER_NAME.match(text, end)
+            if following and not following.group(1) and fold(following.group(2)) not in self._place_words:
+                return True  # "Santiago Ramírez", "María Elena Contreras"
+        return False
+
+    def _is_foreign(self, folded: str, start: int, end: int) -> bool:
+        if self._foreign_before_re.search(folded, max(0, start - 40), start):
+            return True
+        return bool(self._foreign_after_re.match(folded, end))
+
+    def _region_lists(self, folded: str, mentions: list[_Mention]) -> list[_Mention]:
+        """'las regiones de Valparaíso, O'Higgins y Maule': each item is a region, not a city."""
+        if "regiones" not in folded:
+            return mentions
+        found = []
+        for match in _REGION_LIST.finditer(folded):
+            for item in _LIST_ITEM.finditer(match.group(1)):
+                words = item.group(1).split()
+                # the longest prefix of the item that is a region's short name ("biobio ante" -> "biobio")
+                for size in range(len(words), 0, -1):
+                    region = self._region_by_short_name.get(" ".join(words[:size]))
+                    if region is not None:
+                        start = match.start(1) + item.start(1)
+                        found.append(_Mention(region, start, start + len(" ".join(words[:size]))))
+                        break
+                else:
+                    break  # the list ended
+        if not found:
+            return mentions
+        taken = [(m.start, m.end) for m in found]
+        # the same words matched as communes ("Valparaíso") are the regions here
+        kept = [m for m in mentions if not any(s <= m.start < e for s, e in taken)]
+        return sorted(kept + found, key=lambda m: m.start)
+
+    def _topics(self, text: str, doc: Doc, matches: list[tuple[int, int, int]], mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
+        if not matches:
+            return
         starts = sentence_bounds(text)
         commitment_sentences: dict[str, list[tuple[int, int]]] = {}
         alert_sentences: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
-        vocab = self.nlp.vocab.strings
-        for match_id, token_start, token_end in self._topic_matcher(doc):
-            kind, _, code = vocab[match_id].partition("|")
-            span = doc[token_start:token_end]
-            start, end = span.start_char, span.end_char
+        facility_hits: list[tuple[str, int, int]] = []
+        for match_id, first, last in matches:
+            kind, code = self._topic_by_match[match_id]
+            start, end = _char_span(doc, first, last)
             if kind == "commitment":
                 commitment = self.keywords.commitments[code]
                 add("commitment", code, commitment.title, start, end)
                 commitment_sentences.setdefault(code, []).append(_sentence_at(text, starts, start))
             elif kind == "priority":
                 add("priority", code, self.keywords.priorities[code].name, start, end)
+            elif kind == "facility":
+                facility_hits.append((code, start, end))
             else:
                 add("alert", code, code, start, end)
                 alert_sentences.setdefault(_sentence_at(text, starts, start), []).append((code, start, end))
         # Facility word + one of the commitment's communes in the same sentence.
-        if self._facility_words:
+        if facility_hits:
             communes_by_sentence: dict[tuple[int, int], set[str]] = {}
             for mention in mentions:
                 if mention.place.kind == "commune":
                     communes_by_sentence.setdefault(_sentence_at(text, starts, mention.start), set()).add(mention.place.code)
-            if communes_by_sentence:
-                for token in doc:
-                    ids = self._facility_words.get(token.text)
-                    if not ids:
-                        continue
-                    sentence = _sentence_at(text, starts, token.idx)
-                    present = communes_by_sentence.get(sentence, set())
-                    for commitment_id in sorted(ids):
-                        commitment = self.keywords.commitments[commitment_id]
-                        if present.intersection(commitment.commune_codes):
-                            add("commitment", commitment_id, commitment.title, token.idx, token.idx + len(token.text))
-                            commitment_sentences.setdefault(commitment_id, []).append(sentence)
+            for word, start, end in facility_hits:
+                sentence = _sentence_at(text, starts, start)
+                present = communes_by_sentence.get(sentence)
+                if not present:
+                    continue
+                for commitment_id in sorted(self._facility_words[word]):
+                    commitment = self.keywords.commitments[commitment_id]
+                    if present.intersection(commitment.commune_codes) and sentence not in commitment_sentences.get(commitment_id, []):
+                        add("commitment", commitment_id, commitment.title, start, end)
+                        commitment_sentences.setdefault(commitment_id, []).append(sentence)
         for commitment_id, sentences in commitment_sentences.items():
             for sentence in dict.fromkeys(sentences):
                 if sentence in alert_sentences:

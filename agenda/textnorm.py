@@ -10,6 +10,7 @@ on the folded text and always store and show the original.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -37,11 +38,23 @@ def _build_fold_table() -> dict[int, str]:
 
 
 FOLD_TABLE = _build_fold_table()
+# After str.lower() only non-ASCII characters still need folding: a regex over those few is
+# several times faster than str.translate over every character (the linker's hot path).
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_FOLD = {chr(k): v for k, v in FOLD_TABLE.items() if k > 127}
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NON_ASCII_FOLD.get(char, char)
 
 
 def fold(text: str) -> str:
     """Lowercase and strip accents, one character for one character."""
-    return text.translate(FOLD_TABLE)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a rare character whose lowercase is longer ("İ")
+        return text.translate(FOLD_TABLE)
+    return _NON_ASCII.sub(_fold_char, lowered)
 
 
 def nfc(text: str) -> str:

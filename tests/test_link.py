@@ -66,9 +66,30 @@ def test_traps_do_not_link(linker: Linker, text: str) -> None:
 def test_ambiguous_name_needs_evidence(linker: Linker) -> None:
     assert codes(linker.link("Vecinos de la comuna de Victoria piden agua potable."), "communes") == {"09211"}
     # with no trigger, no other place and no source prior: not linked
-    assert codes(linker.link("Victoria gana la elección del club."), "communes") == set()
-    # the source's region is a prior
-    assert codes(linker.link("Victoria gana la elección del club.", source_region="09"), "communes") == {"09211"}
+    assert codes(linker.link("Lautaro gana la elección del club."), "communes") == set()
+    # the source's region is a prior for ambiguous names
+    assert codes(linker.link("Lautaro gana la elección del club.", source_region="09"), "communes") == {"09108"}
+    # a common noun ("victoria") needs more: a trigger, and another place of its region
+    assert codes(linker.link("Victoria gana la elección del club.", source_region="09"), "communes") == set()
+    assert codes(linker.link("En Victoria y Angol hubo cortes de luz."), "communes") == {"09211", "09201"}
+
+
+def test_person_and_foreign_evidence(linker: Linker) -> None:
+    assert codes(linker.link("El ministro del Interior, Tomás Valdivia, llegó a Temuco."), "communes") == {"09101"}
+    assert codes(linker.link("Pinto afirmó que el proyecto avanza."), "communes") == set()
+    assert codes(linker.link("Santiago Ramírez marcó dos goles."), "communes") == set()
+    assert codes(linker.link("La ciudad de Concepción, en el norte de Paraguay, crece."), "communes") == set()
+    # once foreign in a text, foreign throughout (unless a strong trigger says otherwise)
+    assert codes(linker.link("Incendios en Los Ángeles\n\nVecinos de Los Ángeles, California, evacuan."), "communes") == set()
+    assert codes(linker.link("Antofagasta de la Sierra atrae turistas."), "communes") == set()
+
+
+def test_lists_and_natural_features(linker: Linker) -> None:
+    assert codes(linker.link("Pescadores de Talcahuano, Hualpén, Penco y Tomé protestaron."), "communes") == {"08110", "08112", "08107", "08111"}
+    result = linker.link("Aumentan los rescates en el volcán Osorno.")
+    assert codes(result, "regions") == {"10"} and codes(result, "communes") == set()
+    regions = linker.link("Conaf refuerza brigadas en las regiones de Valparaíso, O'Higgins, Maule y Biobío.")
+    assert codes(regions, "regions") == {"05", "06", "07", "08"} and codes(regions, "communes") == set()
 
 
 def test_hyphenated_pair_links_both(linker: Linker) -> None:

@@ -1,0 +1,129 @@
+"""Evaluate the linker on gold data: precision, recall and F1 per level. Pure.
+
+Gold files are JSON lines: ``{"id", "title", "text", "regions": ["05"], "communes": ["05109"],
+"commitments": ["..."]}``. Scores are micro-averaged over (item, code) pairs. The false-positive
+rate is the share of items whose gold regions are empty that get at least one region anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agenda.errors import ConfigError
+from agenda.link import Linker
+
+LEVELS = ("regions", "communes", "commitments")
+
+
+@dataclass
+class Score:
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        expected = self.true_positives + self.false_negatives
+        return self.true_positives / expected if expected else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4), **asdict(self)}
+
+
+@dataclass
+class Mistake:
+    item_id: str
+    level: str
+    missing: list[str]
+    extra: list[str]
+
+
+@dataclass
+class Evaluation:
+    items: int = 0
+    scores: dict[str, Score] = field(default_factory=lambda: {level: Score() for level in LEVELS})
+    empty_items: int = 0
+    empty_items_with_regions: int = 0
+    mistakes: list[Mistake] = field(default_factory=list)
+
+    @property
+    def false_region_rate(self) -> float:
+        return self.empty_items_with_regions / self.empty_items if self.empty_items else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            **{level: score.as_dict() for level, score in self.scores.items()},
+            "empty_items": self.empty_items,
+            "false_region_rate_on_empty": round(self.false_region_rate, 4),
+        }
+
+
+def read_gold(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(str(path), number, None, f"not JSON ({exc.msg})") from exc
+        for key in ("id", "regions", "communes"):
+            if key not in item:
+                raise ConfigError(str(path), number, key, "missing required field")
+        items.append(item)
+    return items
+
+
+def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
+    result = Evaluation()
+    for item in items:
+        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+        links = linker.link(text, source_region=item.get("source_region"))
+        predicted = {
+            "regions": {l.code for l in links.regions},
+            "communes": {l.code for l in links.communes},
+            "commitments": {l.code for l in links.commitments},
+        }
+        result.items += 1
+        for level in LEVELS:
+            if level == "commitments" and "commitments" not in item:
+                continue
+            gold = set(item.get(level) or [])
+            score = result.scores[level]
+            score.true_positives += len(gold & predicted[level])
+            score.false_positives += len(predicted[level] - gold)
+            score.false_negatives += len(gold - predicted[level])
+            if gold != predicted[level]:
+                result.mistakes.append(Mistake(str(item["id"]), level, sorted(gold - predicted[level]), sorted(predicted[level] - gold)))
+        if not item.get("regions"):
+            result.empty_items += 1
+            result.empty_items_with_regions += bool(predicted["regions"])
+    return result
+
+
+def format_report(evaluation: Evaluation) -> str:
+    lines = [f"{evaluation.items} items", f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn"]
+    for level, score in evaluation.scores.items():
+        lines.append(
+            f"{level:12} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f}   "
+            f"{score.true_positives}/{score.false_positives}/{score.false_negatives}"
+        )
+    lines.append(
+        f"false region links on items with no gold region: {evaluation.false_region_rate:.1%} "
+        f"({evaluation.empty_items_with_regions} of {evaluation.empty_items})"
+    )
+    return "\n".join(lines)
