@@ -55,9 +55,14 @@ _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
-_LIST_GAP = re.compile(r"\s*(?:,|\by\b|\be\b)\s*$")
+_LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
+_NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
+_SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
+_BODY_BEFORE = re.compile(r"([A-ZÁÉÍÓÚÑ][\w]+)\s+(?:de|del)\s+$")
+# Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
+_NOT_BODIES = frozenset({"dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
-_LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ")
+_LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ", "archipielago", "isla ")
 
 
 class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
@@ -278,14 +283,17 @@ class Linker:
         kept.sort()
         rules = self.rules
         candidates: list[tuple[_Mention, str]] = []
-        not_chilean: set[str] = set()  # names seen as a person or a foreign place in this text
+        not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
+        self._people_here = set()
+        self._never_ends = set()
         for first, match_id, last in kept:
             if match_id == self._never_match:
+                self._never_ends.add(_char_span(doc, first, last)[1])  # "Aníbal Pinto| Santa Cruz"
                 continue
             start, end = _char_span(doc, first, last)
             name = " ".join(folded[start:end].split())
             place = self._place_by_match[match_id]
-            if rules.require_capital and not self._capitalised(text, folded, start, end):
+            if rules.require_capital and not self._capitalised(text, folded, start, end, place.kind):
                 continue
             window = max(0, start - 40)
             if self._not_place_before_re.search(folded, window, start):
@@ -294,9 +302,14 @@ class Linker:
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
             tier = "strict" if name in rules.strict else "ambiguous" if name in rules.ambiguous else "plain"
             if not phrase:
-                if self._is_foreign(folded, start, end) or not strong and self._is_person(text, folded, start, end, name, tier):
-                    not_chilean.add(name)
+                if self._is_foreign(folded, start, end):
+                    not_chilean[name] = "foreign"
                     continue
+                if not strong and self._is_person(text, folded, start, end, name, tier):
+                    not_chilean.setdefault(name, "person")
+                    self._people_here.add(name)
+                    continue
+                strong = strong or self._named_body_before(text, start)
                 if not strong and place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue
             if self._region_only_before_re.search(folded, window, start) and place.kind in ("commune", "province"):
@@ -304,10 +317,7 @@ class Linker:
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier))
-        candidates = [
-            (m, tier) for m, tier in candidates
-            if tier == "strong" or " ".join(folded[m.start:m.end].split()) not in not_chilean
-        ]
+        candidates = [(m, tier) for m, tier in candidates if not self._seen_as_other(folded, m, tier, not_chilean)]
         supported = {m.place.region_code for m, tier in candidates if tier in ("plain", "strong")}
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
@@ -321,11 +331,34 @@ class Linker:
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
+    def _seen_as_other(self, folded: str, mention: _Mention, tier: str, not_chilean: dict[str, str]) -> bool:
+        """A name that was a person or a foreign place elsewhere in the text is that here too,
+        unless this mention has a strong trigger (or, against a person reading, a weak one: "en Linares")."""
+        reason = not_chilean.get(" ".join(folded[mention.start:mention.end].split()))
+        if reason is None or tier == "strong":
+            return False
+        if reason == "person" and self._weak_trigger_re.search(folded, max(0, mention.start - 30), mention.start):
+            return False
+        return True
+
     @staticmethod
-    def _capitalised(text: str, folded: str, start: int, end: int) -> bool:
-        if text[start].isupper() or folded.startswith(_LOWERCASE_OPENERS, start):
+    def _named_body_before(text: str, start: int) -> bool:
+        """'Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name."""
+        match = _BODY_BEFORE.search(text, max(0, start - 40), start)
+        return bool(match) and fold(match.group(1)) not in _NOT_BODIES
+
+    @staticmethod
+    def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
+        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los Andes")."""
+        if folded.startswith(_LOWERCASE_OPENERS, start):
             return True
-        return text[start:end].isupper()
+        surface = text[start:end]
+        if surface.isupper():
+            return True
+        if kind == "area":  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
+            return any(c.isupper() for c in surface)
+        words = surface.split()
+        return words[0][:1].isupper() and all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
 
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
@@ -355,8 +388,10 @@ class Linker:
         if self._person_before_re.search(folded, max(0, start - 30), start):
             return True
         previous = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
-        if previous and fold(previous.group(1)) in self.rules.first_names:
-            return True  # "Tomás Valdivia", "Alonso de Ercilla"
+        if previous and fold(previous.group(1)) in self.rules.first_names and (tier != "plain" or not previous.group(2)):
+            return True  # "Tomás Valdivia", "Alonso de Ercilla" (but "Santa María de Arica" is Arica)
+        if previous and (fold(previous.group(1)) in self._people_here or previous.end(1) in self._never_ends):
+            return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
         if tier != "plain" and self._person_after_re.match(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
         if name.split()[0] in self.rules.first_names:
@@ -422,6 +457,8 @@ class Linker:
                 if mention.place.kind == "commune":
                     communes_by_sentence.setdefault(_sentence_at(text, starts, mention.start), set()).add(mention.place.code)
             for word, start, end in facility_hits:
+                if _NAMED_FACILITY.match(text, end):
+                    continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
                 sentence = _sentence_at(text, starts, start)
                 present = communes_by_sentence.get(sentence)
                 if not present:
