@@ -46,7 +46,6 @@ _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
 _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
 _INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
-_PREVIOUS_WORD = re.compile(r"([A-ZÁÉÍÓÚÑÜ][\w'’]*)(\s+de)?\s+$")
 _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
 _REGION_LIST = re.compile(r"\bregiones\s+(?:de|del)\s+([^.;:\n]+)")
 _LIST_ITEM = re.compile(r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)")
@@ -55,10 +54,10 @@ _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
+_CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
 _NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
-_BODY_BEFORE = re.compile(r"([A-ZÁÉÍÓÚÑ][\w]+)\s+(?:de|del)\s+$")
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 _NOT_BODIES = frozenset({"dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
@@ -126,8 +125,29 @@ def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
 
 
-def _phrase_before_re(phrases: Iterable[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w.])(?:" + _alternatives(phrases) + r")\s*$")
+class _Before(NamedTuple):
+    """What stands right before a mention: the last one to four folded words, as phrases, and the
+    word before it in the original text (skipping one "de"), for capitalisation checks."""
+
+    phrases: frozenset[str]
+    word: str  # original text, "" when the text before is not a word
+    word_end: int
+    after_de: bool
+
+
+def _before(text: str, folded: str, start: int) -> _Before:
+    window = max(0, start - 48)
+    words = folded[window:start].split()
+    phrases = frozenset(" ".join(words[-n:]) for n in range(1, min(4, len(words)) + 1))
+    if start == 0 or not text[start - 1].isspace():
+        return _Before(phrases, "", 0, False)
+    original = text[window:start].split()
+    after_de = len(original) >= 2 and words[-1] in ("de", "del")
+    word = original[-2] if after_de else (original[-1] if original else "")
+    word_end = text.rfind(word, window, start) + len(word) if word else 0
+    if not _CAPITALISED_WORD.fullmatch(word):
+        word = ""
+    return _Before(phrases, word, word_end, after_de)
 
 
 def _char_span(doc: Doc, first: int, last: int) -> tuple[int, int]:
@@ -170,12 +190,14 @@ class Linker:
         self._facility_words: dict[str, set[str]] = {}  # folded facility word -> commitment ids
         # Context lists compiled once: "...<phrase> " right before a name, "<phrase>" right after.
         rules = self.rules
-        self._strong_trigger_re = _phrase_before_re(rules.strong_triggers)
-        self._weak_trigger_re = _phrase_before_re(rules.weak_triggers)
-        self._person_before_re = _phrase_before_re(rules.person_before)
-        self._not_place_before_re = _phrase_before_re(rules.not_place_before)
-        self._region_only_before_re = _phrase_before_re(rules.region_only_before)
-        self._foreign_before_re = _phrase_before_re(rules.foreign_before)
+        # Phrases that must stand right before a name, as sets: one lookup per phrase length
+        # instead of a regex scan per mention (the linker's hot path).
+        self._strong_triggers = frozenset(rules.strong_triggers)
+        self._weak_triggers = frozenset(rules.weak_triggers)
+        self._person_before = frozenset(rules.person_before)
+        self._not_place_before = frozenset(rules.not_place_before)
+        self._region_only_before = frozenset(rules.region_only_before)
+        self._foreign_before = frozenset(rules.foreign_before)
         self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
         self._foreign_after_re = re.compile(
@@ -282,7 +304,7 @@ class Linker:
                 kept.append((first, match_id, last))
         kept.sort()
         rules = self.rules
-        candidates: list[tuple[_Mention, str]] = []
+        candidates: list[tuple[_Mention, str, _Before]] = []
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         self._people_here = set()
         self._never_ends = set()
@@ -295,35 +317,35 @@ class Linker:
             place = self._place_by_match[match_id]
             if rules.require_capital and not self._capitalised(text, folded, start, end, place.kind):
                 continue
-            window = max(0, start - 40)
-            if self._not_place_before_re.search(folded, window, start):
+            before = _before(text, folded, start)
+            if not before.phrases.isdisjoint(self._not_place_before):
                 continue
-            strong = bool(self._strong_trigger_re.search(folded, window, start))
+            strong = not before.phrases.isdisjoint(self._strong_triggers)
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
             tier = "strict" if name in rules.strict else "ambiguous" if name in rules.ambiguous else "plain"
             if not phrase:
-                if self._is_foreign(folded, start, end):
+                if self._is_foreign(folded, before, end):
                     not_chilean[name] = "foreign"
                     continue
-                if not strong and self._is_person(text, folded, start, end, name, tier):
+                if not strong and self._is_person(text, folded, before, end, name, tier):
                     not_chilean.setdefault(name, "person")
                     self._people_here.add(name)
                     continue
-                strong = strong or self._named_body_before(text, start)
+                strong = strong or bool(before.after_de and before.word and fold(before.word) not in _NOT_BODIES)
                 if not strong and place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue
-            if self._region_only_before_re.search(folded, window, start) and place.kind in ("commune", "province"):
+            if not before.phrases.isdisjoint(self._region_only_before) and place.kind in ("commune", "province"):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
-            candidates.append((_Mention(place, start, end), tier))
-        candidates = [(m, tier) for m, tier in candidates if not self._seen_as_other(folded, m, tier, not_chilean)]
-        supported = {m.place.region_code for m, tier in candidates if tier in ("plain", "strong")}
+            candidates.append((_Mention(place, start, end), tier, before))
+        candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+        supported = {m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")}
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
-        for mention, tier in candidates:
+        for mention, tier, before in candidates:
             region = mention.place.region_code
-            weak = bool(self._weak_trigger_re.search(folded, max(0, mention.start - 30), mention.start))
+            weak = not before.phrases.isdisjoint(self._weak_triggers)
             if tier == "ambiguous" and not (weak or region in supported or region == source_region):
                 continue
             if tier == "strict" and not (weak and (region in supported or region == source_region)):
@@ -331,21 +353,15 @@ class Linker:
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
-    def _seen_as_other(self, folded: str, mention: _Mention, tier: str, not_chilean: dict[str, str]) -> bool:
+    def _seen_as_other(self, folded: str, mention: _Mention, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
         unless this mention has a strong trigger (or, against a person reading, a weak one: "en Linares")."""
         reason = not_chilean.get(" ".join(folded[mention.start:mention.end].split()))
         if reason is None or tier == "strong":
             return False
-        if reason == "person" and self._weak_trigger_re.search(folded, max(0, mention.start - 30), mention.start):
+        if reason == "person" and not before.phrases.isdisjoint(self._weak_triggers):
             return False
         return True
-
-    @staticmethod
-    def _named_body_before(text: str, start: int) -> bool:
-        """'Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name."""
-        match = _BODY_BEFORE.search(text, max(0, start - 40), start)
-        return bool(match) and fold(match.group(1)) not in _NOT_BODIES
 
     @staticmethod
     def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
@@ -369,10 +385,10 @@ class Linker:
         return fold(match.group(2)) != "chile"
 
     @staticmethod
-    def _lists_vouch(folded: str, candidates: list[tuple[_Mention, str]]) -> list[tuple[_Mention, str]]:
+    def _lists_vouch(folded: str, candidates: list[tuple[_Mention, str, _Before]]) -> list[tuple[_Mention, str, _Before]]:
         """'Talcahuano, Hualpén, Penco y Tomé': a doubtful name listed with sure places is a place."""
         chains: list[list[int]] = []
-        for index, (mention, _) in enumerate(candidates):
+        for index, (mention, _, _) in enumerate(candidates):
             if chains and _LIST_GAP.match(folded[candidates[chains[-1][-1]][0].end:mention.start]):
                 chains[-1].append(index)
             else:
@@ -381,16 +397,16 @@ class Linker:
         for chain in chains:
             if len(chain) > 1 and any(candidates[i][1] in ("plain", "strong") for i in chain):
                 for i in chain:
-                    result[i] = (candidates[i][0], "strong")
+                    result[i] = (candidates[i][0], "strong", candidates[i][2])
         return result
 
-    def _is_person(self, text: str, folded: str, start: int, end: int, name: str, tier: str) -> bool:
-        if self._person_before_re.search(folded, max(0, start - 30), start):
+    def _is_person(self, text: str, folded: str, before: _Before, end: int, name: str, tier: str) -> bool:
+        if not before.phrases.isdisjoint(self._person_before):
             return True
-        previous = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
-        if previous and fold(previous.group(1)) in self.rules.first_names and (tier != "plain" or not previous.group(2)):
+        previous = fold(before.word)
+        if previous and previous in self.rules.first_names and (tier != "plain" or not before.after_de):
             return True  # "Tomás Valdivia", "Alonso de Ercilla" (but "Santa María de Arica" is Arica)
-        if previous and (fold(previous.group(1)) in self._people_here or previous.end(1) in self._never_ends):
+        if previous and not before.after_de and (previous in self._people_here or before.word_end in self._never_ends):
             return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
         if tier != "plain" and self._person_after_re.match(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
@@ -400,8 +416,8 @@ class Linker:
                 return True  # "Santiago Ramírez", "María Elena Contreras"
         return False
 
-    def _is_foreign(self, folded: str, start: int, end: int) -> bool:
-        if self._foreign_before_re.search(folded, max(0, start - 40), start):
+    def _is_foreign(self, folded: str, before: _Before, end: int) -> bool:
+        if not before.phrases.isdisjoint(self._foreign_before):
             return True
         return bool(self._foreign_after_re.match(folded, end))
 
