@@ -3,14 +3,38 @@
 The client is an argument so tests can point it at a loopback server or an
 ``httpx.MockTransport``. Each source yields a ``FetchResult``; a failure is a result with a
 reason an analyst understands, never an exception that stops the batch.
+
+One source, one run (``Collector.fetch``)::
+
+    attempt ─┬─ 2xx / 304 ─────────────────────────────────────────────► result
+             ├─ network error, connect/read timeout, HTTP 5xx, HTTP 429 ─► retry after
+             │     base × 2^n s with jitter (or the server's Retry-After, if short), while
+             │     the source's total time budget lasts
+             └─ other 4xx, redirect loop, non-http redirect, body too big,
+                total time budget spent (a slow drip) ──────────────────► failure, no retry
+
+Across runs the store pushes a failing source's next attempt back by ``backoff_delay``
+(1 h, 2 h, 4 h … at most 48 h, never before a long Retry-After); success resets it.
+
+Safety: bodies are read raw and decompressed here with a bound on the output, so neither a
+50 MB body nor a gzip bomb is ever held in memory beyond the cap; redirects are followed by
+hand so every hop is checked (http and https only, at most ``max_redirects``, loops named).
+Politeness: our User-Agent, at most ``per_host`` requests in flight per host and
+``host_interval_seconds`` between request starts to the same host, conditional GET.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -19,11 +43,47 @@ from agenda.errors import FetchError, FetchTooLarge
 from agenda.sources import Source
 
 USER_AGENT = f"agenda/{__version__} (Agenda Regional news monitor; +https://github.com/agenda-regional)"
-DEFAULT_CONCURRENCY = 16
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml, text/xml, text/html;q=0.8, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+ACCEPT_ENCODING = "gzip, deflate"  # only what we can decompress with a bound on the output
+ALLOWED_SCHEMES = ("http", "https")
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+DEFAULT_CONCURRENCY = 32  # sources in flight at once (each host also has its own cap below)
 DEFAULT_PER_HOST = 2
+DEFAULT_HOST_INTERVAL_SECONDS = 0.5  # between two request starts to the same host (2 per second at most)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=20.0, write=10.0, pool=60.0)
-DEFAULT_TOTAL_SECONDS = 60.0  # a slow drip still ends
+DEFAULT_TOTAL_SECONDS = 60.0  # per source, retries included: a slow drip still ends
+DEFAULT_MAX_REDIRECTS = 5
+DEFAULT_RETRIES = 3
+DEFAULT_RETRY_BASE_SECONDS = 0.5  # then 1 s, 2 s: longer outages are the next runs' business
+DEFAULT_RETRY_MAX_SECONDS = 30.0
+MAX_RETRY_AFTER_WAIT_SECONDS = 30.0  # a longer Retry-After is honoured by the next run instead
+
+BACKOFF_BASE = timedelta(hours=1)
+BACKOFF_CAP = timedelta(hours=48)
+DUE_TOLERANCE = timedelta(minutes=5)  # cron starts drift by seconds: "due at 01:00:02" runs at 01:00
+
+
+def backoff_delay(consecutive_failures: int) -> timedelta:
+    """How long a source rests after its n-th failure in a row: 1 h, 2 h, 4 h … at most 48 h.
+
+    >>> [backoff_delay(n).total_seconds() / 3600 for n in (1, 2, 3, 6, 7, 20)]
+    [1.0, 2.0, 4.0, 32.0, 48.0, 48.0]
+    """
+    if consecutive_failures < 1:
+        return timedelta(0)
+    exponent = min(consecutive_failures - 1, 16)  # 2**16 hours is far past the cap already
+    return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+
+
+def next_attempt_at(now: datetime, consecutive_failures: int, retry_after_seconds: float | None = None) -> datetime:
+    """The earliest time a failing source is tried again (a server's Retry-After is respected)."""
+    delay = backoff_delay(consecutive_failures)
+    if retry_after_seconds:
+        delay = max(delay, timedelta(seconds=min(retry_after_seconds, BACKOFF_CAP.total_seconds())))
+    return now + delay
 
 
 @dataclass(frozen=True)
@@ -46,6 +106,8 @@ class FetchResult:
     last_modified: str | None = None
     error: str | None = None
     elapsed_seconds: float = 0.0
+    attempts: int = 1
+    retry_after_seconds: float | None = None  # the server asked us to wait this long
 
     @property
     def ok(self) -> bool:
@@ -58,75 +120,346 @@ class FetchLimits:
     per_host: int = DEFAULT_PER_HOST
     max_bytes: int = DEFAULT_MAX_BYTES
     total_seconds: float = DEFAULT_TOTAL_SECONDS
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    host_interval_seconds: float = DEFAULT_HOST_INTERVAL_SECONDS
+    retries: int = DEFAULT_RETRIES
+    retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
+    retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
 
 
 def make_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: object) -> httpx.AsyncClient:
-    """The production client: our User-Agent, redirects followed (at most 5), sane timeouts."""
+    """The production client: our User-Agent and sane connect/read timeouts.
+
+    Redirects are followed by ``Collector`` itself (each hop checked), not by the client.
+    """
     return httpx.AsyncClient(
         timeout=timeout,
-        follow_redirects=True,
-        max_redirects=5,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml, text/xml, text/html;q=0.8, */*;q=0.5"},
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT, "Accept": FEED_ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+class _Transient(Exception):
+    """A failure worth retrying (network trouble, 5xx, 429)."""
+
+    def __init__(self, reason: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass
+class _Progress:
+    received: int = 0  # bytes of body so far, to tell a slow drip from silence
+
+
+class HostGate:
+    """At most ``per_host`` requests in flight to one host, starts at least ``interval`` apart."""
+
+    def __init__(self, per_host: int, interval: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._slots = asyncio.Semaphore(per_host)
+        self._lock = asyncio.Lock()
+        self._interval = interval
+        self._next_start = 0.0
+        self._clock = clock
+        self._sleep = sleep
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        async with self._slots:
+            async with self._lock:
+                wait = self._next_start - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+                self._next_start = self._clock() + self._interval
+            yield
+
+
+class _BoundedInflater:
+    """gzip / deflate decompression that never produces more than ``limit`` bytes in total."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.encoding = encoding
+        self.remaining = limit
+        self._inflater: zlib._Decompress | None = None
+
+    def feed(self, data: bytes) -> bytes:
+        if self._inflater is None:
+            if self.encoding in ("gzip", "x-gzip"):
+                wbits = 16 + zlib.MAX_WBITS
+            else:  # "deflate" is zlib-wrapped by the standard, raw by some servers
+                wbits = zlib.MAX_WBITS if len(data) >= 2 and (data[0] * 256 + data[1]) % 31 == 0 and data[0] & 0x0F == 8 else -zlib.MAX_WBITS
+            self._inflater = zlib.decompressobj(wbits)
+        try:
+            out = self._inflater.decompress(data, self.remaining + 1)
+        except zlib.error as exc:
+            raise FetchError("", f"the {self.encoding}-compressed body is corrupt ({exc})") from exc
+        self.remaining -= len(out)
+        if self.remaining < 0:
+            raise _OverLimit()
+        if self._inflater.eof and self._inflater.unused_data:  # another gzip member follows
+            rest, self._inflater = self._inflater.unused_data, None
+            out += self.feed(rest)
+        return out
+
+
+class _OverLimit(Exception):
+    pass
+
+
+class Collector:
+    """Fetches URLs for sources within ``FetchLimits``; holds the per-host gates of one run.
+
+    ``sleep``, ``jitter`` (a ``random.random``-like function) and ``utc_now`` are injectable so
+    tests of the retry schedule run instantly.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        limits: FetchLimits = FetchLimits(),
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        utc_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.client = client
+        self.limits = limits
+        self._sleep = sleep
+        self._jitter = jitter
+        self._utc_now = utc_now
+        self._overall = asyncio.Semaphore(limits.concurrency)
+        self._hosts: dict[str, HostGate] = {}
+
+    def gate(self, url: str) -> HostGate:
+        host = urlsplit(url).netloc.lower()
+        if host not in self._hosts:
+            self._hosts[host] = HostGate(self.limits.per_host, self.limits.host_interval_seconds)
+        return self._hosts[host]
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        async with self.gate(url).turn(), self._overall:  # host first: a host's queue holds no global slot
+            yield
+
+    def retry_delay(self, retry_number: int) -> float:
+        """Exponential backoff with jitter: half fixed, half random ("equal jitter")."""
+        ceiling = min(self.limits.retry_max_seconds, self.limits.retry_base_seconds * 2 ** (retry_number - 1))
+        return ceiling / 2 + self._jitter() * ceiling / 2
+
+    async def fetch(self, source: Source, state: FetchState = FetchState(), url: str | None = None,
+                    accept: str = FEED_ACCEPT) -> FetchResult:
+        """Fetch ``url`` (default: the source's) with retries; never raises for network or HTTP trouble."""
+        url = url or source.url
+        started = time.monotonic()
+        budget = self.limits.total_seconds
+        deadline: float | None = None
+        retries = 0
+        last_failure: _Transient | None = None
+        progress = _Progress()
+        while True:
+            try:
+                async with self._slot(url):
+                    deadline = deadline or time.monotonic() + budget  # time queued for a slot is not spent budget
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise asyncio.TimeoutError
+                    result = await asyncio.wait_for(self._attempt(source, url, state, accept, progress), timeout=remaining)
+                break
+            except asyncio.TimeoutError:
+                if last_failure is not None and not progress.received:
+                    reason = f"{_with_retries(last_failure.reason, retries)} (time limit of {budget:g} s reached)"
+                else:
+                    reason = f"timed out after {budget:g} s in total"
+                    if progress.received:
+                        reason += f": the server sent only {progress.received:,} bytes (too slow)"
+                    reason = _with_retries(reason, retries)
+                result = FetchResult(source, "error", error=reason)
+                break
+            except FetchError as exc:
+                result = FetchResult(source, "error", error=_with_retries(exc.reason, retries))
+                break
+            except _Transient as exc:
+                last_failure = exc
+                wait = exc.retry_after_seconds
+                if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
+                    reason = f"{exc.reason}; the server asked us to wait {wait:,.0f} s (Retry-After), the next run will"
+                    result = FetchResult(source, "error", error=_with_retries(reason, retries), retry_after_seconds=wait)
+                    break
+                if retries >= self.limits.retries:
+                    result = FetchResult(source, "error", error=_with_retries(exc.reason, retries), retry_after_seconds=wait)
+                    break
+                delay = wait if wait is not None else self.retry_delay(retries + 1)
+                assert deadline is not None
+                if time.monotonic() + delay >= deadline:
+                    reason = f"{_with_retries(exc.reason, retries)} (time limit of {budget:g} s reached)"
+                    result = FetchResult(source, "error", error=reason, retry_after_seconds=wait)
+                    break
+                retries += 1
+                progress.received = 0
+                await self._sleep(delay)
+        result.attempts = retries + 1
+        result.elapsed_seconds = time.monotonic() - started
+        return result
+
+    async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
+        headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        visited = [url]
+        current = url
+        try:
+            for _ in range(self.limits.max_redirects + 1):
+                async with self.client.stream("GET", current, headers=headers, follow_redirects=False) as response:
+                    if response.status_code in REDIRECT_STATUSES and response.headers.get("location"):
+                        current = self._next_hop(current, response.headers["location"], visited)
+                        continue
+                    return await self._read(source, response, state, progress)
+        except (FetchError, _Transient):
+            raise
+        except httpx.ConnectTimeout as exc:
+            raise _Transient(f"could not connect within {_seconds(self.client.timeout.connect)} (connect timeout)") from exc
+        except httpx.ReadTimeout as exc:
+            raise _Transient(f"the server stopped sending for {_seconds(self.client.timeout.read)} (read timeout)") from exc
+        except httpx.PoolTimeout as exc:
+            raise _Transient("no free connection in time (pool timeout)") from exc
+        except httpx.TimeoutException as exc:
+            raise _Transient(f"timed out ({type(exc).__name__})") from exc
+        except httpx.ConnectError as exc:
+            raise _Transient(f"could not connect ({exc or type(exc).__name__})") from exc
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(source.id, f"unsupported address {current[:80]} (only http and https)") from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
+            raise _Transient(f"the connection broke ({exc or type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(source.id, f"{type(exc).__name__}: {exc}") from exc
+        raise FetchError(source.id, f"more than {self.limits.max_redirects} redirects; gave up at {current[:100]}")
+
+    def _next_hop(self, current: str, location: str, visited: list[str]) -> str:
+        target = urljoin(current, location.strip())
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in ALLOWED_SCHEMES:
+            raise FetchError("", f"redirected to a {scheme or 'relative'}: address ({target[:80]}); only http and https are followed")
+        if target in visited:
+            raise FetchError("", f"redirect loop after {len(visited)} redirects (back to {target[:100]})")
+        visited.append(target)
+        return target
+
+    async def _read(self, source: Source, response: httpx.Response, state: FetchState, progress: _Progress) -> FetchResult:
+        status = response.status_code
+        if status == 304:
+            return FetchResult(
+                source, "not_modified", http_status=304, final_url=str(response.url),
+                etag=response.headers.get("etag", state.etag),
+                last_modified=response.headers.get("last-modified", state.last_modified),
+            )
+        if status == 429 or status >= 500:
+            raise _Transient(_status_text(response), self._retry_after(response.headers.get("retry-after")))
+        if status >= 300:
+            raise FetchError(source.id, _status_text(response))
+        limit = self.limits.max_bytes
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchTooLarge(source.id, f"body of {int(declared):,} bytes is over the {limit:,}-byte limit; not downloaded")
+        chunks: list[bytes] = []
+        try:
+            if encoding in ("", "identity", "gzip", "x-gzip", "deflate"):
+                inflater = _BoundedInflater(encoding, limit) if encoding not in ("", "identity") else None
+                size = 0
+                async for raw in _raw_chunks(response):
+                    progress.received += len(raw)
+                    chunk = inflater.feed(raw) if inflater else raw
+                    size += len(chunk)
+                    if size > limit:
+                        raise _OverLimit()
+                    chunks.append(chunk)
+            else:  # a coding we did not ask for (br, zstd): httpx decodes it, we still count
+                async for chunk in response.aiter_bytes():
+                    progress.received += len(chunk)
+                    chunks.append(chunk)
+                    if sum(map(len, chunks)) > limit:
+                        raise _OverLimit()
+        except _OverLimit:
+            how = f" once decompressed ({encoding})" if encoding not in ("", "identity") else ""
+            raise FetchTooLarge(source.id, f"body over the {limit:,}-byte limit{how}; cut") from None
+        except FetchError as exc:
+            raise FetchError(source.id, exc.reason) from exc
+        return FetchResult(
+            source, "ok", body=b"".join(chunks), http_status=status,
+            content_type=response.headers.get("content-type"), final_url=str(response.url),
+            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+        )
+
+    def _retry_after(self, value: str | None) -> float | None:
+        """Retry-After as seconds: '120' or an HTTP date; None when absent or unreadable."""
+        if not value:
+            return None
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - self._utc_now()).total_seconds())
+
+    async def fetch_all(
+        self,
+        sources: Iterable[Source],
+        states: dict[str, FetchState],
+        on_result: Callable[[FetchResult], Awaitable[None] | None] | None = None,
+    ) -> list[FetchResult]:
+        """Fetch many sources at once; ``on_result`` runs as each source finishes (the pipeline
+        stores it right away, so a crash later in the run loses nothing already fetched)."""
+
+        async def one(source: Source) -> FetchResult:
+            result = await self.fetch(source, states.get(source.id, FetchState()))
+            if on_result is not None:
+                maybe = on_result(result)
+                if asyncio.iscoroutine(maybe):
+                    await maybe
+            return result
+
+        return list(await asyncio.gather(*(one(s) for s in sources)))
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as sent (still compressed). A response built in memory (``httpx.MockTransport``
+    with ``content=``) was already read by httpx: its raw bytes are still in ``stream``."""
+    if response.is_stream_consumed:
+        async for chunk in response.stream:  # type: ignore[union-attr]
+            yield chunk
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
+
+
+def _status_text(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:g} s" if value is not None else "the time limit"
+
+
+def _with_retries(reason: str, retries: int) -> str:
+    if retries == 0:
+        return reason
+    return f"{reason}, retried {retries} time{'s' if retries != 1 else ''}"
 
 
 async def fetch_source(
     client: httpx.AsyncClient, source: Source, state: FetchState, limits: FetchLimits = FetchLimits()
 ) -> FetchResult:
-    """Fetch one source with conditional GET; never raises for network or HTTP trouble."""
-    started = time.monotonic()
-    try:
-        result = await asyncio.wait_for(_fetch(client, source, state, limits), timeout=limits.total_seconds)
-    except FetchError as exc:
-        result = FetchResult(source, "error", error=exc.reason)
-    except asyncio.TimeoutError:
-        result = FetchResult(source, "error", error=f"timed out after {limits.total_seconds:.0f} s in total")
-    result.elapsed_seconds = time.monotonic() - started
-    return result
-
-
-async def _fetch(client: httpx.AsyncClient, source: Source, state: FetchState, limits: FetchLimits) -> FetchResult:
-    headers = {}
-    if state.etag:
-        headers["If-None-Match"] = state.etag
-    if state.last_modified:
-        headers["If-Modified-Since"] = state.last_modified
-    try:
-        async with client.stream("GET", source.url, headers=headers) as response:
-            if response.status_code == 304:
-                return FetchResult(
-                    source, "not_modified", http_status=304, final_url=str(response.url),
-                    etag=response.headers.get("etag", state.etag),
-                    last_modified=response.headers.get("last-modified", state.last_modified),
-                )
-            if response.status_code >= 400:
-                raise FetchError(source.id, f"HTTP {response.status_code} {response.reason_phrase}".strip())
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-                raise FetchTooLarge(source.id, f"body of {int(declared):,} bytes is over the {limits.max_bytes:,}-byte limit")
-            chunks: list[bytes] = []
-            received = 0
-            async for chunk in response.aiter_bytes():  # decompressed: caps gzip bombs too
-                received += len(chunk)
-                if received > limits.max_bytes:
-                    raise FetchTooLarge(source.id, f"body went over the {limits.max_bytes:,}-byte limit; cut")
-                chunks.append(chunk)
-            return FetchResult(
-                source, "ok", body=b"".join(chunks), http_status=response.status_code,
-                content_type=response.headers.get("content-type"), final_url=str(response.url),
-                etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
-            )
-    except FetchError:
-        raise
-    except httpx.TooManyRedirects as exc:
-        raise FetchError(source.id, "too many redirects") from exc
-    except httpx.TimeoutException as exc:
-        raise FetchError(source.id, f"timed out ({type(exc).__name__})") from exc
-    except httpx.ConnectError as exc:
-        raise FetchError(source.id, f"could not connect ({exc})") from exc
-    except httpx.HTTPError as exc:
-        raise FetchError(source.id, f"{type(exc).__name__}: {exc}") from exc
+    """Fetch one source with conditional GET and retries; never raises for network or HTTP trouble."""
+    return await Collector(client, limits).fetch(source, state)
 
 
 async def fetch_all(
@@ -136,22 +469,6 @@ async def fetch_all(
     limits: FetchLimits = FetchLimits(),
     on_result: Callable[[FetchResult], Awaitable[None] | None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch many sources at once: at most ``limits.concurrency`` in flight, ``per_host`` per host.
+    """Fetch many sources at once: at most ``limits.concurrency`` in flight, ``per_host`` per host."""
+    return await Collector(client, limits).fetch_all(sources, states, on_result)
 
-    ``on_result`` is called as each source finishes (the pipeline stores it right away, so a
-    crash later in the run loses nothing already fetched).
-    """
-    overall = asyncio.Semaphore(limits.concurrency)
-    per_host: dict[str, asyncio.Semaphore] = {}
-
-    async def one(source: Source) -> FetchResult:
-        host_gate = per_host.setdefault(source.host, asyncio.Semaphore(limits.per_host))
-        async with host_gate, overall:
-            result = await fetch_source(client, source, states.get(source.id, FetchState()), limits)
-        if on_result is not None:
-            maybe = on_result(result)
-            if asyncio.iscoroutine(maybe):
-                await maybe
-        return result
-
-    return list(await asyncio.gather(*(one(s) for s in sources)))

@@ -1,12 +1,24 @@
 """Extract: fetched bytes -> ``Article``s (clean text, canonical URL, published time in UTC). Pure.
 
 Feeds go through ``feedparser.parse(bytes)``, never a URL: fetching is collect's job. HTML
-listing pages go through beautifulsoup4 with the source's CSS selectors.
+listing pages go through beautifulsoup4 with the source's CSS selectors; article pages (sources
+with ``fulltext: true``) through trafilatura. Also here, because they are decisions about bytes:
+
+- ``refuse_entity_expansion``: feedparser is *not* safe against entity expansion. Its strict
+  parser (expat) stops at the amplification limit, but it then falls back to its loose parser,
+  which expands every "safe" entity itself: a 130 KB feed with one 100 KB entity used 10,000
+  times became a 1 GB summary (40 s, 2.9 GB of memory) in a test on this project. So feeds that
+  declare entities of their own are refused before parsing, except one-character ones.
+- ``decode_html``: pages that declare the wrong charset (windows-1252 sent as UTF-8 and the
+  reverse) are decoded by what the bytes are, with a warning. feedparser already does this for
+  feeds (checked by tests).
+- ``canonical_url``: one address per article, so the same story from two feeds is stored once.
 """
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import html
 import re
 import warnings
@@ -23,7 +35,18 @@ from agenda.sources import Source
 from agenda.textnorm import nfc
 
 SANTIAGO = ZoneInfo("America/Santiago")
-TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|_ga|ref|cmpid|ocid)$", re.I)
+TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|ref|cmpid|ocid|amp|igshid|wt_.*|__twitter_impression)$", re.I)
+AMP_QUERY_VALUES = {("outputtype", "amp"), ("output", "amp"), ("format", "amp")}
+MAX_HARMLESS_ENTITY_CHARS = 8  # "&#160;" is fine; anything longer could amplify the body
+_ENTITY_DECLARATION = re.compile(r"""<!ENTITY\s+(%\s+)?([^\s>]+)\s+(SYSTEM|PUBLIC|"[^"]*"|'[^']*')""")
+_CHARACTER_REFERENCE = re.compile(r"^&#(\d+|x[0-9a-fA-F]+);$")
+_XML_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 _SPANISH_MONTHS = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
     "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
@@ -46,6 +69,7 @@ class Article:
     published_at_utc: datetime | None
     guid: str | None = None
     text: str = ""
+    guid_key: str | None = None  # the GUID made comparable across feeds (see ``guid_key``)
 
     def link_text(self) -> str:
         """What the linker reads: title, summary and text, blank-line separated."""
@@ -59,22 +83,70 @@ class Extraction:
 
 
 def canonical_url(url: str, base: str | None = None) -> str:
-    """Drop fragments and tracking parameters, lowercase scheme and host, no trailing slash.
+    """One address per article: no fragment, tracking parameters or AMP variant; lowercase
+    scheme and host; no trailing slash; query parameters sorted.
 
     >>> canonical_url("HTTPS://Diario.cl/nota/?utm_source=rss&id=3#top")
     'https://diario.cl/nota?id=3'
+    >>> canonical_url("https://diario.cl/2026/11/nota/amp/")
+    'https://diario.cl/2026/11/nota'
     """
     if base:
         url = urljoin(base, url)
     parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
-    path = parts.path
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMS.match(k) and (k.lower(), v.lower()) not in AMP_QUERY_VALUES
+    ]
+    path = _without_amp(parts.path)
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     netloc = parts.netloc.lower()
     if parts.scheme == "https" and netloc.endswith(":443") or parts.scheme == "http" and netloc.endswith(":80"):
         netloc = netloc.rsplit(":", 1)[0]
+    if netloc.startswith("amp."):
+        netloc = netloc[len("amp."):]
     return urlunsplit((parts.scheme.lower(), netloc, path or "/", urlencode(sorted(query)), ""))
+
+
+def guid_key(guid: str | None, feed_url: str) -> str | None:
+    """A GUID that can be compared across feeds: an address is canonicalised, a URN or tag: URI
+    kept; a bare id ("12345") is only unique within its site, so it is prefixed with the host.
+
+    >>> guid_key("https://Diario.cl/?p=12&utm_source=rss", "https://diario.cl/feed")
+    'https://diario.cl/?p=12'
+    >>> guid_key("12345", "https://diario.cl/feed")
+    'diario.cl#12345'
+    """
+    if not guid or not guid.strip():
+        return None
+    guid = guid.strip()
+    if guid.lower().startswith(("http://", "https://")):
+        key = canonical_url(guid)
+        parts = urlsplit(key)
+        return None if parts.path == "/" and not parts.query else key  # "every item is the homepage": no id at all
+    if re.match(r"^(urn|tag):", guid, re.I):
+        return guid
+    return f"{urlsplit(feed_url).netloc.lower()}#{guid}"
+
+
+def _without_amp(path: str) -> str:
+    """'/amp/nota', '/nota/amp', '/nota.amp.html' and '/nota.amp' are the page '/nota(.html)'."""
+    segments = path.split("/")
+    trailing_slash = path.endswith("/") and len(segments) > 1
+    if trailing_slash:
+        segments = segments[:-1]
+    if len(segments) > 2 and segments[-1].lower() == "amp":
+        segments = segments[:-1]
+    if len(segments) > 2 and segments[1].lower() == "amp":
+        segments = [segments[0], *segments[2:]]
+    last = segments[-1]
+    if last.lower().endswith(".amp"):
+        segments[-1] = last[: -len(".amp")]
+    elif ".amp." in last.lower():
+        index = last.lower().index(".amp.")
+        segments[-1] = last[:index] + last[index + len(".amp"):]
+    return "/".join(segments) + ("/" if trailing_slash else "")
 
 
 def clean_text(markup: str) -> str:
@@ -97,30 +169,134 @@ def one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
-def extract(source: Source, body: bytes, base_url: str | None = None) -> Extraction:
+# -- bytes we do not trust ------------------------------------------------------------------
+def _markup_view(body: bytes) -> str:
+    """The body as text good enough to look for markup: BOM or NUL pattern, else latin-1."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, errors="replace")
+    head = body[:4]
+    for pattern, encoding in ((b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"), (b"\0<\0", "utf-16-be"), (b"<\0", "utf-16-le")):
+        if head.startswith(pattern):
+            return body.decode(encoding, errors="replace")
+    return body.decode("latin-1")
+
+
+def refuse_entity_expansion(source_id: str, body: bytes) -> None:
+    """Raise ``ParseError`` if the document declares entities that could expand or be fetched.
+
+    Allowed: short literal entities and one-character references (``<!ENTITY nbsp "&#160;">``).
+    """
+    text = _markup_view(body)
+    if "<!ENTITY" not in text:
+        return
+    for match in _ENTITY_DECLARATION.finditer(text):
+        parameter, name, value = match.groups()
+        if value in ("SYSTEM", "PUBLIC"):
+            raise ParseError(source_id, f"XML entity expansion refused: external entity '{name}' declared (never fetched)")
+        value = value[1:-1]
+        harmless = _CHARACTER_REFERENCE.match(value) or (
+            len(value) <= MAX_HARMLESS_ENTITY_CHARS and not any(c in value for c in "&%<")
+        )
+        if parameter or not harmless:
+            raise ParseError(source_id, f"XML entity expansion refused: the feed declares entity '{name}' of its own")
+    if text.count("<!ENTITY") != len(_ENTITY_DECLARATION.findall(text)):
+        raise ParseError(source_id, "XML entity expansion refused: an entity declaration we cannot read")
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """'text/html; charset="ISO-8859-1"' -> 'iso8859-1' (Python's codec name), else None."""
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", content_type, re.I)
+    return _codec(match.group(1)) if match else None
+
+
+def _codec(label: str | bytes | None) -> str | None:
+    if isinstance(label, bytes):
+        label = label.decode("ascii", errors="replace")
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+_SINGLE_BYTE = {"cp1252", "iso8859-1", "iso8859-15", "ascii", "latin-1"}
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, list[str]]:
+    """Decode a web page by what its bytes are, trusting declarations only as far as they hold.
+
+    Order: BOM; valid UTF-8 (a page that decodes as UTF-8 with accents in it is UTF-8, whatever
+    it declares); the declared charset (HTTP header, then <meta>) if the bytes fit it;
+    windows-1252 (what "UTF-8" pages that are not UTF-8 almost always are). Returns the text and
+    warnings when a declaration was wrong.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, errors="replace"), []
+    meta = _META_CHARSET.search(body[:4096])
+    declared = charset_of(content_type) or _codec(meta.group(1) if meta else None)
+    if declared and declared.startswith(("utf-16", "utf-32")):
+        return body.decode(declared, errors="replace"), []
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        warnings_ = []
+        if declared in _SINGLE_BYTE and not body.isascii():
+            warnings_.append(f"page declares {declared} but its bytes are UTF-8; read as UTF-8")
+        return text, warnings_
+    if declared and declared != "utf-8":
+        try:
+            return body.decode(declared), []
+        except UnicodeDecodeError:
+            pass
+    what = f"declares {declared}" if declared else "declares no encoding"
+    return body.decode("cp1252", errors="replace"), [f"page {what} but is not UTF-8; read as windows-1252"]
+
+
+# -- feeds and listing pages -----------------------------------------------------------------
+def extract(source: Source, body: bytes, base_url: str | None = None, content_type: str | None = None) -> Extraction:
     """Turn a fetched body into articles, by the source's kind."""
     if source.kind == "html":
-        return extract_html_listing(source, body, base_url or source.url)
-    return extract_feed(source, body, base_url or source.url)
+        return extract_html_listing(source, body, base_url or source.url, content_type)
+    return extract_feed(source, body, base_url or source.url, content_type)
 
 
-def extract_feed(source: Source, body: bytes, base_url: str) -> Extraction:
-    parsed = feedparser.parse(body)  # bytes: feedparser sniffs the encoding itself
+def extract_feed(source: Source, body: bytes, base_url: str, content_type: str | None = None) -> Extraction:
+    refuse_entity_expansion(source.id, body)
+    # bytes plus the HTTP Content-Type: feedparser weighs BOM, header and XML declaration itself
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(body, response_headers=headers)
     result = Extraction()
     if not parsed.entries:
-        if parsed.bozo:
+        if parsed.bozo and not isinstance(parsed.bozo_exception, _ENCODING_NOTES):
             reason = getattr(parsed.bozo_exception, "getMessage", lambda: str(parsed.bozo_exception))()
+            if _looks_like_html(body):
+                raise ParseError(source.id, f"not a feed: the address returned a web page (HTML) instead ({reason})")
             raise ParseError(source.id, f"not a readable feed ({reason})")
         if not parsed.version:
+            if _looks_like_html(body):
+                raise ParseError(source.id, "not a feed: the address returned a web page (HTML) instead")
             raise ParseError(source.id, "not a feed (no RSS or Atom found in the response)")
         return result  # a valid, empty feed
     if parsed.bozo:
-        result.warnings.append(f"feed is malformed, kept what could be recovered ({parsed.bozo_exception})")
+        if isinstance(parsed.bozo_exception, _ENCODING_NOTES):
+            result.warnings.append(f"wrong or missing encoding declaration; read as {parsed.get('encoding', '?')} ({parsed.bozo_exception})")
+        else:
+            result.warnings.append(f"feed is malformed, kept what could be recovered ({parsed.bozo_exception})")
     for entry in parsed.entries:
         link = entry.get("link") or ""
         title = one_line(entry.get("title", ""))
         if not link or not title:
             result.warnings.append(f"entry without {'link' if not link else 'title'} skipped")
+            continue
+        if urlsplit(urljoin(base_url, link)).scheme not in ("http", "https"):
+            result.warnings.append(f"entry with a non-web link skipped ({link[:60]})")
             continue
         summary = clean_text(entry.get("summary", "") or entry.get("description", ""))
         content = ""
@@ -139,27 +315,52 @@ def extract_feed(source: Source, body: bytes, base_url: str) -> Extraction:
                 source_region=source.region_code,
                 published_at_utc=_entry_time(entry),
                 guid=entry.get("id") or None,
+                guid_key=guid_key(entry.get("id"), base_url),
             )
         )
+    _drop_repeated_guids(result.articles)
     return result
+
+
+def _drop_repeated_guids(articles: list[Article]) -> None:
+    """A GUID shared by several items of one feed identifies nothing: do not merge by it."""
+    seen: dict[str, int] = {}
+    for article in articles:
+        if article.guid_key:
+            seen[article.guid_key] = seen.get(article.guid_key, 0) + 1
+    for article in articles:
+        if article.guid_key and seen[article.guid_key] > 1:
+            article.guid_key = None
+
+
+_ENCODING_NOTES = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = _markup_view(body[:2048]).lstrip().lower()
+    return head.startswith(("<!doctype html", "<html")) or "<html" in head[:512]
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)  # feedparser gives UTC
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)  # feedparser gives UTC
+            except (OverflowError, ValueError, OSError):
+                continue  # a year 99999 in someone's feed
     return None
 
 
-def extract_html_listing(source: Source, body: bytes, base_url: str) -> Extraction:
+def extract_html_listing(source: Source, body: bytes, base_url: str, content_type: str | None = None) -> Extraction:
     assert source.selectors is not None  # validated when sources.yaml was loaded
     selectors = source.selectors
-    soup = BeautifulSoup(body, "html.parser")
+    text, decode_warnings = decode_html(body, content_type)
+    soup = BeautifulSoup(text, "html.parser")
     items = soup.select(selectors.item)
     if not items:
         raise ParseError(source.id, f"selector item '{selectors.item}' matched nothing (did the site change?)")
-    result = Extraction()
+    result = Extraction(warnings=decode_warnings)
     for item in items:
         link_tag = item.select_one(selectors.link)
         title_tag = item.select_one(selectors.title)
@@ -189,6 +390,60 @@ def extract_html_listing(source: Source, body: bytes, base_url: str) -> Extracti
     if not result.articles:
         raise ParseError(source.id, f"items matched '{selectors.item}' but none had a link and a title")
     return result
+
+
+# -- article pages (fulltext: true) and homepages (sources add) -------------------------------
+@dataclass
+class PageText:
+    text: str
+    canonical_url: str | None  # from <link rel="canonical">, when it names a real article page
+    warnings: list[str] = field(default_factory=list)
+
+
+def extract_page(body: bytes, page_url: str, content_type: str | None = None) -> PageText:
+    """The main text of an article page (trafilatura) and its ``rel=canonical`` address.
+
+    trafilatura is imported here, not at the top: it is only needed for fulltext sources.
+    """
+    import lxml.html
+    import trafilatura
+
+    text, page_warnings = decode_html(body, content_type)
+    try:
+        tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (ValueError, lxml.etree.ParserError) as exc:
+        return PageText("", None, [*page_warnings, f"article page unreadable ({exc})"])
+    canonical = None
+    for href in tree.xpath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"):
+        candidate = canonical_url(str(href), page_url)
+        if urlsplit(candidate).scheme in ("http", "https") and urlsplit(candidate).path not in ("", "/"):
+            canonical = candidate  # a canonical pointing at the homepage is a site bug: ignore it
+        break
+    main_text = trafilatura.extract(tree, url=page_url, favor_precision=True, include_comments=False, include_tables=False) or ""
+    return PageText(nfc(main_text.strip()), canonical, page_warnings)
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    url: str
+    title: str
+    type: str
+
+
+def discover_feeds(body: bytes, page_url: str, content_type: str | None = None) -> list[FeedLink]:
+    """The feeds a homepage announces with ``<link rel="alternate" type="application/rss+xml">``."""
+    text, _ = decode_html(body, content_type)
+    soup = BeautifulSoup(text, "html.parser")
+    found: list[FeedLink] = []
+    for tag in soup.find_all("link", href=True):
+        rel = tag.get("rel") or []
+        rels = {r.lower() for r in (rel if isinstance(rel, list) else str(rel).split())}
+        kind = str(tag.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" in rels and kind in FEED_TYPES:
+            url = urljoin(page_url, str(tag["href"]).strip())
+            if urlsplit(url).scheme in ("http", "https") and url not in {f.url for f in found}:
+                found.append(FeedLink(url, one_line(str(tag.get("title") or "")), kind))
+    return found
 
 
 def parse_date(value: str) -> datetime | None:

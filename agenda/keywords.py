@@ -79,6 +79,9 @@ class Keywords:
     priorities: dict[str, Priority] = field(default_factory=dict)
     alert_terms: tuple[str, ...] = ()
     rules: DisambiguationRules = field(default_factory=DisambiguationRules)
+    # From analysts' feedback: (folded name, place code) -> words before it that exclude it
+    # (None: excluded everywhere). See agenda/feedback.py.
+    exclusions: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
 
     def place(self, kind: str, code: str) -> Place:
         return self.places[f"{kind}:{code}"]
@@ -98,7 +101,7 @@ def load_keywords(directory: Path | str) -> Keywords:
         raise ConfigError(str(directory), None, None, "keywords directory not found")
     errors: list[ConfigError] = []
     keywords = Keywords(directory=directory)
-    for loader in (_load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts, _load_rules):
+    for loader in (_load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts, _load_rules, _load_exclusions):
         try:
             loader(directory, keywords)
         except ConfigErrors as exc:
@@ -321,5 +324,25 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
         foreign_markers=words("foreign_markers"),
         never=tuple(v for v in (data.get("never") or []) if isinstance(v, str)),
     )
+    if errors:
+        raise ConfigErrors(errors)
+
+
+def _load_exclusions(directory: Path, keywords: Keywords) -> None:
+    path = directory / "feedback.yaml"
+    if not path.exists():
+        return
+    data = load_yaml(path) or {}
+    errors: list[ConfigError] = []
+    for index, entry in enumerate(data.get("exclusions") or []):
+        if not isinstance(entry, LineDict) or not isinstance(entry.get("name"), str) or entry.get("code") is None:
+            errors.append(ConfigError(str(path), line_of(entry), f"exclusions[{index}]", "each rule needs name and code"))
+            continue
+        code = str(entry["code"])
+        if not any(f"{kind}:{code}" in keywords.places for kind in ("region", "province", "commune")):
+            errors.append(ConfigError(str(path), entry.line_of("code"), "code", f"unknown place code '{code}'"))
+            continue
+        before = entry.get("before")
+        keywords.exclusions.setdefault((fold(entry["name"]), code), set()).add(fold(str(before)) if before else None)
     if errors:
         raise ConfigErrors(errors)

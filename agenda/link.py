@@ -320,6 +320,8 @@ class Linker:
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
+            if self.keywords.exclusions and self._excluded(name, place, before):
+                continue
             strong = not before.phrases.isdisjoint(self._strong_triggers)
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
             tier = "strict" if name in rules.strict else "ambiguous" if name in rules.ambiguous else "plain"
@@ -362,6 +364,13 @@ class Linker:
         if reason == "person" and not before.phrases.isdisjoint(self._weak_triggers):
             return False
         return True
+
+    def _excluded(self, name: str, place: Place, before: _Before) -> bool:
+        """An analyst's exclusion rule (keywords/feedback.yaml) for this name and place."""
+        contexts = self.keywords.exclusions.get((name, place.code))
+        if not contexts:
+            return False
+        return None in contexts or not before.phrases.isdisjoint(contexts)
 
     @staticmethod
     def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:

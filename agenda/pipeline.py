@@ -8,25 +8,28 @@ its row and never stops the run. ``write_digest`` renders a day; ``send_digest``
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import httpx
 
-from agenda.collect import FetchResult, fetch_all
+from agenda.collect import PAGE_ACCEPT, Collector, FetchResult
 from agenda.deliver import DeliveryReport, Mailer, deliver
 from agenda.digest import Digest, build_digest, render_html, render_text
 from agenda.errors import ParseError
-from agenda.extract import extract
+from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords
 from agenda.link import Linker
 from agenda.settings import Settings
-from agenda.sources import SourceList
-from agenda.store import SANTIAGO, Store
+from agenda.sources import Source, SourceList
+from agenda.store import SANTIAGO, Store, utc_now
 
 log = logging.getLogger("agenda")
+MAX_FULLTEXT_PAGES_PER_SOURCE = 30  # new articles per source per run whose page is fetched
 
 
 @dataclass
@@ -35,6 +38,7 @@ class CollectSummary:
     sources_not_modified: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source id, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[tuple[str, datetime]] = field(default_factory=list)  # resting after failures: not tried
     articles_new: int = 0
     articles_seen: int = 0
     links: int = 0
@@ -59,39 +63,93 @@ def today_in_santiago(now: datetime | None = None) -> date:
 
 
 async def collect_and_store(
-    sources: SourceList, linker: Linker, client: httpx.AsyncClient, store: Store, settings: Settings
+    sources: SourceList,
+    linker: Linker,
+    client: httpx.AsyncClient,
+    store: Store,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    collector: Collector | None = None,
 ) -> CollectSummary:
+    """Fetch every enabled source that is due, and store each one as it finishes.
+
+    A source resting after failures (its next attempt time is later than now) is not tried and
+    is counted as deferred, not failed. ``clock`` is read once: the run's time for every record
+    and for the backoff schedule. Nothing a source does can stop the run.
+    """
     summary = CollectSummary()
+    now = clock()
     store.sync_sources(sources.sources)
     states = store.fetch_states()
+    resting = store.deferred_sources(now)
+    due = []
+    for source in sources.enabled:
+        if source.id in resting:
+            summary.deferred.append((source.id, resting[source.id]))
+        else:
+            due.append(source)
+    collector = collector or Collector(client, settings.fetch)
 
-    def on_result(result: FetchResult) -> None:
+    def fail(result: FetchResult, reason: str) -> None:
+        store.record_fetch(result, error=reason, now=now)
+        summary.failures.append((result.source.id, reason))
+        log.warning("source %s failed: %s", result.source.id, reason)
+
+    async def on_result(result: FetchResult) -> None:
+        try:
+            await _store_result(result)
+        except Exception as exc:  # noqa: BLE001 (one source's surprise must not stop the night)
+            log.exception("source %s: unexpected error", result.source.id)
+            fail(result, f"internal error while reading or storing it ({type(exc).__name__}: {exc})")
+
+    async def _store_result(result: FetchResult) -> None:
         if result.status == "error":
-            store.record_fetch(result)
-            summary.failures.append((result.source.id, result.error or "error"))
-            log.warning("source %s failed: %s", result.source.id, result.error)
-            return
+            return fail(result, result.error or "error")
         if result.status == "not_modified":
-            store.record_fetch(result, [], [])
+            store.record_fetch(result, [], [], now=now)
             summary.sources_not_modified += 1
             return
         try:
-            extraction = extract(result.source, result.body, result.final_url)
+            extraction = extract(result.source, result.body, result.final_url, result.content_type)
         except ParseError as exc:
-            store.record_fetch(result, error=exc.reason)
-            summary.failures.append((result.source.id, exc.reason))
-            log.warning("source %s unreadable: %s", result.source.id, exc.reason)
-            return
+            return fail(result, exc.reason)
+        if result.source.fulltext and extraction.articles:
+            extraction.warnings += await add_full_text(collector, store, result.source, extraction.articles)
         links = [linker.link(a.link_text(), source_region=_prior(a.source_region)) for a in extraction.articles]
-        counts = store.record_fetch(result, extraction.articles, links)
+        counts = store.record_fetch(result, extraction.articles, links, now=now, warnings=extraction.warnings)
         summary.sources_ok += 1
         summary.articles_new += counts.new
         summary.articles_seen += counts.seen
         summary.links += counts.links
         summary.warnings.extend((result.source.id, w) for w in extraction.warnings)
 
-    await fetch_all(client, sources.enabled, states, settings.fetch, on_result=on_result)
+    await collector.fetch_all(due, states, on_result=on_result)
     return summary
+
+
+async def add_full_text(collector: Collector, store: Store, source: Source, articles: list[Article]) -> list[str]:
+    """Fetch the pages of a source's new articles (same limits as feeds) and put their main text
+    and ``rel=canonical`` address on the articles. Returns warnings; a bad page never fails the source.
+    """
+    known = store.known_article_urls(a.url for a in articles)
+    todo = [a for a in articles if a.url not in known][:MAX_FULLTEXT_PAGES_PER_SOURCE]
+    pages = await asyncio.gather(*(collector.fetch(source, url=a.url, accept=PAGE_ACCEPT) for a in todo))
+    warnings = []
+    for article, page in zip(todo, pages):
+        if page.status != "ok":
+            warnings.append(f"full text of {article.url}: {page.error or page.status}")
+            continue
+        # trafilatura is CPU work: a thread keeps the other downloads moving
+        extracted = await asyncio.to_thread(extract_page, page.body, page.final_url or article.url, page.content_type)
+        warnings += extracted.warnings
+        if extracted.text:
+            article.text = extracted.text
+        else:
+            warnings.append(f"full text of {article.url}: no main text found on the page")
+        if extracted.canonical_url:
+            article.url = extracted.canonical_url
+    return warnings
 
 
 def _prior(region_code: str) -> str | None:

@@ -2,8 +2,10 @@
 ``Database(memory=True)``); schema changes are ``Migrations`` applied in order.
 
 Tables
-    sources          config + fetch state (ETag, Last-Modified) + health (error count, last error)
-    articles         unique by canonical URL; times in UTC plus the America/Santiago day
+    sources          config + fetch state (ETag, Last-Modified) + health (error count, last error,
+                     next attempt time of a failing source, last warning, latency)
+    articles         unique by canonical URL (and by GUID, ``guid_key``); times in UTC plus the
+                     America/Santiago day
     article_sources  every source an article was seen in (same story, two feeds, stored once)
     links            article x (kind, code) with evidence JSON
     runs             one row per run: times, status, counts per stage, errors
@@ -24,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from agenda.collect import FetchResult, FetchState
+from agenda.collect import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.extract import Article
 from agenda.link import LinkResult
 from agenda.sources import Source
@@ -86,6 +88,27 @@ def m001_initial(db: Database) -> None:
     db["articles"].enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
 
 
+@migrations()
+def m002_source_backoff(db: Database) -> None:
+    """A failing source rests until ``next_attempt_at_utc``; the row also keeps what the last
+    attempt looked like (warning, attempts, latency) for ``agenda sources check`` and the digest."""
+    sources = db["sources"]
+    sources.add_column("next_attempt_at_utc", str)
+    sources.add_column("last_warning", str)
+    sources.add_column("last_attempts", int)
+    sources.add_column("last_latency_seconds", float)
+
+
+@migrations()
+def m003_article_guid_key(db: Database) -> None:
+    """The same story under two addresses (an AMP link, a redirector) is still one article."""
+    db["articles"].add_column("guid_key", str)
+    db["articles"].create_index(["guid_key"])
+
+
+MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -144,6 +167,28 @@ class Store:
     def source_health(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from sources order by error_count desc, id"))
 
+    def deferred_sources(self, now: datetime) -> dict[str, datetime]:
+        """Sources resting after failures: id -> next attempt time (later than ``now``).
+
+        A next attempt within ``DUE_TOLERANCE`` of ``now`` counts as due (cron starts drift).
+        """
+        resting = {}
+        for row in self.db.query("select id, next_attempt_at_utc from sources where next_attempt_at_utc is not null"):
+            when = datetime.fromisoformat(row["next_attempt_at_utc"])
+            if when > now + DUE_TOLERANCE:
+                resting[row["id"]] = when
+        return resting
+
+    def known_article_urls(self, urls: Iterable[str]) -> set[str]:
+        """Which of these canonical URLs are stored already (their pages need no fetching)."""
+        wanted = list(dict.fromkeys(urls))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # SQLite's limit on ? placeholders
+            chunk = wanted[start:start + 500]
+            placeholders = ",".join("?" * len(chunk))
+            found.update(row["url"] for row in self.db.query(f"select url from articles where url in ({placeholders})", chunk))
+        return found
+
     # -- one source's results: one transaction ----------------------------------------------
     def record_fetch(
         self,
@@ -152,10 +197,13 @@ class Store:
         links: list[LinkResult] | None = None,
         error: str | None = None,
         now: datetime | None = None,
+        warnings: list[str] | None = None,
     ) -> StoredCounts:
         """Store a source's articles, their links and its fetch state together, or none of it.
 
-        ``error`` (a parse failure after a good fetch) overrides ``result.error``.
+        ``error`` (a parse failure after a good fetch) overrides ``result.error``. A failure
+        counts up ``error_count`` and sets ``next_attempt_at_utc`` by the backoff rule
+        (``collect.next_attempt_at``); a success clears both.
         """
         now = now or utc_now()
         counts = StoredCounts()
@@ -166,30 +214,38 @@ class Store:
                 counts.new += is_new
                 counts.seen += not is_new
                 counts.links += self._replace_links(article_id, link_result)
-            update: dict[str, Any] = {"last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error"}
+            update: dict[str, Any] = {
+                "last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error",
+                "last_attempts": result.attempts, "last_latency_seconds": round(result.elapsed_seconds, 3),
+            }
             if error:
-                self.db.execute(
-                    "update sources set error_count = coalesce(error_count, 0) + 1, last_error = ?, last_error_at_utc = ? where id = ?",
-                    [error, iso(now), result.source.id],
+                row = next(self.db.query("select coalesce(error_count, 0) as n from sources where id = ?", [result.source.id]), {"n": 0})
+                failures = int(row["n"]) + 1
+                update.update(
+                    {"error_count": failures, "last_error": error, "last_error_at_utc": iso(now),
+                     "next_attempt_at_utc": iso(next_attempt_at(now, failures, result.retry_after_seconds))}
                 )
             else:
                 update.update(
-                    {"error_count": 0, "last_error": None, "last_success_at_utc": iso(now),
+                    {"error_count": 0, "last_error": None, "last_success_at_utc": iso(now), "next_attempt_at_utc": None,
                      "etag": result.etag, "last_modified": result.last_modified}
                 )
-                if result.status == "ok":
+                if result.status == "ok":  # a 304 keeps the item count and warning of the body it confirms
                     update["last_item_count"] = len(articles or [])
+                    update["last_warning"] = "; ".join(warnings)[:MAX_WARNING_CHARS] if warnings else None
             self.db["sources"].update(result.source.id, update)
         return counts
 
     def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool]:
         row = next(self.db.query("select id from articles where url = ?", [article.url]), None)
+        if row is None and article.guid_key:
+            row = next(self.db.query("select id from articles where guid_key = ?", [article.guid_key]), None)
         is_new = row is None
         if is_new:
             moment = article.published_at_utc or now
             article_id = self.db["articles"].insert(
                 {
-                    "url": article.url, "guid": article.guid, "title": article.title,
+                    "url": article.url, "guid": article.guid, "guid_key": article.guid_key, "title": article.title,
                     "summary": article.summary, "text": article.text, "outlet": article.outlet,
                     "source_id": article.source_id, "source_region": article.source_region,
                     "published_at_utc": iso(article.published_at_utc), "first_seen_at_utc": iso(now),
@@ -198,6 +254,8 @@ class Store:
             ).last_pk
         else:
             article_id = row["id"]
+            if article.text:  # a full-text source may bring the text another feed lacked
+                self.db.execute("update articles set text = ? where id = ? and coalesce(text, '') = ''", [article.text, article_id])
         self.db["article_sources"].insert(
             {"article_id": article_id, "source_id": article.source_id, "first_seen_at_utc": iso(now)},
             pk=("article_id", "source_id"), ignore=True,

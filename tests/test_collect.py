@@ -92,7 +92,7 @@ def test_per_host_cap_is_respected() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_all(client, sources, {}, FetchLimits(per_host=2, concurrency=10))
+            return await fetch_all(client, sources, {}, FetchLimits(per_host=2, concurrency=10, host_interval_seconds=0))
 
     results = run(go())
     assert all(r.status == "ok" for r in results)
