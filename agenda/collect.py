@@ -343,7 +343,7 @@ class Collector:
         target = urljoin(current, location.strip())
         scheme = urlsplit(target).scheme.lower()
         if scheme not in ALLOWED_SCHEMES:
-            raise FetchError("", f"redirected to a {scheme or 'relative'}: address ({target[:80]}); only http and https are followed")
+            raise FetchError("", f"redirected to {target[:80]}, refused: only http and https addresses are followed")
         if target in visited:
             raise FetchError("", f"redirect loop after {len(visited)} redirects (back to {target[:100]})")
         visited.append(target)

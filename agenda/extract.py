@@ -273,17 +273,13 @@ def extract_feed(source: Source, body: bytes, base_url: str, content_type: str |
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers)
     result = Extraction()
-    if not parsed.entries:
+    if not parsed.version and not parsed.entries:
+        if _looks_like_html(body):
+            raise ParseError(source.id, "not a feed: the address returned a web page (HTML) instead")
         if parsed.bozo and not isinstance(parsed.bozo_exception, _ENCODING_NOTES):
             reason = getattr(parsed.bozo_exception, "getMessage", lambda: str(parsed.bozo_exception))()
-            if _looks_like_html(body):
-                raise ParseError(source.id, f"not a feed: the address returned a web page (HTML) instead ({reason})")
             raise ParseError(source.id, f"not a readable feed ({reason})")
-        if not parsed.version:
-            if _looks_like_html(body):
-                raise ParseError(source.id, "not a feed: the address returned a web page (HTML) instead")
-            raise ParseError(source.id, "not a feed (no RSS or Atom found in the response)")
-        return result  # a valid, empty feed
+        raise ParseError(source.id, "not a feed (no RSS or Atom found in the response)")
     if parsed.bozo:
         if isinstance(parsed.bozo_exception, _ENCODING_NOTES):
             result.warnings.append(f"wrong or missing encoding declaration; read as {parsed.get('encoding', '?')} ({parsed.bozo_exception})")

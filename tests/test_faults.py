@@ -1,0 +1,363 @@
+"""The collector against a loopback server that misbehaves on purpose (agenda.faultserver).
+
+No internet: every byte comes from 127.0.0.1. The retry waits are real but short (the limits
+below), except where a fake ``sleep`` records them; the backoff across nights uses a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import feedparser
+import httpx
+import pytest
+from sqlite_utils import Database
+
+from agenda.collect import Collector, FetchLimits, FetchState, make_client
+from agenda.errors import ParseError
+from agenda.extract import extract
+from agenda.faultserver import RunningFaultServer, quadratic_blowup, serve_faults
+from agenda.link import Linker
+from agenda.pipeline import CollectSummary, collect_and_store
+from agenda.settings import Settings
+from agenda.sources import Source, SourceList
+from agenda.store import Store
+
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "feedparser-corpus"
+SANTIAGO = ZoneInfo("America/Santiago")
+FAST_TIMEOUT = httpx.Timeout(connect=1.0, read=1.0, write=1.0, pool=10.0)
+# One loopback server stands in for hundreds of outlets: the per-host gate is tested on its own.
+MANY_OUTLETS = FetchLimits(total_seconds=2.0, per_host=64, host_interval_seconds=0, retry_base_seconds=0.05)
+
+
+@pytest.fixture
+def faults() -> Iterator[RunningFaultServer]:
+    with serve_faults(files_root=CORPUS, slow_seconds=3.0, drip_seconds=0.05) as server:
+        yield server
+
+
+def source(source_id: str, url: str, **kwargs: object) -> Source:
+    return Source(id=source_id, name=source_id, url=url, kind=str(kwargs.pop("kind", "rss")), region_code="08", **kwargs)  # type: ignore[arg-type]
+
+
+def collect(sources: list[Source], store: Store, linker: Linker, limits: FetchLimits = MANY_OUTLETS, **kwargs: object) -> CollectSummary:
+    async def go() -> CollectSummary:
+        async with make_client(timeout=FAST_TIMEOUT) as client:
+            return await collect_and_store(SourceList(Path("sources.yaml"), sources), linker, client, store, Settings(fetch=limits), **kwargs)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def rows(store: Store) -> dict[str, dict[str, object]]:
+    return {row["id"]: row for row in store.source_health()}
+
+
+def stored_per_source(store: Store) -> dict[str, int]:
+    return dict(store.db.execute("select source_id, count(*) from article_sources group by source_id").fetchall())
+
+
+# What each fault must leave on the source's row: a phrase an analyst understands (None: the
+# source still delivers its articles).
+FAULTS: list[tuple[str, str | None]] = [
+    ("timeout", "(read timeout)"),
+    ("drip", "bytes (too slow)"),
+    ("500", "HTTP 500 Internal Server Error, retried 3 times"),
+    ("503", "HTTP 503 Service Unavailable, retried"),
+    ("404", "HTTP 404 Not Found"),
+    ("429-long", "the server asked us to wait 7,200 s (Retry-After)"),
+    ("redirect-loop", "redirect loop after 2 redirects"),
+    ("redirect-chain/9", "more than 5 redirects"),
+    ("redirect-file", "redirected to file:///etc/passwd, refused: only http and https"),
+    ("huge", "body of 52,428,800 bytes is over the 5,242,880-byte limit; not downloaded"),
+    ("huge-chunked", "body over the 5,242,880-byte limit; cut"),
+    ("gzip-bomb", "body over the 5,242,880-byte limit once decompressed (gzip); cut"),
+    ("billion-laughs", "XML entity expansion refused"),
+    ("quadratic-blowup", "XML entity expansion refused"),
+    ("external-entity", "XML entity expansion refused: external entity 'secret'"),
+    ("html", "not a feed: the address returned a web page (HTML) instead"),
+    ("garbage", "not a readable feed"),
+    ("cp1252-as-utf8", None),
+    ("utf8-as-cp1252", None),
+    ("bom", None),
+    ("malformed", None),
+    ("flaky", None),
+]
+
+
+@pytest.mark.slow
+def test_200_sources_a_third_misbehaving(faults: RunningFaultServer, linker: Linker) -> None:
+    sources, expected = [], {}
+    for i in range(200):
+        if i % 3 == 0:
+            route, phrase = FAULTS[(i // 3) % len(FAULTS)]
+            route = f"flaky/s{i:03d}" if route == "flaky" else route
+            sources.append(source(f"s{i:03d}", f"{faults.base_url}/fault/{route}"))
+            expected[f"s{i:03d}"] = (route, phrase)
+        else:
+            sources.append(source(f"s{i:03d}", f"{faults.base_url}/feed/good-{i}.xml"))
+    store = Store(Database(memory=True))
+    started = time.monotonic()
+    summary = collect(sources, store, linker)
+    elapsed = time.monotonic() - started
+
+    failing = {sid for sid, (_, phrase) in expected.items() if phrase}
+    assert elapsed < 30, "the run must finish, whatever the sources do"
+    assert {sid for sid, _ in summary.failures} == failing
+    assert summary.sources_ok == 200 - len(failing)
+    health, stored = rows(store), stored_per_source(store)
+    run_at = datetime.fromisoformat(str(health["s001"]["last_fetched_at_utc"]))
+    for sid, (route, phrase) in expected.items():
+        row = health[sid]
+        if phrase is None:
+            assert row["error_count"] == 0 and stored.get(sid, 0) >= 1, (route, row["last_error"])
+            continue
+        assert phrase in str(row["last_error"]), (route, row["last_error"])
+        assert row["error_count"] == 1 and row["last_error_at_utc"]
+        rest = datetime.fromisoformat(str(row["next_attempt_at_utc"])) - run_at
+        assert rest == (timedelta(hours=2) if route == "429-long" else timedelta(hours=1)), route
+    good = [s.id for s in sources if s.id not in expected]
+    assert all(stored[sid] == 3 and health[sid]["last_item_count"] == 3 for sid in good)
+    # accents survive wrong encoding declarations; malformed XML keeps what was recovered + a warning
+    titles = {r["title"] for r in store.db.query("select title from articles where url like 'https://encoding.cl/%'")}
+    assert titles == {"Temporal en Ñuble y Biobío: “alerta” en Curicó"}
+    malformed = next(sid for sid, (route, _) in expected.items() if route == "malformed")
+    assert stored[malformed] == 2 and "malformed, kept what could be recovered" in str(health[malformed]["last_warning"])
+    # no retry for a 404; three for a 500; the project's User-Agent on every request
+    assert faults.stats.requests["/fault/404"] == sum(1 for r, _ in expected.values() if r == "404")
+    assert faults.stats.requests["/fault/500"] == 4 * sum(1 for r, _ in expected.values() if r == "500")
+    assert faults.stats.user_agents and all(ua.startswith("agenda/") and "Agenda Regional" in ua for ua in faults.stats.user_agents)
+    # 50 MB bodies were cut while streaming, never taken whole
+    assert faults.stats.bytes_by_path["/fault/huge-chunked"] < 0.5 * 50 * 1024 * 1024 * sum(1 for r, _ in expected.values() if r == "huge-chunked")
+
+
+@pytest.mark.parametrize("route", ["huge-chunked", "gzip-bomb"])
+def test_big_bodies_and_bombs_never_sit_in_memory(faults: RunningFaultServer, route: str) -> None:
+    limit = 1_000_000
+
+    async def go():  # noqa: ANN202
+        async with make_client(timeout=FAST_TIMEOUT) as client:
+            return await Collector(client, FetchLimits(max_bytes=limit)).fetch(source("big", f"{faults.base_url}/fault/{route}"))
+
+    tracemalloc.start()
+    result = asyncio.run(go())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.status == "error" and "over the 1,000,000-byte limit" in str(result.error) and result.error.endswith("; cut")
+    assert peak < 4 * limit, f"peak {peak:,} bytes for a {limit:,}-byte cap"
+
+
+def test_feedparser_alone_expands_entities_so_we_refuse_them_first() -> None:
+    """Why extract refuses DOCTYPE entities: feedparser's fallback parser expands them itself."""
+    small_bomb = quadratic_blowup(entity_bytes=10_000, references=1_000)  # 13 KB in, 10 MB out
+    parsed = feedparser.parse(small_bomb)
+    assert len(parsed.entries[0].summary) == 10_000_000  # expat said no; the loose parser did it anyway
+    started = time.monotonic()
+    with pytest.raises(ParseError, match="XML entity expansion refused"):
+        extract(source("bomb", "https://x.cl/feed"), quadratic_blowup())
+    assert time.monotonic() - started < 0.5
+
+
+class FakeSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def fetch_with(faults: RunningFaultServer, route: str, sleep: FakeSleep, limits: FetchLimits = FetchLimits(retry_base_seconds=1.0, host_interval_seconds=0)):  # noqa: ANN201
+    async def go():  # noqa: ANN202
+        async with make_client(timeout=FAST_TIMEOUT) as client:
+            collector = Collector(client, limits, sleep=sleep, jitter=lambda: 0.5)
+            return await collector.fetch(source("s", f"{faults.base_url}/fault/{route}"))
+
+    return asyncio.run(go())
+
+
+def test_retries_back_off_exponentially_with_jitter(faults: RunningFaultServer) -> None:
+    sleep = FakeSleep()
+    result = fetch_with(faults, "500", sleep)
+    # ceilings 1, 2, 4 s; "equal jitter" waits half of each plus jitter (0.5 here) of the other half
+    assert sleep.delays == [0.75, 1.5, 3.0]
+    assert result.attempts == 4 and result.error == "HTTP 500 Internal Server Error, retried 3 times"
+
+
+def test_retry_after_is_honoured_and_4xx_is_not_retried(faults: RunningFaultServer) -> None:
+    sleep = FakeSleep()
+    busy = fetch_with(faults, "503", sleep)
+    assert sleep.delays == [1.0, 1.0, 1.0]  # the server's Retry-After: 1, not our schedule
+    assert busy.error == "HTTP 503 Service Unavailable, retried 3 times"
+    gone = fetch_with(faults, "404", sleep)
+    assert gone.attempts == 1 and gone.error == "HTTP 404 Not Found" and len(sleep.delays) == 3
+    slow_down = fetch_with(faults, "429-long", sleep)
+    assert slow_down.attempts == 1 and slow_down.retry_after_seconds == 7200 and len(sleep.delays) == 3
+
+
+def test_network_errors_are_retried_and_named() -> None:
+    sleep = FakeSleep()
+
+    async def go():  # noqa: ANN202
+        async with make_client(timeout=FAST_TIMEOUT) as client:
+            return await Collector(client, FetchLimits(host_interval_seconds=0), sleep=sleep, jitter=lambda: 0.0).fetch(source("down", "http://127.0.0.1:9/feed"))
+
+    result = asyncio.run(go())
+    assert result.error is not None and result.error.startswith("could not connect") and result.error.endswith("retried 3 times")
+    assert sleep.delays == [0.25, 0.5, 1.0]
+
+
+def test_flaky_source_recovers_within_the_run(faults: RunningFaultServer, linker: Linker) -> None:
+    store = Store(Database(memory=True))
+    summary = collect([source("flaky", f"{faults.base_url}/fault/flaky/uno")], store, linker)
+    assert summary.failures == [] and summary.articles_new == 3
+    assert rows(store)["flaky"]["last_attempts"] == 2
+
+
+def test_per_host_cap_and_minimum_delay_on_a_real_server(linker: Linker) -> None:
+    with serve_faults(latency_seconds=0.2) as server:
+        store = Store(Database(memory=True))
+        sources = [source(f"f{i}", f"{server.base_url}/feed/f{i}.xml") for i in range(6)]
+        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15))
+        starts = sorted(t for path, t in server.stats.starts if path.startswith("/feed/"))
+    assert server.stats.peak_in_flight == 2
+    assert len(starts) == 6
+    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.14
+
+
+def test_same_story_from_two_feeds_is_stored_once_with_both_sources(faults: RunningFaultServer, linker: Linker) -> None:
+    # one story: tracking parameters, a fragment, a trailing slash and an AMP variant apart
+    one = "https://www.diario.cl/2026/11/24/plan-hidrico/?utm_source=rss&utm_medium=feed#comentarios"
+    other = "https://amp.www.diario.cl/2026/11/24/plan-hidrico/amp/?fbclid=abc"
+    store = Store(Database(memory=True))
+    collect([source("a", f"{faults.base_url}/feed/a.xml?shared={one}"), source("b", f"{faults.base_url}/feed/b.xml?shared={other}")], store, linker)
+    shared = list(store.db.query("select a.id, a.url from articles a where a.title like 'Gobierno regional%'"))
+    assert [row["url"] for row in shared] == ["https://www.diario.cl/2026/11/24/plan-hidrico"]
+    sources_of = [r["source_id"] for r in store.db.query("select source_id from article_sources where article_id = ? order by source_id", [shared[0]["id"]])]
+    assert sources_of == ["a", "b"]
+    assert store.count("articles") == 3 + 3 + 1
+
+
+def test_full_text_is_fetched_once_with_canonical_address(faults: RunningFaultServer, linker: Linker) -> None:
+    store = Store(Database(memory=True))
+    with_text = source("ft", f"{faults.base_url}/feed/ft.xml", fulltext=True)
+    first = collect([with_text], store, linker)
+    articles = list(store.db.query("select url, summary, text from articles order by url"))
+    assert first.failures == [] and len(articles) == 3
+    for article in articles:
+        assert "calendario de trabajos" in article["text"]  # main text, beyond the summary
+        assert "derechos reservados" not in article["text"] and "Horóscopo" not in article["text"]  # no page chrome
+        assert article["url"].startswith(f"{faults.base_url}/article/ft/")
+    second = collect([with_text], store, linker)
+    assert second.sources_not_modified == 1
+    assert faults.stats.requests["/article/ft/1.html"] == 1  # pages of stored articles are not fetched again
+
+
+def test_html_listing_source_and_a_selector_that_matches_nothing(faults: RunningFaultServer, linker: Linker) -> None:
+    from agenda.sources import Selectors
+
+    good = Selectors(item="article.nota", link="a.titulo", title="a.titulo", date="time", summary="p.bajada")
+    changed = Selectors(item="div.noticia", link="a", title="a")
+    store = Store(Database(memory=True))
+    summary = collect(
+        [source("listado", f"{faults.base_url}/listing/uno.html", kind="html", selectors=good),
+         source("rediseno", f"{faults.base_url}/listing/dos.html", kind="html", selectors=changed)],
+        store, linker,
+    )
+    assert stored_per_source(store) == {"listado": 4}
+    assert summary.failures == [("rediseno", "selector item 'div.noticia' matched nothing (did the site change?)")]
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://diario.cl/feed.xml", "data:text/xml,<rss/>", "javascript:alert(1)"])
+def test_non_http_url_in_the_yaml_is_a_configuration_error(tmp_path: Path, url: str) -> None:
+    from agenda.errors import ConfigErrors
+    from agenda.sources import load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(f'sources:\n  - id: x\n    name: X\n    url: "{url}"\n    kind: rss\n    region: "08"\n', encoding="utf-8")
+    with pytest.raises(ConfigErrors, match=r"sources.yaml:4: field 'url': .* must be an http:// or https:// address"):
+        load_sources(path)
+
+
+# -- backoff across runs: three nights of a broken source, on a fake clock -----------------------
+NIGHT_HOURS = range(0, 7)  # the default schedule: collect hourly 00:00-06:00, America/Santiago
+
+
+def santiago(day: int, hour: int) -> datetime:
+    return datetime(2026, 11, day, hour, 0, tzinfo=SANTIAGO).astimezone(timezone.utc)
+
+
+def test_backoff_over_three_failing_nights_then_full_recovery(faults: RunningFaultServer, linker: Linker) -> None:
+    store = Store(Database(memory=True))
+    sources = [source("steady", f"{faults.base_url}/feed/steady.xml"), source("broken", f"{faults.base_url}/fault/switch/broken")]
+    limits = FetchLimits(host_interval_seconds=0, retries=0)
+    faults.server.broken.add("broken")
+    attempted, deferred = [], []
+    for day in (24, 25, 26):
+        for hour in NIGHT_HOURS:
+            before = faults.stats.requests["/fault/switch/broken"]
+            summary = collect(sources, store, linker, limits, clock=lambda: santiago(day, hour))
+            if faults.stats.requests["/fault/switch/broken"] > before:
+                attempted.append((day, hour))
+                assert summary.failures and summary.failures[0][0] == "broken"
+            else:
+                deferred.append((day, hour))
+                assert summary.failures == [] and [d[0] for d in summary.deferred] == ["broken"]
+    # the rule: rest 1 h, 2 h, 4 h, 8 h, 16 h … (at most 48 h) after the 1st, 2nd, 3rd … failure
+    assert attempted == [(24, 0), (24, 1), (24, 3), (25, 0), (26, 0)]
+    row = rows(store)["broken"]
+    assert row["error_count"] == 5 and row["last_error"] == "HTTP 503 Service Unavailable"
+    assert datetime.fromisoformat(str(row["next_attempt_at_utc"])) == santiago(26, 0) + timedelta(hours=16)
+    assert rows(store)["steady"]["error_count"] == 0  # the healthy source was collected every hour
+    assert faults.stats.requests["/feed/steady.xml"] == 21
+
+    faults.server.broken.clear()  # the outlet fixed its site
+    recovered = collect(sources, store, linker, limits, clock=lambda: santiago(27, 0))
+    assert recovered.failures == [] and recovered.deferred == [] and recovered.articles_new == 3
+    row = rows(store)["broken"]
+    assert row["error_count"] == 0 and row["last_error"] is None and row["next_attempt_at_utc"] is None
+    assert row["etag"] and row["last_item_count"] == 3
+    following = collect(sources, store, linker, limits, clock=lambda: santiago(27, 1))
+    assert following.deferred == [] and following.sources_not_modified == 2  # back on the hourly schedule
+
+
+def test_backoff_is_capped_at_48_hours(faults: RunningFaultServer, linker: Linker) -> None:
+    store = Store(Database(memory=True))
+    broken = [source("broken", f"{faults.base_url}/fault/404")]
+    moment = santiago(24, 0)
+    rests = []
+    for _ in range(9):
+        collect(broken, store, linker, FetchLimits(host_interval_seconds=0), clock=lambda: moment)
+        next_attempt = datetime.fromisoformat(str(rows(store)["broken"]["next_attempt_at_utc"]))
+        rests.append((next_attempt - moment) / timedelta(hours=1))
+        moment = next_attempt
+    assert rests == [1, 2, 4, 8, 16, 32, 48, 48, 48]
+
+
+# -- feedparser's own corpus of broken feeds, served with the headers each file asks for ---------
+def corpus_files() -> list[Path]:
+    return sorted(p for p in CORPUS.rglob("*.xml"))
+
+
+def test_corpus_is_complete() -> None:
+    assert len(corpus_files()) == 101 and (CORPUS / "LICENSE").exists()
+
+
+@pytest.mark.slow
+def test_collector_never_crashes_on_feedparsers_corpus(faults: RunningFaultServer, linker: Linker) -> None:
+    files = corpus_files()
+    sources = [source(f"c{i:03d}", f"{faults.base_url}/files/{path.relative_to(CORPUS).as_posix()}") for i, path in enumerate(files)]
+    store = Store(Database(memory=True))
+    summary = collect(sources, store, linker)
+    assert summary.sources_ok + len(summary.failures) == len(files)
+    health = rows(store)
+    for item in sources:
+        row = health[item.id]
+        # either it was read (items, possibly none: an empty feed is not an error) or the reason is recorded
+        assert row["last_status"] == "ok" or (row["last_status"] == "error" and row["last_error"]), (item.url, row)
+        assert "internal error" not in str(row["last_error"] or ""), (item.url, row["last_error"])
+    assert summary.sources_ok >= 80  # feedparser recovers most of them; we keep what it recovers
