@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--keywords", type=Path, default=Path("keywords"), help="keywords folder (default: ./keywords)")
     common.add_argument("--db", type=Path, default=Path("agenda.db"), help="SQLite database (default: ./agenda.db)")
     common.add_argument("--digests", type=Path, default=Path("digests"), help="digest folder (default: ./digests)")
+    common.add_argument("--recipients", type=Path, default=None, help="who gets which edition (default: ./recipients.yaml if present, else the mail settings' addresses)")
     common.add_argument("--config", type=Path, default=None, help="settings file: mail, schedule, fetch (default: ./agenda.yaml if present)")
     common.add_argument("-v", "--verbose", action="store_true", help="log more")
 
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = add(name, help_text)
         sub.add_argument("--date", type=_date, default=None, help="America/Santiago day YYYY-MM-DD (default: today)")
         if name == "send":
-            sub.add_argument("--resend", action="store_true", help="send again to recipients who already got it")
+            sub.add_argument("--resend", type=_date, default=None, metavar="DATE", help="send DATE's digest again, also to recipients who already got it")
     add("schedule", "Run the scheduler: collect hourly 00:00-06:00, digest and send at 06:30 (America/Santiago).")
     search = add("search", "Full-text search of stored articles, newest first.")
     search.add_argument("query", help="words to search for")
@@ -65,10 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path, help="gold file (JSON lines with id, title, text, regions, communes, commitments)")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--mistakes", action="store_true", help="also list every item the linker got wrong")
+    feedback = add("feedback", "Correct an article's places: --not CODE removes a link and writes a reviewable exclusion rule to keywords/feedback.yaml; --add CODE adds one.")
+    feedback.add_argument("article_id", type=int, help="the article's id (shown by `agenda search`)")
+    feedback.add_argument("--not", dest="not_code", metavar="CODE", help="region (2 digits), province (3) or commune (5) code the article is NOT about")
+    feedback.add_argument("--add", dest="add_code", metavar="CODE", help="region, province or commune code the article IS about")
     sources = commands.add_parser("sources", help="Work with the source list.", description="Work with the source list.")
     sources_commands = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
-    check = sources_commands.add_parser("check", parents=[common], help="Validate sources.yaml and probe every enabled source.", description="Validate sources.yaml and probe every enabled source.")
+    check = sources_commands.add_parser("check", parents=[common], help="Validate sources.yaml and probe every enabled source.", description="Validate sources.yaml, probe every enabled source concurrently and print status, items, newest item, latency and error; exit 1 if any source is unhealthy.")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    add_source = sources_commands.add_parser("add", parents=[common], help="Find a homepage's feeds, validate them and append the source to sources.yaml.", description="Find the feeds a homepage announces (<link rel=\"alternate\">), validate them and append the best one to sources.yaml, keeping the file's comments and order.")
+    add_source.add_argument("url", help="the outlet's homepage (or its feed)")
+    add_source.add_argument("--region", default=None, metavar="CODE", help="two-digit region code, or national (default: national)")
+    add_source.add_argument("--id", default=None, help="the new source's id (default: from the site's name)")
+    add_source.add_argument("--name", default=None, help="the outlet's name (default: the feed's title)")
+    add_source.add_argument("--dry-run", action="store_true", help="show the entry without writing the file")
     return parser
 
 
@@ -92,7 +103,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from agenda import commands  # heavy imports (spaCy) only once options are parsed
 
     if args.command == "sources":
-        return commands.sources_check(args)
+        return commands.sources_add(args) if args.sources_command == "add" else commands.sources_check(args)
     if args.command == "eval":
         return commands.evaluate_gold(args)
     return int(getattr(commands, args.command)(args))

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from agenda.collect import FetchState, fetch_all, make_client
+from agenda.collect import make_client
 from agenda.deliver import make_mailer
-from agenda.errors import ParseError
-from agenda.extract import extract
 from agenda.keywords import Keywords, load_keywords
 from agenda.link import Linker
+from agenda.recipients import Recipient, load_recipients, national_recipients
 from agenda.pipeline import RunSummary, collect_and_store, run_cycle, send_digest, today_in_santiago, make_digest, write_digest
 from agenda.schedule import build_scheduler
 from agenda.settings import Settings, load_settings
@@ -92,25 +94,36 @@ def digest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
-    result = make_digest(store, keywords, _day(args))
-    html_path, text_path, _, _ = write_digest(result, settings.digests_dir)
-    print(f"digest for {result.date_words}: {result.article_count} articles, {len(result.regions)} regions")
-    print(f"  {html_path}\n  {text_path}")
+    _, result = make_digest(store, keywords, _day(args))
+    files, _ = write_digest(result, settings.digests_dir)
+    print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {len(result.regions)} regions, {len(result.critical)} critical commitments")
+    print(f"  {files.html}\n  {files.text}\n  {files.chart}\n  {files.index}")
     return 0
+
+
+def _recipients(args: argparse.Namespace, settings: Settings, keywords: Keywords) -> list[Recipient]:
+    """recipients.yaml (--recipients, or ./recipients.yaml if present), else the mail settings' addresses."""
+    path = args.recipients or (Path("recipients.yaml") if Path("recipients.yaml").exists() else None)
+    if path is None:
+        return national_recipients(settings.mail.recipients)
+    return load_recipients(path, keywords)
 
 
 def send(args: argparse.Namespace) -> int:
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
-    result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, _day(args), resend=args.resend)
+    day = args.resend or _day(args)
+    recipients = _recipients(args, settings, keywords)
+    result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day, recipients, resend=args.resend is not None)
     _print_delivery(settings, report)
     return 1 if report.failed else 0
 
 
 def _print_delivery(settings: Settings, report: Any) -> None:
     where = f"SMTP {settings.mail.smtp_host}:{settings.mail.smtp_port}" if settings.mail.uses_smtp else f"outbox {settings.mail.outbox_dir}"
-    print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, {len(report.failed)} failed")
+    waiting = f", {len(report.waiting)} waiting to retry" if report.waiting else ""
+    print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, {len(report.failed)} failed{waiting}")
     for destination in report.destinations:
         print(f"  {destination}")
     for recipient, reason in report.failed:
@@ -119,7 +132,7 @@ def _print_delivery(settings: Settings, report: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings, sources, keywords = _load(args)
-    summary = asyncio.run(_run(settings, sources, keywords, args.date))
+    summary = asyncio.run(_run(settings, sources, keywords, args.date, _recipients(args, settings, keywords)))
     _print_collect(summary.collect)
     print("digest:")
     for path in summary.digest_paths:
@@ -129,10 +142,10 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day: date | None) -> RunSummary:
+async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day: date | None, recipients: list[Recipient]) -> RunSummary:
     store = _store(settings)
     async with make_client() as client:
-        return await run_cycle(settings, sources, keywords, client, store, make_mailer(settings.mail), day)
+        return await run_cycle(settings, sources, keywords, client, store, make_mailer(settings.mail), day, recipients=recipients)
 
 
 def schedule(args: argparse.Namespace) -> int:
@@ -146,8 +159,10 @@ def schedule(args: argparse.Namespace) -> int:
                 await collect_and_store(load_sources(settings.sources_path), linker, client, store, settings)
         asyncio.run(go())
 
+    recipients = _recipients(args, settings, keywords)
+
     def digest_job() -> None:
-        send_digest(_store(settings), keywords, make_mailer(settings.mail), settings, today_in_santiago())
+        send_digest(_store(settings), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients)
 
     scheduler = build_scheduler(settings.schedule, collect_job, digest_job)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
@@ -170,6 +185,28 @@ def evaluate_gold(args: argparse.Namespace) -> int:
     return 0
 
 
+def feedback(args: argparse.Namespace) -> int:
+    from agenda.feedback import apply_feedback
+
+    if not args.not_code and not args.add_code:
+        print("say what to correct: --not CODE and/or --add CODE", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    keywords = load_keywords(settings.keywords_dir)
+    store = _store(settings)
+    removed, rules, path = apply_feedback(store, keywords, args.article_id, args.not_code, args.add_code, today_in_santiago())
+    if removed:
+        print(f"article {args.article_id}: removed " + ", ".join(f"{kind} {code}" for kind, code in removed))
+    if args.add_code:
+        print(f"article {args.article_id}: added {args.add_code}")
+    for rule in rules:
+        context = f" after '{rule.before}'" if rule.before else ""
+        print(f"rule: do not link '{rule.name}' to {rule.code}{context}")
+    if path:
+        print(f"rules written to {path} for review")
+    return 0
+
+
 def search(args: argparse.Namespace) -> int:
     store = _store(_settings(args))
     rows = store.search(args.query, limit=args.limit)
@@ -181,33 +218,95 @@ def search(args: argparse.Namespace) -> int:
 
 
 def sources_check(args: argparse.Namespace) -> int:
-    """Validate, then probe each enabled source once (no conditional GET) and report."""
+    """Validate sources.yaml, probe every enabled source concurrently and print a table.
+
+    Exit 1 if any source is unhealthy, 2 if the file is invalid. The progress bar goes to stderr,
+    and only when it is a terminal (never in cron or CI).
+    """
+    from agenda.curation import format_table, probe_sources
+
     settings = _settings(args)
     sources = load_sources(settings.sources_path)
+    known = _known_state(settings)
 
     async def go() -> list[Any]:
-        async with make_client() as client:
-            return await fetch_all(client, sources.enabled, {s.id: FetchState() for s in sources.enabled}, settings.fetch)
+        async with make_client() as client, _progress_bar(len(sources.enabled), "probing sources") as advance:
+            return await probe_sources(client, sources, settings.fetch, known, on_result=lambda _: advance())
 
-    rows = []
-    for result in asyncio.run(go()):
-        row: dict[str, Any] = {"id": result.source.id, "status": "ok", "items": 0, "newest": None,
-                               "latency_seconds": round(result.elapsed_seconds, 3), "error": result.error}
-        if result.status == "error":
-            row["status"] = "failed"
-        else:
-            try:
-                extraction = extract(result.source, result.body, result.final_url)
-                row["items"] = len(extraction.articles)
-                dates = [a.published_at_utc for a in extraction.articles if a.published_at_utc]
-                row["newest"] = max(dates).isoformat() if dates else None
-            except ParseError as exc:
-                row["status"], row["error"] = "failed", exc.reason
-        rows.append(row)
+    rows = asyncio.run(go())
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2))
     else:
-        print(f"{'source':32} {'status':7} {'items':>5}  {'newest':25} {'latency':>8}  error")
-        for row in rows:
-            print(f"{row['id']:32} {row['status']:7} {row['items']:>5}  {row['newest'] or '-':25} {row['latency_seconds']:>7.2f}s  {row['error'] or ''}")
-    return 1 if any(r["status"] != "ok" for r in rows) else 0
+        print(format_table(rows))
+    return 1 if any(row.status == "failed" for row in rows) else 0
+
+
+def _known_state(settings: Settings) -> Any:
+    """What an existing database remembers about the sources; nothing (and no new file) otherwise."""
+    from agenda.curation import KnownState
+
+    if not settings.db_path.exists():
+        return KnownState()
+    store = _store(settings)
+    return KnownState(store.fetch_states(), {row["id"]: row for row in store.source_health()}, store.newest_article_by_source())
+
+
+@contextlib.asynccontextmanager
+async def _progress_bar(total: int, label: str) -> AsyncIterator[Callable[[], None]]:
+    """rich's progress bar on stderr when it is a terminal; a no-op otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def sources_add(args: argparse.Namespace) -> int:
+    """Find the feeds of a homepage, validate them and append the best one to sources.yaml.
+
+    Exit 0 when added (or shown, with --dry-run), 1 when no working feed was found or the feed
+    is already listed, 2 for an invalid sources.yaml or region code.
+    """
+    from agenda.curation import discover, new_entry
+    from agenda.errors import ConfigError
+    from agenda.extract import canonical_url
+    from agenda.sources import append_source, normalise_region
+
+    settings = _settings(args)
+    path = settings.sources_path
+    sources = load_sources(path) if path.exists() else SourceList(path)
+    region = normalise_region(args.region) if args.region is not None else "national"
+    if region is None:
+        raise ConfigError("--region", None, None, f"unknown region code '{args.region}' (expected 01..16 or 'national')")
+    if args.id and args.id in {s.id for s in sources.sources}:
+        raise ConfigError(str(path), sources.by_id(args.id).line, "id", f"'{args.id}' is already used")
+
+    async def go() -> Any:
+        async with make_client() as client:
+            return await discover(client, args.url, settings.fetch)
+
+    discovery = asyncio.run(go())
+    for candidate in discovery.candidates:
+        verdict = f"ok, {candidate.items} items" if candidate.ok else candidate.reason
+        print(f"  {candidate.how:9} {candidate.url}: {verdict}")
+    chosen = discovery.chosen
+    if chosen is None:
+        print(f"no working feed found for {args.url}", file=sys.stderr)
+        return 1
+    listed = {canonical_url(s.url): s for s in sources.sources}
+    if canonical_url(chosen.url) in listed:
+        same = listed[canonical_url(chosen.url)]
+        print(f"{chosen.url} is already in {path} as '{same.id}' (line {same.line})", file=sys.stderr)
+        return 1
+    entry = new_entry(chosen, sources, region, args.id, args.name)
+    if args.dry_run:
+        print(f"would add to {path}: " + json.dumps(entry, ensure_ascii=False))
+        return 0
+    append_source(path, entry)
+    print(f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']}) to {path}")
+    return 0

@@ -1,10 +1,18 @@
-"""Deliver: the digest as a multipart/alternative e-mail (plain text + HTML).
+"""Deliver: the digest as e-mail, through an outbox that loses nothing and sends nothing twice.
+
+A message is a multipart/alternative: a plain-text part, and an HTML part (CSS inlined, table
+layout, no scripts, no external resources) related to its inline chart (Content-ID). Each
+(digest date, recipient) has one row in the store's ``deliveries`` table and one file in
+``<outbox>/queue/``:
+
+    queue(...)   writes the message file and marks the row "pending" (a sent row stays sent
+                 unless ``resend``)
+    flush(...)   sends every due pending or failed message with the mailer; a failure marks the
+                 row "failed" with the next attempt time (exponential backoff), a success "sent"
 
 A ``Mailer`` has one method, ``send(message)``. ``SmtpMailer`` talks SMTP (STARTTLS, SSL or
-plain, password from the environment); ``FileOutbox`` writes ``.eml`` files and is the embedded
-default when no SMTP host is configured. ``deliver`` records a state per (digest date, recipient)
-in the store, so a failed send is retried by the next run and a sent one is never sent twice
-unless ``resend`` is asked for.
+plain; the password comes from the environment); ``FileOutbox`` writes ``.eml`` files and is the
+embedded default when no SMTP host is configured.
 """
 
 from __future__ import annotations
@@ -13,30 +21,53 @@ import hashlib
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
+import css_inline
+
 from agenda.errors import DeliveryError
 from agenda.settings import MailSettings
 from agenda.store import Store, iso, utc_now
 
+FIRST_RETRY = timedelta(minutes=5)
+LONGEST_RETRY = timedelta(hours=6)
+CHART_CID = "grafico-regiones"
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
 
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
-        """Send one message; return where it went (for messages to people). Raise DeliveryError."""
+        """Send one message; return where it went. Raise DeliveryError."""
 
 
 def message_id(digest_date: str, recipient: str, domain: str = "agenda.local") -> str:
-    """Stable per (digest, recipient): a resent copy is recognisably the same digest."""
+    """Stable per (digest, recipient): a retried or resent copy is recognisably the same digest."""
     token = hashlib.sha256(f"{digest_date}|{recipient}".encode()).hexdigest()[:16]
     return f"<agenda-{digest_date}-{token}@{domain}>"
 
 
-def build_message(subject: str, text: str, html: str, sender: str, recipient: str, digest_date: str, now: datetime | None = None) -> EmailMessage:
+def inline_css(html: str) -> str:
+    """Move the <style> rules into style attributes: many mail clients drop <style> blocks."""
+    return _INLINER.inline(html)
+
+
+def build_message(
+    subject: str,
+    text: str,
+    html: str,
+    sender: str,
+    recipient: str,
+    digest_date: str,
+    chart_png: bytes | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """multipart/alternative(text/plain, multipart/related(text/html, image/png))."""
     message = EmailMessage()
     message["Subject"] = subject  # EmailMessage applies RFC 2047 to non-ASCII headers
     message["From"] = sender
@@ -45,7 +76,10 @@ def build_message(subject: str, text: str, html: str, sender: str, recipient: st
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else "agenda.local"
     message["Message-ID"] = message_id(digest_date, recipient, domain)
     message.set_content(text, subtype="plain", charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
+    message.add_alternative(inline_css(html), subtype="html", charset="utf-8")
+    if chart_png is not None:
+        html_part = message.get_payload()[1]
+        html_part.add_related(chart_png, maintype="image", subtype="png", cid=f"<{CHART_CID}>", filename=f"regiones-{digest_date}.png")
     return message
 
 
@@ -82,16 +116,14 @@ class SmtpMailer:
 
 @dataclass
 class FileOutbox:
+    """The embedded default: "sending" writes the message as an .eml file into ``directory``."""
+
     directory: Path
 
     def send(self, message: EmailMessage) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
-        recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", str(message["To"]))
-        mid = re.sub(r"[^A-Za-z0-9-]", "", str(message["Message-ID"]).split("@")[0])
-        path = self.directory / f"{mid}-{recipient}.eml"
-        temporary = path.with_suffix(".eml.tmp")
-        temporary.write_bytes(message.as_bytes())
-        temporary.replace(path)  # atomic: never a half-written .eml
+        path = self.directory / _file_name(str(message["Message-ID"]), str(message["To"]))
+        _write_atomically(path, message.as_bytes())
         return str(path)
 
 
@@ -99,45 +131,73 @@ def make_mailer(mail: MailSettings) -> Mailer:
     return SmtpMailer.from_settings(mail) if mail.uses_smtp else FileOutbox(mail.outbox_dir)
 
 
+def _file_name(mid: str, recipient: str) -> str:
+    recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", recipient)
+    return re.sub(r"[^A-Za-z0-9-]", "", mid.split("@")[0]) + f"-{recipient}.eml"
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)  # never a half-written message
+
+
+def retry_delay(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
+    """5 min, 10 min, 20 min, … up to 6 h between attempts."""
+    return min(LONGEST_RETRY, first * (2 ** max(0, attempts - 1)))
+
+
 @dataclass
 class DeliveryReport:
-    sent: list[str]
-    skipped: list[str]
-    failed: list[tuple[str, str]]
-    destinations: list[str]
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already sent
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # failed before, next attempt later
+    destinations: list[str] = field(default_factory=list)
 
 
-def deliver(
-    store: Store,
-    mailer: Mailer,
-    digest_date: str,
-    subject: str,
-    text: str,
-    html: str,
-    sender: str,
-    recipients: tuple[str, ...],
-    resend: bool = False,
-) -> DeliveryReport:
-    """Send the digest once to each recipient; state lives in the store's deliveries table."""
-    report = DeliveryReport([], [], [], [])
-    for recipient in recipients:
-        previous = store.delivery(digest_date, recipient)
-        if previous and previous["status"] == "sent" and not resend:
-            report.skipped.append(recipient)
+def queue(store: Store, outbox_dir: Path, digest_date: str, recipient: str, edition: str, message: EmailMessage, resend: bool = False) -> bool:
+    """Put one message in the outbox; False when it was sent already (and no ``resend``)."""
+    previous = store.delivery(digest_date, recipient)
+    if previous and previous["status"] == "sent" and not resend:
+        return False
+    folder = outbox_dir / "queue"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / _file_name(str(message["Message-ID"]), recipient)
+    _write_atomically(path, message.as_bytes())
+    store.record_delivery(
+        digest_date, recipient, status="pending", edition=edition, eml_path=str(path),
+        message_id=str(message["Message-ID"]), next_attempt_at_utc=iso(utc_now()),
+        attempts=previous["attempts"] if previous else 0, last_error=None,
+    )
+    return True
+
+
+def flush(store: Store, mailer: Mailer, now: datetime | None = None, first_retry: timedelta = FIRST_RETRY) -> DeliveryReport:
+    """Send every due message in the outbox, oldest digest first."""
+    now = now or utc_now()
+    report = DeliveryReport()
+    for row in store.undelivered():
+        label = f"{row['recipient']} ({row['digest_date']})"
+        due = row["next_attempt_at_utc"] is None or datetime.fromisoformat(row["next_attempt_at_utc"]) <= now
+        if not due:
+            report.waiting.append(label)
             continue
-        attempts = (previous["attempts"] if previous else 0) + 1
-        message = build_message(subject, text, html, sender, recipient, digest_date)
+        attempts = (row["attempts"] or 0) + 1
         try:
-            destination = mailer.send(message)
-        except DeliveryError as exc:
-            store.record_delivery(digest_date, recipient, status="failed", attempts=attempts, last_error=str(exc), message_id=message["Message-ID"])
-            report.failed.append((recipient, str(exc)))
+            message = message_from_bytes(Path(row["eml_path"]).read_bytes(), policy=policy.default)
+            destination = mailer.send(message)  # type: ignore[arg-type]
+        except (DeliveryError, OSError) as exc:
+            store.record_delivery(
+                row["digest_date"], row["recipient"], status="failed", attempts=attempts, last_error=str(exc),
+                next_attempt_at_utc=iso(now + retry_delay(attempts, first_retry)),
+            )
+            report.failed.append((label, str(exc)))
             continue
         store.record_delivery(
-            digest_date, recipient, status="sent", attempts=attempts, last_error=None,
-            message_id=message["Message-ID"], sent_at_utc=iso(utc_now()),
-            eml_path=destination if destination.endswith(".eml") else None,
+            row["digest_date"], row["recipient"], status="sent", attempts=attempts, last_error=None,
+            sent_at_utc=iso(now), next_attempt_at_utc=None,
         )
-        report.sent.append(recipient)
+        report.sent.append(label)
         report.destinations.append(destination)
     return report

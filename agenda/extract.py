@@ -80,6 +80,8 @@ class Article:
 class Extraction:
     articles: list[Article] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    title: str = ""  # the feed's own title (``agenda sources add`` names a new source with it)
+    kind: str = ""  # "rss" or "atom" for feeds
 
 
 def canonical_url(url: str, base: str | None = None) -> str:
@@ -272,7 +274,7 @@ def extract_feed(source: Source, body: bytes, base_url: str, content_type: str |
     # bytes plus the HTTP Content-Type: feedparser weighs BOM, header and XML declaration itself
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers)
-    result = Extraction()
+    result = Extraction(title=one_line(parsed.feed.get("title", "")), kind="atom" if str(parsed.version).startswith("atom") else "rss")
     if not parsed.version and not parsed.entries:
         if _looks_like_html(body):
             raise ParseError(source.id, "not a feed: the address returned a web page (HTML) instead")

@@ -12,14 +12,16 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from agenda.collect import PAGE_ACCEPT, Collector, FetchResult
-from agenda.deliver import DeliveryReport, Mailer, deliver
-from agenda.digest import Digest, build_digest, render_html, render_text
+from agenda.chart import render_chart
+from agenda.deliver import CHART_CID, DeliveryReport, Mailer, build_message, flush, queue
+from agenda.digest import NATIONAL, DayStories, Digest, build_digest, build_stories, render_html, render_index, render_text, spanish_date
+from agenda.recipients import Recipient, national_recipients
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords
@@ -156,32 +158,82 @@ def _prior(region_code: str) -> str | None:
     return None if region_code == "national" else region_code
 
 
-def make_digest(store: Store, keywords: Keywords, day: date) -> Digest:
-    return build_digest(day, store.articles_on(day), store.source_health(), keywords)
+@dataclass
+class DigestFiles:
+    html: Path
+    text: Path
+    chart: Path
+    index: Path
 
 
-def write_digest(digest: Digest, directory: Path) -> tuple[Path, Path, str, str]:
-    """Write digests/YYYY-MM-DD.html and .txt atomically; return paths and contents."""
+def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
+    """The day's stories (clustered once) and its national edition."""
+    day_stories = build_stories(day, store.articles_on(day), keywords)
+    return day_stories, build_digest(day_stories, store.source_health(), keywords)
+
+
+def write_digest(digest: Digest, directory: Path) -> tuple[DigestFiles, bytes]:
+    """Write digests/YYYY-MM-DD.html, .txt and .png atomically, and refresh digests/index.html."""
     directory.mkdir(parents=True, exist_ok=True)
-    html, text = render_html(digest), render_text(digest)
-    paths = []
-    for suffix, content in ((".html", html), (".txt", text)):
-        path = directory / f"{digest.day.isoformat()}{suffix}"
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(content, encoding="utf-8")
-        temporary.replace(path)
-        paths.append(path)
-    return paths[0], paths[1], html, text
+    stem = digest.day.isoformat()
+    chart = render_chart(digest)
+    files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt", directory / f"{stem}.png", directory / "index.html")
+    _write(files.chart, chart)
+    _write(files.html, render_html(digest, chart_src=files.chart.name).encode("utf-8"))
+    _write(files.text, render_text(digest).encode("utf-8"))
+    _write(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
+    return files, chart
 
 
-def send_digest(store: Store, keywords: Keywords, mailer: Mailer, settings: Settings, day: date, resend: bool = False) -> tuple[Digest, DeliveryReport]:
-    digest = make_digest(store, keywords, day)
-    _, _, html, text = write_digest(digest, settings.digests_dir)
-    report = deliver(
-        store, mailer, day.isoformat(), digest.subject, text, html,
-        settings.mail.sender, settings.mail.recipients, resend=resend,
-    )
-    return digest, report
+def _write(path: Path, content: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)
+
+
+def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
+    entries = []
+    for path in sorted(directory.glob("????-??-??.html"), reverse=True):
+        try:
+            day = date.fromisoformat(path.stem)
+        except ValueError:
+            continue
+        text_path = path.with_suffix(".txt")
+        first_lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
+        entries.append((path.name, spanish_date(day), " ".join(line for line in first_lines if line)))
+    return entries
+
+
+def send_digest(
+    store: Store,
+    keywords: Keywords,
+    mailer: Mailer,
+    settings: Settings,
+    day: date,
+    recipients: list[Recipient] | None = None,
+    resend: bool = False,
+) -> tuple[Digest, DeliveryReport]:
+    """Write the day's digest, queue one message per recipient with their edition, and flush
+    the outbox (which also retries earlier failed messages that are due)."""
+    day_stories, national = make_digest(store, keywords, day)
+    _, chart = write_digest(national, settings.digests_dir)
+    sources = store.source_health()
+    editions: dict[str, Digest] = {NATIONAL.key: national}
+    for recipient in recipients if recipients is not None else national_recipients(settings.mail.recipients):
+        digest = editions.get(recipient.edition.key)
+        if digest is None:
+            digest = editions[recipient.edition.key] = build_digest(day_stories, sources, keywords, recipient.edition)
+        message = build_message(
+            digest.subject, render_text(digest), render_html(digest, chart_src=f"cid:{CHART_CID}"),
+            settings.mail.sender, recipient.address, day.isoformat(), chart_png=chart,
+        )
+        queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend)
+    report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
+    report.skipped = [
+        f"{row['recipient']} ({row['digest_date']})" for row in store.deliveries()
+        if row["digest_date"] == day.isoformat() and row["status"] == "sent" and f"{row['recipient']} ({row['digest_date']})" not in report.sent
+    ]
+    return national, report
 
 
 async def run_cycle(
@@ -193,6 +245,7 @@ async def run_cycle(
     mailer: Mailer,
     day: date | None = None,
     linker: Linker | None = None,
+    recipients: list[Recipient] | None = None,
 ) -> RunSummary:
     """collect -> link -> store -> digest -> deliver, recorded as one row in ``runs``."""
     summary = RunSummary(run_id=store.start_run())
@@ -202,7 +255,7 @@ async def run_cycle(
         summary.collect = await collect_and_store(sources, linker or Linker(keywords), client, store, settings)
         errors += [f"{source_id}: {reason}" for source_id, reason in summary.collect.failures]
         day = day or today_in_santiago()
-        digest, report = send_digest(store, keywords, mailer, settings, day)
+        digest, report = send_digest(store, keywords, mailer, settings, day, recipients)
         summary.digest_paths = [settings.digests_dir / f"{day.isoformat()}.html", settings.digests_dir / f"{day.isoformat()}.txt"]
         summary.delivery = report
         errors += [f"mail to {recipient}: {reason}" for recipient, reason in report.failed]

@@ -12,6 +12,7 @@ The SMTP password is read only from the environment (AGENDA_SMTP_PASSWORD), neve
       from: agenda@example.cl
       to: [gabinete@example.cl]
       outbox: outbox            # where .eml files go when no SMTP host is set
+      first_retry_seconds: 300  # a failed send is retried after 5 min, then 10, 20, … (max 6 h)
     schedule:
       collect: "0 0-6 * * *"    # cron, America/Santiago
       digest: "30 6 * * *"
@@ -49,6 +50,7 @@ class MailSettings:
     sender: str = "agenda@localhost"
     recipients: tuple[str, ...] = ("agenda@localhost",)
     outbox_dir: Path = Path("outbox")
+    first_retry_seconds: int = 300  # a failed send waits this long, doubling each time (max 6 h)
 
     @property
     def uses_smtp(self) -> bool:
@@ -138,6 +140,7 @@ def _mail(name: str, section: Any, environ: Mapping[str, str]) -> MailSettings:
         sender=environ.get("AGENDA_MAIL_FROM") or _expect(name, section, "from", str, "an address") or defaults.sender,
         recipients=tuple(recipients or defaults.recipients),
         outbox_dir=Path(environ.get("AGENDA_OUTBOX") or _expect(name, section, "outbox", str, "a folder") or defaults.outbox_dir),
+        first_retry_seconds=_expect(name, section, "first_retry_seconds", int, "a number of seconds") if section.get("first_retry_seconds") is not None else defaults.first_retry_seconds,
     )
 
 

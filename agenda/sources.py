@@ -196,3 +196,78 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
         fulltext=bool(fulltext),
         line=line,
     )
+
+
+# -- appending a source (``agenda sources add``) --------------------------------------------------
+_SEQUENCE_ITEM = re.compile(r"^( *)- ", re.M)
+
+
+def suggest_id(url: str, taken: set[str]) -> str:
+    """A stable id from the site's name: 'https://www.diarioelsur.cl/feed' -> 'diarioelsur'.
+
+    >>> suggest_id("https://www.diarioelsur.cl/feed/", {"diarioelsur"})
+    'diarioelsur-2'
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host or re.fullmatch(r"[\d.]+|\[?[0-9a-f:]+\]?", host):  # an address, not a name: use the path
+        words = [w for w in parts.path.lower().split("/") if w and w not in ("feed", "rss", "home", "index.html")]
+        base = words[-1].rsplit(".", 1)[0] if words else "fuente"
+    else:
+        labels = [label for label in host.split(".") if label not in ("www", "m", "amp", "feeds", "rss")]
+        base = labels[0] if len(labels) > 1 else host
+    base = re.sub(r"[^a-z0-9-]+", "-", base).strip("-") or "fuente"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def append_source(path: Path | str, entry: dict[str, Any]) -> None:
+    """Append one source to the file, keeping every comment, blank line and entry as it was.
+
+    ruamel.yaml round-trips the file; if its output does not start with the original text byte
+    for byte (it reformatted something), the entry alone is rendered and appended instead.
+    The result is validated with ``load_sources``; on any problem the original file is restored.
+    """
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    path = Path(path)
+    original = path.read_text(encoding="utf-8") if path.exists() else "sources:\n"
+    if not original.strip():
+        original = "sources:\n"
+    first_item = _SEQUENCE_ITEM.search(original[original.find("sources:"):])
+    offset = len(first_item.group(1)) if first_item else 2
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap an analyst's long lines
+    yaml.indent(mapping=2, sequence=offset + 2, offset=offset)
+    mapping = CommentedMap()
+    for key, value in entry.items():
+        if key == "region" and value != NATIONAL:
+            value = DoubleQuotedScalarString(value)  # "08", not the integer 8
+        mapping[key] = value
+    data = yaml.load(original)
+    if data.get("sources") is None:
+        data["sources"] = []
+    data["sources"].append(mapping)
+    rendered = io.StringIO()
+    yaml.dump(data, rendered)
+    updated = rendered.getvalue()
+    if not updated.startswith(original.rstrip("\n")):
+        single = io.StringIO()
+        yaml.dump([mapping], single)
+        indented = "".join(" " * offset + line if line.strip() else line for line in single.getvalue().splitlines(True))
+        updated = original.rstrip("\n") + "\n" + indented
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(updated, encoding="utf-8")
+    try:
+        load_sources(temporary)
+    except (ConfigError, ConfigErrors):
+        temporary.unlink()
+        raise
+    temporary.replace(path)

@@ -45,12 +45,12 @@ def free_port() -> int:
 class SmtpSink:
     """A real aiosmtpd server on loopback that keeps every message it receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 (aiosmtpd's hook name)

@@ -23,7 +23,7 @@ from agenda.settings import MailSettings, Settings
 from agenda.sources import load_sources
 from agenda.store import Store, open_database
 
-from .conftest import SmtpSink
+from .conftest import SmtpSink, free_port
 
 SAMPLE_DAY = date(2026, 11, 24)
 
@@ -62,7 +62,7 @@ def test_full_run_delivers_a_spanish_digest_over_smtp(tmp_path: Path, sample_sou
     for region in ("Biobío", "Valparaíso", "Ñuble", "La Araucanía", "Aysén", "Metropolitana", "Atacama", "Maule"):
         assert region.upper() in text, region
         assert region in html, region
-    assert "Hospital Provincial Marga Marga" in text and "EN RIESGO" in text
+    assert "Hospital Provincial Marga Marga" in text and "COMPROMISOS EN SITUACIÓN CRÍTICA" in text
     assert "Radio Caída" in text and "HTTP 500" in text  # source health
     assert message["Message-ID"] and message["Date"]
 
@@ -189,8 +189,58 @@ def test_cli_run_writes_digest_and_eml_to_outbox(tmp_path: Path, sample_sources:
     capsys.readouterr()
     assert main(["send", *args, "--date", "2026-11-24"]) == 0
     assert "0 sent, 1 already sent" in capsys.readouterr().out
-    assert main(["send", *args, "--date", "2026-11-24", "--resend"]) == 0
+    assert main(["send", *args, "--resend", "2026-11-24"]) == 0
     assert "1 sent" in capsys.readouterr().out
     # search uses the full-text index, accent-insensitive
     assert main(["search", *args, "Quilpue"]) == 0
     assert "Hospital de Quilpué" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_editions_per_recipient_and_smtp_outage(tmp_path: Path, sample_sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    config = tmp_path / "agenda.yaml"
+    config.write_text(
+        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: none\n  from: agenda@example.cl\n"
+        f"  outbox: {tmp_path / 'outbox'}\n  first_retry_seconds: 0\nfetch:\n  timeout_seconds: 2\n",
+        encoding="utf-8",
+    )
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        "recipients:\n"
+        "  - address: gabinete@example.cl\n    edition: national\n"
+        "  - address: seremi.sur@example.cl\n    regions: [\"08\", \"16\"]\n"
+        "  - address: delegado.norte@example.cl\n    regions: [\"03\"]\n",
+        encoding="utf-8",
+    )
+    args = ["--sources", str(sample_sources), "--db", str(tmp_path / "agenda.db"), "--digests", str(tmp_path / "digests"),
+            "--config", str(config), "--recipients", str(recipients)]
+    # SMTP down: the run ends with exit 1 and the three messages wait in the outbox
+    assert main(["run", *args, "--date", "2026-11-24"]) == 1
+    out = capsys.readouterr().out
+    assert "0 sent" in out and "3 failed" in out
+    assert len(list((tmp_path / "outbox" / "queue").glob("*.eml"))) == 3
+    # SMTP back: each message is delivered exactly once, even if `send` runs again
+    sink = SmtpSink(port)
+    sink.start()
+    try:
+        assert main(["send", *args, "--date", "2026-11-24"]) == 0
+        assert main(["send", *args, "--date", "2026-11-24"]) == 0
+    finally:
+        sink.stop()
+    assert len(sink.messages) == 3
+    by_recipient = {}
+    for raw, (_, rcpts) in zip(sink.messages, sink.envelopes):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        by_recipient[rcpts[0]] = (str(message["Subject"]), message.get_body(("plain",)).get_content())
+    national_subject, national_text = by_recipient["gabinete@example.cl"]
+    south_subject, south_text = by_recipient["seremi.sur@example.cl"]
+    north_subject, north_text = by_recipient["delegado.norte@example.cl"]
+    assert "Edición" not in national_subject and "1 compromiso en situación crítica" in national_subject
+    assert "Edición Biobío y Ñuble" in south_subject and "sin compromisos críticos" in south_subject
+    assert "== BIOBÍO" in south_text and "== ÑUBLE" in south_text and "== VALPARAÍSO" not in south_text
+    assert "== ATACAMA" in north_text and "== BIOBÍO" not in north_text
+    assert "== VALPARAÍSO" in national_text and "== MAGALLANES" in national_text
+    # the archive lists the digest
+    index = (tmp_path / "digests" / "index.html").read_text(encoding="utf-8")
+    assert "2026-11-24.html" in index and "Martes 24 de noviembre de 2026" in index

@@ -1,0 +1,128 @@
+"""Near-duplicate clustering: the same story from several outlets becomes one item. Pure.
+
+MinHash signatures over each article's word features (title + summary), locality-sensitive
+hashing into bands to find candidate pairs without comparing every pair (the cost grows with
+the number of articles, not its square), then a check of the estimated similarity on each
+candidate pair, and union-find to group the pairs into stories.
+
+Features: the folded content words and word pairs, with the words that identify an event
+(numbers, and the capitalised names: places, people, institutions) counted twice, so that
+"portonazos en Maipú" and "portonazos en Puente Alto" stay apart while a rewrite of the same
+story, which keeps its names and figures, comes together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from agenda.textnorm import fold
+
+SIGNATURE_SIZE = 96
+BANDS = 32  # 32 bands of 3 rows: pairs from about 0.3 estimated similarity become candidates
+SIMILARITY_THRESHOLD = 0.32
+STEM = 5
+_PRIME = (1 << 61) - 1
+_WORD = re.compile(r"[\w']+")
+_STOPWORDS = frozenset(
+    """a al algo ante antes aun asi aunque cada como con contra cual cuando de del desde donde dos durante e el ella
+    ellas ellos en entre era es esa ese eso esta este esto estos estas fue fueron ha han hasta hay la las le les lo
+    los mas me mientras muy ni no nos o otra otro para pero por que quien se segun ser si sin sino sobre su sus tambien
+    tras un una uno unos unas y ya sera seran tiene tienen dijo afirmo anuncio senalo indico este esta estos
+    luego tras hoy ayer manana semana ano anos dia dias""".split()
+)
+
+
+@dataclass(frozen=True)
+class ClusterInput:
+    title: str
+    summary: str
+
+
+def features(title: str, summary: str) -> set[str]:
+    """Content words, word pairs, and (twice weighted) names and numbers of one article."""
+    text = f"{title}. {summary}"
+    folded = fold(text)
+    # a crude stem (the first five letters) lets "dejan" meet "dejaron" and "lluvia" meet "lluvias"
+    words = [w[:STEM] for w in _WORD.findall(folded) if w not in _STOPWORDS and (len(w) > 2 or w.isdigit())]
+    found = set(words)
+    found.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+    for original, word in zip(_WORD.findall(text), _WORD.findall(folded)):
+        if word in _STOPWORDS:
+            continue
+        if original[:1].isupper() or word.isdigit():
+            found.add(f"#{word}")  # identifying words weigh double
+    return found
+
+
+class MinHasher:
+    def __init__(self, size: int = SIGNATURE_SIZE, seed: int = 20261124) -> None:
+        rng = np.random.default_rng(seed)
+        self.a = rng.integers(1, _PRIME, size=size, dtype=np.uint64)
+        self.b = rng.integers(0, _PRIME, size=size, dtype=np.uint64)
+        self.size = size
+
+    def signature(self, feature_set: set[str]) -> np.ndarray:
+        if not feature_set:
+            return np.full(self.size, np.iinfo(np.uint64).max, dtype=np.uint64)
+        # stable 61-bit hashes of the features (Python's hash() is salted per process)
+        hashes = np.fromiter((_stable_hash(f) for f in feature_set), dtype=np.uint64, count=len(feature_set))
+        # (a*x + b) mod p on uint64 overflows on purpose: a fast universal-ish family
+        values = self.a[:, None] * hashes[None, :] + self.b[:, None]
+        return values.min(axis=1)
+
+
+def _stable_hash(text: str) -> int:
+    value = 1469598103934665603  # FNV-1a 64: stable across runs, good enough for shingles
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return value & _PRIME
+
+
+def similarity(left: np.ndarray, right: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float(np.mean(left == right))
+
+
+def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHOLD, bands: int = BANDS) -> list[list[int]]:
+    """Group item indexes into stories; singletons included, each group in input order.
+
+    >>> cluster([ClusterInput("Temporal en Temuco", "Lluvias en Temuco dejan 3 heridos"),
+    ...          ClusterInput("Temporal en Temuco deja heridos", "Las lluvias en Temuco dejaron 3 heridos"),
+    ...          ClusterInput("Feria en Arica", "Se inauguró la feria del libro de Arica")])
+    [[0, 1], [2]]
+    """
+    hasher = MinHasher()
+    signatures = [hasher.signature(features(item.title, item.summary)) for item in items]
+    rows = hasher.size // bands
+    parent = list(range(len(items)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    checked: set[tuple[int, int]] = set()
+    for band in range(bands):
+        buckets: dict[bytes, list[int]] = defaultdict(list)
+        for index, signature in enumerate(signatures):
+            buckets[signature[band * rows:(band + 1) * rows].tobytes()].append(index)
+        for members in buckets.values():
+            if len(members) < 2:
+                continue
+            for position, left in enumerate(members):
+                for right in members[position + 1:]:
+                    if (left, right) in checked:
+                        continue
+                    checked.add((left, right))
+                    if find(left) != find(right) and similarity(signatures[left], signatures[right]) >= threshold:
+                        parent[find(right)] = find(left)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(items)):
+        groups[find(index)].append(index)
+    return sorted(groups.values(), key=lambda group: group[0])
