@@ -45,11 +45,14 @@ def _store(settings: Settings) -> Store:
 
 def _print_collect(summary: Any) -> None:
     print(
-        f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304), {len(summary.failures)} failed; "
+        f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304), {len(summary.failures)} failed, "
+        f"{len(summary.deferred)} resting after failures; "
         f"articles: {summary.articles_new} new, {summary.articles_seen} already stored; links: {summary.links}"
     )
     for source_id, reason in summary.failures:
         print(f"  FAILED {source_id}: {reason}")
+    for source_id, next_attempt in summary.deferred:
+        print(f"  RESTING {source_id}: next attempt {next_attempt.isoformat()} (see `agenda sources check`)")
 
 
 def collect(args: argparse.Namespace) -> int:
