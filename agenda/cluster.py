@@ -23,9 +23,13 @@ import numpy as np
 from agenda.textnorm import fold
 
 SIGNATURE_SIZE = 96
+# A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
+# story: comparing all its pairs would be quadratic, so only neighbours in it are compared.
+CROWDED_BUCKET = 40
 BANDS = 32  # 32 bands of 3 rows: pairs from about 0.3 estimated similarity become candidates
 SIMILARITY_THRESHOLD = 0.32
 STEM = 5
+LEADER_FACTOR = 0.75
 _PRIME = (1 << 61) - 1
 _WORD = re.compile(r"[\w']+")
 _STOPWORDS = frozenset(
@@ -115,13 +119,19 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
         for members in buckets.values():
             if len(members) < 2:
                 continue
+            crowded = len(members) > CROWDED_BUCKET
             for position, left in enumerate(members):
-                for right in members[position + 1:]:
+                partners = members[position + 1:position + 2] if crowded else members[position + 1:]
+                for right in partners:
                     if (left, right) in checked:
                         continue
                     checked.add((left, right))
-                    if find(left) != find(right) and similarity(signatures[left], signatures[right]) >= threshold:
-                        parent[find(right)] = find(left)
+                    root_left, root_right = find(left), find(right)
+                    if root_left == root_right or similarity(signatures[left], signatures[right]) < threshold:
+                        continue
+                    # no chaining: the two stories' first articles must also be alike
+                    if similarity(signatures[root_left], signatures[root_right]) >= threshold * LEADER_FACTOR:
+                        parent[root_right] = root_left
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(items)):
         groups[find(index)].append(index)

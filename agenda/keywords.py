@@ -66,6 +66,7 @@ class DisambiguationRules:
     person_after: tuple[str, ...] = ()
     not_place_before: tuple[str, ...] = ()
     region_only_before: tuple[str, ...] = ()
+    region_bodies: tuple[str, ...] = ()
     foreign_before: tuple[str, ...] = ()
     foreign_markers: tuple[str, ...] = ()
     never: tuple[str, ...] = ()
@@ -320,6 +321,7 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
         person_after=words("person_after"),
         not_place_before=words("not_place_before"),
         region_only_before=words("region_only_before"),
+        region_bodies=words("region_bodies"),
         foreign_before=words("foreign_before"),
         foreign_markers=words("foreign_markers"),
         never=tuple(v for v in (data.get("never") or []) if isinstance(v, str)),

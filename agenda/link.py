@@ -59,7 +59,9 @@ _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
 _NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
-_NOT_BODIES = frozenset({"dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
+# Capitalised words that may follow a place name without making it a person's first name.
+_NOT_SURNAMES = frozenset({"centro", "chile", "metropolitano", "oriente", "poniente", "norte", "sur", "el", "la", "los", "las"})
+_NOT_BODIES = frozenset({"torta", "spurs", "dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
 _LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ", "archipielago", "isla ")
 
@@ -203,6 +205,15 @@ class Linker:
         self._foreign_after_re = re.compile(
             r"\s*(?:,|\(|\ben\b)\s*(?:(?:" + _FOREIGN_FILLERS + r")\s+)*(?:" + _alternatives(rules.foreign_markers) + r")(?![\w])"
         )
+        # regions whose short name is also a commune's ("Maule", "Los Lagos", "Aysén")
+        communes_by_name = {fold(p.name): p for p in self.keywords.places.values() if p.kind == "commune"}
+        self._commune_twin = {
+            region.code: communes_by_name[fold(region.name)]
+            for region in self.keywords.places.values()
+            if region.kind == "region" and fold(region.name) in communes_by_name
+        }
+        self._region_twin = {commune.code: self.keywords.place("region", code) for code, commune in self._commune_twin.items()}
+        self._region_bodies = frozenset(rules.region_bodies)
         self._region_by_short_name = {
             fold(place.name): place for place in self.keywords.places.values() if place.kind == "region"
         }
@@ -262,7 +273,12 @@ class Linker:
         place_matches, topic_matches = [], []
         for match in self._place_matcher(doc):
             (place_matches if match[0] in self._place_by_match or match[0] == self._never_match else topic_matches).append(match)
-        mentions = self._place_mentions(text, folded, doc, place_matches, source_region)
+        # a commitment named in the text vouches for its region ("viviendas definitivas de Santa Juana")
+        commitment_regions = {
+            self.keywords.commitments[code].region_code
+            for kind, code in (self._topic_by_match[m[0]] for m in topic_matches) if kind == "commitment"
+        }
+        mentions = self._place_mentions(text, folded, doc, place_matches, source_region, commitment_regions)
         result = LinkResult()
         index: dict[str, Link] = {}
 
@@ -290,7 +306,8 @@ class Linker:
         return result
 
     def _place_mentions(
-        self, text: str, folded: str, doc: Doc, matches: list[tuple[int, int, int]], source_region: str | None
+        self, text: str, folded: str, doc: Doc, matches: list[tuple[int, int, int]], source_region: str | None,
+        commitment_regions: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> list[_Mention]:
         if not matches:
             return []
@@ -333,16 +350,18 @@ class Linker:
                     not_chilean.setdefault(name, "person")
                     self._people_here.add(name)
                     continue
-                strong = strong or bool(before.after_de and before.word and fold(before.word) not in _NOT_BODIES)
-                if not strong and place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
-                    continue
+                strong = strong or self._named_body(text, before)
+                if place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
+                    continue  # "vecinos de Placilla de Peñuelas": another, longer name
+            if place.kind == "commune" and place.code in self._region_twin and not before.phrases.isdisjoint(self._region_bodies):
+                place = self._region_twin[place.code]  # "Gobierno Regional de Coquimbo": the region
             if not before.phrases.isdisjoint(self._region_only_before) and place.kind in ("commune", "province"):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
         candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
-        supported = {m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")}
+        supported = {m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")} | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
         for mention, tier, before in candidates:
@@ -373,6 +392,15 @@ class Linker:
         return None in contexts or not before.phrases.isdisjoint(contexts)
 
     @staticmethod
+    def _named_body(text: str, before: _Before) -> bool:
+        """'la Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name.
+        A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
+        if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
+            return False
+        opening = text[:before.word_end - len(before.word)].rstrip()
+        return bool(opening) and opening[-1] not in ".!?:«\"\n"
+
+    @staticmethod
     def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
         """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los Andes")."""
         if folded.startswith(_LOWERCASE_OPENERS, start):
@@ -393,8 +421,7 @@ class Linker:
             return False
         return fold(match.group(2)) != "chile"
 
-    @staticmethod
-    def _lists_vouch(folded: str, candidates: list[tuple[_Mention, str, _Before]]) -> list[tuple[_Mention, str, _Before]]:
+    def _lists_vouch(self, folded: str, candidates: list[tuple[_Mention, str, _Before]]) -> list[tuple[_Mention, str, _Before]]:
         """'Talcahuano, Hualpén, Penco y Tomé': a doubtful name listed with sure places is a place."""
         chains: list[list[int]] = []
         for index, (mention, _, _) in enumerate(candidates):
@@ -405,8 +432,14 @@ class Linker:
         result = list(candidates)
         for chain in chains:
             if len(chain) > 1 and any(candidates[i][1] in ("plain", "strong") for i in chain):
+                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
                 for i in chain:
-                    result[i] = (candidates[i][0], "strong", candidates[i][2])
+                    mention = candidates[i][0]
+                    # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
+                    twin = self._commune_twin.get(mention.place.code) if mention.place.kind == "region" else None
+                    if twin is not None and communes >= 2:
+                        mention = _Mention(twin, mention.start, mention.end)
+                    result[i] = (mention, "strong", candidates[i][2])
         return result
 
     def _is_person(self, text: str, folded: str, before: _Before, end: int, name: str, tier: str) -> bool:
@@ -421,8 +454,8 @@ class Linker:
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
         if name.split()[0] in self.rules.first_names:
             following = _NEXT_PROPER_NAME.match(text, end)
-            if following and not following.group(1) and fold(following.group(2)) not in self._place_words:
-                return True  # "Santiago Ramírez", "María Elena Contreras"
+            if following and not following.group(1) and fold(following.group(2)) not in _NOT_SURNAMES:
+                return True  # "Santiago Ramírez", "Fresia Castro", "María Elena Contreras"
         return False
 
     def _is_foreign(self, folded: str, before: _Before, end: int) -> bool:

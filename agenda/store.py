@@ -145,6 +145,8 @@ def open_database(path: Path | str) -> Database:
     """Open (creating if needed) the database file: WAL, busy timeout, migrations applied."""
     db = Database(str(path))
     with db.ensure_autocommit_on():
+        if not db.table_names():  # a new file: let `agenda prune` give space back incrementally
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=30000")
     db.execute("PRAGMA foreign_keys=ON")

@@ -40,3 +40,93 @@ def test_password_only_from_environment(tmp_path) -> None:  # noqa: ANN001
     settings = load_settings(config, environ={"AGENDA_SMTP_PASSWORD": "s3", "AGENDA_MAIL_TO": "x@e.cl, y@e.cl"})
     assert settings.mail.smtp_password == "s3" and settings.mail.smtp_port == 465
     assert settings.mail.recipients == ("x@e.cl", "y@e.cl")
+
+
+class FakeClock:
+    """Stands in for APScheduler's clock: the scheduler and its executor read ``now`` from here."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+        clock = self
+
+        class FakeDatetime(datetime):
+            @classmethod
+            def now(cls, tz=None):  # noqa: ANN001, ANN206
+                return clock.current.astimezone(tz) if tz else clock.current.replace(tzinfo=None)
+
+        self.datetime = FakeDatetime
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    import apscheduler.executors.base
+    import apscheduler.schedulers.base
+
+    fake = FakeClock(datetime(2026, 11, 24, 5, 0, tzinfo=SANTIAGO))
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", fake.datetime)
+    monkeypatch.setattr(apscheduler.executors.base, "datetime", fake.datetime)
+    return fake
+
+
+def run_scheduler(clock: FakeClock, collect_job, digest_job, grace: int = 3600) -> BackgroundScheduler:  # noqa: ANN001
+    from apscheduler.executors.pool import ThreadPoolExecutor
+
+    scheduler = BackgroundScheduler(timezone=SANTIAGO, executors={"default": ThreadPoolExecutor(4)})
+    build_scheduler(ScheduleSettings(misfire_grace_seconds=grace), collect_job, digest_job, scheduler)
+    scheduler.start()
+    return scheduler
+
+
+def advance(scheduler: BackgroundScheduler, clock: FakeClock, to: datetime, settle: float = 0.5) -> None:
+    import time
+
+    clock.current = to
+    scheduler.wakeup()
+    time.sleep(settle)  # real time for the scheduler thread to act on the new clock
+
+
+def test_misfire_within_grace_runs_once_when_the_machine_wakes(clock: FakeClock) -> None:
+    digests: list[datetime] = []
+    scheduler = run_scheduler(clock, lambda: None, lambda: digests.append(clock.current))
+    try:
+        # asleep from 05:00 to 07:10: the 06:30 digest is 40 min late, within the 60 min grace
+        advance(scheduler, clock, datetime(2026, 11, 24, 7, 10, tzinfo=SANTIAGO))
+        advance(scheduler, clock, datetime(2026, 11, 24, 7, 20, tzinfo=SANTIAGO))
+    finally:
+        scheduler.shutdown(wait=True)
+    assert len(digests) == 1
+
+
+def test_misfire_beyond_grace_is_skipped_not_run_late(clock: FakeClock) -> None:
+    digests: list[datetime] = []
+    scheduler = run_scheduler(clock, lambda: None, lambda: digests.append(clock.current))
+    try:
+        advance(scheduler, clock, datetime(2026, 11, 24, 8, 0, tzinfo=SANTIAGO))  # 90 min late
+        assert digests == []
+        assert scheduler.get_job("digest").next_run_time == datetime(2026, 11, 25, 6, 30, tzinfo=SANTIAGO)
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def test_jobs_never_overlap(clock: FakeClock) -> None:
+    import threading
+
+    release = threading.Event()
+    started: list[datetime] = []
+
+    def slow_collect() -> None:
+        started.append(clock.current)
+        release.wait(10)
+
+    clock.current = datetime(2026, 11, 24, 0, 59, tzinfo=SANTIAGO)
+    scheduler = run_scheduler(clock, slow_collect, lambda: None)
+    try:
+        advance(scheduler, clock, datetime(2026, 11, 24, 1, 0, 5, tzinfo=SANTIAGO))  # 01:00 collect starts
+        advance(scheduler, clock, datetime(2026, 11, 24, 2, 0, 5, tzinfo=SANTIAGO))  # 02:00: still running
+        assert len(started) == 1
+        release.set()
+        advance(scheduler, clock, datetime(2026, 11, 24, 3, 0, 5, tzinfo=SANTIAGO))  # 03:00: free again
+        assert len(started) == 2
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)

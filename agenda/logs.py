@@ -1,0 +1,57 @@
+"""Logging: readable lines for people, one JSON object per line for machines (``--log-json``),
+and the run id on every line either way, so a morning's grep finds one night's story.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+
+run_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("run_id", default=None)
+
+
+class _RunIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.run_id = run_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "run_id": getattr(record, "run_id", None),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class LineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        run = getattr(record, "run_id", None)
+        prefix = f"[run {run}] " if run is not None else ""
+        line = f"{record.levelname} {prefix}{record.name}: {record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure(json_lines: bool = False, verbose: bool = False, stream=None) -> None:  # noqa: ANN001
+    """Set up the root logger once per process (stderr by default)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_lines else LineFormatter())
+    handler.addFilter(_RunIdFilter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose or json_lines else logging.WARNING)
+    for noisy in ("httpx", "httpcore", "apscheduler.executors", "matplotlib", "trafilatura"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""The digest for a day with 20,000 articles from a database holding 1,000,000.
+
+Builds (once, cached in bench/results/) a SQLite file through the project's own migrations with
+1,000,000 synthetic articles spread over 50 days, 20,000 of them on the measured day, three links
+each; about one article in ten on that day is a rewrite of another (a duplicate to cluster).
+The bulk load drops the full-text triggers for speed (the digest does not read the index).
+
+Then, in a fresh process so peak memory is the digest's own: time and peak RSS for the whole
+digest (query, clustering, ranking, rendering HTML + text + chart), with clustering timed
+separately; and clustering alone at 5k, 10k and 20k articles to show how its cost grows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results"
+DB_PATH = RESULTS / "digest-1m.db"
+TOTAL = 1_000_000
+DAY_ARTICLES = 20_000
+DAYS = 50
+DAY = date(2026, 11, 24)
+
+def _pool() -> tuple[list[str], list[str]]:
+    """Titles and sentences of the gold items (Spanish news written for the project)."""
+    titles, sentences = [], []
+    for line in (ROOT / "tests" / "gold" / "linking.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        titles.append(item["title"])
+        sentences += [s.strip() + "." for s in item["text"].replace("\n", " ").split(". ") if len(s) > 30]
+    return titles, sentences
+
+
+def synthetic_articles(rng: random.Random, communes: list[tuple[str, str]], count: int, duplicate_share: float = 0.1):
+    """(title, summary, region, commune code, commune name); about one in ten rewrites another."""
+    titles, sentences = _pool()
+    made: list[tuple[str, str, str, str, str]] = []
+    for _ in range(count):
+        if made and rng.random() < duplicate_share:
+            title, summary, region, code, name = made[rng.randrange(len(made))]
+            parts = summary.split(". ")
+            rng.shuffle(parts)
+            parts[-1] = rng.choice(sentences)  # one sentence rewritten
+            made.append(("Actualización: " + title, ". ".join(parts), region, code, name))
+            continue
+        code, name = rng.choice(communes)
+        title = f"{rng.choice(titles)} ({name}, {rng.randrange(2, 900)})"
+        summary = " ".join(rng.sample(sentences, 3)) + f" Fuente: corresponsal en {name}."
+        made.append((title, summary, code[:2], code, name))
+    return made
+
+
+def build_database() -> None:
+    from agenda.keywords import load_keywords
+    from agenda.store import Store, open_database
+
+    keywords = load_keywords(ROOT / "keywords")
+    communes = [(p.code, p.name) for p in keywords.places.values() if p.kind == "commune"]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    temporary = DB_PATH.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    store = Store(open_database(temporary))
+    db = store.db
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        db.execute(f"drop trigger if exists {trigger}")
+    db.execute("insert into sources (id, name, url, kind, region_code, enabled, error_count) values ('bench', 'Bench', 'https://x.cl', 'rss', 'national', 1, 0)")
+    rng = random.Random(20261124)
+    start = datetime(2026, 10, 6, 3, 0, tzinfo=timezone.utc)
+    other_per_day = (TOTAL - DAY_ARTICLES) // (DAYS - 1)
+    article_id = 0
+    for day_index in range(DAYS):
+        day = (start + timedelta(days=day_index)).date()
+        count = DAY_ARTICLES if day == DAY else other_per_day
+        rows, links, sources = [], [], []
+        for title, summary, region, code, name in synthetic_articles(rng, communes, count):
+            article_id += 1
+            published = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(86_000))
+            rows.append((article_id, f"https://bench.cl/{article_id}", title, summary, "", "Bench", "bench", "national",
+                         published.isoformat(timespec="seconds"), published.isoformat(timespec="seconds"), day.isoformat()))
+            evidence = json.dumps([{"text": name, "start": title.find(name), "end": title.find(name) + len(name)}])
+            links += [(article_id, "region", region, keywords.region_name(region), evidence, 0, "[]"),
+                      (article_id, "commune", code, name, evidence, 0, "[]"),
+                      (article_id, "priority", "infraestructura", "Infraestructura y conectividad", "[]", 0, "[]")]
+            sources.append((article_id, "bench", published.isoformat(timespec="seconds")))
+        with db.atomic():
+            db.conn.executemany(
+                "insert into articles (id, url, title, summary, text, outlet, source_id, source_region, published_at_utc, first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
+                rows)
+            db.conn.executemany("insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?,?,?,?,?,?,?)", links)
+            db.conn.executemany("insert into article_sources (article_id, source_id, first_seen_at_utc) values (?,?,?)", sources)
+    db.close()
+    temporary.replace(DB_PATH)
+
+
+def measure_digest() -> dict[str, float]:
+    """Runs in its own process: the digest's time and this process's peak RSS."""
+    import agenda.digest as digest_module
+    from agenda.chart import render_chart
+    from agenda.digest import build_digest, build_stories, render_html, render_text
+    from agenda.keywords import load_keywords
+    from agenda.store import Store, open_database
+
+    keywords = load_keywords(ROOT / "keywords")
+    store = Store(open_database(DB_PATH))
+    clustering = {"seconds": 0.0}
+    original = digest_module.cluster
+
+    def timed_cluster(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            clustering["seconds"] += time.perf_counter() - started
+
+    digest_module.cluster = timed_cluster
+    started = time.perf_counter()
+    articles = store.articles_on(DAY)
+    queried = time.perf_counter()
+    stories = build_stories(DAY, articles, keywords)
+    digest = build_digest(stories, store.source_health(), keywords)
+    html, text, chart = render_html(digest, "x.png"), render_text(digest), render_chart(digest)
+    finished = time.perf_counter()
+    return {
+        "articles": len(articles), "stories": len(stories.stories), "total_seconds": finished - started,
+        "query_seconds": queried - started, "clustering_seconds": clustering["seconds"],
+        "html_kb": len(html) / 1024, "text_kb": len(text) / 1024, "chart_kb": len(chart) / 1024,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def clustering_growth() -> list[tuple[int, float, int]]:
+    from agenda.cluster import ClusterInput, cluster
+    from agenda.keywords import load_keywords
+
+    keywords = load_keywords(ROOT / "keywords")
+    communes = [(p.code, p.name) for p in keywords.places.values() if p.kind == "commune"]
+    results = []
+    for size in (5_000, 10_000, 20_000):
+        items = [ClusterInput(t, s) for t, s, *_ in synthetic_articles(random.Random(size), communes, size)]
+        started = time.perf_counter()
+        groups = cluster(items)
+        results.append((size, time.perf_counter() - started, len(groups)))
+    return results
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
+        print(json.dumps(measure_digest()))
+        return 0
+    if not DB_PATH.exists():
+        started = time.perf_counter()
+        build_database()
+        print(f"built {DB_PATH.relative_to(ROOT)} with {TOTAL:,} articles in {time.perf_counter() - started:.0f} s (cached for later runs)")
+    done = subprocess.run([sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"digest of {result['articles']:,} articles ({result['stories']:,} stories) from a {TOTAL:,}-article database:")
+    print(f"  total {result['total_seconds']:.1f} s = query {result['query_seconds']:.1f} s + clustering {result['clustering_seconds']:.1f} s "
+          f"+ ranking and rendering {result['total_seconds'] - result['query_seconds'] - result['clustering_seconds']:.1f} s")
+    print(f"  clustering share of the digest: {result['clustering_seconds'] / result['total_seconds']:.0%}")
+    print(f"  peak RSS of the digest process: {result['peak_rss_mb']:.0f} MB; HTML {result['html_kb']:.0f} KB, text {result['text_kb']:.0f} KB, chart {result['chart_kb']:.0f} KB")
+    growth = clustering_growth()
+    print("clustering alone (MinHash + LSH):")
+    for size, seconds, groups in growth:
+        print(f"  {size:>6,} articles: {seconds:.2f} s, {groups:,} stories")
+    for (small, small_seconds, _), (large, large_seconds, _) in zip(growth, growth[1:]):
+        print(f"  {large // 1000}k / {small // 1000}k time ratio: {large_seconds / small_seconds:.2f} (2.00 = linear, 4.00 = quadratic)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
