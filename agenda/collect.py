@@ -26,6 +26,7 @@ Politeness: our User-Agent, at most ``per_host`` requests in flight per host and
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import zlib
@@ -42,6 +43,7 @@ from agenda import __version__
 from agenda.errors import FetchError, FetchTooLarge
 from agenda.sources import Source
 
+log = logging.getLogger("agenda")
 USER_AGENT = f"agenda/{__version__} (Agenda Regional news monitor; +https://github.com/agenda-regional)"
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml, text/xml, text/html;q=0.8, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
@@ -183,6 +185,7 @@ class _BoundedInflater:
     def __init__(self, encoding: str, limit: int) -> None:
         self.encoding = encoding
         self.remaining = limit
+        self.produced = 0
         self._inflater: zlib._Decompress | None = None
 
     def feed(self, data: bytes) -> bytes:
@@ -197,12 +200,19 @@ class _BoundedInflater:
         except zlib.error as exc:
             raise FetchError("", f"the {self.encoding}-compressed body is corrupt ({exc})") from exc
         self.remaining -= len(out)
+        self.produced += len(out)
         if self.remaining < 0:
             raise _OverLimit()
         if self._inflater.eof and self._inflater.unused_data:  # another gzip member follows
             rest, self._inflater = self._inflater.unused_data, None
             out += self.feed(rest)
         return out
+
+
+    def finish(self) -> None:
+        """A stream that produced nothing and never ended was not gzip/deflate at all."""
+        if self._inflater is not None and not self._inflater.eof and self.produced == 0:
+            raise FetchError("", f"the {self.encoding}-compressed body is corrupt (no data could be decompressed)")
 
 
 class _OverLimit(Exception):
@@ -283,26 +293,34 @@ class Collector:
                 break
             except _Transient as exc:
                 last_failure = exc
-                wait = exc.retry_after_seconds
-                if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
-                    reason = f"{exc.reason}; the server asked us to wait {wait:,.0f} s (Retry-After), the next run will"
-                    result = FetchResult(source, "error", error=_with_retries(reason, retries), retry_after_seconds=wait)
-                    break
-                if retries >= self.limits.retries:
-                    result = FetchResult(source, "error", error=_with_retries(exc.reason, retries), retry_after_seconds=wait)
-                    break
-                delay = wait if wait is not None else self.retry_delay(retries + 1)
                 assert deadline is not None
-                if time.monotonic() + delay >= deadline:
-                    reason = f"{_with_retries(exc.reason, retries)} (time limit of {budget:g} s reached)"
-                    result = FetchResult(source, "error", error=reason, retry_after_seconds=wait)
+                delay, stop_reason = self._retry_plan(exc, retries, deadline)
+                if delay is None:
+                    result = FetchResult(source, "error", error=stop_reason, retry_after_seconds=exc.retry_after_seconds)
                     break
                 retries += 1
                 progress.received = 0
                 await self._sleep(delay)
+            except Exception as exc:  # noqa: BLE001 (a bug or a surprise in one source must not stop the batch)
+                log.exception("unexpected error fetching %s", url)
+                result = FetchResult(source, "error", error=f"unexpected error: {type(exc).__name__}: {exc}")
+                break
         result.attempts = retries + 1
         result.elapsed_seconds = time.monotonic() - started
         return result
+
+    def _retry_plan(self, failure: _Transient, retries: int, deadline: float) -> tuple[float | None, str]:
+        """How long to wait before the next attempt, or None and the reason to give up now."""
+        wait = failure.retry_after_seconds
+        if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
+            reason = f"{failure.reason}; the server asked us to wait {wait:,.0f} s (Retry-After), the next run will"
+            return None, _with_retries(reason, retries)
+        if retries >= self.limits.retries:
+            return None, _with_retries(failure.reason, retries)
+        delay = wait if wait is not None else self.retry_delay(retries + 1)
+        if time.monotonic() + delay >= deadline:
+            return None, f"{_with_retries(failure.reason, retries)} (time limit of {self.limits.total_seconds:g} s reached)"
+        return delay, ""
 
     async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
         headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
@@ -321,6 +339,12 @@ class Collector:
                     return await self._read(source, response, state, progress)
         except (FetchError, _Transient):
             raise
+        except httpx.InvalidURL as exc:  # httpx reads a Location header even when not following it
+            raise FetchError(source.id, f"redirected to an address that cannot be followed ({exc}); only http and https addresses are") from exc
+        except httpx.RemoteProtocolError as exc:
+            if "location header" in str(exc).lower():
+                raise FetchError(source.id, f"redirected to an address that cannot be followed ({exc})") from exc
+            raise _Transient(f"the connection broke ({exc})") from exc
         except httpx.ConnectTimeout as exc:
             raise _Transient(f"could not connect within {_seconds(self.client.timeout.connect)} (connect timeout)") from exc
         except httpx.ReadTimeout as exc:
@@ -378,6 +402,8 @@ class Collector:
                     if size > limit:
                         raise _OverLimit()
                     chunks.append(chunk)
+                if inflater:
+                    inflater.finish()
             else:  # a coding we did not ask for (br, zstd): httpx decodes it, we still count
                 async for chunk in response.aiter_bytes():
                     progress.received += len(chunk)

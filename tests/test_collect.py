@@ -4,6 +4,7 @@ import asyncio
 import gzip
 
 import httpx
+import pytest
 
 from agenda.collect import FetchLimits, FetchState, fetch_all, fetch_source
 from agenda.sources import Source
@@ -69,7 +70,7 @@ def test_http_errors_and_network_errors_become_reasons() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_all(client, [source("a", "https://down.cl/f"), source("b", "https://gone.cl/f")], {})
+            return await fetch_all(client, [source("a", "https://down.cl/f"), source("b", "https://gone.cl/f")], {}, FetchLimits(retry_base_seconds=0.01))
 
     down, gone = run(go())
     assert down.status == "error" and down.error.startswith("could not connect")
@@ -97,3 +98,116 @@ def test_per_host_cap_is_respected() -> None:
     results = run(go())
     assert all(r.status == "ok" for r in results)
     assert peak == {"a.cl": 2, "b.cl": 2}
+
+
+# -- redirects, decompression, Retry-After, backoff rule ------------------------------------------
+import zlib  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from agenda.collect import BACKOFF_CAP, Collector, HostGate, backoff_delay, next_attempt_at  # noqa: E402
+
+FEED = b'<rss version="2.0"><channel><item><title>t</title><link>https://a.cl/1</link></item></channel></rss>'
+
+
+def collector_for(handler, **kwargs):  # noqa: ANN001, ANN201
+    async def go():  # noqa: ANN202
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await Collector(client, FetchLimits(host_interval_seconds=0), **kwargs).fetch(source())
+
+    return run(go())
+
+
+def test_relative_redirects_are_followed_and_the_final_address_kept() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/feed":
+            return httpx.Response(301, headers={"Location": "/rss/nuevo.xml"})
+        return httpx.Response(200, content=FEED, headers={"ETag": '"n"'})
+
+    result = collector_for(handler)
+    assert result.status == "ok" and result.final_url == "https://a.cl/rss/nuevo.xml" and result.etag == '"n"'
+
+
+@pytest.mark.parametrize("location", ["data:text/xml,<rss/>", "javascript:alert(1)", "file:///etc/passwd"])
+def test_redirects_to_non_web_addresses_are_refused(location: str) -> None:
+    result = collector_for(lambda request: httpx.Response(302, headers={"Location": location}))
+    assert result.status == "error" and "only http and https addresses are" in str(result.error) and result.attempts == 1
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["zlib-deflate", "raw-deflate"])
+def test_deflate_bodies_either_way(wrapped: bool) -> None:
+    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+    body = compressor.compress(FEED) + compressor.flush()
+    result = collector_for(lambda request: httpx.Response(200, content=body, headers={"Content-Encoding": "deflate"}))
+    assert result.status == "ok" and result.body == FEED
+
+
+def test_a_corrupt_gzip_body_is_a_readable_failure() -> None:
+    result = collector_for(lambda request: httpx.Response(200, content=b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}))
+    assert result.status == "error" and "gzip-compressed body is corrupt" in str(result.error)
+
+
+def test_retry_after_as_an_http_date() -> None:
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    result = collector_for(
+        lambda request: httpx.Response(503, headers={"Retry-After": "Tue, 24 Nov 2026 03:00:20 GMT"}),
+        sleep=sleep, utc_now=lambda: now,
+    )
+    assert delays == [20.0, 20.0, 20.0] and result.error == "HTTP 503 Service Unavailable, retried 3 times"
+
+
+def test_backoff_rule() -> None:
+    assert [backoff_delay(n) / timedelta(hours=1) for n in range(0, 9)] == [0, 1, 2, 4, 8, 16, 32, 48, 48]
+    assert backoff_delay(10_000) == BACKOFF_CAP
+    now = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    assert next_attempt_at(now, 1, retry_after_seconds=7200) == now + timedelta(hours=2)  # the server's wish, if longer
+    assert next_attempt_at(now, 1, retry_after_seconds=10 * 86400) == now + BACKOFF_CAP  # never more than 48 h
+    assert next_attempt_at(now, 3, retry_after_seconds=60) == now + timedelta(hours=4)
+
+
+def test_host_gate_spaces_request_starts() -> None:
+    clock = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    async def go() -> None:
+        gate = HostGate(per_host=1, interval=0.5, clock=lambda: clock[0], sleep=sleep)
+        for _ in range(3):
+            async with gate.turn():
+                clock[0] += 0.1  # the request itself
+
+    run(go())
+    assert waits == pytest.approx([0.4, 0.4])
+
+
+def test_the_project_user_agent_is_sent_even_by_a_bare_client() -> None:
+    seen = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.update(request.headers)
+        return httpx.Response(200, content=FEED)
+
+    collector_for(handler)
+    assert seen["user-agent"].startswith("agenda/") and seen["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_surprise_in_one_source_never_stops_the_batch() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "bug.cl":
+            raise RuntimeError("a bug somewhere below us")
+        return httpx.Response(200, content=FEED)
+
+    async def go():  # noqa: ANN202
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await fetch_all(client, [source("bug", "https://bug.cl/f"), source("fine", "https://fine.cl/f")], {})
+
+    bug, fine = run(go())
+    assert bug.status == "error" and bug.error == "unexpected error: RuntimeError: a bug somewhere below us"
+    assert fine.status == "ok"
