@@ -1,7 +1,7 @@
 """The command line: parse options, call one pipeline function, turn errors into exit codes.
 
 Exit codes: 0 all well; 1 the run finished but some source failed (or a mail did not go);
-2 configuration error (file, line and field printed, no traceback).
+2 configuration error (file, line and field printed, no traceback); 3 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from agenda import __version__
@@ -28,6 +28,13 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2026-11-24") from exc
 
 
+def _age(value: str) -> timedelta:
+    units = {"d": 1, "w": 7}
+    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in units:
+        return timedelta(days=int(value[:-1]) * units[value[-1]])
+    raise argparse.ArgumentTypeError(f"'{value}' is not an age like 400d or 12w")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--sources", type=Path, default=Path("sources.yaml"), help="sources file (default: ./sources.yaml)")
@@ -37,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--recipients", type=Path, default=None, help="who gets which edition (default: ./recipients.yaml if present, else the mail settings' addresses)")
     common.add_argument("--config", type=Path, default=None, help="settings file: mail, schedule, fetch (default: ./agenda.yaml if present)")
     common.add_argument("-v", "--verbose", action="store_true", help="log more")
+    common.add_argument("--log-json", action="store_true", help="log one JSON object per line (with the run id) on stderr")
 
     parser = argparse.ArgumentParser(
         prog="agenda",
@@ -70,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("article_id", type=int, help="the article's id (shown by `agenda search`)")
     feedback.add_argument("--not", dest="not_code", metavar="CODE", help="region (2 digits), province (3) or commune (5) code the article is NOT about")
     feedback.add_argument("--add", dest="add_code", metavar="CODE", help="region, province or commune code the article IS about")
+    status = add("status", "The last runs, failing sources, the outbox and the next scheduled times.")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--runs", type=int, default=5, help="how many recent runs to show (default 5)")
+    prune = add("prune", "Delete articles, links and runs older than a cut-off, then give the space back (incremental vacuum).")
+    prune.add_argument("--older-than", required=True, type=_age, metavar="AGE", help="e.g. 400d (days) or 12w (weeks)")
+    backup = add("backup", "Copy the database with SQLite's online backup API (safe while a run is writing).")
+    backup.add_argument("path", type=Path, help="where to write the copy")
     sources = commands.add_parser("sources", help="Work with the source list.", description="Work with the source list.")
     sources_commands = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
     check = sources_commands.add_parser("check", parents=[common], help="Validate sources.yaml and probe every enabled source.", description="Validate sources.yaml, probe every enabled source concurrently and print status, items, newest item, latency and error; exit 1 if any source is unhealthy.")
@@ -86,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from agenda import logs
+
+    logs.configure(json_lines=getattr(args, "log_json", False), verbose=getattr(args, "verbose", False))
     try:
         return _dispatch(args)
     except (ConfigError, ConfigErrors) as exc:

@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import signal
+import threading
 import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import date
@@ -20,6 +22,9 @@ from agenda.collect import make_client
 from agenda.deliver import make_mailer
 from agenda.keywords import Keywords, load_keywords
 from agenda.link import Linker
+from agenda.ops import RunLock, RunLocked
+from agenda.ops import backup as ops_backup
+from agenda.ops import prune as ops_prune
 from agenda.recipients import Recipient, load_recipients, national_recipients
 from agenda.pipeline import RunSummary, collect_and_store, run_cycle, send_digest, today_in_santiago, make_digest, write_digest
 from agenda.schedule import build_scheduler
@@ -55,15 +60,46 @@ def _print_collect(summary: Any) -> None:
         print(f"  RESTING {source_id}: next attempt {next_attempt.isoformat()} (see `agenda sources check`)")
 
 
+class _TerminalProgress:
+    """A rich progress bar on stderr when a person watches a terminal; nothing in cron."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self._progress is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.label, total=total)
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def collect(args: argparse.Namespace) -> int:
     settings, sources, keywords = _load(args)
-    store = _store(settings)
+    with RunLock.for_database(settings.db_path):
+        store = _store(settings)
+        progress = _TerminalProgress("collecting")
 
-    async def go() -> Any:
-        async with make_client() as client:
-            return await collect_and_store(sources, Linker(keywords), client, store, settings)
+        async def go() -> Any:
+            async with make_client() as client:
+                return await collect_and_store(sources, Linker(keywords), client, store, settings, progress=progress)
 
-    summary = asyncio.run(go())
+        try:
+            summary = asyncio.run(go())
+        finally:
+            progress.close()
     _print_collect(summary)
     return 1 if summary.failures else 0
 
@@ -135,7 +171,9 @@ def _print_delivery(settings: Settings, report: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings, sources, keywords = _load(args)
-    summary = asyncio.run(_run(settings, sources, keywords, args.date, _recipients(args, settings, keywords)))
+    recipients = _recipients(args, settings, keywords)
+    with RunLock.for_database(settings.db_path):
+        summary = asyncio.run(_run(settings, sources, keywords, args.date, recipients))
     _print_collect(summary.collect)
     print("digest:")
     for path in summary.digest_paths:
@@ -147,30 +185,86 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day: date | None, recipients: list[Recipient]) -> RunSummary:
     store = _store(settings)
-    async with make_client() as client:
-        return await run_cycle(settings, sources, keywords, client, store, make_mailer(settings.mail), day, recipients=recipients)
+    progress = _TerminalProgress("collecting")
+    try:
+        async with make_client() as client:
+            return await run_cycle(settings, sources, keywords, client, store, make_mailer(settings.mail), day, recipients=recipients, progress=progress)
+    finally:
+        progress.close()
 
 
 def schedule(args: argparse.Namespace) -> int:
     settings, sources, keywords = _load(args)  # fail now, not at 3 am
     linker = Linker(keywords)
 
+    stopping = threading.Event()
+
     def collect_job() -> None:
         async def go() -> None:
             store = _store(settings)
             async with make_client() as client:
-                await collect_and_store(load_sources(settings.sources_path), linker, client, store, settings)
-        asyncio.run(go())
+                work = asyncio.ensure_future(collect_and_store(load_sources(settings.sources_path), linker, client, store, settings))
+                # SIGTERM: sources already stored stay stored (one transaction each); those in
+                # flight are abandoned whole and fetched again by the next run
+                while not work.done():
+                    await asyncio.wait({work}, timeout=0.5)
+                    if stopping.is_set():
+                        work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+
+        _locked_job("collect", lambda: asyncio.run(go()))
 
     recipients = _recipients(args, settings, keywords)
 
     def digest_job() -> None:
-        send_digest(_store(settings), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients)
+        _locked_job("digest", lambda: send_digest(_store(settings), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients))
+
+    def _locked_job(name: str, job: Callable[[], object]) -> None:
+        try:
+            with RunLock.for_database(settings.db_path):
+                job()
+        except RunLocked as exc:
+            logging.getLogger("agenda").warning("%s skipped: %s", name, exc)
 
     scheduler = build_scheduler(settings.schedule, collect_job, digest_job)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
+
+    def on_sigterm(*_: object) -> None:
+        stopping.set()
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     print(f"scheduler running ({settings.schedule.timezone}): collect '{settings.schedule.collect_cron}', digest '{settings.schedule.digest_cron}'")
     scheduler.start()
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    """What happened overnight, at a glance: runs, failing sources, outbox, next schedule."""
+    from agenda.status import collect_status, format_status
+
+    settings = _settings(args)
+    report = collect_status(_store(settings), settings, runs=args.runs)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_status(report))
+    return 0
+
+
+def prune(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with RunLock.for_database(settings.db_path):
+        report = ops_prune(_store(settings).db, args.older_than)
+    print(f"pruned {report.articles} articles, {report.links} links and {report.runs} runs older than {args.older_than.days} days; "
+          f"{report.freed_pages} pages given back")
+    return 0
+
+
+def backup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"error: no database at {settings.db_path}", file=sys.stderr)
+        return 1
+    path = ops_backup(settings.db_path, args.path)
+    print(f"backup written to {path} (integrity ok)")
     return 0
 
 

@@ -22,6 +22,7 @@ from agenda.chart import render_chart
 from agenda.deliver import CHART_CID, DeliveryReport, Mailer, build_message, flush, queue
 from agenda.digest import NATIONAL, DayStories, Digest, build_digest, build_stories, render_html, render_index, render_text, spanish_date
 from agenda.recipients import Recipient, national_recipients
+from agenda import logs
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords
@@ -73,6 +74,7 @@ async def collect_and_store(
     *,
     clock: Callable[[], datetime] = utc_now,
     collector: Collector | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CollectSummary:
     """Fetch every enabled source that is due, and store each one as it finishes.
 
@@ -98,12 +100,18 @@ async def collect_and_store(
         summary.failures.append((result.source.id, reason))
         log.warning("source %s failed: %s", result.source.id, reason)
 
+    done = 0
+
     async def on_result(result: FetchResult) -> None:
+        nonlocal done
         try:
             await _store_result(result)
         except Exception as exc:  # noqa: BLE001 (one source's surprise must not stop the night)
             log.exception("source %s: unexpected error", result.source.id)
             fail(result, f"internal error while reading or storing it ({type(exc).__name__}: {exc})")
+        done += 1
+        if progress is not None:
+            progress(done, len(due))
 
     async def _store_result(result: FetchResult) -> None:
         if result.status == "error":
@@ -246,13 +254,16 @@ async def run_cycle(
     day: date | None = None,
     linker: Linker | None = None,
     recipients: list[Recipient] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """collect -> link -> store -> digest -> deliver, recorded as one row in ``runs``."""
     summary = RunSummary(run_id=store.start_run())
+    logs.run_id.set(summary.run_id)
+    log.info("run %s started", summary.run_id)
     errors: list[str] = []
     status = "failed"
     try:
-        summary.collect = await collect_and_store(sources, linker or Linker(keywords), client, store, settings)
+        summary.collect = await collect_and_store(sources, linker or Linker(keywords), client, store, settings, progress=progress)
         errors += [f"{source_id}: {reason}" for source_id, reason in summary.collect.failures]
         day = day or today_in_santiago()
         digest, report = send_digest(store, keywords, mailer, settings, day, recipients)
