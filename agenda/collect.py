@@ -301,7 +301,7 @@ class Collector:
                 retries += 1
                 progress.received = 0
                 await self._sleep(delay)
-            except Exception as exc:  # noqa: BLE001 (a bug or a surprise in one source must not stop the batch)
+            except Exception as exc:  # a bug or a surprise in one source must not stop the batch
                 log.exception("unexpected error fetching %s", url)
                 result = FetchResult(source, "error", error=f"unexpected error: {type(exc).__name__}: {exc}")
                 break
@@ -357,7 +357,7 @@ class Collector:
             raise _Transient(f"could not connect ({exc or type(exc).__name__})") from exc
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(source.id, f"unsupported address {current[:80]} (only http and https)") from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
+        except (httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
             raise _Transient(f"the connection broke ({exc or type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise FetchError(source.id, f"{type(exc).__name__}: {exc}") from exc

@@ -143,7 +143,8 @@ class Discovery:
         """The first valid feed, preferring one that is not a comments feed."""
         valid = [c for c in self.candidates if c.ok]
         plain = [c for c in valid if not any(w in (c.url + c.title).lower() for w in COMMENT_FEED_WORDS)]
-        return (plain or valid or [None])[0]
+        best = plain or valid
+        return best[0] if best else None
 
 
 async def discover(client: httpx.AsyncClient, url: str, limits: FetchLimits = FetchLimits()) -> Discovery:

@@ -434,7 +434,7 @@ def discover_feeds(body: bytes, page_url: str, content_type: str | None = None) 
     soup = BeautifulSoup(text, "html.parser")
     found: list[FeedLink] = []
     for tag in soup.find_all("link", href=True):
-        rel = tag.get("rel") or []
+        rel: list[str] | str = tag.get("rel") or []
         rels = {r.lower() for r in (rel if isinstance(rel, list) else str(rel).split())}
         kind = str(tag.get("type") or "").split(";")[0].strip().lower()
         if "alternate" in rels and kind in FEED_TYPES:
@@ -456,7 +456,6 @@ def parse_date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        parsed = None
         match = _SPANISH_DATE.search(value)
         if match and match.group(2).lower() in _SPANISH_MONTHS:
             day, month, year = int(match.group(1)), _SPANISH_MONTHS[match.group(2).lower()], int(match.group(3))

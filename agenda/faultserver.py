@@ -226,9 +226,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def base(self) -> str:
-        return f"http://{self.headers.get('Host') or '%s:%s' % self.server.server_address[:2]}"
+        host, port = self.server.server_address[:2]
+        return f"http://{self.headers.get('Host') or f'{host!s}:{port}'}"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's hook name)
+    def do_GET(self) -> None:  # http.server's hook name
         parts = urlsplit(self.path)
         path, query = unquote(parts.path), parse_qs(parts.query)
         self.server.stats.begin(path, self.headers.get("User-Agent"))
@@ -270,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         extra = {k: v for k, v in headers.items() if k.lower() != "content-type"}
         return self._send(path, 200, body, content_type, extra)
 
-    def _fault(self, path: str) -> None:  # noqa: C901 (one branch per fault, read top to bottom)
+    def _fault(self, path: str) -> None:  # one branch per fault, read top to bottom
         name = path[len("/fault/"):]
         good = feed_xml(self.base, re.sub(r"\W", "-", name))
         if name == "timeout":
@@ -429,7 +430,7 @@ def serve_faults(files_root: Path | None = None, host: str = "127.0.0.1", **sett
     thread.start()
     try:
         address, port = httpd.server_address[:2]
-        yield RunningFaultServer(f"http://{address}:{port}", httpd)
+        yield RunningFaultServer(f"http://{address!s}:{port}", httpd)
     finally:
         httpd.shutdown()
         httpd.server_close()

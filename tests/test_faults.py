@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from agenda.collect import Collector, FetchLimits, FetchState, make_client
+from agenda.collect import Collector, FetchLimits, make_client
 from agenda.errors import ParseError
 from agenda.extract import extract
 from agenda.faultserver import RunningFaultServer, quadratic_blowup, serve_faults
@@ -300,7 +300,7 @@ def test_backoff_over_three_failing_nights_then_full_recovery(faults: RunningFau
     for day in (24, 25, 26):
         for hour in NIGHT_HOURS:
             before = faults.stats.requests["/fault/switch/broken"]
-            summary = collect(sources, store, linker, limits, clock=lambda: santiago(day, hour))
+            summary = collect(sources, store, linker, limits, clock=lambda day=day, hour=hour: santiago(day, hour))
             if faults.stats.requests["/fault/switch/broken"] > before:
                 attempted.append((day, hour))
                 assert summary.failures and summary.failures[0][0] == "broken"
@@ -331,7 +331,7 @@ def test_backoff_is_capped_at_48_hours(faults: RunningFaultServer, linker: Linke
     moment = santiago(24, 0)
     rests = []
     for _ in range(9):
-        collect(broken, store, linker, FetchLimits(host_interval_seconds=0), clock=lambda: moment)
+        collect(broken, store, linker, FetchLimits(host_interval_seconds=0), clock=lambda moment=moment: moment)
         next_attempt = datetime.fromisoformat(str(rows(store)["broken"]["next_attempt_at_utc"]))
         rests.append((next_attempt - moment) / timedelta(hours=1))
         moment = next_attempt
