@@ -5,8 +5,8 @@ hashing into bands to find candidate pairs without comparing every pair (the cos
 the number of articles, not its square), then a check of the estimated similarity on each
 candidate pair, and union-find to group the pairs into stories.
 
-Features: the folded content words and word pairs, with the words that identify an event
-(numbers, and the capitalised names: places, people, institutions) counted twice, so that
+Features: the folded content words, with the words that identify an event (numbers, and the
+capitalised names: places, people, institutions) counted several times, so that
 "portonazos en Maipú" and "portonazos en Puente Alto" stay apart while a rewrite of the same
 story, which keeps its names and figures, comes together.
 """
@@ -22,12 +22,15 @@ import numpy as np
 
 from agenda.textnorm import fold
 
-SIGNATURE_SIZE = 96
+SIGNATURE_SIZE = 128
 # A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
 # story: comparing all its pairs would be quadratic, so only neighbours in it are compared.
 CROWDED_BUCKET = 40
-BANDS = 32  # 32 bands of 3 rows: pairs from about 0.3 estimated similarity become candidates
-SIMILARITY_THRESHOLD = 0.32
+BANDS = 64  # 64 bands of 2 rows: a pair at 0.28 similarity becomes a candidate 99% of the time
+# Chosen on tests/fixtures/duplicates/pairs.jsonl (300 labelled pairs): see tests/test_cluster.py
+SIMILARITY_THRESHOLD = 0.30
+NAME_WEIGHT = 2
+NUMBER_WEIGHT = 4
 STEM = 5
 LEADER_FACTOR = 0.75
 _PRIME = (1 << 61) - 1
@@ -48,18 +51,17 @@ class ClusterInput:
 
 
 def features(title: str, summary: str) -> set[str]:
-    """Content words, word pairs, and (twice weighted) names and numbers of one article."""
+    """Content words (crudely stemmed) of one article, with its names and, more, its numbers
+    counted several times: rewrites keep the facts, other events change them."""
     text = f"{title}. {summary}"
     folded = fold(text)
     # a crude stem (the first five letters) lets "dejan" meet "dejaron" and "lluvia" meet "lluvias"
-    words = [w[:STEM] for w in _WORD.findall(folded) if w not in _STOPWORDS and (len(w) > 2 or w.isdigit())]
-    found = set(words)
-    found.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+    found = {w[:STEM] for w in _WORD.findall(folded) if w not in _STOPWORDS and (len(w) > 2 or w.isdigit())}
     for original, word in zip(_WORD.findall(text), _WORD.findall(folded)):
         if word in _STOPWORDS:
             continue
-        if original[:1].isupper() or word.isdigit():
-            found.add(f"#{word}")  # identifying words weigh double
+        copies = NUMBER_WEIGHT if word.isdigit() else NAME_WEIGHT if original[:1].isupper() else 1
+        found.update(f"#{copy}{word}" for copy in range(copies - 1))
     return found
 
 
