@@ -53,6 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        if self.server.delay_seconds:
+            time.sleep(self.server.delay_seconds)
         path = unquote(urlsplit(self.path).path)
         if path.startswith("/fault/"):
             return self._fault(path)
@@ -115,10 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _SampleHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path, slow_seconds: float) -> None:
+    def __init__(self, root: Path, slow_seconds: float, delay_seconds: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.root = root.resolve()
         self.slow_seconds = slow_seconds
+        self.delay_seconds = delay_seconds  # every answer waits this long: a slow outlet
         self.stats = ServerStats()
 
 
@@ -129,9 +132,9 @@ class RunningServer:
 
 
 @contextmanager
-def serve(root: Path, slow_seconds: float = 5.0) -> Iterator[RunningServer]:
+def serve(root: Path, slow_seconds: float = 5.0, delay_seconds: float = 0.0) -> Iterator[RunningServer]:
     """Serve ``root`` on a free loopback port in a background thread for the ``with`` block."""
-    httpd = _SampleHTTPServer(root, slow_seconds)
+    httpd = _SampleHTTPServer(root, slow_seconds, delay_seconds)
     thread = threading.Thread(target=httpd.serve_forever, name="sample-server", daemon=True)
     thread.start()
     try:

@@ -406,7 +406,11 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, now: datetime | None = None) -> int:
-        return int(self.db["runs"].insert({"started_at_utc": iso(now or utc_now()), "status": "running"}).last_pk)
+        """Open a run's row. The caller holds the run lock, so a row still "running" belongs to
+        a run that was killed: it is marked "interrupted" for `agenda status`."""
+        with self.db.atomic():
+            self.db.execute("update runs set status = 'interrupted' where status = 'running'")
+            return int(self.db["runs"].insert({"started_at_utc": iso(now or utc_now()), "status": "running"}).last_pk)
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None:
         self.db["runs"].update(
