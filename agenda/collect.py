@@ -263,7 +263,7 @@ class Collector:
                     accept: str = FEED_ACCEPT) -> FetchResult:
         """Fetch ``url`` (default: the source's) with retries; never raises for network or HTTP trouble."""
         url = url or source.url
-        started = time.monotonic()
+        started: float | None = None  # when the first attempt got its slot: queueing is not latency
         budget = self.limits.total_seconds
         deadline: float | None = None
         retries = 0
@@ -272,7 +272,8 @@ class Collector:
         while True:
             try:
                 async with self._slot(url):
-                    deadline = deadline or time.monotonic() + budget  # time queued for a slot is not spent budget
+                    started = started or time.monotonic()
+                    deadline = deadline or started + budget  # time queued for a slot is not spent budget
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise asyncio.TimeoutError
@@ -306,7 +307,7 @@ class Collector:
                 result = FetchResult(source, "error", error=f"unexpected error: {type(exc).__name__}: {exc}")
                 break
         result.attempts = retries + 1
-        result.elapsed_seconds = time.monotonic() - started
+        result.elapsed_seconds = time.monotonic() - started if started is not None else 0.0
         return result
 
     def _retry_plan(self, failure: _Transient, retries: int, deadline: float) -> tuple[float | None, str]:

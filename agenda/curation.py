@@ -113,7 +113,8 @@ def format_table(rows: list[ProbeRow]) -> str:
         if row.warning and row.status == "ok":
             notes.append(f"warning: {row.warning}")
         if row.next_attempt_at_utc:
-            notes.append(f"resting after {row.error_count} failures in a row; next nightly attempt {row.next_attempt_at_utc}")
+            failures = f"{row.error_count} failure{'s' if row.error_count != 1 else ''} in a row"
+            notes.append(f"resting after {failures}; next nightly attempt {row.next_attempt_at_utc}")
         newest = (row.newest or "-")[:25]
         lines.append(f"{row.id:28} {row.status:8} {row.items:>5}  {newest:25} {latency}  {'; '.join(n for n in notes if n)}")
     failed = sum(r.status == "failed" for r in rows)

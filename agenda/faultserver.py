@@ -78,6 +78,7 @@ class FaultStats:
 
     def begin(self, path: str, user_agent: str | None) -> None:
         with self.lock:
+            self.requests[path] += 1  # counted on arrival: a client may read the answer before we log it
             self.starts.append((path, time.monotonic()))
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -91,7 +92,6 @@ class FaultStats:
     def record(self, path: str, status: int | None = None, size: int = 0) -> None:
         with self.lock:
             if status is not None:
-                self.requests[path] += 1
                 self.statuses[status] += 1
             self.bytes_sent += size
             self.bytes_by_path[path] += size
@@ -345,18 +345,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(path, 302, b"", "text/plain", {"Location": location})
 
     def _headers(self, path: str, status: int, content_type: str | None, headers: dict[str, str]) -> None:
+        self.server.stats.record(path, status)
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.server.stats.record(path, status)
 
     def _send(self, path: str, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None) -> None:
+        self.server.stats.record(path, size=len(body))  # before writing: the client may be done first
         self._headers(path, status, content_type, {"Content-Length": str(len(body)), **(headers or {})})
         self.wfile.write(body)
-        self.server.stats.record(path, size=len(body))
 
     def _stream(self, path: str, size: int, chunked: bool) -> None:
         headers = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(size)}

@@ -110,7 +110,7 @@ def test_check_shows_a_resting_source_and_uses_conditional_get(sources_file: Pat
     assert server.stats.bytes_by_path["/feed/uno.xml"] == feed_bytes  # the probe got a 304
     assert rows["roto"]["error_count"] == 1 and rows["roto"]["next_attempt_at_utc"]  # resting after a failed night
     assert check(sources_file) == 1
-    assert "resting after 1 failures in a row; next nightly attempt" in capsys.readouterr().out
+    assert "resting after 1 failure in a row; next nightly attempt" in capsys.readouterr().out
     assert Database(db_path)["sources"].get("uno")["last_status"] == "ok"  # untouched by the probe
 
 
