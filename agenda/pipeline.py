@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -262,11 +263,19 @@ async def run_cycle(
     log.info("run %s started", summary.run_id)
     errors: list[str] = []
     status = "failed"
+    seconds: dict[str, float] = {}
     try:
-        summary.collect = await collect_and_store(sources, linker or Linker(keywords), client, store, settings, progress=progress)
+        started = time.monotonic()
+        linker = linker or Linker(keywords)
+        seconds["seconds_linker_setup"] = time.monotonic() - started
+        started = time.monotonic()
+        summary.collect = await collect_and_store(sources, linker, client, store, settings, progress=progress)
+        seconds["seconds_collect_link_store"] = time.monotonic() - started
         errors += [f"{source_id}: {reason}" for source_id, reason in summary.collect.failures]
         day = day or today_in_santiago()
+        started = time.monotonic()
         digest, report = send_digest(store, keywords, mailer, settings, day, recipients)
+        seconds["seconds_digest_and_send"] = time.monotonic() - started
         summary.digest_paths = [settings.digests_dir / f"{day.isoformat()}.html", settings.digests_dir / f"{day.isoformat()}.txt"]
         summary.delivery = report
         errors += [f"mail to {recipient}: {reason}" for recipient, reason in report.failed]
@@ -281,6 +290,7 @@ async def run_cycle(
             "links": summary.collect.links,
             "digests_written": len(summary.digest_paths) // 2,
             "emails_sent": len(summary.delivery.sent) if summary.delivery else 0,
+            **{key: round(value, 2) for key, value in seconds.items()},
         }
         assert summary.run_id is not None
         store.finish_run(summary.run_id, status, counts, errors)

@@ -13,6 +13,7 @@ separately; and clustering alone at 5k, 10k and 20k articles to show how its cos
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import resource
@@ -32,31 +33,42 @@ DAY_ARTICLES = 20_000
 DAYS = 50
 DAY = date(2026, 11, 24)
 
-def _pool() -> tuple[list[str], list[str]]:
-    """Titles and sentences of the gold items (Spanish news written for the project)."""
-    titles, sentences = [], []
+def _vocabulary() -> tuple[list[str], list[int]]:
+    """Words of the gold items with their frequencies: synthetic text with news-like word statistics."""
+    counts: dict[str, int] = {}
     for line in (ROOT / "tests" / "gold" / "linking.jsonl").read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
-        titles.append(item["title"])
-        sentences += [s.strip() + "." for s in item["text"].replace("\n", " ").split(". ") if len(s) > 30]
-    return titles, sentences
+        for word in (item["title"] + " " + item["text"]).split():
+            word = word.strip(".,;:«»\"()")
+            if word.isalpha():
+                counts[word] = counts.get(word, 0) + 1
+    words = sorted(counts)
+    return words, list(itertools.accumulate(counts[w] for w in words))  # cumulative: rng.choices is fast
+
+
+_VOCABULARY = None
 
 
 def synthetic_articles(rng: random.Random, communes: list[tuple[str, str]], count: int, duplicate_share: float = 0.1):
-    """(title, summary, region, commune code, commune name); about one in ten rewrites another."""
-    titles, sentences = _pool()
+    """(title, summary, region, commune code, commune name); about one in ten rewrites another
+    (a fifth of its words changed), the rest are independent draws from the vocabulary."""
+    global _VOCABULARY
+    if _VOCABULARY is None:
+        _VOCABULARY = _vocabulary()
+    words, cumulative = _VOCABULARY
     made: list[tuple[str, str, str, str, str]] = []
     for _ in range(count):
         if made and rng.random() < duplicate_share:
             title, summary, region, code, name = made[rng.randrange(len(made))]
-            parts = summary.split(". ")
-            rng.shuffle(parts)
-            parts[-1] = rng.choice(sentences)  # one sentence rewritten
-            made.append(("Actualización: " + title, ". ".join(parts), region, code, name))
+            changed = summary.split()
+            for position in rng.sample(range(len(changed)), len(changed) // 5):
+                changed[position] = rng.choices(words, cum_weights=cumulative)[0]
+            made.append((title + " (actualización)", " ".join(changed), region, code, name))
             continue
         code, name = rng.choice(communes)
-        title = f"{rng.choice(titles)} ({name}, {rng.randrange(2, 900)})"
-        summary = " ".join(rng.sample(sentences, 3)) + f" Fuente: corresponsal en {name}."
+        title = " ".join(rng.choices(words, cum_weights=cumulative, k=9)).capitalize() + f" en {name}"
+        body = rng.choices(words, cum_weights=cumulative, k=40)
+        summary = f"{' '.join(body[:20])} {rng.randrange(2, 900)} {' '.join(body[20:])} en {name}."
         made.append((title, summary, code[:2], code, name))
     return made
 
