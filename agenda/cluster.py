@@ -14,7 +14,7 @@ story, which keeps its names and figures, comes together.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,13 +26,15 @@ SIGNATURE_SIZE = 128
 # A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
 # story: comparing all its pairs would be quadratic, so only neighbours in it are compared.
 CROWDED_BUCKET = 40
-BANDS = 64  # 64 bands of 2 rows: a pair at 0.28 similarity becomes a candidate 99% of the time
+BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 98% of the time
 # Chosen on tests/fixtures/duplicates/pairs.jsonl (300 labelled pairs): see tests/test_cluster.py
-SIMILARITY_THRESHOLD = 0.30
+SIMILARITY_THRESHOLD = 0.25
 NAME_WEIGHT = 2
 NUMBER_WEIGHT = 4
 STEM = 5
 LEADER_FACTOR = 0.75
+COMMON_SHARE = 0.01  # a feature in more than 1% of the day's articles (and in more than …
+COMMON_MINIMUM = 20  # … 20 of them) is too common to tell stories apart
 _PRIME = (1 << 61) - 1
 _WORD = re.compile(r"[\w']+")
 _STOPWORDS = frozenset(
@@ -103,7 +105,12 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
     [[0, 1], [2]]
     """
     hasher = MinHasher()
-    signatures = [hasher.signature(features(item.title, item.summary)) for item in items]
+    feature_sets = [features(item.title, item.summary) for item in items]
+    # Words in many of the day's articles ("región", "municipio") say nothing about which story
+    # an article tells, and they make unrelated articles collide in the LSH bands: drop them.
+    frequency = Counter(feature for feature_set in feature_sets for feature in feature_set)
+    common = {feature for feature, count in frequency.items() if count > max(COMMON_MINIMUM, COMMON_SHARE * len(items))}
+    signatures = [hasher.signature(feature_set - common) for feature_set in feature_sets]
     rows = hasher.size // bands
     parent = list(range(len(items)))
 
