@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from agenda import logs
 from agenda.collect import make_client
 from agenda.deliver import make_mailer
 from agenda.keywords import Keywords, load_keywords
@@ -96,10 +97,21 @@ def collect(args: argparse.Namespace) -> int:
             async with make_client() as client:
                 return await collect_and_store(sources, Linker(keywords), client, store, settings, progress=progress)
 
+        run_id = store.start_run()  # a collect-only run is audited like a full one
+        logs.run_id.set(run_id)
+        status, summary = "failed", None
         try:
             summary = asyncio.run(go())
+            status = "partial" if summary.failures else "ok"
         finally:
             progress.close()
+            counts = {} if summary is None else {
+                "sources_ok": summary.sources_ok, "sources_not_modified": summary.sources_not_modified,
+                "sources_failed": len(summary.failures), "articles_new": summary.articles_new,
+                "articles_seen": summary.articles_seen, "links": summary.links, "digests_written": 0, "emails_sent": 0,
+            }
+            errors = [] if summary is None else [f"{source_id}: {reason}" for source_id, reason in summary.failures]
+            store.finish_run(run_id, status, counts, errors)
     _print_collect(summary)
     return 1 if summary.failures else 0
 
