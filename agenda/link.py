@@ -490,7 +490,9 @@ class Linker:
     def _topics(self, text: str, doc: Doc, matches: list[tuple[int, int, int]], mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
         if not matches:
             return
-        starts = sentence_bounds(text)
+        # Sentences are only needed when a commitment, an alert or a facility word is found.
+        needs_sentences = any(self._topic_by_match[m[0]][0] != "priority" for m in matches)
+        starts = sentence_bounds(text) if needs_sentences else [0]
         commitment_sentences: dict[str, list[tuple[int, int]]] = {}
         alert_sentences: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
         facility_hits: list[tuple[str, int, int]] = []
