@@ -20,12 +20,14 @@ Safety: bodies are read raw and decompressed here with a bound on the output, so
 50 MB body nor a gzip bomb is ever held in memory beyond the cap; redirects are followed by
 hand so every hop is checked (http and https only, at most ``max_redirects``, loops named).
 Politeness: our User-Agent, at most ``per_host`` requests in flight per host and
-``host_interval_seconds`` between request starts to the same host, conditional GET.
+``host_interval_seconds`` between request starts to the same host (not for loopback addresses,
+which are this machine: tests and the demo), conditional GET.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 import time
@@ -124,6 +126,7 @@ class FetchLimits:
     total_seconds: float = DEFAULT_TOTAL_SECONDS
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     host_interval_seconds: float = DEFAULT_HOST_INTERVAL_SECONDS
+    delay_loopback: bool = False  # apply host_interval_seconds to 127.0.0.0/8 and localhost too
     retries: int = DEFAULT_RETRIES
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
@@ -244,9 +247,13 @@ class Collector:
         self._hosts: dict[str, HostGate] = {}
 
     def gate(self, url: str) -> HostGate:
-        host = urlsplit(url).netloc.lower()
+        parts = urlsplit(url)
+        host = parts.netloc.lower()
         if host not in self._hosts:
-            self._hosts[host] = HostGate(self.limits.per_host, self.limits.host_interval_seconds)
+            interval = self.limits.host_interval_seconds
+            if _is_loopback(parts.hostname) and not self.limits.delay_loopback:
+                interval = 0.0  # our own machine (tests, the demo, a local mirror) needs no politeness delay
+            self._hosts[host] = HostGate(self.limits.per_host, interval)
         return self._hosts[host]
 
     @asynccontextmanager
@@ -466,6 +473,17 @@ async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
         return
     async for chunk in response.aiter_raw():
         yield chunk
+
+
+def _is_loopback(hostname: str | None) -> bool:
+    if not hostname:
+        return False
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _status_text(response: httpx.Response) -> str:

@@ -211,3 +211,12 @@ def test_a_surprise_in_one_source_never_stops_the_batch() -> None:
     bug, fine = run(go())
     assert bug.status == "error" and bug.error == "unexpected error: RuntimeError: a bug somewhere below us"
     assert fine.status == "ok"
+
+
+def test_loopback_hosts_get_no_politeness_delay_unless_asked() -> None:
+    client = httpx.AsyncClient()
+    polite = Collector(client, FetchLimits(host_interval_seconds=0.5))
+    assert polite.gate("https://www.diario.cl/feed")._interval == 0.5
+    assert polite.gate("http://127.0.0.1:8000/feed")._interval == 0
+    assert polite.gate("http://localhost/feed")._interval == 0
+    assert Collector(client, FetchLimits(host_interval_seconds=0.5, delay_loopback=True)).gate("http://127.0.0.1:8000/f")._interval == 0.5

@@ -222,7 +222,7 @@ def test_per_host_cap_and_minimum_delay_on_a_real_server(linker: Linker) -> None
     with serve_faults(latency_seconds=0.2) as server:
         store = Store(Database(memory=True))
         sources = [source(f"f{i}", f"{server.base_url}/feed/f{i}.xml") for i in range(6)]
-        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15))
+        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15, delay_loopback=True))
         starts = sorted(t for path, t in server.stats.starts if path.startswith("/feed/"))
     assert server.stats.peak_in_flight == 2
     assert len(starts) == 6
