@@ -106,25 +106,6 @@ def m003_article_guid_key(db: Database) -> None:
     db["articles"].create_index(["guid_key"])
 
 
-@migrations()
-def m004_feedback(db: Database) -> None:
-    """Analysts' corrections of links ("this article is not about 09211"), kept so that a
-    re-link of the article (a feed re-sending it) does not undo them."""
-    db["feedback"].create(
-        {"id": int, "article_id": int, "action": str, "kind": str, "code": str, "name": str, "created_at_utc": str},
-        pk="id",
-        foreign_keys=[("article_id", "articles", "id")],
-    )
-    db["feedback"].create_index(["article_id"])
-
-
-@migrations()
-def m005_outbox(db: Database) -> None:
-    """The outbox: which edition each recipient gets, and when a failed send is tried again."""
-    db["deliveries"].add_column("edition", str)
-    db["deliveries"].add_column("next_attempt_at_utc", str)
-
-
 MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
 
 
@@ -170,9 +151,19 @@ class Store:
 
     # -- sources ----------------------------------------------------------------------------
     def sync_sources(self, sources: Iterable[Source]) -> None:
-        """Upsert the configured sources, keeping their fetch state and health."""
+        """Upsert the configured sources, keeping their fetch state and health.
+
+        A source whose address changed (an analyst fixed it) starts afresh: its ETag belongs to
+        the old address, and its rest after failures would delay the fix by up to 48 h.
+        """
         with self.db.atomic():
+            known = {row["id"]: row["url"] for row in self.db.query("select id, url from sources")}
             for source in sources:
+                if source.id in known and known[source.id] != source.url:
+                    self.db["sources"].update(source.id, {
+                        "etag": None, "last_modified": None, "next_attempt_at_utc": None,
+                        "error_count": 0, "last_error": None,
+                    })
                 self.db["sources"].upsert(
                     {"id": source.id, "name": source.name, "url": source.url, "kind": source.kind,
                      "region_code": source.region_code, "enabled": int(source.enabled)},
@@ -295,7 +286,6 @@ class Store:
 
     def _replace_links(self, article_id: int, link_result: LinkResult) -> int:
         self.db.execute("delete from links where article_id = ?", [article_id])
-        link_result = self._with_feedback(article_id, link_result)
         rows = [
             {
                 "article_id": article_id, "kind": link.kind, "code": link.code, "name": link.name,
@@ -308,60 +298,6 @@ class Store:
         if rows:
             self.db["links"].insert_all(rows, pk=("article_id", "kind", "code"))
         return len(rows)
-
-    # -- analysts' feedback ----------------------------------------------------------------
-    def article(self, article_id: int) -> dict[str, Any] | None:
-        row = next(self.db.query("select * from articles where id = ?", [article_id]), None)
-        if row is not None:
-            row["links"] = [
-                {**link, "evidence": json.loads(link["evidence"] or "[]")}
-                for link in self.db.query("select * from links where article_id = ? order by kind, code", [article_id])
-            ]
-        return row
-
-    def record_feedback(self, article_id: int, action: str, kind: str, code: str, name: str, remove: list[tuple[str, str]], add: list[tuple[str, str, str]]) -> None:
-        """Store one correction and apply it to the article's links, in one transaction.
-
-        ``remove`` lists (kind, code) links to delete; ``add`` lists (kind, code, name) to insert.
-        """
-        with self.db.atomic():
-            self.db["feedback"].insert(
-                {"article_id": article_id, "action": action, "kind": kind, "code": code, "name": name, "created_at_utc": iso(utc_now())}
-            )
-            for link_kind, link_code in remove:
-                self.db.execute("delete from links where article_id = ? and kind = ? and code = ?", [article_id, link_kind, link_code])
-            for link_kind, link_code, link_name in add:
-                self.db["links"].upsert(
-                    {"article_id": article_id, "kind": link_kind, "code": link_code, "name": link_name,
-                     "evidence": json.dumps([{"text": "feedback", "start": None, "end": None}]), "at_risk": 0, "risk_evidence": "[]"},
-                    pk=("article_id", "kind", "code"),
-                )
-
-    def feedback_for(self, article_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from feedback where article_id = ? order by id", [article_id]))
-
-    def _with_feedback(self, article_id: int, link_result: LinkResult) -> LinkResult:
-        """Re-apply an article's recorded corrections to a fresh linker result."""
-        corrections = self.feedback_for(article_id) if self.db["feedback"].exists() else []
-        if not corrections:
-            return link_result
-        from agenda.link import Link  # local: the store only needs it when there is feedback
-
-        rejected = {(c["kind"], c["code"]) for c in corrections if c["action"] == "not"}
-        rejected_regions = {code for kind, code in rejected if kind == "region"}
-        for attribute in ("regions", "provinces", "communes"):
-            kept = []
-            for link in getattr(link_result, attribute):
-                if (link.kind, link.code) in rejected or link.code[:2] in rejected_regions:
-                    continue
-                kept.append(link)
-            setattr(link_result, attribute, kept)
-        for correction in corrections:
-            if correction["action"] == "add":
-                attribute = {"region": "regions", "province": "provinces", "commune": "communes"}[correction["kind"]]
-                if all(link.code != correction["code"] for link in getattr(link_result, attribute)):
-                    getattr(link_result, attribute).append(Link(correction["kind"], correction["code"], correction["name"]))
-        return link_result
 
     # -- reading ----------------------------------------------------------------------------
     def articles_on(self, day: date) -> list[dict[str, Any]]:

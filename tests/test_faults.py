@@ -361,3 +361,13 @@ def test_collector_never_crashes_on_feedparsers_corpus(faults: RunningFaultServe
         assert row["last_status"] == "ok" or (row["last_status"] == "error" and row["last_error"]), (item.url, row)
         assert "internal error" not in str(row["last_error"] or ""), (item.url, row["last_error"])
     assert summary.sources_ok >= 80  # feedparser recovers most of them; we keep what it recovers
+
+
+def test_fixing_a_resting_sources_address_gets_it_tried_at_once(faults: RunningFaultServer, linker: Linker) -> None:
+    store = Store(Database(memory=True))
+    limits = FetchLimits(retries=0)
+    collect([source("movido", f"{faults.base_url}/fault/404")], store, linker, limits, clock=lambda: santiago(24, 0))
+    assert rows(store)["movido"]["next_attempt_at_utc"]
+    fixed = collect([source("movido", f"{faults.base_url}/feed/movido.xml")], store, linker, limits, clock=lambda: santiago(24, 0))
+    assert fixed.deferred == [] and fixed.articles_new == 3
+    assert rows(store)["movido"]["error_count"] == 0
