@@ -1,8 +1,9 @@
 """Pipeline: the stages in order. One orchestrator over small stage modules.
 
-``collect_and_store`` fetches every enabled source and, as each one finishes, extracts, links and
-stores its articles in one transaction with its fetch state; one source's failure is recorded on
-its row and never stops the run. ``write_digest`` renders a day; ``send_digest`` delivers it.
+``collect_and_store`` fetches every enabled source that is due (a source resting after failures
+is counted as deferred, not tried) and, as each one finishes, extracts, links and stores its
+articles in one transaction with its fetch state; sources with ``fulltext: true`` also get their
+new articles' pages. One source's failure is recorded on its row and never stops the run. ``write_digest`` renders a day; ``send_digest`` delivers it.
 ``run_cycle`` does all of it and returns a ``RunSummary`` whose ``exit_code`` the CLI returns.
 """
 
