@@ -120,7 +120,6 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
             i = parent[i]
         return i
 
-    checked: set[tuple[int, int]] = set()
     for band in range(bands):
         buckets: dict[bytes, list[int]] = defaultdict(list)
         for index, signature in enumerate(signatures):
@@ -131,10 +130,9 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
             crowded = len(members) > CROWDED_BUCKET
             for position, left in enumerate(members):
                 partners = members[position + 1:position + 2] if crowded else members[position + 1:]
+                # no memory of compared pairs (it grows with the square of a crowded day): a pair
+                # met again in another band costs one more comparison, or nothing once merged
                 for right in partners:
-                    if (left, right) in checked:
-                        continue
-                    checked.add((left, right))
                     root_left, root_right = find(left), find(right)
                     if root_left == root_right or similarity(signatures[left], signatures[right]) < threshold:
                         continue

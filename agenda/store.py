@@ -106,6 +106,25 @@ def m003_article_guid_key(db: Database) -> None:
     db["articles"].create_index(["guid_key"])
 
 
+@migrations()
+def m004_feedback(db: Database) -> None:
+    """Analysts' corrections of links ("this article is not about 09211"), kept so that a
+    re-link of the article (a feed re-sending it) does not undo them."""
+    db["feedback"].create(
+        {"id": int, "article_id": int, "action": str, "kind": str, "code": str, "name": str, "created_at_utc": str},
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["feedback"].create_index(["article_id"])
+
+
+@migrations()
+def m005_outbox(db: Database) -> None:
+    """The outbox: which edition each recipient gets, and when a failed send is tried again."""
+    db["deliveries"].add_column("edition", str)
+    db["deliveries"].add_column("next_attempt_at_utc", str)
+
+
 MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
 
 
@@ -148,6 +167,7 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         migrations.apply(db)
+        self._feedback_ids: set[int] | None = None
 
     # -- sources ----------------------------------------------------------------------------
     def sync_sources(self, sources: Iterable[Source]) -> None:
@@ -229,6 +249,7 @@ class Store:
         """
         now = now or utc_now()
         counts = StoredCounts()
+        self._feedback_ids = None  # re-read once per source: an analyst may have corrected since
         error = error or result.error
         with self.db.atomic():
             for article, link_result in zip(articles or [], links or [], strict=True):
@@ -265,46 +286,108 @@ class Store:
         is_new = row is None
         if is_new:
             moment = article.published_at_utc or now
-            article_id = self.db["articles"].insert(
-                {
-                    "url": article.url, "guid": article.guid, "guid_key": article.guid_key, "title": article.title,
-                    "summary": article.summary, "text": article.text, "outlet": article.outlet,
-                    "source_id": article.source_id, "source_region": article.source_region,
-                    "published_at_utc": iso(article.published_at_utc), "first_seen_at_utc": iso(now),
-                    "local_date": santiago_date(moment),
-                }
-            ).last_pk
+            # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
+            article_id = self.db.conn.execute(
+                "insert into articles (url, guid, guid_key, title, summary, text, outlet, source_id, source_region,"
+                " published_at_utc, first_seen_at_utc, local_date) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [article.url, article.guid, article.guid_key, article.title, article.summary, article.text, article.outlet,
+                 article.source_id, article.source_region, iso(article.published_at_utc), iso(now), santiago_date(moment)],
+            ).lastrowid
         else:
             article_id = row["id"]
             if article.text:  # a full-text source may bring the text another feed lacked
                 self.db.execute("update articles set text = ? where id = ? and coalesce(text, '') = ''", [article.text, article_id])
-        self.db["article_sources"].insert(
-            {"article_id": article_id, "source_id": article.source_id, "first_seen_at_utc": iso(now)},
-            pk=("article_id", "source_id"), ignore=True,
+        self.db.conn.execute(
+            "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
+            [article_id, article.source_id, iso(now)],
         )
         return int(article_id), is_new
 
     def _replace_links(self, article_id: int, link_result: LinkResult) -> int:
-        self.db.execute("delete from links where article_id = ?", [article_id])
+        self.db.conn.execute("delete from links where article_id = ?", [article_id])
+        if article_id in self._articles_with_feedback():
+            link_result = self._with_feedback(article_id, link_result)
         rows = [
-            {
-                "article_id": article_id, "kind": link.kind, "code": link.code, "name": link.name,
-                "evidence": json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False),
-                "at_risk": int(link.at_risk),
-                "risk_evidence": json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
-            }
+            (article_id, link.kind, link.code, link.name,
+             json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False), int(link.at_risk),
+             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False))
             for link in link_result.all_links()
         ]
-        if rows:
-            self.db["links"].insert_all(rows, pk=("article_id", "kind", "code"))
+        self.db.conn.executemany(
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?, ?, ?, ?, ?, ?, ?)", rows
+        )
         return len(rows)
+
+    def _articles_with_feedback(self) -> set[int]:
+        """Read once per store: corrections are rare, and re-applied only where they exist."""
+        if self._feedback_ids is None:
+            self._feedback_ids = {row["article_id"] for row in self.db.query("select distinct article_id from feedback")}
+        return self._feedback_ids
+
+    # -- analysts' feedback ----------------------------------------------------------------
+    def article(self, article_id: int) -> dict[str, Any] | None:
+        row = next(self.db.query("select * from articles where id = ?", [article_id]), None)
+        if row is not None:
+            row["links"] = [
+                {**link, "evidence": json.loads(link["evidence"] or "[]")}
+                for link in self.db.query("select * from links where article_id = ? order by kind, code", [article_id])
+            ]
+        return row
+
+    def record_feedback(self, article_id: int, action: str, kind: str, code: str, name: str, remove: list[tuple[str, str]], add: list[tuple[str, str, str]]) -> None:
+        """Store one correction and apply it to the article's links, in one transaction.
+
+        ``remove`` lists (kind, code) links to delete; ``add`` lists (kind, code, name) to insert.
+        """
+        if self._feedback_ids is not None:
+            self._feedback_ids.add(article_id)
+        with self.db.atomic():
+            self.db["feedback"].insert(
+                {"article_id": article_id, "action": action, "kind": kind, "code": code, "name": name, "created_at_utc": iso(utc_now())}
+            )
+            for link_kind, link_code in remove:
+                self.db.execute("delete from links where article_id = ? and kind = ? and code = ?", [article_id, link_kind, link_code])
+            for link_kind, link_code, link_name in add:
+                self.db["links"].upsert(
+                    {"article_id": article_id, "kind": link_kind, "code": link_code, "name": link_name,
+                     "evidence": json.dumps([{"text": "feedback", "start": None, "end": None}]), "at_risk": 0, "risk_evidence": "[]"},
+                    pk=("article_id", "kind", "code"),
+                )
+
+    def feedback_for(self, article_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from feedback where article_id = ? order by id", [article_id]))
+
+    def _with_feedback(self, article_id: int, link_result: LinkResult) -> LinkResult:
+        """Re-apply an article's recorded corrections to a fresh linker result."""
+        corrections = self.feedback_for(article_id) if self.db["feedback"].exists() else []
+        if not corrections:
+            return link_result
+        from agenda.link import Link  # local: the store only needs it when there is feedback
+
+        rejected = {(c["kind"], c["code"]) for c in corrections if c["action"] == "not"}
+        rejected_regions = {code for kind, code in rejected if kind == "region"}
+        for attribute in ("regions", "provinces", "communes"):
+            kept = []
+            for link in getattr(link_result, attribute):
+                if (link.kind, link.code) in rejected or link.code[:2] in rejected_regions:
+                    continue
+                kept.append(link)
+            setattr(link_result, attribute, kept)
+        for correction in corrections:
+            if correction["action"] == "add":
+                attribute = {"region": "regions", "province": "provinces", "commune": "communes"}[correction["kind"]]
+                if all(link.code != correction["code"] for link in getattr(link_result, attribute)):
+                    getattr(link_result, attribute).append(Link(correction["kind"], correction["code"], correction["name"]))
+        return link_result
 
     # -- reading ----------------------------------------------------------------------------
     def articles_on(self, day: date) -> list[dict[str, Any]]:
         """The articles of one America/Santiago day, each with its links and all its outlets."""
         articles = list(
             self.db.query(
-                "select * from articles where local_date = ? order by published_at_utc desc, id", [day.isoformat()]
+                # not the full text: the digest shows titles and summaries, and 50,000 texts weigh
+                "select id, url, title, summary, outlet, source_id, source_region, published_at_utc, local_date"
+                " from articles where local_date = ? order by published_at_utc desc, id", [day.isoformat()]
             )
         )
         if not articles:
