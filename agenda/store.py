@@ -167,6 +167,7 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         migrations.apply(db)
+        self._feedback_ids: set[int] | None = None
 
     # -- sources ----------------------------------------------------------------------------
     def sync_sources(self, sources: Iterable[Source]) -> None:
@@ -248,6 +249,7 @@ class Store:
         """
         now = now or utc_now()
         counts = StoredCounts()
+        self._feedback_ids = None  # re-read once per source: an analyst may have corrected since
         error = error or result.error
         with self.db.atomic():
             for article, link_result in zip(articles or [], links or [], strict=True):
@@ -284,40 +286,43 @@ class Store:
         is_new = row is None
         if is_new:
             moment = article.published_at_utc or now
-            article_id = self.db["articles"].insert(
-                {
-                    "url": article.url, "guid": article.guid, "guid_key": article.guid_key, "title": article.title,
-                    "summary": article.summary, "text": article.text, "outlet": article.outlet,
-                    "source_id": article.source_id, "source_region": article.source_region,
-                    "published_at_utc": iso(article.published_at_utc), "first_seen_at_utc": iso(now),
-                    "local_date": santiago_date(moment),
-                }
-            ).last_pk
+            # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
+            article_id = self.db.conn.execute(
+                "insert into articles (url, guid, guid_key, title, summary, text, outlet, source_id, source_region,"
+                " published_at_utc, first_seen_at_utc, local_date) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [article.url, article.guid, article.guid_key, article.title, article.summary, article.text, article.outlet,
+                 article.source_id, article.source_region, iso(article.published_at_utc), iso(now), santiago_date(moment)],
+            ).lastrowid
         else:
             article_id = row["id"]
             if article.text:  # a full-text source may bring the text another feed lacked
                 self.db.execute("update articles set text = ? where id = ? and coalesce(text, '') = ''", [article.text, article_id])
-        self.db["article_sources"].insert(
-            {"article_id": article_id, "source_id": article.source_id, "first_seen_at_utc": iso(now)},
-            pk=("article_id", "source_id"), ignore=True,
+        self.db.conn.execute(
+            "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
+            [article_id, article.source_id, iso(now)],
         )
         return int(article_id), is_new
 
     def _replace_links(self, article_id: int, link_result: LinkResult) -> int:
-        self.db.execute("delete from links where article_id = ?", [article_id])
-        link_result = self._with_feedback(article_id, link_result)
+        self.db.conn.execute("delete from links where article_id = ?", [article_id])
+        if article_id in self._articles_with_feedback():
+            link_result = self._with_feedback(article_id, link_result)
         rows = [
-            {
-                "article_id": article_id, "kind": link.kind, "code": link.code, "name": link.name,
-                "evidence": json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False),
-                "at_risk": int(link.at_risk),
-                "risk_evidence": json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
-            }
+            (article_id, link.kind, link.code, link.name,
+             json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False), int(link.at_risk),
+             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False))
             for link in link_result.all_links()
         ]
-        if rows:
-            self.db["links"].insert_all(rows, pk=("article_id", "kind", "code"))
+        self.db.conn.executemany(
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?, ?, ?, ?, ?, ?, ?)", rows
+        )
         return len(rows)
+
+    def _articles_with_feedback(self) -> set[int]:
+        """Read once per store: corrections are rare, and re-applied only where they exist."""
+        if self._feedback_ids is None:
+            self._feedback_ids = {row["article_id"] for row in self.db.query("select distinct article_id from feedback")}
+        return self._feedback_ids
 
     # -- analysts' feedback ----------------------------------------------------------------
     def article(self, article_id: int) -> dict[str, Any] | None:
@@ -334,6 +339,8 @@ class Store:
 
         ``remove`` lists (kind, code) links to delete; ``add`` lists (kind, code, name) to insert.
         """
+        if self._feedback_ids is not None:
+            self._feedback_ids.add(article_id)
         with self.db.atomic():
             self.db["feedback"].insert(
                 {"article_id": article_id, "action": action, "kind": kind, "code": code, "name": name, "created_at_utc": iso(utc_now())}
@@ -378,7 +385,9 @@ class Store:
         """The articles of one America/Santiago day, each with its links and all its outlets."""
         articles = list(
             self.db.query(
-                "select * from articles where local_date = ? order by published_at_utc desc, id", [day.isoformat()]
+                # not the full text: the digest shows titles and summaries, and 50,000 texts weigh
+                "select id, url, title, summary, outlet, source_id, source_region, published_at_utc, local_date"
+                " from articles where local_date = ? order by published_at_utc desc, id", [day.isoformat()]
             )
         )
         if not articles:
