@@ -150,6 +150,7 @@ class SourceProblem:
     error: str
     error_count: int
     since: str | None
+    next_attempt: str | None = None  # America/Santiago, "25/11 03:00": a failing source rests
 
 
 @dataclass
@@ -319,7 +320,7 @@ def build_digest(
     ]
     national = [s for s in day_stories.stories if not s.region_codes] if edition.national else []
     failing = [
-        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0, row["last_error_at_utc"])
+        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0, row["last_error_at_utc"], _local_time(row.get("next_attempt_at_utc")))
         for row in sources
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
@@ -345,16 +346,18 @@ def build_digest(
     )
 
 
+def _local_time(moment: str | None) -> str | None:
+    return datetime.fromisoformat(moment).astimezone(SANTIAGO).strftime("%d/%m %H:%M") if moment else None
+
+
 def _place_names(links: Iterable[dict[str, Any]]) -> list[str]:
+    """Communes, then provinces named without any of their communes, then regions."""
     links = list(links)
-    communes = [l["name"] for l in links if l["kind"] == "commune"]
-    commune_spans = {(e["start"], e["end"]) for l in links if l["kind"] == "commune" for e in l["evidence"]}
-    provinces = [
-        f"provincia de {l['name']}" for l in links
-        if l["kind"] == "province" and not {(e["start"], e["end"]) for e in l["evidence"]} <= commune_spans
-    ]
+    communes = [l for l in links if l["kind"] == "commune"]
+    commune_provinces = {l["code"][:3] for l in communes}
+    provinces = [f"provincia de {l['name']}" for l in links if l["kind"] == "province" and l["code"] not in commune_provinces]
     regions = [l["name"] for l in links if l["kind"] == "region"]
-    return list(dict.fromkeys(communes + provinces + regions))
+    return list(dict.fromkeys([l["name"] for l in communes] + provinces + regions))
 
 
 def safe_url(url: str) -> str:
