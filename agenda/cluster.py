@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,10 +76,10 @@ class MinHasher:
         self.b = rng.integers(0, _PRIME, size=size, dtype=np.uint64)
         self.size = size
 
-    def signature(self, feature_set: set[int]) -> np.ndarray:
-        if not feature_set:
+    def signature(self, feature_set: set[int] | np.ndarray) -> np.ndarray:
+        if len(feature_set) == 0:
             return np.full(self.size, np.iinfo(np.uint64).max, dtype=np.uint64)
-        hashes = np.fromiter(feature_set, dtype=np.uint64, count=len(feature_set))
+        hashes = feature_set if isinstance(feature_set, np.ndarray) else np.fromiter(feature_set, dtype=np.uint64, count=len(feature_set))
         # (a*x + b) mod p on uint64 overflows on purpose: a fast universal-ish family
         values = self.a[:, None] * hashes[None, :] + self.b[:, None]
         return values.min(axis=1)
@@ -105,12 +105,16 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
     [[0, 1], [2]]
     """
     hasher = MinHasher()
-    feature_sets = [features(item.title, item.summary) for item in items]
+    # compact arrays, not sets: a day of 50,000 articles would otherwise hold millions of ints
+    feature_arrays = [np.fromiter(features(item.title, item.summary), dtype=np.uint64) for item in items]
     # Words in many of the day's articles ("región", "municipio") say nothing about which story
     # an article tells, and they make unrelated articles collide in the LSH bands: drop them.
-    frequency = Counter(feature for feature_set in feature_sets for feature in feature_set)
-    common = {feature for feature, count in frequency.items() if count > max(COMMON_MINIMUM, COMMON_SHARE * len(items))}
-    signatures = [hasher.signature(feature_set - common) for feature_set in feature_sets]
+    common = np.empty(0, dtype=np.uint64)
+    if feature_arrays:
+        values, counts = np.unique(np.concatenate(feature_arrays), return_counts=True)
+        common = values[counts > max(COMMON_MINIMUM, COMMON_SHARE * len(items))]
+    signatures = [hasher.signature(array[~np.isin(array, common)] if common.size else array) for array in feature_arrays]
+    del feature_arrays
     rows = hasher.size // bands
     parent = list(range(len(items)))
 

@@ -78,7 +78,7 @@ class Edition:
 NATIONAL = Edition()
 
 
-@dataclass
+@dataclass(slots=True)
 class StoryArticle:
     id: int
     title: str
@@ -86,7 +86,7 @@ class StoryArticle:
     outlets: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Story:
     id: int  # the lead article's id
     title: str
@@ -208,21 +208,21 @@ def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords)
         _rank(story, day, keywords)
         stories.append(story)
         for member in members:
-            region_articles.update({l["code"] for l in member["links"] if l["kind"] == "region"})
+            region_articles.update({l.code for l in member["links"] if l.kind == "region"})
         for member in members:
             for link in member["links"]:
-                if link["kind"] != "commitment" or link["code"] not in keywords.commitments:
+                if link.kind != "commitment" or link.code not in keywords.commitments:
                     continue
-                commitment = keywords.commitments[link["code"]]
+                commitment = keywords.commitments[link.code]
                 mention = commitments.get(commitment.id)
                 if mention is None:
                     mention = commitments[commitment.id] = CommitmentMention(
                         commitment.id, commitment.title, commitment.region_code,
                         keywords.region_name(commitment.region_code), commitment.ministry, False, [], [],
                     )
-                if link["at_risk"]:
+                if link.at_risk:
                     mention.at_risk = True
-                    mention.evidence.extend(e["text"] for e in link["risk_evidence"] if e["text"] not in mention.evidence)
+                    mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
                 if story not in mention.stories:
                     mention.stories.append(story)
     stories.sort(key=lambda s: (-s.score, s.title))
@@ -234,8 +234,8 @@ def _story(members: list[dict[str, Any]], keywords: Keywords) -> Story:
     lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
     outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
     links = [l for a in members for l in a["links"]]
-    region_codes = sorted({l["code"] for l in links if l["kind"] == "region"})
-    commitment_ids = list(dict.fromkeys(l["code"] for l in links if l["kind"] == "commitment" and l["code"] in keywords.commitments))
+    region_codes = sorted({l.code for l in links if l.kind == "region"})
+    commitment_ids = list(dict.fromkeys(l.code for l in links if l.kind == "commitment" and l.code in keywords.commitments))
     published = [a["published_at_utc"] for a in members if a["published_at_utc"]]
     return Story(
         id=lead["id"],
@@ -245,10 +245,10 @@ def _story(members: list[dict[str, Any]], keywords: Keywords) -> Story:
         articles=[StoryArticle(a["id"], a["title"], a["url"], a["outlets"]) for a in members],
         region_codes=region_codes,
         places=_place_names(links),
-        priorities=list(dict.fromkeys(l["name"] for l in links if l["kind"] == "priority")),
+        priorities=list(dict.fromkeys(l.name for l in links if l.kind == "priority")),
         commitment_ids=commitment_ids,
         commitments=[keywords.commitments[c].title for c in commitment_ids],
-        at_risk=any(l["at_risk"] for l in links if l["kind"] == "commitment"),
+        at_risk=any(l.at_risk for l in links if l.kind == "commitment"),
         published_at_utc=max(published) if published else None,
     )
 
@@ -353,11 +353,11 @@ def _local_time(moment: str | None) -> str | None:
 def _place_names(links: Iterable[dict[str, Any]]) -> list[str]:
     """Communes, then provinces named without any of their communes, then regions."""
     links = list(links)
-    communes = [l for l in links if l["kind"] == "commune"]
-    commune_provinces = {l["code"][:3] for l in communes}
-    provinces = [f"provincia de {l['name']}" for l in links if l["kind"] == "province" and l["code"] not in commune_provinces]
-    regions = [l["name"] for l in links if l["kind"] == "region"]
-    return list(dict.fromkeys([l["name"] for l in communes] + provinces + regions))
+    communes = [l for l in links if l.kind == "commune"]
+    commune_provinces = {l.code[:3] for l in communes}
+    provinces = [f"provincia de {l.name}" for l in links if l.kind == "province" and l.code not in commune_provinces]
+    regions = [l.name for l in links if l.kind == "region"]
+    return list(dict.fromkeys([l.name for l in communes] + provinces + regions))
 
 
 def safe_url(url: str) -> str:

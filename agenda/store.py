@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -152,6 +152,16 @@ def open_database(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     migrations.apply(db)
     return db
+
+
+class StoredLink(NamedTuple):
+    """A link as the digest reads it back."""
+
+    kind: str
+    code: str
+    name: str
+    at_risk: bool
+    risk_sentences: tuple[str, ...]
 
 
 @dataclass
@@ -394,12 +404,14 @@ class Store:
             return []
         ids = [a["id"] for a in articles]
         placeholders = ",".join("?" * len(ids))
-        links: dict[int, list[dict[str, Any]]] = {}
-        # No evidence spans: a day of 50,000 articles has hundreds of thousands of links, and the
-        # digest only needs the sentences that flag a commitment (parsed where there are some).
-        for row in self.db.query(f"select article_id, kind, code, name, at_risk, risk_evidence from links where article_id in ({placeholders})", ids):
-            row["risk_evidence"] = json.loads(row["risk_evidence"]) if row["at_risk"] else []
-            links.setdefault(row["article_id"], []).append(row)
+        links: dict[int, list[StoredLink]] = {}
+        # No evidence spans, and tuples rather than dicts: a day of 50,000 articles has hundreds of
+        # thousands of links, and the digest only needs the sentences that flag a commitment.
+        for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
+            f"select article_id, kind, code, name, at_risk, risk_evidence from links where article_id in ({placeholders})", ids
+        ):
+            evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
+            links.setdefault(article_id, []).append(StoredLink(kind, code, name, bool(at_risk), evidence))
         outlets: dict[int, list[str]] = {}
         for row in self.db.query(
             f"select a.article_id, s.name from article_sources a join sources s on s.id = a.source_id "

@@ -71,7 +71,7 @@ def test_articles_on_a_day_with_links_and_outlets(store: Store, linker: Linker) 
     store.record_fetch(FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items])
     day = store.articles_on(date(2026, 11, 24))
     assert [a["title"] for a in day] == ["Corte de luz en Ñuble"]
-    assert {(l["kind"], l["code"]) for l in day[0]["links"]} >= {("region", "16")}
+    assert {(l.kind, l.code) for l in day[0]["links"]} >= {("region", "16")}
     assert day[0]["outlets"] == ["Diario"]
 
 
