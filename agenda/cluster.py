@@ -113,7 +113,9 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
     if feature_arrays:
         values, counts = np.unique(np.concatenate(feature_arrays), return_counts=True)
         common = values[counts > max(COMMON_MINIMUM, COMMON_SHARE * len(items))]
-    signatures = [hasher.signature(array[~np.isin(array, common)] if common.size else array) for array in feature_arrays]
+    signatures = np.empty((len(items), hasher.size), dtype=np.uint64)  # one block, no per-row objects
+    for index, array in enumerate(feature_arrays):
+        signatures[index] = hasher.signature(array[~np.isin(array, common)] if common.size else array)
     del feature_arrays
     rows = hasher.size // bands
     parent = list(range(len(items)))

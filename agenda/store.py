@@ -16,6 +16,7 @@ A source's articles, links and fetch state are written in one transaction.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -411,7 +412,8 @@ class Store:
             f"select article_id, kind, code, name, at_risk, risk_evidence from links where article_id in ({placeholders})", ids
         ):
             evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
-            links.setdefault(article_id, []).append(StoredLink(kind, code, name, bool(at_risk), evidence))
+            # the same few hundred codes and names repeat: share one string each
+            links.setdefault(article_id, []).append(StoredLink(sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence))
         outlets: dict[int, list[str]] = {}
         for row in self.db.query(
             f"select a.article_id, s.name from article_sources a join sources s on s.id = a.source_id "
