@@ -13,7 +13,7 @@ import logging
 import signal
 import threading
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -338,11 +338,22 @@ def sources_check(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources_path)
     known = _known_state(settings)
 
-    async def go() -> list[Any]:
-        async with make_client() as client, _progress_bar(len(sources.enabled), "probing sources") as advance:
-            return await probe_sources(client, sources, settings.fetch, known, on_result=lambda _: advance())
+    progress = _TerminalProgress("probing sources")
+    probed = 0
 
-    rows = asyncio.run(go())
+    def advance(_: object) -> None:
+        nonlocal probed
+        probed += 1
+        progress(probed, len(sources.enabled))
+
+    async def go() -> list[Any]:
+        async with make_client() as client:
+            return await probe_sources(client, sources, settings.fetch, known, on_result=advance)
+
+    try:
+        rows = asyncio.run(go())
+    finally:
+        progress.close()
     if args.json:
         print(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2))
     else:
@@ -358,21 +369,6 @@ def _known_state(settings: Settings) -> Any:
         return KnownState()
     store = _store(settings)
     return KnownState(store.fetch_states(), {row["id"]: row for row in store.source_health()}, store.newest_article_by_source())
-
-
-@contextlib.asynccontextmanager
-async def _progress_bar(total: int, label: str) -> AsyncIterator[Callable[[], None]]:
-    """rich's progress bar on stderr when it is a terminal; a no-op otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda: progress.advance(task)
 
 
 def sources_add(args: argparse.Namespace) -> int:
