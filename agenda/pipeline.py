@@ -229,6 +229,7 @@ def send_digest(
     _, chart = write_digest(national, settings.digests_dir)
     sources = store.source_health()
     editions: dict[str, Digest] = {NATIONAL.key: national}
+    already_sent: list[str] = []
     for recipient in recipients if recipients is not None else national_recipients(settings.mail.recipients):
         digest = editions.get(recipient.edition.key)
         if digest is None:
@@ -237,12 +238,10 @@ def send_digest(
             digest.subject, render_text(digest), render_html(digest, chart_src=f"cid:{CHART_CID}"),
             settings.mail.sender, recipient.address, day.isoformat(), chart_png=chart,
         )
-        queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend)
+        if not queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend):
+            already_sent.append(f"{recipient.address} ({day.isoformat()})")
     report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
-    report.skipped = [
-        f"{row['recipient']} ({row['digest_date']})" for row in store.deliveries()
-        if row["digest_date"] == day.isoformat() and row["status"] == "sent" and f"{row['recipient']} ({row['digest_date']})" not in report.sent
-    ]
+    report.skipped = already_sent
     return national, report
 
 
