@@ -51,6 +51,13 @@ _STOPWORDS = frozenset(
 class ClusterInput:
     title: str
     summary: str
+    # The regions the article was linked to: two articles about different regions are never one
+    # story, however alike their words ("nuevo hospital … 200 camas … 2027" in Rengo and in Buin).
+    regions: frozenset[str] = frozenset()
+
+
+def _compatible(left: frozenset[str], right: frozenset[str]) -> bool:
+    return not left or not right or not left.isdisjoint(right)
 
 
 def features(title: str, summary: str) -> set[int]:
@@ -141,6 +148,8 @@ def cluster(items: Sequence[ClusterInput], threshold: float = SIMILARITY_THRESHO
                 for right in partners:
                     root_left, root_right = find(left), find(right)
                     if root_left == root_right or similarity(signatures[left], signatures[right]) < threshold:
+                        continue
+                    if not (_compatible(items[left].regions, items[right].regions) and _compatible(items[root_left].regions, items[root_right].regions)):
                         continue
                     # no chaining: the two stories' first articles must also be alike
                     if similarity(signatures[root_left], signatures[root_right]) >= threshold * LEADER_FACTOR:

@@ -198,7 +198,10 @@ class Digest:
 
 def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords) -> DayStories:
     """Cluster a day's stored articles (``Store.articles_on``) into ranked stories."""
-    groups = cluster([ClusterInput(a["title"], a.get("summary") or "") for a in articles])
+    groups = cluster([
+        ClusterInput(a["title"], a.get("summary") or "", frozenset(l.code for l in a["links"] if l.kind == "region"))
+        for a in articles
+    ])
     commitments: dict[str, CommitmentMention] = {}
     region_articles: Counter[str] = Counter()
     stories = []

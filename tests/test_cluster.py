@@ -46,3 +46,12 @@ def test_unrelated_articles_stay_apart() -> None:
     items.append(ClusterInput("Temporal en Temuco", "Lluvias dejan 40 familias aisladas en Temuco."))
     groups = cluster(items)
     assert [3] in groups
+
+
+def test_articles_about_different_regions_are_never_one_story() -> None:
+    text = "El nuevo hospital tendrá 200 camas, pabellones y urgencia desde 2027, informó el Servicio de Salud."
+    same_region = cluster([ClusterInput("Nuevo hospital abrirá en 2027", text, frozenset({"06"})),
+                           ClusterInput("Nuevo hospital abrirá en 2027", text, frozenset({"06", "13"}))])
+    other_region = cluster([ClusterInput("Nuevo hospital abrirá en 2027", text, frozenset({"06"})),
+                            ClusterInput("Nuevo hospital abrirá en 2027", text, frozenset({"13"}))])
+    assert same_region == [[0, 1]] and other_region == [[0], [1]]
