@@ -12,7 +12,6 @@ Ranking is explainable: every story carries the reasons that gave it its score.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -385,7 +384,6 @@ _environment = Environment(
 _environment.filters["spanish_list"] = spanish_list
 _environment.filters["safe_url"] = safe_url
 _environment.globals["bar_width"] = bar_width
-_environment.globals["log"] = math.log
 
 
 def render_html(digest: Digest, chart_src: str | None = None) -> str:
