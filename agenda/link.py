@@ -323,11 +323,11 @@ class Linker:
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
-        self._people_here = set()
-        self._never_ends = set()
+        people_here: set[str] = set()  # names already read as a person in this text
+        never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
         for first, match_id, last in kept:
             if match_id == self._never_match:
-                self._never_ends.add(_char_span(doc, first, last)[1])  # "Aníbal Pinto| Santa Cruz"
+                never_ends.add(_char_span(doc, first, last)[1])
                 continue
             start, end = _char_span(doc, first, last)
             name = " ".join(folded[start:end].split())
@@ -346,9 +346,9 @@ class Linker:
                 if self._is_foreign(folded, before, end):
                     not_chilean[name] = "foreign"
                     continue
-                if not strong and self._is_person(text, folded, before, end, name, tier):
+                if not strong and self._is_person(text, folded, before, end, name, tier, people_here, never_ends):
                     not_chilean.setdefault(name, "person")
-                    self._people_here.add(name)
+                    people_here.add(name)
                     continue
                 strong = strong or self._named_body(text, before)
                 if place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
@@ -442,13 +442,16 @@ class Linker:
                     result[i] = (mention, "strong", candidates[i][2])
         return result
 
-    def _is_person(self, text: str, folded: str, before: _Before, end: int, name: str, tier: str) -> bool:
+    def _is_person(
+        self, text: str, folded: str, before: _Before, end: int, name: str, tier: str,
+        people_here: set[str], never_ends: set[int],
+    ) -> bool:
         if not before.phrases.isdisjoint(self._person_before):
             return True
         previous = fold(before.word)
         if previous and previous in self.rules.first_names and (tier != "plain" or not before.after_de):
             return True  # "Tomás Valdivia", "Alonso de Ercilla" (but "Santa María de Arica" is Arica)
-        if previous and not before.after_de and (previous in self._people_here or before.word_end in self._never_ends):
+        if previous and not before.after_de and (previous in people_here or before.word_end in never_ends):
             return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
         if tier != "plain" and self._person_after_re.match(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
