@@ -26,8 +26,9 @@ from agenda.link import Linker
 from agenda.ops import RunLock, RunLocked
 from agenda.ops import backup as ops_backup
 from agenda.ops import prune as ops_prune
-from agenda.recipients import Recipient, load_recipients, national_recipients
-from agenda.pipeline import RunSummary, collect_and_store, run_cycle, send_digest, today_in_santiago, make_digest, write_digest
+from agenda.deliver import Recipient, load_recipients, national_recipients, send_digest
+from agenda.pipeline import RunSummary, collect_and_store, run_cycle, today_in_santiago
+from agenda.reports.digest import make_digest, write_digest
 from agenda.schedule import build_scheduler
 from agenda.settings import Settings, load_settings
 from agenda.sources import SourceList, load_sources

@@ -1,4 +1,15 @@
-"""Deliver: the digest as e-mail, through an outbox that loses nothing and sends nothing twice.
+"""Deliver: who gets which edition, the digest as e-mail, through an outbox that loses nothing
+and sends nothing twice.
+
+Recipients (``recipients.yaml``, validated once)::
+
+    recipients:
+      - address: gabinete@example.cl
+        edition: national
+      - address: seremi.biobio@example.cl
+        regions: ["08", "16"]          # the edition for these regions
+
+Without a recipients file, the addresses in the mail settings get the national edition.
 
 A message is a multipart/alternative: a plain-text part, and an HTML part (CSS inlined, table
 layout, no scripts, no external resources) related to its inline chart (Content-ID). Each
@@ -22,7 +33,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -31,9 +42,13 @@ from typing import Protocol
 
 import css_inline
 
-from agenda.errors import DeliveryError
-from agenda.settings import MailSettings
+from agenda.errors import ConfigError, ConfigErrors, DeliveryError
+from agenda.keywords import Keywords
+from agenda.reports.digest import NATIONAL, Digest, Edition, build_digest, make_digest, render_html, render_text, spanish_list, write_digest
+from agenda.settings import MailSettings, Settings
+from agenda.sources import normalise_region
 from agenda.store import Store, iso, utc_now
+from agenda.yamlconf import LineDict, line_of, load_yaml
 
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(hours=6)
@@ -201,3 +216,93 @@ def flush(store: Store, mailer: Mailer, now: datetime | None = None, first_retry
         report.sent.append(label)
         report.destinations.append(destination)
     return report
+
+
+# -- recipients ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    edition: Edition
+
+
+def national_recipients(addresses: tuple[str, ...]) -> list[Recipient]:
+    return [Recipient(address, NATIONAL) for address in addresses]
+
+
+def load_recipients(path: Path, keywords: Keywords) -> list[Recipient]:
+    data = load_yaml(path)
+    name = str(path)
+    if not isinstance(data, dict) or not isinstance(data.get("recipients"), list):
+        raise ConfigError(name, line_of(data), "recipients", "the file must have a top-level 'recipients:' list")
+    errors: list[ConfigError] = []
+    recipients: list[Recipient] = []
+    seen: set[str] = set()
+    for entry in data["recipients"]:
+        if not isinstance(entry, LineDict):
+            errors.append(ConfigError(name, line_of(data, "recipients"), "recipients", "each recipient must be a mapping with address: and edition: or regions:"))
+            continue
+        address = entry.get("address")
+        if not isinstance(address, str) or "@" not in address:
+            errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is not an e-mail address"))
+            continue
+        if address.lower() in seen:
+            errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is listed twice"))
+            continue
+        seen.add(address.lower())
+        regions = entry.get("regions")
+        edition_name = entry.get("edition")
+        if regions is None:
+            if edition_name not in (None, "national", "nacional"):
+                errors.append(ConfigError(name, entry.line_of("edition"), "edition", f"unknown edition '{edition_name}' (use 'national' or a regions: list)"))
+                continue
+            recipients.append(Recipient(address, NATIONAL))
+            continue
+        if not isinstance(regions, list) or not regions:
+            errors.append(ConfigError(name, entry.line_of("regions"), "regions", "must be a list of region codes like [\"08\", \"16\"]"))
+            continue
+        codes = []
+        for value in regions:
+            code = normalise_region(value)
+            if code is None or code == "national":
+                errors.append(ConfigError(name, entry.line_of("regions"), "regions", f"unknown region code '{value}'"))
+                break
+            codes.append(code)
+        else:
+            codes = sorted(set(codes))
+            title = "Edición " + spanish_list([keywords.region_name(code) for code in codes])
+            recipients.append(Recipient(address, Edition(title, tuple(codes))))
+    if errors:
+        raise ConfigErrors(errors)
+    return recipients
+
+
+# -- one day's digest to every recipient -------------------------------------------------------
+def send_digest(
+    store: Store,
+    keywords: Keywords,
+    mailer: Mailer,
+    settings: Settings,
+    day: date,
+    recipients: list[Recipient] | None = None,
+    resend: bool = False,
+) -> tuple[Digest, DeliveryReport]:
+    """Write the day's digest, queue one message per recipient with their edition, and flush
+    the outbox (which also retries earlier failed messages that are due)."""
+    day_stories, national = make_digest(store, keywords, day)
+    _, chart = write_digest(national, settings.digests_dir)
+    sources = store.source_health()
+    editions: dict[str, Digest] = {NATIONAL.key: national}
+    already_sent: list[str] = []
+    for recipient in recipients if recipients is not None else national_recipients(settings.mail.recipients):
+        digest = editions.get(recipient.edition.key)
+        if digest is None:
+            digest = editions[recipient.edition.key] = build_digest(day_stories, sources, keywords, recipient.edition)
+        message = build_message(
+            digest.subject, render_text(digest), render_html(digest, chart_src=f"cid:{CHART_CID}"),
+            settings.mail.sender, recipient.address, day.isoformat(), chart_png=chart,
+        )
+        if not queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend):
+            already_sent.append(f"{recipient.address} ({day.isoformat()})")
+    report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
+    report.skipped = already_sent
+    return national, report

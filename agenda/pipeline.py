@@ -3,7 +3,7 @@
 ``collect_and_store`` fetches every enabled source that is due (a source resting after failures
 is counted as deferred, not tried) and, as each one finishes, extracts, links and stores its
 articles in one transaction with its fetch state; sources with ``fulltext: true`` also get their
-new articles' pages. One source's failure is recorded on its row and never stops the run. ``write_digest`` renders a day; ``send_digest`` delivers it.
+new articles' pages. One source's failure is recorded on its row and never stops the run. The digest itself is written by ``reports.digest`` and sent by ``deliver.send_digest``.
 ``run_cycle`` does all of it and returns a ``RunSummary`` whose ``exit_code`` the CLI returns.
 """
 
@@ -20,10 +20,7 @@ from pathlib import Path
 import httpx
 
 from agenda.collect import PAGE_ACCEPT, Collector, FetchResult
-from agenda.chart import render_chart
-from agenda.deliver import CHART_CID, DeliveryReport, Mailer, build_message, flush, queue
-from agenda.digest import NATIONAL, DayStories, Digest, build_digest, build_stories, render_html, render_index, render_text, spanish_date
-from agenda.recipients import Recipient, national_recipients
+from agenda.deliver import DeliveryReport, Mailer, Recipient, send_digest
 from agenda import logs
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
@@ -166,83 +163,6 @@ async def add_full_text(collector: Collector, store: Store, source: Source, arti
 
 def _prior(region_code: str) -> str | None:
     return None if region_code == "national" else region_code
-
-
-@dataclass
-class DigestFiles:
-    html: Path
-    text: Path
-    chart: Path
-    index: Path
-
-
-def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
-    """The day's stories (clustered once) and its national edition."""
-    day_stories = build_stories(day, store.articles_on(day), keywords)
-    return day_stories, build_digest(day_stories, store.source_health(), keywords)
-
-
-def write_digest(digest: Digest, directory: Path) -> tuple[DigestFiles, bytes]:
-    """Write digests/YYYY-MM-DD.html, .txt and .png atomically, and refresh digests/index.html."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = digest.day.isoformat()
-    chart = render_chart(digest)
-    files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt", directory / f"{stem}.png", directory / "index.html")
-    _write(files.chart, chart)
-    _write(files.html, render_html(digest, chart_src=files.chart.name).encode("utf-8"))
-    _write(files.text, render_text(digest).encode("utf-8"))
-    _write(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
-    return files, chart
-
-
-def _write(path: Path, content: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)
-
-
-def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
-    entries = []
-    for path in sorted(directory.glob("????-??-??.html"), reverse=True):
-        try:
-            day = date.fromisoformat(path.stem)
-        except ValueError:
-            continue
-        text_path = path.with_suffix(".txt")
-        first_lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
-        entries.append((path.name, spanish_date(day), " ".join(line for line in first_lines if line)))
-    return entries
-
-
-def send_digest(
-    store: Store,
-    keywords: Keywords,
-    mailer: Mailer,
-    settings: Settings,
-    day: date,
-    recipients: list[Recipient] | None = None,
-    resend: bool = False,
-) -> tuple[Digest, DeliveryReport]:
-    """Write the day's digest, queue one message per recipient with their edition, and flush
-    the outbox (which also retries earlier failed messages that are due)."""
-    day_stories, national = make_digest(store, keywords, day)
-    _, chart = write_digest(national, settings.digests_dir)
-    sources = store.source_health()
-    editions: dict[str, Digest] = {NATIONAL.key: national}
-    already_sent: list[str] = []
-    for recipient in recipients if recipients is not None else national_recipients(settings.mail.recipients):
-        digest = editions.get(recipient.edition.key)
-        if digest is None:
-            digest = editions[recipient.edition.key] = build_digest(day_stories, sources, keywords, recipient.edition)
-        message = build_message(
-            digest.subject, render_text(digest), render_html(digest, chart_src=f"cid:{CHART_CID}"),
-            settings.mail.sender, recipient.address, day.isoformat(), chart_png=chart,
-        )
-        if not queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend):
-            already_sent.append(f"{recipient.address} ({day.isoformat()})")
-    report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
-    report.skipped = already_sent
-    return national, report
 
 
 async def run_cycle(

@@ -117,9 +117,9 @@ def build_database() -> None:
 
 def measure_digest() -> dict[str, float]:
     """Runs in its own process: the digest's time and this process's peak RSS."""
-    import agenda.digest as digest_module
-    from agenda.chart import render_chart
-    from agenda.digest import build_digest, build_stories, render_html, render_text
+    import agenda.reports.digest as digest_module
+    from agenda.reports.chart import render_chart
+    from agenda.reports.digest import build_digest, build_stories, render_html, render_text
     from agenda.keywords import load_keywords
     from agenda.store import Store, open_database
 

@@ -14,11 +14,11 @@ import pytest
 from sqlite_utils import Database
 
 from agenda.collect import FetchResult
-from agenda.digest import build_digest, build_stories
+from agenda.reports.digest import build_digest, build_stories
 from agenda.extract import extract
 from agenda.keywords import Keywords
 from agenda.link import Linker
-from agenda.pipeline import write_digest
+from agenda.reports.digest import write_digest
 from agenda.sampleserver import write_sources
 from agenda.sources import load_sources
 from agenda.store import Store

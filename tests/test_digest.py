@@ -5,9 +5,9 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlite_utils import Database
 
-from agenda.chart import render_chart
+from agenda.reports.chart import render_chart
 from agenda.collect import FetchResult
-from agenda.digest import Edition, build_digest, build_stories, render_html, render_text, spanish_date
+from agenda.reports.digest import Edition, build_digest, build_stories, render_html, render_text, spanish_date
 from agenda.extract import Article
 from agenda.keywords import Keywords
 from agenda.link import Linker

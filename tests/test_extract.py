@@ -140,7 +140,7 @@ def test_a_guid_repeated_in_one_feed_is_not_used_to_merge() -> None:
 
 # -- hostile XML -------------------------------------------------------------------------------
 def test_entity_declarations_are_refused_except_one_character_ones() -> None:
-    from agenda.faultserver import BILLION_LAUGHS, EXTERNAL_ENTITY
+    from tests.faultserver import BILLION_LAUGHS, EXTERNAL_ENTITY
 
     with pytest.raises(ParseError, match="XML entity expansion refused: the feed declares entity 'lol1'"):
         extract(source(), BILLION_LAUGHS)
@@ -204,7 +204,7 @@ def test_html_listing_with_a_wrong_charset_keeps_accents() -> None:
 
 
 def test_malformed_feed_keeps_what_was_recovered_with_a_warning() -> None:
-    from agenda.faultserver import MALFORMED
+    from tests.faultserver import MALFORMED
 
     result = extract(source(), MALFORMED)
     assert [a.title for a in result.articles] == ["Primera nota en Talca", "Segunda nota en Linares"]
@@ -225,7 +225,7 @@ def test_entries_with_non_web_links_are_skipped() -> None:
 # -- article pages and homepages -----------------------------------------------------------------
 def test_article_page_main_text_and_canonical() -> None:
     from agenda.extract import extract_page
-    from agenda.faultserver import article_html
+    from tests.faultserver import article_html
 
     page = extract_page(article_html("https://radio.cl", "sur", 2), "https://radio.cl/article/sur/2.html?utm_source=fb")
     assert "calendario de trabajos" in page.text and "La comunidad pidió mesas de trabajo" in page.text

@@ -1,4 +1,4 @@
-"""The collector against a loopback server that misbehaves on purpose (agenda.faultserver).
+"""The collector against a loopback server that misbehaves on purpose (tests/faultserver.py).
 
 No internet: every byte comes from 127.0.0.1. The retry waits are real but short (the limits
 below), except where a fake ``sleep`` records them; the backoff across nights uses a fake clock.
@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from agenda.collect import Collector, FetchLimits, make_client
 from agenda.errors import ParseError
 from agenda.extract import extract
-from agenda.faultserver import RunningFaultServer, quadratic_blowup, serve_faults
+from tests.faultserver import RunningFaultServer, quadratic_blowup, serve_faults
 from agenda.link import Linker
 from agenda.pipeline import CollectSummary, collect_and_store
 from agenda.settings import Settings

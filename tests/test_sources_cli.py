@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from agenda.cli import main
 from agenda.collect import FetchLimits, make_client
-from agenda.faultserver import RunningFaultServer, serve_faults
+from tests.faultserver import RunningFaultServer, serve_faults
 from agenda.link import Linker
 from agenda.pipeline import collect_and_store
 from agenda.settings import Settings

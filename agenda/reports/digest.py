@@ -16,20 +16,21 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from agenda.cluster import ClusterInput, cluster
+from agenda.reports.chart import render_chart
 from agenda.keywords import Keywords
+from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
+
+if TYPE_CHECKING:
+    from agenda.store import Store
 
 SANTIAGO = ZoneInfo("America/Santiago")
-WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-          "octubre", "noviembre", "diciembre"]
-# Regions from north to south, the order a reader holds in mind (coverage table and chart).
-NORTH_TO_SOUTH = ("15", "01", "02", "03", "04", "05", "13", "06", "07", "16", "08", "09", "14", "10", "11", "12")
 TOP_STORIES = 5  # "Lo principal"
 STORIES_PER_REGION = 6
 THIN_COVERAGE = 2  # a region with this many articles or fewer is thinly covered
@@ -40,22 +41,6 @@ COMMITMENT_WEIGHT = 3.0
 AT_RISK_WEIGHT = 6.0
 PRIORITY_CAP = 6.0
 RECENCY_WEIGHT = 1.0
-
-
-def spanish_date(day: date) -> str:
-    """>>> spanish_date(date(2026, 11, 24))
-    'martes 24 de noviembre de 2026'
-    """
-    return f"{WEEKDAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]} de {day.year}"
-
-
-def spanish_list(items: Sequence[str]) -> str:
-    """>>> spanish_list(["Biobío", "Ñuble", "Maule"])
-    'Biobío, Ñuble y Maule'
-    """
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " y " + items[-1]
 
 
 @dataclass(frozen=True)
@@ -375,7 +360,7 @@ def bar_width(value: int, largest: int) -> int:
 
 
 _environment = Environment(
-    loader=PackageLoader("agenda", "templates"),
+    loader=PackageLoader("agenda.reports", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -398,3 +383,50 @@ def render_text(digest: Digest) -> str:
 def render_index(entries: list[tuple[str, str, str]]) -> str:
     """digests/index.html: (file name, date in words, summary line), newest first."""
     return _environment.get_template("index.html.j2").render(entries=entries)
+
+
+# -- files -------------------------------------------------------------------------------
+@dataclass
+class DigestFiles:
+    html: Path
+    text: Path
+    chart: Path
+    index: Path
+
+
+def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
+    """The day's stories (clustered once) and its national edition."""
+    day_stories = build_stories(day, store.articles_on(day), keywords)
+    return day_stories, build_digest(day_stories, store.source_health(), keywords)
+
+
+def write_digest(digest: Digest, directory: Path) -> tuple[DigestFiles, bytes]:
+    """Write digests/YYYY-MM-DD.html, .txt and .png atomically, and refresh digests/index.html."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = digest.day.isoformat()
+    chart = render_chart(digest)
+    files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt", directory / f"{stem}.png", directory / "index.html")
+    _write(files.chart, chart)
+    _write(files.html, render_html(digest, chart_src=files.chart.name).encode("utf-8"))
+    _write(files.text, render_text(digest).encode("utf-8"))
+    _write(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
+    return files, chart
+
+
+def _write(path: Path, content: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)
+
+
+def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
+    entries = []
+    for path in sorted(directory.glob("????-??-??.html"), reverse=True):
+        try:
+            day = date.fromisoformat(path.stem)
+        except ValueError:
+            continue
+        text_path = path.with_suffix(".txt")
+        first_lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
+        entries.append((path.name, spanish_date(day), " ".join(line for line in first_lines if line)))
+    return entries

@@ -5,13 +5,17 @@ marked. Rendered to PNG bytes with matplotlib's Agg backend (no display needed).
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display on the overnight machine
 import matplotlib.pyplot as plt  # noqa: E402
 
-from agenda.digest import NORTH_TO_SOUTH, Digest  # noqa: E402
+from agenda.reports.spanish import NORTH_TO_SOUTH  # noqa: E402
+
+if TYPE_CHECKING:
+    from agenda.reports.digest import Digest
 
 BLUE, RED, GREY = "#4a78c2", "#c5221f", "#5f6368"
 
