@@ -1,0 +1,23 @@
+"""Store: SQLite through sqlite-utils; all SQL of the project lives in this package.
+
+``schema``  the migrations and ``open_database``
+``base``    ``Store``: sources, articles and links (one source's results in one transaction),
+            feedback, runs, deliveries
+"""
+
+from agenda.store.base import (
+    MAX_WARNING_CHARS,
+    SANTIAGO,
+    Store,
+    StoredCounts,
+    StoredLink,
+    iso,
+    santiago_date,
+    utc_now,
+)
+from agenda.store.schema import migrations, open_database
+
+__all__ = [
+    "MAX_WARNING_CHARS", "SANTIAGO", "Store", "StoredCounts", "StoredLink", "iso", "migrations",
+    "open_database", "santiago_date", "utc_now",
+]
