@@ -1,0 +1,63 @@
+"""Small helpers every stage shares, each written once: time in America/Santiago, atomic file
+writes, exponential backoff, the web schemes a link may use, and the text the linker reads.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+SANTIAGO = ZoneInfo("America/Santiago")
+ALLOWED_SCHEMES = ("http", "https")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A moment as UTC ISO text to the second, as the database stores it."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else None
+
+
+def santiago_date(moment: datetime) -> str:
+    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'."""
+    return moment.astimezone(SANTIAGO).date().isoformat()
+
+
+def write_atomically(path: Path, content: bytes | str) -> None:
+    """Write a file so that a reader (or a crash) never sees it half-written."""
+    temporary = path.with_name(path.name + ".tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def exponential_delay(attempt: int, first: timedelta, longest: timedelta) -> timedelta:
+    """``first`` after the first failure, doubling each time, never more than ``longest``.
+
+    >>> [exponential_delay(n, timedelta(hours=1), timedelta(hours=48)).total_seconds() / 3600
+    ...  for n in (0, 1, 2, 3, 7, 40)]
+    [0.0, 1.0, 2.0, 4.0, 48.0, 48.0]
+    """
+    if attempt < 1:
+        return timedelta(0)
+    exponent = min(attempt - 1, 32)  # 2**32 times any first delay is far past any cap
+    return min(first * (2**exponent), longest)
+
+
+def is_web_url(url: str) -> bool:
+    """Only http(s) addresses are fetched or shown as links (never javascript:, data:, file:)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ALLOWED_SCHEMES and bool(parts.netloc)
+
+
+def link_text(title: str | None, summary: str | None, text: str | None) -> str:
+    """The one text the linker reads; evidence offsets point into it."""
+    return "\n\n".join(part for part in (title, summary, text) if part)
