@@ -138,6 +138,19 @@ class CommitmentReport:
         return "Seguimiento de compromisos regionales"
 
     @property
+    def is_week(self) -> bool:
+        return self.start.weekday() == 0 and self.end == self.start + timedelta(days=6)
+
+    @property
+    def period_noun(self) -> str:
+        """ "la semana" or "el periodo", as in "ninguna mención en la semana"."""
+        return "la semana" if self.is_week else "el periodo"
+
+    @property
+    def period_label(self) -> str:
+        return ("Semana " if self.is_week else "Periodo ") + self.period_words
+
+    @property
     def period_words(self) -> str:
         return f"del {spanish_date(self.start)} al {spanish_date(self.end)}"
 
@@ -145,13 +158,13 @@ class CommitmentReport:
     def subject(self) -> str:
         critical = self.counts.get(CRITICO, 0)
         tail = f"{critical} en situación crítica" if critical else "ninguno en situación crítica"
-        return f"Compromisos regionales — semana {short_date(self.start)} al {short_date(self.end)} · {tail}"
+        what = "semana" if self.is_week else "periodo"
+        return f"Compromisos regionales — {what} del {short_date(self.start)} al {short_date(self.end)} · {tail}"
 
     @property
     def stem(self) -> str:
         """The file name: the ISO week when the period is one, else the two days."""
-        base = (f"semana-{week_key(self.start)}" if self.start.weekday() == 0 and self.end == self.start + timedelta(days=6)
-                else f"{self.start.isoformat()}_{self.end.isoformat()}")
+        base = f"semana-{week_key(self.start)}" if self.is_week else f"{self.start.isoformat()}_{self.end.isoformat()}"
         return base + (f"-region-{self.region_code}" if self.region_code else "")
 
     def as_dict(self) -> dict[str, Any]:
