@@ -267,3 +267,26 @@ def test_register_fields_are_validated_with_file_line_and_field(
         == 2
     )
     assert f"{target}:20: field 'due'" in capsys.readouterr().err
+
+
+def test_new_entries_get_the_press_names_when_the_generator_is_there(
+    tmp_path: Path, keywords_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+    import types
+
+    # agenda.commitment_names arrives with issue 15; until then the title is the only alias
+    fake = types.ModuleType("agenda.commitment_names")
+    fake.press_names = lambda title, communes: [title, f"obras de {communes[0]}"]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "agenda.commitment_names", fake)
+    path = tmp_path / "nuevo.csv"
+    path.write_text("Compromiso,Región,Comuna\nParque Costanera de Lebu,Biobío,Lebu\n", encoding="utf-8")
+    assert main(["commitments", "import", str(path), "--keywords", str(keywords_dir)]) == 0
+    text = (keywords_dir / "commitments.yaml").read_text(encoding="utf-8")
+    assert "    aliases:\n      - Parque Costanera de Lebu\n    generated_aliases:\n      - obras de Lebu\n" in text
+    monkeypatch.delitem(sys.modules, "agenda.commitment_names")
+    monkeypatch.setitem(sys.modules, "agenda.commitment_names", None)  # not installed: ImportError
+    path.write_text("Compromiso,Región,Comuna\nPlaza de Cañete,VIII,Cañete\n", encoding="utf-8")
+    assert main(["commitments", "import", str(path), "--keywords", str(keywords_dir)]) == 0
+    text = (keywords_dir / "commitments.yaml").read_text(encoding="utf-8")
+    assert text.endswith("    aliases:\n      - Plaza de Cañete\n")
