@@ -18,7 +18,9 @@ Across runs the store pushes a failing source's next attempt back by ``backoff_d
 
 Safety: bodies are read raw and decompressed here with a bound on the output, so neither a
 50 MB body nor a gzip bomb is ever held in memory beyond the cap; redirects are followed by
-hand so every hop is checked (http and https only, at most ``max_redirects``, loops named).
+hand so every hop is checked (http and https only, at most ``max_redirects``, loops named);
+private, loopback and reserved addresses are refused on every hop, on the address actually
+connected to (``netguard``), unless ``allow_private_networks`` is set.
 Politeness: our User-Agent, at most ``per_host`` requests in flight per host and
 ``host_interval_seconds`` between request starts to the same host (not for loopback addresses,
 which are this machine: tests and the demo), conditional GET.
@@ -30,6 +32,7 @@ import asyncio
 import ipaddress
 import logging
 import random
+import socket
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -43,6 +46,7 @@ import httpx
 
 from agenda import __version__
 from agenda.errors import FetchError, FetchTooLarge
+from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
 from agenda.sources import Source
 
 log = logging.getLogger("agenda")
@@ -130,6 +134,7 @@ class FetchLimits:
     retries: int = DEFAULT_RETRIES
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
+    allow_private_networks: bool = False  # agenda.yaml fetch: the demo and tests serve on loopback
 
 
 def make_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: object) -> httpx.AsyncClient:
@@ -201,7 +206,7 @@ class _BoundedInflater:
         try:
             out = self._inflater.decompress(data, self.remaining + 1)
         except zlib.error as exc:
-            raise FetchError("", f"the {self.encoding}-compressed body is corrupt ({exc})") from exc
+            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada") from exc
         self.remaining -= len(out)
         self.produced += len(out)
         if self.remaining < 0:
@@ -215,7 +220,7 @@ class _BoundedInflater:
     def finish(self) -> None:
         """A stream that produced nothing and never ended was not gzip/deflate at all."""
         if self._inflater is not None and not self._inflater.eof and self.produced == 0:
-            raise FetchError("", f"the {self.encoding}-compressed body is corrupt (no data could be decompressed)")
+            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada")
 
 
 class _OverLimit(Exception):
@@ -226,7 +231,8 @@ class Collector:
     """Fetches URLs for sources within ``FetchLimits``; holds the per-host gates of one run.
 
     ``sleep``, ``jitter`` (a ``random.random``-like function) and ``utc_now`` are injectable so
-    tests of the retry schedule run instantly.
+    tests of the retry schedule run instantly. ``address_check`` decides which addresses may be
+    connected to (default: ``netguard.default_check``, or none with ``allow_private_networks``).
     """
 
     def __init__(
@@ -237,8 +243,12 @@ class Collector:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
         utc_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        address_check: AddressCheck | None = None,
     ) -> None:
         self.client = client
+        if address_check is None and not limits.allow_private_networks:
+            address_check = default_check
+        self._address_check = address_check
         self.limits = limits
         self._sleep = sleep
         self._jitter = jitter
@@ -289,11 +299,11 @@ class Collector:
                 break
             except TimeoutError:
                 if last_failure is not None and not progress.received:
-                    reason = f"{_with_retries(last_failure.reason, retries)} (time limit of {budget:g} s reached)"
+                    reason = f"{_with_retries(last_failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
                 else:
-                    reason = f"timed out after {budget:g} s in total"
+                    reason = f"no respondió en {budget:g} s"
                     if progress.received:
-                        reason += f": the server sent only {progress.received:,} bytes (too slow)"
+                        reason = f"en {budget:g} s envió solo {_number(progress.received)} bytes (demasiado lento)"
                     reason = _with_retries(reason, retries)
                 result = FetchResult(source, "error", error=reason)
                 break
@@ -312,7 +322,7 @@ class Collector:
                 await self._sleep(delay)
             except Exception as exc:  # a bug or a surprise in one source must not stop the batch
                 log.exception("unexpected error fetching %s", url)
-                result = FetchResult(source, "error", error=f"unexpected error: {type(exc).__name__}: {exc}")
+                result = FetchResult(source, "error", error=f"falla inesperada al descargar ({type(exc).__name__})")
                 break
         result.attempts = retries + 1
         result.elapsed_seconds = time.monotonic() - started if started is not None else 0.0
@@ -322,13 +332,13 @@ class Collector:
         """How long to wait before the next attempt, or None and the reason to give up now."""
         wait = failure.retry_after_seconds
         if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
-            reason = f"{failure.reason}; the server asked us to wait {wait:,.0f} s (Retry-After), the next run will"
+            reason = f"{failure.reason}; el servidor pidió esperar {_number(wait)} s, se intentará en otra pasada"
             return None, _with_retries(reason, retries)
         if retries >= self.limits.retries:
             return None, _with_retries(failure.reason, retries)
         delay = wait if wait is not None else self.retry_delay(retries + 1)
         if time.monotonic() + delay >= deadline:
-            return None, f"{_with_retries(failure.reason, retries)} (time limit of {self.limits.total_seconds:g} s reached)"
+            return None, f"{_with_retries(failure.reason, retries)} (se acabó el plazo de {self.limits.total_seconds:g} s)"
         return delay, ""
 
     async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
@@ -339,9 +349,14 @@ class Collector:
             headers["If-Modified-Since"] = state.last_modified
         visited = [url]
         current = url
+        extensions = {"trace": trace_check(self._address_check)} if self._address_check else None
         try:
             for _ in range(self.limits.max_redirects + 1):
-                async with self.client.stream("GET", current, headers=headers, follow_redirects=False) as response:
+                if self._address_check is not None:  # an address written as a number: not even a connection
+                    parts = httpx.URL(current)
+                    refuse_host(parts.host, self._address_check, parts.port or (443 if parts.scheme == "https" else 80))
+                async with self.client.stream("GET", current, headers=headers, follow_redirects=False,
+                                              extensions=extensions) as response:
                     if response.status_code in REDIRECT_STATUSES and response.headers.get("location"):
                         current = self._next_hop(current, response.headers["location"], visited)
                         continue
@@ -349,36 +364,36 @@ class Collector:
         except (FetchError, _Transient):
             raise
         except httpx.InvalidURL as exc:  # httpx reads a Location header even when not following it
-            raise FetchError(source.id, f"redirected to an address that cannot be followed ({exc}); only http and https addresses are") from exc
+            raise FetchError(source.id, f"redirigió a una dirección que no se puede seguir ({current[:80]}); solo se siguen direcciones http y https") from exc
         except httpx.RemoteProtocolError as exc:
             if "location header" in str(exc).lower():
-                raise FetchError(source.id, f"redirected to an address that cannot be followed ({exc})") from exc
-            raise _Transient(f"the connection broke ({exc})") from exc
+                raise FetchError(source.id, "redirigió a una dirección que no se puede seguir") from exc
+            raise _Transient("la conexión se cortó") from exc
         except httpx.ConnectTimeout as exc:
-            raise _Transient(f"could not connect within {_seconds(self.client.timeout.connect)} (connect timeout)") from exc
+            raise _Transient(f"no se pudo conectar en {_seconds(self.client.timeout.connect)}") from exc
         except httpx.ReadTimeout as exc:
-            raise _Transient(f"the server stopped sending for {_seconds(self.client.timeout.read)} (read timeout)") from exc
+            raise _Transient(f"no respondió en {_seconds(self.client.timeout.read)}") from exc
         except httpx.PoolTimeout as exc:
-            raise _Transient("no free connection in time (pool timeout)") from exc
+            raise _Transient("no hubo una conexión libre a tiempo") from exc
         except httpx.TimeoutException as exc:
-            raise _Transient(f"timed out ({type(exc).__name__})") from exc
+            raise _Transient("se acabó el tiempo de espera") from exc
         except httpx.ConnectError as exc:
-            raise _Transient(f"could not connect ({exc or type(exc).__name__})") from exc
+            raise _Transient(_connect_failure(exc)) from exc
         except httpx.UnsupportedProtocol as exc:
-            raise FetchError(source.id, f"unsupported address {current[:80]} (only http and https)") from exc
+            raise FetchError(source.id, f"dirección no admitida {current[:80]} (solo http y https)") from exc
         except (httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
-            raise _Transient(f"the connection broke ({exc or type(exc).__name__})") from exc
+            raise _Transient("la conexión se cortó") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(source.id, f"{type(exc).__name__}: {exc}") from exc
-        raise FetchError(source.id, f"more than {self.limits.max_redirects} redirects; gave up at {current[:100]}")
+            raise FetchError(source.id, f"falla de red ({type(exc).__name__})") from exc
+        raise FetchError(source.id, f"más de {self.limits.max_redirects} redirecciones; se abandonó en {current[:100]}")
 
     def _next_hop(self, current: str, location: str, visited: list[str]) -> str:
         target = urljoin(current, location.strip())
         scheme = urlsplit(target).scheme.lower()
         if scheme not in ALLOWED_SCHEMES:
-            raise FetchError("", f"redirected to {target[:80]}, refused: only http and https addresses are followed")
+            raise FetchError("", f"redirigió a {target[:80]}, rechazado: solo se siguen direcciones http y https")
         if target in visited:
-            raise FetchError("", f"redirect loop after {len(visited)} redirects (back to {target[:100]})")
+            raise FetchError("", f"redirecciones en círculo: tras {len(visited)} vuelve a {target[:100]}")
         visited.append(target)
         return target
 
@@ -398,7 +413,7 @@ class Collector:
         encoding = response.headers.get("content-encoding", "").strip().lower()
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchTooLarge(source.id, f"body of {int(declared):,} bytes is over the {limit:,}-byte limit; not downloaded")
+            raise FetchTooLarge(source.id, f"la respuesta pesa {_number(int(declared))} bytes, más que el límite de {_number(limit)}; no se descargó")
         chunks: list[bytes] = []
         try:
             if encoding in ("", "identity", "gzip", "x-gzip", "deflate"):
@@ -420,10 +435,12 @@ class Collector:
                     if sum(map(len, chunks)) > limit:
                         raise _OverLimit()
         except _OverLimit:
-            how = f" once decompressed ({encoding})" if encoding not in ("", "identity") else ""
-            raise FetchTooLarge(source.id, f"body over the {limit:,}-byte limit{how}; cut") from None
+            how = f" una vez descomprimida ({encoding})" if encoding not in ("", "identity") else ""
+            raise FetchTooLarge(source.id, f"la respuesta supera el límite de {_number(limit)} bytes{how}; se cortó") from None
         except FetchError as exc:
             raise FetchError(source.id, exc.reason) from exc
+        if not any(chunk.strip() for chunk in chunks):  # a 200 with nothing in it is a failure, said plainly
+            raise FetchError(source.id, "respuesta vacía")
         return FetchResult(
             source, "ok", body=b"".join(chunks), http_status=status,
             content_type=response.headers.get("content-type"), final_url=str(response.url),
@@ -487,18 +504,51 @@ def _is_loopback(hostname: str | None) -> bool:
         return False
 
 
+_STATUS_WORDS = {
+    401: "el servidor pide usuario y contraseña",
+    403: "el servidor negó el acceso",
+    404: "la página no existe",
+    410: "la dirección ya no existe",
+    429: "el servidor pidió bajar el ritmo: demasiadas solicitudes",
+}
+
+
 def _status_text(response: httpx.Response) -> str:
-    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    """An HTTP status as a reader understands it: 'el servidor respondió con un error (500)'."""
+    status = response.status_code
+    if status in _STATUS_WORDS:
+        return f"{_STATUS_WORDS[status]} ({status})"
+    if status >= 500:
+        return f"el servidor respondió con un error ({status})"
+    return f"el servidor respondió con el código {status}"
+
+
+def _connect_failure(exc: httpx.ConnectError) -> str:
+    """Why a connection failed, in words (the OS message is English and stays in the log)."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    if isinstance(cause, socket.gaierror) or "name or service" in text or "nodename" in text:
+        return "no se pudo conectar: el nombre del sitio no existe en DNS"
+    if isinstance(cause, ConnectionRefusedError) or "refused" in text:
+        return "no se pudo conectar: el servidor rechazó la conexión"
+    return "no se pudo conectar"
 
 
 def _seconds(value: float | None) -> str:
-    return f"{value:g} s" if value is not None else "the time limit"
+    return f"{value:g} s" if value is not None else "el plazo"
+
+
+def _number(value: float) -> str:
+    """Chilean thousands: 5.242.880."""
+    return f"{value:,.0f}".replace(",", ".")
 
 
 def _with_retries(reason: str, retries: int) -> str:
     if retries == 0:
         return reason
-    return f"{reason}, retried {retries} time{'s' if retries != 1 else ''}"
+    return f"{reason}; se reintentó {retries} {'vez' if retries == 1 else 'veces'}"
 
 
 async def fetch_source(

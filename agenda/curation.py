@@ -182,7 +182,7 @@ def _validate(candidate: Candidate, probe: Source, result: FetchResult) -> Candi
         candidate.reason = exc.reason
         return candidate
     if not extraction.articles:
-        candidate.reason = "a feed, but with no items"
+        candidate.reason = "es un feed, pero sin noticias"
         return candidate
     candidate.ok, candidate.items, candidate.kind = True, len(extraction.articles), extraction.kind
     candidate.title = extraction.title or candidate.title

@@ -35,7 +35,7 @@ def settings_for(tmp_path: Path, sources: Path, sink: SmtpSink | None = None) ->
         outbox_dir=tmp_path / "outbox",
     )
     return Settings(sources_path=sources, keywords_dir=Path(__file__).resolve().parent.parent / "keywords", db_path=tmp_path / "agenda.db",
-                    digests_dir=tmp_path / "digests", mail=mail, fetch=FetchLimits(total_seconds=2.0))
+                    digests_dir=tmp_path / "digests", mail=mail, fetch=FetchLimits(total_seconds=2.0, allow_private_networks=True))
 
 
 @pytest.mark.slow
@@ -155,7 +155,7 @@ def test_failures_are_recorded_and_the_rest_lands(tmp_path: Path, sample_server:
     sources = tmp_path / "sources.yaml"
     sources.write_text(FAULTY.format(base=sample_server.base_url), encoding="utf-8")
     config = tmp_path / "agenda.yaml"
-    config.write_text(f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  timeout_seconds: 1.5\n", encoding="utf-8")
+    config.write_text(f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  timeout_seconds: 1.5\n  allow_private_networks: true\n", encoding="utf-8")
     db_path = tmp_path / "agenda.db"
     code = main(["collect", "--sources", str(sources), "--db", str(db_path), "--config", str(config)])
     out = capsys.readouterr().out
@@ -178,7 +178,7 @@ def test_failures_are_recorded_and_the_rest_lands(tmp_path: Path, sample_server:
 @pytest.mark.slow
 def test_cli_run_writes_digest_and_eml_to_outbox(tmp_path: Path, sample_sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "agenda.yaml"
-    config.write_text(f"mail:\n  to: [a@example.cl]\n  outbox: {tmp_path / 'outbox'}\n", encoding="utf-8")
+    config.write_text(f"mail:\n  to: [a@example.cl]\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  allow_private_networks: true\n", encoding="utf-8")
     args = ["--sources", str(sample_sources), "--db", str(tmp_path / "agenda.db"), "--digests", str(tmp_path / "digests"), "--config", str(config)]
     assert main(["run", *args, "--date", "2026-11-24"]) == 1
     emls = list((tmp_path / "outbox").glob("*.eml"))
@@ -202,7 +202,7 @@ def test_editions_per_recipient_and_smtp_outage(tmp_path: Path, sample_sources: 
     config = tmp_path / "agenda.yaml"
     config.write_text(
         f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: none\n  from: agenda@example.cl\n"
-        f"  outbox: {tmp_path / 'outbox'}\n  first_retry_seconds: 0\nfetch:\n  timeout_seconds: 2\n",
+        f"  outbox: {tmp_path / 'outbox'}\n  first_retry_seconds: 0\nfetch:\n  timeout_seconds: 2\n  allow_private_networks: true\n",
         encoding="utf-8",
     )
     recipients = tmp_path / "recipients.yaml"

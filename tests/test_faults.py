@@ -33,7 +33,8 @@ CORPUS = Path(__file__).resolve().parent / "fixtures" / "feedparser-corpus"
 SANTIAGO = ZoneInfo("America/Santiago")
 FAST_TIMEOUT = httpx.Timeout(connect=1.0, read=1.0, write=1.0, pool=10.0)
 # One loopback server stands in for hundreds of outlets: the per-host gate is tested on its own.
-MANY_OUTLETS = FetchLimits(total_seconds=2.0, per_host=64, host_interval_seconds=0, retry_base_seconds=0.05)
+MANY_OUTLETS = FetchLimits(total_seconds=2.0, per_host=64, host_interval_seconds=0, retry_base_seconds=0.05,
+                           allow_private_networks=True)  # the fault server is on loopback
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_big_bodies_and_bombs_never_sit_in_memory(faults: RunningFaultServer, ro
 
     async def go():  # noqa: ANN202
         async with make_client(timeout=FAST_TIMEOUT) as client:
-            return await Collector(client, FetchLimits(max_bytes=limit)).fetch(source("big", f"{faults.base_url}/fault/{route}"))
+            return await Collector(client, FetchLimits(max_bytes=limit, allow_private_networks=True)).fetch(source("big", f"{faults.base_url}/fault/{route}"))
 
     tracemalloc.start()
     result = asyncio.run(go())
@@ -171,7 +172,7 @@ class FakeSleep:
         self.delays.append(seconds)
 
 
-def fetch_with(faults: RunningFaultServer, route: str, sleep: FakeSleep, limits: FetchLimits = FetchLimits(retry_base_seconds=1.0, host_interval_seconds=0)):  # noqa: ANN201
+def fetch_with(faults: RunningFaultServer, route: str, sleep: FakeSleep, limits: FetchLimits = FetchLimits(retry_base_seconds=1.0, host_interval_seconds=0, allow_private_networks=True)):  # noqa: ANN201
     async def go():  # noqa: ANN202
         async with make_client(timeout=FAST_TIMEOUT) as client:
             collector = Collector(client, limits, sleep=sleep, jitter=lambda: 0.5)
@@ -204,7 +205,7 @@ def test_network_errors_are_retried_and_named() -> None:
 
     async def go():  # noqa: ANN202
         async with make_client(timeout=FAST_TIMEOUT) as client:
-            return await Collector(client, FetchLimits(host_interval_seconds=0), sleep=sleep, jitter=lambda: 0.0).fetch(source("down", "http://127.0.0.1:9/feed"))
+            return await Collector(client, FetchLimits(host_interval_seconds=0, allow_private_networks=True), sleep=sleep, jitter=lambda: 0.0).fetch(source("down", "http://127.0.0.1:9/feed"))
 
     result = asyncio.run(go())
     assert result.error is not None and result.error.startswith("could not connect") and result.error.endswith("retried 3 times")
@@ -222,7 +223,7 @@ def test_per_host_cap_and_minimum_delay_on_a_real_server(linker: Linker) -> None
     with serve_faults(latency_seconds=0.2) as server:
         store = Store(Database(memory=True))
         sources = [source(f"f{i}", f"{server.base_url}/feed/f{i}.xml") for i in range(6)]
-        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15, delay_loopback=True))
+        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15, delay_loopback=True, allow_private_networks=True))
         starts = sorted(t for path, t in server.stats.starts if path.startswith("/feed/"))
     assert server.stats.peak_in_flight == 2
     assert len(starts) == 6
@@ -294,7 +295,7 @@ def santiago(day: int, hour: int) -> datetime:
 def test_backoff_over_three_failing_nights_then_full_recovery(faults: RunningFaultServer, linker: Linker) -> None:
     store = Store(Database(memory=True))
     sources = [source("steady", f"{faults.base_url}/feed/steady.xml"), source("broken", f"{faults.base_url}/fault/switch/broken")]
-    limits = FetchLimits(host_interval_seconds=0, retries=0)
+    limits = FetchLimits(host_interval_seconds=0, retries=0, allow_private_networks=True)
     faults.server.broken.add("broken")
     attempted, deferred = [], []
     for day in (24, 25, 26):
@@ -331,7 +332,7 @@ def test_backoff_is_capped_at_48_hours(faults: RunningFaultServer, linker: Linke
     moment = santiago(24, 0)
     rests = []
     for _ in range(9):
-        collect(broken, store, linker, FetchLimits(host_interval_seconds=0), clock=lambda moment=moment: moment)
+        collect(broken, store, linker, FetchLimits(host_interval_seconds=0, allow_private_networks=True), clock=lambda moment=moment: moment)
         next_attempt = datetime.fromisoformat(str(rows(store)["broken"]["next_attempt_at_utc"]))
         rests.append((next_attempt - moment) / timedelta(hours=1))
         moment = next_attempt
@@ -365,7 +366,7 @@ def test_collector_never_crashes_on_feedparsers_corpus(faults: RunningFaultServe
 
 def test_fixing_a_resting_sources_address_gets_it_tried_at_once(faults: RunningFaultServer, linker: Linker) -> None:
     store = Store(Database(memory=True))
-    limits = FetchLimits(retries=0)
+    limits = FetchLimits(retries=0, allow_private_networks=True)
     collect([source("movido", f"{faults.base_url}/fault/404")], store, linker, limits, clock=lambda: santiago(24, 0))
     assert rows(store)["movido"]["next_attempt_at_utc"]
     fixed = collect([source("movido", f"{faults.base_url}/feed/movido.xml")], store, linker, limits, clock=lambda: santiago(24, 0))
