@@ -525,13 +525,16 @@ def _status_text(response: httpx.Response) -> str:
 
 def _connect_failure(exc: httpx.ConnectError) -> str:
     """Why a connection failed, in words (the OS message is English and stays in the log)."""
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, OSError):
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc).lower()
-    if isinstance(cause, socket.gaierror) or "name or service" in text or "nodename" in text:
+    causes: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending and len(causes) < 20:  # the chain, and the group of attempts anyio raises
+        cause = pending.pop()
+        causes.append(cause)
+        pending += [c for c in (cause.__cause__, cause.__context__) if c is not None]
+        pending += list(getattr(cause, "exceptions", ()))
+    if any(isinstance(c, socket.gaierror) for c in causes):
         return "no se pudo conectar: el nombre del sitio no existe en DNS"
-    if isinstance(cause, ConnectionRefusedError) or "refused" in text:
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
         return "no se pudo conectar: el servidor rechazó la conexión"
     return "no se pudo conectar"
 

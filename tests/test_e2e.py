@@ -63,7 +63,7 @@ def test_full_run_delivers_a_spanish_digest_over_smtp(tmp_path: Path, sample_sou
         assert region.upper() in text, region
         assert region in html, region
     assert "Hospital Provincial Marga Marga" in text and "COMPROMISOS EN SITUACIÓN CRÍTICA" in text
-    assert "Radio Caída" in text and "HTTP 500" in text  # source health
+    assert "Radio Caída" in text and "el servidor respondió con un error (500)" in text  # source health
     assert message["Message-ID"] and message["Date"]
 
     # digest files written; the run recorded
@@ -162,9 +162,9 @@ def test_failures_are_recorded_and_the_rest_lands(tmp_path: Path, sample_server:
     assert code == 1
     db = Database(db_path)
     health = {row["id"]: row for row in db.query("select * from sources")}
-    assert health["broken-500"]["last_error"].startswith("HTTP 500 Internal Server Error")  # ", retried N times"
-    assert "timed out" in health["slow"]["last_error"]
-    assert "not a readable feed" in health["garbage"]["last_error"] or "not a feed" in health["garbage"]["last_error"]
+    assert health["broken-500"]["last_error"].startswith("el servidor respondió con un error (500)")  # "; se reintentó N veces"
+    assert "no respondió en" in health["slow"]["last_error"]
+    assert "la dirección no entrega un feed legible" in health["garbage"]["last_error"]
     for failing in ("broken-500", "slow", "garbage"):
         assert health[failing]["error_count"] == 1 and health[failing]["last_error_at_utc"]
         assert failing in out
