@@ -206,7 +206,8 @@ class _BoundedInflater:
         try:
             out = self._inflater.decompress(data, self.remaining + 1)
         except zlib.error as exc:
-            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada") from exc
+            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada") \
+                from exc
         self.remaining -= len(out)
         self.produced += len(out)
         if self.remaining < 0:
@@ -299,11 +300,13 @@ class Collector:
                 break
             except TimeoutError:
                 if last_failure is not None and not progress.received:
-                    reason = f"{_with_retries(last_failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
+                    reason = _with_retries(last_failure.reason, retries)
+                    reason += f" (se acabó el plazo de {budget:g} s)"
                 else:
                     reason = f"no respondió en {budget:g} s"
                     if progress.received:
-                        reason = f"en {budget:g} s envió solo {_number(progress.received)} bytes (demasiado lento)"
+                        received = _number(progress.received)
+                        reason = f"en {budget:g} s envió solo {received} bytes (demasiado lento)"
                     reason = _with_retries(reason, retries)
                 result = FetchResult(source, "error", error=reason)
                 break
@@ -322,7 +325,8 @@ class Collector:
                 await self._sleep(delay)
             except Exception as exc:  # a bug or a surprise in one source must not stop the batch
                 log.exception("unexpected error fetching %s", url)
-                result = FetchResult(source, "error", error=f"falla inesperada al descargar ({type(exc).__name__})")
+                reason = f"falla inesperada al descargar ({type(exc).__name__})"
+                result = FetchResult(source, "error", error=reason)
                 break
         result.attempts = retries + 1
         result.elapsed_seconds = time.monotonic() - started if started is not None else 0.0
@@ -332,13 +336,15 @@ class Collector:
         """How long to wait before the next attempt, or None and the reason to give up now."""
         wait = failure.retry_after_seconds
         if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
-            reason = f"{failure.reason}; el servidor pidió esperar {_number(wait)} s, se intentará en otra pasada"
+            reason = (f"{failure.reason}; el servidor pidió esperar {_number(wait)} s, "
+                      "se intentará en otra pasada")
             return None, _with_retries(reason, retries)
         if retries >= self.limits.retries:
             return None, _with_retries(failure.reason, retries)
         delay = wait if wait is not None else self.retry_delay(retries + 1)
         if time.monotonic() + delay >= deadline:
-            return None, f"{_with_retries(failure.reason, retries)} (se acabó el plazo de {self.limits.total_seconds:g} s)"
+            budget = self.limits.total_seconds
+            return None, f"{_with_retries(failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
         return delay, ""
 
     async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
@@ -352,9 +358,10 @@ class Collector:
         extensions = {"trace": trace_check(self._address_check)} if self._address_check else None
         try:
             for _ in range(self.limits.max_redirects + 1):
-                if self._address_check is not None:  # an address written as a number: not even a connection
+                if self._address_check is not None:  # an address written as a number: no connection
                     parts = httpx.URL(current)
-                    refuse_host(parts.host, self._address_check, parts.port or (443 if parts.scheme == "https" else 80))
+                    port = parts.port or (443 if parts.scheme == "https" else 80)
+                    refuse_host(parts.host, self._address_check, port)
                 async with self.client.stream("GET", current, headers=headers, follow_redirects=False,
                                               extensions=extensions) as response:
                     if response.status_code in REDIRECT_STATUSES and response.headers.get("location"):
@@ -364,13 +371,16 @@ class Collector:
         except (FetchError, _Transient):
             raise
         except httpx.InvalidURL as exc:  # httpx reads a Location header even when not following it
-            raise FetchError(source.id, f"redirigió a una dirección que no se puede seguir ({current[:80]}); solo se siguen direcciones http y https") from exc
+            raise FetchError(source.id, "redirigió a una dirección que no se puede seguir; "
+                                        "solo se siguen direcciones http y https") from exc
         except httpx.RemoteProtocolError as exc:
             if "location header" in str(exc).lower():
-                raise FetchError(source.id, "redirigió a una dirección que no se puede seguir") from exc
+                reason = "redirigió a una dirección que no se puede seguir"
+                raise FetchError(source.id, reason) from exc
             raise _Transient("la conexión se cortó") from exc
         except httpx.ConnectTimeout as exc:
-            raise _Transient(f"no se pudo conectar en {_seconds(self.client.timeout.connect)}") from exc
+            connect = _seconds(self.client.timeout.connect)
+            raise _Transient(f"no se pudo conectar en {connect}") from exc
         except httpx.ReadTimeout as exc:
             raise _Transient(f"no respondió en {_seconds(self.client.timeout.read)}") from exc
         except httpx.PoolTimeout as exc:
@@ -380,20 +390,24 @@ class Collector:
         except httpx.ConnectError as exc:
             raise _Transient(_connect_failure(exc)) from exc
         except httpx.UnsupportedProtocol as exc:
-            raise FetchError(source.id, f"dirección no admitida {current[:80]} (solo http y https)") from exc
+            reason = f"dirección no admitida {current[:80]} (solo http y https)"
+            raise FetchError(source.id, reason) from exc
         except (httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
             raise _Transient("la conexión se cortó") from exc
         except httpx.HTTPError as exc:
             raise FetchError(source.id, f"falla de red ({type(exc).__name__})") from exc
-        raise FetchError(source.id, f"más de {self.limits.max_redirects} redirecciones; se abandonó en {current[:100]}")
+        hops = self.limits.max_redirects
+        raise FetchError(source.id, f"más de {hops} redirecciones; se abandonó en {current[:100]}")
 
     def _next_hop(self, current: str, location: str, visited: list[str]) -> str:
         target = urljoin(current, location.strip())
         scheme = urlsplit(target).scheme.lower()
         if scheme not in ALLOWED_SCHEMES:
-            raise FetchError("", f"redirigió a {target[:80]}, rechazado: solo se siguen direcciones http y https")
+            reason = f"redirigió a {target[:80]}, rechazado: solo se siguen direcciones http y https"
+            raise FetchError("", reason)
         if target in visited:
-            raise FetchError("", f"redirecciones en círculo: tras {len(visited)} vuelve a {target[:100]}")
+            reason = f"redirecciones en círculo: tras {len(visited)} vuelve a {target[:100]}"
+            raise FetchError("", reason)
         visited.append(target)
         return target
 
@@ -413,7 +427,9 @@ class Collector:
         encoding = response.headers.get("content-encoding", "").strip().lower()
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchTooLarge(source.id, f"la respuesta pesa {_number(int(declared))} bytes, más que el límite de {_number(limit)}; no se descargó")
+            reason = (f"la respuesta pesa {_number(int(declared))} bytes, más que el límite de "
+                      f"{_number(limit)}; no se descargó")
+            raise FetchTooLarge(source.id, reason)
         chunks: list[bytes] = []
         try:
             if encoding in ("", "identity", "gzip", "x-gzip", "deflate"):
@@ -436,10 +452,11 @@ class Collector:
                         raise _OverLimit()
         except _OverLimit:
             how = f" una vez descomprimida ({encoding})" if encoding not in ("", "identity") else ""
-            raise FetchTooLarge(source.id, f"la respuesta supera el límite de {_number(limit)} bytes{how}; se cortó") from None
+            reason = f"la respuesta supera el límite de {_number(limit)} bytes{how}; se cortó"
+            raise FetchTooLarge(source.id, reason) from None
         except FetchError as exc:
             raise FetchError(source.id, exc.reason) from exc
-        if not any(chunk.strip() for chunk in chunks):  # a 200 with nothing in it is a failure, said plainly
+        if not any(chunk.strip() for chunk in chunks):  # a 200 with nothing in it: a plain failure
             raise FetchError(source.id, "respuesta vacía")
         return FetchResult(
             source, "ok", body=b"".join(chunks), http_status=status,
@@ -509,7 +526,7 @@ _STATUS_WORDS = {
     403: "el servidor negó el acceso",
     404: "la página no existe",
     410: "la dirección ya no existe",
-    429: "el servidor pidió bajar el ritmo: demasiadas solicitudes",
+    429: "demasiadas solicitudes al servidor",
 }
 
 

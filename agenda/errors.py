@@ -5,7 +5,7 @@
     ├── SourceError               one source failed: names the source and the reason
     │   ├── FetchError            it could not be fetched (network, HTTP status)
     │   │   ├── FetchTooLarge     the body went over the size cap
-    │   │   └── BlockedAddress    a private or reserved address (netguard), never connected to
+    │   │   └── BlockedAddress    a private or reserved address (netguard): no request sent
     │   └── ParseError            the body is not a feed / page we can read
     └── DeliveryError             the digest could not be sent (it stays in the outbox)
 

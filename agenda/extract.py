@@ -62,7 +62,8 @@ MAX_SUMMARY_CHARS = 20_000
 MAX_TEXT_CHARS = 200_000
 # A publication time outside these years is a site's bug (year 1, year 9999): "no date".
 OLDEST_YEAR, NEWEST_YEAR = 1990, 2100
-DATEPARSER_SETTINGS = {  # Chilean sites: day before month, Santiago's clock, no guessing of language
+NOT_A_FEED = "la dirección no entrega un feed legible"  # the words issue 13 gives readers
+DATEPARSER_SETTINGS = {  # Chilean sites: day before month, Santiago's clock, past dates
     "DATE_ORDER": "DMY", "TIMEZONE": "America/Santiago", "RETURN_AS_TIMEZONE_AWARE": True,
     "PREFER_DATES_FROM": "past",
 }
@@ -208,13 +209,15 @@ def refuse_entity_expansion(source_id: str, body: bytes) -> None:
     for match in _ENTITY_DECLARATION.finditer(text):
         parameter, name, value = match.groups()
         if value in ("SYSTEM", "PUBLIC"):
-            raise ParseError(source_id, f"feed rechazado: declara la entidad XML externa '{name}' (nunca se descarga)")
+            reason = f"feed rechazado: declara la entidad XML externa '{name}' (nunca se descarga)"
+            raise ParseError(source_id, reason)
         value = value[1:-1]
         harmless = _CHARACTER_REFERENCE.match(value) or (
             len(value) <= MAX_HARMLESS_ENTITY_CHARS and not any(c in value for c in "&%<")
         )
         if parameter or not harmless:
-            raise ParseError(source_id, f"feed rechazado: declara una entidad XML propia ('{name}'), que podría multiplicarse")
+            reason = f"feed rechazado: declara una entidad XML propia ('{name}'), que podría multiplicarse"
+            raise ParseError(source_id, reason)
     if text.count("<!ENTITY") != len(_ENTITY_DECLARATION.findall(text)):
         raise ParseError(source_id, "feed rechazado: declara una entidad XML ilegible")
 
@@ -263,7 +266,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, list
     else:
         warnings_ = []
         if declared in _SINGLE_BYTE and not body.isascii():
-            warnings_.append(f"la página declara {declared} pero está en UTF-8; se leyó como UTF-8")
+            warnings_.append(f"la página declara {declared} pero está en UTF-8; se leyó así")
         return text, warnings_
     if declared and declared != "utf-8":
         try:
@@ -271,14 +274,15 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, list
         except UnicodeDecodeError:
             pass
     what = f"declara {declared}" if declared else "no declara codificación"
-    return body.decode("cp1252", errors="replace"), [f"la página {what} y no está en UTF-8; se leyó como windows-1252"]
+    warning = f"la página {what} y no está en UTF-8; se leyó como windows-1252"
+    return body.decode("cp1252", errors="replace"), [warning]
 
 
 # -- feeds and listing pages -----------------------------------------------------------------
-def extract(source: Source, body: bytes, base_url: str | None = None, content_type: str | None = None,
-            now: datetime | None = None) -> Extraction:
+def extract(source: Source, body: bytes, base_url: str | None = None,
+            content_type: str | None = None, now: datetime | None = None) -> Extraction:
     """Turn a fetched body into articles, by the source's kind. ``now`` anchors relative listing
-    dates ("Hace 3 horas"); every article is finished (``finish_articles``) before it is returned."""
+    dates ("Hace 3 horas"); every article is finished (``finish_articles``) before it returns."""
     if source.kind == "html":
         result = extract_html_listing(source, body, base_url or source.url, content_type, now)
     else:
@@ -292,18 +296,26 @@ def finish_articles(result: Extraction) -> None:
     warning on the source. Runs on every extraction, whatever the source's kind."""
     for article in result.articles:
         article.guid = strip_controls(article.guid) if article.guid else article.guid
-        for name, limit in (("title", MAX_TITLE_CHARS), ("summary", MAX_SUMMARY_CHARS), ("text", MAX_TEXT_CHARS)):
+        for name, limit in _FIELD_LIMITS:
             value = strip_controls(getattr(article, name))
             if len(value) > limit:
-                result.warnings.append(f"{_FIELD_WORDS[name]} de {len(value):,} caracteres recortado a {limit:,}".replace(",", "."))
+                result.warnings.append(_cut(name, len(value), limit))
                 value = value[:limit]
             setattr(article, name, value)
-        if article.published_at_utc is not None and not plausible(article.published_at_utc):
-            result.warnings.append(f"fecha imposible ({article.published_at_utc.year}) en «{article.title[:60]}»; queda sin fecha")
+        moment = article.published_at_utc
+        if moment is not None and not plausible(moment):
+            title = article.title[:60]
+            result.warnings.append(f"fecha imposible ({moment.year}) en «{title}»; queda sin fecha")
             article.published_at_utc = None
 
 
+_FIELD_LIMITS = (("title", MAX_TITLE_CHARS), ("summary", MAX_SUMMARY_CHARS), ("text", MAX_TEXT_CHARS))
 _FIELD_WORDS = {"title": "título", "summary": "resumen", "text": "texto"}
+
+
+def _cut(name: str, length: int, limit: int) -> str:
+    """'título de 1.000.000 caracteres recortado a 1.000' (Chilean thousands)."""
+    return f"{_FIELD_WORDS[name]} de {length:,} caracteres recortado a {limit:,}".replace(",", ".")
 
 
 def plausible(moment: datetime) -> bool:
@@ -319,15 +331,18 @@ def extract_feed(source: Source, body: bytes, base_url: str, content_type: str |
     result = Extraction(title=one_line(parsed.feed.get("title", "")), kind="atom" if str(parsed.version).startswith("atom") else "rss")
     if not parsed.version and not parsed.entries:
         if _looks_like_html(body):
-            raise ParseError(source.id, "la dirección no entrega un feed legible: devolvió una página web (HTML)")
+            raise ParseError(source.id, f"{NOT_A_FEED}: devolvió una página web (HTML)")
         if parsed.bozo and not isinstance(parsed.bozo_exception, _ENCODING_NOTES):
-            raise ParseError(source.id, f"la dirección no entrega un feed legible (XML mal formado{_xml_line(parsed.bozo_exception)})")
-        raise ParseError(source.id, "la dirección no entrega un feed legible (no hay RSS ni Atom en la respuesta)")
+            where = _xml_line(parsed.bozo_exception)
+            raise ParseError(source.id, f"{NOT_A_FEED} (XML mal formado{where})")
+        raise ParseError(source.id, f"{NOT_A_FEED} (no hay RSS ni Atom en la respuesta)")
     if parsed.bozo:
         if isinstance(parsed.bozo_exception, _ENCODING_NOTES):
-            result.warnings.append(f"codificación mal declarada o ausente; se leyó como {parsed.get('encoding', '?')}")
+            encoding = parsed.get("encoding", "?")
+            result.warnings.append(f"codificación mal declarada o ausente; se leyó como {encoding}")
         else:
-            result.warnings.append(f"feed mal formado{_xml_line(parsed.bozo_exception)}; se guardó lo que se pudo leer")
+            where = _xml_line(parsed.bozo_exception)
+            result.warnings.append(f"feed mal formado{where}; se guardó lo que se pudo leer")
     for entry in parsed.entries:
         link = entry.get("link") or ""
         title = one_line(entry.get("title", ""))
@@ -335,7 +350,7 @@ def extract_feed(source: Source, body: bytes, base_url: str, content_type: str |
             result.warnings.append(f"se omitió una noticia sin {'enlace' if not link else 'título'}")
             continue
         if urlsplit(urljoin(base_url, link)).scheme not in WEB_SCHEMES:
-            result.warnings.append(f"se omitió una noticia con un enlace que no es web ({strip_controls(link[:60])})")
+            result.warnings.append(_not_web(link))
             continue
         summary = clean_text(entry.get("summary", "") or entry.get("description", ""))
         content = ""
@@ -375,6 +390,10 @@ def _drop_repeated_guids(articles: list[Article]) -> None:
 _ENCODING_NOTES = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
 
 
+def _not_web(link: str) -> str:
+    return f"se omitió una noticia con un enlace que no es web ({strip_controls(link[:60])})"
+
+
 def _xml_line(exc: BaseException | None) -> str:
     """', línea 12' from an expat error (its message is English; the line number is not)."""
     line = getattr(exc, "getLineNumber", lambda: None)()
@@ -397,25 +416,27 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
     return None
 
 
-def extract_html_listing(source: Source, body: bytes, base_url: str, content_type: str | None = None,
-                         now: datetime | None = None) -> Extraction:
+def extract_html_listing(source: Source, body: bytes, base_url: str,
+                         content_type: str | None = None, now: datetime | None = None) -> Extraction:
     assert source.selectors is not None  # validated when sources.yaml was loaded
     selectors = source.selectors
     text, decode_warnings = decode_html(body, content_type)
     soup = BeautifulSoup(text, "html.parser")
     items = soup.select(selectors.item)
     if not items:
-        raise ParseError(source.id, f"el selector de noticias '{selectors.item}' no encontró nada (¿cambió el sitio?)")
+        reason = f"el selector de noticias '{selectors.item}' no encontró nada (¿cambió el sitio?)"
+        raise ParseError(source.id, reason)
     result = Extraction(warnings=decode_warnings)
     for item in items:
         link_tag = item.select_one(selectors.link)
         title_tag = item.select_one(selectors.title)
         if link_tag is None or not link_tag.get("href") or title_tag is None:
-            result.warnings.append(f"se omitió una noticia sin enlace '{selectors.link}' o título '{selectors.title}'")
+            result.warnings.append(
+                f"se omitió una noticia sin enlace '{selectors.link}' o título '{selectors.title}'")
             continue
         href = str(link_tag["href"]).strip()
         if urlsplit(urljoin(base_url, href)).scheme.lower() not in WEB_SCHEMES:
-            result.warnings.append(f"se omitió una noticia con un enlace que no es web ({strip_controls(href[:60])})")
+            result.warnings.append(_not_web(href))
             continue
         published = None
         if selectors.date:
@@ -438,7 +459,8 @@ def extract_html_listing(source: Source, body: bytes, base_url: str, content_typ
             )
         )
     if not result.articles:
-        raise ParseError(source.id, f"hay noticias '{selectors.item}', pero ninguna con enlace web y título")
+        reason = f"hay noticias '{selectors.item}', pero ninguna con enlace web y título"
+        raise ParseError(source.id, reason)
     return result
 
 
@@ -472,7 +494,7 @@ def extract_page(body: bytes, page_url: str, content_type: str | None = None) ->
     main_text = trafilatura.extract(tree, url=page_url, favor_precision=True, include_comments=False, include_tables=False) or ""
     text = strip_controls(nfc(main_text.strip()))
     if len(text) > MAX_TEXT_CHARS:
-        page_warnings.append(f"texto de {len(text):,} caracteres recortado a {MAX_TEXT_CHARS:,}".replace(",", "."))
+        page_warnings.append(_cut("text", len(text), MAX_TEXT_CHARS))
         text = text[:MAX_TEXT_CHARS]
     return PageText(text, canonical, page_warnings)
 

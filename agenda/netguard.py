@@ -39,7 +39,9 @@ def blocked_reason(address: str) -> str | None:
     >>> blocked_reason("::ffff:127.0.0.1") is not None, blocked_reason("8.8.8.8")
     (True, None)
     """
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone ("fe80::1%eth0") names no host
+    ip = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )  # an IPv6 zone ("fe80::1%eth0") names no host
     what = _category(ip)
     return f"dirección bloqueada: {what} ({ip})" if what else None
 
@@ -96,7 +98,11 @@ def refuse_host(host: str | None, check: AddressCheck, port: int) -> None:
     if not host:
         return
     lowered = host.lower().rstrip(".")
-    address = "127.0.0.1" if lowered == "localhost" or lowered.endswith(".localhost") else literal_address(host)
+    address = (
+        "127.0.0.1"
+        if lowered == "localhost" or lowered.endswith(".localhost")
+        else literal_address(host)
+    )
     if address is not None:
         reason = check(address, port)
         if reason:
@@ -116,7 +122,9 @@ def trace_check(check: AddressCheck) -> Trace:
         stream = info.get("return_value")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if not peer:
-            reason: str | None = "dirección bloqueada: no se pudo comprobar a qué dirección se conectó"
+            reason: str | None = (
+                "dirección bloqueada: no se pudo comprobar a qué dirección se conectó"
+            )
         else:
             reason = check(str(peer[0]), int(peer[1]))
         if reason:

@@ -120,7 +120,8 @@ async def collect_and_store(
             summary.sources_not_modified += 1
             return
         try:
-            extraction = extract(result.source, result.body, result.final_url, result.content_type, now=now)
+            extraction = extract(result.source, result.body, result.final_url,
+                                 result.content_type, now=now)
         except ParseError as exc:
             return fail(result, exc.reason)
         if result.source.fulltext and extraction.articles:
@@ -155,22 +156,25 @@ async def add_full_text(collector: Collector, store: Store, source: Source, arti
         if extracted.text:
             article.text = extracted.text
         else:
-            warnings.append(f"texto completo de {article.url}: la página no tiene un texto principal")
+            warnings.append(f"texto completo de {article.url}: la página no tiene texto principal")
         if extracted.canonical_url:
             article.url = extracted.canonical_url
     return warnings
 
 
-def _linked(linker: Linker, articles: list[Article], warnings: list[str]) -> tuple[list[Article], list[LinkResult]]:
+def _linked(linker: Linker, articles: list[Article],
+            warnings: list[str]) -> tuple[list[Article], list[LinkResult]]:
     """Link each article on its own: one the linker cannot read is skipped with a warning, and
     the source's other articles still land."""
     kept, links = [], []
     for article in articles:
         try:
-            links.append(linker.link(article.link_text(), source_region=_prior(article.source_region)))
+            region = _prior(article.source_region)
+            links.append(linker.link(article.link_text(), source_region=region))
         except Exception as exc:  # noqa: BLE001 (one item's surprise must not lose its source)
             log.exception("article %s could not be linked", article.url)
-            warnings.append(f"se omitió «{article.title[:60]}»: no se pudo analizar ({type(exc).__name__})")
+            name = type(exc).__name__
+            warnings.append(f"se omitió «{article.title[:60]}»: no se pudo analizar ({name})")
             continue
         kept.append(article)
     return kept, links

@@ -1,5 +1,6 @@
 """Private-network guard (issue 10): no fetch reaches this machine or a private network unless
-``fetch: {allow_private_networks: true}`` says so; checked on the connected address and every hop."""
+``fetch: {allow_private_networks: true}`` says so; checked on the connected address and every
+hop."""
 
 from __future__ import annotations
 
@@ -47,12 +48,35 @@ def port_of(server: RunningFaultServer) -> int:
     return int(server.base_url.rsplit(":", 1)[1])
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-    "100.64.0.1", "100.127.255.254", "224.0.0.1", "239.255.255.250", "240.0.0.1", "0.0.0.0",
-    "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",
-    "::ffff:127.0.0.1", "::ffff:8.8.8.8", "2002:c0a8:0101::1", "64:ff9b::a9fe:a9fe", "fe80::1%eth0",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "100.127.255.254",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:8.8.8.8",
+        "2002:c0a8:0101::1",
+        "64:ff9b::a9fe:a9fe",
+        "fe80::1%eth0",
+    ],
+)
 def test_every_non_public_address_is_refused(address: str) -> None:
     reason = blocked_reason(address)
     assert reason is not None and reason.startswith("dirección bloqueada: ")
@@ -67,10 +91,17 @@ def test_the_reason_reads_as_the_issue_words_it() -> None:
     assert blocked_reason("169.254.169.254") == "dirección bloqueada: red privada (169.254.169.254)"
 
 
-@pytest.mark.parametrize("host, address", [
-    ("0xa9fea9fe", "169.254.169.254"), ("2130706433", "127.0.0.1"), ("127.1", "127.0.0.1"),
-    ("0177.0.0.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("[::ffff:a9fe:a9fe]", "::ffff:a9fe:a9fe"),
-])
+@pytest.mark.parametrize(
+    "host, address",
+    [
+        ("0xa9fea9fe", "169.254.169.254"),
+        ("2130706433", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("[::ffff:a9fe:a9fe]", "::ffff:a9fe:a9fe"),
+    ],
+)
 def test_odd_spellings_are_read_as_the_resolver_reads_them(host: str, address: str) -> None:
     assert literal_address(host) == address
     try:  # the system resolver agrees (where it accepts the spelling at all)
@@ -81,7 +112,9 @@ def test_odd_spellings_are_read_as_the_resolver_reads_them(host: str, address: s
     assert blocked_reason(address) is not None
 
 
-def test_loopback_refused_by_default_and_no_request_reaches_the_server(faults: RunningFaultServer) -> None:
+def test_loopback_refused_by_default_and_no_request_reaches_the_server(
+    faults: RunningFaultServer,
+) -> None:
     result = fetch(f"{faults.base_url}/feed/a.xml")
     assert result.status == "error"
     assert result.error == "dirección bloqueada: red privada (127.0.0.1)"
@@ -89,15 +122,22 @@ def test_loopback_refused_by_default_and_no_request_reaches_the_server(faults: R
 
 
 def test_allow_private_networks_lets_loopback_through(faults: RunningFaultServer) -> None:
-    result = fetch(f"{faults.base_url}/feed/a.xml", FetchLimits(host_interval_seconds=0, allow_private_networks=True))
+    result = fetch(
+        f"{faults.base_url}/feed/a.xml",
+        FetchLimits(host_interval_seconds=0, allow_private_networks=True),
+    )
     assert result.status == "ok"
     assert faults.stats.requests["/feed/a.xml"] == 1
 
 
-@pytest.mark.parametrize("host", ["2130706433", "127.1", "0x7f000001", "localhost", "[::ffff:127.0.0.1]"])
+@pytest.mark.parametrize(
+    "host", ["2130706433", "127.1", "0x7f000001", "localhost", "[::ffff:127.0.0.1]"]
+)
 def test_numeric_spellings_of_loopback_are_refused(faults: RunningFaultServer, host: str) -> None:
     result = fetch(f"http://{host}:{port_of(faults)}/feed/a.xml")
-    assert result.status == "error" and (result.error or "").startswith("dirección bloqueada"), result.error
+    assert result.status == "error" and (result.error or "").startswith("dirección bloqueada"), (
+        result.error
+    )
     assert sum(faults.stats.requests.values()) == 0
 
 
@@ -127,12 +167,14 @@ def test_the_connected_address_is_checked_not_the_name(faults: RunningFaultServe
     async def go() -> FetchResult:
         async with make_client() as client:
             collector = Collector(client, GUARDED, address_check=check)
-            # name resolution is the OS's; route the "public" name to loopback as a rebinding DNS would
+            # resolution is the OS's: send the "public" name to loopback, as a rebinding DNS would
             original = socket.getaddrinfo
 
             def rebinding(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
                 name = host.decode() if isinstance(host, bytes) else host  # anyio passes IDNA bytes
-                return original("127.0.0.1" if name == "rebind.localtest.invalid" else host, *args, **kwargs)
+                return original(
+                    "127.0.0.1" if name == "rebind.localtest.invalid" else host, *args, **kwargs
+                )
 
             socket.getaddrinfo = rebinding
             try:
@@ -178,7 +220,9 @@ def test_the_trace_refuses_a_stream_whose_peer_is_unknown() -> None:
 
     stream = Stream()
     with pytest.raises(Exception, match="dirección bloqueada"):
-        asyncio.run(trace_check(blocked_reason)("connection.connect_tcp.complete", {"return_value": stream}))
+        asyncio.run(
+            trace_check(blocked_reason)("connection.connect_tcp.complete", {"return_value": stream})
+        )
     assert stream.closed
 
 
@@ -193,12 +237,21 @@ def test_sources_add_discovery_is_guarded(faults: RunningFaultServer) -> None:
     assert sum(faults.stats.requests.values()) == 0
 
 
-def test_full_text_pages_on_private_addresses_are_refused(faults: RunningFaultServer, tmp_path: Path) -> None:
+def test_full_text_pages_on_private_addresses_are_refused(
+    faults: RunningFaultServer, tmp_path: Path
+) -> None:
     """A public feed (allowed by the injected check) whose item links point at this machine."""
     feed_port = port_of(faults)
     with serve_faults() as internal:
-        article = Article(url=f"{internal.base_url}/article/x/1.html", title="t", summary="", source_id="s",
-                          outlet="s", source_region="05", published_at_utc=None)
+        article = Article(
+            url=f"{internal.base_url}/article/x/1.html",
+            title="t",
+            summary="",
+            source_id="s",
+            outlet="s",
+            source_region="05",
+            published_at_utc=None,
+        )
 
         def check(ip: str, port: int) -> str | None:
             return None if port == feed_port else blocked_reason(ip)
@@ -207,25 +260,37 @@ def test_full_text_pages_on_private_addresses_are_refused(faults: RunningFaultSe
             async with make_client() as client:
                 collector = Collector(client, GUARDED, address_check=check)
                 store = Store(Database(tmp_path / "a.db"))
-                return await add_full_text(collector, store, source(f"{faults.base_url}/feed/a.xml", fulltext=True), [article])
+                return await add_full_text(
+                    collector,
+                    store,
+                    source(f"{faults.base_url}/feed/a.xml", fulltext=True),
+                    [article],
+                )
 
         warnings = asyncio.run(go())
         assert any("dirección bloqueada: red privada (127.0.0.1)" in w for w in warnings), warnings
         assert sum(internal.stats.requests.values()) == 0
 
 
-def test_a_blocked_source_is_a_recorded_reason_on_its_row(faults: RunningFaultServer, tmp_path: Path, linker) -> None:  # noqa: ANN001
+def test_a_blocked_source_is_a_recorded_reason_on_its_row(
+    faults: RunningFaultServer, tmp_path: Path, linker
+) -> None:  # noqa: ANN001
     store = Store(Database(tmp_path / "a.db"))
 
     async def go():  # noqa: ANN202
         async with make_client() as client:
-            sources = SourceList(Path("sources.yaml"), [source(f"{faults.base_url}/feed/a.xml", "interna")])
+            sources = SourceList(
+                Path("sources.yaml"), [source(f"{faults.base_url}/feed/a.xml", "interna")]
+            )
             return await collect_and_store(sources, linker, client, store, Settings(fetch=GUARDED))
 
     summary = asyncio.run(go())
     assert summary.failures == [("interna", "dirección bloqueada: red privada (127.0.0.1)")]
     row = next(r for r in store.source_health() if r["id"] == "interna")
-    assert row["last_error"] == "dirección bloqueada: red privada (127.0.0.1)" and row["error_count"] == 1
+    assert (
+        row["last_error"] == "dirección bloqueada: red privada (127.0.0.1)"
+        and row["error_count"] == 1
+    )
 
 
 def test_agenda_yaml_turns_the_guard_off(tmp_path: Path) -> None:
@@ -234,4 +299,6 @@ def test_agenda_yaml_turns_the_guard_off(tmp_path: Path) -> None:
     config.write_text("fetch:\n  allow_private_networks: true\n", encoding="utf-8")
     assert load_settings(config, environ={}).fetch.allow_private_networks is True
     sample = Path(__file__).resolve().parent.parent / "sample" / "agenda.yaml"
-    assert load_settings(sample, environ={}).fetch.allow_private_networks is True  # the demo serves on loopback
+    assert (
+        load_settings(sample, environ={}).fetch.allow_private_networks is True
+    )  # the demo serves on loopback

@@ -24,9 +24,32 @@ from tests.faultserver import serve_faults
 
 DAY = date(2026, 11, 24)
 # The old reasons and what httpx, expat and the OS say: none of it may reach a reader.
-ENGLISH = ("retried", "retry", "timed out", "timeout", "Internal Server", "HTTP", "not a feed", "could not",
-           "refused", "blocked", "empty", "body", "server", "gave up", "redirect", "unexpected", "connection",
-           "limit", "Not Found", "Service Unavailable", "error:", "failed", "malformed", "bytes of")
+ENGLISH = (
+    "retried",
+    "retry",
+    "timed out",
+    "timeout",
+    "Internal Server",
+    "HTTP",
+    "not a feed",
+    "could not",
+    "refused",
+    "blocked",
+    "empty",
+    "body",
+    "server",
+    "gave up",
+    "redirect",
+    "unexpected",
+    "connection",
+    "limit",
+    "Not Found",
+    "Service Unavailable",
+    "error:",
+    "failed",
+    "malformed",
+    "bytes of",
+)
 EXPECTED = {
     "roto": "el servidor respondió con un error (500); se reintentó 3 veces",
     "lento": "no respondió en 2 s",
@@ -39,27 +62,48 @@ EXPECTED = {
 }
 
 
-def test_every_failure_reads_in_spanish_in_the_digest(tmp_path: Path, linker: Linker, keywords: Keywords) -> None:
+def test_every_failure_reads_in_spanish_in_the_digest(
+    tmp_path: Path, linker: Linker, keywords: Keywords
+) -> None:
     with serve_faults(slow_seconds=30.0) as faults:
         base = faults.base_url
         urls = {
-            "roto": f"{base}/fault/500", "lento": f"{base}/fault/timeout", "pagina": f"{base}/fault/html",
-            "basura": f"{base}/fault/garbage", "vacio": f"{base}/fault/empty", "metadatos": "http://0xa9fea9fe/latest/",
-            "no-existe": f"{base}/fault/404", "apagado": "http://127.0.0.1:9/feed.xml", "bueno": f"{base}/feed/bueno.xml",
+            "roto": f"{base}/fault/500",
+            "lento": f"{base}/fault/timeout",
+            "pagina": f"{base}/fault/html",
+            "basura": f"{base}/fault/garbage",
+            "vacio": f"{base}/fault/empty",
+            "metadatos": "http://0xa9fea9fe/latest/",
+            "no-existe": f"{base}/fault/404",
+            "apagado": "http://127.0.0.1:9/feed.xml",
+            "bueno": f"{base}/feed/bueno.xml",
         }
-        sources = [Source(id=i, name=f"Diario {i}", url=u, kind="rss", region_code="05") for i, u in urls.items()]
+        sources = [
+            Source(id=i, name=f"Diario {i}", url=u, kind="rss", region_code="05")
+            for i, u in urls.items()
+        ]
         store = Store(Database(tmp_path / "a.db"))
-        limits = FetchLimits(host_interval_seconds=0, retries=3, retry_base_seconds=0.01, total_seconds=2.0)
+        limits = FetchLimits(
+            host_interval_seconds=0, retries=3, retry_base_seconds=0.01, total_seconds=2.0
+        )
 
-        def loopback_only(ip: str, port: int) -> str | None:  # the loopback server stands for the public web
+        def loopback_only(
+            ip: str, port: int
+        ) -> str | None:  # the loopback server stands for the public web
             return None if ip == "127.0.0.1" else blocked_reason(ip)
 
         async def go():  # noqa: ANN202
             async with make_client(timeout=httpx.Timeout(30.0)) as client:
                 collector = Collector(client, limits, sleep=_no_wait, address_check=loopback_only)
-                return await collect_and_store(SourceList(Path("sources.yaml"), sources), linker, client, store,
-                                               Settings(fetch=limits), collector=collector,
-                                               clock=lambda: datetime(2026, 11, 24, 15, tzinfo=timezone.utc))
+                return await collect_and_store(
+                    SourceList(Path("sources.yaml"), sources),
+                    linker,
+                    client,
+                    store,
+                    Settings(fetch=limits),
+                    collector=collector,
+                    clock=lambda: datetime(2026, 11, 24, 15, tzinfo=timezone.utc),
+                )
 
         summary = asyncio.run(go())
     reasons = dict(summary.failures)

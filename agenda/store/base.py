@@ -157,7 +157,7 @@ class Store:
                 article_id, is_new, text_changed = self._upsert_article(article, now)
                 counts.new += is_new
                 counts.seen += not is_new
-                if is_new or text_changed:  # a duplicate from another feed brings its source, never evidence
+                if is_new or text_changed:  # a duplicate brings its source, never new evidence
                     counts.links += self._replace_links(article_id, link_result)
             update: dict[str, Any] = {
                 "last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error",
@@ -186,9 +186,10 @@ class Store:
         changed): the stored article's links stay computed from its own text, so they are
         replaced only when it is new, or when its text was just filled in from this very
         article (same title and summary: the linker read exactly the stored text)."""
-        row = next(self.db.query("select id, title, summary from articles where url = ?", [article.url]), None)
+        wanted = "select id, title, summary from articles where"
+        row = next(self.db.query(f"{wanted} url = ?", [article.url]), None)
         if row is None and article.guid_key:
-            row = next(self.db.query("select id, title, summary from articles where guid_key = ?", [article.guid_key]), None)
+            row = next(self.db.query(f"{wanted} guid_key = ?", [article.guid_key]), None)
         is_new = row is None
         text_changed = False
         if is_new:
@@ -203,8 +204,12 @@ class Store:
         else:
             article_id = row["id"]
             if article.text:  # a full-text source may bring the text another feed lacked
-                filled = self.db.execute("update articles set text = ? where id = ? and coalesce(text, '') = ''", [article.text, article_id])
-                same_words = (row["title"], row["summary"] or "") == (article.title, article.summary or "")
+                filled = self.db.execute(
+                    "update articles set text = ? where id = ? and coalesce(text, '') = ''",
+                    [article.text, article_id],
+                )
+                stored_words = (row["title"], row["summary"] or "")
+                same_words = stored_words == (article.title, article.summary or "")
                 text_changed = filled.rowcount == 1 and same_words
         self.db.conn.execute(
             "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
