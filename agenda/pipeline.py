@@ -148,7 +148,7 @@ async def add_full_text(collector: Collector, store: Store, source: Source, arti
     warnings = []
     for article, page in zip(todo, pages):
         if page.status != "ok":
-            warnings.append(f"texto completo de {article.url}: {page.error or page.status}")
+            warnings.append(f"texto completo de {article.url}: {page.error or 'sin respuesta'}")
             continue
         # trafilatura is CPU work: a thread keeps the other downloads moving
         extracted = await asyncio.to_thread(extract_page, page.body, page.final_url or article.url, page.content_type)

@@ -330,3 +330,30 @@ def test_a_duplicate_from_another_feed_adds_its_source_and_keeps_the_evidence(
             assert (
                 span["text"] in stored
             )  # every evidence sentence is in the stored article's own text
+
+
+def test_listing_dates_need_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dateparser reads its Spanish data from the wheel: no download, even on a first parse."""
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dateparser tried the network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert parse_date("martes 24 de noviembre de 2026, 08:30", NOW) is not None
+    assert parse_date("Hace 3 horas", NOW) == datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+
+def test_what_full_text_and_listing_dates_import_is_declared() -> None:
+    """A fresh venv installs only what pyproject declares: trafilatura's lxml_html_clean (not
+    declared by trafilatura itself for lxml >= 5.2), lxml, numpy and dateparser must be there."""
+    import re
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    declared = {
+        re.split(r"[<>=!~\[ ;]", line, maxsplit=1)[0].lower().replace("-", "_")
+        for line in tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    }
+    assert {"lxml", "lxml_html_clean", "numpy", "dateparser", "trafilatura"} <= declared
