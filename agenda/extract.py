@@ -483,7 +483,7 @@ def extract_page(body: bytes, page_url: str, content_type: str | None = None) ->
     text, page_warnings = decode_html(body, content_type)
     try:
         tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except (ValueError, lxml.etree.ParserError) as exc:
+    except (ValueError, lxml.etree.ParserError):
         return PageText("", None, [*page_warnings, "página de la noticia ilegible"])
     canonical = None
     for href in tree.xpath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"):

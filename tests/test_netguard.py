@@ -153,7 +153,24 @@ def test_metadata_address_in_hex_is_refused_without_connecting() -> None:
     assert connected == [("169.254.169.254", 80)]  # the literal check, before any socket
 
 
-def test_the_connected_address_is_checked_not_the_name(faults: RunningFaultServer) -> None:
+REBIND = "rebind.localtest.invalid"
+
+
+@pytest.fixture
+def rebinding_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolution is the OS's: send a "public" name to loopback, as a rebinding DNS would."""
+    original = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        name = host.decode() if isinstance(host, bytes) else host  # anyio passes IDNA bytes
+        return original("127.0.0.1" if name == REBIND else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+
+
+def test_the_connected_address_is_checked_not_the_name(
+    faults: RunningFaultServer, rebinding_dns: None
+) -> None:
     """A public-looking name that resolves to loopback (DNS rebinding) is refused on the socket's
     peer address: the trace check runs whatever the host was called."""
     seen: list[str] = []
@@ -162,30 +179,26 @@ def test_the_connected_address_is_checked_not_the_name(faults: RunningFaultServe
         seen.append(ip)
         return blocked_reason(ip)
 
-    url = f"http://rebind.localtest.invalid:{port_of(faults)}/feed/a.xml"
-
-    async def go() -> FetchResult:
-        async with make_client() as client:
-            collector = Collector(client, GUARDED, address_check=check)
-            # resolution is the OS's: send the "public" name to loopback, as a rebinding DNS would
-            original = socket.getaddrinfo
-
-            def rebinding(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-                name = host.decode() if isinstance(host, bytes) else host  # anyio passes IDNA bytes
-                return original(
-                    "127.0.0.1" if name == "rebind.localtest.invalid" else host, *args, **kwargs
-                )
-
-            socket.getaddrinfo = rebinding
-            try:
-                return await collector.fetch(source(url))
-            finally:
-                socket.getaddrinfo = original
-
-    result = asyncio.run(go())
+    result = fetch(f"http://{REBIND}:{port_of(faults)}/feed/a.xml", address_check=check)
     assert result.error == "dirección bloqueada: red privada (127.0.0.1)"
     assert seen == ["127.0.0.1"]
     assert sum(faults.stats.requests.values()) == 0
+
+
+def test_a_redirect_to_a_name_that_resolves_inside_is_refused_on_the_socket(
+    rebinding_dns: None,
+) -> None:
+    with serve_faults() as first, serve_faults() as second:
+        allowed = port_of(first)
+
+        def check(ip: str, port: int) -> str | None:
+            return None if port == allowed else blocked_reason(ip)
+
+        target = quote(f"http://{REBIND}:{port_of(second)}/feed/b.xml", safe="")
+        result = fetch(f"{first.base_url}/fault/redirect-to?to={target}", address_check=check)
+        assert result.error == "dirección bloqueada: red privada (127.0.0.1)"
+        assert first.stats.requests["/fault/redirect-to"] == 1
+        assert sum(second.stats.requests.values()) == 0
 
 
 def test_every_redirect_hop_is_checked() -> None:
