@@ -184,8 +184,8 @@ class Store:
     def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool, bool]:
         """Insert a new article, or add this source to a stored one. Returns (id, new, text
         changed): the stored article's links stay computed from its own text, so they are
-        replaced only when it is new, or when its text was just filled in from this very
-        article (same title and summary: the linker read exactly the stored text)."""
+        replaced only when it is new, or when its empty text was just filled in by an article
+        with the same title and summary (the linker then read exactly the stored text)."""
         wanted = "select id, title, summary from articles where"
         row = next(self.db.query(f"{wanted} url = ?", [article.url]), None)
         if row is None and article.guid_key:
@@ -203,14 +203,14 @@ class Store:
             ).lastrowid
         else:
             article_id = row["id"]
-            if article.text:  # a full-text source may bring the text another feed lacked
+            stored_words = (row["title"], row["summary"] or "")
+            same_words = stored_words == (article.title, article.summary or "")
+            if article.text and same_words:  # a full-text source brings the text a feed lacked
                 filled = self.db.execute(
                     "update articles set text = ? where id = ? and coalesce(text, '') = ''",
                     [article.text, article_id],
                 )
-                stored_words = (row["title"], row["summary"] or "")
-                same_words = stored_words == (article.title, article.summary or "")
-                text_changed = filled.rowcount == 1 and same_words
+                text_changed = filled.rowcount == 1
         self.db.conn.execute(
             "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
             [article_id, article.source_id, iso(now)],
