@@ -192,7 +192,7 @@ class Store:
             row = next(self.db.query(f"{wanted} guid_key = ?", [article.guid_key]), None)
         is_new = row is None
         text_changed = False
-        if is_new:
+        if row is None:
             moment = article.published_at_utc or now
             # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
             article_id = self.db.conn.execute(
