@@ -32,7 +32,6 @@ import asyncio
 import ipaddress
 import logging
 import random
-import socket
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -47,6 +46,7 @@ import httpx
 from agenda import __version__
 from agenda.errors import FetchError, FetchTooLarge
 from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
+from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
 from agenda.sources import Source
 
 log = logging.getLogger("agenda")
@@ -300,18 +300,18 @@ class Collector:
                 break
             except TimeoutError:
                 if last_failure is not None and not progress.received:
-                    reason = _with_retries(last_failure.reason, retries)
+                    reason = with_retries(last_failure.reason, retries)
                     reason += f" (se acabó el plazo de {budget:g} s)"
                 else:
                     reason = f"no respondió en {budget:g} s"
                     if progress.received:
-                        received = _number(progress.received)
+                        received = number_words(progress.received)
                         reason = f"en {budget:g} s envió solo {received} bytes (demasiado lento)"
-                    reason = _with_retries(reason, retries)
+                    reason = with_retries(reason, retries)
                 result = FetchResult(source, "error", error=reason)
                 break
             except FetchError as exc:
-                result = FetchResult(source, "error", error=_with_retries(exc.reason, retries))
+                result = FetchResult(source, "error", error=with_retries(exc.reason, retries))
                 break
             except _Transient as exc:
                 last_failure = exc
@@ -336,15 +336,15 @@ class Collector:
         """How long to wait before the next attempt, or None and the reason to give up now."""
         wait = failure.retry_after_seconds
         if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
-            reason = (f"{failure.reason}; el servidor pidió esperar {_number(wait)} s, "
+            reason = (f"{failure.reason}; el servidor pidió esperar {number_words(wait)} s, "
                       "se intentará en otra pasada")
-            return None, _with_retries(reason, retries)
+            return None, with_retries(reason, retries)
         if retries >= self.limits.retries:
-            return None, _with_retries(failure.reason, retries)
+            return None, with_retries(failure.reason, retries)
         delay = wait if wait is not None else self.retry_delay(retries + 1)
         if time.monotonic() + delay >= deadline:
             budget = self.limits.total_seconds
-            return None, f"{_with_retries(failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
+            return None, f"{with_retries(failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
         return delay, ""
 
     async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
@@ -379,16 +379,16 @@ class Collector:
                 raise FetchError(source.id, reason) from exc
             raise _Transient("la conexión se cortó") from exc
         except httpx.ConnectTimeout as exc:
-            connect = _seconds(self.client.timeout.connect)
+            connect = seconds_words(self.client.timeout.connect)
             raise _Transient(f"no se pudo conectar en {connect}") from exc
         except httpx.ReadTimeout as exc:
-            raise _Transient(f"no respondió en {_seconds(self.client.timeout.read)}") from exc
+            raise _Transient(f"no respondió en {seconds_words(self.client.timeout.read)}") from exc
         except httpx.PoolTimeout as exc:
             raise _Transient("no hubo una conexión libre a tiempo") from exc
         except httpx.TimeoutException as exc:
             raise _Transient("se acabó el tiempo de espera") from exc
         except httpx.ConnectError as exc:
-            raise _Transient(_connect_failure(exc)) from exc
+            raise _Transient(connect_failure(exc)) from exc
         except httpx.UnsupportedProtocol as exc:
             reason = f"dirección no admitida {current[:80]} (solo http y https)"
             raise FetchError(source.id, reason) from exc
@@ -420,15 +420,15 @@ class Collector:
                 last_modified=response.headers.get("last-modified", state.last_modified),
             )
         if status == 429 or status >= 500:
-            raise _Transient(_status_text(response), self._retry_after(response.headers.get("retry-after")))
+            raise _Transient(status_words(response), self._retry_after(response.headers.get("retry-after")))
         if status >= 300:
-            raise FetchError(source.id, _status_text(response))
+            raise FetchError(source.id, status_words(response))
         limit = self.limits.max_bytes
         encoding = response.headers.get("content-encoding", "").strip().lower()
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            reason = (f"la respuesta pesa {_number(int(declared))} bytes, más que el límite de "
-                      f"{_number(limit)}; no se descargó")
+            reason = (f"la respuesta pesa {number_words(int(declared))} bytes, más que el límite de "
+                      f"{number_words(limit)}; no se descargó")
             raise FetchTooLarge(source.id, reason)
         chunks: list[bytes] = []
         try:
@@ -452,7 +452,7 @@ class Collector:
                         raise _OverLimit()
         except _OverLimit:
             how = f" una vez descomprimida ({encoding})" if encoding not in ("", "identity") else ""
-            reason = f"la respuesta supera el límite de {_number(limit)} bytes{how}; se cortó"
+            reason = f"la respuesta supera el límite de {number_words(limit)} bytes{how}; se cortó"
             raise FetchTooLarge(source.id, reason) from None
         except FetchError as exc:
             raise FetchError(source.id, exc.reason) from exc
@@ -519,56 +519,6 @@ def _is_loopback(hostname: str | None) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
-
-
-_STATUS_WORDS = {
-    401: "el servidor pide usuario y contraseña",
-    403: "el servidor negó el acceso",
-    404: "la página no existe",
-    410: "la dirección ya no existe",
-    429: "demasiadas solicitudes al servidor",
-}
-
-
-def _status_text(response: httpx.Response) -> str:
-    """An HTTP status as a reader understands it: 'el servidor respondió con un error (500)'."""
-    status = response.status_code
-    if status in _STATUS_WORDS:
-        return f"{_STATUS_WORDS[status]} ({status})"
-    if status >= 500:
-        return f"el servidor respondió con un error ({status})"
-    return f"el servidor respondió con el código {status}"
-
-
-def _connect_failure(exc: httpx.ConnectError) -> str:
-    """Why a connection failed, in words (the OS message is English and stays in the log)."""
-    causes: list[BaseException] = []
-    pending: list[BaseException] = [exc]
-    while pending and len(causes) < 20:  # the chain, and the group of attempts anyio raises
-        cause = pending.pop()
-        causes.append(cause)
-        pending += [c for c in (cause.__cause__, cause.__context__) if c is not None]
-        pending += list(getattr(cause, "exceptions", ()))
-    if any(isinstance(c, socket.gaierror) for c in causes):
-        return "no se pudo conectar: el nombre del sitio no existe en DNS"
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return "no se pudo conectar: el servidor rechazó la conexión"
-    return "no se pudo conectar"
-
-
-def _seconds(value: float | None) -> str:
-    return f"{value:g} s" if value is not None else "el plazo"
-
-
-def _number(value: float) -> str:
-    """Chilean thousands: 5.242.880."""
-    return f"{value:,.0f}".replace(",", ".")
-
-
-def _with_retries(reason: str, retries: int) -> str:
-    if retries == 0:
-        return reason
-    return f"{reason}; se reintentó {retries} {'vez' if retries == 1 else 'veces'}"
 
 
 async def fetch_source(
