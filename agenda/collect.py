@@ -18,7 +18,9 @@ Across runs the store pushes a failing source's next attempt back by ``backoff_d
 
 Safety: bodies are read raw and decompressed here with a bound on the output, so neither a
 50 MB body nor a gzip bomb is ever held in memory beyond the cap; redirects are followed by
-hand so every hop is checked (http and https only, at most ``max_redirects``, loops named).
+hand so every hop is checked (http and https only, at most ``max_redirects``, loops named);
+private, loopback and reserved addresses are refused on every hop, on the address actually
+connected to (``netguard``), unless ``allow_private_networks`` is set.
 Politeness: our User-Agent, at most ``per_host`` requests in flight per host and
 ``host_interval_seconds`` between request starts to the same host (not for loopback addresses,
 which are this machine: tests and the demo), conditional GET.
@@ -43,6 +45,8 @@ import httpx
 
 from agenda import __version__
 from agenda.errors import FetchError, FetchTooLarge
+from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
+from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
 from agenda.sources import Source
 
 log = logging.getLogger("agenda")
@@ -130,6 +134,7 @@ class FetchLimits:
     retries: int = DEFAULT_RETRIES
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
+    allow_private_networks: bool = False  # agenda.yaml fetch: the demo and tests serve on loopback
 
 
 def make_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: object) -> httpx.AsyncClient:
@@ -201,7 +206,8 @@ class _BoundedInflater:
         try:
             out = self._inflater.decompress(data, self.remaining + 1)
         except zlib.error as exc:
-            raise FetchError("", f"the {self.encoding}-compressed body is corrupt ({exc})") from exc
+            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada") \
+                from exc
         self.remaining -= len(out)
         self.produced += len(out)
         if self.remaining < 0:
@@ -215,7 +221,7 @@ class _BoundedInflater:
     def finish(self) -> None:
         """A stream that produced nothing and never ended was not gzip/deflate at all."""
         if self._inflater is not None and not self._inflater.eof and self.produced == 0:
-            raise FetchError("", f"the {self.encoding}-compressed body is corrupt (no data could be decompressed)")
+            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada")
 
 
 class _OverLimit(Exception):
@@ -226,7 +232,8 @@ class Collector:
     """Fetches URLs for sources within ``FetchLimits``; holds the per-host gates of one run.
 
     ``sleep``, ``jitter`` (a ``random.random``-like function) and ``utc_now`` are injectable so
-    tests of the retry schedule run instantly.
+    tests of the retry schedule run instantly. ``address_check`` decides which addresses may be
+    connected to (default: ``netguard.default_check``, or none with ``allow_private_networks``).
     """
 
     def __init__(
@@ -237,8 +244,12 @@ class Collector:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
         utc_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        address_check: AddressCheck | None = None,
     ) -> None:
         self.client = client
+        if address_check is None and not limits.allow_private_networks:
+            address_check = default_check
+        self._address_check = address_check
         self.limits = limits
         self._sleep = sleep
         self._jitter = jitter
@@ -289,16 +300,18 @@ class Collector:
                 break
             except TimeoutError:
                 if last_failure is not None and not progress.received:
-                    reason = f"{_with_retries(last_failure.reason, retries)} (time limit of {budget:g} s reached)"
+                    reason = with_retries(last_failure.reason, retries)
+                    reason += f" (se acabó el plazo de {budget:g} s)"
                 else:
-                    reason = f"timed out after {budget:g} s in total"
+                    reason = f"no respondió en {budget:g} s"
                     if progress.received:
-                        reason += f": the server sent only {progress.received:,} bytes (too slow)"
-                    reason = _with_retries(reason, retries)
+                        received = number_words(progress.received)
+                        reason = f"en {budget:g} s envió solo {received} bytes (demasiado lento)"
+                    reason = with_retries(reason, retries)
                 result = FetchResult(source, "error", error=reason)
                 break
             except FetchError as exc:
-                result = FetchResult(source, "error", error=_with_retries(exc.reason, retries))
+                result = FetchResult(source, "error", error=with_retries(exc.reason, retries))
                 break
             except _Transient as exc:
                 last_failure = exc
@@ -312,7 +325,8 @@ class Collector:
                 await self._sleep(delay)
             except Exception as exc:  # a bug or a surprise in one source must not stop the batch
                 log.exception("unexpected error fetching %s", url)
-                result = FetchResult(source, "error", error=f"unexpected error: {type(exc).__name__}: {exc}")
+                reason = f"falla inesperada al descargar ({type(exc).__name__})"
+                result = FetchResult(source, "error", error=reason)
                 break
         result.attempts = retries + 1
         result.elapsed_seconds = time.monotonic() - started if started is not None else 0.0
@@ -322,13 +336,15 @@ class Collector:
         """How long to wait before the next attempt, or None and the reason to give up now."""
         wait = failure.retry_after_seconds
         if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
-            reason = f"{failure.reason}; the server asked us to wait {wait:,.0f} s (Retry-After), the next run will"
-            return None, _with_retries(reason, retries)
+            reason = (f"{failure.reason}; el servidor pidió esperar {number_words(wait)} s, "
+                      "se intentará en otra pasada")
+            return None, with_retries(reason, retries)
         if retries >= self.limits.retries:
-            return None, _with_retries(failure.reason, retries)
+            return None, with_retries(failure.reason, retries)
         delay = wait if wait is not None else self.retry_delay(retries + 1)
         if time.monotonic() + delay >= deadline:
-            return None, f"{_with_retries(failure.reason, retries)} (time limit of {self.limits.total_seconds:g} s reached)"
+            budget = self.limits.total_seconds
+            return None, f"{with_retries(failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
         return delay, ""
 
     async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
@@ -339,9 +355,15 @@ class Collector:
             headers["If-Modified-Since"] = state.last_modified
         visited = [url]
         current = url
+        extensions = {"trace": trace_check(self._address_check)} if self._address_check else None
         try:
             for _ in range(self.limits.max_redirects + 1):
-                async with self.client.stream("GET", current, headers=headers, follow_redirects=False) as response:
+                if self._address_check is not None:  # an address written as a number: no connection
+                    parts = httpx.URL(current)
+                    port = parts.port or (443 if parts.scheme == "https" else 80)
+                    refuse_host(parts.host, self._address_check, port)
+                async with self.client.stream("GET", current, headers=headers, follow_redirects=False,
+                                              extensions=extensions) as response:
                     if response.status_code in REDIRECT_STATUSES and response.headers.get("location"):
                         current = self._next_hop(current, response.headers["location"], visited)
                         continue
@@ -349,36 +371,43 @@ class Collector:
         except (FetchError, _Transient):
             raise
         except httpx.InvalidURL as exc:  # httpx reads a Location header even when not following it
-            raise FetchError(source.id, f"redirected to an address that cannot be followed ({exc}); only http and https addresses are") from exc
+            raise FetchError(source.id, "redirigió a una dirección que no se puede seguir; "
+                                        "solo se siguen direcciones http y https") from exc
         except httpx.RemoteProtocolError as exc:
             if "location header" in str(exc).lower():
-                raise FetchError(source.id, f"redirected to an address that cannot be followed ({exc})") from exc
-            raise _Transient(f"the connection broke ({exc})") from exc
+                reason = "redirigió a una dirección que no se puede seguir"
+                raise FetchError(source.id, reason) from exc
+            raise _Transient("la conexión se cortó") from exc
         except httpx.ConnectTimeout as exc:
-            raise _Transient(f"could not connect within {_seconds(self.client.timeout.connect)} (connect timeout)") from exc
+            connect = seconds_words(self.client.timeout.connect)
+            raise _Transient(f"no se pudo conectar en {connect}") from exc
         except httpx.ReadTimeout as exc:
-            raise _Transient(f"the server stopped sending for {_seconds(self.client.timeout.read)} (read timeout)") from exc
+            raise _Transient(f"no respondió en {seconds_words(self.client.timeout.read)}") from exc
         except httpx.PoolTimeout as exc:
-            raise _Transient("no free connection in time (pool timeout)") from exc
+            raise _Transient("no hubo una conexión libre a tiempo") from exc
         except httpx.TimeoutException as exc:
-            raise _Transient(f"timed out ({type(exc).__name__})") from exc
+            raise _Transient("se acabó el tiempo de espera") from exc
         except httpx.ConnectError as exc:
-            raise _Transient(f"could not connect ({exc or type(exc).__name__})") from exc
+            raise _Transient(connect_failure(exc)) from exc
         except httpx.UnsupportedProtocol as exc:
-            raise FetchError(source.id, f"unsupported address {current[:80]} (only http and https)") from exc
+            reason = f"dirección no admitida {current[:80]} (solo http y https)"
+            raise FetchError(source.id, reason) from exc
         except (httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
-            raise _Transient(f"the connection broke ({exc or type(exc).__name__})") from exc
+            raise _Transient("la conexión se cortó") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(source.id, f"{type(exc).__name__}: {exc}") from exc
-        raise FetchError(source.id, f"more than {self.limits.max_redirects} redirects; gave up at {current[:100]}")
+            raise FetchError(source.id, f"falla de red ({type(exc).__name__})") from exc
+        hops = self.limits.max_redirects
+        raise FetchError(source.id, f"más de {hops} redirecciones; se abandonó en {current[:100]}")
 
     def _next_hop(self, current: str, location: str, visited: list[str]) -> str:
         target = urljoin(current, location.strip())
         scheme = urlsplit(target).scheme.lower()
         if scheme not in ALLOWED_SCHEMES:
-            raise FetchError("", f"redirected to {target[:80]}, refused: only http and https addresses are followed")
+            reason = f"redirigió a {target[:80]}, rechazado: solo se siguen direcciones http y https"
+            raise FetchError("", reason)
         if target in visited:
-            raise FetchError("", f"redirect loop after {len(visited)} redirects (back to {target[:100]})")
+            reason = f"redirecciones en círculo: tras {len(visited)} vuelve a {target[:100]}"
+            raise FetchError("", reason)
         visited.append(target)
         return target
 
@@ -391,14 +420,16 @@ class Collector:
                 last_modified=response.headers.get("last-modified", state.last_modified),
             )
         if status == 429 or status >= 500:
-            raise _Transient(_status_text(response), self._retry_after(response.headers.get("retry-after")))
+            raise _Transient(status_words(response), self._retry_after(response.headers.get("retry-after")))
         if status >= 300:
-            raise FetchError(source.id, _status_text(response))
+            raise FetchError(source.id, status_words(response))
         limit = self.limits.max_bytes
         encoding = response.headers.get("content-encoding", "").strip().lower()
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchTooLarge(source.id, f"body of {int(declared):,} bytes is over the {limit:,}-byte limit; not downloaded")
+            reason = (f"la respuesta pesa {number_words(int(declared))} bytes, más que el límite de "
+                      f"{number_words(limit)}; no se descargó")
+            raise FetchTooLarge(source.id, reason)
         chunks: list[bytes] = []
         try:
             if encoding in ("", "identity", "gzip", "x-gzip", "deflate"):
@@ -420,10 +451,13 @@ class Collector:
                     if sum(map(len, chunks)) > limit:
                         raise _OverLimit()
         except _OverLimit:
-            how = f" once decompressed ({encoding})" if encoding not in ("", "identity") else ""
-            raise FetchTooLarge(source.id, f"body over the {limit:,}-byte limit{how}; cut") from None
+            how = f" una vez descomprimida ({encoding})" if encoding not in ("", "identity") else ""
+            reason = f"la respuesta supera el límite de {number_words(limit)} bytes{how}; se cortó"
+            raise FetchTooLarge(source.id, reason) from None
         except FetchError as exc:
             raise FetchError(source.id, exc.reason) from exc
+        if not any(chunk.strip() for chunk in chunks):  # a 200 with nothing in it: a plain failure
+            raise FetchError(source.id, "respuesta vacía")
         return FetchResult(
             source, "ok", body=b"".join(chunks), http_status=status,
             content_type=response.headers.get("content-type"), final_url=str(response.url),
@@ -485,20 +519,6 @@ def _is_loopback(hostname: str | None) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
-
-
-def _status_text(response: httpx.Response) -> str:
-    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
-
-
-def _seconds(value: float | None) -> str:
-    return f"{value:g} s" if value is not None else "the time limit"
-
-
-def _with_retries(reason: str, retries: int) -> str:
-    if retries == 0:
-        return reason
-    return f"{reason}, retried {retries} time{'s' if retries != 1 else ''}"
 
 
 async def fetch_source(

@@ -156,7 +156,8 @@ async def discover(client: httpx.AsyncClient, url: str, limits: FetchLimits = Fe
     discovery = Discovery(url)
     page = await collector.fetch(probe, accept=PAGE_ACCEPT + ", application/rss+xml, application/atom+xml")
     if page.status != "ok":
-        discovery.candidates.append(Candidate(url, "given", reason=page.error or page.status))
+        reason = page.error or "sin respuesta utilizable"
+        discovery.candidates.append(Candidate(url, "given", reason=reason))
         return discovery
     given = _validate(Candidate(page.final_url or url, "given"), probe, page)
     if given.ok:
@@ -174,7 +175,7 @@ async def discover(client: httpx.AsyncClient, url: str, limits: FetchLimits = Fe
 
 def _validate(candidate: Candidate, probe: Source, result: FetchResult) -> Candidate:
     if result.status != "ok":
-        candidate.reason = result.error or result.status
+        candidate.reason = result.error or "sin respuesta utilizable"
         return candidate
     try:
         extraction = extract_feed(probe, result.body, result.final_url or candidate.url, result.content_type)
@@ -182,7 +183,7 @@ def _validate(candidate: Candidate, probe: Source, result: FetchResult) -> Candi
         candidate.reason = exc.reason
         return candidate
     if not extraction.articles:
-        candidate.reason = "a feed, but with no items"
+        candidate.reason = "es un feed, pero sin noticias"
         return candidate
     candidate.ok, candidate.items, candidate.kind = True, len(extraction.articles), extraction.kind
     candidate.title = extraction.title or candidate.title

@@ -4,7 +4,8 @@
     ├── ConfigError               a YAML file is wrong: names file, line and field (exit 2)
     ├── SourceError               one source failed: names the source and the reason
     │   ├── FetchError            it could not be fetched (network, HTTP status)
-    │   │   └── FetchTooLarge     the body went over the size cap
+    │   │   ├── FetchTooLarge     the body went over the size cap
+    │   │   └── BlockedAddress    a private or reserved address (netguard): no request sent
     │   └── ParseError            the body is not a feed / page we can read
     └── DeliveryError             the digest could not be sent (it stays in the outbox)
 
@@ -68,6 +69,10 @@ class FetchError(SourceError):
 
 
 class FetchTooLarge(FetchError):
+    pass
+
+
+class BlockedAddress(FetchError):
     pass
 
 

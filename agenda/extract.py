@@ -13,6 +13,12 @@ with ``fulltext: true``) through trafilatura. Also here, because they are decisi
   reverse) are decoded by what the bytes are, with a warning. feedparser already does this for
   feeds (checked by tests).
 - ``canonical_url``: one address per article, so the same story from two feeds is stored once.
+- ``finish_articles``: every text loses its control characters (a title with ``ESC ] 0 ;`` would
+  retitle the analyst's terminal in ``agenda search``), enormous fields are cut at the limits
+  below and impossible dates become "no date", each counted as a warning on the source: one bad
+  item never loses the others.
+
+Reasons and warnings are written for the source's row and the digest: in Spanish.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
 from agenda.errors import ParseError
 from agenda.sources import Source
-from agenda.textnorm import nfc
+from agenda.textnorm import nfc, strip_controls
 
 SANTIAGO = ZoneInfo("America/Santiago")
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|ref|cmpid|ocid|amp|igshid|wt_.*|__twitter_impression)$", re.I)
@@ -47,12 +53,20 @@ _BOMS = (
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
-_SPANISH_MONTHS = {
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
-    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+WEB_SCHEMES = ("http", "https")  # javascript:, data:, file: links are never articles
+# Field limits. A headline is under 300 characters and a long article about 40,000; the caps leave
+# room for both and keep title + summary + text (the linker's input) far below spaCy's
+# nlp.max_length of 1,000,000 characters, past which it raises E088.
+MAX_TITLE_CHARS = 1_000
+MAX_SUMMARY_CHARS = 20_000
+MAX_TEXT_CHARS = 200_000
+# A publication time outside these years is a site's bug (year 1, year 9999): "no date".
+OLDEST_YEAR, NEWEST_YEAR = 1990, 2100
+NOT_A_FEED = "la dirección no entrega un feed legible"  # the words issue 13 gives readers
+DATEPARSER_SETTINGS = {  # Chilean sites: day before month, Santiago's clock, past dates
+    "DATE_ORDER": "DMY", "TIMEZONE": "America/Santiago", "RETURN_AS_TIMEZONE_AWARE": True,
+    "PREFER_DATES_FROM": "past",
 }
-_SPANISH_DATE = re.compile(r"(\d{1,2})\s+de\s+([a-záéíóú]+)\s+(?:de\s+|del\s+)?(\d{4})(?:[^\d]+(\d{1,2}):(\d{2}))?", re.I)
-_NUMERIC_DATE = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:[^\d]+(\d{1,2}):(\d{2}))?")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 
 warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
@@ -162,7 +176,7 @@ def clean_text(markup: str) -> str:
         text = soup.get_text("\n")
     else:
         text = html.unescape(markup)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    lines = [_SPACES.sub(" ", strip_controls(line)).strip() for line in text.splitlines()]
     paragraphs = "\n".join(line for line in lines if line)
     return nfc(paragraphs)
 
@@ -195,15 +209,17 @@ def refuse_entity_expansion(source_id: str, body: bytes) -> None:
     for match in _ENTITY_DECLARATION.finditer(text):
         parameter, name, value = match.groups()
         if value in ("SYSTEM", "PUBLIC"):
-            raise ParseError(source_id, f"XML entity expansion refused: external entity '{name}' declared (never fetched)")
+            reason = f"feed rechazado: declara la entidad XML externa '{name}' (nunca se descarga)"
+            raise ParseError(source_id, reason)
         value = value[1:-1]
         harmless = _CHARACTER_REFERENCE.match(value) or (
             len(value) <= MAX_HARMLESS_ENTITY_CHARS and not any(c in value for c in "&%<")
         )
         if parameter or not harmless:
-            raise ParseError(source_id, f"XML entity expansion refused: the feed declares entity '{name}' of its own")
+            reason = f"feed rechazado: declara una entidad XML propia ('{name}'), que podría multiplicarse"
+            raise ParseError(source_id, reason)
     if text.count("<!ENTITY") != len(_ENTITY_DECLARATION.findall(text)):
-        raise ParseError(source_id, "XML entity expansion refused: an entity declaration we cannot read")
+        raise ParseError(source_id, "feed rechazado: declara una entidad XML ilegible")
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -250,23 +266,61 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, list
     else:
         warnings_ = []
         if declared in _SINGLE_BYTE and not body.isascii():
-            warnings_.append(f"page declares {declared} but its bytes are UTF-8; read as UTF-8")
+            warnings_.append(f"la página declara {declared} pero está en UTF-8; se leyó así")
         return text, warnings_
     if declared and declared != "utf-8":
         try:
             return body.decode(declared), []
         except UnicodeDecodeError:
             pass
-    what = f"declares {declared}" if declared else "declares no encoding"
-    return body.decode("cp1252", errors="replace"), [f"page {what} but is not UTF-8; read as windows-1252"]
+    what = f"declara {declared}" if declared else "no declara codificación"
+    warning = f"la página {what} y no está en UTF-8; se leyó como windows-1252"
+    return body.decode("cp1252", errors="replace"), [warning]
 
 
 # -- feeds and listing pages -----------------------------------------------------------------
-def extract(source: Source, body: bytes, base_url: str | None = None, content_type: str | None = None) -> Extraction:
-    """Turn a fetched body into articles, by the source's kind."""
+def extract(source: Source, body: bytes, base_url: str | None = None,
+            content_type: str | None = None, now: datetime | None = None) -> Extraction:
+    """Turn a fetched body into articles, by the source's kind. ``now`` anchors relative listing
+    dates ("Hace 3 horas"); every article is finished (``finish_articles``) before it returns."""
     if source.kind == "html":
-        return extract_html_listing(source, body, base_url or source.url, content_type)
-    return extract_feed(source, body, base_url or source.url, content_type)
+        result = extract_html_listing(source, body, base_url or source.url, content_type, now)
+    else:
+        result = extract_feed(source, body, base_url or source.url, content_type)
+    finish_articles(result)
+    return result
+
+
+def finish_articles(result: Extraction) -> None:
+    """Control characters out, enormous fields cut, impossible dates dropped; each repair is a
+    warning on the source. Runs on every extraction, whatever the source's kind."""
+    for article in result.articles:
+        article.guid = strip_controls(article.guid) if article.guid else article.guid
+        for name, limit in _FIELD_LIMITS:
+            value = strip_controls(getattr(article, name))
+            if len(value) > limit:
+                result.warnings.append(_cut(name, len(value), limit))
+                value = value[:limit]
+            setattr(article, name, value)
+        moment = article.published_at_utc
+        if moment is not None and not plausible(moment):
+            title = article.title[:60]
+            result.warnings.append(f"fecha imposible ({moment.year}) en «{title}»; queda sin fecha")
+            article.published_at_utc = None
+
+
+_FIELD_LIMITS = (("title", MAX_TITLE_CHARS), ("summary", MAX_SUMMARY_CHARS), ("text", MAX_TEXT_CHARS))
+_FIELD_WORDS = {"title": "título", "summary": "resumen", "text": "texto"}
+
+
+def _cut(name: str, length: int, limit: int) -> str:
+    """'título de 1.000.000 caracteres recortado a 1.000' (Chilean thousands)."""
+    return f"{_FIELD_WORDS[name]} de {length:,} caracteres recortado a {limit:,}".replace(",", ".")
+
+
+def plausible(moment: datetime) -> bool:
+    """A publication time a news site could really have (not year 1 nor year 9999)."""
+    return OLDEST_YEAR <= moment.year <= NEWEST_YEAR
 
 
 def extract_feed(source: Source, body: bytes, base_url: str, content_type: str | None = None) -> Extraction:
@@ -277,24 +331,26 @@ def extract_feed(source: Source, body: bytes, base_url: str, content_type: str |
     result = Extraction(title=one_line(parsed.feed.get("title", "")), kind="atom" if str(parsed.version).startswith("atom") else "rss")
     if not parsed.version and not parsed.entries:
         if _looks_like_html(body):
-            raise ParseError(source.id, "not a feed: the address returned a web page (HTML) instead")
+            raise ParseError(source.id, f"{NOT_A_FEED}: devolvió una página web (HTML)")
         if parsed.bozo and not isinstance(parsed.bozo_exception, _ENCODING_NOTES):
-            reason = getattr(parsed.bozo_exception, "getMessage", lambda: str(parsed.bozo_exception))()
-            raise ParseError(source.id, f"not a readable feed ({reason})")
-        raise ParseError(source.id, "not a feed (no RSS or Atom found in the response)")
+            where = _xml_line(parsed.bozo_exception)
+            raise ParseError(source.id, f"{NOT_A_FEED} (XML mal formado{where})")
+        raise ParseError(source.id, f"{NOT_A_FEED} (no hay RSS ni Atom en la respuesta)")
     if parsed.bozo:
         if isinstance(parsed.bozo_exception, _ENCODING_NOTES):
-            result.warnings.append(f"wrong or missing encoding declaration; read as {parsed.get('encoding', '?')} ({parsed.bozo_exception})")
+            encoding = parsed.get("encoding", "?")
+            result.warnings.append(f"codificación mal declarada o ausente; se leyó como {encoding}")
         else:
-            result.warnings.append(f"feed is malformed, kept what could be recovered ({parsed.bozo_exception})")
+            where = _xml_line(parsed.bozo_exception)
+            result.warnings.append(f"feed mal formado{where}; se guardó lo que se pudo leer")
     for entry in parsed.entries:
         link = entry.get("link") or ""
         title = one_line(entry.get("title", ""))
         if not link or not title:
-            result.warnings.append(f"entry without {'link' if not link else 'title'} skipped")
+            result.warnings.append(f"se omitió una noticia sin {'enlace' if not link else 'título'}")
             continue
-        if urlsplit(urljoin(base_url, link)).scheme not in ("http", "https"):
-            result.warnings.append(f"entry with a non-web link skipped ({link[:60]})")
+        if urlsplit(urljoin(base_url, link)).scheme not in WEB_SCHEMES:
+            result.warnings.append(_not_web(link))
             continue
         summary = clean_text(entry.get("summary", "") or entry.get("description", ""))
         content = ""
@@ -334,6 +390,16 @@ def _drop_repeated_guids(articles: list[Article]) -> None:
 _ENCODING_NOTES = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
 
 
+def _not_web(link: str) -> str:
+    return f"se omitió una noticia con un enlace que no es web ({strip_controls(link[:60])})"
+
+
+def _xml_line(exc: BaseException | None) -> str:
+    """', línea 12' from an expat error (its message is English; the line number is not)."""
+    line = getattr(exc, "getLineNumber", lambda: None)()
+    return f", línea {line}" if isinstance(line, int) and line > 0 else ""
+
+
 def _looks_like_html(body: bytes) -> bool:
     head = _markup_view(body[:2048]).lstrip().lower()
     return head.startswith(("<!doctype html", "<html")) or "<html" in head[:512]
@@ -350,33 +416,40 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
     return None
 
 
-def extract_html_listing(source: Source, body: bytes, base_url: str, content_type: str | None = None) -> Extraction:
+def extract_html_listing(source: Source, body: bytes, base_url: str,
+                         content_type: str | None = None, now: datetime | None = None) -> Extraction:
     assert source.selectors is not None  # validated when sources.yaml was loaded
     selectors = source.selectors
     text, decode_warnings = decode_html(body, content_type)
     soup = BeautifulSoup(text, "html.parser")
     items = soup.select(selectors.item)
     if not items:
-        raise ParseError(source.id, f"selector item '{selectors.item}' matched nothing (did the site change?)")
+        reason = f"el selector de noticias '{selectors.item}' no encontró nada (¿cambió el sitio?)"
+        raise ParseError(source.id, reason)
     result = Extraction(warnings=decode_warnings)
     for item in items:
         link_tag = item.select_one(selectors.link)
         title_tag = item.select_one(selectors.title)
         if link_tag is None or not link_tag.get("href") or title_tag is None:
-            result.warnings.append(f"an item without link '{selectors.link}' or title '{selectors.title}' was skipped")
+            result.warnings.append(
+                f"se omitió una noticia sin enlace '{selectors.link}' o título '{selectors.title}'")
+            continue
+        href = str(link_tag["href"]).strip()
+        if urlsplit(urljoin(base_url, href)).scheme.lower() not in WEB_SCHEMES:
+            result.warnings.append(_not_web(href))
             continue
         published = None
         if selectors.date:
             date_tag = item.select_one(selectors.date)
             if date_tag is not None:
-                published = parse_date(str(date_tag.get("datetime") or date_tag.get_text(" ")))
+                published = parse_date(str(date_tag.get("datetime") or date_tag.get_text(" ")), now)
         summary = ""
         if selectors.summary:
             summary_tag = item.select_one(selectors.summary)
             summary = clean_text(summary_tag.get_text("\n")) if summary_tag is not None else ""
         result.articles.append(
             Article(
-                url=canonical_url(str(link_tag["href"]), base_url),
+                url=canonical_url(href, base_url),
                 title=one_line(title_tag.get_text(" ")),
                 summary=summary,
                 source_id=source.id,
@@ -386,7 +459,8 @@ def extract_html_listing(source: Source, body: bytes, base_url: str, content_typ
             )
         )
     if not result.articles:
-        raise ParseError(source.id, f"items matched '{selectors.item}' but none had a link and a title")
+        reason = f"hay noticias '{selectors.item}', pero ninguna con enlace web y título"
+        raise ParseError(source.id, reason)
     return result
 
 
@@ -409,16 +483,20 @@ def extract_page(body: bytes, page_url: str, content_type: str | None = None) ->
     text, page_warnings = decode_html(body, content_type)
     try:
         tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except (ValueError, lxml.etree.ParserError) as exc:
-        return PageText("", None, [*page_warnings, f"article page unreadable ({exc})"])
+    except (ValueError, lxml.etree.ParserError):
+        return PageText("", None, [*page_warnings, "página de la noticia ilegible"])
     canonical = None
     for href in tree.xpath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"):
         candidate = canonical_url(str(href), page_url)
-        if urlsplit(candidate).scheme in ("http", "https") and urlsplit(candidate).path not in ("", "/"):
+        if urlsplit(candidate).scheme in WEB_SCHEMES and urlsplit(candidate).path not in ("", "/"):
             canonical = candidate  # a canonical pointing at the homepage is a site bug: ignore it
         break
     main_text = trafilatura.extract(tree, url=page_url, favor_precision=True, include_comments=False, include_tables=False) or ""
-    return PageText(nfc(main_text.strip()), canonical, page_warnings)
+    text = strip_controls(nfc(main_text.strip()))
+    if len(text) > MAX_TEXT_CHARS:
+        page_warnings.append(_cut("text", len(text), MAX_TEXT_CHARS))
+        text = text[:MAX_TEXT_CHARS]
+    return PageText(text, canonical, page_warnings)
 
 
 @dataclass(frozen=True)
@@ -439,37 +517,55 @@ def discover_feeds(body: bytes, page_url: str, content_type: str | None = None) 
         kind = str(tag.get("type") or "").split(";")[0].strip().lower()
         if "alternate" in rels and kind in FEED_TYPES:
             url = urljoin(page_url, str(tag["href"]).strip())
-            if urlsplit(url).scheme in ("http", "https") and url not in {f.url for f in found}:
+            if urlsplit(url).scheme in WEB_SCHEMES and url not in {f.url for f in found}:
                 found.append(FeedLink(url, one_line(str(tag.get("title") or "")), kind))
     return found
 
 
-def parse_date(value: str) -> datetime | None:
-    """ISO 8601, '24/11/2026 09:15' or '24 de noviembre de 2026'; naive times are Chile's.
+def parse_date(value: str, now: datetime | None = None) -> datetime | None:
+    """A listing page's date as Chilean sites write it, in UTC; naive times are Santiago's.
+
+    ISO 8601 first (the ``datetime`` attribute); then dateparser in Spanish, day before month:
+    "24 nov 2026", "martes 24 de noviembre de 2026, 08:30", "24/11/2026 08:30", "24-11-2026",
+    "Hace 3 horas" (relative to ``now``). An impossible date (year 9999) is None.
 
     >>> parse_date("2026-11-24T09:15:00-03:00").isoformat()
     '2026-11-24T12:15:00+00:00'
+    >>> parse_date("Hace 3 horas", datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)).isoformat()
+    '2026-11-24T10:00:00+00:00'
     """
-    value = value.strip()
+    value = strip_controls(value).strip()[:200]  # a date is short: the rest is page noise
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed: datetime | None = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        match = _SPANISH_DATE.search(value)
-        if match and match.group(2).lower() in _SPANISH_MONTHS:
-            day, month, year = int(match.group(1)), _SPANISH_MONTHS[match.group(2).lower()], int(match.group(3))
-        else:
-            match = _NUMERIC_DATE.search(value)
-            if not match:
-                return None
-            day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        hour = int(match.group(4) or 12)  # a bare date: noon keeps it on the same Chilean day
-        minute = int(match.group(5) or 0)
-        try:
-            parsed = datetime(year, month, day, hour, minute)
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=SANTIAGO)
-    return parsed.astimezone(timezone.utc)
+        parsed = _dateparser(value, now)
+    if parsed is None:
+        return None
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=SANTIAGO)
+        parsed = parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+    return parsed if plausible(parsed) else None
+
+
+def _dateparser(value: str, now: datetime | None) -> datetime | None:
+    """dateparser, imported here (only HTML listings need it); its locale data ship in the wheel,
+    so it never downloads anything. A date inside a sentence is found with ``search_dates``."""
+    import dateparser
+    from dateparser.search import search_dates
+
+    settings: dict[str, object] = dict(DATEPARSER_SETTINGS)
+    if now is not None:
+        settings["RELATIVE_BASE"] = now.astimezone(SANTIAGO).replace(tzinfo=None)
+    try:
+        parsed = dateparser.parse(value, languages=["es"], settings=settings)
+        if parsed is None:
+            found = search_dates(value, languages=["es"], settings=settings)
+            parsed = found[0][1] if found else None
+    except (OverflowError, ValueError, TypeError):  # year 9999 overflows inside dateparser
+        return None
+    return parsed

@@ -25,7 +25,7 @@ from agenda import logs
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords
-from agenda.link import Linker
+from agenda.link import Linker, LinkResult
 from agenda.settings import Settings
 from agenda.sources import Source, SourceList
 from agenda.store import SANTIAGO, Store, utc_now
@@ -107,26 +107,27 @@ async def collect_and_store(
             await _store_result(result)
         except Exception as exc:  # noqa: BLE001 (one source's surprise must not stop the night)
             log.exception("source %s: unexpected error", result.source.id)
-            fail(result, f"internal error while reading or storing it ({type(exc).__name__}: {exc})")
+            fail(result, f"falla interna al leer o guardar la fuente ({type(exc).__name__})")
         done += 1
         if progress is not None:
             progress(done, len(due))
 
     async def _store_result(result: FetchResult) -> None:
         if result.status == "error":
-            return fail(result, result.error or "error")
+            return fail(result, result.error or "falla sin detalle")
         if result.status == "not_modified":
             store.record_fetch(result, [], [], now=now)
             summary.sources_not_modified += 1
             return
         try:
-            extraction = extract(result.source, result.body, result.final_url, result.content_type)
+            extraction = extract(result.source, result.body, result.final_url,
+                                 result.content_type, now=now)
         except ParseError as exc:
             return fail(result, exc.reason)
         if result.source.fulltext and extraction.articles:
             extraction.warnings += await add_full_text(collector, store, result.source, extraction.articles)
-        links = [linker.link(a.link_text(), source_region=_prior(a.source_region)) for a in extraction.articles]
-        counts = store.record_fetch(result, extraction.articles, links, now=now, warnings=extraction.warnings)
+        articles, links = _linked(linker, extraction.articles, extraction.warnings)
+        counts = store.record_fetch(result, articles, links, now=now, warnings=extraction.warnings)
         summary.sources_ok += 1
         summary.articles_new += counts.new
         summary.articles_seen += counts.seen
@@ -147,7 +148,7 @@ async def add_full_text(collector: Collector, store: Store, source: Source, arti
     warnings = []
     for article, page in zip(todo, pages):
         if page.status != "ok":
-            warnings.append(f"full text of {article.url}: {page.error or page.status}")
+            warnings.append(f"texto completo de {article.url}: {page.error or 'sin respuesta'}")
             continue
         # trafilatura is CPU work: a thread keeps the other downloads moving
         extracted = await asyncio.to_thread(extract_page, page.body, page.final_url or article.url, page.content_type)
@@ -155,10 +156,28 @@ async def add_full_text(collector: Collector, store: Store, source: Source, arti
         if extracted.text:
             article.text = extracted.text
         else:
-            warnings.append(f"full text of {article.url}: no main text found on the page")
+            warnings.append(f"texto completo de {article.url}: la página no tiene texto principal")
         if extracted.canonical_url:
             article.url = extracted.canonical_url
     return warnings
+
+
+def _linked(linker: Linker, articles: list[Article],
+            warnings: list[str]) -> tuple[list[Article], list[LinkResult]]:
+    """Link each article on its own: one the linker cannot read is skipped with a warning, and
+    the source's other articles still land."""
+    kept, links = [], []
+    for article in articles:
+        try:
+            region = _prior(article.source_region)
+            links.append(linker.link(article.link_text(), source_region=region))
+        except Exception as exc:  # noqa: BLE001 (one item's surprise must not lose its source)
+            log.exception("article %s could not be linked", article.url)
+            name = type(exc).__name__
+            warnings.append(f"se omitió «{article.title[:60]}»: no se pudo analizar ({name})")
+            continue
+        kept.append(article)
+    return kept, links
 
 
 def _prior(region_code: str) -> str | None:

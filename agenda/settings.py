@@ -23,6 +23,7 @@ The SMTP password is read only from the environment (AGENDA_SMTP_PASSWORD), neve
       per_host: 2
       max_bytes: 5242880
       timeout_seconds: 60
+      allow_private_networks: false  # true only to fetch from this machine or a private network
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def _schedule(name: str, section: Any) -> ScheduleSettings:
 
 
 def _fetch(name: str, section: Any) -> FetchLimits:
-    values = {}
+    values: dict[str, Any] = {}
     for key, attr in (("concurrency", "concurrency"), ("per_host", "per_host"), ("max_bytes", "max_bytes")):
         value = _expect(name, section, key, int, "a whole number")
         if value is not None:
@@ -176,4 +177,7 @@ def _fetch(name: str, section: Any) -> FetchLimits:
     timeout = _expect(name, section, "timeout_seconds", (int, float), "a number of seconds")
     if timeout is not None:
         values["total_seconds"] = float(timeout)
+    allow_private = _expect(name, section, "allow_private_networks", bool, "true or false")
+    if allow_private is not None:
+        values["allow_private_networks"] = allow_private
     return replace(FetchLimits(), **values)

@@ -60,3 +60,17 @@ def fold(text: str) -> str:
 def nfc(text: str) -> str:
     """Compose accents (feeds sometimes send 'i' + combining acute): one code point per letter."""
     return unicodedata.normalize("NFC", text)
+
+
+# C0 controls except tab and newline, DEL, and C1 controls: never text, and ESC sequences in a
+# title would drive the analyst's terminal when `agenda search` prints it.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without control characters (tab and newline kept).
+
+    >>> strip_controls("Hola\\x1b]0;pwned\\x07 mundo\\x00\\x9b2J")
+    'Hola]0;pwned mundo2J'
+    """
+    return _CONTROLS.sub("", text)

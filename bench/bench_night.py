@@ -67,7 +67,7 @@ def main() -> int:
                           "    kind: rss", "    region: national"]
             (work / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
             # one loopback host stands for 500 outlets: lift the per-host cap to the global one
-            (work / "agenda.yaml").write_text(f"mail:\n  outbox: {work / 'outbox'}\nfetch:\n  concurrency: 16\n  per_host: 16\n", encoding="utf-8")
+            (work / "agenda.yaml").write_text(f"mail:\n  outbox: {work / 'outbox'}\nfetch:\n  concurrency: 16\n  per_host: 16\n  allow_private_networks: true\n", encoding="utf-8")
             started = time.perf_counter()
             done = subprocess.run(
                 [str(Path(sys.executable).parent / "agenda"), "run", "--sources", str(work / "sources.yaml"), "--db", str(work / "agenda.db"),

@@ -25,6 +25,7 @@ Fault routes, each what a real outlet has done to a collector::
     /fault/html             a web page where a feed was expected
     /fault/cp1252-as-utf8   windows-1252 bytes declared UTF-8     /fault/utf8-as-cp1252  the reverse
     /fault/bom              UTF-8 with a byte-order mark          /fault/malformed  broken after item 2
+    /fault/empty            200 with an empty body            /fault/redirect-to?to=URL  302 to URL
     /fault/flaky/NAME       503 for the first ``flaky_failures`` requests of NAME, then a feed
     /fault/switch/NAME      503 while NAME is in ``server.broken``, else a feed (backoff tests)
 
@@ -255,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._cacheable(path, listing_html(self.base, match.group(1)), "text/html; charset=utf-8")
         if path.startswith("/files/") and self.server.files_root is not None:
             return self._file(path)
+        if path == "/fault/redirect-to":  # a redirect to any address (private-network guard)
+            return self._redirect(path, query["to"][0])
         if path.startswith("/fault/"):
             return self._fault(path)
         return self._send(path, 404, b"not found", "text/plain")
@@ -312,6 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(path, 200, EXTERNAL_ENTITY, "application/rss+xml")
         if name == "html":
             return self._send(path, 200, HTML_PAGE, "text/html; charset=utf-8")
+        if name == "empty":
+            return self._send(path, 200, b"", "application/rss+xml")
         if name == "garbage":
             return self._send(path, 200, GARBAGE, "application/rss+xml")
         if name == "cp1252-as-utf8":

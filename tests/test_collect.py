@@ -44,7 +44,7 @@ def test_body_over_the_cap_is_cut_and_recorded() -> None:
             return await fetch_source(client, source(), FetchState(), FetchLimits(max_bytes=10_000))
 
     result = run(go())
-    assert result.status == "error" and "limit" in (result.error or "")
+    assert result.status == "error" and "límite" in (result.error or "")
 
 
 def test_gzip_bomb_is_capped_on_decompressed_size() -> None:
@@ -59,7 +59,7 @@ def test_gzip_bomb_is_capped_on_decompressed_size() -> None:
 
     assert len(bomb) < 100_000
     result = run(go())
-    assert result.status == "error" and "limit" in (result.error or "")
+    assert result.status == "error" and "límite" in (result.error or "")
 
 
 def test_http_errors_and_network_errors_become_reasons() -> None:
@@ -73,8 +73,8 @@ def test_http_errors_and_network_errors_become_reasons() -> None:
             return await fetch_all(client, [source("a", "https://down.cl/f"), source("b", "https://gone.cl/f")], {}, FetchLimits(retry_base_seconds=0.01))
 
     down, gone = run(go())
-    assert down.status == "error" and down.error.startswith("could not connect")
-    assert gone.status == "error" and gone.error == "HTTP 404 Not Found"
+    assert down.status == "error" and down.error.startswith("no se pudo conectar")
+    assert gone.status == "error" and gone.error == "la página no existe (404)"
 
 
 def test_per_host_cap_is_respected() -> None:
@@ -130,7 +130,7 @@ def test_relative_redirects_are_followed_and_the_final_address_kept() -> None:
 @pytest.mark.parametrize("location", ["data:text/xml,<rss/>", "javascript:alert(1)", "file:///etc/passwd"])
 def test_redirects_to_non_web_addresses_are_refused(location: str) -> None:
     result = collector_for(lambda request: httpx.Response(302, headers={"Location": location}))
-    assert result.status == "error" and "only http and https addresses are" in str(result.error) and result.attempts == 1
+    assert result.status == "error" and "solo se siguen direcciones http y https" in str(result.error) and result.attempts == 1
 
 
 @pytest.mark.parametrize("wrapped", [True, False], ids=["zlib-deflate", "raw-deflate"])
@@ -143,7 +143,7 @@ def test_deflate_bodies_either_way(wrapped: bool) -> None:
 
 def test_a_corrupt_gzip_body_is_a_readable_failure() -> None:
     result = collector_for(lambda request: httpx.Response(200, content=b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}))
-    assert result.status == "error" and "gzip-compressed body is corrupt" in str(result.error)
+    assert result.status == "error" and "respuesta comprimida (gzip) está dañada" in str(result.error)
 
 
 def test_retry_after_as_an_http_date() -> None:
@@ -157,7 +157,7 @@ def test_retry_after_as_an_http_date() -> None:
         lambda request: httpx.Response(503, headers={"Retry-After": "Tue, 24 Nov 2026 03:00:20 GMT"}),
         sleep=sleep, utc_now=lambda: now,
     )
-    assert delays == [20.0, 20.0, 20.0] and result.error == "HTTP 503 Service Unavailable, retried 3 times"
+    assert delays == [20.0, 20.0, 20.0] and result.error == "el servidor respondió con un error (503); se reintentó 3 veces"
 
 
 def test_backoff_rule() -> None:
@@ -209,7 +209,7 @@ def test_a_surprise_in_one_source_never_stops_the_batch() -> None:
             return await fetch_all(client, [source("bug", "https://bug.cl/f"), source("fine", "https://fine.cl/f")], {})
 
     bug, fine = run(go())
-    assert bug.status == "error" and bug.error == "unexpected error: RuntimeError: a bug somewhere below us"
+    assert bug.status == "error" and bug.error == "falla inesperada al descargar (RuntimeError)"
     assert fine.status == "ok"
 
 

@@ -55,7 +55,7 @@ def workspace(tmp_path: Path, server: RunningServer) -> list[str]:
         lines += [f"  - id: diario-{feed}", f"    name: Diario {feed}", f"    url: {server.base_url}/feeds/f{feed}.xml", "    kind: rss", "    region: national"]
     (tmp_path / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # two sources at a time: the run lasts long enough to be killed in each phase
-    (tmp_path / "agenda.yaml").write_text(f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  concurrency: 2\n  per_host: 2\n", encoding="utf-8")
+    (tmp_path / "agenda.yaml").write_text(f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  concurrency: 2\n  per_host: 2\n  allow_private_networks: true\n", encoding="utf-8")
     return ["--sources", str(tmp_path / "sources.yaml"), "--db", str(tmp_path / "agenda.db"), "--digests", str(tmp_path / "digests"),
             "--config", str(tmp_path / "agenda.yaml"), "--keywords", str(ROOT / "keywords")]
 

@@ -33,7 +33,8 @@ CORPUS = Path(__file__).resolve().parent / "fixtures" / "feedparser-corpus"
 SANTIAGO = ZoneInfo("America/Santiago")
 FAST_TIMEOUT = httpx.Timeout(connect=1.0, read=1.0, write=1.0, pool=10.0)
 # One loopback server stands in for hundreds of outlets: the per-host gate is tested on its own.
-MANY_OUTLETS = FetchLimits(total_seconds=2.0, per_host=64, host_interval_seconds=0, retry_base_seconds=0.05)
+MANY_OUTLETS = FetchLimits(total_seconds=2.0, per_host=64, host_interval_seconds=0, retry_base_seconds=0.05,
+                           allow_private_networks=True)  # the fault server is on loopback
 
 
 @pytest.fixture
@@ -65,23 +66,23 @@ def stored_per_source(store: Store) -> dict[str, int]:
 # What each fault must leave on the source's row: a phrase an analyst understands (None: the
 # source still delivers its articles).
 FAULTS: list[tuple[str, str | None]] = [
-    ("timeout", "(read timeout)"),
-    ("drip", "bytes (too slow)"),
-    ("500", "HTTP 500 Internal Server Error, retried 3 times"),
-    ("503", "HTTP 503 Service Unavailable, retried"),
-    ("404", "HTTP 404 Not Found"),
-    ("429-long", "the server asked us to wait 7,200 s (Retry-After)"),
-    ("redirect-loop", "redirect loop after 2 redirects"),
-    ("redirect-chain/9", "more than 5 redirects"),
-    ("redirect-file", "redirected to file:///etc/passwd, refused: only http and https"),
-    ("huge", "body of 52,428,800 bytes is over the 5,242,880-byte limit; not downloaded"),
-    ("huge-chunked", "body over the 5,242,880-byte limit; cut"),
-    ("gzip-bomb", "body over the 5,242,880-byte limit once decompressed (gzip); cut"),
-    ("billion-laughs", "XML entity expansion refused"),
-    ("quadratic-blowup", "XML entity expansion refused"),
-    ("external-entity", "XML entity expansion refused: external entity 'secret'"),
-    ("html", "not a feed: the address returned a web page (HTML) instead"),
-    ("garbage", "not a readable feed"),
+    ("timeout", "no respondió en"),
+    ("drip", "bytes (demasiado lento)"),
+    ("500", "el servidor respondió con un error (500); se reintentó 3 veces"),
+    ("503", "el servidor respondió con un error (503); se reintentó"),
+    ("404", "la página no existe (404)"),
+    ("429-long", "el servidor pidió esperar 7.200 s, se intentará en otra pasada"),
+    ("redirect-loop", "redirecciones en círculo: tras 2 vuelve a"),
+    ("redirect-chain/9", "más de 5 redirecciones"),
+    ("redirect-file", "redirigió a file:///etc/passwd, rechazado: solo se siguen direcciones http y https"),
+    ("huge", "la respuesta pesa 52.428.800 bytes, más que el límite de 5.242.880; no se descargó"),
+    ("huge-chunked", "la respuesta supera el límite de 5.242.880 bytes; se cortó"),
+    ("gzip-bomb", "la respuesta supera el límite de 5.242.880 bytes una vez descomprimida (gzip); se cortó"),
+    ("billion-laughs", "feed rechazado: declara una entidad XML propia"),
+    ("quadratic-blowup", "feed rechazado: declara una entidad XML propia"),
+    ("external-entity", "feed rechazado: declara la entidad XML externa 'secret'"),
+    ("html", "la dirección no entrega un feed legible: devolvió una página web (HTML)"),
+    ("garbage", "la dirección no entrega un feed legible"),
     ("cp1252-as-utf8", None),
     ("utf8-as-cp1252", None),
     ("bom", None),
@@ -142,13 +143,13 @@ def test_big_bodies_and_bombs_never_sit_in_memory(faults: RunningFaultServer, ro
 
     async def go():  # noqa: ANN202
         async with make_client(timeout=FAST_TIMEOUT) as client:
-            return await Collector(client, FetchLimits(max_bytes=limit)).fetch(source("big", f"{faults.base_url}/fault/{route}"))
+            return await Collector(client, FetchLimits(max_bytes=limit, allow_private_networks=True)).fetch(source("big", f"{faults.base_url}/fault/{route}"))
 
     tracemalloc.start()
     result = asyncio.run(go())
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert result.status == "error" and "over the 1,000,000-byte limit" in str(result.error) and result.error.endswith("; cut")
+    assert result.status == "error" and "supera el límite de 1.000.000 bytes" in str(result.error) and result.error.endswith("; se cortó")
     assert peak < 4 * limit, f"peak {peak:,} bytes for a {limit:,}-byte cap"
 
 
@@ -158,7 +159,7 @@ def test_feedparser_alone_expands_entities_so_we_refuse_them_first() -> None:
     parsed = feedparser.parse(small_bomb)
     assert len(parsed.entries[0].summary) == 10_000_000  # expat said no; the loose parser did it anyway
     started = time.monotonic()
-    with pytest.raises(ParseError, match="XML entity expansion refused"):
+    with pytest.raises(ParseError, match="feed rechazado"):
         extract(source("bomb", "https://x.cl/feed"), quadratic_blowup())
     assert time.monotonic() - started < 0.5
 
@@ -171,7 +172,7 @@ class FakeSleep:
         self.delays.append(seconds)
 
 
-def fetch_with(faults: RunningFaultServer, route: str, sleep: FakeSleep, limits: FetchLimits = FetchLimits(retry_base_seconds=1.0, host_interval_seconds=0)):  # noqa: ANN201
+def fetch_with(faults: RunningFaultServer, route: str, sleep: FakeSleep, limits: FetchLimits = FetchLimits(retry_base_seconds=1.0, host_interval_seconds=0, allow_private_networks=True)):  # noqa: ANN201
     async def go():  # noqa: ANN202
         async with make_client(timeout=FAST_TIMEOUT) as client:
             collector = Collector(client, limits, sleep=sleep, jitter=lambda: 0.5)
@@ -185,16 +186,16 @@ def test_retries_back_off_exponentially_with_jitter(faults: RunningFaultServer) 
     result = fetch_with(faults, "500", sleep)
     # ceilings 1, 2, 4 s; "equal jitter" waits half of each plus jitter (0.5 here) of the other half
     assert sleep.delays == [0.75, 1.5, 3.0]
-    assert result.attempts == 4 and result.error == "HTTP 500 Internal Server Error, retried 3 times"
+    assert result.attempts == 4 and result.error == "el servidor respondió con un error (500); se reintentó 3 veces"
 
 
 def test_retry_after_is_honoured_and_4xx_is_not_retried(faults: RunningFaultServer) -> None:
     sleep = FakeSleep()
     busy = fetch_with(faults, "503", sleep)
     assert sleep.delays == [1.0, 1.0, 1.0]  # the server's Retry-After: 1, not our schedule
-    assert busy.error == "HTTP 503 Service Unavailable, retried 3 times"
+    assert busy.error == "el servidor respondió con un error (503); se reintentó 3 veces"
     gone = fetch_with(faults, "404", sleep)
-    assert gone.attempts == 1 and gone.error == "HTTP 404 Not Found" and len(sleep.delays) == 3
+    assert gone.attempts == 1 and gone.error == "la página no existe (404)" and len(sleep.delays) == 3
     slow_down = fetch_with(faults, "429-long", sleep)
     assert slow_down.attempts == 1 and slow_down.retry_after_seconds == 7200 and len(sleep.delays) == 3
 
@@ -204,10 +205,10 @@ def test_network_errors_are_retried_and_named() -> None:
 
     async def go():  # noqa: ANN202
         async with make_client(timeout=FAST_TIMEOUT) as client:
-            return await Collector(client, FetchLimits(host_interval_seconds=0), sleep=sleep, jitter=lambda: 0.0).fetch(source("down", "http://127.0.0.1:9/feed"))
+            return await Collector(client, FetchLimits(host_interval_seconds=0, allow_private_networks=True), sleep=sleep, jitter=lambda: 0.0).fetch(source("down", "http://127.0.0.1:9/feed"))
 
     result = asyncio.run(go())
-    assert result.error is not None and result.error.startswith("could not connect") and result.error.endswith("retried 3 times")
+    assert result.error is not None and result.error.startswith("no se pudo conectar") and result.error.endswith("se reintentó 3 veces")
     assert sleep.delays == [0.25, 0.5, 1.0]
 
 
@@ -222,7 +223,7 @@ def test_per_host_cap_and_minimum_delay_on_a_real_server(linker: Linker) -> None
     with serve_faults(latency_seconds=0.2) as server:
         store = Store(Database(memory=True))
         sources = [source(f"f{i}", f"{server.base_url}/feed/f{i}.xml") for i in range(6)]
-        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15, delay_loopback=True))
+        collect(sources, store, linker, FetchLimits(per_host=2, host_interval_seconds=0.15, delay_loopback=True, allow_private_networks=True))
         starts = sorted(t for path, t in server.stats.starts if path.startswith("/feed/"))
     assert server.stats.peak_in_flight == 2
     assert len(starts) == 6
@@ -269,7 +270,7 @@ def test_html_listing_source_and_a_selector_that_matches_nothing(faults: Running
         store, linker,
     )
     assert stored_per_source(store) == {"listado": 4}
-    assert summary.failures == [("rediseno", "selector item 'div.noticia' matched nothing (did the site change?)")]
+    assert summary.failures == [("rediseno", "el selector de noticias 'div.noticia' no encontró nada (¿cambió el sitio?)")]
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://diario.cl/feed.xml", "data:text/xml,<rss/>", "javascript:alert(1)"])
@@ -294,7 +295,7 @@ def santiago(day: int, hour: int) -> datetime:
 def test_backoff_over_three_failing_nights_then_full_recovery(faults: RunningFaultServer, linker: Linker) -> None:
     store = Store(Database(memory=True))
     sources = [source("steady", f"{faults.base_url}/feed/steady.xml"), source("broken", f"{faults.base_url}/fault/switch/broken")]
-    limits = FetchLimits(host_interval_seconds=0, retries=0)
+    limits = FetchLimits(host_interval_seconds=0, retries=0, allow_private_networks=True)
     faults.server.broken.add("broken")
     attempted, deferred = [], []
     for day in (24, 25, 26):
@@ -310,7 +311,7 @@ def test_backoff_over_three_failing_nights_then_full_recovery(faults: RunningFau
     # the rule: rest 1 h, 2 h, 4 h, 8 h, 16 h … (at most 48 h) after the 1st, 2nd, 3rd … failure
     assert attempted == [(24, 0), (24, 1), (24, 3), (25, 0), (26, 0)]
     row = rows(store)["broken"]
-    assert row["error_count"] == 5 and row["last_error"] == "HTTP 503 Service Unavailable"
+    assert row["error_count"] == 5 and row["last_error"] == "el servidor respondió con un error (503)"
     assert datetime.fromisoformat(str(row["next_attempt_at_utc"])) == santiago(26, 0) + timedelta(hours=16)
     assert rows(store)["steady"]["error_count"] == 0  # the healthy source was collected every hour
     assert faults.stats.requests["/feed/steady.xml"] == 21
@@ -331,7 +332,7 @@ def test_backoff_is_capped_at_48_hours(faults: RunningFaultServer, linker: Linke
     moment = santiago(24, 0)
     rests = []
     for _ in range(9):
-        collect(broken, store, linker, FetchLimits(host_interval_seconds=0), clock=lambda moment=moment: moment)
+        collect(broken, store, linker, FetchLimits(host_interval_seconds=0, allow_private_networks=True), clock=lambda moment=moment: moment)
         next_attempt = datetime.fromisoformat(str(rows(store)["broken"]["next_attempt_at_utc"]))
         rests.append((next_attempt - moment) / timedelta(hours=1))
         moment = next_attempt
@@ -365,7 +366,7 @@ def test_collector_never_crashes_on_feedparsers_corpus(faults: RunningFaultServe
 
 def test_fixing_a_resting_sources_address_gets_it_tried_at_once(faults: RunningFaultServer, linker: Linker) -> None:
     store = Store(Database(memory=True))
-    limits = FetchLimits(retries=0)
+    limits = FetchLimits(retries=0, allow_private_networks=True)
     collect([source("movido", f"{faults.base_url}/fault/404")], store, linker, limits, clock=lambda: santiago(24, 0))
     assert rows(store)["movido"]["next_attempt_at_utc"]
     fixed = collect([source("movido", f"{faults.base_url}/feed/movido.xml")], store, linker, limits, clock=lambda: santiago(24, 0))

@@ -57,11 +57,18 @@ def server() -> Iterator[RunningFaultServer]:
 def sources_file(tmp_path: Path, server: RunningFaultServer) -> Path:
     path = tmp_path / "sources.yaml"
     path.write_text(SOURCES.format(base=server.base_url), encoding="utf-8")
+    # the fault server is on loopback, which the collector refuses unless told otherwise
+    (tmp_path / "agenda.yaml").write_text("fetch:\n  allow_private_networks: true\n", encoding="utf-8")
     return path
 
 
+def loopback_config(sources_file: Path) -> list[str]:
+    return ["--config", str(sources_file.parent / "agenda.yaml")]
+
+
 def check(sources_file: Path, *extra: str) -> int:
-    return main(["sources", "check", "--sources", str(sources_file), "--db", str(sources_file.parent / "agenda.db"), *extra])
+    return main(["sources", "check", "--sources", str(sources_file), "--db", str(sources_file.parent / "agenda.db"),
+                 *loopback_config(sources_file), *extra])
 
 
 def test_check_prints_a_table_and_exits_1_when_a_source_is_unhealthy(sources_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,8 +76,8 @@ def test_check_prints_a_table_and_exits_1_when_a_source_is_unhealthy(sources_fil
     out, err = capsys.readouterr()
     lines = {line.split()[0]: line for line in out.splitlines()[1:-1]}
     assert lines["uno"].split()[1:3] == ["ok", "3"] and "2026-11-24T16:00:00+00:00" in lines["uno"]
-    assert "failed" in lines["roto"] and "HTTP 404 Not Found" in lines["roto"]
-    assert "the address returned a web page (HTML) instead" in lines["pagina"]
+    assert "failed" in lines["roto"] and "la página no existe (404)" in lines["roto"]
+    assert "devolvió una página web (HTML)" in lines["pagina"]
     assert "disabled" in lines["apagado"]
     assert out.splitlines()[-1] == "1 ok, 2 failed, 1 disabled"
     assert err == ""  # no progress bar when stderr is not a terminal (cron, CI)
@@ -99,7 +106,7 @@ def test_check_shows_a_resting_source_and_uses_conditional_get(sources_file: Pat
 
     async def night() -> None:
         async with make_client() as client:
-            settings = Settings(fetch=FetchLimits(host_interval_seconds=0))
+            settings = Settings(fetch=FetchLimits(host_interval_seconds=0, allow_private_networks=True))
             await collect_and_store(load_sources(sources_file), linker, client, Store(open_database(db_path)), settings)
 
     asyncio.run(night())
@@ -115,7 +122,7 @@ def test_check_shows_a_resting_source_and_uses_conditional_get(sources_file: Pat
 
 
 def add(sources_file: Path, url: str, *extra: str) -> int:
-    return main(["sources", "add", url, "--sources", str(sources_file), *extra])
+    return main(["sources", "add", url, "--sources", str(sources_file), *loopback_config(sources_file), *extra])
 
 
 def test_add_discovers_the_announced_feed_and_keeps_the_file_as_it_was(sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,7 +130,7 @@ def test_add_discovers_the_announced_feed_and_keeps_the_file_as_it_was(sources_f
     assert add(sources_file, f"{server.base_url}/home/el-austral/", "--region", "11") == 0
     out = capsys.readouterr().out
     assert f"announced {server.base_url}/feed/el-austral.xml: ok, 3 items" in out
-    assert f"announced {server.base_url}/fault/404: HTTP 404 Not Found" in out  # the comments feed, broken
+    assert f"announced {server.base_url}/fault/404: la página no existe (404)" in out  # the comments feed, broken
     after = sources_file.read_text(encoding="utf-8")
     assert after.startswith(before)  # comments, blank lines, order and quoting untouched
     assert after[len(before):] == (
@@ -151,7 +158,7 @@ def test_add_without_a_working_feed_changes_nothing(sources_file: Path, server: 
     before = sources_file.read_text(encoding="utf-8")
     assert add(sources_file, f"{server.base_url}/fault/html") == 1
     out, err = capsys.readouterr()
-    assert f"guessed   {server.base_url}/feed/: HTTP 404 Not Found" in out
+    assert f"guessed   {server.base_url}/feed/: la página no existe (404)" in out
     assert "no working feed found" in err
     assert sources_file.read_text(encoding="utf-8") == before
 
@@ -168,6 +175,7 @@ def test_add_dry_run_and_bad_region(sources_file: Path, server: RunningFaultServ
 def test_add_to_a_file_with_unindented_items(tmp_path: Path, server: RunningFaultServer) -> None:
     path = tmp_path / "sources.yaml"
     path.write_text("sources:\n- id: a\n  name: A\n  url: https://a.cl/feed\n  kind: rss\n  region: national\n", encoding="utf-8")
+    (tmp_path / "agenda.yaml").write_text("fetch:\n  allow_private_networks: true\n", encoding="utf-8")
     assert add(path, f"{server.base_url}/home/b/") == 0
     assert path.read_text(encoding="utf-8").endswith("- id: b\n  name: Diario b\n" + f"  url: {server.base_url}/feed/b.xml\n  kind: rss\n  region: national\n  enabled: true\n")
 

@@ -40,7 +40,7 @@ def test_storing_twice_stores_once(store: Store, linker: Linker) -> None:
     second = store.record_fetch(ok, articles, links)
     assert (first.new, second.new, second.seen) == (1, 0, 1)
     assert store.count("articles") == 1
-    assert store.count("links") == first.links == second.links
+    assert store.count("links") == first.links and second.links == 0  # a stored article keeps its links
 
 
 def test_a_failing_write_leaves_nothing_half_done(store: Store, linker: Linker) -> None:
@@ -83,3 +83,25 @@ def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linke
     ]
     store.record_fetch(FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items])
     assert [r["url"] for r in store.search("ñuble")] == ["https://d.cl/b", "https://d.cl/a"]
+
+
+def test_links_follow_the_stored_text_only(store: Store, linker: Linker) -> None:
+    """A stored article's links change only when its own text does: filled in by a full-text
+    fetch of the same title and summary, yes; a repeat with other words, never."""
+    when = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    ok = FetchResult(SOURCE, "ok")
+    bare = article("https://d.cl/1", "Obras en la región", when)
+    store.record_fetch(ok, [bare], [linker.link(bare.link_text())])
+    assert store.count("links") == 0  # nothing to link in a bare title
+
+    other = article("https://d.cl/1", "Obras en Temuco", when)  # another feed's words
+    other.text = "El puente de Temuco sigue cerrado."
+    counts = store.record_fetch(ok, [other], [linker.link(other.link_text())])
+    assert counts.links == 0 and store.count("links") == 0
+    assert store.db.execute("select coalesce(text, '') from articles").fetchone()[0] == ""
+
+    full = article("https://d.cl/1", "Obras en la región", when)
+    full.text = "El hospital de Quilpué supera el 80 por ciento de avance."
+    counts = store.record_fetch(ok, [full], [linker.link(full.link_text())])
+    assert counts.links > 0
+    assert {row["code"] for row in store.db.query("select code from links where kind = 'commune'")} == {"05801"}

@@ -36,8 +36,14 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def santiago_date(moment: datetime) -> str:
-    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'."""
-    return moment.astimezone(SANTIAGO).date().isoformat()
+    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'.
+
+    At the ends of the calendar (year 1, year 9999) the shift overflows: the UTC day is kept.
+    """
+    try:
+        return moment.astimezone(SANTIAGO).date().isoformat()
+    except OverflowError:
+        return moment.astimezone(timezone.utc).date().isoformat()
 
 
 class StoredLink(NamedTuple):
@@ -149,10 +155,11 @@ class Store(CommitmentReaders):
         error = error or result.error
         with self.db.atomic():
             for article, link_result in zip(articles or [], links or [], strict=True):
-                article_id, is_new = self._upsert_article(article, now)
+                article_id, is_new, text_changed = self._upsert_article(article, now)
                 counts.new += is_new
                 counts.seen += not is_new
-                counts.links += self._replace_links(article_id, link_result)
+                if is_new or text_changed:  # a duplicate brings its source, never new evidence
+                    counts.links += self._replace_links(article_id, link_result)
             update: dict[str, Any] = {
                 "last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error",
                 "last_attempts": result.attempts, "last_latency_seconds": round(result.elapsed_seconds, 3),
@@ -175,12 +182,18 @@ class Store(CommitmentReaders):
             self.db["sources"].update(result.source.id, update)
         return counts
 
-    def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool]:
-        row = next(self.db.query("select id from articles where url = ?", [article.url]), None)
+    def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool, bool]:
+        """Insert a new article, or add this source to a stored one. Returns (id, new, text
+        changed): the stored article's links stay computed from its own text, so they are
+        replaced only when it is new, or when its empty text was just filled in by an article
+        with the same title and summary (the linker then read exactly the stored text)."""
+        wanted = "select id, title, summary from articles where"
+        row = next(self.db.query(f"{wanted} url = ?", [article.url]), None)
         if row is None and article.guid_key:
-            row = next(self.db.query("select id from articles where guid_key = ?", [article.guid_key]), None)
+            row = next(self.db.query(f"{wanted} guid_key = ?", [article.guid_key]), None)
         is_new = row is None
-        if is_new:
+        text_changed = False
+        if row is None:
             moment = article.published_at_utc or now
             # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
             article_id = self.db.conn.execute(
@@ -191,13 +204,19 @@ class Store(CommitmentReaders):
             ).lastrowid
         else:
             article_id = row["id"]
-            if article.text:  # a full-text source may bring the text another feed lacked
-                self.db.execute("update articles set text = ? where id = ? and coalesce(text, '') = ''", [article.text, article_id])
+            stored_words = (row["title"], row["summary"] or "")
+            same_words = stored_words == (article.title, article.summary or "")
+            if article.text and same_words:  # a full-text source brings the text a feed lacked
+                filled = self.db.execute(
+                    "update articles set text = ? where id = ? and coalesce(text, '') = ''",
+                    [article.text, article_id],
+                )
+                text_changed = filled.rowcount == 1
         self.db.conn.execute(
             "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
             [article_id, article.source_id, iso(now)],
         )
-        return int(article_id), is_new
+        return int(article_id), is_new, text_changed
 
     def _replace_links(self, article_id: int, link_result: LinkResult) -> int:
         self.db.conn.execute("delete from links where article_id = ?", [article_id])
