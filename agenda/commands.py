@@ -147,9 +147,9 @@ def digest(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
     _, result = make_digest(store, keywords, _day(args))
-    files, _ = write_digest(result, settings.digests_dir)
+    files, _ = write_digest(result, settings.digests_dir, settings.digest)
     print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {len(result.regions)} regions, {len(result.critical)} critical commitments")
-    print(f"  {files.html}\n  {files.text}\n  {files.chart}\n  {files.index}")
+    print("\n".join(f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path))
     return 0
 
 

@@ -26,3 +26,20 @@ def spanish_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " y " + items[-1]
+
+
+def spanish_number(value: int | float, decimals: int = 0) -> str:
+    """Chilean style: a point between thousands, a comma before decimals.
+
+    >>> spanish_number(2000), spanish_number(8.1, 1), spanish_number(999)
+    ('2.000', '8,1', '999')
+    """
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def count_words(value: int, singular: str, plural: str | None = None) -> str:
+    """>>> count_words(1, "nota"), count_words(2000, "nota"), count_words(3, "región", "regiones")
+    ('1 nota', '2.000 notas', '3 regiones')
+    """
+    return f"{spanish_number(value)} {singular if value == 1 else plural or singular + 's'}"

@@ -1,0 +1,127 @@
+"""One or two lines about a story, with what matched in bold (as Google Alerts does). Pure.
+
+The stored links of a day carry no evidence spans (a day of 50,000 articles would weigh too
+much), so the words are found again by name in the lead article's summary: the story's places,
+its commitments' names and aliases, and the keywords of its priorities. Matching folds case and
+accents (``textnorm.fold`` keeps offsets), and the original text is what is shown.
+
+>>> segments("Las obras del Hospital de Quilpué siguen paralizadas.", ["quilpue"])
+[('Las obras del Hospital de ', False), ('Quilpué', True), (' siguen paralizadas.', False)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from agenda.reports.spanish import spanish_list
+from agenda.textnorm import fold
+
+if TYPE_CHECKING:
+    from agenda.keywords import Keywords
+    from agenda.reports.digest import Story
+
+SNIPPET_CHARS = 110  # about two lines at 14 px on a 375 px phone
+LEAD_CHARS = 50  # context kept before the first match when a sentence is cut
+Segment = tuple[str, bool]  # text, bold
+_SENTENCE_END = re.compile(r"(?<=[.!?»])\s+(?=[A-ZÁÉÍÓÚÑ¿¡«\"])")
+
+
+def story_terms(story: Story, keywords: Keywords) -> list[str]:
+    """The folded words to bold in a story's text: places, commitments, priority keywords."""
+    terms = [name.removeprefix("provincia de ") for name in story.places]
+    for commitment_id in story.commitment_ids:
+        commitment = keywords.commitments.get(commitment_id)
+        if commitment is not None:
+            terms += [commitment.title, *commitment.aliases]
+    wanted = set(story.priorities)
+    for priority in keywords.priorities.values():
+        if priority.name in wanted:
+            terms += priority.keywords
+    return sorted({fold(t) for t in terms if len(t) > 2}, key=lambda t: (-len(t), t))
+
+
+@lru_cache(maxsize=4096)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)")
+
+
+def _spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    pattern = _pattern(tuple(terms))
+    return [m.span() for m in pattern.finditer(fold(text))] if pattern else []
+
+
+def segments(text: str, terms: Sequence[str]) -> list[Segment]:
+    """Split ``text`` into plain and bold pieces (longest term first, no overlaps)."""
+    pieces: list[Segment] = []
+    position = 0
+    for start, end in _spans(text, terms):
+        if start > position:
+            pieces.append((text[position:start], False))
+        pieces.append((text[start:end], True))
+        position = end
+    if position < len(text):
+        pieces.append((text[position:], False))
+    return pieces
+
+
+def snippet(summary: str, title: str, terms: Sequence[str]) -> list[Segment]:
+    """The summary's first sentence that names a matched word (else its first sentence), cut
+    to about two lines around the first match, in segments. Empty when there is no summary."""
+    text = " ".join(summary.split())
+    if not text:
+        return []
+    folded_title = fold(" ".join(title.split()))
+    sentences = [s for s in _SENTENCE_END.split(text) if fold(s) != folded_title] or [text]
+    chosen = next((s for s in sentences if _spans(s, terms)), sentences[0])
+    if len(chosen) > SNIPPET_CHARS:
+        spans = _spans(chosen, terms)
+        start = max(0, spans[0][0] - LEAD_CHARS) if spans else 0
+        if start:
+            start = chosen.find(" ", start) + 1 or start
+        end = chosen.rfind(" ", start, start + SNIPPET_CHARS)
+        end = end if end > start else start + SNIPPET_CHARS
+        chosen = ("…" if start else "") + chosen[start:end].rstrip(" ,;:") + "…"
+    return segments(chosen, terms)
+
+
+def plain_why(story: Story) -> str:
+    """Why a story ranks where it does, in words a reader uses (not the scoring's codes): its
+    commitment, else its first two priorities; and how many outlets carry it."""
+    parts = []
+    if story.at_risk and story.commitments:
+        parts.append(f"alerta sobre el compromiso {story.commitments[0]}")
+    elif story.commitments:
+        parts.append(f"sigue el compromiso {story.commitments[0]}")
+    elif story.priorities:
+        parts.append("tema prioritario: " + spanish_list([_lower_first(p) for p in story.priorities[:2]]))
+    if len(story.outlets) > 1:
+        parts.append(f"la publican {len(story.outlets)} medios")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def commune_index(keywords: Keywords) -> dict[tuple[str, str], str]:
+    """(region code, folded commune name) -> commune code, built once per digest."""
+    return {
+        (p.region_code, fold(p.name)): p.code for p in keywords.places.values() if p.kind == "commune"
+    }
+
+
+def place_code(story: Story, communes: dict[tuple[str, str], str]) -> str | None:
+    """The code an analyst would most likely reject for this story: its first commune in its
+    regions, else its only region (for the "¿Error?" link's ``agenda feedback`` command)."""
+    for name in story.places:
+        for region in story.region_codes:
+            code = communes.get((region, fold(name)))
+            if code:
+                return code
+    return story.region_codes[0] if len(story.region_codes) == 1 else None
