@@ -10,6 +10,7 @@ Tables
     runs             one row per run: times, status, counts per stage, errors
     deliveries       one row per (digest date, recipient): the outbox state
     feedback         analysts' corrections of links
+    feedback_messages readers' "¿Error?" e-mails already read (by Message-ID), applied once
 
 A new migration is a new function at the end, named ``mNNN_what_it_does``.
 """
@@ -112,6 +113,17 @@ def m005_outbox(db: Database) -> None:
     """The outbox: which edition each recipient gets, and when a failed send is tried again."""
     db["deliveries"].add_column("edition", str)
     db["deliveries"].add_column("next_attempt_at_utc", str)
+
+
+@migrations()
+def m009_feedback_inbox(db: Database) -> None:
+    """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
+    message is applied once, however often the mailbox is read."""
+    db["feedback_messages"].create(
+        {"message_id": str, "article_id": int, "action": str, "code": str, "status": str,
+         "detail": str, "sender": str, "processed_at_utc": str},
+        pk="message_id",
+    )
 
 
 def open_database(path: Path | str) -> Database:
