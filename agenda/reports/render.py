@@ -110,7 +110,7 @@ def render_email(digest: Digest, settings: DigestSettings | None = None) -> str:
 def render_text(digest: Digest, settings: DigestSettings | None = None) -> str:
     """The e-mail's plain-text part (and digests/YYYY-MM-DD.txt): the same short edition."""
     links = Links(digest, settings or DigestSettings())
-    return _environment.get_template("email.txt.j2").render(d=digest, links=links)
+    return _environment.get_template("email.txt.j2").render(d=digest, links=links) + "\n"
 
 
 def render_html(digest: Digest, chart_src: str | None = None, settings: DigestSettings | None = None) -> str:
