@@ -203,7 +203,9 @@ def describe(store: Store, keywords: Keywords, request: InboxRequest) -> str:
     return f"article {request.article_id}: remove " + ", ".join(f"{k} {c}" for k, c in removed)
 
 
-def apply_inbox(store: Store, keywords: Keywords, path: Path, today: date, now: str, dry_run: bool = False) -> list[InboxResult]:
+def apply_inbox(
+    store: Store, keywords: Keywords, path: Path, today: date, now: str, dry_run: bool = False
+) -> list[InboxResult]:
     """Apply each new message's correction through ``apply_feedback`` and remember its
     Message-ID in the same transaction, so no message is ever applied twice. ``dry_run``: say
     what would be applied and remember nothing."""
@@ -230,7 +232,9 @@ def apply_inbox(store: Store, keywords: Keywords, path: Path, today: date, now: 
                     apply_feedback(store, keywords, request.article_id,
                                    request.code if request.action == "not" else None,
                                    request.code if request.action == "add" else None, today)
-                store.record_feedback_message(request.message_id, request.article_id, request.action,
-                                              request.code, status, detail, request.sender, now)
+                store.record_feedback_message(
+                    request.message_id, request.article_id, request.action, request.code, status,
+                    detail, request.sender, now,
+                )
         results.append(InboxResult(request, status, detail))
     return results

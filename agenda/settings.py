@@ -76,7 +76,9 @@ class DigestSettings:
     feedback_to: str | None = None
 
     def archive_link(self, path: str) -> str:
-        """>>> DigestSettings("https://a.cl/digests").archive_link("2026-11-24.html#region-05")
+        """Where a file of the digests folder is read from.
+
+        >>> DigestSettings("https://a.cl/digests").archive_link("2026-11-24.html#region-05")
         'https://a.cl/digests/2026-11-24.html#region-05'
         """
         return f"{self.archive_url.rstrip('/')}/{path}" if self.archive_url else path
@@ -109,7 +111,8 @@ def load_settings(
     if config_path is not None:
         data = load_yaml(config_path) or {}
         if not isinstance(data, dict):
-            raise ConfigError(str(config_path), None, None, "must be a mapping with mail:, schedule:, fetch:, digest:")
+            raise ConfigError(str(config_path), None, None,
+                              "must be a mapping with mail:, schedule:, fetch:, digest:")
     name = str(config_path)
     mail = _mail(name, data.get("mail") or LineDict(), environ)
     schedule = _schedule(name, data.get("schedule") or LineDict())
@@ -117,7 +120,8 @@ def load_settings(
     digest = _digest(name, data.get("digest") or LineDict(), mail)
     overrides = {key: Path(value) for key, value in paths.items() if value is not None}
     return replace(
-        settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, digest=digest, **overrides
+        settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, digest=digest,
+        **overrides,
     )
 
 
@@ -201,8 +205,10 @@ def _fetch(name: str, section: Any) -> FetchLimits:
 def _digest(name: str, section: Any, mail: MailSettings) -> DigestSettings:
     archive_url = _expect(name, section, "archive_url", str, "an http(s) address")
     if archive_url is not None and not archive_url.lower().startswith(("http://", "https://")):
-        raise ConfigError(name, line_of(section, "archive_url"), "archive_url", f"'{archive_url}' is not an http(s) address")
+        raise ConfigError(name, line_of(section, "archive_url"), "archive_url",
+                          f"'{archive_url}' is not an http(s) address")
     feedback_to = _expect(name, section, "feedback_to", str, "an e-mail address")
     if feedback_to is not None and "@" not in feedback_to:
-        raise ConfigError(name, line_of(section, "feedback_to"), "feedback_to", f"'{feedback_to}' is not an e-mail address")
+        raise ConfigError(name, line_of(section, "feedback_to"), "feedback_to",
+                          f"'{feedback_to}' is not an e-mail address")
     return DigestSettings(archive_url=archive_url or None, feedback_to=feedback_to or mail.sender)

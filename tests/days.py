@@ -10,7 +10,7 @@ Articles go through the real linker and store.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from agenda.collect import FetchResult
@@ -101,7 +101,7 @@ def generated_day(keywords: Keywords, linker: Linker, store: Store, articles: in
             title = f"Obras de {commitment.aliases[0]} {state} ({number})"
             summary = f"Las obras de {commitment.aliases[0]} {state}, informó la seremi."
         source = agency if number % 7 == 0 else sources[commune.region_code]
-        when = datetime(2026, 11, 24, 11, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(40_000))
+        when = datetime(2026, 11, 24, 11, tzinfo=UTC) + timedelta(seconds=rng.randrange(40_000))
         by_source.setdefault(source.id, []).append(Article(
             url=f"https://{source.id}.cl/2026/11/24/nota-{number}", title=title, summary=summary,
             source_id=source.id, outlet=source.name, source_region=source.region_code, published_at_utc=when,

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display on the overnight machine
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_number  # noqa: E402
+from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_number
 
 if TYPE_CHECKING:
     from agenda.reports.digest import Digest

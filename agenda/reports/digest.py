@@ -16,7 +16,7 @@ Ranking is explainable: every story carries the reasons that gave it its score.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,8 +26,21 @@ from zoneinfo import ZoneInfo
 from agenda.cluster import ClusterInput, cluster
 from agenda.keywords import Keywords
 from agenda.reports.chart import render_chart
-from agenda.reports.highlight import Segment, commune_index, place_code, plain_why, snippet, story_terms
-from agenda.reports.render import render_email, render_html, render_index, render_text, safe_url
+from agenda.reports.highlight import (
+    Segment,
+    commune_index,
+    place_code,
+    plain_why,
+    snippet,
+    story_terms,
+)
+from agenda.reports.render import (  # noqa: F401 (render_email, safe_url: re-exported)
+    render_email,
+    render_html,
+    render_index,
+    render_text,
+    safe_url,
+)
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
 from agenda.settings import DigestSettings
 
@@ -112,7 +125,8 @@ class CommitmentMention:
     @property
     def lead(self) -> Story | None:
         """The story its card links: the first with the alert, else the first."""
-        return next((s for s in self.stories if s.at_risk), self.stories[0] if self.stories else None)
+        first = self.stories[0] if self.stories else None
+        return next((s for s in self.stories if s.at_risk), first)
 
     @property
     def sentence(self) -> str:
@@ -356,20 +370,23 @@ def build_digest(
         CoverageRow(
             r.code, r.name, day_stories.region_articles[r.code],
             sum(1 for s in stories if r.code in s.region_codes),
-            sum(1 for m in day_stories.commitments.values() if m.region_code == r.code and m.at_risk),
+            sum(1 for m in day_stories.commitments.values()
+                if m.region_code == r.code and m.at_risk),
         )
         for r in sorted(keywords.regions(), key=lambda r: NORTH_TO_SOUTH.index(r.code))
         if edition.national or r.code in wanted
     ]
     failing = [
-        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0, row["last_error_at_utc"], _local_time(row.get("next_attempt_at_utc")))
+        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0,
+                      row["last_error_at_utc"], _local_time(row.get("next_attempt_at_utc")))
         for row in sources
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
     article_ids = {a.id for s in stories for a in s.articles}
     communes = commune_index(keywords)
     notes = {
-        s.id: StoryNote(snippet(s.summary, s.title, story_terms(s, keywords)), plain_why(s), place_code(s, communes))
+        s.id: StoryNote(snippet(s.summary, s.title, story_terms(s, keywords)), plain_why(s),
+                        place_code(s, communes))
         for s in stories
     }
     return Digest(
@@ -402,7 +419,8 @@ def _sections(
     by_code: dict[str, list[Story]] = {}
     for story in stories:
         codes = story.region_codes
-        by_code.setdefault(codes[0] if len(codes) == 1 else SEVERAL_REGIONS if codes else NO_REGION, []).append(story)
+        code = codes[0] if len(codes) == 1 else SEVERAL_REGIONS if codes else NO_REGION
+        by_code.setdefault(code, []).append(story)
     names = {SEVERAL_REGIONS: "Varias regiones", NO_REGION: "Nacional"}
     sections = []
     for code, members in by_code.items():
@@ -480,6 +498,6 @@ def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
         except ValueError:
             continue
         text_path = path.with_suffix(".txt")
-        first_lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
-        entries.append((path.name, spanish_date(day), " ".join(line for line in first_lines if line)))
+        lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
+        entries.append((path.name, spanish_date(day), " ".join(line for line in lines if line)))
     return entries

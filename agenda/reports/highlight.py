@@ -98,7 +98,8 @@ def plain_why(story: Story) -> str:
     elif story.commitments:
         parts.append(f"sigue el compromiso {story.commitments[0]}")
     elif story.priorities:
-        parts.append("tema prioritario: " + spanish_list([_lower_first(p) for p in story.priorities[:2]]))
+        names = [_lower_first(p) for p in story.priorities[:2]]
+        parts.append("tema prioritario: " + spanish_list(names))
     if len(story.outlets) > 1:
         parts.append(f"la publican {len(story.outlets)} medios")
     text = "; ".join(parts)
@@ -112,7 +113,8 @@ def _lower_first(name: str) -> str:
 def commune_index(keywords: Keywords) -> dict[tuple[str, str], str]:
     """(region code, folded commune name) -> commune code, built once per digest."""
     return {
-        (p.region_code, fold(p.name)): p.code for p in keywords.places.values() if p.kind == "commune"
+        (p.region_code, fold(p.name)): p.code
+        for p in keywords.places.values() if p.kind == "commune"
     }
 
 

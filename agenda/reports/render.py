@@ -32,11 +32,14 @@ def safe_url(url: str) -> str:
 
 def rich(pieces: Sequence[Segment]) -> Markup:
     """Segments as HTML: matched words in <b>, everything escaped."""
-    return Markup("").join(Markup("<b>{}</b>").format(t) if bold else escape(t) for t, bold in pieces)
+    bold_text = Markup("<b>{}</b>")
+    return Markup("").join(bold_text.format(t) if bold else escape(t) for t, bold in pieces)
 
 
 def outlets(names: Sequence[str], shown: int = 2) -> str:
-    """>>> outlets(["A", "B", "C", "D"])
+    """A story's outlets, the first two by name.
+
+    >>> outlets(["A", "B", "C", "D"])
     'A, B y 2 más'
     """
     if len(names) <= shown + 1:
@@ -49,7 +52,9 @@ def plain(pieces: Sequence[Segment]) -> str:
 
 
 def feedback_command(story: Story, code: str | None) -> str:
-    """>>> feedback_command(type("S", (), {"id": 123})(), "05101")
+    """The correction an analyst would run for a story's "¿Error?" reply.
+
+    >>> feedback_command(type("S", (), {"id": 123})(), "05101")
     'agenda feedback 123 --not 05101'
     """
     return f"agenda feedback {story.id} --not {code or 'CÓDIGO'}"
@@ -63,8 +68,8 @@ def feedback_link(story: Story, code: str | None, address: str) -> str:
     command = feedback_command(story, code)
     subject = f"Error en la nota {story.id}: {title} — {command}"
     body = (f"Nota {story.id}: {' '.join(story.title.split())}\n{story.url}\n\n"
-            f"¿Qué está mal? Si la nota no trata del lugar indicado, envíe este correo tal cual; "
-            f"si es otro error, descríbalo aquí.\n\nPara corregir: {command}\n")
+            "¿Qué está mal? Si la nota no trata del lugar indicado, envíe este correo tal "
+            "cual; si es otro error, descríbalo aquí.\n\nPara corregir: {command}\n")
     return f"mailto:{address}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
@@ -113,10 +118,13 @@ def render_text(digest: Digest, settings: DigestSettings | None = None) -> str:
     return _environment.get_template("email.txt.j2").render(d=digest, links=links) + "\n"
 
 
-def render_html(digest: Digest, chart_src: str | None = None, settings: DigestSettings | None = None) -> str:
+def render_html(
+    digest: Digest, chart_src: str | None = None, settings: DigestSettings | None = None
+) -> str:
     """The web edition (digests/YYYY-MM-DD.html): everything, every article of the day linked."""
     links = Links(digest, settings or DigestSettings())
-    return _environment.get_template("web.html.j2").render(d=digest, links=links, chart_src=chart_src)
+    template = _environment.get_template("web.html.j2")
+    return template.render(d=digest, links=links, chart_src=chart_src)
 
 
 def render_index(entries: list[tuple[str, str, str]]) -> str:

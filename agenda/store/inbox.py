@@ -20,7 +20,8 @@ class FeedbackInboxMixin:
             chunk = wanted[start:start + 500]
             placeholders = ",".join("?" * len(chunk))
             found.update(row["message_id"] for row in self.db.query(
-                f"select message_id from feedback_messages where message_id in ({placeholders})", chunk
+                f"select message_id from feedback_messages where message_id in ({placeholders})",
+                chunk,
             ))
         return found
 
@@ -29,7 +30,8 @@ class FeedbackInboxMixin:
         status: str, detail: str, sender: str, processed_at_utc: str,
     ) -> None:
         """Remember a message as read; call inside the transaction that applied it."""
-        self.db["feedback_messages"].insert({
+        self.db.table("feedback_messages").insert({
             "message_id": message_id, "article_id": article_id, "action": action, "code": code,
-            "status": status, "detail": detail, "sender": sender, "processed_at_utc": processed_at_utc,
+            "status": status, "detail": detail, "sender": sender,
+            "processed_at_utc": processed_at_utc,
         }, pk="message_id")
