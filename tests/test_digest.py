@@ -218,3 +218,28 @@ def test_web_edition_links_every_article_of_the_day(linker: Linker, keywords: Ke
     for section in digest.regions:
         assert f'href="#{section.anchor}"' in web and f'id="{section.anchor}"' in web  # navigation
     assert "Los Ángeles" in web and "Los Angeles" not in web  # official names with their accents
+
+
+def test_archive_url_and_feedback_to_come_from_agenda_yaml(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+    from agenda.errors import ConfigError
+    from agenda.settings import load_settings
+
+    config = tmp_path / "agenda.yaml"
+    config.write_text("mail:\n  from: agenda@example.cl\ndigest:\n  archive_url: https://agenda.example.cl/digests/\n",
+                      encoding="utf-8")
+    settings = load_settings(config, environ={})
+    assert settings.digest.archive_url == "https://agenda.example.cl/digests/"
+    assert settings.digest.feedback_to == "agenda@example.cl"  # replies go to the sender unless said
+    store = stored(linker, ARTICLES)
+    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    html = render_email(digest, settings.digest)
+    assert 'href="https://agenda.example.cl/digests/2026-11-24.html#region-05"' in html
+    assert 'href="https://agenda.example.cl/digests/compromisos/hospital-marga-marga.html"' in html
+    assert "mailto:agenda@example.cl?subject=" in html
+    config.write_text("digest:\n  feedback_to: analistas\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="feedback_to"):
+        load_settings(config, environ={})
+    config.write_text("digest:\n  archive_url: ftp://x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, environ={})
+    assert ":2" in str(info.value) and "archive_url" in str(info.value)
