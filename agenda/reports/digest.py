@@ -28,6 +28,7 @@ from agenda.keywords import Keywords
 from agenda.reports.chart import render_chart
 from agenda.reports.highlight import (
     Segment,
+    TermIndex,
     commune_index,
     place_code,
     plain_why,
@@ -383,9 +384,9 @@ def build_digest(
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
     article_ids = {a.id for s in stories for a in s.articles}
-    communes = commune_index(keywords)
+    communes, terms = commune_index(keywords), TermIndex(keywords)
     notes = {
-        s.id: StoryNote(snippet(s.summary, s.title, story_terms(s, keywords)), plain_why(s),
+        s.id: StoryNote(snippet(s.summary, s.title, story_terms(s, terms)), plain_why(s),
                         place_code(s, communes))
         for s in stories
     }
@@ -499,5 +500,5 @@ def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
             continue
         text_path = path.with_suffix(".txt")
         lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
-        entries.append((path.name, spanish_date(day), " ".join(line for line in lines if line)))
+        entries.append((path.name, spanish_date(day), " · ".join(line for line in lines if line)))
     return entries

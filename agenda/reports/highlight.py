@@ -5,14 +5,14 @@ much), so the words are found again by name in the lead article's summary: the s
 its commitments' names and aliases, and the keywords of its priorities. Matching folds case and
 accents (``textnorm.fold`` keeps offsets), and the original text is what is shown.
 
->>> segments("Las obras del Hospital de Quilpué siguen paralizadas.", ["quilpue"])
+>>> segments("Las obras del Hospital de Quilpué siguen paralizadas.", [("quilpue",)])
 [('Las obras del Hospital de ', False), ('Quilpué', True), (' siguen paralizadas.', False)]
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -29,33 +29,48 @@ Segment = tuple[str, bool]  # text, bold
 _SENTENCE_END = re.compile(r"(?<=[.!?»])\s+(?=[A-ZÁÉÍÓÚÑ¿¡«\"])")
 
 
-def story_terms(story: Story, keywords: Keywords) -> list[str]:
-    """The folded words to bold in a story's text: places, commitments, priority keywords."""
-    terms = [name.removeprefix("provincia de ") for name in story.places]
-    for commitment_id in story.commitment_ids:
-        commitment = keywords.commitments.get(commitment_id)
-        if commitment is not None:
-            terms += [commitment.title, *commitment.aliases]
-    wanted = set(story.priorities)
-    for priority in keywords.priorities.values():
-        if priority.name in wanted:
-            terms += priority.keywords
-    return sorted({fold(t) for t in terms if len(t) > 2}, key=lambda t: (-len(t), t))
+Terms = Sequence[tuple[str, ...]]  # groups of folded words, longest first within a group
+
+
+def _group(words: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({fold(w) for w in words if len(w) > 2}, key=lambda w: (-len(w), w)))
+
+
+class TermIndex:
+    """Each priority's and each commitment's folded words, built once per digest: the same
+    groups recur from story to story, so their patterns are compiled once."""
+
+    def __init__(self, keywords: Keywords) -> None:
+        self.priorities = {p.name: _group(p.keywords) for p in keywords.priorities.values()}
+        self.commitments = {c.id: _group([c.title, *c.aliases]) for c in keywords.commitments.values()}
+
+
+def story_terms(story: Story, index: TermIndex) -> list[tuple[str, ...]]:
+    """The words to bold in a story's text: its places, commitments and priority keywords."""
+    groups = [_group(name.removeprefix("provincia de ") for name in story.places)]
+    groups += [index.commitments[c] for c in story.commitment_ids if c in index.commitments]
+    groups += [index.priorities[p] for p in story.priorities if p in index.priorities]
+    return [g for g in groups if g]
 
 
 @lru_cache(maxsize=4096)
-def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not terms:
-        return None
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)")
 
 
-def _spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-    pattern = _pattern(tuple(terms))
-    return [m.span() for m in pattern.finditer(fold(text))] if pattern else []
+def _spans(text: str, terms: Terms) -> list[tuple[int, int]]:
+    """Matches of every group, the earliest and then the longest kept where they overlap."""
+    folded = fold(text)
+    found = sorted({m.span() for group in terms for m in _pattern(group).finditer(folded)},
+                   key=lambda span: (span[0], -span[1]))
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end))
+    return spans
 
 
-def segments(text: str, terms: Sequence[str]) -> list[Segment]:
+def segments(text: str, terms: Terms) -> list[Segment]:
     """Split ``text`` into plain and bold pieces (longest term first, no overlaps)."""
     pieces: list[Segment] = []
     position = 0
@@ -69,7 +84,7 @@ def segments(text: str, terms: Sequence[str]) -> list[Segment]:
     return pieces
 
 
-def snippet(summary: str, title: str, terms: Sequence[str]) -> list[Segment]:
+def snippet(summary: str, title: str, terms: Terms) -> list[Segment]:
     """The summary's first sentence that names a matched word (else its first sentence), cut
     to about two lines around the first match, in segments. Empty when there is no summary."""
     text = " ".join(summary.split())
