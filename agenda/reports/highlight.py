@@ -95,12 +95,14 @@ def snippet(summary: str, title: str, terms: Terms) -> list[Segment]:
     chosen = next((s for s in sentences if _spans(s, terms)), sentences[0])
     if len(chosen) > SNIPPET_CHARS:
         spans = _spans(chosen, terms)
-        start = max(0, spans[0][0] - LEAD_CHARS) if spans else 0
-        if start:
-            start = chosen.find(" ", start) + 1 or start
+        start = 0
+        if spans and spans[0][1] > SNIPPET_CHARS:  # the first match is far in: start near it
+            start = chosen.find(" ", max(0, spans[0][0] - LEAD_CHARS)) + 1
         end = chosen.rfind(" ", start, start + SNIPPET_CHARS)
         end = end if end > start else start + SNIPPET_CHARS
-        chosen = ("…" if start else "") + chosen[start:end].rstrip(" ,;:") + "…"
+        end = next((e for s, e in spans if s < end < e), end)  # never cut a name in half
+        rest = "" if not chosen[end:].strip(" .!?»") else "…"
+        chosen = ("…" if start else "") + (chosen[start:end].rstrip(" ,;:") + rest if rest else chosen[start:])
     return segments(chosen, terms)
 
 
