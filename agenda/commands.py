@@ -148,7 +148,7 @@ def digest(args: argparse.Namespace) -> int:
     store = _store(settings)
     _, result = make_digest(store, keywords, _day(args))
     files, _ = write_digest(result, settings.digests_dir, settings.digest)
-    print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {len(result.regions)} regions, {len(result.critical)} critical commitments")
+    print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {result.region_count} regions, {len(result.critical)} critical commitments")
     print("\n".join(f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path))
     return 0
 

@@ -8,7 +8,9 @@ under each test's temporary folder for a person to look at.
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,13 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+def _article_links_once(email: Path) -> None:
+    """Every http(s) link of the e-mail is an article (the web edition's are relative here):
+    none may appear twice."""
+    hrefs = Counter(re.findall(r'href="(https?://[^"]+)"', email.read_text(encoding="utf-8")))
+    assert hrefs and hrefs.most_common(1)[0][1] == 1, hrefs.most_common(3)
+
+
 def _screens(browser: Any, page_path: Path, shot: Path) -> float:
     """The page's height in phone screens at 375 px, with no horizontal overflow; screenshot."""
     page = browser.new_page(viewport=PHONE)
@@ -92,6 +101,7 @@ def test_email_fits_six_phone_screens_on_the_demo_day(browser: Any, demo_pages: 
     screens = _screens(browser, demo_pages[1], tmp_path / "email-demo-375.png")
     print(f"demo day e-mail: {screens:.2f} screens ({tmp_path / 'email-demo-375.png'})")
     assert screens <= 6
+    _article_links_once(demo_pages[1])
 
 
 @pytest.mark.slow
@@ -99,6 +109,11 @@ def test_email_fits_eight_phone_screens_on_a_2000_article_day(browser: Any, big_
     screens = _screens(browser, big_pages[1], tmp_path / "email-2000-375.png")
     print(f"2,000-article e-mail: {screens:.2f} screens ({tmp_path / 'email-2000-375.png'})")
     assert screens <= 8
+    _article_links_once(big_pages[1])
+    html = big_pages[1].read_text(encoding="utf-8")
+    assert "2.000 notas" in html and "compromisos críticos más" in html  # Chilean figures; cards capped
+    web = big_pages[0].read_text(encoding="utf-8")
+    assert len(set(re.findall(r'href="(https://[^"]+/nota-\d+)"', web))) == 2000  # every article linked
 
 
 @pytest.mark.slow
