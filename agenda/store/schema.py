@@ -115,17 +115,6 @@ def m005_outbox(db: Database) -> None:
     db["deliveries"].add_column("next_attempt_at_utc", str)
 
 
-@migrations()
-def m009_feedback_inbox(db: Database) -> None:
-    """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
-    message is applied once, however often the mailbox is read."""
-    db["feedback_messages"].create(
-        {"message_id": str, "article_id": int, "action": str, "code": str, "status": str,
-         "detail": str, "sender": str, "processed_at_utc": str},
-        pk="message_id",
-    )
-
-
 def open_database(path: Path | str) -> Database:
     """Open (creating if needed) the database file: WAL, busy timeout, migrations applied."""
     db = Database(str(path))
@@ -137,3 +126,14 @@ def open_database(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     migrations.apply(db)
     return db
+
+
+@migrations()
+def m009_feedback_inbox(db: Database) -> None:
+    """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
+    message is applied once, however often the mailbox is read."""
+    db["feedback_messages"].create(
+        {"message_id": str, "article_id": int, "action": str, "code": str, "status": str,
+         "detail": str, "sender": str, "processed_at_utc": str},
+        pk="message_id",
+    )
