@@ -147,9 +147,9 @@ def digest(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
     _, result = make_digest(store, keywords, _day(args))
-    files, _ = write_digest(result, settings.digests_dir)
-    print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {len(result.regions)} regions, {len(result.critical)} critical commitments")
-    print(f"  {files.html}\n  {files.text}\n  {files.chart}\n  {files.index}")
+    files, _ = write_digest(result, settings.digests_dir, settings.digest)
+    print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {result.region_count} regions, {len(result.critical)} critical commitments")
+    print("\n".join(f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path))
     return 0
 
 
@@ -309,23 +309,49 @@ def evaluate_gold(args: argparse.Namespace) -> int:
 def feedback(args: argparse.Namespace) -> int:
     from agenda.feedback import apply_feedback
 
+    if args.article_id == "inbox":
+        return feedback_inbox(args)
+    if not args.article_id.isdigit() or args.path is not None:
+        print("usage: agenda feedback ARTICLE_ID --not CODE | agenda feedback inbox PATH", file=sys.stderr)
+        return 2
     if not args.not_code and not args.add_code:
         print("say what to correct: --not CODE and/or --add CODE", file=sys.stderr)
         return 2
+    article_id = int(args.article_id)
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
-    removed, rules, path = apply_feedback(store, keywords, args.article_id, args.not_code, args.add_code, today_in_santiago())
+    removed, rules, path = apply_feedback(store, keywords, article_id, args.not_code, args.add_code, today_in_santiago())
     if removed:
-        print(f"article {args.article_id}: removed " + ", ".join(f"{kind} {code}" for kind, code in removed))
+        print(f"article {article_id}: removed " + ", ".join(f"{kind} {code}" for kind, code in removed))
     if args.add_code:
-        print(f"article {args.article_id}: added {args.add_code}")
+        print(f"article {article_id}: added {args.add_code}")
     for rule in rules:
         context = f" after '{rule.before}'" if rule.before else ""
         print(f"rule: do not link '{rule.name}' to {rule.code}{context}")
     if path:
         print(f"rules written to {path} for review")
     return 0
+
+
+def feedback_inbox(args: argparse.Namespace) -> int:
+    """Apply readers' "¿Error?" replies from an mbox file or Maildir folder, each message once."""
+    from agenda.feedback import apply_inbox
+    from agenda.store import iso, utc_now
+
+    if args.path is None:
+        print("say where the replies are: agenda feedback inbox PATH (mbox file or Maildir folder)", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    keywords = load_keywords(settings.keywords_dir)
+    store = _store(settings)
+    results = apply_inbox(store, keywords, args.path, today_in_santiago(), iso(utc_now()) or "", dry_run=args.dry_run)
+    for result in results:
+        detail = f": {result.detail}" if result.detail else ""
+        print(f"{result.status:12} {result.request.message_id} ({result.request.sender}){detail}")
+    counts = {status: sum(1 for r in results if r.status == status) for status in dict.fromkeys(r.status for r in results)}
+    print(f"{len(results)} messages: " + (", ".join(f"{n} {status}" for status, n in counts.items()) or "none"))
+    return 1 if any(r.status == "error" for r in results) else 0
 
 
 def search(args: argparse.Namespace) -> int:

@@ -12,7 +12,8 @@ Recipients (``recipients.yaml``, validated once)::
 Without a recipients file, the addresses in the mail settings get the national edition.
 
 A message is a multipart/alternative: a plain-text part, and an HTML part (CSS inlined, table
-layout, no scripts, no external resources) related to its inline chart (Content-ID). Each
+layout, no scripts, no external resources), optionally related to an inline image (Content-ID;
+the digest's short e-mail has none: its chart is in the web edition it links to). Each
 (digest date, recipient) has one row in the store's ``deliveries`` table and one file in
 ``<outbox>/queue/``:
 
@@ -44,7 +45,7 @@ import css_inline
 
 from agenda.errors import ConfigError, ConfigErrors, DeliveryError
 from agenda.keywords import Keywords
-from agenda.reports.digest import NATIONAL, Digest, Edition, build_digest, make_digest, render_html, render_text, spanish_list, write_digest
+from agenda.reports.digest import NATIONAL, Digest, Edition, build_digest, make_digest, render_email, render_text, spanish_list, write_digest
 from agenda.settings import MailSettings, Settings
 from agenda.sources import normalise_region
 from agenda.store import Store, iso, utc_now
@@ -312,7 +313,7 @@ def send_digest(
     """Write the day's digest, queue one message per recipient with their edition, and flush
     the outbox (which also retries earlier failed messages that are due)."""
     day_stories, national = make_digest(store, keywords, day)
-    _, chart = write_digest(national, settings.digests_dir)
+    write_digest(national, settings.digests_dir, settings.digest)  # the web edition the e-mail links to
     sources = store.source_health()
     editions: dict[str, Digest] = {NATIONAL.key: national}
     already_sent: list[str] = []
@@ -321,8 +322,8 @@ def send_digest(
         if digest is None:
             digest = editions[recipient.edition.key] = build_digest(day_stories, sources, keywords, recipient.edition)
         message = build_message(
-            digest.subject, render_text(digest), render_html(digest, chart_src=f"cid:{CHART_CID}"),
-            settings.mail.sender, recipient.address, day.isoformat(), chart_png=chart,
+            digest.subject, render_text(digest, settings.digest), render_email(digest, settings.digest),
+            settings.mail.sender, recipient.address, day.isoformat(),
         )
         if not queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend):
             already_sent.append(f"{recipient.address} ({day.isoformat()})")

@@ -5,10 +5,18 @@ communes with it) from that article at once, records the correction in the datab
 re-link keeps it, and appends exclusion rules to ``keywords/feedback.yaml``: one per name that
 produced the wrong link, with the word that stood before it, for a person to review. The linker
 applies those rules to every article from then on; deleting a rule undoes it.
+
+``agenda feedback inbox PATH`` reads readers' "¿Error?" e-mails (the digest pre-fills the
+command in their subject) from an mbox file or a Maildir folder and applies each one once.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
+import hashlib
+import mailbox
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -127,3 +135,106 @@ def apply_feedback(store: Store, keywords: Keywords, article_id: int, not_code: 
             additions.append(("region", place.region_code, keywords.place("region", place.region_code).name))
         store.record_feedback(article_id, "add", kind, add_code, place.name, [], additions)
     return removed, rules, path
+
+
+# -- readers' replies ---------------------------------------------------------------------
+# The digest's "¿Error?" link pre-fills this command in the subject (and the body).
+COMMAND = re.compile(r"agenda\s+feedback\s+(\d+)\s+--(not|add)\s+(\d{2,5})(?!\d)")
+
+
+@dataclass(frozen=True)
+class InboxRequest:
+    """One e-mail of the feedback mailbox and the correction it asks for (if any)."""
+
+    message_id: str
+    sender: str
+    subject: str
+    article_id: int | None
+    action: str | None  # "not" | "add"
+    code: str | None
+
+
+@dataclass(frozen=True)
+class InboxResult:
+    request: InboxRequest
+    status: str  # applied | would apply | already read | no command | error
+    detail: str
+
+
+def read_mailbox(path: Path) -> list[InboxRequest]:
+    """The messages of an mbox file or a Maildir folder, oldest first as stored."""
+    if path.is_dir():
+        box: mailbox.Mailbox = mailbox.Maildir(path, create=False)
+    elif path.is_file():
+        box = mailbox.mbox(path, create=False)
+    else:
+        raise AgendaError(f"{path}: no such mbox file or Maildir folder")
+    requests = []
+    for key in sorted(box.keys()) if isinstance(box, mailbox.Maildir) else box.keys():
+        raw = box.get_bytes(key)
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message_id = str(message.get("Message-ID") or "").strip()
+        if not message_id:  # a hand-made file without one: its content identifies it
+            message_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+        subject = " ".join(str(message.get("Subject") or "").split())
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        found = COMMAND.search(subject) or COMMAND.search(text)
+        requests.append(InboxRequest(
+            message_id, str(message.get("From") or ""), subject,
+            int(found.group(1)) if found else None, found.group(2) if found else None,
+            found.group(3) if found else None,
+        ))
+    return requests
+
+
+def describe(store: Store, keywords: Keywords, request: InboxRequest) -> str:
+    """What applying the request would do; AgendaError when it cannot be applied."""
+    assert request.article_id is not None and request.code is not None
+    article = store.article(request.article_id)
+    if article is None:
+        raise AgendaError(f"no article with id {request.article_id}")
+    kind = kind_of(request.code, keywords)
+    if request.action == "add":
+        return f"article {request.article_id}: add {kind} {request.code}"
+    removed = plan_removal(article["links"], kind, request.code)
+    if not any(l["code"] == request.code for l in article["links"]):
+        raise AgendaError(f"article {request.article_id} is not linked to {request.code}")
+    return f"article {request.article_id}: remove " + ", ".join(f"{k} {c}" for k, c in removed)
+
+
+def apply_inbox(
+    store: Store, keywords: Keywords, path: Path, today: date, now: str, dry_run: bool = False
+) -> list[InboxResult]:
+    """Apply each new message's correction through ``apply_feedback`` and remember its
+    Message-ID in the same transaction, so no message is ever applied twice. ``dry_run``: say
+    what would be applied and remember nothing."""
+    requests = read_mailbox(path)
+    seen = store.processed_feedback_messages(r.message_id for r in requests)
+    results = []
+    for request in requests:
+        if request.message_id in seen:
+            results.append(InboxResult(request, "already read", ""))
+            continue
+        seen.add(request.message_id)  # the same message twice in one mailbox counts once
+        if request.article_id is None:
+            status, detail = "no command", "no 'agenda feedback ID --not CODE' in subject or body"
+        else:
+            try:
+                detail = describe(store, keywords, request)
+                status = "would apply" if dry_run else "applied"
+            except AgendaError as exc:
+                status, detail = "error", str(exc)
+        if not dry_run:
+            with store.db.atomic():
+                if status == "applied":
+                    assert request.article_id is not None
+                    apply_feedback(store, keywords, request.article_id,
+                                   request.code if request.action == "not" else None,
+                                   request.code if request.action == "add" else None, today)
+                store.record_feedback_message(
+                    request.message_id, request.article_id, request.action, request.code, status,
+                    detail, request.sender, now,
+                )
+        results.append(InboxResult(request, status, detail))
+    return results

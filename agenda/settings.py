@@ -24,6 +24,9 @@ The SMTP password is read only from the environment (AGENDA_SMTP_PASSWORD), neve
       max_bytes: 5242880
       timeout_seconds: 60
       allow_private_networks: false  # true only to fetch from this machine or a private network
+    digest:
+      archive_url: https://agenda.example.cl/digests/   # where the digests folder is published
+      feedback_to: analistas@example.cl  # readers' "¿Error?" links (default: mail from)
 """
 
 from __future__ import annotations
@@ -69,6 +72,22 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """Where readers' links point. ``archive_url`` unset: links relative to the digests folder."""
+
+    archive_url: str | None = None
+    feedback_to: str | None = None
+
+    def archive_link(self, path: str) -> str:
+        """Where a file of the digests folder is read from.
+
+        >>> DigestSettings("https://a.cl/digests").archive_link("2026-11-24.html#region-05")
+        'https://a.cl/digests/2026-11-24.html#region-05'
+        """
+        return f"{self.archive_url.rstrip('/')}/{path}" if self.archive_url else path
+
+
+@dataclass(frozen=True)
 class Settings:
     sources_path: Path = Path("sources.yaml")
     keywords_dir: Path = Path("keywords")
@@ -78,6 +97,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     fetch: FetchLimits = field(default_factory=FetchLimits)
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
 
 def load_settings(
@@ -94,13 +114,18 @@ def load_settings(
     if config_path is not None:
         data = load_yaml(config_path) or {}
         if not isinstance(data, dict):
-            raise ConfigError(str(config_path), None, None, "must be a mapping with mail:, schedule:, fetch:")
+            raise ConfigError(str(config_path), None, None,
+                              "must be a mapping with mail:, schedule:, fetch:, digest:")
     name = str(config_path)
     mail = _mail(name, data.get("mail") or LineDict(), environ)
     schedule = _schedule(name, data.get("schedule") or LineDict())
     fetch = _fetch(name, data.get("fetch") or LineDict())
+    digest = _digest(name, data.get("digest") or LineDict(), mail)
     overrides = {key: Path(value) for key, value in paths.items() if value is not None}
-    return replace(settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, **overrides)
+    return replace(
+        settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, digest=digest,
+        **overrides,
+    )
 
 
 def _expect(name: str, section: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -181,3 +206,15 @@ def _fetch(name: str, section: Any) -> FetchLimits:
     if allow_private is not None:
         values["allow_private_networks"] = allow_private
     return replace(FetchLimits(), **values)
+
+
+def _digest(name: str, section: Any, mail: MailSettings) -> DigestSettings:
+    archive_url = _expect(name, section, "archive_url", str, "an http(s) address")
+    if archive_url is not None and not archive_url.lower().startswith(("http://", "https://")):
+        raise ConfigError(name, line_of(section, "archive_url"), "archive_url",
+                          f"'{archive_url}' is not an http(s) address")
+    feedback_to = _expect(name, section, "feedback_to", str, "an e-mail address")
+    if feedback_to is not None and "@" not in feedback_to:
+        raise ConfigError(name, line_of(section, "feedback_to"), "feedback_to",
+                          f"'{feedback_to}' is not an e-mail address")
+    return DigestSettings(archive_url=archive_url or None, feedback_to=feedback_to or mail.sender)

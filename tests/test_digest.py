@@ -7,7 +7,9 @@ from sqlite_utils import Database
 
 from agenda.reports.chart import render_chart
 from agenda.collect import FetchResult
-from agenda.reports.digest import Edition, build_digest, build_stories, render_html, render_text, spanish_date
+from agenda.reports.digest import (
+    Edition, build_digest, build_stories, make_digest, render_email, render_html, render_text, spanish_date, write_digest,
+)
 from agenda.extract import Article
 from agenda.keywords import Keywords
 from agenda.link import Linker
@@ -31,7 +33,7 @@ def stored(linker: Linker, articles: list[Article]) -> Store:
     for source in (LITORAL, SUR):
         mine = [a for a in articles if a.source_id == source.id]
         store.record_fetch(FetchResult(source, "ok"), mine, [linker.link(a.link_text()) for a in mine])
-    store.record_fetch(FetchResult(BROKEN, "error", error="HTTP 500 Internal Server Error"))
+    store.record_fetch(FetchResult(BROKEN, "error", error="el servidor respondió con un error (500); se reintentó 3 veces"))
     return store
 
 
@@ -64,21 +66,58 @@ def test_national_digest_structure_and_ranking(linker: Linker, keywords: Keyword
     digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
     assert digest.date_words == "martes 24 de noviembre de 2026"
     assert [m.id for m in digest.critical] == ["hospital-marga-marga"]
-    assert digest.top_stories[0].title.startswith("Obras del Hospital de Quilpué")  # critical first
-    assert digest.top_stories[0].why.startswith("compromiso en situación crítica")
+    assert digest.critical[0].sentence == "Las obras del Hospital de Quilpué están paralizadas desde octubre."
+    quilpue = digest.critical[0].lead
+    assert quilpue is not None and quilpue.why.startswith("compromiso en situación crítica")
+    assert quilpue not in digest.top_stories  # shown in its card, not again
     assert [s.code for s in digest.regions][:1] == ["05"]  # most stories
-    assert [s.title for s in digest.national_stories] == ["Cumbre climática en Ginebra"]
+    assert [s.title for s in digest.regions[-1].stories] == ["Cumbre climática en Ginebra"]  # "Nacional", last
     assert [row.code for row in digest.coverage][:3] == ["15", "01", "02"]  # north to south
     assert "Ñuble" in digest.uncovered_regions and "La Araucanía" in digest.thin_regions
-    assert [(s.name, s.error) for s in digest.failing_sources] == [("Radio Caída", "HTTP 500 Internal Server Error")]
+    assert [s.name for s in digest.failing_sources] == ["Radio Caída"]
     assert digest.subject == "Agenda Regional — martes 24 de noviembre de 2026 · 1 compromiso en situación crítica"
     text = render_text(digest)
-    assert text.index("COMPROMISOS EN SITUACIÓN CRÍTICA") < text.index("LO PRINCIPAL") < text.index("== VALPARAÍSO") < text.index("COBERTURA")
+    assert text.index("COMPROMISOS EN SITUACIÓN CRÍTICA") < text.index("LO PRINCIPAL") < text.index("POR REGIÓN") < text.index("COBERTURA")
     assert "«Las obras del Hospital de Quilpué están paralizadas desde octubre.»" in text
-    html = render_html(digest, chart_src="cid:grafico-regiones")
-    for section in ('id="criticos"', 'id="principal"', 'id="region-09"', 'id="cobertura"', 'src="cid:grafico-regiones"'):
-        assert section in html
-    assert "<script" not in html and 'src="http' not in html and "<link" not in html
+    assert "6 notas · 5 temas · 2 medios · 3 regiones" in text and "historia" not in text
+    assert "1 fuente con fallas de 3." in text
+    html = render_email(digest)
+    for section in ('id="criticos"', 'id="principal"', 'id="region-09"', 'id="cobertura"', 'href="2026-11-24.html#region-09"',
+                    'href="compromisos/hospital-marga-marga.html"', 'href="2026-11-24.html#fuentes"'):
+        assert section in html, section
+    assert "<script" not in html and 'src="http' not in html and "<link" not in html and "<img" not in html
+    web = render_html(digest, chart_src="2026-11-24.png")
+    assert "Radio Caída" in web and "1 falla consecutiva" in web and 'id="fuentes"' in web
+
+
+def test_story_lines_bold_matched_words_and_say_why_in_plain_words(linker: Linker, keywords: Keywords) -> None:
+    store = stored(linker, ARTICLES)
+    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    storm = next(s for s in digest.top_stories if "Temuco" in s.title)
+    note = digest.notes[storm.id]
+    assert {text for text, bold in note.snippet if bold} >= {"Temuco", "Padre Las Casas"}
+    assert "<b>Temuco</b>" in render_email(digest)
+    assert "la publican 2 medios" in note.why and ";" not in storm.title
+    port = next(s for s in digest.stories if "Puerto Exterior" in s.title)
+    assert digest.notes[port.id].why.startswith("Sigue el compromiso Puerto Exterior de San Antonio")
+
+
+def test_feedback_link_names_the_article_and_the_command(linker: Linker, keywords: Keywords) -> None:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from agenda.settings import DigestSettings
+
+    store = stored(linker, ARTICLES)
+    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    html = render_email(digest, DigestSettings(feedback_to="analistas@example.cl"))
+    links = [unquote(h).replace("&amp;", "&") for h in __import__("re").findall(r'href="(mailto:[^"]+)"', html)]
+    assert len(links) == len(digest.top_stories)
+    port = next(s for s in digest.top_stories if "Puerto Exterior" in s.title)
+    query = parse_qs(urlsplit(next(l for l in links if f"nota {port.id}:" in l)).query)
+    assert urlsplit(links[0]).path == "analistas@example.cl"
+    assert query["subject"][0].startswith(f"Error en la nota {port.id}: Puerto Exterior de San Antonio avanza")
+    assert query["subject"][0].endswith(f"agenda feedback {port.id} --not 05601")  # San Antonio
+    assert render_email(digest).count("¿Error?") == 0  # no address, no link
 
 
 def test_regional_edition_only_has_its_regions(linker: Linker, keywords: Keywords) -> None:
@@ -105,20 +144,102 @@ def test_hostile_titles_are_text_not_markup(linker: Linker, keywords: Keywords) 
         art(LITORAL, "javascript:alert(1)", "Enlace hostil en Quilpué"),
     ])
     digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
-    html = render_html(digest)
-    assert "<script>alert" not in html and "<img src=x" not in html and "javascript:" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    for html in (render_html(digest), render_email(digest)):
+        assert "<script>alert" not in html and "<img src=x" not in html and "javascript:" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
 
-def test_empty_day_still_renders(keywords: Keywords) -> None:
+def test_empty_day_says_so_in_one_sentence(keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
     store = Store(Database(memory=True))
     digest = build_digest(build_stories(DAY, [], keywords), store.source_health(), keywords)
-    assert digest.article_count == 0 and len(digest.uncovered_regions) == 16
-    assert "Sin noticias para esta fecha." in render_text(digest)
-    assert render_chart(digest).startswith(b"\x89PNG")
+    assert digest.empty and digest.article_count == 0
+    sentence = "Sin notas para el martes 24 de noviembre de 2026."
+    text = render_text(digest)
+    assert text.split("\n\n", 1)[1].strip() == sentence  # after the title, one sentence
+    for html in (render_email(digest), render_html(digest)):
+        assert sentence in html and "0 fuentes" not in html and "<img" not in html and "Lo principal" not in html
+    files, chart = write_digest(digest, tmp_path)
+    assert files.chart is None and chart == b"" and not list(tmp_path.glob("*.png"))  # no chart of zeros
+    # with sources failing, the same one sentence says how many
+    store.sync_sources([BROKEN])
+    store.record_fetch(FetchResult(BROKEN, "error", error="no respondió en 20 s"))
+    digest = build_digest(build_stories(DAY, [], keywords), store.source_health(), keywords)
+    assert "Sin notas para el martes 24 de noviembre de 2026; 1 fuente con fallas." in render_text(digest)
 
 
-def test_chart_is_a_png(linker: Linker, keywords: Keywords) -> None:
+def test_chart_is_drawn_for_a_phone(linker: Linker, keywords: Keywords) -> None:
+    import struct
+
     store = stored(linker, ARTICLES)
     png = render_chart(build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords))
     assert png.startswith(b"\x89PNG") and len(png) > 5000
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == 720 and height > width  # twice the 360 px it is shown at; one row per region
+
+
+def test_each_story_is_shown_once_and_every_article_link_at_most_once(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+    from tests.days import demo_day
+
+    store = Store(Database(memory=True))
+    demo_day(linker, store, tmp_path)
+    day_stories, digest = make_digest(store, keywords, DAY)
+    urls = [a["url"] for a in store.articles_on(DAY)]
+    html, text = render_email(digest), render_text(digest)
+    for url in urls:
+        assert html.count(f'href="{url}"') <= 1, url
+        assert text.count(url) <= 1, url
+    # the train to Chillán is about three regions: one line under "Varias regiones", not three
+    train = next(s for s in digest.stories if "Santiago-Chillán" in s.title)
+    assert len(train.region_codes) == 3
+    assert [r.code for r in digest.regions if train in r.stories] == ["varias"]
+    assert sum(html.count(t) for t in [train.title]) == 1
+    # headlines appear once in the e-mail (the Quilpué hospital was shown four times)
+    for story in digest.stories:
+        assert html.count(f">{story.title}<") <= 1, story.title
+    # section counts count what the section lists
+    for section in digest.regions:
+        assert f"<b>{section.name}</b> · {section.story_count} tema" in html.replace("&#39;", "'")
+    web = render_html(digest)
+    assert web.count('id="tema-') == len(digest.top_stories) + digest.story_count  # "Lo principal", then each section
+
+
+def test_web_edition_links_every_article_of_the_day(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+    from tests.days import demo_day
+
+    store = Store(Database(memory=True))
+    demo_day(linker, store, tmp_path)
+    _, digest = make_digest(store, keywords, DAY)
+    files, _ = write_digest(digest, tmp_path / "digests")
+    web = files.html.read_text(encoding="utf-8")
+    urls = [a["url"] for a in store.articles_on(DAY)]
+    assert len(urls) == 47
+    missing = [url for url in urls if f'href="{url}"' not in web]
+    assert missing == []
+    for section in digest.regions:
+        assert f'href="#{section.anchor}"' in web and f'id="{section.anchor}"' in web  # navigation
+    assert "Los Ángeles" in web and "Los Angeles" not in web  # official names with their accents
+
+
+def test_archive_url_and_feedback_to_come_from_agenda_yaml(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+    from agenda.errors import ConfigError
+    from agenda.settings import load_settings
+
+    config = tmp_path / "agenda.yaml"
+    config.write_text("mail:\n  from: agenda@example.cl\ndigest:\n  archive_url: https://agenda.example.cl/digests/\n",
+                      encoding="utf-8")
+    settings = load_settings(config, environ={})
+    assert settings.digest.archive_url == "https://agenda.example.cl/digests/"
+    assert settings.digest.feedback_to == "agenda@example.cl"  # replies go to the sender unless said
+    store = stored(linker, ARTICLES)
+    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    html = render_email(digest, settings.digest)
+    assert 'href="https://agenda.example.cl/digests/2026-11-24.html#region-05"' in html
+    assert 'href="https://agenda.example.cl/digests/compromisos/hospital-marga-marga.html"' in html
+    assert "mailto:agenda@example.cl?subject=" in html
+    config.write_text("digest:\n  feedback_to: analistas\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="feedback_to"):
+        load_settings(config, environ={})
+    config.write_text("digest:\n  archive_url: ftp://x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, environ={})
+    assert ":2" in str(info.value) and "archive_url" in str(info.value)

@@ -60,10 +60,12 @@ def test_full_run_delivers_a_spanish_digest_over_smtp(tmp_path: Path, sample_sou
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     for region in ("Biobío", "Valparaíso", "Ñuble", "La Araucanía", "Aysén", "Metropolitana", "Atacama", "Maule"):
-        assert region.upper() in text, region
+        assert region in text, region
         assert region in html, region
     assert "Hospital Provincial Marga Marga" in text and "COMPROMISOS EN SITUACIÓN CRÍTICA" in text
-    assert "Radio Caída" in text and "el servidor respondió con un error (500)" in text  # source health
+    assert "1 fuente con fallas" in text and 'href="2026-11-24.html#fuentes"' in html  # source health, in short
+    web = (settings.digests_dir / "2026-11-24.html").read_text(encoding="utf-8")
+    assert "Radio Caída" in web and "el servidor respondió con un error (500)" in web and 'id="fuentes"' in web  # the detail, one tap away
     assert message["Message-ID"] and message["Date"]
 
     # digest files written; the run recorded
@@ -238,9 +240,9 @@ def test_editions_per_recipient_and_smtp_outage(tmp_path: Path, sample_sources: 
     north_subject, north_text = by_recipient["delegado.norte@example.cl"]
     assert "Edición" not in national_subject and "1 compromiso en situación crítica" in national_subject
     assert "Edición Biobío y Ñuble" in south_subject and "sin compromisos críticos" in south_subject
-    assert "== BIOBÍO" in south_text and "== ÑUBLE" in south_text and "== VALPARAÍSO" not in south_text
-    assert "== ATACAMA" in north_text and "== BIOBÍO" not in north_text
-    assert "== VALPARAÍSO" in national_text and "== MAGALLANES" in national_text
+    assert "- Biobío · " in south_text and "- Ñuble · " in south_text and "- Valparaíso · " not in south_text
+    assert "- Atacama · " in north_text and "- Biobío · " not in north_text
+    assert "- Valparaíso · " in national_text and "- Magallanes · " in national_text
     # the archive lists the digest
     index = (tmp_path / "digests" / "index.html").read_text(encoding="utf-8")
     assert "2026-11-24.html" in index and "Martes 24 de noviembre de 2026" in index

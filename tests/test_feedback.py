@@ -76,3 +76,87 @@ def test_feedback_errors_are_clear(setup, capsys: pytest.CaptureFixture[str]) ->
     assert "is not a region" in capsys.readouterr().err
     assert main(["feedback", "1", "--not", "05", *args]) == 1
     assert "is not linked to 05" in capsys.readouterr().err
+
+
+def _reply(subject: str, message_id: str | None, body: str = "La nota no es sobre esa comuna.") -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "subsecretaria@example.cl"
+    message["To"] = "analistas@example.cl"
+    message["Subject"] = subject
+    if message_id:
+        message["Message-ID"] = message_id
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def _digest_subject(store: Store, keywords_dir: Path) -> str:
+    """The subject a reader's mail client fills in from the digest's "¿Error?" link."""
+    import re
+    from datetime import date
+    from urllib.parse import parse_qs, urlsplit
+
+    from agenda.reports.digest import make_digest, render_email
+    from agenda.settings import DigestSettings
+
+    _, digest = make_digest(store, load_keywords(keywords_dir), date(2026, 11, 24))
+    html = render_email(digest, DigestSettings(feedback_to="analistas@example.cl"))
+    link = re.search(r'href="(mailto:[^"]+)"', html).group(1).replace("&amp;", "&")
+    return parse_qs(urlsplit(link).query)["subject"][0]
+
+
+def test_feedback_mailbox_is_applied_once(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    import mailbox
+
+    keywords_dir, db_path, store, linker, article = setup
+    subject = _digest_subject(store, keywords_dir)
+    assert subject.startswith("Error en la nota 1: Corte de luz en Temuco y Lautaro")
+    command = subject.rsplit("— ", 1)[1]
+    code = command.split("--not ")[1]
+    assert code in {"09101", "09108"} and command == f"agenda feedback 1 --not {code}"
+    box_path = tmp_path / "respuestas.mbox"
+    box = mailbox.mbox(box_path)
+    box.add(_reply("Re: " + subject, "<r1@example.cl>"))
+    box.add(_reply("Gracias por el resumen", "<r2@example.cl>"))  # no command: read, never applied
+    box.add(_reply("Re: " + subject, "<r1@example.cl>"))  # the same message delivered twice
+    box.flush()
+    box.close()
+    args = ["--db", str(db_path), "--keywords", str(keywords_dir)]
+
+    assert main(["feedback", "inbox", str(box_path), "--dry-run", *args]) == 0
+    out = capsys.readouterr().out
+    assert "would apply  <r1@example.cl>" in out and f"remove commune {code}" in out
+    assert code in codes(store, "commune")  # a dry run changes nothing
+    assert store.processed_feedback_messages(["<r1@example.cl>"]) == set()
+
+    assert main(["feedback", "inbox", str(box_path), *args]) == 0
+    out = capsys.readouterr().out
+    assert "3 messages: 1 applied, 1 no command, 1 already read" in out
+    assert code not in codes(store, "commune")
+    assert len(store.feedback_for(1)) == 1
+    rules = (keywords_dir / "feedback.yaml").read_text(encoding="utf-8")
+
+    assert main(["feedback", "inbox", str(box_path), *args]) == 0  # read again: nothing new
+    assert "3 messages: 3 already read" in capsys.readouterr().out
+    assert len(store.feedback_for(1)) == 1
+    assert (keywords_dir / "feedback.yaml").read_text(encoding="utf-8") == rules  # rules written once
+    assert {str(r["code"]) for r in yaml.safe_load(rules)["exclusions"]} == {code}
+
+
+def test_feedback_maildir_add_and_errors(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    import mailbox
+
+    keywords_dir, db_path, store, linker, article = setup
+    folder = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    folder.add(_reply("Falta un lugar", None, body="Corregir con: agenda feedback 1 --add 09111\n"))
+    folder.add(_reply("Error en la nota 99: — agenda feedback 99 --not 09101", "<r3@example.cl>"))
+    args = ["--db", str(db_path), "--keywords", str(keywords_dir)]
+    assert main(["feedback", "inbox", str(tmp_path / "Maildir"), *args]) == 1  # one could not be applied
+    out = capsys.readouterr().out
+    assert "no article with id 99" in out and "1 applied" in out
+    assert "09111" in codes(store, "commune")  # Nueva Imperial, from the body; no Message-ID needed
+    assert main(["feedback", "inbox", str(tmp_path / "Maildir"), *args]) == 0
+    assert "2 messages: 2 already read" in capsys.readouterr().out
+    assert main(["feedback", "inbox", str(tmp_path / "nowhere"), *args]) == 1
+    assert "no such mbox file or Maildir folder" in capsys.readouterr().err

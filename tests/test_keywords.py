@@ -74,3 +74,19 @@ def test_generated_gazetteer_matches_the_script(tmp_path: Path) -> None:
 
     committed = yaml.safe_load((ROOT / "keywords" / "gazetteer.yaml").read_text(encoding="utf-8"))
     assert committed == module.build(), "run `make gazetteer` after changing the DPA tables or the script"
+
+
+def test_official_names_keep_their_accents_and_match_without_them(keywords: Keywords) -> None:
+    from agenda.link import Linker
+
+    names = {p.code: p.name for p in keywords.places.values() if p.kind == "commune"}
+    assert names["08206"] == "Los Álamos" and names["08301"] == "Los Ángeles" and names["16206"] == "Ránquil"
+    # every name the DPA table lost an accent in is corrected (the data file is the list)
+    import csv
+
+    with open(ROOT / "keywords" / "dpa" / "official_names.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            assert names[row["id"]] == row["official_name"] != row["dpa_name"]
+    linker = Linker(keywords)
+    for text in ("Nuevo hospital en Los Angeles, provincia de Biobío", "Nuevo hospital en LOS ÁNGELES, Biobío"):
+        assert "08301" in {l.code for l in linker.link(text).communes}, text

@@ -2,10 +2,13 @@
 
 ``build_stories`` clusters the day's articles into stories (one story, one item, every outlet
 listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
-stories: "Lo principal", "Compromisos en situación crítica", one section per region ordered by
-activity, and "Cobertura" (articles per region, thin regions, failing sources).
-``render_html`` (autoescaped: titles from the web are text, never markup) and ``render_text`` turn
-it into the e-mail's two parts.
+stories. Each story belongs to one section: its region, "Varias regiones" when it is about
+several, or "Nacional" when it names none. Two renderings of the same day (``render``):
+
+- the e-mail, short: the day in one line of figures, the critical commitments (one card each),
+  "Lo principal" (five stories not already shown), one line per region, coverage in two lines;
+  every article link at most once;
+- the web edition (``digests/YYYY-MM-DD.html``): everything, every article of the day linked.
 
 Ranking is explainable: every story carries the reasons that gave it its score.
 """
@@ -13,26 +16,42 @@ Ranking is explainable: every story carries the reasons that gave it its score.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from agenda.cluster import ClusterInput, cluster
-from agenda.reports.chart import render_chart
 from agenda.keywords import Keywords
+from agenda.reports.chart import render_chart
+from agenda.reports.highlight import (
+    Segment,
+    TermIndex,
+    commune_index,
+    place_code,
+    plain_why,
+    snippet,
+    story_terms,
+)
+from agenda.reports.render import (  # noqa: F401 (render_email, safe_url: re-exported)
+    render_email,
+    render_html,
+    render_index,
+    render_text,
+    safe_url,
+)
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
+from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.store import Store
 
 SANTIAGO = ZoneInfo("America/Santiago")
 TOP_STORIES = 5  # "Lo principal"
-STORIES_PER_REGION = 6
+EMAIL_CRITICAL = 5  # commitment cards in the e-mail; the web edition has them all
+SEVERAL_REGIONS, NO_REGION = "varias", "nacional"  # the two sections that are not a region
 THIN_COVERAGE = 2  # a region with this many articles or fewer is thinly covered
 # Ranking weights (score = sum of the parts; each part is shown as a reason)
 OUTLET_WEIGHT = 2.0  # per additional outlet carrying the story
@@ -86,6 +105,7 @@ class Story:
     published_at_utc: str | None
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    summary: str = ""  # the lead article's summary: the e-mail's one or two lines
 
     @property
     def why(self) -> str:
@@ -103,20 +123,51 @@ class CommitmentMention:
     evidence: list[str]  # sentences with a trouble term
     stories: list[Story]
 
+    @property
+    def lead(self) -> Story | None:
+        """The story its card links: the first with the alert, else the first."""
+        first = self.stories[0] if self.stories else None
+        return next((s for s in self.stories if s.at_risk), first)
+
+    @property
+    def sentence(self) -> str:
+        """The card's one evidence sentence: one that is not just the headline again."""
+        lead = self.lead
+        title = " ".join(lead.title.split()).casefold() if lead else ""
+        return next((e for e in self.evidence if " ".join(e.split()).casefold() != title),
+                    self.evidence[0] if self.evidence else "")
+
+    @property
+    def outlets(self) -> list[str]:
+        return list(dict.fromkeys(o for s in self.stories for o in s.outlets))
+
 
 @dataclass
 class RegionSection:
+    """A region's stories (or "varias" / "nacional"); each story of the day is in one section."""
+
     code: str
     name: str
-    stories: list[Story]
-    story_count: int
-    article_count: int
+    stories: list[Story]  # every story of the section, best first: the web edition lists them all
     commitments: list[CommitmentMention]
     priorities: list[tuple[str, int]]
+    headline: Story | None = None  # the e-mail's line: its best story not shown above it
 
     @property
-    def more(self) -> int:
-        return self.story_count - len(self.stories)
+    def story_count(self) -> int:
+        return len(self.stories)
+
+    @property
+    def article_count(self) -> int:
+        return sum(len(s.articles) for s in self.stories)
+
+    @property
+    def anchor(self) -> str:
+        return f"region-{self.code}"
+
+    @property
+    def is_region(self) -> bool:
+        return self.code not in (SEVERAL_REGIONS, NO_REGION)
 
 
 @dataclass
@@ -148,6 +199,16 @@ class DayStories:
     region_articles: Counter[str]
 
 
+@dataclass(slots=True)
+class StoryNote:
+    """What a reader sees under a headline: a snippet with matched words in bold, why it ranks,
+    and the code an "¿Error?" reply would most likely reject."""
+
+    snippet: list[Segment]
+    why: str
+    place_code: str | None
+
+
 @dataclass
 class Digest:
     day: date
@@ -156,21 +217,40 @@ class Digest:
     article_count: int
     story_count: int
     outlet_count: int
-    top_stories: list[Story]
+    region_count: int  # regions with at least one article
+    top_stories: list[Story]  # "Lo principal": the best stories not in a critical card
     critical: list[CommitmentMention]
     commitments: list[CommitmentMention]
-    regions: list[RegionSection]
-    national_stories: list[Story]
+    regions: list[RegionSection]  # regions by activity, then "Varias regiones", then "Nacional"
     coverage: list[CoverageRow]
     uncovered_regions: list[str]
     thin_regions: list[str]
     priorities: list[tuple[str, int]]
     failing_sources: list[SourceProblem]
     source_count: int
+    notes: dict[int, StoryNote] = field(default_factory=dict)  # story id -> note
 
     @property
     def at_risk(self) -> list[CommitmentMention]:  # the name the first version used
         return self.critical
+
+    @property
+    def empty(self) -> bool:
+        return self.article_count == 0
+
+    @property
+    def email_critical(self) -> list[CommitmentMention]:
+        return self.critical[:EMAIL_CRITICAL]
+
+    @property
+    def web_file(self) -> str:
+        """The web edition's file name in the digests folder."""
+        return f"{self.day.isoformat()}.html"
+
+    @property
+    def stories(self) -> list[Story]:
+        """Every story of the edition, each once, section by section."""
+        return [s for section in self.regions for s in section.stories]
 
     @property
     def subject(self) -> str:
@@ -237,6 +317,7 @@ def _story(members: list[dict[str, Any]], keywords: Keywords) -> Story:
         commitments=[keywords.commitments[c].title for c in commitment_ids],
         at_risk=any(l.at_risk for l in links if l.kind == "commitment"),
         published_at_utc=max(published) if published else None,
+        summary=lead.get("summary") or "",
     )
 
 
@@ -268,7 +349,8 @@ def build_digest(
     keywords: Keywords,
     edition: Edition = NATIONAL,
 ) -> Digest:
-    """Shape one edition of a day's digest."""
+    """Shape one edition of a day's digest: each story in one section, and what the e-mail shows
+    (cards, "Lo principal", one headline per section) chosen so no story appears twice."""
     day = day_stories.day
     wanted = set(edition.region_codes)
 
@@ -280,38 +362,34 @@ def build_digest(
         m for m in day_stories.commitments.values() if edition.national or m.region_code in wanted
     ]
     commitments.sort(key=lambda m: (not m.at_risk, -len(m.stories), m.title))
-    sections = []
-    by_region: dict[str, list[Story]] = {}
-    for story in day_stories.stories:
-        for code in story.region_codes:
-            by_region.setdefault(code, []).append(story)
-    for code, region_stories in by_region.items():
-        if not edition.national and code not in wanted:
-            continue
-        priorities: Counter[str] = Counter(p for s in region_stories for p in s.priorities)
-        sections.append(
-            RegionSection(
-                code=code, name=keywords.region_name(code), stories=region_stories[:STORIES_PER_REGION],
-                story_count=len(region_stories), article_count=day_stories.region_articles[code],
-                commitments=[m for m in commitments if m.region_code == code],
-                priorities=priorities.most_common(),
-            )
-        )
-    sections.sort(key=lambda s: (-s.story_count, -s.article_count, s.code))
+    critical = [m for m in commitments if m.at_risk]
+    shown = {m.lead.id for m in critical[:EMAIL_CRITICAL] if m.lead}
+    top = [s for s in stories if s.id not in shown][:TOP_STORIES]
+    shown.update(s.id for s in top)
+    sections = _sections(stories, commitments, keywords, shown)
     coverage = [
         CoverageRow(
-            r.code, r.name, day_stories.region_articles[r.code], len(by_region.get(r.code, [])),
-            sum(1 for m in day_stories.commitments.values() if m.region_code == r.code and m.at_risk),
+            r.code, r.name, day_stories.region_articles[r.code],
+            sum(1 for s in stories if r.code in s.region_codes),
+            sum(1 for m in day_stories.commitments.values()
+                if m.region_code == r.code and m.at_risk),
         )
         for r in sorted(keywords.regions(), key=lambda r: NORTH_TO_SOUTH.index(r.code))
+        if edition.national or r.code in wanted
     ]
-    national = [s for s in day_stories.stories if not s.region_codes] if edition.national else []
     failing = [
-        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0, row["last_error_at_utc"], _local_time(row.get("next_attempt_at_utc")))
+        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0,
+                      row["last_error_at_utc"], _local_time(row.get("next_attempt_at_utc")))
         for row in sources
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
     article_ids = {a.id for s in stories for a in s.articles}
+    communes, terms = commune_index(keywords), TermIndex(keywords)
+    notes = {
+        s.id: StoryNote(snippet(s.summary, s.title, story_terms(s, terms)), plain_why(s),
+                        place_code(s, communes))
+        for s in stories
+    }
     return Digest(
         day=day,
         date_words=spanish_date(day),
@@ -319,18 +397,44 @@ def build_digest(
         article_count=len(article_ids) if not edition.national else day_stories.article_count,
         story_count=len(stories),
         outlet_count=len({o for s in stories for o in s.outlets}),
-        top_stories=stories[:TOP_STORIES],
-        critical=[m for m in commitments if m.at_risk],
+        region_count=sum(1 for row in coverage if row.articles),
+        top_stories=top,
+        critical=critical,
         commitments=commitments,
         regions=sections,
-        national_stories=national[:STORIES_PER_REGION],
         coverage=coverage,
         uncovered_regions=[row.name for row in coverage if row.articles == 0],
         thin_regions=[row.name for row in coverage if 0 < row.articles <= THIN_COVERAGE],
         priorities=Counter(p for s in stories for p in s.priorities).most_common(),
         failing_sources=failing,
         source_count=sum(1 for row in sources if row.get("enabled", 1)),
+        notes=notes,
     )
+
+
+def _sections(
+    stories: list[Story], commitments: list[CommitmentMention], keywords: Keywords, shown: set[int]
+) -> list[RegionSection]:
+    """One section per region with news, then "Varias regiones", then "Nacional": a story about
+    several regions is listed once, not under each."""
+    by_code: dict[str, list[Story]] = {}
+    for story in stories:
+        codes = story.region_codes
+        code = codes[0] if len(codes) == 1 else SEVERAL_REGIONS if codes else NO_REGION
+        by_code.setdefault(code, []).append(story)
+    names = {SEVERAL_REGIONS: "Varias regiones", NO_REGION: "Nacional"}
+    sections = []
+    for code, members in by_code.items():
+        priorities: Counter[str] = Counter(p for s in members for p in s.priorities)
+        sections.append(RegionSection(
+            code=code, name=names.get(code) or keywords.region_name(code), stories=members,
+            commitments=[m for m in commitments if m.region_code == code],
+            priorities=priorities.most_common(),
+            headline=next((s for s in members if s.id not in shown), None),
+        ))
+    last = {SEVERAL_REGIONS: 1, NO_REGION: 2}
+    sections.sort(key=lambda s: (last.get(s.code, 0), -s.story_count, -s.article_count, s.code))
+    return sections
 
 
 def _local_time(moment: str | None) -> str | None:
@@ -347,50 +451,12 @@ def _place_names(links: Iterable[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys([l.name for l in communes] + provinces + regions))
 
 
-def safe_url(url: str) -> str:
-    """Only http(s) links reach a reader: a feed's "javascript:" link becomes a dead one."""
-    return url if url.lower().startswith(("http://", "https://")) else "#"
-
-
-def bar_width(value: int, largest: int) -> int:
-    """Percentage width of a coverage bar (at least 2% so a non-zero bar stays visible)."""
-    if not value or not largest:
-        return 0
-    return max(2, round(100 * value / largest))
-
-
-_environment = Environment(
-    loader=PackageLoader("agenda.reports", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_environment.filters["spanish_list"] = spanish_list
-_environment.filters["safe_url"] = safe_url
-_environment.globals["bar_width"] = bar_width
-
-
-def render_html(digest: Digest, chart_src: str | None = None) -> str:
-    """The HTML part. ``chart_src``: "cid:..." in the e-mail, a file name in the archive."""
-    return _environment.get_template("digest.html.j2").render(d=digest, chart_src=chart_src)
-
-
-def render_text(digest: Digest) -> str:
-    return _environment.get_template("digest.txt.j2").render(d=digest)
-
-
-def render_index(entries: list[tuple[str, str, str]]) -> str:
-    """digests/index.html: (file name, date in words, summary line), newest first."""
-    return _environment.get_template("index.html.j2").render(entries=entries)
-
-
 # -- files -------------------------------------------------------------------------------
 @dataclass
 class DigestFiles:
     html: Path
     text: Path
-    chart: Path
+    chart: Path | None  # no chart on a day without news
     index: Path
 
 
@@ -400,15 +466,21 @@ def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
 
 
-def write_digest(digest: Digest, directory: Path) -> tuple[DigestFiles, bytes]:
-    """Write digests/YYYY-MM-DD.html, .txt and .png atomically, and refresh digests/index.html."""
+def write_digest(
+    digest: Digest, directory: Path, settings: DigestSettings | None = None
+) -> tuple[DigestFiles, bytes]:
+    """Write digests/YYYY-MM-DD.html (web edition), .txt (the e-mail's text) and .png (the
+    chart, not on an empty day) atomically, and refresh digests/index.html."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = digest.day.isoformat()
-    chart = render_chart(digest)
-    files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt", directory / f"{stem}.png", directory / "index.html")
-    _write(files.chart, chart)
-    _write(files.html, render_html(digest, chart_src=files.chart.name).encode("utf-8"))
-    _write(files.text, render_text(digest).encode("utf-8"))
+    chart = b"" if digest.empty else render_chart(digest)
+    files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt",
+                        directory / f"{stem}.png" if chart else None, directory / "index.html")
+    if files.chart:
+        _write(files.chart, chart)
+    chart_src = files.chart.name if files.chart else None
+    _write(files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8"))
+    _write(files.text, render_text(digest, settings).encode("utf-8"))
     _write(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
     return files, chart
 
@@ -427,6 +499,6 @@ def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
         except ValueError:
             continue
         text_path = path.with_suffix(".txt")
-        first_lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
-        entries.append((path.name, spanish_date(day), " ".join(line for line in first_lines if line)))
+        lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
+        entries.append((path.name, spanish_date(day), " · ".join(line for line in lines if line)))
     return entries

@@ -13,16 +13,39 @@ NORTH_TO_SOUTH = ("15", "01", "02", "03", "04", "05", "13", "06", "07", "16", "0
 
 
 def spanish_date(day: date) -> str:
-    """>>> spanish_date(date(2026, 11, 24))
+    """A day in words, as readers write it.
+
+    >>> spanish_date(date(2026, 11, 24))
     'martes 24 de noviembre de 2026'
     """
     return f"{WEEKDAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]} de {day.year}"
 
 
 def spanish_list(items: Sequence[str]) -> str:
-    """>>> spanish_list(["Biobío", "Ñuble", "Maule"])
+    """Items joined with commas and a final "y".
+
+    >>> spanish_list(["Biobío", "Ñuble", "Maule"])
     'Biobío, Ñuble y Maule'
     """
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " y " + items[-1]
+
+
+def spanish_number(value: float, decimals: int = 0) -> str:
+    """Chilean style: a point between thousands, a comma before decimals.
+
+    >>> spanish_number(2000), spanish_number(8.1, 1), spanish_number(999)
+    ('2.000', '8,1', '999')
+    """
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def count_words(value: int, singular: str, plural: str | None = None) -> str:
+    """A count and its noun, singular or plural, the number in Chilean style.
+
+    >>> count_words(1, "nota"), count_words(2000, "nota"), count_words(3, "región", "regiones")
+    ('1 nota', '2.000 notas', '3 regiones')
+    """
+    return f"{spanish_number(value)} {singular if value == 1 else plural or singular + 's'}"

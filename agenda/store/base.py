@@ -21,6 +21,7 @@ from agenda.extract import Article
 from agenda.link import LinkResult
 from agenda.sources import Source
 from agenda.store.commitments import CommitmentReaders
+from agenda.store.inbox import FeedbackInboxMixin
 from agenda.store.schema import migrations
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -63,7 +64,7 @@ class StoredCounts:
     links: int = 0
 
 
-class Store(CommitmentReaders):
+class Store(CommitmentReaders, FeedbackInboxMixin):
     """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``."""
 
     def __init__(self, db: Database) -> None:

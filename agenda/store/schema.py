@@ -10,6 +10,7 @@ Tables
     runs             one row per run: times, status, counts per stage, errors
     deliveries       one row per (digest date, recipient): the outbox state
     feedback         analysts' corrections of links
+    feedback_messages readers' "¿Error?" e-mails already read (by Message-ID), applied once
 
 A new migration is a new function at the end, named ``mNNN_what_it_does``.
 """
@@ -132,3 +133,14 @@ def m007_link_risk_detail(db: Database) -> None:
     """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
     db["links"].add_column("risk_kind", str)
     db["links"].add_column("resolved", int)
+
+
+@migrations()
+def m009_feedback_inbox(db: Database) -> None:
+    """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
+    message is applied once, however often the mailbox is read."""
+    db["feedback_messages"].create(
+        {"message_id": str, "article_id": int, "action": str, "code": str, "status": str,
+         "detail": str, "sender": str, "processed_at_utc": str},
+        pk="message_id",
+    )
