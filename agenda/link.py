@@ -58,12 +58,18 @@ _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
 _NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
+_NAME_SMALL_WORDS = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset({"centro", "chile", "metropolitano", "oriente", "poniente", "norte", "sur", "el", "la", "los", "las"})
 _NOT_BODIES = frozenset({"torta", "spurs", "dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
 _LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ", "archipielago", "isla ")
+
+
+def _own_name_word(original: str, folded: str) -> bool:
+    """A word that can go on a body's or title's own name: capitalised or small, no punctuation."""
+    return (original[:1].isupper() or folded in _NAME_SMALL_WORDS) and original[-1:] not in ",.;:!?)»\"'"
 
 
 class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
@@ -214,9 +220,14 @@ class Linker:
         }
         self._region_twin = {commune.code: self.keywords.place("region", code) for code, commune in self._commune_twin.items()}
         self._region_bodies = frozenset(rules.region_bodies)
+        self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
+        self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
+        self._road_before = frozenset(rules.road_before)
         self._region_by_short_name = {
             fold(place.name): place for place in self.keywords.places.values() if place.kind == "region"
         }
+        for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
+            self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -337,6 +348,8 @@ class Linker:
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
+            if self._road_or_title(text, folded, start, end, before):
+                continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
             strong = not before.phrases.isdisjoint(self._strong_triggers)
@@ -353,8 +366,12 @@ class Linker:
                 strong = strong or self._named_body(text, before)
                 if place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if place.kind == "commune" and place.code in self._region_twin and not before.phrases.isdisjoint(self._region_bodies):
-                place = self._region_twin[place.code]  # "Gobierno Regional de Coquimbo": the region
+            if place.kind in ("commune", "province") and self._body_before(text, folded, start):
+                # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
+                twin = self._region_twin.get(place.code) if place.kind == "commune" else None
+                if twin is None or not self._body_before(text, folded, start, self._region_bodies):
+                    twin = self.keywords.place("region", place.region_code)
+                place = twin
             if not before.phrases.isdisjoint(self._region_only_before) and place.kind in ("commune", "province"):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
@@ -399,6 +416,54 @@ class Linker:
             return False
         opening = text[:before.word_end - len(before.word)].rstrip()
         return bool(opening) and opening[-1] not in ".!?:«\"\n"
+
+    def _body_before(self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None) -> bool:
+        """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
+        "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
+        window = max(0, start - 90)
+        folds = folded[window:start].split()[-8:]
+        if self._body_words.isdisjoint(folds):
+            return False
+        bodies = self._zone_bodies if bodies is None else bodies
+        originals = text[window:start].split()[-len(folds):]
+        # the words between the body and the name are the body's own: capitalised or small words
+        size = len(folds)
+        own_name_from = size
+        while own_name_from > 0 and _own_name_word(originals[own_name_from - 1], folds[own_name_from - 1]):
+            own_name_from -= 1
+        for first in range(size - 1, -1, -1):
+            for length in range(1, min(4, size - first) + 1):
+                if first + length >= own_name_from and " ".join(folds[first:first + length]) in bodies:
+                    return True
+        return False
+
+    def _road_or_title(self, text: str, folded: str, start: int, end: int, before: _Before) -> bool:
+        """The name is part of another proper name: a road ("Camino a Melipilla"), a newspaper, club
+        or firm ("El Mercurio de Valparaíso", "Aguas Antofagasta", "Coquimbo Unido")."""
+        if not before.phrases.isdisjoint(self._road_before):
+            phrase = max(before.phrases & self._road_before, key=len)
+            if text[start - len(phrase) - 1:start - len(phrase)].isupper():
+                return True
+        following = _NEXT_PROPER_NAME.match(text, end)
+        if following and not following.group(1) and fold(following.group(2)) in self.rules.title_words:
+            return True
+        window = max(0, start - 60)
+        originals = text[window:start].split()[-6:]
+        chain: list[str] = []
+        for word in reversed(originals):
+            if not _own_name_word(word, fold(word)):
+                break
+            chain.insert(0, word)
+        while chain and not chain[0][:1].isupper():
+            chain.pop(0)  # "la" in "la Seremi": not part of the name
+        if not chain:
+            return False
+        if any(fold(word) in self.rules.title_words for word in chain):
+            return True
+        if chain[0] in ("El", "La", "Los", "Las"):  # a title in mid-sentence: "según El Llanquihue"
+            opening = text[:text.rfind(chain[0], window, start)].rstrip(" \t")
+            return bool(opening) and opening[-1] not in ".!?:«\"\n"
+        return False
 
     @staticmethod
     def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
