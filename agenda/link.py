@@ -47,7 +47,9 @@ _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
 _INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
 _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
-_REGION_LIST = re.compile(r"\bregiones\s+(?:de|del)\s+([^.;:\n]+)")
+_REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
+# Between two ends of a range or list: "desde Coquimbo hasta Biobío", "Valparaíso y Maule".
+_RANGE_GAP = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
 _LIST_ITEM = re.compile(r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)")
 # Only these words may stand between a name and a foreign marker: "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
@@ -226,6 +228,18 @@ class Linker:
         self._region_by_short_name = {
             fold(place.name): place for place in self.keywords.places.values() if place.kind == "region"
         }
+        # Names of regions and provinces that are also a commune's ("coquimbo", "iquique"): read
+        # once as the region or province in a text, a bare mention there is that too.
+        self._province_by_name = {fold(p.name): p for p in self.keywords.places.values() if p.kind == "province"}
+        for names in (self._province_by_name, self._region_by_short_name):
+            for name, place in list(names.items()):  # list items lose their article: "El Loa" -> "loa"
+                if name.split()[0] in ("el", "la", "los", "las") and " " in name:
+                    names.setdefault(name.split(" ", 1)[1], place)
+        self._twin_names = {
+            f"{place.kind}:{place.code}": fold(place.name)
+            for place in self.keywords.places.values()
+            if place.kind in ("region", "province") and fold(place.name) in communes_by_name
+        }
         for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         self._build()
@@ -348,7 +362,7 @@ class Linker:
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
-            if self._road_or_title(text, folded, start, end, before):
+            if not folded.startswith(_LOWERCASE_OPENERS, start) and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
@@ -378,6 +392,7 @@ class Linker:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
         candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+        candidates = self._read_as_elsewhere(folded, candidates)
         supported = {m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")} | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
@@ -401,6 +416,35 @@ class Linker:
             return False
         return True
 
+    def _read_as_elsewhere(self, folded: str, candidates: list[tuple[_Mention, str, _Before]]) -> list[tuple[_Mention, str, _Before]]:
+        """'La Región de Coquimbo ...' then 'Coquimbo' alone: the region again. A commune link needs
+        evidence of its own (a strong trigger: "comuna de", "alcalde de", a commune body)."""
+        readings: dict[str, Place] = {}
+        for mention, _, _ in candidates:
+            bare = self._twin_names.get(f"{mention.place.kind}:{mention.place.code}")
+            if bare is not None and bare in folded[mention.start:mention.end]:
+                readings.setdefault(bare, mention.place)
+        if not readings:
+            return candidates
+        result = []
+        for index, (mention, tier, before) in enumerate(candidates):
+            if mention.place.kind == "commune" and tier != "strong" and not self._listed(folded, candidates, index):
+                reading = readings.get(" ".join(folded[mention.start:mention.end].split()))
+                if reading is not None:
+                    mention = _Mention(reading, mention.start, mention.end)
+            result.append((mention, tier, before))
+        return result
+
+    @staticmethod
+    def _listed(folded: str, candidates: list[tuple[_Mention, str, _Before]], index: int) -> bool:
+        """The mention stands in a list of communes: 'La Ligua, Cabildo y Petorca'."""
+        mention = candidates[index][0]
+        for other in (candidates[i][0] for i in (index - 1, index + 1) if 0 <= i < len(candidates)):
+            gap = folded[other.end:mention.start] if other.end <= mention.start else folded[mention.end:other.start]
+            if other.place.kind == "commune" and _LIST_GAP.match(gap):
+                return True
+        return False
+
     def _excluded(self, name: str, place: Place, before: _Before) -> bool:
         """An analyst's exclusion rule (keywords/feedback.yaml) for this name and place."""
         contexts = self.keywords.exclusions.get((name, place.code))
@@ -420,7 +464,7 @@ class Linker:
     def _body_before(self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None) -> bool:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
         "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
-        window = max(0, start - 90)
+        window = max(start - 90, text.rfind("\n", 0, start) + 1)
         folds = folded[window:start].split()[-8:]
         if self._body_words.isdisjoint(folds):
             return False
@@ -437,7 +481,7 @@ class Linker:
                     return True
         return False
 
-    def _road_or_title(self, text: str, folded: str, start: int, end: int, before: _Before) -> bool:
+    def _road_or_title(self, text: str, folded: str, start: int, end: int, before: _Before, kind: str) -> bool:
         """The name is part of another proper name: a road ("Camino a Melipilla"), a newspaper, club
         or firm ("El Mercurio de Valparaíso", "Aguas Antofagasta", "Coquimbo Unido")."""
         if not before.phrases.isdisjoint(self._road_before):
@@ -447,7 +491,7 @@ class Linker:
         following = _NEXT_PROPER_NAME.match(text, end)
         if following and not following.group(1) and fold(following.group(2)) in self.rules.title_words:
             return True
-        window = max(0, start - 60)
+        window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line
         originals = text[window:start].split()[-6:]
         chain: list[str] = []
         for word in reversed(originals):
@@ -460,6 +504,8 @@ class Linker:
             return False
         if any(fold(word) in self.rules.title_words for word in chain):
             return True
+        if chain == [chain[0]] and chain[0] in ("El", "La", "Los", "Las") and kind == "commune":
+            return True  # a city takes no article: "El Llanquihue" is the newspaper
         if chain[0] in ("El", "La", "Los", "Las"):  # a title in mid-sentence: "según El Llanquihue"
             opening = text[:text.rfind(chain[0], window, start)].rstrip(" \t")
             return bool(opening) and opening[-1] not in ".!?:«\"\n"
@@ -532,28 +578,40 @@ class Linker:
         return bool(self._foreign_after_re.match(folded, end))
 
     def _region_lists(self, folded: str, mentions: list[_Mention]) -> list[_Mention]:
-        """'las regiones de Valparaíso, O'Higgins y Maule': each item is a region, not a city."""
-        if "regiones" not in folded:
-            return mentions
+        """'las regiones de Valparaíso, O'Higgins y Maule', 'las provincias de El Loa y Tocopilla':
+        each item is a region or province, not a city; so is a city's name at one end of a range
+        of regions ("desde Coquimbo hasta Biobío")."""
         found = []
-        for match in _REGION_LIST.finditer(folded):
-            for item in _LIST_ITEM.finditer(match.group(1)):
-                words = item.group(1).split()
-                # the longest prefix of the item that is a region's short name ("biobio ante" -> "biobio")
-                for size in range(len(words), 0, -1):
-                    region = self._region_by_short_name.get(" ".join(words[:size]))
-                    if region is not None:
-                        start = match.start(1) + item.start(1)
-                        found.append(_Mention(region, start, start + len(" ".join(words[:size]))))
-                        break
-                else:
-                    break  # the list ended
-        if not found:
-            return mentions
-        taken = [(m.start, m.end) for m in found]
-        # the same words matched as communes ("Valparaíso") are the regions here
-        kept = [m for m in mentions if not any(s <= m.start < e for s, e in taken)]
-        return sorted(kept + found, key=lambda m: m.start)
+        if "regiones" in folded or "provincias" in folded:
+            for match in _REGION_LIST.finditer(folded):
+                names = self._region_by_short_name if match.group(1) == "regiones" else self._province_by_name
+                for item in _LIST_ITEM.finditer(match.group(2)):
+                    words = item.group(1).split()
+                    # the longest prefix of the item that is a short name ("biobio ante" -> "biobio")
+                    for size in range(len(words), 0, -1):
+                        place = names.get(" ".join(words[:size]))
+                        if place is not None:
+                            start = match.start(2) + item.start(1)
+                            found.append(_Mention(place, start, start + len(" ".join(words[:size]))))
+                            break
+                    else:
+                        break  # the list ended
+        if found:
+            taken = [(m.start, m.end) for m in found]
+            # the same words matched as communes ("Valparaíso") are the regions here
+            kept = [m for m in mentions if not any(m.start < e and s < m.end for s, e in taken)]
+            mentions = sorted(kept + found, key=lambda m: m.start)
+        for index, mention in enumerate(mentions):
+            twin = self._region_twin.get(mention.place.code) if mention.place.kind == "commune" else None
+            if twin is None:
+                continue
+            neighbours = [(mentions[i], i < index) for i in (index - 1, index + 1) if 0 <= i < len(mentions)]
+            for other, first in neighbours:
+                gap = folded[other.end:mention.start] if first else folded[mention.end:other.start]
+                if other.place.kind == "region" and _RANGE_GAP.fullmatch(gap):
+                    mentions[index] = _Mention(twin, mention.start, mention.end)
+                    break
+        return mentions
 
     def _topics(self, text: str, doc: Doc, matches: list[tuple[int, int, int]], mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
         if not matches:
