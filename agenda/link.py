@@ -74,6 +74,10 @@ def _own_name_word(original: str, folded: str) -> bool:
     return (original[:1].isupper() or folded in _NAME_SMALL_WORDS) and original[-1:] not in ",.;:!?)»\"'"
 
 
+_RESULT_LISTS = {"region": "regions", "province": "provinces", "commune": "communes",
+                 "commitment": "commitments", "priority": "priorities", "alert": "alerts"}
+
+
 class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
     text: str
     start: int
@@ -242,6 +246,14 @@ class Linker:
         }
         for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
+        # What a mention of each place links, worked out once: a commune, its province, its region.
+        self._links_of: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
+        for place in self.keywords.places.values():
+            links = [(place.kind, place.code, place.name)] if place.kind in ("commune", "province") else []
+            if place.kind == "commune" and place.province_code:
+                links.append(("province", place.province_code, self.keywords.place("province", place.province_code).name))
+            region = self.keywords.place("region", place.region_code)
+            self._links_of[place.kind, place.code] = (*links, ("region", region.code, region.name))
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -305,27 +317,26 @@ class Linker:
         }
         mentions = self._place_mentions(text, folded, doc, place_matches, source_region, commitment_regions)
         result = LinkResult()
-        index: dict[str, Link] = {}
+        index: dict[tuple[str, str], Link] = {}
+        lists = {kind: getattr(result, attribute) for kind, attribute in _RESULT_LISTS.items()}
 
         def add(kind: str, code: str, name: str, start: int, end: int) -> Link:
-            key = f"{kind}:{code}"
-            link = index.get(key)
+            link = index.get((kind, code))
             if link is None:
-                link = index[key] = Link(kind, code, name)
-                getattr(result, kind + "s" if kind != "priority" else "priorities").append(link)
+                link = index[kind, code] = Link(kind, code, name)
+                lists[kind].append(link)
             link.evidence.append(Evidence(text[start:end], start, end))
             return link
 
         for mention in mentions:
-            place = mention.place
-            if place.kind == "commune":
-                add("commune", place.code, place.name, mention.start, mention.end)
-                if place.province_code:
-                    add("province", place.province_code, self.keywords.place("province", place.province_code).name, mention.start, mention.end)
-            elif place.kind == "province":
-                add("province", place.code, place.name, mention.start, mention.end)
-            region = self.keywords.place("region", place.region_code)
-            add("region", region.code, region.name, mention.start, mention.end)
+            # one evidence tuple for the commune, its province and its region
+            evidence = Evidence(text[mention.start:mention.end], mention.start, mention.end)
+            for kind, code, name in self._links_of[mention.place.kind, mention.place.code]:
+                link = index.get((kind, code))
+                if link is None:
+                    link = index[kind, code] = Link(kind, code, name)
+                    lists[kind].append(link)
+                link.evidence.append(evidence)
 
         self._topics(text, doc, topic_matches, mentions, add)
         return result
@@ -493,16 +504,17 @@ class Linker:
             return True
         window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line
         originals = text[window:start].split()[-6:]
-        chain: list[str] = []
-        for word in reversed(originals):
-            if not _own_name_word(word, fold(word)):
-                break
-            chain.insert(0, word)
-        while chain and not chain[0][:1].isupper():
-            chain.pop(0)  # "la" in "la Seremi": not part of the name
-        if not chain:
+        folds = folded[window:start].split()[-6:]  # folding keeps lengths: the same words
+        size = len(originals)
+        first = size
+        while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):
+            first -= 1
+        while first < size and not originals[first][:1].isupper():
+            first += 1  # "la" in "la Seremi": not part of the name
+        if first == size:
             return False
-        if any(fold(word) in self.rules.title_words for word in chain):
+        chain = originals[first:]
+        if not self.rules.title_words.isdisjoint(folds[first:]):
             return True
         if chain == [chain[0]] and chain[0] in ("El", "La", "Los", "Las") and kind == "commune":
             return True  # a city takes no article: "El Llanquihue" is the newspaper
