@@ -141,6 +141,8 @@ class PlaceContext:
         following = _NEXT_PROPER_NAME.match(text, end)
         if following and not following.group(1) and fold(following.group(2)) in self.keywords.rules.title_words:
             return True
+        if not (before.word or before.after_de) and _NAME_SMALL_WORDS.isdisjoint(before.phrases):
+            return False  # the word before is no part of a name: no title runs up to this one
         window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line
         originals = text[window:start].split()[-6:]
         folds = folded[window:start].split()[-6:]  # folding keeps lengths: the same words

@@ -3,8 +3,12 @@ keywords/disambiguation.yaml, and each test below holds one class on sentences n
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from agenda.evaluate import read_gold
 from agenda.link import Linker
 
 
@@ -90,3 +94,37 @@ def test_named_bodies_of_a_city_still_count(linker: Linker) -> None:
     # rule 1 of tests/gold/README.md: a local body carries its seat
     assert places(linker, "La Universidad de Concepción abrió matrículas.") == ({"08"}, {"08101"})
     assert places(linker, "La Corte de Apelaciones de Temuco falló.") == ({"09"}, {"09101"})
+
+
+# -- the linker's place links on every gold file, pinned -----------------------------------------
+# Speed work must not change what is linked. After a deliberate rule change, rewrite the file with
+# `python tests/test_link_places.py` and read its diff.
+GOLD = Path(__file__).resolve().parent / "gold"
+PINNED = Path(__file__).resolve().parent / "fixtures" / "gold_place_links.json"
+
+
+def place_links(linker: Linker) -> dict[str, dict[str, list[list[object]]]]:
+    found = {}
+    for path in sorted(GOLD.glob("*.jsonl")):
+        for item in read_gold(path):
+            text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+            result = linker.link(text, source_region=item.get("source_region"))
+            found[f"{path.stem}/{item['id']}"] = {
+                kind: [[link.code, *[[e.start, e.end] for e in link.evidence]] for link in getattr(result, kind)]
+                for kind in ("regions", "provinces", "communes")
+            }
+    return found
+
+
+def test_place_links_on_gold_files_are_pinned(linker: Linker) -> None:
+    pinned = json.loads(PINNED.read_text(encoding="utf-8"))
+    found = json.loads(json.dumps(place_links(linker)))
+    changed = sorted(key for key in pinned.keys() | found.keys() if pinned.get(key) != found.get(key))
+    assert not changed, f"place links changed on {len(changed)} gold items, first: {changed[:5]}"
+
+
+if __name__ == "__main__":
+    from agenda.keywords import load_keywords
+
+    links = place_links(Linker(load_keywords(GOLD.parent.parent / "keywords")))
+    PINNED.write_text(json.dumps(links, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
