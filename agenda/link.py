@@ -20,6 +20,11 @@ Place rules (the lists are data, in keywords/disambiguation.yaml):
     natural features keep only the region ("volcán Osorno");
   - a name found to be a person or a foreign place once is that everywhere in the text, unless
     a strong trigger ("comuna de") says otherwise;
+  - a region's or a zone's body before a name gives the region ("Seremi de Salud de Coquimbo",
+    "Prefectura Santiago Sur"); so do lists and ranges of regions; a name read once as a region or
+    province is that again unless it has a commune's evidence ("comuna de", "alcalde de");
+  - a road ("Camino a Melipilla", "curva Puerto Montt") or a newspaper's, club's or firm's name
+    ("El Mercurio de Valparaíso", "Coquimbo Unido") is not the place (agenda/placecontext.py);
   - names listed as ambiguous need positive evidence: a trigger before them, another place of
     the same region, or the source's own region; names listed as strict (common nouns such as
     "Navidad") need a strong trigger, or a weak one plus another place of the same region.
