@@ -50,7 +50,8 @@ class Mistake:
     missing: list[str]
     extra: list[str]
     names: dict[str, str] = field(default_factory=dict)  # code -> name, for missing and extra
-    evidence: dict[str, list[str]] = field(default_factory=dict)  # extra code -> the text around each match
+    # extra code -> the text around each of its matches
+    evidence: dict[str, list[str]] = field(default_factory=dict)
 
 
 _CONTEXT = 40  # characters of text shown on each side of a wrong link's evidence
@@ -68,7 +69,8 @@ def _in_context(text: str, start: int, end: int) -> str:
     """'…afectará desde [Coquimbo] hasta Biobío…': the evidence marked inside its sentence."""
     left, right = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
     snippet = f"{text[left:start]}[{text[start:end]}]{text[end:right]}"
-    return ("…" if left else "") + " ".join(snippet.split()) + ("…" if right < len(text) else "")
+    snippet = " ".join(snippet.split())
+    return ("…" if left else "") + snippet + ("…" if right < len(text) else "")
 
 
 def format_mistake(mistake: Mistake) -> str:
@@ -148,10 +150,12 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
                 by_code = {l.code: l for l in getattr(links, level)}
                 names = {code: _name(linker, level, code) for code in missing + extra}
                 evidence = {
-                    code: [_in_context(text, e.start, e.end) for e in dict.fromkeys(by_code[code].evidence)]
-                    for code in extra
+                    code: [_in_context(text, e.start, e.end) for e in dict.fromkeys(link.evidence)]
+                    for code, link in by_code.items()
+                    if code in extra
                 }
-                result.mistakes.append(Mistake(str(item["id"]), level, missing, extra, names, evidence))
+                mistake = Mistake(str(item["id"]), level, missing, extra, names, evidence)
+                result.mistakes.append(mistake)
         if not item.get("regions"):
             result.empty_items += 1
             result.empty_items_with_regions += bool(predicted["regions"])

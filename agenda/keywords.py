@@ -338,11 +338,15 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
         raise ConfigErrors(errors)
 
 
-def _region_list_names(path: Path, data: Any, errors: list[ConfigError]) -> tuple[tuple[str, str], ...]:
-    """``region_list_names: {"13": [Santiago]}``: other names a region goes by in a list of regions."""
-    value = data.get("region_list_names") or {}
+def _region_list_names(
+    path: Path, data: Any, errors: list[ConfigError]
+) -> tuple[tuple[str, str], ...]:
+    """``region_list_names: {"13": [Santiago]}``: other names of a region in a list of regions."""
+    key = "region_list_names"
+    value = data.get(key) or {}
     if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        errors.append(ConfigError(str(path), line_of(data, "region_list_names"), "region_list_names", "must map a region code to a list of names"))
+        message = "must map a region code to a list of names"
+        errors.append(ConfigError(str(path), line_of(data, key), key, message))
         return ()
     return tuple((fold(str(name)), str(code)) for code, names in value.items() for name in names)
 

@@ -202,9 +202,12 @@ class Linker(PlaceContext):
         }
         # Names of regions and provinces that are also a commune's ("coquimbo", "iquique"): read
         # once as the region or province in a text, a bare mention there is that too.
-        self._province_by_name = {fold(p.name): p for p in self.keywords.places.values() if p.kind == "province"}
+        self._province_by_name = {
+            fold(p.name): p for p in self.keywords.places.values() if p.kind == "province"
+        }
         for names in (self._province_by_name, self._region_by_short_name):
-            for name, place in list(names.items()):  # list items lose their article: "El Loa" -> "loa"
+            # in a list the article goes: "las provincias de El Loa y Tocopilla" -> "loa"
+            for name, place in list(names.items()):
                 if name.split()[0] in ("el", "la", "los", "las") and " " in name:
                     names.setdefault(name.split(" ", 1)[1], place)
         self._twin_names = {
@@ -217,9 +220,12 @@ class Linker(PlaceContext):
         # What a mention of each place links, worked out once: a commune, its province, its region.
         self._links_of: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
         for place in self.keywords.places.values():
-            links = [(place.kind, place.code, place.name)] if place.kind in ("commune", "province") else []
+            links = []
+            if place.kind in ("commune", "province"):
+                links.append((place.kind, place.code, place.name))
             if place.kind == "commune" and place.province_code:
-                links.append(("province", place.province_code, self.keywords.place("province", place.province_code).name))
+                province = self.keywords.place("province", place.province_code)
+                links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
             self._links_of[place.kind, place.code] = (*links, ("region", region.code, region.name))
         self._build()
@@ -343,7 +349,8 @@ class Linker(PlaceContext):
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
-            if not folded.startswith(_LOWERCASE_OPENERS, start) and self._road_or_title(text, folded, start, end, before, place.kind):
+            opener = folded.startswith(_LOWERCASE_OPENERS, start)
+            if not opener and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue

@@ -33,7 +33,9 @@ def places(linker: Linker, text: str) -> tuple[set[str], set[str]]:
         ("La comuna de O'Higgins celebró su aniversario.", {"11"}, {"11302"}),
     ],
 )
-def test_region_and_its_capital(linker: Linker, text: str, regions: set[str], communes: set[str]) -> None:
+def test_region_and_its_capital(
+    linker: Linker, text: str, regions: set[str], communes: set[str]
+) -> None:
     assert places(linker, text) == (regions, communes)
 
 
@@ -63,13 +65,20 @@ def test_lists_and_ranges_of_regions(linker: Linker) -> None:
         ("El camión iba camino a Temuco cuando volcó.", {"09"}, {"09101"}),
     ],
 )
-def test_roads_named_after_places(linker: Linker, text: str, regions: set[str], communes: set[str]) -> None:
+def test_roads_named_after_places(
+    linker: Linker, text: str, regions: set[str], communes: set[str]
+) -> None:
     assert places(linker, text) == (regions, communes)
 
 
 def test_bodies_named_after_a_zone(linker: Linker) -> None:
-    assert places(linker, "La Prefectura Santiago Sur detuvo a dos sujetos en La Cisterna.") == ({"13"}, {"13109"})
-    assert places(linker, "La Inspección Comunal del Trabajo Santiago Sur Oriente multó a una empresa.") == ({"13"}, set())
+    assert places(linker, "La Prefectura Santiago Sur detuvo a dos sujetos en La Cisterna.") == (
+        {"13"},
+        {"13109"},
+    )
+    assert places(
+        linker, "La Inspección Comunal del Trabajo Santiago Sur Oriente multó a una empresa."
+    ) == ({"13"}, set())
     assert places(linker, "La Prefectura de Carabineros Osorno informó.")[1] == set()
 
 
@@ -110,7 +119,10 @@ def place_links(linker: Linker) -> dict[str, dict[str, list[list[object]]]]:
             text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
             result = linker.link(text, source_region=item.get("source_region"))
             found[f"{path.stem}/{item['id']}"] = {
-                kind: [[link.code, *[[e.start, e.end] for e in link.evidence]] for link in getattr(result, kind)]
+                kind: [
+                    [link.code, *[[e.start, e.end] for e in link.evidence]]
+                    for link in getattr(result, kind)
+                ]
                 for kind in ("regions", "provinces", "communes")
             }
     return found
@@ -119,7 +131,9 @@ def place_links(linker: Linker) -> dict[str, dict[str, list[list[object]]]]:
 def test_place_links_on_gold_files_are_pinned(linker: Linker) -> None:
     pinned = json.loads(PINNED.read_text(encoding="utf-8"))
     found = json.loads(json.dumps(place_links(linker)))
-    changed = sorted(key for key in pinned.keys() | found.keys() if pinned.get(key) != found.get(key))
+    changed = sorted(
+        key for key in pinned.keys() | found.keys() if pinned.get(key) != found.get(key)
+    )
     assert not changed, f"place links changed on {len(changed)} gold items, first: {changed[:5]}"
 
 
@@ -127,4 +141,7 @@ if __name__ == "__main__":
     from agenda.keywords import load_keywords
 
     links = place_links(Linker(load_keywords(GOLD.parent.parent / "keywords")))
-    PINNED.write_text(json.dumps(links, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    PINNED.write_text(
+        json.dumps(links, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
+        encoding="utf-8",
+    )
