@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from agenda.keywords import Keywords, Place
-from agenda.textnorm import fold
 
 _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
 _REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
@@ -24,6 +23,7 @@ _LIST_ITEM = re.compile(
 _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
 _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
+_NEXT_WORD = re.compile(r"[\w'’-]+")
 _NAME_SMALL_WORDS = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
 
 
@@ -161,13 +161,11 @@ class PlaceContext:
             phrase = max(before.phrases & self._road_before, key=len)
             if text[start - len(phrase) - 1 : start - len(phrase)].isupper():
                 return True
-        following = _NEXT_PROPER_NAME.match(text, end)
-        if (
-            following
-            and not following.group(1)
-            and fold(following.group(2)) in self.keywords.rules.title_words
-        ):
-            return True
+        if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
+            # the next word, on the same line, goes on with the name: "Coquimbo Unido"
+            following = _NEXT_WORD.match(folded, end + 1)
+            if following and following.group() in self.keywords.rules.title_words:
+                return True
         if not (before.word or before.after_de) and _NAME_SMALL_WORDS.isdisjoint(before.phrases):
             return False  # the word before is no part of a name: no title runs up to this one
         window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line

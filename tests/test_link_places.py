@@ -145,3 +145,8 @@ if __name__ == "__main__":
         json.dumps(links, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
         encoding="utf-8",
     )
+
+
+def test_a_title_word_on_the_next_line_is_not_part_of_the_name(linker: Linker) -> None:
+    text = "Temporal en Valparaíso\n\nDeportes suspendidos por la lluvia."
+    assert places(linker, text) == ({"05"}, {"05101"})
