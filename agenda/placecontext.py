@@ -166,8 +166,8 @@ class PlaceContext:
             following = _NEXT_WORD.match(folded, end + 1)
             if following and following.group() in self.keywords.rules.title_words:
                 return True
-        if not (before.word or before.after_de) and _NAME_SMALL_WORDS.isdisjoint(before.phrases):
-            return False  # the word before is no part of a name: no title runs up to this one
+        if not before.word and (before.after_de or _NAME_SMALL_WORDS.isdisjoint(before.phrases)):
+            return False  # no capitalised word right before (or before "de"): no title runs here
         window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line
         originals = text[window:start].split()[-6:]
         folds = folded[window:start].split()[-6:]  # folding keeps lengths: the same words
