@@ -293,7 +293,7 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def evaluate_gold(args: argparse.Namespace) -> int:
-    from agenda.evaluate import evaluate, format_report, read_gold
+    from agenda.evaluate import evaluate, format_mistake, format_report, read_gold
 
     evaluation = evaluate(Linker(load_keywords(args.keywords)), read_gold(args.file))
     if args.json:
@@ -302,7 +302,7 @@ def evaluate_gold(args: argparse.Namespace) -> int:
         print(format_report(evaluation))
     if args.mistakes:
         for mistake in evaluation.mistakes:
-            print(f"  {mistake.item_id} {mistake.level}: missing {mistake.missing or '-'}, extra {mistake.extra or '-'}", file=sys.stderr if args.json else sys.stdout)
+            print(format_mistake(mistake), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

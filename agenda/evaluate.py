@@ -49,6 +49,44 @@ class Mistake:
     level: str
     missing: list[str]
     extra: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # code -> name, for missing and extra
+    # extra code -> the text around each of its matches
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+
+_CONTEXT = 40  # characters of text shown on each side of a wrong link's evidence
+
+
+def _name(linker: Linker, level: str, code: str) -> str:
+    if level == "commitments":
+        commitment = linker.keywords.commitments.get(code)
+        return commitment.title if commitment else code
+    place = linker.keywords.places.get(f"{level[:-1]}:{code}")
+    return place.name if place else code
+
+
+def _in_context(text: str, start: int, end: int) -> str:
+    """'…afectará desde [Coquimbo] hasta Biobío…': the evidence marked inside its sentence."""
+    left, right = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
+    snippet = f"{text[left:start]}[{text[start:end]}]{text[end:right]}"
+    snippet = " ".join(snippet.split())
+    return ("…" if left else "") + snippet + ("…" if right < len(text) else "")
+
+
+def format_mistake(mistake: Mistake) -> str:
+    """One wrong item and level: names for the codes, and where each wrong link was found.
+
+    >>> print(format_mistake(Mistake("g1", "communes", [], ["04102"], {"04102": "Coquimbo"},
+    ...                              {"04102": ["desde [Coquimbo] hasta"]})))
+      g1 communes: extra 04102 Coquimbo
+          desde [Coquimbo] hasta
+    """
+    parts = [f"missing {c} {mistake.names.get(c, '')}".rstrip() for c in mistake.missing]
+    parts += [f"extra {c} {mistake.names.get(c, '')}".rstrip() for c in mistake.extra]
+    lines = [f"  {mistake.item_id} {mistake.level}: " + "; ".join(parts)]
+    for code in mistake.extra:
+        lines += [f"      {snippet}" for snippet in mistake.evidence.get(code, [])]
+    return "\n".join(lines)
 
 
 @dataclass
@@ -108,7 +146,16 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
             score.false_positives += len(predicted[level] - gold)
             score.false_negatives += len(gold - predicted[level])
             if gold != predicted[level]:
-                result.mistakes.append(Mistake(str(item["id"]), level, sorted(gold - predicted[level]), sorted(predicted[level] - gold)))
+                missing, extra = sorted(gold - predicted[level]), sorted(predicted[level] - gold)
+                by_code = {l.code: l for l in getattr(links, level)}
+                names = {code: _name(linker, level, code) for code in missing + extra}
+                evidence = {
+                    code: [_in_context(text, e.start, e.end) for e in dict.fromkeys(link.evidence)]
+                    for code, link in by_code.items()
+                    if code in extra
+                }
+                mistake = Mistake(str(item["id"]), level, missing, extra, names, evidence)
+                result.mistakes.append(mistake)
         if not item.get("regions"):
             result.empty_items += 1
             result.empty_items_with_regions += bool(predicted["regions"])

@@ -72,6 +72,10 @@ class DisambiguationRules:
     not_place_before: tuple[str, ...] = ()
     region_only_before: tuple[str, ...] = ()
     region_bodies: tuple[str, ...] = ()
+    zone_bodies: tuple[str, ...] = ()
+    road_before: tuple[str, ...] = ()
+    title_words: frozenset[str] = frozenset()
+    region_list_names: tuple[tuple[str, str], ...] = ()  # (folded name, region code)
     foreign_before: tuple[str, ...] = ()
     foreign_markers: tuple[str, ...] = ()
     never: tuple[str, ...] = ()
@@ -392,12 +396,29 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
         not_place_before=words("not_place_before"),
         region_only_before=words("region_only_before"),
         region_bodies=words("region_bodies"),
+        zone_bodies=words("zone_bodies"),
+        road_before=words("road_before"),
+        title_words=frozenset(words("title_words")),
+        region_list_names=_region_list_names(path, data, errors),
         foreign_before=words("foreign_before"),
         foreign_markers=words("foreign_markers"),
         never=tuple(v for v in (data.get("never") or []) if isinstance(v, str)),
     )
     if errors:
         raise ConfigErrors(errors)
+
+
+def _region_list_names(
+    path: Path, data: Any, errors: list[ConfigError]
+) -> tuple[tuple[str, str], ...]:
+    """``region_list_names: {"13": [Santiago]}``: other names of a region in a list of regions."""
+    key = "region_list_names"
+    value = data.get(key) or {}
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        message = "must map a region code to a list of names"
+        errors.append(ConfigError(str(path), line_of(data, key), key, message))
+        return ()
+    return tuple((fold(str(name)), str(code)) for code, names in value.items() for name in names)
 
 
 def _load_exclusions(directory: Path, keywords: Keywords) -> None:

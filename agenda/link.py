@@ -20,6 +20,11 @@ Place rules (the lists are data, in keywords/disambiguation.yaml):
     natural features keep only the region ("volcán Osorno");
   - a name found to be a person or a foreign place once is that everywhere in the text, unless
     a strong trigger ("comuna de") says otherwise;
+  - a region's or a zone's body before a name gives the region ("Seremi de Salud de Coquimbo",
+    "Prefectura Santiago Sur"); so do lists and ranges of regions; a name read once as a region or
+    province is that again unless it has a commune's evidence ("comuna de", "alcalde de");
+  - a road ("Camino a Melipilla", "curva Puerto Montt") or a newspaper's, club's or firm's name
+    ("El Mercurio de Valparaíso", "Coquimbo Unido") is not the place (agenda/placecontext.py);
   - names listed as ambiguous need positive evidence: a trigger before them, another place of
     the same region, or the source's own region; names listed as strict (common nouns such as
     "Navidad") need a strong trigger, or a weak one plus another place of the same region.
@@ -40,30 +45,37 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from agenda.keywords import Keywords, Place
+from agenda.placecontext import (
+    _LIST_GAP,
+    _NEXT_PROPER_NAME,
+    _SMALL_WORDS,
+    PlaceContext,
+    _Before,
+    _before,
+    _Mention,
+)
 from agenda.textnorm import fold
 
 _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
 _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
 _INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
-_NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
-_REGION_LIST = re.compile(r"\bregiones\s+(?:de|del)\s+([^.;:\n]+)")
-_LIST_ITEM = re.compile(r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)")
 # Only these words may stand between a name and a foreign marker: "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
-_CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
-_LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
 _NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
-_SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset({"centro", "chile", "metropolitano", "oriente", "poniente", "norte", "sur", "el", "la", "los", "las"})
 _NOT_BODIES = frozenset({"torta", "spurs", "dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
 _LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ", "archipielago", "isla ")
+
+
+_RESULT_LISTS = {"region": "regions", "province": "provinces", "commune": "communes",
+                 "commitment": "commitments", "priority": "priorities", "alert": "alerts"}
 
 
 class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
@@ -116,40 +128,8 @@ class LinkResult:
         }
 
 
-@dataclass(frozen=True)
-class _Mention:
-    place: Place
-    start: int
-    end: int
-
-
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
-
-
-class _Before(NamedTuple):
-    """What stands right before a mention: the last one to four folded words, as phrases, and the
-    word before it in the original text (skipping one "de"), for capitalisation checks."""
-
-    phrases: frozenset[str]
-    word: str  # original text, "" when the text before is not a word
-    word_end: int
-    after_de: bool
-
-
-def _before(text: str, folded: str, start: int) -> _Before:
-    window = max(0, start - 48)
-    words = folded[window:start].split()
-    phrases = frozenset(" ".join(words[-n:]) for n in range(1, min(4, len(words)) + 1))
-    if start == 0 or not text[start - 1].isspace():
-        return _Before(phrases, "", 0, False)
-    original = text[window:start].split()
-    after_de = len(original) >= 2 and words[-1] in ("de", "del")
-    word = original[-2] if after_de else (original[-1] if original else "")
-    word_end = text.rfind(word, window, start) + len(word) if word else 0
-    if not _CAPITALISED_WORD.fullmatch(word):
-        word = ""
-    return _Before(phrases, word, word_end, after_de)
 
 
 def _char_span(doc: Doc, first: int, last: int) -> tuple[int, int]:
@@ -170,7 +150,7 @@ def _sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
     return begin, len(text[:end].rstrip()) if end > begin else end
 
 
-class Linker:
+class Linker(PlaceContext):
     """Build once (a second or so), then call ``link`` for each text."""
 
     def __init__(self, keywords: Keywords) -> None:
@@ -214,9 +194,40 @@ class Linker:
         }
         self._region_twin = {commune.code: self.keywords.place("region", code) for code, commune in self._commune_twin.items()}
         self._region_bodies = frozenset(rules.region_bodies)
+        self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
+        self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
+        self._road_before = frozenset(rules.road_before)
         self._region_by_short_name = {
             fold(place.name): place for place in self.keywords.places.values() if place.kind == "region"
         }
+        # Names of regions and provinces that are also a commune's ("coquimbo", "iquique"): read
+        # once as the region or province in a text, a bare mention there is that too.
+        self._province_by_name = {
+            fold(p.name): p for p in self.keywords.places.values() if p.kind == "province"
+        }
+        for names in (self._province_by_name, self._region_by_short_name):
+            # in a list the article goes: "las provincias de El Loa y Tocopilla" -> "loa"
+            for name, place in list(names.items()):
+                if name.split()[0] in ("el", "la", "los", "las") and " " in name:
+                    names.setdefault(name.split(" ", 1)[1], place)
+        self._twin_names = {
+            (place.kind, place.code): fold(place.name)
+            for place in self.keywords.places.values()
+            if place.kind in ("region", "province") and fold(place.name) in communes_by_name
+        }
+        for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
+            self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
+        # What a mention of each place links, worked out once: a commune, its province, its region.
+        self._links_of: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
+        for place in self.keywords.places.values():
+            links = []
+            if place.kind in ("commune", "province"):
+                links.append((place.kind, place.code, place.name))
+            if place.kind == "commune" and place.province_code:
+                province = self.keywords.place("province", place.province_code)
+                links.append(("province", province.code, province.name))
+            region = self.keywords.place("region", place.region_code)
+            self._links_of[place.kind, place.code] = (*links, ("region", region.code, region.name))
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -242,6 +253,7 @@ class Linker:
         # Single words that are place names: "Santiago Centro" is not "Santiago" + a surname.
         self._place_words = {word for alias in self._place_by_alias for word in alias.split()}
         self._never_match = strings["NEVER"]
+        self._place_ids = frozenset(self._place_by_match) | {self._never_match}
         for commitment in self.keywords.commitments.values():
             self._topic_matcher.add(f"commitment|{commitment.id}", self._patterns(commitment.aliases))
             for word in commitment.facility_words:
@@ -270,9 +282,10 @@ class Linker:
         """
         folded = fold(text)
         doc = self.nlp.make_doc(folded)
-        place_matches, topic_matches = [], []
-        for match in self._place_matcher(doc):
-            (place_matches if match[0] in self._place_by_match or match[0] == self._never_match else topic_matches).append(match)
+        matches = self._place_matcher(doc)
+        place_ids = self._place_ids
+        place_matches = [m for m in matches if m[0] in place_ids]
+        topic_matches = [m for m in matches if m[0] not in place_ids]
         # a commitment named in the text vouches for its region ("viviendas definitivas de Santa Juana")
         commitment_regions = {
             self.keywords.commitments[code].region_code
@@ -280,27 +293,26 @@ class Linker:
         }
         mentions = self._place_mentions(text, folded, doc, place_matches, source_region, commitment_regions)
         result = LinkResult()
-        index: dict[str, Link] = {}
+        index: dict[tuple[str, str], Link] = {}
+        lists = {kind: getattr(result, attribute) for kind, attribute in _RESULT_LISTS.items()}
 
         def add(kind: str, code: str, name: str, start: int, end: int) -> Link:
-            key = f"{kind}:{code}"
-            link = index.get(key)
+            link = index.get((kind, code))
             if link is None:
-                link = index[key] = Link(kind, code, name)
-                getattr(result, kind + "s" if kind != "priority" else "priorities").append(link)
+                link = index[kind, code] = Link(kind, code, name)
+                lists[kind].append(link)
             link.evidence.append(Evidence(text[start:end], start, end))
             return link
 
         for mention in mentions:
-            place = mention.place
-            if place.kind == "commune":
-                add("commune", place.code, place.name, mention.start, mention.end)
-                if place.province_code:
-                    add("province", place.province_code, self.keywords.place("province", place.province_code).name, mention.start, mention.end)
-            elif place.kind == "province":
-                add("province", place.code, place.name, mention.start, mention.end)
-            region = self.keywords.place("region", place.region_code)
-            add("region", region.code, region.name, mention.start, mention.end)
+            # one evidence tuple for the commune, its province and its region
+            evidence = Evidence(text[mention.start:mention.end], mention.start, mention.end)
+            for kind, code, name in self._links_of[mention.place.kind, mention.place.code]:
+                link = index.get((kind, code))
+                if link is None:
+                    link = index[kind, code] = Link(kind, code, name)
+                    lists[kind].append(link)
+                link.evidence.append(evidence)
 
         self._topics(text, doc, topic_matches, mentions, add)
         return result
@@ -337,6 +349,9 @@ class Linker:
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
+            opener = folded.startswith(_LOWERCASE_OPENERS, start)
+            if not opener and self._road_or_title(text, folded, start, end, before, place.kind):
+                continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
             strong = not before.phrases.isdisjoint(self._strong_triggers)
@@ -353,14 +368,19 @@ class Linker:
                 strong = strong or self._named_body(text, before)
                 if place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if place.kind == "commune" and place.code in self._region_twin and not before.phrases.isdisjoint(self._region_bodies):
-                place = self._region_twin[place.code]  # "Gobierno Regional de Coquimbo": the region
+            if place.kind in ("commune", "province") and self._body_before(text, folded, start):
+                # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
+                twin = self._region_twin.get(place.code) if place.kind == "commune" else None
+                if twin is None or not self._body_before(text, folded, start, self._region_bodies):
+                    twin = self.keywords.place("region", place.region_code)
+                place = twin
             if not before.phrases.isdisjoint(self._region_only_before) and place.kind in ("commune", "province"):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
         candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+        candidates = self._read_as_elsewhere(folded, candidates)
         supported = {m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")} | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
@@ -465,30 +485,6 @@ class Linker:
         if not before.phrases.isdisjoint(self._foreign_before):
             return True
         return bool(self._foreign_after_re.match(folded, end))
-
-    def _region_lists(self, folded: str, mentions: list[_Mention]) -> list[_Mention]:
-        """'las regiones de Valparaíso, O'Higgins y Maule': each item is a region, not a city."""
-        if "regiones" not in folded:
-            return mentions
-        found = []
-        for match in _REGION_LIST.finditer(folded):
-            for item in _LIST_ITEM.finditer(match.group(1)):
-                words = item.group(1).split()
-                # the longest prefix of the item that is a region's short name ("biobio ante" -> "biobio")
-                for size in range(len(words), 0, -1):
-                    region = self._region_by_short_name.get(" ".join(words[:size]))
-                    if region is not None:
-                        start = match.start(1) + item.start(1)
-                        found.append(_Mention(region, start, start + len(" ".join(words[:size]))))
-                        break
-                else:
-                    break  # the list ended
-        if not found:
-            return mentions
-        taken = [(m.start, m.end) for m in found]
-        # the same words matched as communes ("Valparaíso") are the regions here
-        kept = [m for m in mentions if not any(s <= m.start < e for s, e in taken)]
-        return sorted(kept + found, key=lambda m: m.start)
 
     def _topics(self, text: str, doc: Doc, matches: list[tuple[int, int, int]], mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
         if not matches:

@@ -52,6 +52,8 @@ def _fold_char(match: re.Match[str]) -> str:
 def fold(text: str) -> str:
     """Lowercase and strip accents, one character for one character."""
     lowered = text.lower()
+    if lowered.isascii():  # most single words: nothing left to fold
+        return lowered
     if len(lowered) != len(text):  # a rare character whose lowercase is longer ("İ")
         return text.translate(FOLD_TABLE)
     return _NON_ASCII.sub(_fold_char, lowered)

@@ -1,0 +1,242 @@
+"""Place names that other places share: the context rules of the linker that decide, for one
+mention, whether a region's body, a road, a title or a list of regions is meant, not the commune.
+
+``PlaceContext`` is a mixin of ``agenda.link.Linker`` (it reads the rule sets the linker builds
+once); the lists themselves are data, in keywords/disambiguation.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from agenda.keywords import Keywords, Place
+
+_NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
+_REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
+# Between two ends of a range or list: "desde Coquimbo hasta Biobío", "Valparaíso y Maule".
+_RANGE_GAP = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
+_LIST_ITEM = re.compile(
+    r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)"
+)
+_LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
+_CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
+_SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
+_NEXT_WORD = re.compile(r"[\w'’-]+")
+_NAME_SMALL_WORDS = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
+
+
+def _own_name_word(original: str, folded: str) -> bool:
+    """A word that can go on a body's or title's own name: capitalised or small, no punctuation."""
+    return (original[:1].isupper() or folded in _NAME_SMALL_WORDS) and original[
+        -1:
+    ] not in ",.;:!?)»\"'"
+
+
+@dataclass(frozen=True)
+class _Mention:
+    place: Place
+    start: int
+    end: int
+
+
+class _Before(NamedTuple):
+    """What stands right before a mention: the last one to four folded words, as phrases, and the
+    word before it in the original text (skipping one "de"), for capitalisation checks."""
+
+    phrases: frozenset[str]
+    word: str  # original text, "" when the text before is not a word
+    word_end: int
+    after_de: bool
+
+
+def _before(text: str, folded: str, start: int) -> _Before:
+    window = max(0, start - 48)
+    words = folded[window:start].split()
+    phrase = words[-1] if words else ""
+    suffixes = [phrase] if words else []
+    for word in words[-2:-5:-1]:  # the last two, three and four words
+        phrase = f"{word} {phrase}"
+        suffixes.append(phrase)
+    phrases = frozenset(suffixes)
+    if start == 0 or not text[start - 1].isspace():
+        return _Before(phrases, "", 0, False)
+    original = text[window:start].split()
+    after_de = len(original) >= 2 and words[-1] in ("de", "del")
+    word = original[-2] if after_de else (original[-1] if original else "")
+    word_end = text.rfind(word, window, start) + len(word) if word else 0
+    if not _CAPITALISED_WORD.fullmatch(word):
+        word = ""
+    return _Before(phrases, word, word_end, after_de)
+
+
+class PlaceContext:
+    """Rules over a mention's surroundings (see keywords/disambiguation.yaml for the lists)."""
+
+    keywords: Keywords
+    _twin_names: dict[tuple[str, str], str]
+    _region_twin: dict[str, Place]
+    _region_bodies: frozenset[str]
+    _zone_bodies: frozenset[str]
+    _body_words: frozenset[str]
+    _road_before: frozenset[str]
+    _region_by_short_name: dict[str, Place]
+    _province_by_name: dict[str, Place]
+
+    def _read_as_elsewhere(
+        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
+    ) -> list[tuple[_Mention, str, _Before]]:
+        """'La Región de Coquimbo ...' then 'Coquimbo' alone: the region again. A commune link needs
+        evidence of its own (a strong trigger: "comuna de", "alcalde de", a commune body)."""
+        readings: dict[str, Place] = {}
+        for mention, _, _ in candidates:
+            if mention.place.kind == "commune":
+                continue  # only a region or a province is read "as elsewhere"
+            bare = self._twin_names.get((mention.place.kind, mention.place.code))
+            if bare is not None and bare in folded[mention.start : mention.end]:
+                readings.setdefault(bare, mention.place)
+        if not readings:
+            return candidates
+        result = []
+        for index, (mention, tier, before) in enumerate(candidates):
+            if (
+                mention.place.kind == "commune"
+                and tier != "strong"
+                and not self._listed(folded, candidates, index)
+            ):
+                reading = readings.get(" ".join(folded[mention.start : mention.end].split()))
+                if reading is not None:
+                    mention = _Mention(reading, mention.start, mention.end)
+            result.append((mention, tier, before))
+        return result
+
+    @staticmethod
+    def _listed(folded: str, candidates: list[tuple[_Mention, str, _Before]], index: int) -> bool:
+        """The mention stands in a list of communes: 'La Ligua, Cabildo y Petorca'."""
+        mention = candidates[index][0]
+        for other in (candidates[i][0] for i in (index - 1, index + 1) if 0 <= i < len(candidates)):
+            gap = (
+                folded[other.end : mention.start]
+                if other.end <= mention.start
+                else folded[mention.end : other.start]
+            )
+            if other.place.kind == "commune" and _LIST_GAP.match(gap):
+                return True
+        return False
+
+    def _body_before(
+        self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None
+    ) -> bool:
+        """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
+        "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
+        window = max(start - 90, text.rfind("\n", 0, start) + 1)
+        folds = folded[window:start].split()[-8:]
+        if self._body_words.isdisjoint(folds):
+            return False
+        bodies = self._zone_bodies if bodies is None else bodies
+        originals = text[window:start].split()[-len(folds) :]
+        # the words between the body and the name are the body's own: capitalised or small words
+        size = len(folds)
+        own_name_from = size
+        while own_name_from > 0 and _own_name_word(
+            originals[own_name_from - 1], folds[own_name_from - 1]
+        ):
+            own_name_from -= 1
+        for first in range(size - 1, -1, -1):
+            for length in range(1, min(4, size - first) + 1):
+                if (
+                    first + length >= own_name_from
+                    and " ".join(folds[first : first + length]) in bodies
+                ):
+                    return True
+        return False
+
+    def _road_or_title(
+        self, text: str, folded: str, start: int, end: int, before: _Before, kind: str
+    ) -> bool:
+        """The name is part of another proper name: a road ("Camino a Melipilla"), a newspaper, club
+        or firm ("El Mercurio de Valparaíso", "Aguas Antofagasta", "Coquimbo Unido")."""
+        if not before.phrases.isdisjoint(self._road_before):
+            phrase = max(before.phrases & self._road_before, key=len)
+            if text[start - len(phrase) - 1 : start - len(phrase)].isupper():
+                return True
+        if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
+            # the next word, on the same line, goes on with the name: "Coquimbo Unido"
+            following = _NEXT_WORD.match(folded, end + 1)
+            if following and following.group() in self.keywords.rules.title_words:
+                return True
+        if not before.word and (before.after_de or _NAME_SMALL_WORDS.isdisjoint(before.phrases)):
+            return False  # no capitalised word right before (or before "de"): no title runs here
+        window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line
+        originals = text[window:start].split()[-6:]
+        folds = folded[window:start].split()[-6:]  # folding keeps lengths: the same words
+        size = len(originals)
+        first = size
+        while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):
+            first -= 1
+        while first < size and not originals[first][:1].isupper():
+            first += 1  # "la" in "la Seremi": not part of the name
+        if first == size:
+            return False
+        chain = originals[first:]
+        if not self.keywords.rules.title_words.isdisjoint(folds[first:]):
+            return True
+        if chain == [chain[0]] and chain[0] in ("El", "La", "Los", "Las") and kind == "commune":
+            return True  # a city takes no article: "El Llanquihue" is the newspaper
+        if chain[0] in ("El", "La", "Los", "Las"):  # a title in mid-sentence: "según El Llanquihue"
+            opening = text[: text.rfind(chain[0], window, start)].rstrip(" \t")
+            return bool(opening) and opening[-1] not in '.!?:«"\n'
+        return False
+
+    def _region_lists(self, folded: str, mentions: list[_Mention]) -> list[_Mention]:
+        """'las regiones de Valparaíso, O'Higgins y Maule', 'las provincias de El Loa y Tocopilla':
+        each item is a region or province, not a city; so is a city's name at one end of a range
+        of regions ("desde Coquimbo hasta Biobío")."""
+        found = []
+        if "regiones" in folded or "provincias" in folded:
+            for match in _REGION_LIST.finditer(folded):
+                names = (
+                    self._region_by_short_name
+                    if match.group(1) == "regiones"
+                    else self._province_by_name
+                )
+                for item in _LIST_ITEM.finditer(match.group(2)):
+                    words = item.group(1).split()
+                    # the longest prefix of the item that is a short name ("biobio ante" -> "biobio")
+                    for size in range(len(words), 0, -1):
+                        place = names.get(" ".join(words[:size]))
+                        if place is not None:
+                            start = match.start(2) + item.start(1)
+                            found.append(
+                                _Mention(place, start, start + len(" ".join(words[:size])))
+                            )
+                            break
+                    else:
+                        break  # the list ended
+        if found:
+            taken = [(m.start, m.end) for m in found]
+            # the same words matched as communes ("Valparaíso") are the regions here
+            kept = [m for m in mentions if not any(m.start < e and s < m.end for s, e in taken)]
+            mentions = sorted(kept + found, key=lambda m: m.start)
+        for index, mention in enumerate(mentions):
+            twin = (
+                self._region_twin.get(mention.place.code)
+                if mention.place.kind == "commune"
+                else None
+            )
+            if twin is None:
+                continue
+            neighbours = [
+                (mentions[i], i < index) for i in (index - 1, index + 1) if 0 <= i < len(mentions)
+            ]
+            for other, first in neighbours:
+                gap = (
+                    folded[other.end : mention.start]
+                    if first
+                    else folded[mention.end : other.start]
+                )
+                if other.place.kind == "region" and _RANGE_GAP.fullmatch(gap):
+                    mentions[index] = _Mention(twin, mention.start, mention.end)
+                    break
+        return mentions

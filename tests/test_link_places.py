@@ -1,0 +1,152 @@
+"""Names shared between places (issue 14): each class of mistake is a rule in
+keywords/disambiguation.yaml, and each test below holds one class on sentences not in the gold set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agenda.evaluate import read_gold
+from agenda.link import Linker
+
+
+def places(linker: Linker, text: str) -> tuple[set[str], set[str]]:
+    result = linker.link(text)
+    return {link.code for link in result.regions}, {link.code for link in result.communes}
+
+
+@pytest.mark.parametrize(
+    "text, regions, communes",
+    [
+        # a regional body carrying more of its own name before the place: the region
+        ("La Seremi de Salud de Valparaíso cerró un local.", {"05"}, set()),
+        ("El Servicio de Salud Antofagasta amplió su horario.", {"02"}, set()),
+        ("El GORE Coquimbo aprobó el presupuesto.", {"04"}, set()),
+        ("La Fiscalía Regional de O'Higgins formalizó a dos hombres.", {"06"}, set()),
+        ("El consejo regional de Valparaíso sesionó ayer.", {"05"}, set()),
+        # not a twin: the commune's own region only
+        ("El Gobierno Regional de Santiago compró buses.", {"13"}, set()),
+        # evidence of the city itself keeps the commune
+        ("El alcalde de Valparaíso pidió recursos.", {"05"}, {"05101"}),
+        ("La comuna de O'Higgins celebró su aniversario.", {"11"}, {"11302"}),
+    ],
+)
+def test_region_and_its_capital(
+    linker: Linker, text: str, regions: set[str], communes: set[str]
+) -> None:
+    assert places(linker, text) == (regions, communes)
+
+
+def test_the_name_read_as_region_once_is_the_region_again(linker: Linker) -> None:
+    text = "Antofagasta: la región que más crece\n\nLa Región de Antofagasta creció un 5%."
+    assert places(linker, text) == ({"02"}, set())
+    # ... unless the bare name has evidence of the city, or stands in a list of communes
+    text = "La Región de Antofagasta creció. La municipalidad de Antofagasta también."
+    assert places(linker, text) == ({"02"}, {"02101"})
+    text = "En la provincia de Petorca, vecinos de La Ligua, Cabildo y Petorca piden agua."
+    assert "05404" in places(linker, text)[1]
+
+
+def test_lists_and_ranges_of_regions(linker: Linker) -> None:
+    assert places(linker, "Las regiones de Santiago y Valparaíso lideran.") == ({"05", "13"}, set())
+    assert places(linker, "Las provincias de Quillota y Petorca se unen.") == ({"05"}, set())
+    assert places(linker, "Lloverá desde Coquimbo hasta Biobío.") == ({"04", "08"}, set())
+
+
+@pytest.mark.parametrize(
+    "text, regions, communes",
+    [
+        ("Un choque en el Camino a Melipilla, en Maipú, dejó heridos.", {"13"}, {"13119"}),
+        ("Un bus volcó en la curva Puerto Montt, cerca de Chonchi.", {"10"}, {"10203"}),
+        ("Vecinos de Lo Prado piden un semáforo en avenida San Pablo.", {"13"}, {"13117"}),
+        # lowercase "camino a" may be a journey: the place stays
+        ("El camión iba camino a Temuco cuando volcó.", {"09"}, {"09101"}),
+    ],
+)
+def test_roads_named_after_places(
+    linker: Linker, text: str, regions: set[str], communes: set[str]
+) -> None:
+    assert places(linker, text) == (regions, communes)
+
+
+def test_bodies_named_after_a_zone(linker: Linker) -> None:
+    assert places(linker, "La Prefectura Santiago Sur detuvo a dos sujetos en La Cisterna.") == (
+        {"13"},
+        {"13109"},
+    )
+    assert places(
+        linker, "La Inspección Comunal del Trabajo Santiago Sur Oriente multó a una empresa."
+    ) == ({"13"}, set())
+    assert places(linker, "La Prefectura de Carabineros Osorno informó.")[1] == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Así lo publicó El Mercurio de Valparaíso en su edición dominical.",
+        "El Mercurio de Antofagasta cumplió años.",
+        "Según La Estrella de Iquique, el carnaval se suspende.",
+        "El Llanquihue renovó su sitio web.",
+        "Coquimbo Unido venció por dos goles.",
+        "Rangers de Talca presentó a su técnico.",
+        "La sanitaria Aguas Antofagasta subió sus tarifas.",
+        "Según Radio Bío Bío, hubo un corte de luz.",
+    ],
+)
+def test_names_inside_other_proper_names(linker: Linker, text: str) -> None:
+    assert places(linker, text) == (set(), set())
+
+
+def test_named_bodies_of_a_city_still_count(linker: Linker) -> None:
+    # rule 1 of tests/gold/README.md: a local body carries its seat
+    assert places(linker, "La Universidad de Concepción abrió matrículas.") == ({"08"}, {"08101"})
+    assert places(linker, "La Corte de Apelaciones de Temuco falló.") == ({"09"}, {"09101"})
+
+
+# -- the linker's place links on every gold file, pinned -----------------------------------------
+# Speed work must not change what is linked. After a deliberate rule change, rewrite the file with
+# `python tests/test_link_places.py` and read its diff.
+GOLD = Path(__file__).resolve().parent / "gold"
+PINNED = Path(__file__).resolve().parent / "fixtures" / "gold_place_links.json"
+
+
+def place_links(linker: Linker) -> dict[str, dict[str, list[list[object]]]]:
+    found = {}
+    for path in sorted(GOLD.glob("*.jsonl")):
+        for item in read_gold(path):
+            text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+            result = linker.link(text, source_region=item.get("source_region"))
+            found[f"{path.stem}/{item['id']}"] = {
+                kind: [
+                    [link.code, *[[e.start, e.end] for e in link.evidence]]
+                    for link in getattr(result, kind)
+                ]
+                for kind in ("regions", "provinces", "communes")
+            }
+    return found
+
+
+def test_place_links_on_gold_files_are_pinned(linker: Linker) -> None:
+    pinned = json.loads(PINNED.read_text(encoding="utf-8"))
+    found = json.loads(json.dumps(place_links(linker)))
+    changed = sorted(
+        key for key in pinned.keys() | found.keys() if pinned.get(key) != found.get(key)
+    )
+    assert not changed, f"place links changed on {len(changed)} gold items, first: {changed[:5]}"
+
+
+if __name__ == "__main__":
+    from agenda.keywords import load_keywords
+
+    links = place_links(Linker(load_keywords(GOLD.parent.parent / "keywords")))
+    PINNED.write_text(
+        json.dumps(links, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
+        encoding="utf-8",
+    )
+
+
+def test_a_title_word_on_the_next_line_is_not_part_of_the_name(linker: Linker) -> None:
+    text = "Temporal en Valparaíso\n\nDeportes suspendidos por la lluvia."
+    assert places(linker, text) == ({"05"}, {"05101"})
