@@ -24,9 +24,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlite_utils import Database
 
-from agenda.stories import DEFAULT_WINDOW_DAYS, SIGNATURE_SIZE, MinHasher, StoryIndex
+from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, Fingerprint, MinHasher, StoryIndex
 
 log = logging.getLogger("agenda")
+_PLACE_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in PLACE_KINDS) + ")"
 _CHUNK = 500  # SQLite's limit on ? placeholders, with room to spare
 
 
@@ -73,19 +74,19 @@ class StoryKeeper:
         for ordinal in days:
             day = date.fromordinal(ordinal).isoformat()
             rows = self.db.execute(
-                "select s.article_id, a.story_id, s.signature from article_signatures s"
+                "select s.article_id, a.story_id, s.signature, s.features from article_signatures s"
                 " join articles a on a.id = s.article_id where s.local_date = ? order by s.article_id",
                 [day],
             ).fetchall()
-            regions: dict[int, set[str]] = {}
+            places: dict[int, set[str]] = {}
             for article_id, code in self.db.execute(
                 "select l.article_id, l.code from article_signatures s join links l on l.article_id = s.article_id"
-                " where s.local_date = ? and l.kind = 'region'", [day],
+                f" where s.local_date = ? and l.kind in {_PLACE_KINDS_SQL}", [day],
             ):
-                regions.setdefault(article_id, set()).add(code)
-            signatures = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint32).reshape(len(rows), SIGNATURE_SIZE)
-            index.load_day(ordinal, [r[0] for r in rows], [r[1] for r in rows], signatures,
-                           [frozenset(regions.get(r[0], ())) for r in rows])
+                places.setdefault(article_id, set()).add(code)
+            index.load_day(ordinal, [r[0] for r in rows], [r[1] for r in rows],
+                           [Fingerprint.from_bytes(r[2], r[3]) for r in rows],
+                           [frozenset(places.get(r[0], ())) for r in rows])
 
     def assign(self, new: NewArticle) -> int:
         """Put a just-stored article (its links stored too) in a story; returns the story."""
@@ -95,32 +96,32 @@ class StoryKeeper:
         assert index is not None
         ordinal = date.fromisoformat(new.local_date).toordinal()
         self._load_days(index, index.missing_days(ordinal))
-        regions = frozenset(code for kind, code, _, _ in new.links if kind == "region")
-        signature = self.hasher.of(new.title, new.summary or "")
-        story_id = index.find(signature, regions, ordinal)
+        places = frozenset(code for kind, code, _, _ in new.links if kind in PLACE_KINDS)
+        fingerprint = self.hasher.of(new.title, new.summary or "")
+        story_id = index.find(fingerprint, places, ordinal)
         conn = self.db.conn
         if story_id is None:
             story_id = _start_story(conn, new)
         else:
             _join_story(conn, story_id, new)
         conn.execute("update articles set story_id = ? where id = ?", [story_id, new.id])
-        if signature is not None:
-            conn.execute("insert or replace into article_signatures (article_id, local_date, signature) values (?, ?, ?)",
-                         [new.id, new.local_date, signature.tobytes()])
-        index.add(new.id, story_id, signature, regions, ordinal)
+        if fingerprint is not None:
+            conn.execute("insert or replace into article_signatures (article_id, local_date, signature, features)"
+                         " values (?, ?, ?, ?)", [new.id, new.local_date, *fingerprint.to_bytes()])
+        index.add(new.id, story_id, fingerprint, places, ordinal)
         self.newest_article_id = max(self.newest_article_id, new.id)
         return story_id
 
-    def regions_changed(self, article_id: int) -> None:
-        """An article's region links changed: the index uses the new ones from now on."""
+    def places_changed(self, article_id: int) -> None:
+        """An article's region or commune links changed: the index uses the new ones from now on."""
         if self.index is None:
             return
         row = self.db.execute("select local_date from articles where id = ?", [article_id]).fetchone()
         if row is None:
             return
-        regions = frozenset(r[0] for r in self.db.execute(
-            "select code from links where article_id = ? and kind = 'region'", [article_id]))
-        self.index.set_regions(article_id, date.fromisoformat(row[0]).toordinal(), regions)
+        places = frozenset(r[0] for r in self.db.execute(
+            f"select code from links where article_id = ? and kind in {_PLACE_KINDS_SQL}", [article_id]))
+        self.index.set_places(article_id, date.fromisoformat(row[0]).toordinal(), places)
 
 
 class NewArticle(NamedTuple):
