@@ -35,6 +35,7 @@ BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 
 SIMILARITY_THRESHOLD = 0.25
 LEADER_FACTOR = 1.0  # a new article must be this alike (x threshold) the story's first article
 PREFILTER_MARGIN = 0.12  # exact checks only where the signature estimate is within 3 sigma
+MAX_EXACT_CHECKS = 24  # of the most alike by the estimate: a template repeated all day has hundreds
 NAME_WEIGHT = 2
 NUMBER_WEIGHT = 4
 STEM = 5
@@ -75,7 +76,9 @@ def features(title: str, summary: str) -> set[int]:
     text = f"{title}. {summary}"
     folded = fold(text)
     # a crude stem (the first five letters) lets "dejan" meet "dejaron", "lluvia" meet "lluvias"
-    found = {w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())}
+    found = {
+        w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())
+    }
     for original, word in zip(_WORD.findall(text), _WORD.findall(folded), strict=False):
         if _excluded(word):
             continue
@@ -102,7 +105,9 @@ class Fingerprint(NamedTuple):
 
     @classmethod
     def from_bytes(cls, signature: bytes, features: bytes) -> Fingerprint:
-        return cls(np.frombuffer(signature, dtype=np.uint32), np.frombuffer(features, dtype=np.uint32))
+        return cls(
+            np.frombuffer(signature, dtype=np.uint32), np.frombuffer(features, dtype=np.uint32)
+        )
 
 
 class MinHasher:
@@ -150,8 +155,10 @@ def compatible(left: frozenset[str], right: frozenset[str]) -> bool:
     """Two sets of place codes allow one story: at each level (regions "06", communes "06101"),
     either side names none, or they share one.
 
-    >>> compatible(frozenset({"06", "06101"}), frozenset({"06"})), compatible(frozenset({"06"}), frozenset({"13"}))
-    (True, False)
+    >>> compatible(frozenset({"06", "06101"}), frozenset({"06"}))
+    True
+    >>> compatible(frozenset({"06"}), frozenset({"13"}))
+    False
     """
     if not left or not right or left == right:
         return True
@@ -200,12 +207,19 @@ class _Day:
     def __len__(self) -> int:
         return len(self.article_ids)
 
-    def _append(self, article_ids: list[int], story_ids: list[int], fingerprints: list[Fingerprint],
-                places: list[frozenset[str]]) -> int:
+    def _append(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        fingerprints: list[Fingerprint],
+        places: list[frozenset[str]],
+    ) -> int:
         start = len(self.article_ids)
         needed = start + len(article_ids)
         if needed > len(self.signatures):
-            grown = np.empty((max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32)
+            grown = np.empty(
+                (max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32
+            )
             grown[:start] = self.signatures[:start]
             self.signatures = grown
         for offset, fingerprint in enumerate(fingerprints):
@@ -222,7 +236,9 @@ class _Day:
                 self.first_of_story[story_id] = slot
         return start
 
-    def add(self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]) -> None:
+    def add(
+        self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
+    ) -> None:
         slot = self._append([article_id], [story_id], [fingerprint], [places])
         for key in band_keys(fingerprint.signature[None, :])[0].tolist():
             self.pending.setdefault(key, []).append(slot)
@@ -230,8 +246,13 @@ class _Day:
         if self.pending_count >= self.MERGE_EVERY:
             self._merge()
 
-    def add_many(self, article_ids: list[int], story_ids: list[int], fingerprints: list[Fingerprint],
-                 places: list[frozenset[str]]) -> None:
+    def add_many(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        fingerprints: list[Fingerprint],
+        places: list[frozenset[str]],
+    ) -> None:
         """Bulk load (a day read back from the database): one sort, no dict."""
         self._append(article_ids, story_ids, fingerprints, places)
         self._merge()
@@ -258,9 +279,17 @@ class _Day:
                 # the last ``counts`` entries of each matching range, gathered in one step
                 ends = np.repeat(high, counts)
                 steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-                found.append((self.sorted_entries[ends - counts.repeat(counts) + steps] & _LOW).astype(np.int64))
+                found.append(
+                    (self.sorted_entries[ends - counts.repeat(counts) + steps] & _LOW).astype(
+                        np.int64
+                    )
+                )
         if self.pending:
-            extra = [slot for key in keys.tolist() for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]]
+            extra = [
+                slot
+                for key in keys.tolist()
+                for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
+            ]
             if extra:
                 found.append(np.asarray(extra, dtype=np.int64))
         if not found:
@@ -275,7 +304,9 @@ class StoryIndex:
     asks ``find`` and then ``add``s the article; ``forget_days_before`` bounds memory.
     """
 
-    def __init__(self, window_days: int = DEFAULT_WINDOW_DAYS, threshold: float = SIMILARITY_THRESHOLD) -> None:
+    def __init__(
+        self, window_days: int = DEFAULT_WINDOW_DAYS, threshold: float = SIMILARITY_THRESHOLD
+    ) -> None:
         self.window_days = window_days
         self.threshold = threshold
         self.days: dict[int, _Day] = {}  # date ordinal -> its articles
@@ -287,8 +318,14 @@ class StoryIndex:
     def missing_days(self, day: int) -> list[int]:
         return [d for d in self.window(day) if d not in self.days]
 
-    def load_day(self, day: int, article_ids: list[int], story_ids: list[int], fingerprints: list[Fingerprint],
-                 places: list[frozenset[str]]) -> None:
+    def load_day(
+        self,
+        day: int,
+        article_ids: list[int],
+        story_ids: list[int],
+        fingerprints: list[Fingerprint],
+        places: list[frozenset[str]],
+    ) -> None:
         """Index a day read back from the store (possibly empty: then it is known to be empty)."""
         entry = self.days[day] = _Day()
         if article_ids:
@@ -307,26 +344,37 @@ class StoryIndex:
         if fingerprint is None:
             return None
         keys = band_keys(fingerprint.signature[None, :])[0]
-        matches: list[tuple[float, int, _Day]] = []
+        scored: list[tuple[float, int, _Day]] = []
         window = [self.days[d] for d in self.window(day) if d in self.days and len(self.days[d])]
         for entry in window:
             slots = entry.candidates(keys)
             if not slots.size:
                 continue
             estimates = (entry.signatures[slots] == fingerprint.signature).mean(axis=1)
-            for slot in slots[estimates >= self.threshold - PREFILTER_MARGIN].tolist():
-                score = jaccard(fingerprint.features, entry.features[slot])
-                if score >= self.threshold:
-                    matches.append((score, slot, entry))
+            near = estimates >= self.threshold - PREFILTER_MARGIN
+            scored += zip(
+                estimates[near].tolist(),
+                slots[near].tolist(),
+                [entry] * int(near.sum()),
+                strict=True,
+            )
         tried: set[int] = set()
-        # the most similar article first: its story is the one to join, if the rules allow
-        for _, slot, entry in sorted(matches, key=lambda match: -match[0]):
+        checks = 0
+        # the most alike first (by the estimate), checked exactly: its story is the one to join
+        for _, slot, entry in sorted(scored, key=lambda match: -match[0]):
             story_id = entry.story_ids[slot]
             if story_id in tried or not compatible(places, entry.places[slot]):
                 continue
+            checks += 1
+            if checks > MAX_EXACT_CHECKS:
+                break
+            if jaccard(fingerprint.features, entry.features[slot]) < self.threshold:
+                continue
             tried.add(story_id)
             first_places, first_features = self._first_article(story_id, window)
-            alike_first = jaccard(fingerprint.features, first_features) >= self.threshold * LEADER_FACTOR
+            alike_first = (
+                jaccard(fingerprint.features, first_features) >= self.threshold * LEADER_FACTOR
+            )
             if alike_first and compatible(places, first_places):
                 return story_id
         return None
@@ -343,7 +391,14 @@ class StoryIndex:
         _, entry, slot = first
         return entry.places[slot], entry.features[slot]
 
-    def add(self, article_id: int, story_id: int, fingerprint: Fingerprint | None, places: frozenset[str], day: int) -> None:
+    def add(
+        self,
+        article_id: int,
+        story_id: int,
+        fingerprint: Fingerprint | None,
+        places: frozenset[str],
+        day: int,
+    ) -> None:
         """Index a stored article (one without features is never a candidate)."""
         entry = self.days.get(day)
         if entry is None or fingerprint is None:
