@@ -11,8 +11,10 @@ import pytest
 from sqlite_utils import Database
 
 from agenda.collect import FetchResult
+from agenda.errors import ConfigError
 from agenda.extract import Article
 from agenda.link import Linker
+from agenda.settings import load_settings
 from agenda.sources import Source
 from agenda.store import Store, open_database
 from agenda.store.schema import migrations
@@ -276,3 +278,16 @@ def test_an_old_database_gets_its_stories_on_opening(tmp_path: Path, linker: Lin
     assert stories[0] == stories[1] and len(set(stories)) == 3  # the December copy is a new story
     put(store, linker, [art(5, *STRIKE_LATER, datetime(2026, 12, 11, 15, tzinfo=UTC))], source=3)
     assert story_of(store, "https://m3.cl/5") == stories[3]
+
+
+def test_the_window_is_a_setting_checked_with_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "agenda.yaml"
+    config.write_text("mail:\n  outbox: out\nstories:\n  window_days: 5\n", encoding="utf-8")
+    assert load_settings(config, environ={}).stories.window_days == 5
+    config.write_text("mail:\n  outbox: out\nstories:\n  window_days: 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"agenda.yaml:4: field 'window_days': must be between 1"):
+        load_settings(config, environ={})
+    config.write_text("stories:\n  window_days: tres\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be a whole number of days"):
+        load_settings(config, environ={})
+    assert load_settings(None, environ={}).stories.window_days == 3
