@@ -18,6 +18,7 @@ from agenda.settings import load_settings
 from agenda.sources import Source
 from agenda.store import Store, open_database
 from agenda.store.schema import migrations
+from agenda.store.stories import StoryKeeper, _backfill_day
 from tests.storycheck import story_problems
 
 MONDAY = datetime(2026, 11, 23, 15, tzinfo=UTC)
@@ -246,10 +247,10 @@ def test_readers_articles_between_and_stories_between(store: Store, linker: Link
     ]
 
 
-def test_an_old_database_gets_its_stories_on_opening(tmp_path: Path, linker: Linker) -> None:
-    path = tmp_path / "old.db"
+def old_database(path: Path, linker: Linker, stop_before: str = "m006_stories") -> Database:
+    """A database as the code before stories left it: articles and links, no story."""
     db = Database(path)
-    migrations.apply(db, stop_before="m006_stories")
+    migrations.apply(db, stop_before=stop_before)
     rows = [
         (1, "https://m0.cl/1", *STRIKE, "2026-11-23"),
         (2, "https://m1.cl/2", *STRIKE_LATER, "2026-11-25"),
@@ -270,14 +271,30 @@ def test_an_old_database_gets_its_stories_on_opening(tmp_path: Path, linker: Lin
                 [article_id, link.kind, link.code, link.name],
             )
     db.conn.commit()
-    db.close()
-    store = Store(open_database(path))
+    return db
+
+
+def test_an_old_database_gets_its_stories_on_opening(tmp_path: Path, linker: Linker) -> None:
+    old_database(tmp_path / "old.db", linker).close()
+    store = Store(open_database(tmp_path / "old.db"))
     store.sync_sources(SOURCES)
     assert story_problems(store.db.conn) == []
     stories = [row[0] for row in store.db.execute("select story_id from articles order by id")]
     assert stories[0] == stories[1] and len(set(stories)) == 3  # the December copy is a new story
     put(store, linker, [art(5, *STRIKE_LATER, datetime(2026, 12, 11, 15, tzinfo=UTC))], source=3)
     assert story_of(store, "https://m3.cl/5") == stories[3]
+
+
+def test_an_interrupted_backfill_resumes_where_it_was(tmp_path: Path, linker: Linker) -> None:
+    db = old_database(tmp_path / "old.db", linker, stop_before="m007_stories_backfill")
+    keeper = StoryKeeper(db)
+    with db.atomic():  # the first day was done when the process was killed
+        _backfill_day(db, keeper, "2026-11-23")
+    first = db.execute("select story_id from articles where id = 1").fetchone()[0]
+    db.close()
+    store = Store(open_database(tmp_path / "old.db"))
+    assert story_problems(store.db.conn) == []
+    assert story_of(store, "https://m0.cl/1") == first == story_of(store, "https://m1.cl/2")
 
 
 def test_the_window_is_a_setting_checked_with_its_line(tmp_path: Path) -> None:

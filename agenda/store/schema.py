@@ -124,8 +124,7 @@ def m005_outbox(db: Database) -> None:
 
 @migrations()
 def m006_stories(db: Database) -> None:
-    """Stories kept at ingest: every stored article belongs to exactly one story. An existing
-    database gets its stories here, day by day (``backfill_stories``)."""
+    """Stories kept at ingest: every stored article belongs to exactly one story."""
     db["stories"].create(
         {
             "id": int, "title": str, "url": str, "lead_article_id": int, "lead_link_count": int,
@@ -148,6 +147,13 @@ def m006_stories(db: Database) -> None:
         {"article_id": int, "local_date": str, "signature": bytes, "features": bytes}, pk="article_id",
     )
     db["article_signatures"].create_index(["local_date"])
+
+
+@migrations(transactional=False)
+def m007_stories_backfill(db: Database) -> None:
+    """An existing database gets its stories, one day per transaction (``backfill_stories``):
+    a year of articles is never in memory, and an interrupted back-fill resumes where it was
+    (this migration is recorded only once every article has its story)."""
     backfill_stories(db)
 
 

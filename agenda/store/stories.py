@@ -327,43 +327,49 @@ def backfill_stories(db: Database, window_days: int = DEFAULT_WINDOW_DAYS) -> in
     ]
     assigned = 0
     for day in days:
-        keeper.begin()
-        rows = db.execute(
-            "select a.id, a.title, a.summary, a.url, coalesce(a.published_at_utc,"
-            " a.first_seen_at_utc), a.outlet,"
-            " (select s.name from article_sources x join sources s on s.id = x.source_id where"
-            " x.article_id = a.id"
-            "  order by x.first_seen_at_utc limit 1)"
-            " from articles a where a.local_date = ? and a.story_id is null order by a.id",
-            [day],
-        ).fetchall()
-        links: dict[int, list[tuple[str, str, str, int]]] = {}
-        for article_id, kind, code, name, at_risk in db.execute(
-            "select l.article_id, l.kind, l.code, l.name, l.at_risk from articles a join links l"
-            " on l.article_id = a.id"
-            " where a.local_date = ? and a.story_id is null",
-            [day],
-        ):
-            links.setdefault(article_id, []).append((kind, code, name, at_risk))
-        for article_id, title, summary, url, seen, outlet, source_name in rows:
-            keeper.assign(
-                NewArticle(
-                    article_id,
-                    title,
-                    summary or "",
-                    url,
-                    seen or "",
-                    day,
-                    source_name or outlet or "",
-                    links.get(article_id, []),
-                )
-            )
-        assigned += len(rows)
+        with db.atomic():  # a day at a time: an interrupted back-fill resumes where it was
+            assigned += _backfill_day(db, keeper, day)
         if keeper.index is not None:
             keeper.index.forget_days_before(date.fromisoformat(day).toordinal() - window_days)
     if assigned:
         log.info("stories: %d articles assigned to stories", assigned)
     return assigned
+
+
+def _backfill_day(db: Database, keeper: StoryKeeper, day: str) -> int:
+    """Stories for one day's articles without one, in the order they were stored."""
+    keeper.begin()
+    rows = db.execute(
+        "select a.id, a.title, a.summary, a.url, coalesce(a.published_at_utc,"
+        " a.first_seen_at_utc), a.outlet,"
+        " (select s.name from article_sources x join sources s on s.id = x.source_id where"
+        " x.article_id = a.id"
+        "  order by x.first_seen_at_utc limit 1)"
+        " from articles a where a.local_date = ? and a.story_id is null order by a.id",
+        [day],
+    ).fetchall()
+    links: dict[int, list[tuple[str, str, str, int]]] = {}
+    for article_id, kind, code, name, at_risk in db.execute(
+        "select l.article_id, l.kind, l.code, l.name, l.at_risk from articles a join links l"
+        " on l.article_id = a.id"
+        " where a.local_date = ? and a.story_id is null",
+        [day],
+    ):
+        links.setdefault(article_id, []).append((kind, code, name, at_risk))
+    for article_id, title, summary, url, seen, outlet, source_name in rows:
+        keeper.assign(
+            NewArticle(
+                article_id,
+                title,
+                summary or "",
+                url,
+                seen or "",
+                day,
+                source_name or outlet or "",
+                links.get(article_id, []),
+            )
+        )
+    return len(rows)
 
 
 class StoriesMixin:
