@@ -198,56 +198,85 @@ def build_stories(
     commitments: dict[str, CommitmentMention] = {}
     region_articles: Counter[str] = Counter()
     stories = []
+    stored = stored or {}
     for key, members in groups.items():
-        story = _story(members, keywords, (stored or {}).get(key))
+        story = _story(members, keywords, stored.get(key))
         _rank(story, day, keywords)
         stories.append(story)
         for member in members:
-            region_articles.update({l.code for l in member["links"] if l.kind == "region"})
-        for member in members:
-            for link in member["links"]:
-                if link.kind != "commitment" or link.code not in keywords.commitments:
-                    continue
-                commitment = keywords.commitments[link.code]
-                mention = commitments.get(commitment.id)
-                if mention is None:
-                    mention = commitments[commitment.id] = CommitmentMention(
-                        commitment.id, commitment.title, commitment.region_code,
-                        keywords.region_name(commitment.region_code), commitment.ministry, False, [], [],
-                    )
-                if link.at_risk:
-                    mention.at_risk = True
-                    mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
-                if story not in mention.stories:
-                    mention.stories.append(story)
+            region_articles.update({link.code for link in member["links"] if link.kind == "region"})
+        if story.commitment_ids:
+            _mention(story, members, keywords, commitments)
     stories.sort(key=lambda s: (-s.score, s.title))
     return DayStories(day, stories, len(articles), commitments, region_articles)
 
 
+def _mention(story: Story, members: list[dict[str, Any]], keywords: Keywords,
+             commitments: dict[str, CommitmentMention]) -> None:
+    """Record the story under each commitment its articles name (with any alert sentences)."""
+    for member in members:
+        for link in member["links"]:
+            if link.kind != "commitment" or link.code not in keywords.commitments:
+                continue
+            commitment = keywords.commitments[link.code]
+            mention = commitments.get(commitment.id)
+            if mention is None:
+                mention = commitments[commitment.id] = CommitmentMention(
+                    commitment.id, commitment.title, commitment.region_code,
+                    keywords.region_name(commitment.region_code), commitment.ministry, False, [], [],
+                )
+            if link.at_risk:
+                mention.at_risk = True
+                mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
+            if story not in mention.stories:
+                mention.stories.append(story)
+
+
 def _story(members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[str, Any] | None = None) -> Story:
-    # The lead is the article with the most links (the fullest account), then the earliest;
-    # the store keeps it over all the story's days.
-    lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
     if stored is not None and stored.get("lead_article_id") is not None:
-        lead = {"id": stored["lead_article_id"], "title": stored["title"], "url": stored["url"]}
-    outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
-    links = [l for a in members for l in a["links"]]
-    region_codes = sorted({l.code for l in links if l.kind == "region"})
-    commitment_ids = list(dict.fromkeys(l.code for l in links if l.kind == "commitment" and l.code in keywords.commitments))
-    published = [a["published_at_utc"] for a in members if a["published_at_utc"]]
+        # the store keeps the lead over all the story's days
+        lead: Mapping[str, Any] = stored
+        lead_id = stored["lead_article_id"]
+    else:
+        # the lead is the article with the most links (the fullest account), then the earliest
+        lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
+        lead_id = lead["id"]
+    # one pass over the links: a day has 20,000 stories
+    links = members[0]["links"] if len(members) == 1 else [link for a in members for link in a["links"]]
+    regions: set[str] = set()
+    commitment_ids: dict[str, None] = {}
+    priorities: dict[str, None] = {}
+    at_risk = False
+    for link in links:
+        kind = link.kind
+        if kind == "region":
+            regions.add(link.code)
+        elif kind == "commitment":
+            if link.code in keywords.commitments:
+                commitment_ids[link.code] = None
+            at_risk = at_risk or link.at_risk
+        elif kind == "priority":
+            priorities[link.name] = None
+    if len(members) == 1:
+        only = members[0]
+        outlets = list(only["outlets"])
+        published = only["published_at_utc"]
+    else:
+        outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
+        published = max((a["published_at_utc"] for a in members if a["published_at_utc"]), default=None)
     return Story(
-        id=lead["id"],
+        id=lead_id,
         title=lead["title"],
         url=lead["url"],
         outlets=outlets,
         articles=[StoryArticle(a["id"], a["title"], a["url"], a["outlets"]) for a in members],
-        region_codes=region_codes,
+        region_codes=sorted(regions),
         places=_place_names(links),
-        priorities=list(dict.fromkeys(l.name for l in links if l.kind == "priority")),
-        commitment_ids=commitment_ids,
+        priorities=list(priorities),
+        commitment_ids=list(commitment_ids),
         commitments=[keywords.commitments[c].title for c in commitment_ids],
-        at_risk=any(l.at_risk for l in links if l.kind == "commitment"),
-        published_at_utc=max(published) if published else None,
+        at_risk=at_risk,
+        published_at_utc=published,
         story_id=members[0].get("story_id"),
     )
 
@@ -409,7 +438,7 @@ class DigestFiles:
 def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
     """The day's stories (grouped once) and its national edition."""
     articles = store.articles_on(day)
-    stored = store.stories_by_id({a["story_id"] for a in articles})
+    stored = store.stories_by_id({a["story_id"] for a in articles}, with_links=False)
     day_stories = build_stories(day, articles, keywords, stored)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
 
