@@ -34,14 +34,14 @@ BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 
 # name 2..3 x number 2..6 (bench/bench_stories.py prints the figures).
 SIMILARITY_THRESHOLD = 0.25
 LEADER_FACTOR = 1.0  # a new article must be this alike (x threshold) the story's first article
-PREFILTER_MARGIN = 0.12  # exact checks only where the signature estimate is within 3 sigma
-MAX_EXACT_CHECKS = 24  # of the most alike by the estimate: a template repeated all day has hundreds
+PREFILTER_MARGIN = 0.08  # exact checks only where the signature estimate is within 3 sigma
+MAX_EXACT_CHECKS = 8  # of the most alike by the estimate: a template repeated all day has hundreds
 NAME_WEIGHT = 2
 NUMBER_WEIGHT = 4
 STEM = 5
 # A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
 # story: only its newest members are compared.
-CROWDED_BUCKET = 40
+CROWDED_BUCKET = 20
 DEFAULT_WINDOW_DAYS = 3
 _PRIME = (1 << 61) - 1
 _WORD = re.compile(r"[\w']+")
@@ -133,12 +133,16 @@ class MinHasher:
         return Fingerprint(self.signature(hashes), np.unique(hashes.astype(np.uint32)))
 
 
-def jaccard(left: np.ndarray, right: np.ndarray) -> float:
-    """Jaccard similarity of two sorted unique feature arrays.
+def jaccard(left: np.ndarray | bytes, right: np.ndarray | bytes) -> float:
+    """Jaccard similarity of two sorted unique feature arrays (or their bytes).
 
     >>> jaccard(np.array([1, 2, 3], dtype=np.uint32), np.array([2, 3, 4], dtype=np.uint32))
     0.5
     """
+    if isinstance(left, bytes):
+        left = np.frombuffer(left, dtype=np.uint32)
+    if isinstance(right, bytes):
+        right = np.frombuffer(right, dtype=np.uint32)
     if not left.size or not right.size:
         return 0.0
     positions = np.minimum(np.searchsorted(right, left), right.size - 1)
@@ -170,20 +174,22 @@ def compatible(left: frozenset[str], right: frozenset[str]) -> bool:
     return True
 
 
-_BAND_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], dtype=np.uint64)
-_BAND_SALT = (np.arange(BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x165667B19E3779F9)
+_BAND_MULTIPLIERS = np.array([0x9E3779B1, 0x85EBCA77], dtype=np.uint32)
+_BAND_SALT = (np.arange(BANDS, dtype=np.uint32) + np.uint32(1)) * np.uint32(0xC2B2AE3D)
 _LOW = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
 
 
 def band_keys(signatures: np.ndarray) -> np.ndarray:
-    """One 32-bit key per band of each signature (rows x BANDS, uint64 holding 32 bits).
+    """One 31-bit key per band of each signature (rows x BANDS, uint32: key + 1 never wraps).
 
     Two signatures that agree on a band's rows get the same key; different rows share a key
-    by chance (the candidate is then dismissed by its similarity, at the cost of one check)."""
-    rows = signatures.reshape(len(signatures), BANDS, -1).astype(np.uint64)
+    by chance (the candidate is then dismissed by its similarity, at the cost of one check).
+    uint32 arithmetic wraps on purpose: a multiplicative hash, and half the memory traffic of
+    uint64 when a day of 20,000 signatures is indexed at start-up."""
+    rows = signatures.reshape(len(signatures), BANDS, -1)
     mixed = rows[:, :, 0] * _BAND_MULTIPLIERS[0] + rows[:, :, 1] * _BAND_MULTIPLIERS[1] + _BAND_SALT
-    return mixed >> _SHIFT
+    return mixed >> np.uint32(1)
 
 
 class _Day:
@@ -196,9 +202,11 @@ class _Day:
         self.article_ids: list[int] = []
         self.story_ids: list[int] = []
         self.places: list[frozenset[str]] = []
-        self.features: list[np.ndarray] = []
+        self.features: list[np.ndarray | bytes] = []
         self.signatures = np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)  # grows by doubling
-        self.sorted_entries = np.empty(0, dtype=np.uint64)
+        # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
+        self.sorted_keys = np.empty(0, dtype=np.uint32)
+        self.sorted_slots = np.empty(0, dtype=np.uint32)
         self.pending: dict[int, list[int]] = {}
         self.pending_count = 0
         self.first_of_story: dict[int, int] = {}  # story -> its first slot (lowest article id)
@@ -211,7 +219,8 @@ class _Day:
         self,
         article_ids: list[int],
         story_ids: list[int],
-        fingerprints: list[Fingerprint],
+        signatures: np.ndarray,
+        features: list[np.ndarray | bytes],
         places: list[frozenset[str]],
     ) -> int:
         start = len(self.article_ids)
@@ -222,9 +231,8 @@ class _Day:
             )
             grown[:start] = self.signatures[:start]
             self.signatures = grown
-        for offset, fingerprint in enumerate(fingerprints):
-            self.signatures[start + offset] = fingerprint.signature
-        self.features += [fingerprint.features for fingerprint in fingerprints]
+        self.signatures[start:needed] = signatures
+        self.features += features
         self.article_ids += article_ids
         self.story_ids += story_ids
         self.places += places
@@ -239,7 +247,13 @@ class _Day:
     def add(
         self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
     ) -> None:
-        slot = self._append([article_id], [story_id], [fingerprint], [places])
+        slot = self._append(
+            [article_id],
+            [story_id],
+            fingerprint.signature[None, :],
+            [fingerprint.features],
+            [places],
+        )
         for key in band_keys(fingerprint.signature[None, :])[0].tolist():
             self.pending.setdefault(key, []).append(slot)
         self.pending_count += 1
@@ -250,11 +264,13 @@ class _Day:
         self,
         article_ids: list[int],
         story_ids: list[int],
-        fingerprints: list[Fingerprint],
+        signatures: np.ndarray,
+        features: list[bytes],
         places: list[frozenset[str]],
     ) -> None:
-        """Bulk load (a day read back from the database): one sort, no dict."""
-        self._append(article_ids, story_ids, fingerprints, places)
+        """Bulk load (a day read back from the database): one sort, no dict; the feature sets
+        stay bytes until a check needs one."""
+        self._append(article_ids, story_ids, signatures, list(features), places)
         self._merge()
 
     def _merge(self) -> None:
@@ -263,27 +279,27 @@ class _Day:
         count = len(self.article_ids)
         if not count:
             return
-        keys = band_keys(self.signatures[:count])
+        keys = band_keys(self.signatures[:count]).astype(np.uint64)
         slots = np.arange(count, dtype=np.uint64)[:, None]
-        self.sorted_entries = np.sort(((keys << _SHIFT) | slots).ravel())
+        entries = np.sort(((keys << _SHIFT) | slots).ravel())
+        self.sorted_keys = (entries >> _SHIFT).astype(np.uint32)
+        self.sorted_slots = (entries & _LOW).astype(np.uint32)
 
     def candidates(self, keys: np.ndarray) -> np.ndarray:
         """Slots that share a band key with ``keys`` (the newest few of a crowded bucket)."""
         found = []
-        if self.sorted_entries.size:
-            low = np.searchsorted(self.sorted_entries, keys << _SHIFT, side="left")
-            high = np.searchsorted(self.sorted_entries, (keys << _SHIFT) | _LOW, side="right")
+        if self.sorted_keys.size:
+            # sorted probes: each binary search starts where the previous one ended
+            ordered = np.sort(keys)
+            low = np.searchsorted(self.sorted_keys, ordered)
+            high = np.searchsorted(self.sorted_keys, ordered + np.uint32(1))
             counts = np.minimum(high - low, CROWDED_BUCKET)
             total = int(counts.sum())
             if total:
                 # the last ``counts`` entries of each matching range, gathered in one step
-                ends = np.repeat(high, counts)
+                starts = np.repeat(high - counts, counts)
                 steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-                found.append(
-                    (self.sorted_entries[ends - counts.repeat(counts) + steps] & _LOW).astype(
-                        np.int64
-                    )
-                )
+                found.append(self.sorted_slots[starts + steps].astype(np.int64))
         if self.pending:
             extra = [
                 slot
@@ -294,7 +310,10 @@ class _Day:
                 found.append(np.asarray(extra, dtype=np.int64))
         if not found:
             return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(found)) if len(found) > 1 or found[0].size > 1 else found[0]
+        seen = np.zeros(len(self.article_ids), dtype=bool)  # cheaper than sorting to dedupe
+        for slots in found:
+            seen[slots] = True
+        return np.flatnonzero(seen)
 
 
 class StoryIndex:
@@ -323,13 +342,15 @@ class StoryIndex:
         day: int,
         article_ids: list[int],
         story_ids: list[int],
-        fingerprints: list[Fingerprint],
+        signatures: np.ndarray,
+        features: list[bytes],
         places: list[frozenset[str]],
     ) -> None:
-        """Index a day read back from the store (possibly empty: then it is known to be empty)."""
+        """Index a day read back from the store (possibly empty: then it is known to be empty):
+        ``signatures`` one row per article, ``features`` as ``Fingerprint.to_bytes`` gave them."""
         entry = self.days[day] = _Day()
         if article_ids:
-            entry.add_many(article_ids, story_ids, fingerprints, places)
+            entry.add_many(article_ids, story_ids, signatures, features, places)
 
     def forget_days_before(self, day: int) -> None:
         for known in [d for d in self.days if d < day]:
@@ -380,7 +401,9 @@ class StoryIndex:
         return None
 
     @staticmethod
-    def _first_article(story_id: int, window: list[_Day]) -> tuple[frozenset[str], np.ndarray]:
+    def _first_article(
+        story_id: int, window: list[_Day]
+    ) -> tuple[frozenset[str], np.ndarray | bytes]:
         """Places and features of the story's first article within the window."""
         first: tuple[int, _Day, int] | None = None
         for entry in window:

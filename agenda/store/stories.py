@@ -21,9 +21,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
+import numpy as np
 from sqlite_utils import Database
 
-from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, Fingerprint, MinHasher, StoryIndex
+from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, SIGNATURE_SIZE, MinHasher, StoryIndex
 
 log = logging.getLogger("agenda")
 _PLACE_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in PLACE_KINDS) + ")"
@@ -78,20 +79,30 @@ class StoryKeeper:
                 " s.article_id",
                 [day],
             ).fetchall()
-            places: dict[int, set[str]] = {}
+            places: dict[int, list[str]] = {}
             for article_id, code in self.db.execute(
                 "select l.article_id, l.code from article_signatures s join links l on"
                 " l.article_id = s.article_id"
                 f" where s.local_date = ? and l.kind in {_PLACE_KINDS_SQL}",
                 [day],
             ):
-                places.setdefault(article_id, set()).add(code)
+                places.setdefault(article_id, []).append(code)
+            shared: dict[tuple[str, ...], frozenset[str]] = {}  # a few hundred distinct sets
+            nowhere: frozenset[str] = frozenset()
             index.load_day(
                 ordinal,
                 [r[0] for r in rows],
                 [r[1] for r in rows],
-                [Fingerprint.from_bytes(r[2], r[3]) for r in rows],
-                [frozenset(places.get(r[0], ())) for r in rows],
+                np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint32).reshape(
+                    len(rows), SIGNATURE_SIZE
+                ),
+                [r[3] for r in rows],
+                [
+                    shared.setdefault(key, frozenset(key))
+                    if (key := tuple(places.get(r[0], ())))
+                    else nowhere
+                    for r in rows
+                ],
             )
 
     def load_window(self, local_date: str) -> StoryIndex:
@@ -434,7 +445,9 @@ class StoriesMixin:
         """One story's articles (a timeline), as ``articles_on`` gives them; newest first."""
         return self._read_articles("a.story_id = ?", [story_id])
 
-    def stories_by_id(self, ids: Iterable[int], with_links: bool = True) -> dict[int, dict[str, Any]]:
+    def stories_by_id(
+        self, ids: Iterable[int], with_links: bool = True
+    ) -> dict[int, dict[str, Any]]:
         """Story rows by id: ``id, title, url, lead_article_id, first_seen_at_utc,
         last_seen_at_utc, first_local_date, last_local_date, article_count, outlet_count`` and
         ``links`` (the union of its articles' links: dicts of kind, code, name, at_risk; left
@@ -442,7 +455,9 @@ class StoriesMixin:
         wanted = json.dumps(sorted({int(i) for i in ids if i is not None}))
         stories: dict[int, dict[str, Any]] = {}
         # the ids travel as one JSON array: a day has 20,000 stories, more than SQLite's ? limit
-        for row in self.db.query("select * from stories where id in (select value from json_each(?))", [wanted]):
+        for row in self.db.query(
+            "select * from stories where id in (select value from json_each(?))", [wanted]
+        ):
             row["links"] = []
             stories[row["id"]] = row
         if with_links:
@@ -451,7 +466,9 @@ class StoriesMixin:
                 " where story_id in (select value from json_each(?)) order by kind, code",
                 [wanted],
             ):
-                stories[row.pop("story_id")]["links"].append({**row, "at_risk": bool(row["at_risk"])})
+                stories[row.pop("story_id")]["links"].append(
+                    {**row, "at_risk": bool(row["at_risk"])}
+                )
         return stories
 
     def stories_between(self, first_day: date, last_day: date) -> dict[int, dict[str, Any]]:
