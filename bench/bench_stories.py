@@ -201,13 +201,18 @@ def measure_ingest() -> tuple[float, float]:
 
 
 def measure_rebuild() -> tuple[float, int]:
+    """A fresh Store (as a restarted process) reads the window back: best of three."""
     from agenda.store import Store, open_database
 
-    store = Store(open_database(WINDOW_DB))
-    started = time.perf_counter()
-    index = store._stories.load_window(DAYS[1].isoformat())  # its window: the three days
-    elapsed = time.perf_counter() - started
-    return elapsed, sum(len(day) for day in index.days.values())
+    best, loaded = float("inf"), 0
+    for _ in range(3):
+        store = Store(open_database(WINDOW_DB))
+        started = time.perf_counter()
+        index = store._stories.load_window(DAYS[1].isoformat())  # its window: the three days
+        best = min(best, time.perf_counter() - started)
+        loaded = sum(len(day) for day in index.days.values())
+        store.db.close()
+    return best, loaded
 
 
 def measure_pairs() -> tuple[tuple[float, float], tuple[float, float]]:
@@ -242,7 +247,10 @@ def main() -> int:
             f"{time.perf_counter() - started:.0f} s (cached for later runs)"
         )
     seconds, loaded = measure_rebuild()
-    print(f"story index rebuilt from stored fingerprints: {loaded:,} articles in {seconds:.2f} s")
+    print(
+        f"story index rebuilt from stored fingerprints: {loaded:,} articles in {seconds:.2f} s"
+        " (best of 3)"
+    )
     with_stories, without = measure_ingest()
     print(
         f"ingest of {FEEDS * ITEMS:,} new articles from {FEEDS} loopback feeds"

@@ -41,6 +41,11 @@ class StoredLink(NamedTuple):
     risk_sentences: tuple[str, ...]
 
 
+def _places(text: str) -> frozenset[str]:
+    """The place codes stored as "06,06101"."""
+    return frozenset(text.split(",")) if text else frozenset()
+
+
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
@@ -74,21 +79,12 @@ class StoryKeeper:
         for ordinal in days:
             day = date.fromordinal(ordinal).isoformat()
             rows = self.db.execute(
-                "select s.article_id, a.story_id, s.signature, s.features from article_signatures s"
-                " join articles a on a.id = s.article_id where s.local_date = ? order by"
-                " s.article_id",
+                "select s.article_id, a.story_id, s.signature, s.features, s.places"
+                " from article_signatures s join articles a on a.id = s.article_id"
+                " where s.local_date = ? order by s.article_id",
                 [day],
             ).fetchall()
-            places: dict[int, list[str]] = {}
-            for article_id, code in self.db.execute(
-                "select l.article_id, l.code from article_signatures s join links l on"
-                " l.article_id = s.article_id"
-                f" where s.local_date = ? and l.kind in {_PLACE_KINDS_SQL}",
-                [day],
-            ):
-                places.setdefault(article_id, []).append(code)
-            shared: dict[tuple[str, ...], frozenset[str]] = {}  # a few hundred distinct sets
-            nowhere: frozenset[str] = frozenset()
+            shared: dict[str, frozenset[str]] = {"": frozenset()}  # a few hundred distinct sets
             index.load_day(
                 ordinal,
                 [r[0] for r in rows],
@@ -97,12 +93,7 @@ class StoryKeeper:
                     len(rows), SIGNATURE_SIZE
                 ),
                 [r[3] for r in rows],
-                [
-                    shared.setdefault(key, frozenset(key))
-                    if (key := tuple(places.get(r[0], ())))
-                    else nowhere
-                    for r in rows
-                ],
+                [shared.get(r[4] or "") or shared.setdefault(r[4], _places(r[4])) for r in rows],
             )
 
     def load_window(self, local_date: str) -> StoryIndex:
@@ -131,18 +122,16 @@ class StoryKeeper:
         if fingerprint is not None:
             conn.execute(
                 "insert or replace into article_signatures (article_id, local_date, signature,"
-                " features)"
-                " values (?, ?, ?, ?)",
-                [new.id, new.local_date, *fingerprint.to_bytes()],
+                " features, places) values (?, ?, ?, ?, ?)",
+                [new.id, new.local_date, *fingerprint.to_bytes(), ",".join(sorted(places))],
             )
         index.add(new.id, story_id, fingerprint, places, ordinal)
         self.newest_article_id = max(self.newest_article_id, new.id)
         return story_id
 
     def places_changed(self, article_id: int) -> None:
-        """An article's region or commune links changed: the index uses the new ones from now on."""
-        if self.index is None:
-            return
+        """An article's region or commune links changed: its stored places and the index
+        follow (later look-ups use the new ones)."""
         row = self.db.execute(
             "select local_date from articles where id = ?", [article_id]
         ).fetchone()
@@ -155,8 +144,12 @@ class StoryKeeper:
                 [article_id],
             )
         )
-        self.index.set_places(article_id, date.fromisoformat(row[0]).toordinal(), places)
-
+        self.db.execute(
+            "update article_signatures set places = ? where article_id = ?",
+            [",".join(sorted(places)), article_id],
+        )
+        if self.index is not None:
+            self.index.set_places(article_id, date.fromisoformat(row[0]).toordinal(), places)
 
 class NewArticle(NamedTuple):
     """What a story needs of a just-stored article (no re-read from the database)."""
