@@ -27,6 +27,8 @@ The SMTP password is read only from the environment (AGENDA_SMTP_PASSWORD), neve
     digest:
       archive_url: https://agenda.example.cl/digests/   # where the digests folder is published
       feedback_to: analistas@example.cl  # readers' "¿Error?" links (default: mail from)
+    stories:
+      window_days: 3            # a new article joins a story with articles up to 2 days apart
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 
 from agenda.collect import FetchLimits
 from agenda.errors import ConfigError
+from agenda.stories import DEFAULT_WINDOW_DAYS
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
 TIMEZONE = "America/Santiago"
@@ -88,6 +91,11 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class StorySettings:
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+
+@dataclass(frozen=True)
 class Settings:
     sources_path: Path = Path("sources.yaml")
     keywords_dir: Path = Path("keywords")
@@ -98,6 +106,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     fetch: FetchLimits = field(default_factory=FetchLimits)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
 
 
 def load_settings(
@@ -121,10 +130,11 @@ def load_settings(
     schedule = _schedule(name, data.get("schedule") or LineDict())
     fetch = _fetch(name, data.get("fetch") or LineDict())
     digest = _digest(name, data.get("digest") or LineDict(), mail)
+    stories = _stories(name, data.get("stories") or LineDict())
     overrides = {key: Path(value) for key, value in paths.items() if value is not None}
     return replace(
         settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, digest=digest,
-        **overrides,
+        stories=stories, **overrides,
     )
 
 
@@ -218,3 +228,14 @@ def _digest(name: str, section: Any, mail: MailSettings) -> DigestSettings:
         raise ConfigError(name, line_of(section, "feedback_to"), "feedback_to",
                           f"'{feedback_to}' is not an e-mail address")
     return DigestSettings(archive_url=archive_url or None, feedback_to=feedback_to or mail.sender)
+
+
+def _stories(name: str, section: Any) -> StorySettings:
+    if not isinstance(section, dict):
+        raise ConfigError(name, None, "stories", "must be a mapping such as 'window_days: 3'")
+    window = _expect(name, section, "window_days", int, "a whole number of days")
+    if window is None:
+        return StorySettings()
+    if not 1 <= window <= 30:
+        raise ConfigError(name, line_of(section, "window_days"), "window_days", "must be between 1 and 30 days")
+    return StorySettings(window_days=window)

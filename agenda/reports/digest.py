@@ -1,7 +1,7 @@
 """Digest: one America/Santiago day of stored articles -> the Spanish Regional Agenda. Pure.
 
-``build_stories`` clusters the day's articles into stories (one story, one item, every outlet
-listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
+``build_stories`` groups the day's articles by their stored story (one story, one item, every
+outlet listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
 stories. Each story belongs to one section: its region, "Varias regiones" when it is about
 several, or "Nacional" when it names none. Two renderings of the same day (``render``):
 
@@ -16,14 +16,13 @@ Ranking is explainable: every story carries the reasons that gave it its score.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from agenda.cluster import ClusterInput, cluster
 from agenda.keywords import Keywords
 from agenda.reports.chart import render_chart
 from agenda.reports.highlight import (
@@ -106,6 +105,7 @@ class Story:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     summary: str = ""  # the lead article's summary: the e-mail's one or two lines
+    story_id: int | None = None  # the stored story (``stories.id``)
 
     @property
     def why(self) -> str:
@@ -190,7 +190,7 @@ class SourceProblem:
 
 @dataclass
 class DayStories:
-    """Everything about a day that does not depend on the edition (clustered once)."""
+    """Everything about a day that does not depend on the edition (grouped once)."""
 
     day: date
     stories: list[Story]
@@ -260,64 +260,105 @@ class Digest:
         return f"Agenda Regional{edition} — {self.date_words}{critical}"
 
 
-def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords) -> DayStories:
-    """Cluster a day's stored articles (``Store.articles_on``) into ranked stories."""
-    groups = cluster([
-        ClusterInput(a["title"], a.get("summary") or "", frozenset(l.code for l in a["links"] if l.kind == "region"))
-        for a in articles
-    ])
+def build_stories(
+    day: date,
+    articles: list[dict[str, Any]],
+    keywords: Keywords,
+    stored: Mapping[int, Mapping[str, Any]] | None = None,
+) -> DayStories:
+    """Group a day's stored articles (``Store.articles_on``) by their story, and rank them.
+
+    A story's items are its articles of that day; its title and link come from ``stored``
+    (``Store.stories_by_id``: the best title over all its days) when given."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for article in articles:
+        # an article without a story (none should be) stands alone
+        key = article.get("story_id")
+        groups.setdefault(key if key is not None else -article["id"], []).append(article)
     commitments: dict[str, CommitmentMention] = {}
     region_articles: Counter[str] = Counter()
     stories = []
-    for group in groups:
-        members = [articles[i] for i in group]
-        story = _story(members, keywords)
+    stored = stored or {}
+    for key, members in groups.items():
+        story = _story(members, keywords, stored.get(key))
         _rank(story, day, keywords)
         stories.append(story)
         for member in members:
-            region_articles.update({l.code for l in member["links"] if l.kind == "region"})
-        for member in members:
-            for link in member["links"]:
-                if link.kind != "commitment" or link.code not in keywords.commitments:
-                    continue
-                commitment = keywords.commitments[link.code]
-                mention = commitments.get(commitment.id)
-                if mention is None:
-                    mention = commitments[commitment.id] = CommitmentMention(
-                        commitment.id, commitment.title, commitment.region_code,
-                        keywords.region_name(commitment.region_code), commitment.ministry, False, [], [],
-                    )
-                if link.at_risk:
-                    mention.at_risk = True
-                    mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
-                if story not in mention.stories:
-                    mention.stories.append(story)
+            region_articles.update({link.code for link in member["links"] if link.kind == "region"})
+        if story.commitment_ids:
+            _mention(story, members, keywords, commitments)
     stories.sort(key=lambda s: (-s.score, s.title))
     return DayStories(day, stories, len(articles), commitments, region_articles)
 
 
-def _story(members: list[dict[str, Any]], keywords: Keywords) -> Story:
-    # The lead is the article with the most links (the fullest account), then the earliest.
-    lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
-    outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
-    links = [l for a in members for l in a["links"]]
-    region_codes = sorted({l.code for l in links if l.kind == "region"})
-    commitment_ids = list(dict.fromkeys(l.code for l in links if l.kind == "commitment" and l.code in keywords.commitments))
-    published = [a["published_at_utc"] for a in members if a["published_at_utc"]]
+def _mention(story: Story, members: list[dict[str, Any]], keywords: Keywords,
+             commitments: dict[str, CommitmentMention]) -> None:
+    """Record the story under each commitment its articles name (with any alert sentences)."""
+    for member in members:
+        for link in member["links"]:
+            if link.kind != "commitment" or link.code not in keywords.commitments:
+                continue
+            commitment = keywords.commitments[link.code]
+            mention = commitments.get(commitment.id)
+            if mention is None:
+                mention = commitments[commitment.id] = CommitmentMention(
+                    commitment.id, commitment.title, commitment.region_code,
+                    keywords.region_name(commitment.region_code), commitment.ministry, False, [], [],
+                )
+            if link.at_risk:
+                mention.at_risk = True
+                mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
+            if story not in mention.stories:
+                mention.stories.append(story)
+
+
+def _story(members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[str, Any] | None = None) -> Story:
+    if stored is not None and stored.get("lead_article_id") is not None:
+        # the store keeps the lead over all the story's days
+        lead: Mapping[str, Any] = stored
+        lead_id = stored["lead_article_id"]
+    else:
+        # the lead is the article with the most links (the fullest account), then the earliest
+        lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
+        lead_id = lead["id"]
+    # one pass over the links: a day has 20,000 stories
+    links = members[0]["links"] if len(members) == 1 else [link for a in members for link in a["links"]]
+    regions: set[str] = set()
+    commitment_ids: dict[str, None] = {}
+    priorities: dict[str, None] = {}
+    at_risk = False
+    for link in links:
+        kind = link.kind
+        if kind == "region":
+            regions.add(link.code)
+        elif kind == "commitment":
+            if link.code in keywords.commitments:
+                commitment_ids[link.code] = None
+            at_risk = at_risk or link.at_risk
+        elif kind == "priority":
+            priorities[link.name] = None
+    if len(members) == 1:
+        only = members[0]
+        outlets = list(only["outlets"])
+        published = only["published_at_utc"]
+    else:
+        outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
+        published = max((a["published_at_utc"] for a in members if a["published_at_utc"]), default=None)
     return Story(
-        id=lead["id"],
+        id=lead_id,
         title=lead["title"],
         url=lead["url"],
         outlets=outlets,
         articles=[StoryArticle(a["id"], a["title"], a["url"], a["outlets"]) for a in members],
-        region_codes=region_codes,
+        region_codes=sorted(regions),
         places=_place_names(links),
-        priorities=list(dict.fromkeys(l.name for l in links if l.kind == "priority")),
-        commitment_ids=commitment_ids,
+        priorities=list(priorities),
+        commitment_ids=list(commitment_ids),
         commitments=[keywords.commitments[c].title for c in commitment_ids],
-        at_risk=any(l.at_risk for l in links if l.kind == "commitment"),
-        published_at_utc=max(published) if published else None,
-        summary=lead.get("summary") or "",
+        at_risk=at_risk,
+        published_at_utc=published,
+        story_id=members[0].get("story_id"),
+        summary=next((a.get("summary") or "" for a in members if a["id"] == lead_id), ""),
     )
 
 
@@ -461,8 +502,10 @@ class DigestFiles:
 
 
 def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
-    """The day's stories (clustered once) and its national edition."""
-    day_stories = build_stories(day, store.articles_on(day), keywords)
+    """The day's stories (grouped once) and its national edition."""
+    articles = store.articles_on(day)
+    stored = store.stories_by_id({a["story_id"] for a in articles}, with_links=False)
+    day_stories = build_stories(day, articles, keywords, stored)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
 
 

@@ -1,0 +1,436 @@
+"""Stories: which stored articles tell the same news. Pure (numpy only); the store uses it.
+
+Each article gets a fingerprint: its word features (title + summary) and a MinHash signature of
+them. An incremental LSH index over the articles of a few days finds, for a new article, the
+ones that share a band of its signature (the cost of a look-up grows with the few candidates,
+not with the number of articles). A candidate is accepted when the exact Jaccard similarity of
+the two feature sets passes the threshold (the 128-value estimate errs by +-0.04 right where
+the decision is made), the two do not name different regions or different communes, and the
+new article is as alike the story's first article in the window (no chaining from one event to
+the next).
+
+Features: the folded content words, with the words that identify an event (numbers, and the
+capitalised names: places, people, institutions) counted several times, so that
+"portonazos en Maipú" and "portonazos en Puente Alto" stay apart while a rewrite of the same
+story, which keeps its names and figures, comes together. Words common to all regional news
+("comuna", "municipalidad") are left out by a fixed list (``COMMON_WORDS``): the same article
+gets the same signature whatever else arrived that day.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import NamedTuple
+
+import numpy as np
+
+from agenda.textnorm import fold
+
+SIGNATURE_SIZE = 128
+BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 98% of the time
+# Chosen on the first 300 pairs of tests/fixtures/duplicates/ stored day by day (as in
+# tests/test_cluster.py), over a grid of names 2..3 x numbers 2..6 x threshold 0.15..0.30: at
+# threshold 0.23 / 0.24 / 0.25 / 0.26 precision 0.947 / 0.966 / 0.972 / 0.972 and recall
+# 0.947 / 0.947 / 0.940 / 0.913 (a leader factor of 0.75 instead of 1.0 lost 0.006 precision).
+SIMILARITY_THRESHOLD = 0.25
+LEADER_FACTOR = 1.0  # a new article must be this alike (x threshold) the story's first article
+PREFILTER_MARGIN = 0.08  # exact checks only where the signature estimate is within 3 sigma
+MAX_EXACT_CHECKS = 8  # of the most alike by the estimate: a template repeated all day has hundreds
+NAME_WEIGHT = 2
+NUMBER_WEIGHT = 4
+STEM = 5
+# A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
+# story: only its newest members are compared.
+CROWDED_BUCKET = 20
+DEFAULT_WINDOW_DAYS = 3
+_PRIME = (1 << 61) - 1
+_WORD = re.compile(r"[\w']+")
+_STOPWORDS = frozenset(
+    """a al algo ante antes aun asi aunque cada como con contra cual cuando de del desde donde dos
+    durante e el ella ellas ellos en entre era es esa ese eso esta este esto estos estas fue fueron
+    ha han hasta hay la las le les lo los mas me mientras muy ni no nos o otra otro para pero por
+    que quien se segun ser si sin sino sobre su sus tambien tras un una uno unos unas y ya sera
+    seran tiene tienen dijo afirmo anuncio senalo indico luego hoy ayer manana semana ano anos dia
+    dias""".split()
+)
+# Words of every regional story, whatever the event: they only make unrelated articles collide.
+# The most frequent content words of tests/gold/linking.jsonl (394 regional articles, none of
+# them in the duplicates set), less the ones that name a topic (salud, puerto, incendio).
+COMMON_WORDS = frozenset(
+    """comuna comunal comunas municipal municipalidad municipio region regional regiones provincia
+    provincial vecinos vecina vecino autoridad autoridades sector sectores ciudad local
+    destaco destacan informo informaron indicaron explico agrego sostuvo precisaron aseguro
+    senalaron comento detallo manifesto nuevo nueva nuevos nuevas ultimo ultima primer primera
+    mayor personas este""".split()
+)
+
+
+def _excluded(word: str) -> bool:
+    return word in _STOPWORDS or word in COMMON_WORDS
+
+
+def features(title: str, summary: str) -> set[int]:
+    """Content words (crudely stemmed) of one article, with its names and, more, its numbers
+    counted several times: rewrites keep the facts, other events change them. Each feature is
+    kept as a stable 61-bit hash, not a string."""
+    text = f"{title}. {summary}"
+    folded = fold(text)
+    # a crude stem (the first five letters) lets "dejan" meet "dejaron", "lluvia" meet "lluvias"
+    found = {
+        w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())
+    }
+    for original, word in zip(_WORD.findall(text), _WORD.findall(folded), strict=False):
+        if _excluded(word):
+            continue
+        copies = NUMBER_WEIGHT if word.isdigit() else NAME_WEIGHT if original[:1].isupper() else 1
+        found.update(f"#{copy}{word}" for copy in range(copies - 1))
+    return {_stable_hash(feature) for feature in found}
+
+
+def _stable_hash(text: str) -> int:
+    """Two CRC-32s make 61 stable bits (Python's hash() is salted per process)."""
+    data = text.encode("utf-8")
+    return ((zlib.crc32(data) << 32) | zlib.crc32(data, 0x9E3779B9)) & _PRIME
+
+
+class Fingerprint(NamedTuple):
+    """What the index keeps of an article: its MinHash signature (``SIGNATURE_SIZE`` uint32)
+    and its feature set (sorted unique uint32: the low bits of the feature hashes)."""
+
+    signature: np.ndarray
+    features: np.ndarray
+
+    def to_bytes(self) -> tuple[bytes, bytes]:
+        return self.signature.tobytes(), self.features.tobytes()
+
+    @classmethod
+    def from_bytes(cls, signature: bytes, features: bytes) -> Fingerprint:
+        return cls(
+            np.frombuffer(signature, dtype=np.uint32), np.frombuffer(features, dtype=np.uint32)
+        )
+
+
+class MinHasher:
+    """Fingerprints of articles: MinHash signatures of ``SIGNATURE_SIZE`` 32-bit values."""
+
+    def __init__(self, size: int = SIGNATURE_SIZE, seed: int = 20261124) -> None:
+        rng = np.random.default_rng(seed)
+        self.a = rng.integers(1, _PRIME, size=size, dtype=np.uint64)
+        self.b = rng.integers(0, _PRIME, size=size, dtype=np.uint64)
+        self.size = size
+
+    def signature(self, hashes: np.ndarray) -> np.ndarray:
+        # (a*x + b) mod 2**64 overflows on purpose: a fast universal-ish family; the low 32 bits
+        # of the minimum are kept (two different minima agree by chance once in 4 billion)
+        values = self.a[:, None] * hashes[None, :] + self.b[:, None]
+        return values.min(axis=1).astype(np.uint32)
+
+    def of(self, title: str, summary: str) -> Fingerprint | None:
+        """The article's fingerprint, or None when it has no features (it cannot be compared)."""
+        hashes = np.fromiter(features(title, summary), dtype=np.uint64)
+        if hashes.size == 0:
+            return None
+        return Fingerprint(self.signature(hashes), np.unique(hashes.astype(np.uint32)))
+
+
+def jaccard(left: np.ndarray | bytes, right: np.ndarray | bytes) -> float:
+    """Jaccard similarity of two sorted unique feature arrays (or their bytes).
+
+    >>> jaccard(np.array([1, 2, 3], dtype=np.uint32), np.array([2, 3, 4], dtype=np.uint32))
+    0.5
+    """
+    if isinstance(left, bytes):
+        left = np.frombuffer(left, dtype=np.uint32)
+    if isinstance(right, bytes):
+        right = np.frombuffer(right, dtype=np.uint32)
+    if not left.size or not right.size:
+        return 0.0
+    positions = np.minimum(np.searchsorted(right, left), right.size - 1)
+    shared = int(np.count_nonzero(right[positions] == left))
+    return shared / (left.size + right.size - shared)
+
+
+# The links whose codes say where an event happened: two articles that name places of these kinds,
+# none in common at some level, are about two events (a fire in Licantén, another in Vichuquén).
+PLACE_KINDS: tuple[str, ...] = ("region", "commune")
+
+
+def compatible(left: frozenset[str], right: frozenset[str]) -> bool:
+    """Two sets of place codes allow one story: at each level (regions "06", communes "06101"),
+    either side names none, or they share one.
+
+    >>> compatible(frozenset({"06", "06101"}), frozenset({"06"}))
+    True
+    >>> compatible(frozenset({"06"}), frozenset({"13"}))
+    False
+    """
+    if not left or not right or left == right:
+        return True
+    for size in (2, 5):
+        mine = {code for code in left if len(code) == size}
+        theirs = {code for code in right if len(code) == size}
+        if mine and theirs and mine.isdisjoint(theirs):
+            return False
+    return True
+
+
+_BAND_MULTIPLIERS = np.array([0x9E3779B1, 0x85EBCA77], dtype=np.uint32)
+_BAND_SALT = (np.arange(BANDS, dtype=np.uint32) + np.uint32(1)) * np.uint32(0xC2B2AE3D)
+_LOW = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+
+def band_keys(signatures: np.ndarray) -> np.ndarray:
+    """One 31-bit key per band of each signature (rows x BANDS, uint32: key + 1 never wraps).
+
+    Two signatures that agree on a band's rows get the same key; different rows share a key
+    by chance (the candidate is then dismissed by its similarity, at the cost of one check).
+    uint32 arithmetic wraps on purpose: a multiplicative hash, and half the memory traffic of
+    uint64 when a day of 20,000 signatures is indexed at start-up."""
+    rows = signatures.reshape(len(signatures), BANDS, -1)
+    mixed = rows[:, :, 0] * _BAND_MULTIPLIERS[0] + rows[:, :, 1] * _BAND_MULTIPLIERS[1] + _BAND_SALT
+    return mixed >> np.uint32(1)
+
+
+class _Day:
+    """The indexed articles of one day: a sorted array of (band key << 32 | slot) entries for
+    the bulk, and a dict for the few added since (merged into the array when it grows)."""
+
+    MERGE_EVERY = 2000
+
+    def __init__(self) -> None:
+        self.article_ids: list[int] = []
+        self.story_ids: list[int] = []
+        self.places: list[frozenset[str]] = []
+        self.features: list[np.ndarray | bytes] = []
+        self.signatures = np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)  # grows by doubling
+        # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
+        self.sorted_keys = np.empty(0, dtype=np.uint32)
+        self.sorted_slots = np.empty(0, dtype=np.uint32)
+        self.pending: dict[int, list[int]] = {}
+        self.pending_count = 0
+        self.first_of_story: dict[int, int] = {}  # story -> its first slot (lowest article id)
+        self.slot_of: dict[int, int] = {}  # article -> slot
+
+    def __len__(self) -> int:
+        return len(self.article_ids)
+
+    def _append(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        signatures: np.ndarray,
+        features: list[np.ndarray | bytes],
+        places: list[frozenset[str]],
+    ) -> int:
+        start = len(self.article_ids)
+        needed = start + len(article_ids)
+        if needed > len(self.signatures):
+            grown = np.empty(
+                (max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32
+            )
+            grown[:start] = self.signatures[:start]
+            self.signatures = grown
+        self.signatures[start:needed] = signatures
+        self.features += features
+        self.article_ids += article_ids
+        self.story_ids += story_ids
+        self.places += places
+        for slot in range(start, needed):
+            article_id, story_id = self.article_ids[slot], self.story_ids[slot]
+            self.slot_of[article_id] = slot
+            known = self.first_of_story.get(story_id)
+            if known is None or article_id < self.article_ids[known]:
+                self.first_of_story[story_id] = slot
+        return start
+
+    def add(
+        self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
+    ) -> None:
+        slot = self._append(
+            [article_id],
+            [story_id],
+            fingerprint.signature[None, :],
+            [fingerprint.features],
+            [places],
+        )
+        for key in band_keys(fingerprint.signature[None, :])[0].tolist():
+            self.pending.setdefault(key, []).append(slot)
+        self.pending_count += 1
+        if self.pending_count >= self.MERGE_EVERY:
+            self._merge()
+
+    def add_many(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        signatures: np.ndarray,
+        features: list[bytes],
+        places: list[frozenset[str]],
+    ) -> None:
+        """Bulk load (a day read back from the database): one sort, no dict; the feature sets
+        stay bytes until a check needs one."""
+        self._append(article_ids, story_ids, signatures, list(features), places)
+        self._merge()
+
+    def _merge(self) -> None:
+        self.pending.clear()
+        self.pending_count = 0
+        count = len(self.article_ids)
+        if not count:
+            return
+        keys = band_keys(self.signatures[:count]).astype(np.uint64)
+        slots = np.arange(count, dtype=np.uint64)[:, None]
+        entries = np.sort(((keys << _SHIFT) | slots).ravel())
+        self.sorted_keys = (entries >> _SHIFT).astype(np.uint32)
+        self.sorted_slots = (entries & _LOW).astype(np.uint32)
+
+    def candidates(self, keys: np.ndarray) -> np.ndarray:
+        """Slots that share a band key with ``keys`` (the newest few of a crowded bucket)."""
+        found = []
+        if self.sorted_keys.size:
+            # sorted probes: each binary search starts where the previous one ended
+            ordered = np.sort(keys)
+            low = np.searchsorted(self.sorted_keys, ordered)
+            high = np.searchsorted(self.sorted_keys, ordered + np.uint32(1))
+            counts = np.minimum(high - low, CROWDED_BUCKET)
+            total = int(counts.sum())
+            if total:
+                # the last ``counts`` entries of each matching range, gathered in one step
+                starts = np.repeat(high - counts, counts)
+                steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+                found.append(self.sorted_slots[starts + steps].astype(np.int64))
+        if self.pending:
+            extra = [
+                slot
+                for key in keys.tolist()
+                for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
+            ]
+            if extra:
+                found.append(np.asarray(extra, dtype=np.int64))
+        if not found:
+            return np.empty(0, dtype=np.int64)
+        seen = np.zeros(len(self.article_ids), dtype=bool)  # cheaper than sorting to dedupe
+        for slots in found:
+            seen[slots] = True
+        return np.flatnonzero(seen)
+
+
+class StoryIndex:
+    """The articles of some days, by day, for finding the story a new article belongs to.
+
+    The store loads the days a new article's window needs (``missing_days``, ``load_day``),
+    asks ``find`` and then ``add``s the article; ``forget_days_before`` bounds memory.
+    """
+
+    def __init__(
+        self, window_days: int = DEFAULT_WINDOW_DAYS, threshold: float = SIMILARITY_THRESHOLD
+    ) -> None:
+        self.window_days = window_days
+        self.threshold = threshold
+        self.days: dict[int, _Day] = {}  # date ordinal -> its articles
+
+    def window(self, day: int) -> range:
+        """The days an article of ``day`` may share a story with (date ordinals)."""
+        return range(day - self.window_days + 1, day + self.window_days)
+
+    def missing_days(self, day: int) -> list[int]:
+        return [d for d in self.window(day) if d not in self.days]
+
+    def load_day(
+        self,
+        day: int,
+        article_ids: list[int],
+        story_ids: list[int],
+        signatures: np.ndarray,
+        features: list[bytes],
+        places: list[frozenset[str]],
+    ) -> None:
+        """Index a day read back from the store (possibly empty: then it is known to be empty):
+        ``signatures`` one row per article, ``features`` as ``Fingerprint.to_bytes`` gave them."""
+        entry = self.days[day] = _Day()
+        if article_ids:
+            entry.add_many(article_ids, story_ids, signatures, features, places)
+
+    def forget_days_before(self, day: int) -> None:
+        for known in [d for d in self.days if d < day]:
+            del self.days[known]
+
+    def find(self, fingerprint: Fingerprint | None, places: frozenset[str], day: int) -> int | None:
+        """The story a new article of ``day`` joins, or None for a new story.
+
+        Among the window's articles that share a band, those alike enough and not about other
+        places; of their stories, those whose first article (in the window) is also alike and
+        compatible; the story of the most similar article wins."""
+        if fingerprint is None:
+            return None
+        keys = band_keys(fingerprint.signature[None, :])[0]
+        scored: list[tuple[float, int, _Day]] = []
+        window = [self.days[d] for d in self.window(day) if d in self.days and len(self.days[d])]
+        for entry in window:
+            slots = entry.candidates(keys)
+            if not slots.size:
+                continue
+            estimates = (entry.signatures[slots] == fingerprint.signature).mean(axis=1)
+            near = estimates >= self.threshold - PREFILTER_MARGIN
+            scored += zip(
+                estimates[near].tolist(),
+                slots[near].tolist(),
+                [entry] * int(near.sum()),
+                strict=True,
+            )
+        tried: set[int] = set()
+        checks = 0
+        # the most alike first (by the estimate), checked exactly: its story is the one to join
+        for _, slot, entry in sorted(scored, key=lambda match: -match[0]):
+            story_id = entry.story_ids[slot]
+            if story_id in tried or not compatible(places, entry.places[slot]):
+                continue
+            checks += 1
+            if checks > MAX_EXACT_CHECKS:
+                break
+            if jaccard(fingerprint.features, entry.features[slot]) < self.threshold:
+                continue
+            tried.add(story_id)
+            first_places, first_features = self._first_article(story_id, window)
+            alike_first = (
+                jaccard(fingerprint.features, first_features) >= self.threshold * LEADER_FACTOR
+            )
+            if alike_first and compatible(places, first_places):
+                return story_id
+        return None
+
+    @staticmethod
+    def _first_article(
+        story_id: int, window: list[_Day]
+    ) -> tuple[frozenset[str], np.ndarray | bytes]:
+        """Places and features of the story's first article within the window."""
+        first: tuple[int, _Day, int] | None = None
+        for entry in window:
+            slot = entry.first_of_story.get(story_id)
+            if slot is not None and (first is None or entry.article_ids[slot] < first[0]):
+                first = (entry.article_ids[slot], entry, slot)
+        assert first is not None  # the story has the candidate article, at least
+        _, entry, slot = first
+        return entry.places[slot], entry.features[slot]
+
+    def add(
+        self,
+        article_id: int,
+        story_id: int,
+        fingerprint: Fingerprint | None,
+        places: frozenset[str],
+        day: int,
+    ) -> None:
+        """Index a stored article (one without features is never a candidate)."""
+        entry = self.days.get(day)
+        if entry is None or fingerprint is None:
+            return
+        entry.add(article_id, story_id, fingerprint, places)
+
+    def set_places(self, article_id: int, day: int, places: frozenset[str]) -> None:
+        """An article's places changed (feedback, a relink): later look-ups use the new ones."""
+        entry = self.days.get(day)
+        if entry is not None and article_id in entry.slot_of:
+            entry.places[entry.slot_of[article_id]] = places
