@@ -20,6 +20,7 @@ from agenda.collect import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_
 from agenda.extract import Article
 from agenda.link import LinkResult
 from agenda.sources import Source
+from agenda.store.briefs import BriefsMixin
 from agenda.store.schema import migrations
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -56,7 +57,7 @@ class StoredCounts:
     links: int = 0
 
 
-class Store:
+class Store(BriefsMixin):
     """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``."""
 
     def __init__(self, db: Database) -> None:
