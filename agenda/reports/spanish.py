@@ -26,3 +26,36 @@ def spanish_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " y " + items[-1]
+
+
+def spanish_period(first: date, last: date) -> str:
+    """A period as a title says it, naming the month and year once where they are shared.
+
+    >>> spanish_period(date(2026, 11, 18), date(2026, 11, 24))
+    '18 al 24 de noviembre de 2026'
+    >>> spanish_period(date(2026, 10, 28), date(2026, 11, 3))
+    '28 de octubre al 3 de noviembre de 2026'
+    >>> spanish_period(date(2026, 11, 24), date(2026, 11, 24))
+    '24 de noviembre de 2026'
+    """
+    end = f"{last.day} de {MONTHS[last.month - 1]} de {last.year}"
+    if first == last:
+        return end
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day} al {end}"
+    if first.year == last.year:
+        return f"{first.day} de {MONTHS[first.month - 1]} al {end}"
+    return f"{first.day} de {MONTHS[first.month - 1]} de {first.year} al {end}"
+
+
+# "Región del Biobío", "Región Metropolitana": the article the official names use
+_REGION_PREFIX = {"Maule": "Región del ", "Biobío": "Región del ", "Metropolitana": "Región "}
+
+
+def region_title(name: str) -> str:
+    """A region's name as a title writes it.
+
+    >>> region_title("Valparaíso"), region_title("Biobío")
+    ('Región de Valparaíso', 'Región del Biobío')
+    """
+    return _REGION_PREFIX.get(name, "Región de ") + name
