@@ -26,6 +26,7 @@ from agenda.cluster import ClusterInput, cluster
 from agenda.reports.chart import render_chart
 from agenda.keywords import Keywords
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
+from agenda.reports.topics import TopicSection, topic_matches, topic_sections
 
 if TYPE_CHECKING:
     from agenda.store import Store
@@ -146,6 +147,7 @@ class DayStories:
     article_count: int
     commitments: dict[str, CommitmentMention]
     region_articles: Counter[str]
+    topic_matches: dict[str, set[int]] = field(default_factory=dict)  # standing topic -> article ids
 
 
 @dataclass
@@ -167,6 +169,7 @@ class Digest:
     priorities: list[tuple[str, int]]
     failing_sources: list[SourceProblem]
     source_count: int
+    topics: list[TopicSection] = field(default_factory=list)  # "Temas solicitados"
 
     @property
     def at_risk(self) -> list[CommitmentMention]:  # the name the first version used
@@ -330,6 +333,7 @@ def build_digest(
         priorities=Counter(p for s in stories for p in s.priorities).most_common(),
         failing_sources=failing,
         source_count=sum(1 for row in sources if row.get("enabled", 1)),
+        topics=topic_sections(day_stories.stories, keywords.topics.values(), day_stories.topic_matches),
     )
 
 
@@ -397,6 +401,7 @@ class DigestFiles:
 def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
     """The day's stories (clustered once) and its national edition."""
     day_stories = build_stories(day, store.articles_on(day), keywords)
+    day_stories.topic_matches = topic_matches(store, keywords.topics.values(), day)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
 
 
