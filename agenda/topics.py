@@ -50,6 +50,7 @@ def load_topics(directory: Path, keywords: Keywords) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("topics", []), list):
         raise ConfigError(str(path), line_of(data), "topics", "the file must have a top-level 'topics:' list")
     errors: list[ConfigError] = []
+    seen: set[str] = set()
     for entry in data.get("topics") or []:
         if not isinstance(entry, LineDict):
             errors.append(ConfigError(str(path), line_of(data, "topics"), "topics", "each topic must be a mapping"))
@@ -63,8 +64,9 @@ def load_topics(directory: Path, keywords: Keywords) -> None:
         topic_id = str(entry.get("id") or "").strip()
         if topic_id and not _ID_RE.match(topic_id):
             errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"'{topic_id}' must be lowercase letters, digits, '-' or '_'"))
-        elif topic_id in keywords.topics:
+        elif topic_id in seen:
             errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"duplicate topic id '{topic_id}'"))
+        seen.add(topic_id)
         query = entry.get("query")
         if isinstance(query, str) and query.strip():
             problem = fts_query_error(query)

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from agenda.reports.briefs import Brief, DayAttention
-from agenda.reports.digest import _write, bar_width, safe_url  # _write: the atomic write
+from agenda.reports.digest import _write, safe_url  # _write: the digest's atomic write
 from agenda.reports.spanish import WEEKDAYS, spanish_date, spanish_list
 from agenda.textnorm import fold
 
@@ -35,7 +35,7 @@ _environment.filters["safe_url"] = safe_url
 _environment.filters["spanish_date"] = spanish_date
 _environment.filters["short_date"] = lambda day: f"{WEEKDAYS[day.weekday()][:3]} {day:%d/%m}"
 _environment.filters["percent"] = lambda share: f"{share * 100:.1f}".replace(".", ",") + " %"
-_environment.globals["bar_width"] = bar_width
+_environment.globals["bar_width"] = lambda value, largest: max(2, round(100 * value / largest)) if value and largest else 0
 
 
 @dataclass
@@ -85,9 +85,12 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
 
 def render_brief_html(brief: Brief) -> str:
     """The brief's HTML: the web page and, through WeasyPrint, the PDF (print CSS for A4)."""
-    peak = max(brief.attention, key=lambda d: (d.share, d.matching), default=None)
+    busiest = max(brief.attention, key=lambda d: (d.matching, d.share), default=None)
+    highest = max(brief.attention, key=lambda d: (d.share, d.matching), default=None)
     return _environment.get_template("brief.html.j2").render(
-        b=brief, chart=attention_svg(brief.attention), peak=peak if peak and peak.matching else None,
+        b=brief, chart=attention_svg(brief.attention),
+        busiest=busiest if busiest and busiest.matching else None,
+        highest=highest if highest and highest != busiest and highest.matching else None,
     )
 
 
