@@ -112,7 +112,39 @@ def build_parser() -> argparse.ArgumentParser:
     add_source.add_argument("--id", default=None, help="the new source's id (default: from the site's name)")
     add_source.add_argument("--name", default=None, help="the outlet's name (default: the feed's title)")
     add_source.add_argument("--dry-run", action="store_true", help="show the entry without writing the file")
+    _add_commitment_commands(commands, common)
     return parser
+
+
+def _add_commitment_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`agenda commitments import|report|list|show` and `agenda run --weekly` (issue 11)."""
+    commands.choices["run"].add_argument(
+        "--weekly", action="store_true",
+        help="instead of the daily cycle, write last week's commitment report and e-mail it to the recipients who ask for it (compromisos-semanal)")
+    group = commands.add_parser("commitments", help="The official list of commitments and their follow-up.",
+                                description="The official list of commitments and their follow-up.")
+    sub = group.add_subparsers(dest="commitments_command", required=True, metavar="SUBCOMMAND")
+    importing = sub.add_parser("import", parents=[common], help="Merge the office's sheet (.xlsx or .csv) into keywords/commitments.yaml.",
+                               description="Merge the office's sheet of commitments (.xlsx, or .csv with comma or semicolon in UTF-8 or Windows-1252) "
+                                           "into keywords/commitments.yaml, keeping aliases, facility words and comments. Any bad row: exit 2, nothing written.")
+    importing.add_argument("file", type=Path, help="the sheet (.xlsx or .csv)")
+    importing.add_argument("--skip-invalid", action="store_true", help="write the good rows, list the bad ones, exit 1")
+    importing.add_argument("--dry-run", action="store_true", help="show what would be added and changed; write nothing")
+    importing.add_argument("--json", action="store_true", help="machine-readable output")
+    report = sub.add_parser("report", parents=[common], help="Write the commitment follow-up report (HTML and text) under <digests>/compromisos/.",
+                            description="Each commitment's news signal (crítico, atención, normal, sin noticias) over a period, by region from north "
+                                        "to south, plus a timeline page per commitment. Default period: the last full week (Monday to Sunday, America/Santiago).")
+    report.add_argument("--from", dest="start", type=_date, default=None, help="first day YYYY-MM-DD (default: last week's Monday)")
+    report.add_argument("--to", dest="end", type=_date, default=None, help="last day YYYY-MM-DD (default: last week's Sunday)")
+    report.add_argument("--region", default=None, metavar="CODE", help="only this region (two-digit code)")
+    report.add_argument("--json", action="store_true", help="print the report as JSON (files are written too)")
+    listing = sub.add_parser("list", parents=[common], help="List the commitments with their official status and last week's signal.",
+                             description="List the commitments with their official status, due date and last week's news signal.")
+    listing.add_argument("--region", default=None, metavar="CODE", help="only this region (two-digit code)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    show = sub.add_parser("show", parents=[common], help="A commitment's timeline in the terminal: every mention, newest first.",
+                          description="A commitment's timeline in the terminal: every mention in the archive, newest first, with risk flags.")
+    show.add_argument("id", help="the commitment's id (see `agenda commitments list`)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,6 +174,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return commands.topics_check(args)
     if args.command == "eval":
         return commands.evaluate_gold(args)
+    if args.command == "commitments":
+        return commands.commitments(args)
     return int(getattr(commands, args.command)(args))
 
 

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from agenda import logs
+from agenda import commitment_commands, logs
 from agenda.collect import make_client
 from agenda.deliver import make_mailer
 from agenda.keywords import Keywords, load_keywords
@@ -183,6 +183,8 @@ def _print_delivery(settings: Settings, report: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "weekly", False):
+        return commitment_commands.run_weekly(args)
     settings, sources, keywords = _load(args)
     recipients = _recipients(args, settings, keywords)
     with RunLock.for_database(settings.db_path):
@@ -240,14 +242,23 @@ def schedule(args: argparse.Namespace) -> int:
         except RunLocked as exc:
             logging.getLogger("agenda").warning("%s skipped: %s", name, exc)
 
-    scheduler = build_scheduler(settings.schedule, collect_job, digest_job)
+    def weekly_job() -> None:
+        from agenda.deliver import send_weekly_report
+        from agenda.reports.commitments import last_full_week
+
+        start, end = last_full_week(today_in_santiago())
+        _locked_job("weekly", lambda: send_weekly_report(
+            _store(settings), keywords, make_mailer(settings.mail), settings, start, end, recipients))
+
+    scheduler = build_scheduler(settings.schedule, collect_job, digest_job, weekly_job=weekly_job)
 
     def on_sigterm(*_: object) -> None:
         stopping.set()
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    print(f"scheduler running ({settings.schedule.timezone}): collect '{settings.schedule.collect_cron}', digest '{settings.schedule.digest_cron}'")
+    print(f"scheduler running ({settings.schedule.timezone}): collect '{settings.schedule.collect_cron}', digest '{settings.schedule.digest_cron}', "
+          f"commitment report '{settings.schedule.weekly_cron}'")
     scheduler.start()
     return 0
 
@@ -475,3 +486,8 @@ def topics_check(args: argparse.Namespace) -> int:
         regions = f" (regions {', '.join(topic.region_codes)})" if topic.region_codes else ""
         print(f"  {topic.id:28} {len(matched):6}  {topic.title}{regions}")
     return 0
+
+
+def commitments(args: argparse.Namespace) -> int:
+    """`agenda commitments import|report|list|show` (agenda/commitment_commands.py)."""
+    return commitment_commands.COMMANDS[args.commitments_command](args)

@@ -223,6 +223,10 @@ def flush(store: Store, mailer: Mailer, now: datetime | None = None, first_retry
 class Recipient:
     address: str
     edition: Edition
+    reports: tuple[str, ...] = ()  # other reports asked for: "compromisos-semanal"
+
+
+KNOWN_REPORTS = ("compromisos-semanal",)
 
 
 def national_recipients(addresses: tuple[str, ...]) -> list[Recipient]:
@@ -249,13 +253,16 @@ def load_recipients(path: Path, keywords: Keywords) -> list[Recipient]:
             errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is listed twice"))
             continue
         seen.add(address.lower())
+        reports = _reports(name, entry, errors)
+        if reports is None:
+            continue
         regions = entry.get("regions")
         edition_name = entry.get("edition")
         if regions is None:
             if edition_name not in (None, "national", "nacional"):
                 errors.append(ConfigError(name, entry.line_of("edition"), "edition", f"unknown edition '{edition_name}' (use 'national' or a regions: list)"))
                 continue
-            recipients.append(Recipient(address, NATIONAL))
+            recipients.append(Recipient(address, NATIONAL, reports))
             continue
         if not isinstance(regions, list) or not regions:
             errors.append(ConfigError(name, entry.line_of("regions"), "regions", "must be a list of region codes like [\"08\", \"16\"]"))
@@ -270,10 +277,26 @@ def load_recipients(path: Path, keywords: Keywords) -> list[Recipient]:
         else:
             codes = sorted(set(codes))
             title = "Edición " + spanish_list([keywords.region_name(code) for code in codes])
-            recipients.append(Recipient(address, Edition(title, tuple(codes))))
+            recipients.append(Recipient(address, Edition(title, tuple(codes)), reports))
     if errors:
         raise ConfigErrors(errors)
     return recipients
+
+
+def _reports(name: str, entry: LineDict, errors: list[ConfigError]) -> tuple[str, ...] | None:
+    """A recipient's ``reports:`` list (None when invalid, with the error recorded)."""
+    value = entry.get("reports")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.append(ConfigError(name, entry.line_of("reports"), "reports", f"must be a list like [{KNOWN_REPORTS[0]}]"))
+        return None
+    unknown = [v for v in value if v not in KNOWN_REPORTS]
+    if unknown:
+        errors.append(ConfigError(name, entry.line_of("reports"), "reports",
+                                  f"unknown report '{unknown[0]}' (known: {', '.join(KNOWN_REPORTS)})"))
+        return None
+    return tuple(dict.fromkeys(value))
 
 
 # -- one day's digest to every recipient -------------------------------------------------------
@@ -306,3 +329,43 @@ def send_digest(
     report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
     report.skipped = already_sent
     return national, report
+
+
+# -- the weekly commitment report ------------------------------------------------------------
+def send_weekly_report(
+    store: Store,
+    keywords: Keywords,
+    mailer: Mailer,
+    settings: Settings,
+    start: date,
+    end: date,
+    recipients: list[Recipient],
+    resend: bool = False,
+) -> tuple[list[Path], DeliveryReport]:
+    """Write the commitment report for [start, end] and e-mail it to every recipient whose
+    ``reports`` list asks for it (a regional recipient gets their regions), through the outbox:
+    one row per ("compromisos-<ISO week>", recipient), so it goes once and is retried."""
+    from agenda.reports.commitments import WEEKLY_REPORT, build_report, render_html as report_html
+    from agenda.reports.commitments import render_text as report_text
+    from agenda.reports.commitments import week_key, write_report
+
+    national = build_report(store, keywords, start, end)
+    paths = [write_report(national, settings.digests_dir).html]
+    reports = {(): national}
+    key = f"compromisos-{week_key(start)}" if national.is_week else f"compromisos-{start}_{end}"
+    already_sent: list[str] = []
+    for recipient in recipients:
+        if WEEKLY_REPORT not in recipient.reports:
+            continue
+        codes = recipient.edition.region_codes
+        if codes not in reports:
+            reports[codes] = build_report(store, keywords, start, end, codes)
+            paths.append(write_report(reports[codes], settings.digests_dir).html)
+        report = reports[codes]
+        message = build_message(report.subject, report_text(report), report_html(report, timeline_prefix=None),
+                                settings.mail.sender, recipient.address, key)
+        if not queue(store, settings.mail.outbox_dir, key, recipient.address, recipient.edition.key, message, resend=resend):
+            already_sent.append(f"{recipient.address} ({key})")
+    delivery = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
+    delivery.skipped = already_sent
+    return paths, delivery

@@ -13,7 +13,9 @@ Every problem names the file, the line and the field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,9 @@ class Commitment:
     facility_words: tuple[str, ...]
     priority_id: str | None
     ministry: str | None
+    status: str | None = None  # the official status as the office's sheet writes it
+    due: str | None = None  # "2027", "2027-03" or "2027-03-15"
+    source: str | None = None  # where it was promised
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,12 @@ def _load_priorities(directory: Path, keywords: Keywords) -> None:
 
 def _load_commitments(directory: Path, keywords: Keywords) -> None:
     path = directory / "commitments.yaml"
-    data = load_yaml(path)
+    read_commitments(path, load_yaml(path), keywords)
+
+
+def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
+    """Validate commitments.yaml's parsed ``data`` into ``keywords.commitments`` (also used by
+    the import to check the file it is about to write)."""
     errors: list[ConfigError] = []
     for entry in _mapping(path, data, "commitments"):
         if not isinstance(entry, LineDict):
@@ -261,6 +271,7 @@ def _load_commitments(directory: Path, keywords: Keywords) -> None:
         priority_id = entry.get("priority")
         if priority_id is not None and priority_id not in keywords.priorities:
             errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})"))
+        official = _official_fields(path, entry, errors)
         commitment_id = str(entry.get("id") or "")
         if commitment_id in keywords.commitments:
             errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"duplicate commitment id '{commitment_id}'"))
@@ -274,10 +285,69 @@ def _load_commitments(directory: Path, keywords: Keywords) -> None:
             aliases=aliases,
             facility_words=facility,
             priority_id=priority_id,
-            ministry=entry.get("ministry"),
+            ministry=official.get("ministry"),
+            status=official.get("status"),
+            due=official.get("due"),
+            source=official.get("source"),
         )
     if errors:
         raise ConfigErrors(errors)
+
+
+_DUE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_due(value: Any) -> str | None:
+    """A commitment's due date as written in commitments.yaml, checked; None when invalid.
+
+    >>> parse_due("2027-03"), parse_due(2027), parse_due("2027-02-30")
+    ('2027-03', '2027', None)
+    """
+    if isinstance(value, date):  # YAML reads an unquoted 2027-03-15 as a date
+        return value.isoformat()[:10]
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    match = _DUE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        date(year or 0, month or 1, day or 1)
+    except ValueError:
+        return None
+    return value.strip()
+
+
+def due_end(due: str) -> date:
+    """The last day a due date allows: "2027" -> 2027-12-31, "2027-02" -> 2027-02-28."""
+    parts = [int(part) for part in due.split("-")]
+    if len(parts) == 3:
+        return date(*parts)
+    if len(parts) == 2:
+        year, month = parts
+        return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return date(parts[0], 12, 31)
+
+
+def _official_fields(path: Path, entry: LineDict, errors: list[ConfigError]) -> dict[str, str]:
+    """status, due, source and ministry: optional texts from the office's list."""
+    found: dict[str, str] = {}
+    for key in ("status", "source", "ministry"):
+        value = entry.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            errors.append(ConfigError(str(path), entry.line_of(key), key, "must be a non-empty text"))
+            continue
+        found[key] = value.strip()
+    if entry.get("due") is not None:
+        due = parse_due(entry["due"])
+        if due is None:
+            errors.append(ConfigError(str(path), entry.line_of("due"), "due",
+                                      f"'{entry['due']}' is not a date like 2027, 2027-03 or 2027-03-15"))
+        else:
+            found["due"] = due
+    return found
 
 
 def _load_alerts(directory: Path, keywords: Keywords) -> None:

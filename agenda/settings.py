@@ -16,6 +16,7 @@ The SMTP password is read only from the environment (AGENDA_SMTP_PASSWORD), neve
     schedule:
       collect: "0 0-6 * * *"    # cron, America/Santiago
       digest: "30 6 * * *"
+      weekly: "0 7 * * mon"     # the commitment report (Mondays; write day names)
       misfire_grace_seconds: 3600
     fetch:
       concurrency: 16
@@ -61,6 +62,7 @@ class MailSettings:
 class ScheduleSettings:
     collect_cron: str = "0 0-6 * * *"
     digest_cron: str = "30 6 * * *"
+    weekly_cron: str = "0 7 * * mon"  # the commitment report; a day name: APScheduler counts 0 as Monday
     misfire_grace_seconds: int = 3600
     timezone: str = TIMEZONE
 
@@ -149,7 +151,7 @@ def _schedule(name: str, section: Any) -> ScheduleSettings:
 
     defaults = ScheduleSettings()
     values = {}
-    for key, attr in (("collect", "collect_cron"), ("digest", "digest_cron")):
+    for key, attr in (("collect", "collect_cron"), ("digest", "digest_cron"), ("weekly", "weekly_cron")):
         cron = _expect(name, section, key, str, "a cron expression such as '30 6 * * *'")
         if cron is not None:
             try:

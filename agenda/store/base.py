@@ -21,6 +21,7 @@ from agenda.extract import Article
 from agenda.link import LinkResult
 from agenda.sources import Source
 from agenda.store.briefs import BriefsMixin
+from agenda.store.commitments import CommitmentReaders
 from agenda.store.schema import migrations
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -57,7 +58,7 @@ class StoredCounts:
     links: int = 0
 
 
-class Store(BriefsMixin):
+class Store(BriefsMixin, CommitmentReaders):
     """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``."""
 
     def __init__(self, db: Database) -> None:

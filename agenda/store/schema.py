@@ -125,3 +125,10 @@ def open_database(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     migrations.apply(db)
     return db
+
+
+@migrations()
+def m007_link_risk_detail(db: Database) -> None:
+    """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
+    db["links"].add_column("risk_kind", str)
+    db["links"].add_column("resolved", int)
