@@ -79,7 +79,8 @@ def test_region_brief(store: Store, keywords: Keywords) -> None:
     tuesday = brief.attention[-1]
     assert tuesday.total == store.articles_per_day(*WEEK)["2026-11-24"] and 0 < tuesday.share < 1
     marga = next(c for c in brief.commitments if c.id == "hospital-marga-marga")
-    assert marga.signal == "atención" and marga.at_risk_articles == 1 and marga.evidence
+    assert marga.signal == "crítico" and marga.at_risk_articles == 1 and marga.evidence and marga.why
+    assert brief.commitments[0] is marga  # the critical one first
     assert dict(brief.regions)["Valparaíso"] == brief.article_count
     assert [s.first_day for s in brief.timeline] == sorted(s.first_day for s in brief.timeline)
     assert [s["error"] for s in brief.sources_failed] == ["HTTP 500 Internal Server Error"]  # the method note
@@ -129,7 +130,7 @@ def test_visit_lists_every_commitment_of_the_region(store: Store, keywords: Keyw
     assert {c.id for c in brief.visit.commitments} == expected
     assert brief.visit.commitments[0].id == "hospital-marga-marga"  # the one in trouble first
     assert {c.id: c.signal for c in brief.visit.commitments} == {
-        "hospital-marga-marga": "atención", "puerto-exterior-san-antonio": "normal",
+        "hospital-marga-marga": "crítico", "puerto-exterior-san-antonio": "normal",
         "tren-limache-calera": "normal", "reconstruccion-vina-del-mar": "normal",
     }
     coquimbo = build_brief(store, keywords, request(region_codes=("04",), visit=True)).visit

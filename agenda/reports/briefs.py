@@ -17,7 +17,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agenda.errors import ConfigError
+from agenda.reports.commitments import build_report
 from agenda.reports.digest import Story, _rank, _story
+from agenda.reports.signals import SIGNAL_NAMES, SIGNALS
 from agenda.reports.spanish import region_title, spanish_list, spanish_period
 from agenda.store.briefs import ArticleFilter, fts_query_error
 from agenda.textnorm import fold
@@ -78,8 +80,10 @@ class CommitmentTouched:
     ministry: str | None
     articles: int
     at_risk_articles: int
-    evidence: list[str]  # sentences with a trouble term
-    signal: str  # crítico, atención, normal, sin noticias
+    evidence: list[str]  # sentences with a trouble term, in the period
+    signal: str  # crítico, atención, normal, sin noticias (the commitment follow-up's signal)
+    why: str = ""  # the signal's reason, in Spanish
+    status: str | None = None  # the official status, from the office's sheet
 
 
 @dataclass
@@ -251,7 +255,7 @@ def build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Brie
         outlets=outlets.most_common(),
         regions=regions.most_common(),
         attention=attention,
-        commitments=commitments_touched(keywords, articles),
+        commitments=commitments_touched(store, keywords, articles, request.date_from, request.date_to),
         articles=[_row(a) for a in articles],
         sources_consulted=store.enabled_source_names(),
         sources_failed=store.sources_failed_between(request.date_from, request.date_to),
@@ -279,41 +283,39 @@ def rank_stories(store: Store, keywords: Keywords, articles: list[dict[str, Any]
     return ranked
 
 
-def commitments_touched(keywords: Keywords, articles: list[dict[str, Any]]) -> list[CommitmentTouched]:
-    """Every commitment the matching articles name, with its at-risk mentions and signal."""
+def commitments_touched(
+    store: Store, keywords: Keywords, articles: list[dict[str, Any]], date_from: date, date_to: date,
+    every_of_region: str | None = None,
+) -> list[CommitmentTouched]:
+    """The commitments the matching articles name (or every commitment of ``every_of_region``),
+    each with its news signal over the period as the commitment follow-up computes it."""
     counts: Counter[str] = Counter()
     at_risk: Counter[str] = Counter()
-    evidence: dict[str, list[str]] = {}
     for article in articles:
         for link in article["links"]:
-            if link.kind != "commitment" or link.code not in keywords.commitments:
-                continue
-            counts[link.code] += 1
-            if link.at_risk:
-                at_risk[link.code] += 1
-                sentences = evidence.setdefault(link.code, [])
-                sentences.extend(s for s in link.risk_sentences if s not in sentences)
+            if link.kind == "commitment" and link.code in keywords.commitments:
+                counts[link.code] += 1
+                at_risk[link.code] += link.at_risk
+    wanted = set(counts)
+    if every_of_region:
+        wanted |= {c.id for c in keywords.commitments.values() if c.region_code == every_of_region}
+    regions = tuple(sorted({keywords.commitments[i].region_code for i in wanted}))
+    follow_ups = {
+        f.commitment.id: f for f in build_report(store, keywords, date_from, date_to, regions).commitments
+    } if regions else {}
     touched = []
-    for commitment_id, count in counts.items():
-        commitment = keywords.commitments[commitment_id]
+    for commitment_id in wanted:
+        follow_up = follow_ups[commitment_id]
+        commitment = follow_up.commitment
         touched.append(CommitmentTouched(
-            commitment.id, commitment.title, keywords.region_name(commitment.region_code),
-            commitment.ministry, count, at_risk[commitment_id], evidence.get(commitment_id, [])[:3],
-            news_signal(count, at_risk[commitment_id]),
+            commitment.id, commitment.title, follow_up.region_name, commitment.ministry,
+            counts[commitment_id], at_risk[commitment_id],
+            list(dict.fromkeys(e.text for e in follow_up.evidence))[:3], follow_up.signal_name,
+            follow_up.why, commitment.status,
         ))
-    touched.sort(key=lambda c: (-c.at_risk_articles, -c.articles, c.title))
+    order = {SIGNAL_NAMES[code]: index for index, code in enumerate(SIGNALS)}
+    touched.sort(key=lambda c: (order[c.signal], -c.at_risk_articles, -c.articles, c.title))
     return touched
-
-
-def news_signal(articles: int, at_risk_articles: int) -> str:
-    """A commitment's news signal over the brief's period (provisional rule until the
-    commitment follow-up's own signal is merged): crítico when trouble was reported in two
-    articles or more, atención in one, normal with mentions, sin noticias without."""
-    if at_risk_articles >= 2:
-        return "crítico"
-    if at_risk_articles == 1:
-        return "atención"
-    return "normal" if articles else "sin noticias"
 
 
 def _visit(store: Store, keywords: Keywords, request: BriefRequest) -> Visit:
@@ -321,17 +323,7 @@ def _visit(store: Store, keywords: Keywords, request: BriefRequest) -> Visit:
     code = request.region_codes[0]
     date_from = request.date_to - timedelta(days=VISIT_DAYS - 1)
     articles = store.brief_articles(ArticleFilter(date_from, request.date_to, (code,)))
-    touched = {c.id: c for c in commitments_touched(keywords, articles)}
-    commitments = []
-    for commitment in sorted(keywords.commitments.values(), key=lambda c: c.title):
-        if commitment.region_code != code:
-            continue
-        commitments.append(touched.get(commitment.id) or CommitmentTouched(
-            commitment.id, commitment.title, keywords.region_name(code), commitment.ministry,
-            0, 0, [], news_signal(0, 0),
-        ))
-    order = {"crítico": 0, "atención": 1, "normal": 2, "sin noticias": 3}
-    commitments.sort(key=lambda c: (order.get(c.signal, 4), c.title))
+    commitments = commitments_touched(store, keywords, articles, date_from, request.date_to, code)
     stories = rank_stories(store, keywords, articles)[:MAIN_STORIES]
     _add_evidence(store, stories, [keywords.region_name(code)])
     return Visit(region_title(keywords.region_name(code)), commitments, stories, date_from, request.date_to)
@@ -411,7 +403,8 @@ def brief_json(brief: Brief) -> dict[str, Any]:
              "evidence": s.evidence}
             for s in brief.stories
         ],
-        "commitments": [{"id": c.id, "title": c.title, "signal": c.signal, "articles": c.articles,
+        "commitments": [{"id": c.id, "title": c.title, "signal": c.signal, "why": c.why,
+                         "status": c.status, "articles": c.articles,
                          "at_risk_articles": c.at_risk_articles} for c in brief.commitments],
         "coverage": {"outlets": dict(brief.outlets), "regions": dict(brief.regions)},
         "sources_failed": brief.sources_failed,
