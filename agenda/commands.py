@@ -47,7 +47,7 @@ def _load(args: argparse.Namespace) -> tuple[Settings, SourceList, Keywords]:
 
 
 def _store(settings: Settings) -> Store:
-    return Store(open_database(settings.db_path))
+    return Store(open_database(settings.db_path), story_window_days=settings.stories.window_days)
 
 
 def _print_collect(summary: Any) -> None:

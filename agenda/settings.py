@@ -23,6 +23,8 @@ The SMTP password is read only from the environment (AGENDA_SMTP_PASSWORD), neve
       per_host: 2
       max_bytes: 5242880
       timeout_seconds: 60
+    stories:
+      window_days: 3            # a new article joins a story with articles up to 2 days apart
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 from agenda.collect import FetchLimits
 from agenda.errors import ConfigError
+from agenda.stories import DEFAULT_WINDOW_DAYS
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
 TIMEZONE = "America/Santiago"
@@ -68,6 +71,11 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class StorySettings:
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+
+@dataclass(frozen=True)
 class Settings:
     sources_path: Path = Path("sources.yaml")
     keywords_dir: Path = Path("keywords")
@@ -77,6 +85,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     fetch: FetchLimits = field(default_factory=FetchLimits)
+    stories: StorySettings = field(default_factory=StorySettings)
 
 
 def load_settings(
@@ -98,8 +107,10 @@ def load_settings(
     mail = _mail(name, data.get("mail") or LineDict(), environ)
     schedule = _schedule(name, data.get("schedule") or LineDict())
     fetch = _fetch(name, data.get("fetch") or LineDict())
+    stories = _stories(name, data.get("stories") or LineDict())
     overrides = {key: Path(value) for key, value in paths.items() if value is not None}
-    return replace(settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, **overrides)
+    return replace(settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch,
+                   stories=stories, **overrides)
 
 
 def _expect(name: str, section: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -177,3 +188,14 @@ def _fetch(name: str, section: Any) -> FetchLimits:
     if timeout is not None:
         values["total_seconds"] = float(timeout)
     return replace(FetchLimits(), **values)
+
+
+def _stories(name: str, section: Any) -> StorySettings:
+    if not isinstance(section, dict):
+        raise ConfigError(name, None, "stories", "must be a mapping such as 'window_days: 3'")
+    window = _expect(name, section, "window_days", int, "a whole number of days")
+    if window is None:
+        return StorySettings()
+    if not 1 <= window <= 30:
+        raise ConfigError(name, line_of(section, "window_days"), "window_days", "must be between 1 and 30 days")
+    return StorySettings(window_days=window)

@@ -117,7 +117,6 @@ def build_database() -> None:
 
 def measure_digest() -> dict[str, float]:
     """Runs in its own process: the digest's time and this process's peak RSS."""
-    import agenda.reports.digest as digest_module
     from agenda.reports.chart import render_chart
     from agenda.reports.digest import build_digest, build_stories, render_html, render_text
     from agenda.keywords import load_keywords
@@ -125,45 +124,19 @@ def measure_digest() -> dict[str, float]:
 
     keywords = load_keywords(ROOT / "keywords")
     store = Store(open_database(DB_PATH))
-    clustering = {"seconds": 0.0}
-    original = digest_module.cluster
-
-    def timed_cluster(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        started = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            clustering["seconds"] += time.perf_counter() - started
-
-    digest_module.cluster = timed_cluster
     started = time.perf_counter()
     articles = store.articles_on(DAY)
     queried = time.perf_counter()
-    stories = build_stories(DAY, articles, keywords)
+    stories = build_stories(DAY, articles, keywords, store.stories_by_id({a["story_id"] for a in articles}))
     digest = build_digest(stories, store.source_health(), keywords)
     html, text, chart = render_html(digest, "x.png"), render_text(digest), render_chart(digest)
     finished = time.perf_counter()
     return {
         "articles": len(articles), "stories": len(stories.stories), "total_seconds": finished - started,
-        "query_seconds": queried - started, "clustering_seconds": clustering["seconds"],
+        "query_seconds": queried - started, "clustering_seconds": 0.0,
         "html_kb": len(html) / 1024, "text_kb": len(text) / 1024, "chart_kb": len(chart) / 1024,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
-
-def clustering_growth() -> list[tuple[int, float, int]]:
-    from agenda.cluster import ClusterInput, cluster
-    from agenda.keywords import load_keywords
-
-    keywords = load_keywords(ROOT / "keywords")
-    communes = [(p.code, p.name) for p in keywords.places.values() if p.kind == "commune"]
-    results = []
-    for size in (5_000, 10_000, 20_000):
-        items = [ClusterInput(t, s) for t, s, *_ in synthetic_articles(random.Random(size), communes, size)]
-        started = time.perf_counter()
-        groups = cluster(items)
-        results.append((size, time.perf_counter() - started, len(groups)))
-    return results
 
 
 def main() -> int:
@@ -181,12 +154,6 @@ def main() -> int:
           f"+ ranking and rendering {result['total_seconds'] - result['query_seconds'] - result['clustering_seconds']:.1f} s")
     print(f"  clustering share of the digest: {result['clustering_seconds'] / result['total_seconds']:.0%}")
     print(f"  peak RSS of the digest process: {result['peak_rss_mb']:.0f} MB; HTML {result['html_kb']:.0f} KB, text {result['text_kb']:.0f} KB, chart {result['chart_kb']:.0f} KB")
-    growth = clustering_growth()
-    print("clustering alone (MinHash + LSH):")
-    for size, seconds, groups in growth:
-        print(f"  {size:>6,} articles: {seconds:.2f} s, {groups:,} stories")
-    for (small, small_seconds, _), (large, large_seconds, _) in zip(growth, growth[1:]):
-        print(f"  {large // 1000}k / {small // 1000}k time ratio: {large_seconds / small_seconds:.2f} (2.00 = linear, 4.00 = quadratic)")
     return 0
 
 

@@ -264,18 +264,15 @@ def build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Brie
 
 
 def rank_stories(store: Store, keywords: Keywords, articles: list[dict[str, Any]]) -> list[BriefStory]:
-    """Group articles by their stored story and rank the stories as the digest does (each on
-    its last day, so recency counts within that day as it did in that day's digest)."""
+    """Group articles by the story kept at ingest and rank the stories as the digest does (each
+    on its last day, so recency counts within that day as it did in that day's digest)."""
     groups: dict[int, list[dict[str, Any]]] = {}
     for article in articles:
         groups.setdefault(article["story_id"], []).append(article)
     stored = store.stored_stories(groups)
     ranked = []
     for story_id, members in groups.items():
-        story = _story(members, keywords)
-        row = stored.get(story_id)
-        if row is not None:  # the story's own headline and link, as kept at ingest
-            story.title, story.url = row.get("title") or story.title, row.get("url") or story.url
+        story = _story(members, keywords, stored.get(story_id))  # its headline, kept at ingest
         days = [date.fromisoformat(a["local_date"]) for a in members]
         _rank(story, max(days), keywords)
         ranked.append(BriefStory(story, min(days), max(days), len(members)))
@@ -351,11 +348,12 @@ def _evidence_terms(request: BriefRequest, keywords: Keywords) -> list[str]:
 
 def _add_evidence(store: Store, stories: list[BriefStory], terms: list[str]) -> None:
     """One sentence per story from its lead article, preferring one that names a term."""
-    passages = store.article_passages(s.story.id for s in stories)
+    # the story's lead (kept at ingest) and its first matching article, which may differ
+    passages = store.article_passages(i for s in stories for i in (s.story.id, s.story.articles[0].id))
     folded_terms = [fold(t) for t in terms if t]
     for brief_story in stories:
-        summary, text = passages.get(brief_story.story.id, ("", ""))
-        sentences = [s.strip() for s in _SENTENCE_END.split(f"{summary} {text}") if len(s.strip()) > 20]
+        texts = [" ".join(passages.get(i, ("", ""))) for i in (brief_story.story.id, brief_story.story.articles[0].id)]
+        sentences = [s.strip() for t in texts for s in _SENTENCE_END.split(t) if len(s.strip()) > 20]
         chosen = next((s for s in sentences if any(_names(fold(s), t) for t in folded_terms)), None)
         chosen = chosen or (sentences[0] if sentences else "")
         cut = len(chosen) > EVIDENCE_CHARS

@@ -1,7 +1,7 @@
 """Digest: one America/Santiago day of stored articles -> the Spanish Regional Agenda. Pure.
 
-``build_stories`` clusters the day's articles into stories (one story, one item, every outlet
-listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
+``build_stories`` groups the day's articles by their stored story (one story, one item, every
+outlet listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
 stories: "Lo principal", "Compromisos en situación crítica", one section per region ordered by
 activity, and "Cobertura" (articles per region, thin regions, failing sources).
 ``render_html`` (autoescaped: titles from the web are text, never markup) and ``render_text`` turn
@@ -13,7 +13,7 @@ Ranking is explainable: every story carries the reasons that gave it its score.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from agenda.cluster import ClusterInput, cluster
 from agenda.reports.chart import render_chart
 from agenda.keywords import Keywords
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
@@ -87,6 +86,7 @@ class Story:
     published_at_utc: str | None
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    story_id: int | None = None  # the stored story (``stories.id``)
 
     @property
     def why(self) -> str:
@@ -140,7 +140,7 @@ class SourceProblem:
 
 @dataclass
 class DayStories:
-    """Everything about a day that does not depend on the edition (clustered once)."""
+    """Everything about a day that does not depend on the edition (grouped once)."""
 
     day: date
     stories: list[Story]
@@ -183,18 +183,26 @@ class Digest:
         return f"Agenda Regional{edition} — {self.date_words}{critical}"
 
 
-def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords) -> DayStories:
-    """Cluster a day's stored articles (``Store.articles_on``) into ranked stories."""
-    groups = cluster([
-        ClusterInput(a["title"], a.get("summary") or "", frozenset(l.code for l in a["links"] if l.kind == "region"))
-        for a in articles
-    ])
+def build_stories(
+    day: date,
+    articles: list[dict[str, Any]],
+    keywords: Keywords,
+    stored: Mapping[int, Mapping[str, Any]] | None = None,
+) -> DayStories:
+    """Group a day's stored articles (``Store.articles_on``) by their story, and rank them.
+
+    A story's items are its articles of that day; its title and link come from ``stored``
+    (``Store.stories_by_id``: the best title over all its days) when given."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for article in articles:
+        # an article without a story (none should be) stands alone
+        key = article.get("story_id")
+        groups.setdefault(key if key is not None else -article["id"], []).append(article)
     commitments: dict[str, CommitmentMention] = {}
     region_articles: Counter[str] = Counter()
     stories = []
-    for group in groups:
-        members = [articles[i] for i in group]
-        story = _story(members, keywords)
+    for key, members in groups.items():
+        story = _story(members, keywords, (stored or {}).get(key))
         _rank(story, day, keywords)
         stories.append(story)
         for member in members:
@@ -219,9 +227,12 @@ def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords)
     return DayStories(day, stories, len(articles), commitments, region_articles)
 
 
-def _story(members: list[dict[str, Any]], keywords: Keywords) -> Story:
-    # The lead is the article with the most links (the fullest account), then the earliest.
+def _story(members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[str, Any] | None = None) -> Story:
+    # The lead is the article with the most links (the fullest account), then the earliest;
+    # the store keeps it over all the story's days.
     lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
+    if stored is not None and stored.get("lead_article_id") is not None:
+        lead = {"id": stored["lead_article_id"], "title": stored["title"], "url": stored["url"]}
     outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
     links = [l for a in members for l in a["links"]]
     region_codes = sorted({l.code for l in links if l.kind == "region"})
@@ -240,6 +251,7 @@ def _story(members: list[dict[str, Any]], keywords: Keywords) -> Story:
         commitments=[keywords.commitments[c].title for c in commitment_ids],
         at_risk=any(l.at_risk for l in links if l.kind == "commitment"),
         published_at_utc=max(published) if published else None,
+        story_id=members[0].get("story_id"),
     )
 
 
@@ -399,8 +411,10 @@ class DigestFiles:
 
 
 def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
-    """The day's stories (clustered once) and its national edition."""
-    day_stories = build_stories(day, store.articles_on(day), keywords)
+    """The day's stories (grouped once) and its national edition."""
+    articles = store.articles_on(day)
+    stored = store.stories_by_id({a["story_id"] for a in articles})
+    day_stories = build_stories(day, articles, keywords, stored)
     day_stories.topic_matches = topic_matches(store, keywords.topics.values(), day)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
 

@@ -7,11 +7,10 @@ A source's articles, links and fetch state are written in one transaction.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, NamedTuple
+from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -22,7 +21,9 @@ from agenda.link import LinkResult
 from agenda.sources import Source
 from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
+from agenda.stories import DEFAULT_WINDOW_DAYS
 from agenda.store.schema import migrations
+from agenda.store.stories import StoredLink, StoriesMixin, NewArticle, StoryKeeper, add_outlets, refresh_story
 
 SANTIAGO = ZoneInfo("America/Santiago")
 MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
@@ -41,16 +42,6 @@ def santiago_date(moment: datetime) -> str:
     return moment.astimezone(SANTIAGO).date().isoformat()
 
 
-class StoredLink(NamedTuple):
-    """A link as the digest reads it back."""
-
-    kind: str
-    code: str
-    name: str
-    at_risk: bool
-    risk_sentences: tuple[str, ...]
-
-
 @dataclass
 class StoredCounts:
     new: int = 0
@@ -58,13 +49,20 @@ class StoredCounts:
     links: int = 0
 
 
-class Store(BriefsMixin, CommitmentReaders):
-    """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``."""
+__all__ = ["StoredLink"]  # re-exported: it lives with the readers in stories.py
 
-    def __init__(self, db: Database) -> None:
+
+class Store(StoriesMixin, BriefsMixin, CommitmentReaders):
+    """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``.
+
+    ``story_window_days``: how many days back (and forward) a new article looks for its story.
+    """
+
+    def __init__(self, db: Database, story_window_days: int = DEFAULT_WINDOW_DAYS) -> None:
         self.db = db
         migrations.apply(db)
         self._feedback_ids: set[int] | None = None
+        self._stories = StoryKeeper(db, story_window_days)
 
     # -- sources ----------------------------------------------------------------------------
     def sync_sources(self, sources: Iterable[Source]) -> None:
@@ -148,35 +146,71 @@ class Store(BriefsMixin, CommitmentReaders):
         counts = StoredCounts()
         self._feedback_ids = None  # re-read once per source: an analyst may have corrected since
         error = error or result.error
-        with self.db.atomic():
-            for article, link_result in zip(articles or [], links or [], strict=True):
-                article_id, is_new = self._upsert_article(article, now)
-                counts.new += is_new
-                counts.seen += not is_new
-                counts.links += self._replace_links(article_id, link_result)
-            update: dict[str, Any] = {
-                "last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error",
-                "last_attempts": result.attempts, "last_latency_seconds": round(result.elapsed_seconds, 3),
-            }
-            if error:
-                row = next(self.db.query("select coalesce(error_count, 0) as n from sources where id = ?", [result.source.id]), {"n": 0})
-                failures = int(row["n"]) + 1
-                update.update(
-                    {"error_count": failures, "last_error": error, "last_error_at_utc": iso(now),
-                     "next_attempt_at_utc": iso(next_attempt_at(now, failures, result.retry_after_seconds))}
-                )
-            else:
-                update.update(
-                    {"error_count": 0, "last_error": None, "last_success_at_utc": iso(now), "next_attempt_at_utc": None,
-                     "etag": result.etag, "last_modified": result.last_modified}
-                )
-                if result.status == "ok":  # a 304 keeps the item count and warning of the body it confirms
-                    update["last_item_count"] = len(articles or [])
-                    update["last_warning"] = "; ".join(warnings)[:MAX_WARNING_CHARS] if warnings else None
-            self.db["sources"].update(result.source.id, update)
+        try:
+            with self.db.atomic():
+                self._store_articles(result.source.name, articles or [], links or [], now, counts)
+                self._record_source_state(result, articles, error, now, warnings)
+        except BaseException:
+            self._stories.reset()  # the index may hold articles the rollback took back
+            raise
         return counts
 
-    def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool]:
+    def _store_articles(self, source_name: str, articles: list[Article], links: list[LinkResult], now: datetime,
+                        counts: StoredCounts) -> None:
+        """Each article with its links and its story (a new article joins one or starts one)."""
+        if articles:
+            self._stories.begin()
+        for article, link_result in zip(articles, links, strict=True):
+            article_id, is_new, new_outlet = self._upsert_article(article, now)
+            counts.new += is_new
+            counts.seen += not is_new
+            before = None if is_new else self._link_keys(article_id)
+            rows = self._replace_links(article_id, link_result)
+            counts.links += len(rows)
+            story = None if is_new else self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()[0]
+            if story is None:
+                moment = article.published_at_utc or now
+                self._stories.assign(NewArticle(
+                    article_id, article.title, article.summary, article.url, iso(moment) or "", santiago_date(moment),
+                    source_name, [(kind, code, name, at_risk) for _, kind, code, name, _, at_risk, _ in rows]))
+                continue
+            after = self._link_keys(article_id)
+            if after != before:  # relinked: the story's links and lead may change
+                refresh_story(self.db, story)
+            elif new_outlet:
+                add_outlets(self.db, story, article_id)
+            if {k for k in after if k[0] == "region"} != {k for k in (before or set()) if k[0] == "region"}:
+                self._stories.regions_changed(article_id)
+
+    def _link_keys(self, article_id: int) -> set[tuple[str, str, int]]:
+        return {(kind, code, at_risk) for kind, code, at_risk in
+                self.db.execute("select kind, code, at_risk from links where article_id = ?", [article_id])}
+
+    def _record_source_state(self, result: FetchResult, articles: list[Article] | None, error: str | None,
+                             now: datetime, warnings: list[str] | None) -> None:
+        update: dict[str, Any] = {
+            "last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error",
+            "last_attempts": result.attempts, "last_latency_seconds": round(result.elapsed_seconds, 3),
+        }
+        if error:
+            row = next(self.db.query("select coalesce(error_count, 0) as n from sources where id = ?", [result.source.id]), {"n": 0})
+            failures = int(row["n"]) + 1
+            update.update(
+                {"error_count": failures, "last_error": error, "last_error_at_utc": iso(now),
+                 "next_attempt_at_utc": iso(next_attempt_at(now, failures, result.retry_after_seconds))}
+            )
+        else:
+            update.update(
+                {"error_count": 0, "last_error": None, "last_success_at_utc": iso(now), "next_attempt_at_utc": None,
+                 "etag": result.etag, "last_modified": result.last_modified}
+            )
+            if result.status == "ok":  # a 304 keeps the item count and warning of the body it confirms
+                update["last_item_count"] = len(articles or [])
+                update["last_warning"] = "; ".join(warnings)[:MAX_WARNING_CHARS] if warnings else None
+        self.db["sources"].update(result.source.id, update)
+
+    def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool, bool]:
+        """(article id, whether it is new, whether this source is new to it)."""
         row = next(self.db.query("select id from articles where url = ?", [article.url]), None)
         if row is None and article.guid_key:
             row = next(self.db.query("select id from articles where guid_key = ?", [article.guid_key]), None)
@@ -194,13 +228,13 @@ class Store(BriefsMixin, CommitmentReaders):
             article_id = row["id"]
             if article.text:  # a full-text source may bring the text another feed lacked
                 self.db.execute("update articles set text = ? where id = ? and coalesce(text, '') = ''", [article.text, article_id])
-        self.db.conn.execute(
+        added = self.db.conn.execute(
             "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
             [article_id, article.source_id, iso(now)],
-        )
-        return int(article_id), is_new
+        ).rowcount
+        return int(article_id), is_new, bool(added) and not is_new
 
-    def _replace_links(self, article_id: int, link_result: LinkResult) -> int:
+    def _replace_links(self, article_id: int, link_result: LinkResult) -> list[tuple[Any, ...]]:
         self.db.conn.execute("delete from links where article_id = ?", [article_id])
         if article_id in self._articles_with_feedback():
             link_result = self._with_feedback(article_id, link_result)
@@ -213,7 +247,7 @@ class Store(BriefsMixin, CommitmentReaders):
         self.db.conn.executemany(
             "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?, ?, ?, ?, ?, ?, ?)", rows
         )
-        return len(rows)
+        return rows
 
     def _articles_with_feedback(self) -> set[int]:
         """Read once per store: corrections are rare, and re-applied only where they exist."""
@@ -250,6 +284,10 @@ class Store(BriefsMixin, CommitmentReaders):
                      "evidence": json.dumps([{"text": "feedback", "start": None, "end": None}]), "at_risk": 0, "risk_evidence": "[]"},
                     pk=("article_id", "kind", "code"),
                 )
+            story = self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
+            if story and story[0] is not None:
+                refresh_story(self.db, story[0])
+            self._stories.regions_changed(article_id)
 
     def feedback_for(self, article_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from feedback where article_id = ? order by id", [article_id]))
@@ -277,41 +315,7 @@ class Store(BriefsMixin, CommitmentReaders):
                     getattr(link_result, attribute).append(Link(correction["kind"], correction["code"], correction["name"]))
         return link_result
 
-    # -- reading ----------------------------------------------------------------------------
-    def articles_on(self, day: date) -> list[dict[str, Any]]:
-        """The articles of one America/Santiago day, each with its links and all its outlets."""
-        articles = list(
-            self.db.query(
-                # not the full text: the digest shows titles and summaries, and 50,000 texts weigh
-                "select id, url, title, summary, outlet, source_id, source_region, published_at_utc, local_date"
-                " from articles where local_date = ? order by published_at_utc desc, id", [day.isoformat()]
-            )
-        )
-        if not articles:
-            return []
-        ids = [a["id"] for a in articles]
-        placeholders = ",".join("?" * len(ids))
-        links: dict[int, list[StoredLink]] = {}
-        # No evidence spans, and tuples rather than dicts: a day of 50,000 articles has hundreds of
-        # thousands of links, and the digest only needs the sentences that flag a commitment.
-        for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
-            f"select article_id, kind, code, name, at_risk, risk_evidence from links where article_id in ({placeholders})", ids
-        ):
-            evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
-            # the same few hundred codes and names repeat: share one string each
-            links.setdefault(article_id, []).append(StoredLink(sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence))
-        outlets: dict[int, list[str]] = {}
-        for row in self.db.query(
-            f"select a.article_id, s.name from article_sources a join sources s on s.id = a.source_id "
-            f"where a.article_id in ({placeholders}) order by a.first_seen_at_utc",
-            ids,
-        ):
-            outlets.setdefault(row["article_id"], []).append(row["name"])
-        for article in articles:
-            article["links"] = links.get(article["id"], [])
-            article["outlets"] = outlets.get(article["id"], [article["outlet"]])
-        return articles
-
+    # -- reading (articles_on and the story readers are in stories.py) -----------------------
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Full-text search, newest first."""
         return list(

@@ -95,15 +95,14 @@ class BriefsMixin:
         """The matching articles, oldest first, each with its links and all its outlets.
 
         The same shape as ``Store.articles_on`` (links are ``StoredLink``), plus ``story_id``
-        (the stored story the article belongs to; its own id where none is stored).
+        (the story kept at ingest; minus its own id for an article without one).
         """
         from agenda.store.base import StoredLink  # base imports this module for Store
 
         where, parameters = _where(selection)
-        story = "coalesce(a.story_id, -a.id)" if self._has_stories() else "-a.id"
         articles = list(self.db.query(
-            f"select a.id, a.url, a.title, a.outlet, a.source_id, a.published_at_utc, a.local_date,"
-            f" {story} as story_id from articles a where {where}"
+            "select a.id, a.url, a.title, a.outlet, a.source_id, a.published_at_utc, a.local_date,"
+            f" coalesce(a.story_id, -a.id) as story_id from articles a where {where}"
             " order by a.local_date, a.published_at_utc, a.id",
             parameters,
         ))
@@ -160,10 +159,9 @@ class BriefsMixin:
         }
 
     def stored_stories(self, story_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """Stored stories by id (title, url, first and last seen); empty before stories exist."""
+        """Story rows by id, without their links (``stories_by_id`` reads those too, and a
+        month of a region is tens of thousands of stories)."""
         wanted = [i for i in dict.fromkeys(story_ids) if i > 0]
-        if not wanted or not self._has_stories():
-            return {}
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
@@ -197,9 +195,6 @@ class BriefsMixin:
 
     def enabled_source_names(self) -> list[str]:
         return [row[0] for row in self.db.execute("select name from sources where enabled order by name")]
-
-    def _has_stories(self) -> bool:
-        return "story_id" in self.db["articles"].columns_dict
 
     def _fill_brief_ids(self, ids: Iterable[int]) -> None:
         self.db.execute("create temp table if not exists brief_ids (id integer primary key)")

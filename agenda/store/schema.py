@@ -10,6 +10,11 @@ Tables
     runs             one row per run: times, status, counts per stage, errors
     deliveries       one row per (digest date, recipient): the outbox state
     feedback         analysts' corrections of links
+    stories          one row per story (near-duplicate articles over a sliding window of days):
+                     best title, first and last seen, article and outlet counts
+    story_links      the union of a story's articles' links (regions, communes, commitments, …)
+    story_outlets    the outlets that carried a story (its ``outlet_count``)
+    article_signatures  each article's MinHash signature (what the story index is rebuilt from)
 
 A new migration is a new function at the end, named ``mNNN_what_it_does``.
 """
@@ -20,6 +25,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from agenda.store.stories import backfill_stories
 
 migrations = Migrations("agenda")
 
@@ -112,6 +119,35 @@ def m005_outbox(db: Database) -> None:
     """The outbox: which edition each recipient gets, and when a failed send is tried again."""
     db["deliveries"].add_column("edition", str)
     db["deliveries"].add_column("next_attempt_at_utc", str)
+
+
+@migrations()
+def m006_stories(db: Database) -> None:
+    """Stories kept at ingest: every stored article belongs to exactly one story. An existing
+    database gets its stories here, day by day (``backfill_stories``)."""
+    db["stories"].create(
+        {
+            "id": int, "title": str, "url": str, "lead_article_id": int, "lead_link_count": int,
+            "first_seen_at_utc": str, "last_seen_at_utc": str, "first_local_date": str,
+            "last_local_date": str, "article_count": int, "outlet_count": int,
+        },
+        pk="id",
+    )
+    db["stories"].create_index(["last_local_date"])
+    db["stories"].create_index(["first_local_date"])
+    db["story_links"].create(
+        {"story_id": int, "kind": str, "code": str, "name": str, "at_risk": int},
+        pk=("story_id", "kind", "code"),
+    )
+    db["story_links"].create_index(["kind", "code"])
+    db["story_outlets"].create({"story_id": int, "outlet": str}, pk=("story_id", "outlet"))
+    db["articles"].add_column("story_id", int)
+    db["articles"].create_index(["story_id"])
+    db["article_signatures"].create(
+        {"article_id": int, "local_date": str, "signature": bytes}, pk="article_id",
+    )
+    db["article_signatures"].create_index(["local_date"])
+    backfill_stories(db)
 
 
 def open_database(path: Path | str) -> Database:
