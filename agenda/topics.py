@@ -41,55 +41,111 @@ class Topic:
 
 def load_topics(directory: Path, keywords: Keywords) -> None:
     """Read ``directory/topics.yaml`` into ``keywords.topics``; raises ``ConfigErrors``."""
-    from agenda.store.briefs import fts_query_error  # the store imports the linker, which imports keywords
+    from agenda.store.briefs import (
+        fts_query_error,  # the store imports the linker, which imports keywords
+    )
 
     path = directory / TOPICS_FILE
     if not path.exists():
         return
     data = load_yaml(path) or {}
     if not isinstance(data, dict) or not isinstance(data.get("topics", []), list):
-        raise ConfigError(str(path), line_of(data), "topics", "the file must have a top-level 'topics:' list")
+        raise ConfigError(
+            str(path), line_of(data), "topics", "the file must have a top-level 'topics:' list"
+        )
     errors: list[ConfigError] = []
     seen: set[str] = set()
     for entry in data.get("topics") or []:
         if not isinstance(entry, LineDict):
-            errors.append(ConfigError(str(path), line_of(data, "topics"), "topics", "each topic must be a mapping"))
+            errors.append(
+                ConfigError(
+                    str(path), line_of(data, "topics"), "topics", "each topic must be a mapping"
+                )
+            )
             continue
         before = len(errors)
         for unknown in sorted(set(entry) - _KNOWN_FIELDS):
-            errors.append(ConfigError(str(path), entry.line_of(unknown), unknown, f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of(unknown),
+                    unknown,
+                    f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})",
+                )
+            )
         for required in ("id", "title", "query"):
             if not isinstance(entry.get(required), str) or not entry[required].strip():
-                errors.append(ConfigError(str(path), entry.line_of(required), required, "missing required text"))
+                errors.append(
+                    ConfigError(
+                        str(path), entry.line_of(required), required, "missing required text"
+                    )
+                )
         topic_id = str(entry.get("id") or "").strip()
         if topic_id and not _ID_RE.match(topic_id):
-            errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"'{topic_id}' must be lowercase letters, digits, '-' or '_'"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("id"),
+                    "id",
+                    f"'{topic_id}' must be lowercase letters, digits, '-' or '_'",
+                )
+            )
         elif topic_id in seen:
-            errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"duplicate topic id '{topic_id}'"))
+            errors.append(
+                ConfigError(
+                    str(path), entry.line_of("id"), "id", f"duplicate topic id '{topic_id}'"
+                )
+            )
         seen.add(topic_id)
         query = entry.get("query")
         if isinstance(query, str) and query.strip():
             problem = fts_query_error(query)
             if problem:
-                errors.append(ConfigError(str(path), entry.line_of("query"), "query", f"not a valid full-text query ({problem}): {query}"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("query"),
+                        "query",
+                        f"not a valid full-text query ({problem}): {query}",
+                    )
+                )
         regions = entry.get("regions") or []
         if not isinstance(regions, list):
-            errors.append(ConfigError(str(path), entry.line_of("regions"), "regions", "must be a list of region codes"))
+            errors.append(
+                ConfigError(
+                    str(path), entry.line_of("regions"), "regions", "must be a list of region codes"
+                )
+            )
             regions = []
         codes = []
         for value in regions:
             code = normalise_region(value)
             if code is None or code == "national":
-                errors.append(ConfigError(str(path), entry.line_of("regions"), "regions", f"unknown region code '{value}'"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("regions"),
+                        "regions",
+                        f"unknown region code '{value}'",
+                    )
+                )
             else:
                 codes.append(code)
         requested_by = entry.get("requested_by")
         if requested_by is not None and not isinstance(requested_by, str):
-            errors.append(ConfigError(str(path), entry.line_of("requested_by"), "requested_by", "must be a text"))
+            errors.append(
+                ConfigError(
+                    str(path), entry.line_of("requested_by"), "requested_by", "must be a text"
+                )
+            )
         if len(errors) > before:
             continue
         keywords.topics[topic_id] = Topic(
-            topic_id, entry["title"].strip(), query.strip(), tuple(codes), requested_by,
+            topic_id,
+            entry["title"].strip(),
+            str(query).strip(),
+            tuple(codes),
+            requested_by,
         )
     if errors:
         raise ConfigErrors(errors)

@@ -35,7 +35,9 @@ _environment.filters["safe_url"] = safe_url
 _environment.filters["spanish_date"] = spanish_date
 _environment.filters["short_date"] = lambda day: f"{WEEKDAYS[day.weekday()][:3]} {day:%d/%m}"
 _environment.filters["percent"] = lambda share: f"{share * 100:.1f}".replace(".", ",") + " %"
-_environment.globals["bar_width"] = lambda value, largest: max(2, round(100 * value / largest)) if value and largest else 0
+_environment.globals["bar_width"] = lambda value, largest: (
+    max(2, round(100 * value / largest)) if value and largest else 0
+)
 
 
 @dataclass
@@ -56,14 +58,25 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
     top_share = max(d.share for d in attention) or 1.0
     step = plot_width / len(attention)
     label_every = max(1, round(len(attention) / 10))
+    baseline = CHART_HEIGHT - CHART_BOTTOM
     parts = [
-        f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-label="Noticias por día y porcentaje del total">',
-        f'<line x1="{CHART_LEFT}" y1="{CHART_HEIGHT - CHART_BOTTOM}" x2="{CHART_WIDTH - CHART_LEFT}" '
-        f'y2="{CHART_HEIGHT - CHART_BOTTOM}" stroke="{GREY}" stroke-width="1"/>',
-        f'<text x="{CHART_LEFT - 4}" y="{CHART_TOP + 4}" font-size="11" text-anchor="end" fill="{BLUE}">{most}</text>',
-        f'<text x="{CHART_WIDTH - CHART_LEFT + 4}" y="{CHART_TOP + 4}" font-size="11" fill="{ORANGE}">'
-        f'{top_share * 100:.0f} %</text>',
+        (
+            f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
+            f'xmlns="http://www.w3.org/2000/svg" '
+            f'aria-label="Noticias por día y porcentaje del total">'
+        ),
+        (
+            f'<line x1="{CHART_LEFT}" y1="{baseline}" x2="{CHART_WIDTH - CHART_LEFT}" '
+            f'y2="{baseline}" stroke="{GREY}" stroke-width="1"/>'
+        ),
+        (
+            f'<text x="{CHART_LEFT - 4}" y="{CHART_TOP + 4}" font-size="11" text-anchor="end" '
+            f'fill="{BLUE}">{most}</text>'
+        ),
+        (
+            f'<text x="{CHART_WIDTH - CHART_LEFT + 4}" y="{CHART_TOP + 4}" font-size="11" '
+            f'fill="{ORANGE}">{top_share * 100:.0f} %</text>'
+        ),
     ]
     points = []
     for index, day in enumerate(attention):
@@ -71,14 +84,21 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
         height = plot_height * day.matching / most
         y = CHART_HEIGHT - CHART_BOTTOM - height
         if day.matching:
-            parts.append(f'<rect x="{x + step * 0.15:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
-                         f'height="{height:.1f}" fill="{BLUE}"><title>{day.day:%d/%m}: {day.matching}</title></rect>')
+            parts.append(
+                f'<rect x="{x + step * 0.15:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
+                f'height="{height:.1f}" fill="{BLUE}">'
+                f"<title>{day.day:%d/%m}: {day.matching}</title></rect>"
+            )
         share_y = CHART_HEIGHT - CHART_BOTTOM - plot_height * day.share / top_share
         points.append(f"{x + step / 2:.1f},{share_y:.1f}")
         if index % label_every == 0:
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{CHART_HEIGHT - CHART_BOTTOM + 16}" font-size="11" '
-                         f'text-anchor="middle" fill="{GREY}">{day.day:%d/%m}</text>')
-    parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{ORANGE}" stroke-width="2"/>')
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{baseline + 16}" font-size="11" '
+                f'text-anchor="middle" fill="{GREY}">{day.day:%d/%m}</text>'
+            )
+    parts.append(
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="{ORANGE}" stroke-width="2"/>'
+    )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -88,7 +108,8 @@ def render_brief_html(brief: Brief) -> str:
     busiest = max(brief.attention, key=lambda d: (d.matching, d.share), default=None)
     highest = max(brief.attention, key=lambda d: (d.share, d.matching), default=None)
     return _environment.get_template("brief.html.j2").render(
-        b=brief, chart=attention_svg(brief.attention),
+        b=brief,
+        chart=attention_svg(brief.attention),
         busiest=busiest if busiest and busiest.matching else None,
         highest=highest if highest and highest != busiest and highest.matching else None,
     )
@@ -112,24 +133,38 @@ def render_csv(brief: Brief) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for article in brief.articles:
-        writer.writerow([
-            article.day, "; ".join(article.outlets), article.title, article.url,
-            "; ".join(article.regions), "; ".join(article.communes), "; ".join(article.commitments),
-        ])
+        writer.writerow(
+            [
+                article.day,
+                "; ".join(article.outlets),
+                article.title,
+                article.url,
+                "; ".join(article.regions),
+                "; ".join(article.communes),
+                "; ".join(article.commitments),
+            ]
+        )
     return buffer.getvalue()
 
 
 def file_stem(brief: Brief) -> str:
     """informe-2026-11-18-2026-11-24-region-de-valparaiso: sortable, readable, no accents."""
-    words = "-".join(w for w in "".join(c if c.isalnum() else " " for c in fold(brief.title.split(",")[0])).split())
-    return f"informe-{brief.date_from.isoformat()}-{brief.date_to.isoformat()}-{words[:60].strip('-')}"
+    words = "-".join(
+        w
+        for w in "".join(c if c.isalnum() else " " for c in fold(brief.title.split(",")[0])).split()
+    )
+    return (
+        f"informe-{brief.date_from.isoformat()}-{brief.date_to.isoformat()}-{words[:60].strip('-')}"
+    )
 
 
 def write_brief(brief: Brief, directory: Path) -> BriefFiles:
     """Write the brief's HTML, PDF and CSV (atomically each) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = file_stem(brief)
-    files = BriefFiles(directory / f"{stem}.html", directory / f"{stem}.pdf", directory / f"{stem}.csv")
+    files = BriefFiles(
+        directory / f"{stem}.html", directory / f"{stem}.pdf", directory / f"{stem}.csv"
+    )
     html = render_brief_html(brief)
     _write(files.html, html.encode("utf-8"))
     _write(files.pdf, render_pdf(html, directory))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -129,13 +129,15 @@ class Brief:
 
     @property
     def main_stories(self) -> list[BriefStory]:
-        return self.stories[:self.main_count]
+        return self.stories[: self.main_count]
 
     @property
     def timeline(self) -> list[BriefStory]:
         """The main events in the order they happened."""
         events = self.stories[:TIMELINE_EVENTS]
-        return sorted(events, key=lambda s: (s.first_day, s.story.published_at_utc or "", s.story.title))
+        return sorted(
+            events, key=lambda s: (s.first_day, s.story.published_at_utc or "", s.story.title)
+        )
 
     @property
     def outlet_count(self) -> int:
@@ -155,24 +157,44 @@ def default_period(today: date) -> tuple[date, date]:
 def check_request(request: BriefRequest, keywords: Keywords) -> None:
     """Raise a one-line ``ConfigError`` for what cannot be a brief (exit 2)."""
     if request.date_from > request.date_to:
-        raise ConfigError("--from", None, None, f"empty period: {request.date_from} is after {request.date_to}")
+        raise ConfigError(
+            "--from", None, None, f"empty period: {request.date_from} is after {request.date_to}"
+        )
     for code in request.region_codes:
         if f"region:{code}" not in keywords.places:
-            raise ConfigError("--region", None, None, f"unknown region code '{code}' (expected 01 to 16)")
+            raise ConfigError(
+                "--region", None, None, f"unknown region code '{code}' (expected 01 to 16)"
+            )
     if request.commune_code and f"commune:{request.commune_code}" not in keywords.places:
-        raise ConfigError("--commune", None, None, f"unknown commune code '{request.commune_code}' (5 digits, e.g. 05101)")
+        raise ConfigError(
+            "--commune",
+            None,
+            None,
+            f"unknown commune code '{request.commune_code}' (5 digits, e.g. 05101)",
+        )
     if request.commitment_id and request.commitment_id not in keywords.commitments:
-        raise ConfigError("--commitment", None, None, f"unknown commitment '{request.commitment_id}' (see keywords/commitments.yaml)")
+        raise ConfigError(
+            "--commitment",
+            None,
+            None,
+            f"unknown commitment '{request.commitment_id}' (see keywords/commitments.yaml)",
+        )
     if request.priority_id and request.priority_id not in keywords.priorities:
         known = ", ".join(sorted(keywords.priorities))
-        raise ConfigError("--priority", None, None, f"unknown priority '{request.priority_id}' (known: {known})")
+        raise ConfigError(
+            "--priority", None, None, f"unknown priority '{request.priority_id}' (known: {known})"
+        )
     if request.topic_id and request.topic_id not in keywords.topics:
         known = ", ".join(sorted(keywords.topics)) or "none in keywords/topics.yaml"
-        raise ConfigError("--topic", None, None, f"unknown topic '{request.topic_id}' (known: {known})")
+        raise ConfigError(
+            "--topic", None, None, f"unknown topic '{request.topic_id}' (known: {known})"
+        )
     if request.query is not None:
         problem = fts_query_error(request.query)
         if problem:
-            raise ConfigError("--query", None, None, f"not a valid full-text query ({problem}): {request.query}")
+            raise ConfigError(
+                "--query", None, None, f"not a valid full-text query ({problem}): {request.query}"
+            )
     if request.visit and len(request.region_codes) != 1:
         raise ConfigError("--visit", None, None, "a visit brief needs exactly one --region")
 
@@ -184,8 +206,13 @@ def article_filter(request: BriefRequest, keywords: Keywords) -> ArticleFilter:
     queries = tuple(q for q in (request.query, topic.query if topic else None) if q)
     regions = request.region_codes or (topic.region_codes if topic else ())
     return ArticleFilter(
-        request.date_from, request.date_to, regions, request.commune_code,
-        request.commitment_id, request.priority_id, queries,
+        request.date_from,
+        request.date_to,
+        regions,
+        request.commune_code,
+        request.commitment_id,
+        request.priority_id,
+        queries,
     )
 
 
@@ -194,7 +221,9 @@ def filter_words(request: BriefRequest, keywords: Keywords) -> list[str]:
     words = []
     selection = article_filter(request, keywords)
     if selection.region_codes:
-        words.append(spanish_list([region_title(keywords.region_name(c)) for c in selection.region_codes]))
+        words.append(
+            spanish_list([region_title(keywords.region_name(c)) for c in selection.region_codes])
+        )
     if request.commune_code:
         words.append(f"comuna de {keywords.place('commune', request.commune_code).name}")
     if request.commitment_id:
@@ -223,7 +252,9 @@ def default_title(request: BriefRequest, keywords: Keywords) -> str:
     if request.commune_code:
         parts.append(keywords.place("commune", request.commune_code).name)
     if request.region_codes:
-        parts.append(spanish_list([region_title(keywords.region_name(c)) for c in request.region_codes]))
+        parts.append(
+            spanish_list([region_title(keywords.region_name(c)) for c in request.region_codes])
+        )
     subject = " · ".join(parts) or "Prensa regional"
     return f"{subject}, {spanish_period(request.date_from, request.date_to)}"
 
@@ -242,7 +273,9 @@ def build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Brie
         for day in _days(request.date_from, request.date_to)
     ]
     outlets: Counter[str] = Counter(o for a in articles for o in a["outlets"])
-    regions: Counter[str] = Counter(l.name for a in articles for l in a["links"] if l.kind == "region")
+    regions: Counter[str] = Counter(
+        l.name for a in articles for l in a["links"] if l.kind == "region"
+    )
     visit = _visit(store, keywords, request) if request.visit else None
     return Brief(
         title=request.title or default_title(request, keywords),
@@ -255,7 +288,9 @@ def build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Brie
         outlets=outlets.most_common(),
         regions=regions.most_common(),
         attention=attention,
-        commitments=commitments_touched(store, keywords, articles, request.date_from, request.date_to),
+        commitments=commitments_touched(
+            store, keywords, articles, request.date_from, request.date_to
+        ),
         articles=[_row(a) for a in articles],
         sources_consulted=store.enabled_source_names(),
         sources_failed=store.sources_failed_between(request.date_from, request.date_to),
@@ -263,7 +298,9 @@ def build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Brie
     )
 
 
-def rank_stories(store: Store, keywords: Keywords, articles: list[dict[str, Any]]) -> list[BriefStory]:
+def rank_stories(
+    store: Store, keywords: Keywords, articles: list[dict[str, Any]]
+) -> list[BriefStory]:
     """Group articles by the story kept at ingest and rank the stories as the digest does (each
     on its last day, so recency counts within that day as it did in that day's digest)."""
     groups: dict[int, list[dict[str, Any]]] = {}
@@ -281,7 +318,11 @@ def rank_stories(store: Store, keywords: Keywords, articles: list[dict[str, Any]
 
 
 def commitments_touched(
-    store: Store, keywords: Keywords, articles: list[dict[str, Any]], date_from: date, date_to: date,
+    store: Store,
+    keywords: Keywords,
+    articles: list[dict[str, Any]],
+    date_from: date,
+    date_to: date,
     every_of_region: str | None = None,
 ) -> list[CommitmentTouched]:
     """The commitments the matching articles name (or every commitment of ``every_of_region``),
@@ -297,19 +338,32 @@ def commitments_touched(
     if every_of_region:
         wanted |= {c.id for c in keywords.commitments.values() if c.region_code == every_of_region}
     regions = tuple(sorted({keywords.commitments[i].region_code for i in wanted}))
-    follow_ups = {
-        f.commitment.id: f for f in build_report(store, keywords, date_from, date_to, regions).commitments
-    } if regions else {}
+    follow_ups = (
+        {
+            f.commitment.id: f
+            for f in build_report(store, keywords, date_from, date_to, regions).commitments
+        }
+        if regions
+        else {}
+    )
     touched = []
     for commitment_id in wanted:
         follow_up = follow_ups[commitment_id]
         commitment = follow_up.commitment
-        touched.append(CommitmentTouched(
-            commitment.id, commitment.title, follow_up.region_name, commitment.ministry,
-            counts[commitment_id], at_risk[commitment_id],
-            list(dict.fromkeys(e.text for e in follow_up.evidence))[:3], follow_up.signal_name,
-            follow_up.why, commitment.status,
-        ))
+        touched.append(
+            CommitmentTouched(
+                commitment.id,
+                commitment.title,
+                follow_up.region_name,
+                commitment.ministry,
+                counts[commitment_id],
+                at_risk[commitment_id],
+                list(dict.fromkeys(e.text for e in follow_up.evidence))[:3],
+                follow_up.signal_name,
+                follow_up.why,
+                commitment.status,
+            )
+        )
     order = {SIGNAL_NAMES[code]: index for index, code in enumerate(SIGNALS)}
     touched.sort(key=lambda c: (order[c.signal], -c.at_risk_articles, -c.articles, c.title))
     return touched
@@ -323,7 +377,9 @@ def _visit(store: Store, keywords: Keywords, request: BriefRequest) -> Visit:
     commitments = commitments_touched(store, keywords, articles, date_from, request.date_to, code)
     stories = rank_stories(store, keywords, articles)[:MAIN_STORIES]
     _add_evidence(store, stories, [keywords.region_name(code)])
-    return Visit(region_title(keywords.region_name(code)), commitments, stories, date_from, request.date_to)
+    return Visit(
+        region_title(keywords.region_name(code)), commitments, stories, date_from, request.date_to
+    )
 
 
 def _evidence_terms(request: BriefRequest, keywords: Keywords) -> list[str]:
@@ -332,7 +388,11 @@ def _evidence_terms(request: BriefRequest, keywords: Keywords) -> list[str]:
     terms: list[str] = []
     selection = article_filter(request, keywords)
     for query in selection.queries:
-        terms += [w for w in re.findall(r"\w+", query) if w not in {"AND", "OR", "NOT", "NEAR"} and len(w) > 2]
+        terms += [
+            w
+            for w in re.findall(r"\w+", query)
+            if w not in {"AND", "OR", "NOT", "NEAR"} and len(w) > 2
+        ]
     if request.commitment_id:
         commitment = keywords.commitments[request.commitment_id]
         terms += list(commitment.aliases) + list(commitment.facility_words)
@@ -342,18 +402,29 @@ def _evidence_terms(request: BriefRequest, keywords: Keywords) -> list[str]:
         terms += list(keywords.priorities[request.priority_id].keywords)
     for code in selection.region_codes:
         terms.append(keywords.region_name(code))
-        terms += [p.name for p in keywords.places.values() if p.kind == "commune" and p.region_code == code]
+        terms += [
+            p.name
+            for p in keywords.places.values()
+            if p.kind == "commune" and p.region_code == code
+        ]
     return terms
 
 
 def _add_evidence(store: Store, stories: list[BriefStory], terms: list[str]) -> None:
     """One sentence per story from its lead article, preferring one that names a term."""
     # the story's lead (kept at ingest) and its first matching article, which may differ
-    passages = store.article_passages(i for s in stories for i in (s.story.id, s.story.articles[0].id))
+    passages = store.article_passages(
+        i for s in stories for i in (s.story.id, s.story.articles[0].id)
+    )
     folded_terms = [fold(t) for t in terms if t]
     for brief_story in stories:
-        texts = [" ".join(passages.get(i, ("", ""))) for i in (brief_story.story.id, brief_story.story.articles[0].id)]
-        sentences = [s.strip() for t in texts for s in _SENTENCE_END.split(t) if len(s.strip()) > 20]
+        texts = [
+            " ".join(passages.get(i, ("", "")))
+            for i in (brief_story.story.id, brief_story.story.articles[0].id)
+        ]
+        sentences = [
+            s.strip() for t in texts for s in _SENTENCE_END.split(t) if len(s.strip()) > 20
+        ]
         chosen = next((s for s in sentences if any(_names(fold(s), t) for t in folded_terms)), None)
         chosen = chosen or (sentences[0] if sentences else "")
         cut = len(chosen) > EVIDENCE_CHARS
@@ -388,22 +459,50 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         "from": brief.date_from.isoformat(),
         "to": brief.date_to.isoformat(),
         "articles": brief.article_count,
-        "figures": {"articles": brief.article_count, "stories": brief.story_count,
-                    "outlets": brief.outlet_count, "regions": len(brief.regions)},
+        "figures": {
+            "articles": brief.article_count,
+            "stories": brief.story_count,
+            "outlets": brief.outlet_count,
+            "regions": len(brief.regions),
+        },
         "filters": brief.filters,
-        "attention": [{"date": d.day.isoformat(), "articles": d.matching, "all_articles": d.total,
-                       "share": round(d.share, 4)} for d in brief.attention],
+        "attention": [
+            {
+                "date": d.day.isoformat(),
+                "articles": d.matching,
+                "all_articles": d.total,
+                "share": round(d.share, 4),
+            }
+            for d in brief.attention
+        ],
         "stories": [
-            {"title": s.story.title, "url": s.story.url, "outlets": s.story.outlets,
-             "first_seen": s.first_day.isoformat(), "last_seen": s.last_day.isoformat(),
-             "articles": s.article_count, "regions": s.story.region_codes,
-             "commitments": s.story.commitment_ids, "score": s.story.score, "why": s.story.why,
-             "evidence": s.evidence}
+            {
+                "title": s.story.title,
+                "url": s.story.url,
+                "outlets": s.story.outlets,
+                "first_seen": s.first_day.isoformat(),
+                "last_seen": s.last_day.isoformat(),
+                "articles": s.article_count,
+                "regions": s.story.region_codes,
+                "commitments": s.story.commitment_ids,
+                "score": s.story.score,
+                "why": s.story.why,
+                "evidence": s.evidence,
+            }
             for s in brief.stories
         ],
-        "commitments": [{"id": c.id, "title": c.title, "signal": c.signal, "why": c.why,
-                         "status": c.status, "articles": c.articles,
-                         "at_risk_articles": c.at_risk_articles} for c in brief.commitments],
+        "commitments": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "signal": c.signal,
+                "why": c.why,
+                "status": c.status,
+                "articles": c.articles,
+                "at_risk_articles": c.at_risk_articles,
+            }
+            for c in brief.commitments
+        ],
         "coverage": {"outlets": dict(brief.outlets), "regions": dict(brief.regions)},
         "sources_failed": brief.sources_failed,
     }

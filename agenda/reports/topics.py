@@ -39,16 +39,24 @@ class TopicSection:
 def topic_matches(store: Store, topics: Iterable[Topic], day: date) -> dict[str, set[int]]:
     """Topic id -> ids of the day's articles its query (and regions) match."""
     return {
-        topic.id: store.matching_article_ids(ArticleFilter(day, day, topic.region_codes, queries=(topic.query,)))
+        topic.id: store.matching_article_ids(
+            ArticleFilter(day, day, topic.region_codes, queries=(topic.query,))
+        )
         for topic in topics
     }
 
 
-def topic_sections(stories: list[Story], topics: Iterable[Topic], matches: dict[str, set[int]]) -> list[TopicSection]:
+def topic_sections(
+    stories: list[Story], topics: Iterable[Topic], matches: dict[str, set[int]]
+) -> list[TopicSection]:
     """One section per topic, in the file's order; ``stories`` are the day's, ranked."""
     sections = []
     for topic in topics:
         matched = matches.get(topic.id, set())
         found = [s for s in stories if any(a.id in matched for a in s.articles)]
-        sections.append(TopicSection(topic.id, topic.title, topic.requested_by, found[:TOPIC_STORIES], len(found)))
+        sections.append(
+            TopicSection(
+                topic.id, topic.title, topic.requested_by, found[:TOPIC_STORIES], len(found)
+            )
+        )
     return sections

@@ -52,7 +52,10 @@ def fts_query_error(query: str) -> str | None:
         return "empty query"
     connection = sqlite3.connect(":memory:")
     try:
-        connection.execute(f"create virtual table probe using fts5(title, summary, text, tokenize='{_FTS_TOKENIZER}')")
+        connection.execute(
+            "create virtual table probe using fts5(title, summary, text,"
+            f" tokenize='{_FTS_TOKENIZER}')"
+        )
         connection.execute("select count(*) from probe where probe match ?", [query]).fetchone()
     except sqlite3.Error as exc:
         return str(exc)
@@ -72,10 +75,13 @@ def _where(selection: ArticleFilter) -> tuple[str, list[Any]]:
         )
         parameters += list(selection.region_codes)
     linked = [
-        (kind, code) for kind, code in (
-            ("commune", selection.commune_code), ("commitment", selection.commitment_id),
+        (kind, code)
+        for kind, code in (
+            ("commune", selection.commune_code),
+            ("commitment", selection.commitment_id),
             ("priority", selection.priority_id),
-        ) if code
+        )
+        if code
     ]
     for kind, code in linked:
         clauses.append("a.id in (select article_id from links where kind = ? and code = ?)")
@@ -100,12 +106,15 @@ class BriefsMixin:
         from agenda.store.base import StoredLink  # base imports this module for Store
 
         where, parameters = _where(selection)
-        articles = list(self.db.query(
-            "select a.id, a.url, a.title, a.outlet, a.source_id, a.published_at_utc, a.local_date,"
-            f" coalesce(a.story_id, -a.id) as story_id from articles a where {where}"
-            " order by a.local_date, a.published_at_utc, a.id",
-            parameters,
-        ))
+        articles = list(
+            self.db.query(
+                "select a.id, a.url, a.title, a.outlet, a.source_id, a.published_at_utc,"
+                " a.local_date,"
+                f" coalesce(a.story_id, -a.id) as story_id from articles a where {where}"
+                " order by a.local_date, a.published_at_utc, a.id",
+                parameters,
+            )
+        )
         if not articles:
             return []
         # The ids go through a temporary table: a month of a region is more ids than SQLite
@@ -118,7 +127,9 @@ class BriefsMixin:
         ):
             evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
             links.setdefault(article_id, []).append(
-                StoredLink(sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence)
+                StoredLink(
+                    sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence
+                )
             )
         outlets: dict[int, list[str]] = {}
         for article_id, name in self.db.execute(
@@ -133,16 +144,21 @@ class BriefsMixin:
         return articles
 
     def matching_article_ids(self, selection: ArticleFilter) -> set[int]:
-        """Only the ids of the matching articles (a topic's stories of the day, ``topics check``)."""
+        """Only the ids of the matching articles (a topic's day, ``topics check``)."""
         where, parameters = _where(selection)
-        return {row[0] for row in self.db.execute(f"select a.id from articles a where {where}", parameters)}
+        return {
+            row[0]
+            for row in self.db.execute(f"select a.id from articles a where {where}", parameters)
+        }
 
     def articles_per_day(self, date_from: date, date_to: date) -> dict[str, int]:
         """All stored articles per America/Santiago day: the denominator of attention shares."""
         return {
-            day: count for day, count in self.db.execute(
+            day: count
+            for day, count in self.db.execute(
                 "select local_date, count(*) from articles where local_date between ? and ?"
-                " group by local_date", [date_from.isoformat(), date_to.isoformat()],
+                " group by local_date",
+                [date_from.isoformat(), date_to.isoformat()],
             )
         }
 
@@ -153,7 +169,8 @@ class BriefsMixin:
             return {}
         marks = ",".join("?" * len(wanted))
         return {
-            row[0]: (row[1] or "", row[2] or "") for row in self.db.execute(
+            row[0]: (row[1] or "", row[2] or "")
+            for row in self.db.execute(
                 f"select id, summary, text from articles where id in ({marks})", wanted
             )
         }
@@ -164,7 +181,7 @@ class BriefsMixin:
         wanted = [i for i in dict.fromkeys(story_ids) if i > 0]
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(f"select * from stories where id in ({marks})", chunk):
                 found[row["id"]] = row
@@ -175,7 +192,9 @@ class BriefsMixin:
         id, name and the last error seen, for a brief's method note."""
         start = datetime.combine(date_from, time.min, SANTIAGO)
         end = datetime.combine(date_to + timedelta(days=1), time.min, SANTIAGO)
-        start_utc, end_utc = (moment.astimezone(ZoneInfo("UTC")).isoformat() for moment in (start, end))
+        start_utc, end_utc = (
+            moment.astimezone(ZoneInfo("UTC")).isoformat() for moment in (start, end)
+        )
         names = {row["id"]: row["name"] for row in self.db.query("select id, name from sources")}
         failed: dict[str, str] = {}
         for row in self.db.query(
@@ -187,16 +206,25 @@ class BriefsMixin:
                 if source_id in names:
                     failed[source_id] = reason
         for row in self.db.query(
-            "select id, last_error from sources where last_error_at_utc >= ? and last_error_at_utc < ?",
+            "select id, last_error from sources"
+            " where last_error_at_utc >= ? and last_error_at_utc < ?",
             [start_utc, end_utc],
         ):
             failed.setdefault(row["id"], row["last_error"] or "error")
-        return [{"id": i, "name": names[i], "error": failed[i]} for i in sorted(failed, key=names.get)]
+        return [
+            {"id": i, "name": names[i], "error": failed[i]}
+            for i in sorted(failed, key=lambda i: names[i])
+        ]
 
     def enabled_source_names(self) -> list[str]:
-        return [row[0] for row in self.db.execute("select name from sources where enabled order by name")]
+        return [
+            row[0]
+            for row in self.db.execute("select name from sources where enabled order by name")
+        ]
 
     def _fill_brief_ids(self, ids: Iterable[int]) -> None:
         self.db.execute("create temp table if not exists brief_ids (id integer primary key)")
         self.db.execute("delete from temp.brief_ids")
-        self.db.conn.executemany("insert or ignore into temp.brief_ids (id) values (?)", ((i,) for i in ids))
+        self.db.conn.executemany(
+            "insert or ignore into temp.brief_ids (id) values (?)", ((i,) for i in ids)
+        )
