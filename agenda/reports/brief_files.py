@@ -89,8 +89,9 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
                 f'height="{height:.1f}" fill="{BLUE}">'
                 f"<title>{day.day:%d/%m}: {day.matching}</title></rect>"
             )
-        share_y = CHART_HEIGHT - CHART_BOTTOM - plot_height * day.share / top_share
-        points.append(f"{x + step / 2:.1f},{share_y:.1f}")
+        if day.total:  # a day with nothing stored has no share (not a share of zero)
+            share_y = baseline - plot_height * day.share / top_share
+            points.append(f"{x + step / 2:.1f},{share_y:.1f}")
         if index % label_every == 0:
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{baseline + 16}" font-size="11" '
@@ -99,6 +100,9 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
     parts.append(
         f'<polyline points="{" ".join(points)}" fill="none" stroke="{ORANGE}" stroke-width="2"/>'
     )
+    for point in points:  # dots: one day alone still shows
+        x, y = point.split(",")
+        parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{ORANGE}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
