@@ -319,6 +319,14 @@ def test_report_cli_writes_files_and_json(
         "regions",
         "commitments",
     }
+    assert data["visit"] is None
+    assert cli.main([*base, "--json", "--visit"]) == 0
+    visit = json.loads(capsys.readouterr().out)["visit"]
+    assert visit["region"] == "Región de Valparaíso" and visit["from"] == "2026-10-26"
+    assert (visit["commitments"][0]["id"], visit["commitments"][0]["signal"]) == (
+        "hospital-marga-marga",
+        "crítico",
+    )
 
 
 def test_topics_check_counts_each_topic(

@@ -475,34 +475,45 @@ def brief_json(brief: Brief) -> dict[str, Any]:
             }
             for d in brief.attention
         ],
-        "stories": [
-            {
-                "title": s.story.title,
-                "url": s.story.url,
-                "outlets": s.story.outlets,
-                "first_seen": s.first_day.isoformat(),
-                "last_seen": s.last_day.isoformat(),
-                "articles": s.article_count,
-                "regions": s.story.region_codes,
-                "commitments": s.story.commitment_ids,
-                "score": s.story.score,
-                "why": s.story.why,
-                "evidence": s.evidence,
-            }
-            for s in brief.stories
-        ],
-        "commitments": [
-            {
-                "id": c.id,
-                "title": c.title,
-                "signal": c.signal,
-                "why": c.why,
-                "status": c.status,
-                "articles": c.articles,
-                "at_risk_articles": c.at_risk_articles,
-            }
-            for c in brief.commitments
-        ],
+        "stories": [_story_json(s) for s in brief.stories],
+        "commitments": [_commitment_json(c) for c in brief.commitments],
         "coverage": {"outlets": dict(brief.outlets), "regions": dict(brief.regions)},
         "sources_failed": brief.sources_failed,
+        "visit": None
+        if brief.visit is None
+        else {
+            "region": brief.visit.region_name,
+            "from": brief.visit.date_from.isoformat(),
+            "to": brief.visit.date_to.isoformat(),
+            "commitments": [_commitment_json(c) for c in brief.visit.commitments],
+            "stories": [_story_json(s) for s in brief.visit.stories],
+        },
+    }
+
+
+def _story_json(story: BriefStory) -> dict[str, Any]:
+    return {
+        "title": story.story.title,
+        "url": story.story.url,
+        "outlets": story.story.outlets,
+        "first_seen": story.first_day.isoformat(),
+        "last_seen": story.last_day.isoformat(),
+        "articles": story.article_count,
+        "regions": story.story.region_codes,
+        "commitments": story.story.commitment_ids,
+        "score": story.story.score,
+        "why": story.story.why,
+        "evidence": story.evidence,
+    }
+
+
+def _commitment_json(commitment: CommitmentTouched) -> dict[str, Any]:
+    return {
+        "id": commitment.id,
+        "title": commitment.title,
+        "signal": commitment.signal,
+        "why": commitment.why,
+        "status": commitment.status,
+        "articles": commitment.articles,
+        "at_risk_articles": commitment.at_risk_articles,
     }
