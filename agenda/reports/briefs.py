@@ -310,9 +310,10 @@ def rank_stories(
     ranked = []
     for story_id, members in groups.items():
         story = _story(members, keywords, stored.get(story_id))  # its headline, kept at ingest
-        days = [date.fromisoformat(a["local_date"]) for a in members]
-        _rank(story, max(days), keywords)
-        ranked.append(BriefStory(story, min(days), max(days), len(members)))
+        # members come oldest first (``brief_articles`` orders by day)
+        first, last = (date.fromisoformat(members[i]["local_date"]) for i in (0, -1))
+        _rank(story, last, keywords)
+        ranked.append(BriefStory(story, first, last, len(members)))
     ranked.sort(key=lambda s: (-s.story.score, -s.article_count, s.story.title))
     return ranked
 
@@ -436,15 +437,18 @@ def _names(folded_sentence: str, folded_term: str) -> bool:
 
 
 def _row(article: dict[str, Any]) -> BriefArticle:
-    links = article["links"]
+    named: dict[str, list[str]] = {"region": [], "commune": [], "commitment": []}
+    for link in article["links"]:
+        if link.kind in named:
+            named[link.kind].append(link.name)
     return BriefArticle(
-        day=article["local_date"],
-        outlets=list(article["outlets"]),
-        title=article["title"],
-        url=article["url"],
-        regions=[l.name for l in links if l.kind == "region"],
-        communes=[l.name for l in links if l.kind == "commune"],
-        commitments=[l.name for l in links if l.kind == "commitment"],
+        article["local_date"],
+        article["outlets"],
+        article["title"],
+        article["url"],
+        named["region"],
+        named["commune"],
+        named["commitment"],
     )
 
 
