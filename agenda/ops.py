@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from agenda.errors import AgendaError
+from agenda.store.stories import forget_pruned
 
 STALE_AFTER = timedelta(hours=6)  # an overnight run that takes longer than this is stuck
 BACKUP_PAGES_PER_STEP = 1024
@@ -123,11 +124,14 @@ def prune(db: Database, older_than: timedelta, now: datetime | None = None) -> P
     condition = "coalesce(published_at_utc, first_seen_at_utc) < ?"
     with db.atomic():
         old = f"select id from articles where {condition}"
+        stories = [row[0] for row in db.execute(f"select distinct story_id from articles where {condition} and story_id is not null", [cutoff])]
+        db.execute(f"delete from article_signatures where article_id in ({old})", [cutoff])
         links = db.execute(f"delete from links where article_id in ({old})", [cutoff]).rowcount
         db.execute(f"delete from article_sources where article_id in ({old})", [cutoff])
         if db["feedback"].exists():
             db.execute(f"delete from feedback where article_id in ({old})", [cutoff])
         articles = db.execute(f"delete from articles where {condition}", [cutoff]).rowcount
+        forget_pruned(db, stories)
         runs = db.execute("delete from runs where started_at_utc < ?", [cutoff]).rowcount
     before = db.execute("pragma freelist_count").fetchone()[0]
     ensure_incremental_vacuum(db)

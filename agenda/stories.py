@@ -1,11 +1,13 @@
 """Stories: which stored articles tell the same news. Pure (numpy only); the store uses it.
 
-Each article gets a MinHash signature over its word features (title + summary). An incremental
-LSH index over the articles of a few days finds, for a new article, the earlier ones that share
-a band of its signature (the cost of a look-up grows with the few candidates, not with the
-number of articles); a candidate is accepted when the estimated similarity passes the
-threshold, the two are not about different regions, and the new article is also alike the
-story's first article within the window (no chaining from one event to the next).
+Each article gets a fingerprint: its word features (title + summary) and a MinHash signature of
+them. An incremental LSH index over the articles of a few days finds, for a new article, the
+ones that share a band of its signature (the cost of a look-up grows with the few candidates,
+not with the number of articles). A candidate is accepted when the exact Jaccard similarity of
+the two feature sets passes the threshold (the 128-value estimate errs by +-0.04 right where
+the decision is made), the two do not name different regions or different communes, and the
+new article is as alike the story's first article in the window (no chaining from one event to
+the next).
 
 Features: the folded content words, with the words that identify an event (numbers, and the
 capitalised names: places, people, institutions) counted several times, so that
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,9 +29,13 @@ from agenda.textnorm import fold
 
 SIGNATURE_SIZE = 128
 BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 98% of the time
-# Chosen on tests/fixtures/duplicates/pairs.jsonl, stored day by day: see tests/test_stories.py
+# Chosen on tests/fixtures/duplicates/pairs.jsonl stored day by day (tests/test_cluster.py):
+# thresholds 0.23..0.26 give precision 0.947..0.972 and recall 0.947..0.913; weights 2 and 4 of
+# name 2..3 x number 2..6 (bench/bench_stories.py prints the figures).
 SIMILARITY_THRESHOLD = 0.25
-LEADER_FACTOR = 0.75  # a new article must be this alike (x threshold) the story's first article
+LEADER_FACTOR = 1.0  # a new article must be this alike (x threshold) the story's first article
+PREFILTER_MARGIN = 0.12  # exact checks only where the signature estimate is within 3 sigma
+MAX_EXACT_CHECKS = 24  # of the most alike by the estimate: a template repeated all day has hundreds
 NAME_WEIGHT = 2
 NUMBER_WEIGHT = 4
 STEM = 5
@@ -70,7 +76,9 @@ def features(title: str, summary: str) -> set[int]:
     text = f"{title}. {summary}"
     folded = fold(text)
     # a crude stem (the first five letters) lets "dejan" meet "dejaron", "lluvia" meet "lluvias"
-    found = {w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())}
+    found = {
+        w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())
+    }
     for original, word in zip(_WORD.findall(text), _WORD.findall(folded), strict=False):
         if _excluded(word):
             continue
@@ -85,8 +93,25 @@ def _stable_hash(text: str) -> int:
     return ((zlib.crc32(data) << 32) | zlib.crc32(data, 0x9E3779B9)) & _PRIME
 
 
+class Fingerprint(NamedTuple):
+    """What the index keeps of an article: its MinHash signature (``SIGNATURE_SIZE`` uint32)
+    and its feature set (sorted unique uint32: the low bits of the feature hashes)."""
+
+    signature: np.ndarray
+    features: np.ndarray
+
+    def to_bytes(self) -> tuple[bytes, bytes]:
+        return self.signature.tobytes(), self.features.tobytes()
+
+    @classmethod
+    def from_bytes(cls, signature: bytes, features: bytes) -> Fingerprint:
+        return cls(
+            np.frombuffer(signature, dtype=np.uint32), np.frombuffer(features, dtype=np.uint32)
+        )
+
+
 class MinHasher:
-    """MinHash signatures of feature sets: ``SIGNATURE_SIZE`` 32-bit values (512 bytes stored)."""
+    """Fingerprints of articles: MinHash signatures of ``SIGNATURE_SIZE`` 32-bit values."""
 
     def __init__(self, size: int = SIGNATURE_SIZE, seed: int = 20261124) -> None:
         rng = np.random.default_rng(seed)
@@ -94,32 +119,61 @@ class MinHasher:
         self.b = rng.integers(0, _PRIME, size=size, dtype=np.uint64)
         self.size = size
 
-    def signature(self, feature_set: Iterable[int]) -> np.ndarray | None:
-        """The signature, or None for an article with no features (it cannot be compared)."""
-        hashes = np.fromiter(feature_set, dtype=np.uint64)
-        if hashes.size == 0:
-            return None
+    def signature(self, hashes: np.ndarray) -> np.ndarray:
         # (a*x + b) mod 2**64 overflows on purpose: a fast universal-ish family; the low 32 bits
         # of the minimum are kept (two different minima agree by chance once in 4 billion)
         values = self.a[:, None] * hashes[None, :] + self.b[:, None]
         return values.min(axis=1).astype(np.uint32)
 
-    def of(self, title: str, summary: str) -> np.ndarray | None:
-        return self.signature(features(title, summary))
+    def of(self, title: str, summary: str) -> Fingerprint | None:
+        """The article's fingerprint, or None when it has no features (it cannot be compared)."""
+        hashes = np.fromiter(features(title, summary), dtype=np.uint64)
+        if hashes.size == 0:
+            return None
+        return Fingerprint(self.signature(hashes), np.unique(hashes.astype(np.uint32)))
 
 
-def similarity(left: np.ndarray, right: np.ndarray) -> float:
-    """Estimated Jaccard similarity of two signatures."""
-    return float(np.mean(left == right))
+def jaccard(left: np.ndarray, right: np.ndarray) -> float:
+    """Jaccard similarity of two sorted unique feature arrays.
+
+    >>> jaccard(np.array([1, 2, 3], dtype=np.uint32), np.array([2, 3, 4], dtype=np.uint32))
+    0.5
+    """
+    if not left.size or not right.size:
+        return 0.0
+    positions = np.minimum(np.searchsorted(right, left), right.size - 1)
+    shared = int(np.count_nonzero(right[positions] == left))
+    return shared / (left.size + right.size - shared)
+
+
+# The links whose codes say where an event happened: two articles that name places of these kinds,
+# none in common at some level, are about two events (a fire in Licantén, another in Vichuquén).
+PLACE_KINDS: tuple[str, ...] = ("region", "commune")
 
 
 def compatible(left: frozenset[str], right: frozenset[str]) -> bool:
-    """Two region sets allow one story: either is empty, or they share a region."""
-    return not left or not right or not left.isdisjoint(right)
+    """Two sets of place codes allow one story: at each level (regions "06", communes "06101"),
+    either side names none, or they share one.
+
+    >>> compatible(frozenset({"06", "06101"}), frozenset({"06"}))
+    True
+    >>> compatible(frozenset({"06"}), frozenset({"13"}))
+    False
+    """
+    if not left or not right or left == right:
+        return True
+    for size in (2, 5):
+        mine = {code for code in left if len(code) == size}
+        theirs = {code for code in right if len(code) == size}
+        if mine and theirs and mine.isdisjoint(theirs):
+            return False
+    return True
 
 
 _BAND_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], dtype=np.uint64)
 _BAND_SALT = (np.arange(BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x165667B19E3779F9)
+_LOW = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
 
 
 def band_keys(signatures: np.ndarray) -> np.ndarray:
@@ -129,7 +183,7 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     by chance (the candidate is then dismissed by its similarity, at the cost of one check)."""
     rows = signatures.reshape(len(signatures), BANDS, -1).astype(np.uint64)
     mixed = rows[:, :, 0] * _BAND_MULTIPLIERS[0] + rows[:, :, 1] * _BAND_MULTIPLIERS[1] + _BAND_SALT
-    return mixed >> np.uint64(32)
+    return mixed >> _SHIFT
 
 
 class _Day:
@@ -141,7 +195,8 @@ class _Day:
     def __init__(self) -> None:
         self.article_ids: list[int] = []
         self.story_ids: list[int] = []
-        self.regions: list[frozenset[str]] = []
+        self.places: list[frozenset[str]] = []
+        self.features: list[np.ndarray] = []
         self.signatures = np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)  # grows by doubling
         self.sorted_entries = np.empty(0, dtype=np.uint64)
         self.pending: dict[int, list[int]] = {}
@@ -152,18 +207,27 @@ class _Day:
     def __len__(self) -> int:
         return len(self.article_ids)
 
-    def _append(self, article_ids: list[int], story_ids: list[int], signatures: np.ndarray,
-                regions: list[frozenset[str]]) -> int:
+    def _append(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        fingerprints: list[Fingerprint],
+        places: list[frozenset[str]],
+    ) -> int:
         start = len(self.article_ids)
         needed = start + len(article_ids)
         if needed > len(self.signatures):
-            grown = np.empty((max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32)
+            grown = np.empty(
+                (max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32
+            )
             grown[:start] = self.signatures[:start]
             self.signatures = grown
-        self.signatures[start:needed] = signatures
+        for offset, fingerprint in enumerate(fingerprints):
+            self.signatures[start + offset] = fingerprint.signature
+        self.features += [fingerprint.features for fingerprint in fingerprints]
         self.article_ids += article_ids
         self.story_ids += story_ids
-        self.regions += regions
+        self.places += places
         for slot in range(start, needed):
             article_id, story_id = self.article_ids[slot], self.story_ids[slot]
             self.slot_of[article_id] = slot
@@ -172,18 +236,25 @@ class _Day:
                 self.first_of_story[story_id] = slot
         return start
 
-    def add(self, article_id: int, story_id: int, signature: np.ndarray, regions: frozenset[str]) -> None:
-        slot = self._append([article_id], [story_id], signature[None, :], [regions])
-        for key in band_keys(signature[None, :])[0].tolist():
+    def add(
+        self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
+    ) -> None:
+        slot = self._append([article_id], [story_id], [fingerprint], [places])
+        for key in band_keys(fingerprint.signature[None, :])[0].tolist():
             self.pending.setdefault(key, []).append(slot)
         self.pending_count += 1
         if self.pending_count >= self.MERGE_EVERY:
             self._merge()
 
-    def add_many(self, article_ids: list[int], story_ids: list[int], signatures: np.ndarray,
-                 regions: list[frozenset[str]]) -> None:
+    def add_many(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        fingerprints: list[Fingerprint],
+        places: list[frozenset[str]],
+    ) -> None:
         """Bulk load (a day read back from the database): one sort, no dict."""
-        self._append(article_ids, story_ids, signatures, regions)
+        self._append(article_ids, story_ids, fingerprints, places)
         self._merge()
 
     def _merge(self) -> None:
@@ -194,34 +265,48 @@ class _Day:
             return
         keys = band_keys(self.signatures[:count])
         slots = np.arange(count, dtype=np.uint64)[:, None]
-        self.sorted_entries = np.sort(((keys << np.uint64(32)) | slots).ravel())
+        self.sorted_entries = np.sort(((keys << _SHIFT) | slots).ravel())
 
-    def candidates(self, keys: np.ndarray) -> list[int]:
+    def candidates(self, keys: np.ndarray) -> np.ndarray:
         """Slots that share a band key with ``keys`` (the newest few of a crowded bucket)."""
-        found: list[int] = []
+        found = []
         if self.sorted_entries.size:
-            low = np.searchsorted(self.sorted_entries, keys << np.uint64(32), side="left")
-            high = np.searchsorted(self.sorted_entries, (keys << np.uint64(32)) | np.uint64(0xFFFFFFFF), side="right")
-            for start, stop in zip(low.tolist(), high.tolist(), strict=True):
-                if stop > start:
-                    hits = self.sorted_entries[max(start, stop - CROWDED_BUCKET):stop]
-                    found += (hits & np.uint64(0xFFFFFFFF)).tolist()
+            low = np.searchsorted(self.sorted_entries, keys << _SHIFT, side="left")
+            high = np.searchsorted(self.sorted_entries, (keys << _SHIFT) | _LOW, side="right")
+            counts = np.minimum(high - low, CROWDED_BUCKET)
+            total = int(counts.sum())
+            if total:
+                # the last ``counts`` entries of each matching range, gathered in one step
+                ends = np.repeat(high, counts)
+                steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+                found.append(
+                    (self.sorted_entries[ends - counts.repeat(counts) + steps] & _LOW).astype(
+                        np.int64
+                    )
+                )
         if self.pending:
-            for key in keys.tolist():
-                slots = self.pending.get(key)
-                if slots:
-                    found += slots[-CROWDED_BUCKET:]
-        return found
+            extra = [
+                slot
+                for key in keys.tolist()
+                for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
+            ]
+            if extra:
+                found.append(np.asarray(extra, dtype=np.int64))
+        if not found:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(found)) if len(found) > 1 or found[0].size > 1 else found[0]
 
 
 class StoryIndex:
     """The articles of some days, by day, for finding the story a new article belongs to.
 
-    The store loads the days a new article's window needs (``load_day``), asks ``find`` and
-    then ``add``s the article; ``forget_days_before`` bounds memory.
+    The store loads the days a new article's window needs (``missing_days``, ``load_day``),
+    asks ``find`` and then ``add``s the article; ``forget_days_before`` bounds memory.
     """
 
-    def __init__(self, window_days: int = DEFAULT_WINDOW_DAYS, threshold: float = SIMILARITY_THRESHOLD) -> None:
+    def __init__(
+        self, window_days: int = DEFAULT_WINDOW_DAYS, threshold: float = SIMILARITY_THRESHOLD
+    ) -> None:
         self.window_days = window_days
         self.threshold = threshold
         self.days: dict[int, _Day] = {}  # date ordinal -> its articles
@@ -233,52 +318,70 @@ class StoryIndex:
     def missing_days(self, day: int) -> list[int]:
         return [d for d in self.window(day) if d not in self.days]
 
-    def load_day(self, day: int, article_ids: list[int], story_ids: list[int], signatures: np.ndarray,
-                 regions: list[frozenset[str]]) -> None:
+    def load_day(
+        self,
+        day: int,
+        article_ids: list[int],
+        story_ids: list[int],
+        fingerprints: list[Fingerprint],
+        places: list[frozenset[str]],
+    ) -> None:
         """Index a day read back from the store (possibly empty: then it is known to be empty)."""
         entry = self.days[day] = _Day()
         if article_ids:
-            entry.add_many(article_ids, story_ids, signatures, regions)
+            entry.add_many(article_ids, story_ids, fingerprints, places)
 
     def forget_days_before(self, day: int) -> None:
         for known in [d for d in self.days if d < day]:
             del self.days[known]
 
-    def find(self, signature: np.ndarray | None, regions: frozenset[str], day: int) -> int | None:
+    def find(self, fingerprint: Fingerprint | None, places: frozenset[str], day: int) -> int | None:
         """The story a new article of ``day`` joins, or None for a new story.
 
         Among the window's articles that share a band, those alike enough and not about other
-        regions; of their stories, those whose first article (in the window) is also alike and
+        places; of their stories, those whose first article (in the window) is also alike and
         compatible; the story of the most similar article wins."""
-        if signature is None:
+        if fingerprint is None:
             return None
-        keys = band_keys(signature[None, :])[0]
-        matches: list[tuple[float, int, _Day]] = []
+        keys = band_keys(fingerprint.signature[None, :])[0]
+        scored: list[tuple[float, int, _Day]] = []
         window = [self.days[d] for d in self.window(day) if d in self.days and len(self.days[d])]
         for entry in window:
             slots = entry.candidates(keys)
-            if not slots:
+            if not slots.size:
                 continue
-            unique = np.unique(np.asarray(slots, dtype=np.int64))
-            scores = (entry.signatures[unique] == signature).mean(axis=1)
-            alike = scores >= self.threshold
-            matches += zip(scores[alike].tolist(), unique[alike].tolist(), [entry] * int(alike.sum()), strict=True)
+            estimates = (entry.signatures[slots] == fingerprint.signature).mean(axis=1)
+            near = estimates >= self.threshold - PREFILTER_MARGIN
+            scored += zip(
+                estimates[near].tolist(),
+                slots[near].tolist(),
+                [entry] * int(near.sum()),
+                strict=True,
+            )
         tried: set[int] = set()
-        # the most similar article first: its story is the one to join, if the rules allow
-        for _, slot, entry in sorted(matches, key=lambda match: -match[0]):
+        checks = 0
+        # the most alike first (by the estimate), checked exactly: its story is the one to join
+        for _, slot, entry in sorted(scored, key=lambda match: -match[0]):
             story_id = entry.story_ids[slot]
-            if story_id in tried or not compatible(regions, entry.regions[slot]):
+            if story_id in tried or not compatible(places, entry.places[slot]):
+                continue
+            checks += 1
+            if checks > MAX_EXACT_CHECKS:
+                break
+            if jaccard(fingerprint.features, entry.features[slot]) < self.threshold:
                 continue
             tried.add(story_id)
-            first_regions, first_signature = self._first_article(story_id, window)
-            alike_first = similarity(signature, first_signature) >= self.threshold * LEADER_FACTOR
-            if alike_first and compatible(regions, first_regions):
+            first_places, first_features = self._first_article(story_id, window)
+            alike_first = (
+                jaccard(fingerprint.features, first_features) >= self.threshold * LEADER_FACTOR
+            )
+            if alike_first and compatible(places, first_places):
                 return story_id
         return None
 
     @staticmethod
     def _first_article(story_id: int, window: list[_Day]) -> tuple[frozenset[str], np.ndarray]:
-        """Regions and signature of the story's first article within the window."""
+        """Places and features of the story's first article within the window."""
         first: tuple[int, _Day, int] | None = None
         for entry in window:
             slot = entry.first_of_story.get(story_id)
@@ -286,17 +389,24 @@ class StoryIndex:
                 first = (entry.article_ids[slot], entry, slot)
         assert first is not None  # the story has the candidate article, at least
         _, entry, slot = first
-        return entry.regions[slot], entry.signatures[slot]
+        return entry.places[slot], entry.features[slot]
 
-    def add(self, article_id: int, story_id: int, signature: np.ndarray | None, regions: frozenset[str], day: int) -> None:
+    def add(
+        self,
+        article_id: int,
+        story_id: int,
+        fingerprint: Fingerprint | None,
+        places: frozenset[str],
+        day: int,
+    ) -> None:
         """Index a stored article (one without features is never a candidate)."""
         entry = self.days.get(day)
-        if entry is None or signature is None:
+        if entry is None or fingerprint is None:
             return
-        entry.add(article_id, story_id, signature, regions)
+        entry.add(article_id, story_id, fingerprint, places)
 
-    def set_regions(self, article_id: int, day: int, regions: frozenset[str]) -> None:
-        """An article's regions changed (feedback, a relink): later look-ups use the new ones."""
+    def set_places(self, article_id: int, day: int, places: frozenset[str]) -> None:
+        """An article's places changed (feedback, a relink): later look-ups use the new ones."""
         entry = self.days.get(day)
         if entry is not None and article_id in entry.slot_of:
-            entry.regions[entry.slot_of[article_id]] = regions
+            entry.places[entry.slot_of[article_id]] = places

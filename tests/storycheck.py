@@ -11,17 +11,24 @@ def story_problems(db: sqlite3.Connection) -> list[str]:
     """What breaks the invariant (empty when the stories are consistent)."""
     problems = []
     orphans = db.execute(
-        "select count(*) from articles a left join stories s on s.id = a.story_id where s.id is null").fetchone()[0]
+        "select count(*) from articles a left join stories s on s.id = a.story_id where s.id is"
+        " null"
+    ).fetchone()[0]
     if orphans:
         problems.append(f"{orphans} articles without a story")
     wrong_counts = db.execute(
-        "select count(*) from stories s where s.article_count != (select count(*) from articles a where a.story_id = s.id)"
+        "select count(*) from stories s where s.article_count != (select count(*) from articles a"
+        " where a.story_id = s.id)"
     ).fetchone()[0]
     if wrong_counts:
         problems.append(f"{wrong_counts} stories with a wrong article count")
-    union = set(db.execute(
-        "select a.story_id, l.kind, l.code, max(l.at_risk) from links l join articles a on a.id = l.article_id"
-        " group by a.story_id, l.kind, l.code"))
+    union = set(
+        db.execute(
+            "select a.story_id, l.kind, l.code, max(l.at_risk) from links l join articles a on"
+            " a.id = l.article_id"
+            " group by a.story_id, l.kind, l.code"
+        )
+    )
     kept = set(db.execute("select story_id, kind, code, at_risk from story_links"))
     if union != kept:
         problems.append(f"story_links differ from the union of links: {sorted(union ^ kept)[:5]}")

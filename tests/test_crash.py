@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from agenda.sampleserver import RunningServer, serve
+from tests.storycheck import story_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENDA = str(Path(sys.executable).parent / "agenda")
@@ -125,11 +126,14 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(point: str, feed_server:
         kill_when(args, lambda: (tmp_path / "digests" / "2026-11-24.png").exists())
     killed = snapshot(db_path) if db_path.exists() else (set(), set(), "ok", 0)
     assert killed[2] == "ok" and killed[3] == 0
+    if killed[0]:  # every article stored before the kill is in exactly one story
+        assert story_problems(sqlite3.connect(db_path)) == []
     done = run(args)
     assert done.returncode == 0, done.stderr
     urls, links, integrity, duplicates = snapshot(db_path)
     assert (integrity, duplicates) == ("ok", 0)
     assert urls == baseline[0] and len(urls) == FEEDS * ITEMS
+    assert story_problems(sqlite3.connect(db_path)) == []
     assert links == baseline[1]
     statuses = [row[0] for row in sqlite3.connect(db_path).execute("select status from runs order by id")]
     assert statuses[-1] == "ok" and (statuses[:-1] == ["interrupted"] or point == "during-fetch" and statuses[:-1] in ([], ["interrupted"]))

@@ -17,6 +17,7 @@ from agenda.link import Linker
 from agenda.ops import RunLock, RunLocked, backup, prune
 from agenda.sources import Source
 from agenda.store import Store, open_database
+from tests.storycheck import story_problems
 
 SOURCE = Source(id="diario", name="Diario", url="https://d.cl/feed", kind="rss", region_code="08")
 HOLD_LOCK = """
@@ -84,6 +85,8 @@ def test_prune_removes_old_articles_links_and_runs_then_vacuums(tmp_path: Path, 
     assert (report.articles, report.runs) == (200, 1) and report.links > 200
     assert [r["url"] for r in store.db.query("select url from articles")] == ["https://d.cl/new"]
     assert store.db.execute("select count(*) from links where article_id not in (select id from articles)").fetchone()[0] == 0
+    assert store.count("stories") == 1 and store.count("article_signatures") == 1  # the old stories went
+    assert story_problems(store.db.conn) == []
     assert store.db.execute("pragma auto_vacuum").fetchone()[0] == 2 and report.freed_pages > 0
     assert store.search("Temporal") == [] and len(store.search("Feria")) == 1  # the FTS index followed
     assert store.db.execute("pragma integrity_check").fetchone()[0] == "ok"

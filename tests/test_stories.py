@@ -1,39 +1,73 @@
 """Stories kept at ingest: an article joins a story over a window of days, in the same
-transaction; story rows and story_links follow the articles' links; old databases get back-filled."""
+transaction; story rows and story_links follow the articles' links; old databases get their
+stories when opened."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
 from agenda.collect import FetchResult
+from agenda.errors import ConfigError
 from agenda.extract import Article
 from agenda.link import Linker
+from agenda.settings import load_settings
 from agenda.sources import Source
 from agenda.store import Store, open_database
 from agenda.store.schema import migrations
 from tests.storycheck import story_problems
 
-MONDAY = datetime(2026, 11, 23, 15, tzinfo=timezone.utc)
-SOURCES = [Source(id=f"medio{i}", name=f"Medio {i}", url=f"https://m{i}.cl/feed", kind="rss", region_code="national") for i in range(4)]
-STRIKE = ("Paro portuario en San Antonio cumple 3 días y 40 camiones esperan",
-          "Los trabajadores del Puerto de San Antonio mantienen el paro; 40 camiones esperan en la ruta 78.")
-STRIKE_LATER = ("Paro en el Puerto de San Antonio sigue: ya son 40 camiones en espera en la ruta 78",
-                "El paro de los trabajadores del Puerto de San Antonio continúa y los 40 camiones siguen en la ruta 78.")
-HOSPITAL = ("Nuevo hospital abrirá en 2027 con 200 camas",
-            "El nuevo hospital tendrá 200 camas, pabellones y urgencia desde 2027, informó el Servicio de Salud.")
+MONDAY = datetime(2026, 11, 23, 15, tzinfo=UTC)
+SOURCES = [
+    Source(
+        id=f"medio{i}",
+        name=f"Medio {i}",
+        url=f"https://m{i}.cl/feed",
+        kind="rss",
+        region_code="national",
+    )
+    for i in range(4)
+]
+STRIKE = (
+    "Paro portuario en San Antonio cumple 3 días y 40 camiones esperan",
+    "Los trabajadores del Puerto de San Antonio mantienen el paro; 40 camiones esperan en la ruta"
+    " 78.",
+)
+STRIKE_LATER = (
+    "Paro en el Puerto de San Antonio sigue: ya son 40 camiones en espera en la ruta 78",
+    "El paro de los trabajadores del Puerto de San Antonio continúa y los 40 camiones siguen en la"
+    " ruta 78.",
+)
+HOSPITAL = (
+    "Nuevo hospital abrirá en 2027 con 200 camas",
+    "El nuevo hospital tendrá 200 camas, pabellones y urgencia desde 2027, informó el Servicio de"
+    " Salud.",
+)
 
 
 def art(n: int, title: str, summary: str, when: datetime, source: int = 0) -> Article:
     s = SOURCES[source]
-    return Article(url=f"https://m{source}.cl/{n}", title=title, summary=summary, source_id=s.id, outlet=s.name,
-                   source_region="national", published_at_utc=when)
+    return Article(
+        url=f"https://m{source}.cl/{n}",
+        title=title,
+        summary=summary,
+        source_id=s.id,
+        outlet=s.name,
+        source_region="national",
+        published_at_utc=when,
+    )
 
 
-def put(store: Store, linker: Linker, articles: list[Article], source: int = 0, regions: list[str] | None = None) -> None:
+def put(
+    store: Store,
+    linker: Linker,
+    articles: list[Article],
+    source: int = 0,
+    regions: list[str] | None = None,
+) -> None:
     links = []
     for position, a in enumerate(articles):
         a.source_id, a.outlet = SOURCES[source].id, SOURCES[source].name  # stored from this source
@@ -62,11 +96,18 @@ def test_the_same_story_on_monday_and_wednesday_is_one_story(store: Store, linke
     put(store, linker, [art(1, *STRIKE, MONDAY)], source=0)
     put(store, linker, [art(2, *STRIKE_LATER, MONDAY + timedelta(days=2))], source=1)
     put(store, linker, [art(3, *HOSPITAL, MONDAY + timedelta(days=2))], source=1)
-    assert story_of(store, "https://m0.cl/1") == story_of(store, "https://m1.cl/2") != story_of(store, "https://m1.cl/3")
-    story = store.stories_by_id([story_of(store, "https://m0.cl/1")])[story_of(store, "https://m0.cl/1")]
+    assert (
+        story_of(store, "https://m0.cl/1")
+        == story_of(store, "https://m1.cl/2")
+        != story_of(store, "https://m1.cl/3")
+    )
+    story = store.stories_by_id([story_of(store, "https://m0.cl/1")])[
+        story_of(store, "https://m0.cl/1")
+    ]
     assert (story["first_local_date"], story["last_local_date"]) == ("2026-11-23", "2026-11-25")
     assert story["article_count"] == 2 and story["outlet_count"] == 2
-    assert {(l["kind"], l["code"]) for l in story["links"]} >= {("commune", "05601")}  # San Antonio
+    places = {(link["kind"], link["code"]) for link in story["links"]}
+    assert ("commune", "05601") in places  # San Antonio
     assert story_problems(store.db.conn) == []
 
 
@@ -78,7 +119,9 @@ def test_outside_the_window_a_story_starts_again(tmp_path: Path, linker: Linker)
     assert story_of(store, "https://m0.cl/1") != story_of(store, "https://m1.cl/2")
 
 
-def test_a_new_process_rebuilds_the_index_from_stored_signatures(tmp_path: Path, linker: Linker) -> None:
+def test_a_new_process_rebuilds_the_index_from_stored_signatures(
+    tmp_path: Path, linker: Linker
+) -> None:
     first = Store(open_database(tmp_path / "agenda.db"))
     first.sync_sources(SOURCES)
     put(first, linker, [art(1, *STRIKE, MONDAY)], source=0)
@@ -106,15 +149,27 @@ def test_never_one_story_across_different_regions(store: Store, linker: Linker) 
     assert story_of(store, "https://m0.cl/1") == story_of(store, "https://m2.cl/3")
 
 
-def test_best_title_is_the_article_with_most_links_then_the_earliest(store: Store, linker: Linker) -> None:
-    fewer_links = "Los trabajadores portuarios mantienen el paro; 40 camiones esperan en la ruta 78."
-    put(store, linker, [art(1, "Paro portuario cumple 3 días y 40 camiones esperan", fewer_links, MONDAY)], source=0)
+def test_best_title_is_the_article_with_most_links_then_the_earliest(
+    store: Store, linker: Linker
+) -> None:
+    fewer_links = (
+        "Los trabajadores portuarios mantienen el paro; 40 camiones esperan en la ruta 78."
+    )
+    put(
+        store,
+        linker,
+        [art(1, "Paro portuario cumple 3 días y 40 camiones esperan", fewer_links, MONDAY)],
+        source=0,
+    )
     put(store, linker, [art(2, *STRIKE, MONDAY)], source=1)
     put(store, linker, [art(3, *STRIKE, MONDAY)], source=2)
     ids = {story_of(store, f"https://m{i}.cl/{i + 1}") for i in range(3)}
     assert len(ids) == 1
     story = store.stories_by_id(ids)[ids.pop()]
-    counts = {row[0]: row[1] for row in store.db.execute("select article_id, count(*) from links group by article_id")}
+    counts = {
+        row[0]: row[1]
+        for row in store.db.execute("select article_id, count(*) from links group by article_id")
+    }
     assert counts[2] > counts.get(1, 0)
     assert story["title"] == STRIKE[0] and story["url"] == "https://m1.cl/2"  # not the later copy
     assert story["article_count"] == 3 and story["outlet_count"] == 3
@@ -126,23 +181,43 @@ def test_feedback_updates_the_story_links(tmp_path: Path, linker: Linker) -> Non
     put(store, linker, [art(1, *STRIKE, MONDAY)], source=0)
     put(store, linker, [art(2, *STRIKE_LATER, MONDAY)], source=1)
     story = story_of(store, "https://m0.cl/1")
-    article_ids = [row[0] for row in store.db.execute("select id from articles where story_id = ?", [story])]
+    article_ids = [
+        row[0] for row in store.db.execute("select id from articles where story_id = ?", [story])
+    ]
     for article_id in article_ids:
-        store.record_feedback(article_id, "not", "commune", "05601", "San Antonio", [("commune", "05601")], [])
-    links = {(l["kind"], l["code"]) for l in store.stories_by_id([story])[story]["links"]}
+        store.record_feedback(
+            article_id, "not", "commune", "05601", "San Antonio", [("commune", "05601")], []
+        )
+    links = {(link["kind"], link["code"]) for link in store.stories_by_id([story])[story]["links"]}
     assert ("commune", "05601") not in links
-    store.record_feedback(article_ids[0], "add", "commune", "05602", "Algarrobo", [], [("commune", "05602", "Algarrobo")])
-    assert ("commune", "05602") in {(l["kind"], l["code"]) for l in store.stories_by_id([story])[story]["links"]}
+    store.record_feedback(
+        article_ids[0],
+        "add",
+        "commune",
+        "05602",
+        "Algarrobo",
+        [],
+        [("commune", "05602", "Algarrobo")],
+    )
+    assert ("commune", "05602") in {
+        (link["kind"], link["code"]) for link in store.stories_by_id([story])[story]["links"]
+    }
     assert story_problems(store.db.conn) == []
 
 
-def test_a_failure_mid_source_leaves_every_stored_article_in_one_story(store: Store, linker: Linker) -> None:
+def test_a_failure_mid_source_leaves_every_stored_article_in_one_story(
+    store: Store, linker: Linker
+) -> None:
     put(store, linker, [art(1, *STRIKE, MONDAY)], source=0)
     good = art(2, *STRIKE_LATER, MONDAY)
     broken = art(3, *HOSPITAL, MONDAY)
     broken.title = None  # type: ignore[assignment]  # the articles table refuses a NULL title
     with pytest.raises(Exception):  # noqa: B017, PT011 (sqlite's IntegrityError)
-        store.record_fetch(FetchResult(SOURCES[1], "ok"), [good, broken], [linker.link(good.link_text()), linker.link("")])
+        store.record_fetch(
+            FetchResult(SOURCES[1], "ok"),
+            [good, broken],
+            [linker.link(good.link_text()), linker.link("")],
+        )
     assert store.count("articles") == 1 and story_problems(store.db.conn) == []
     put(store, linker, [good], source=1)  # the index forgot what the rollback took back
     assert story_of(store, "https://m0.cl/1") == story_of(store, "https://m1.cl/2")
@@ -151,27 +226,49 @@ def test_a_failure_mid_source_leaves_every_stored_article_in_one_story(store: St
 
 def test_readers_articles_between_and_stories_between(store: Store, linker: Linker) -> None:
     put(store, linker, [art(1, *STRIKE, MONDAY)], source=0)
-    put(store, linker, [art(2, *STRIKE_LATER, MONDAY + timedelta(days=1)), art(3, *HOSPITAL, MONDAY + timedelta(days=3))], source=1)
+    put(
+        store,
+        linker,
+        [
+            art(2, *STRIKE_LATER, MONDAY + timedelta(days=1)),
+            art(3, *HOSPITAL, MONDAY + timedelta(days=3)),
+        ],
+        source=1,
+    )
     tuesday = date(2026, 11, 24)
     articles = store.articles_between(date(2026, 11, 23), tuesday)
     assert [a["url"] for a in articles] == ["https://m1.cl/2", "https://m0.cl/1"]
     assert len({a["story_id"] for a in articles}) == 1 and articles[0]["outlets"] == ["Medio 1"]
     assert set(store.stories_between(tuesday, tuesday)) == {articles[0]["story_id"]}
-    assert [a["url"] for a in store.story_articles(articles[0]["story_id"])] == ["https://m1.cl/2", "https://m0.cl/1"]
+    assert [a["url"] for a in store.story_articles(articles[0]["story_id"])] == [
+        "https://m1.cl/2",
+        "https://m0.cl/1",
+    ]
 
 
 def test_an_old_database_gets_its_stories_on_opening(tmp_path: Path, linker: Linker) -> None:
     path = tmp_path / "old.db"
     db = Database(path)
     migrations.apply(db, stop_before="m006_stories")
-    rows = [(1, "https://m0.cl/1", *STRIKE, "2026-11-23"), (2, "https://m1.cl/2", *STRIKE_LATER, "2026-11-25"),
-            (3, "https://m1.cl/3", *HOSPITAL, "2026-11-25"), (4, "https://m2.cl/4", *STRIKE, "2026-12-10")]
+    rows = [
+        (1, "https://m0.cl/1", *STRIKE, "2026-11-23"),
+        (2, "https://m1.cl/2", *STRIKE_LATER, "2026-11-25"),
+        (3, "https://m1.cl/3", *HOSPITAL, "2026-11-25"),
+        (4, "https://m2.cl/4", *STRIKE, "2026-12-10"),
+    ]
     for article_id, url, title, summary, day in rows:
-        db.execute("insert into articles (id, url, title, summary, outlet, source_id, local_date, published_at_utc)"
-                   " values (?, ?, ?, ?, 'Medio', 'medio0', ?, ?)", [article_id, url, title, summary, day, f"{day}T12:00:00+00:00"])
+        db.execute(
+            "insert into articles (id, url, title, summary, outlet, source_id, local_date,"
+            " published_at_utc)"
+            " values (?, ?, ?, ?, 'Medio', 'medio0', ?, ?)",
+            [article_id, url, title, summary, day, f"{day}T12:00:00+00:00"],
+        )
         for link in linker.link(f"{title}\n\n{summary}").all_links():
-            db.execute("insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?, ?, ?, ?, '[]', 0, '[]')",
-                       [article_id, link.kind, link.code, link.name])
+            db.execute(
+                "insert into links (article_id, kind, code, name, evidence, at_risk,"
+                " risk_evidence) values (?, ?, ?, ?, '[]', 0, '[]')",
+                [article_id, link.kind, link.code, link.name],
+            )
     db.conn.commit()
     db.close()
     store = Store(open_database(path))
@@ -179,5 +276,18 @@ def test_an_old_database_gets_its_stories_on_opening(tmp_path: Path, linker: Lin
     assert story_problems(store.db.conn) == []
     stories = [row[0] for row in store.db.execute("select story_id from articles order by id")]
     assert stories[0] == stories[1] and len(set(stories)) == 3  # the December copy is a new story
-    put(store, linker, [art(5, *STRIKE_LATER, datetime(2026, 12, 11, 15, tzinfo=timezone.utc))], source=3)
+    put(store, linker, [art(5, *STRIKE_LATER, datetime(2026, 12, 11, 15, tzinfo=UTC))], source=3)
     assert story_of(store, "https://m3.cl/5") == stories[3]
+
+
+def test_the_window_is_a_setting_checked_with_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "agenda.yaml"
+    config.write_text("mail:\n  outbox: out\nstories:\n  window_days: 5\n", encoding="utf-8")
+    assert load_settings(config, environ={}).stories.window_days == 5
+    config.write_text("mail:\n  outbox: out\nstories:\n  window_days: 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"agenda.yaml:4: field 'window_days': must be between 1"):
+        load_settings(config, environ={})
+    config.write_text("stories:\n  window_days: tres\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be a whole number of days"):
+        load_settings(config, environ={})
+    assert load_settings(None, environ={}).stories.window_days == 3

@@ -21,7 +21,7 @@ from agenda.link import LinkResult
 from agenda.sources import Source
 from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
-from agenda.stories import DEFAULT_WINDOW_DAYS
+from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 from agenda.store.schema import migrations
 from agenda.store.stories import StoredLink, StoriesMixin, NewArticle, StoryKeeper, add_outlets, refresh_story
 
@@ -179,8 +179,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders):
                 refresh_story(self.db, story)
             elif new_outlet:
                 add_outlets(self.db, story, article_id)
-            if {k for k in after if k[0] == "region"} != {k for k in (before or set()) if k[0] == "region"}:
-                self._stories.regions_changed(article_id)
+            if {k for k in after if k[0] in PLACE_KINDS} != {k for k in (before or set()) if k[0] in PLACE_KINDS}:
+                self._stories.places_changed(article_id)
 
     def _link_keys(self, article_id: int) -> set[tuple[str, str, int]]:
         return {(kind, code, at_risk) for kind, code, at_risk in
@@ -287,7 +287,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders):
             story = self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
             if story and story[0] is not None:
                 refresh_story(self.db, story[0])
-            self._stories.regions_changed(article_id)
+            self._stories.places_changed(article_id)
 
     def feedback_for(self, article_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from feedback where article_id = ? order by id", [article_id]))

@@ -14,7 +14,8 @@ Tables
                      best title, first and last seen, article and outlet counts
     story_links      the union of a story's articles' links (regions, communes, commitments, …)
     story_outlets    the outlets that carried a story (its ``outlet_count``)
-    article_signatures  each article's MinHash signature (what the story index is rebuilt from)
+    article_signatures  each article's fingerprint (MinHash signature, feature set): what the
+                     story index is rebuilt from
 
 A new migration is a new function at the end, named ``mNNN_what_it_does``.
 """
@@ -144,7 +145,7 @@ def m006_stories(db: Database) -> None:
     db["articles"].add_column("story_id", int)
     db["articles"].create_index(["story_id"])
     db["article_signatures"].create(
-        {"article_id": int, "local_date": str, "signature": bytes}, pk="article_id",
+        {"article_id": int, "local_date": str, "signature": bytes, "features": bytes}, pk="article_id",
     )
     db["article_signatures"].create_index(["local_date"])
     backfill_stories(db)

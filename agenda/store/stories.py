@@ -21,12 +21,12 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
-import numpy as np
 from sqlite_utils import Database
 
-from agenda.stories import DEFAULT_WINDOW_DAYS, SIGNATURE_SIZE, MinHasher, StoryIndex
+from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, Fingerprint, MinHasher, StoryIndex
 
 log = logging.getLogger("agenda")
+_PLACE_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in PLACE_KINDS) + ")"
 _CHUNK = 500  # SQLite's limit on ? placeholders, with room to spare
 
 
@@ -42,7 +42,7 @@ class StoredLink(NamedTuple):
 
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+        yield values[start : start + _CHUNK]
 
 
 class StoryKeeper:
@@ -73,54 +73,78 @@ class StoryKeeper:
         for ordinal in days:
             day = date.fromordinal(ordinal).isoformat()
             rows = self.db.execute(
-                "select s.article_id, a.story_id, s.signature from article_signatures s"
-                " join articles a on a.id = s.article_id where s.local_date = ? order by s.article_id",
+                "select s.article_id, a.story_id, s.signature, s.features from article_signatures s"
+                " join articles a on a.id = s.article_id where s.local_date = ? order by"
+                " s.article_id",
                 [day],
             ).fetchall()
-            regions: dict[int, set[str]] = {}
+            places: dict[int, set[str]] = {}
             for article_id, code in self.db.execute(
-                "select l.article_id, l.code from article_signatures s join links l on l.article_id = s.article_id"
-                " where s.local_date = ? and l.kind = 'region'", [day],
+                "select l.article_id, l.code from article_signatures s join links l on"
+                " l.article_id = s.article_id"
+                f" where s.local_date = ? and l.kind in {_PLACE_KINDS_SQL}",
+                [day],
             ):
-                regions.setdefault(article_id, set()).add(code)
-            signatures = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint32).reshape(len(rows), SIGNATURE_SIZE)
-            index.load_day(ordinal, [r[0] for r in rows], [r[1] for r in rows], signatures,
-                           [frozenset(regions.get(r[0], ())) for r in rows])
+                places.setdefault(article_id, set()).add(code)
+            index.load_day(
+                ordinal,
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [Fingerprint.from_bytes(r[2], r[3]) for r in rows],
+                [frozenset(places.get(r[0], ())) for r in rows],
+            )
 
-    def assign(self, new: NewArticle) -> int:
-        """Put a just-stored article (its links stored too) in a story; returns the story."""
+    def load_window(self, local_date: str) -> StoryIndex:
+        """The index, holding every day an article of ``local_date`` may share a story with
+        (read back from the stored fingerprints the first time they are needed)."""
         if self.index is None:
             self.begin()
         index = self.index
         assert index is not None
+        self._load_days(index, index.missing_days(date.fromisoformat(local_date).toordinal()))
+        return index
+
+    def assign(self, new: NewArticle) -> int:
+        """Put a just-stored article (its links stored too) in a story; returns the story."""
+        index = self.load_window(new.local_date)
         ordinal = date.fromisoformat(new.local_date).toordinal()
-        self._load_days(index, index.missing_days(ordinal))
-        regions = frozenset(code for kind, code, _, _ in new.links if kind == "region")
-        signature = self.hasher.of(new.title, new.summary or "")
-        story_id = index.find(signature, regions, ordinal)
+        places = frozenset(code for kind, code, _, _ in new.links if kind in PLACE_KINDS)
+        fingerprint = self.hasher.of(new.title, new.summary or "")
+        story_id = index.find(fingerprint, places, ordinal)
         conn = self.db.conn
         if story_id is None:
             story_id = _start_story(conn, new)
         else:
             _join_story(conn, story_id, new)
         conn.execute("update articles set story_id = ? where id = ?", [story_id, new.id])
-        if signature is not None:
-            conn.execute("insert or replace into article_signatures (article_id, local_date, signature) values (?, ?, ?)",
-                         [new.id, new.local_date, signature.tobytes()])
-        index.add(new.id, story_id, signature, regions, ordinal)
+        if fingerprint is not None:
+            conn.execute(
+                "insert or replace into article_signatures (article_id, local_date, signature,"
+                " features)"
+                " values (?, ?, ?, ?)",
+                [new.id, new.local_date, *fingerprint.to_bytes()],
+            )
+        index.add(new.id, story_id, fingerprint, places, ordinal)
         self.newest_article_id = max(self.newest_article_id, new.id)
         return story_id
 
-    def regions_changed(self, article_id: int) -> None:
-        """An article's region links changed: the index uses the new ones from now on."""
+    def places_changed(self, article_id: int) -> None:
+        """An article's region or commune links changed: the index uses the new ones from now on."""
         if self.index is None:
             return
-        row = self.db.execute("select local_date from articles where id = ?", [article_id]).fetchone()
+        row = self.db.execute(
+            "select local_date from articles where id = ?", [article_id]
+        ).fetchone()
         if row is None:
             return
-        regions = frozenset(r[0] for r in self.db.execute(
-            "select code from links where article_id = ? and kind = 'region'", [article_id]))
-        self.index.set_regions(article_id, date.fromisoformat(row[0]).toordinal(), regions)
+        places = frozenset(
+            r[0]
+            for r in self.db.execute(
+                f"select code from links where article_id = ? and kind in {_PLACE_KINDS_SQL}",
+                [article_id],
+            )
+        )
+        self.index.set_places(article_id, date.fromisoformat(row[0]).toordinal(), places)
 
 
 class NewArticle(NamedTuple):
@@ -137,14 +161,32 @@ class NewArticle(NamedTuple):
 
 
 def _start_story(conn: sqlite3.Connection, new: NewArticle) -> int:
-    story_id = int(conn.execute(
-        "insert into stories (title, url, lead_article_id, lead_link_count, first_seen_at_utc, last_seen_at_utc,"
-        " first_local_date, last_local_date, article_count, outlet_count) values (?, ?, ?, ?, ?, ?, ?, ?, 1, 1)",
-        [new.title, new.url, new.id, len(new.links), new.seen_at_utc, new.seen_at_utc, new.local_date, new.local_date],
-    ).lastrowid or 0)
-    conn.execute("insert into story_outlets (story_id, outlet) values (?, ?)", [story_id, new.outlet])
-    conn.executemany("insert into story_links (story_id, kind, code, name, at_risk) values (?, ?, ?, ?, ?)",
-                     [(story_id, *link) for link in new.links])
+    story_id = int(
+        conn.execute(
+            "insert into stories (title, url, lead_article_id, lead_link_count, first_seen_at_utc,"
+            " last_seen_at_utc,"
+            " first_local_date, last_local_date, article_count, outlet_count) values (?, ?, ?, ?,"
+            " ?, ?, ?, ?, 1, 1)",
+            [
+                new.title,
+                new.url,
+                new.id,
+                len(new.links),
+                new.seen_at_utc,
+                new.seen_at_utc,
+                new.local_date,
+                new.local_date,
+            ],
+        ).lastrowid
+        or 0
+    )
+    conn.execute(
+        "insert into story_outlets (story_id, outlet) values (?, ?)", [story_id, new.outlet]
+    )
+    conn.executemany(
+        "insert into story_links (story_id, kind, code, name, at_risk) values (?, ?, ?, ?, ?)",
+        [(story_id, *link) for link in new.links],
+    )
     return story_id
 
 
@@ -155,19 +197,34 @@ def _join_story(conn: sqlite3.Connection, story_id: int, new: NewArticle) -> Non
     better = "(lead_link_count < :links or (lead_link_count = :links and lead_article_id > :id))"
     conn.execute(
         "update stories set article_count = article_count + 1,"
-        " first_seen_at_utc = min(first_seen_at_utc, :seen), last_seen_at_utc = max(last_seen_at_utc, :seen),"
-        " first_local_date = min(first_local_date, :day), last_local_date = max(last_local_date, :day),"
-        f" title = case when {better} then :title else title end, url = case when {better} then :url else url end,"
+        " first_seen_at_utc = min(first_seen_at_utc, :seen), last_seen_at_utc ="
+        " max(last_seen_at_utc, :seen),"
+        " first_local_date = min(first_local_date, :day), last_local_date = max(last_local_date,"
+        " :day),"
+        f" title = case when {better} then :title else title end, url = case when {better} then"
+        " :url else url end,"
         f" lead_article_id = case when {better} then :id else lead_article_id end,"
-        f" lead_link_count = case when {better} then :links else lead_link_count end where id = :story",
-        {"seen": new.seen_at_utc, "day": new.local_date, "title": new.title, "url": new.url, "id": new.id,
-         "links": len(new.links), "story": story_id},
+        f" lead_link_count = case when {better} then :links else lead_link_count end where id ="
+        " :story",
+        {
+            "seen": new.seen_at_utc,
+            "day": new.local_date,
+            "title": new.title,
+            "url": new.url,
+            "id": new.id,
+            "links": len(new.links),
+            "story": story_id,
+        },
     )
-    if conn.execute("insert or ignore into story_outlets (story_id, outlet) values (?, ?)", [story_id, new.outlet]).rowcount:
+    if conn.execute(
+        "insert or ignore into story_outlets (story_id, outlet) values (?, ?)",
+        [story_id, new.outlet],
+    ).rowcount:
         conn.execute("update stories set outlet_count = outlet_count + 1 where id = ?", [story_id])
     conn.executemany(
         "insert into story_links (story_id, kind, code, name, at_risk) values (?, ?, ?, ?, ?)"
-        " on conflict (story_id, kind, code) do update set at_risk = max(at_risk, excluded.at_risk)",
+        " on conflict (story_id, kind, code) do update set at_risk = max(at_risk,"
+        " excluded.at_risk)",
         [(story_id, *link) for link in new.links],
     )
 
@@ -175,18 +232,25 @@ def _join_story(conn: sqlite3.Connection, story_id: int, new: NewArticle) -> Non
 def add_outlets(db: Database, story_id: int, article_id: int) -> None:
     """The outlets that carry an article now carry its story too."""
     db.execute(
-        "insert or ignore into story_outlets (story_id, outlet) select ?, coalesce(s.name, a.outlet) from articles a"
-        " left join article_sources x on x.article_id = a.id left join sources s on s.id = x.source_id where a.id = ?",
+        "insert or ignore into story_outlets (story_id, outlet) select ?, coalesce(s.name,"
+        " a.outlet) from articles a"
+        " left join article_sources x on x.article_id = a.id left join sources s on s.id ="
+        " x.source_id where a.id = ?",
         [story_id, article_id],
     )
-    db.execute("update stories set outlet_count = (select count(*) from story_outlets where story_id = ?) where id = ?", [story_id, story_id])
+    db.execute(
+        "update stories set outlet_count = (select count(*) from story_outlets where story_id = ?)"
+        " where id = ?",
+        [story_id, story_id],
+    )
 
 
 def refresh_story(db: Database, story_id: int) -> None:
     """Recompute a story's row and its ``story_links`` from its articles and their links."""
     lead = db.execute(
         "select a.id, a.title, a.url, (select count(*) from links l where l.article_id = a.id) as n"
-        " from articles a where a.story_id = ? order by n desc, a.id limit 1", [story_id],
+        " from articles a where a.story_id = ? order by n desc, a.id limit 1",
+        [story_id],
     ).fetchone()
     if lead is None:  # its articles were pruned
         db.execute("delete from story_links where story_id = ?", [story_id])
@@ -194,28 +258,60 @@ def refresh_story(db: Database, story_id: int) -> None:
         db.execute("delete from stories where id = ?", [story_id])
         return
     stats = db.execute(
-        "select count(*), min(coalesce(published_at_utc, first_seen_at_utc)), max(coalesce(published_at_utc, first_seen_at_utc)),"
-        " min(local_date), max(local_date) from articles where story_id = ?", [story_id],
+        "select count(*), min(coalesce(published_at_utc, first_seen_at_utc)),"
+        " max(coalesce(published_at_utc, first_seen_at_utc)),"
+        " min(local_date), max(local_date) from articles where story_id = ?",
+        [story_id],
     ).fetchone()
     db.execute("delete from story_outlets where story_id = ?", [story_id])
     db.execute(
-        "insert or ignore into story_outlets (story_id, outlet) select ?, coalesce(s.name, a.outlet) from articles a"
-        " left join article_sources x on x.article_id = a.id left join sources s on s.id = x.source_id where a.story_id = ?",
+        "insert or ignore into story_outlets (story_id, outlet) select ?, coalesce(s.name,"
+        " a.outlet) from articles a"
+        " left join article_sources x on x.article_id = a.id left join sources s on s.id ="
+        " x.source_id where a.story_id = ?",
         [story_id, story_id],
     )
-    outlets = db.execute("select count(*) from story_outlets where story_id = ?", [story_id]).fetchone()[0]
+    outlets = db.execute(
+        "select count(*) from story_outlets where story_id = ?", [story_id]
+    ).fetchone()[0]
     db.execute(
-        "update stories set title = ?, url = ?, lead_article_id = ?, lead_link_count = ?, article_count = ?,"
-        " first_seen_at_utc = ?, last_seen_at_utc = ?, first_local_date = ?, last_local_date = ?, outlet_count = ?"
+        "update stories set title = ?, url = ?, lead_article_id = ?, lead_link_count = ?,"
+        " article_count = ?,"
+        " first_seen_at_utc = ?, last_seen_at_utc = ?, first_local_date = ?, last_local_date = ?,"
+        " outlet_count = ?"
         " where id = ?",
         [lead[1], lead[2], lead[0], lead[3], *stats, outlets, story_id],
     )
     db.execute("delete from story_links where story_id = ?", [story_id])
     db.execute(
         "insert into story_links (story_id, kind, code, name, at_risk)"
-        " select ?, l.kind, l.code, min(l.name), max(l.at_risk) from links l join articles a on a.id = l.article_id"
-        " where a.story_id = ? group by l.kind, l.code", [story_id, story_id],
+        " select ?, l.kind, l.code, min(l.name), max(l.at_risk) from links l join articles a on"
+        " a.id = l.article_id"
+        " where a.story_id = ? group by l.kind, l.code",
+        [story_id, story_id],
     )
+
+
+def forget_pruned(db: Database, story_ids: Iterable[int]) -> None:
+    """After articles were deleted (``agenda prune``): stories left without articles go, the
+    others (a story that straddles the cut-off) are recounted."""
+    for chunk in _chunks(sorted(set(story_ids))):
+        marks = ",".join("?" * len(chunk))
+        empty = (
+            f"select id from stories s where s.id in ({marks})"
+            " and not exists (select 1 from articles a where a.story_id = s.id)"
+        )
+        gone = [row[0] for row in db.execute(empty, chunk)]
+        if gone:
+            gone_marks = ",".join("?" * len(gone))
+            for table, column in (
+                ("story_links", "story_id"),
+                ("story_outlets", "story_id"),
+                ("stories", "id"),
+            ):
+                db.execute(f"delete from {table} where {column} in ({gone_marks})", gone)
+        for story_id in set(chunk) - set(gone):
+            refresh_story(db, story_id)
 
 
 def backfill_stories(db: Database, window_days: int = DEFAULT_WINDOW_DAYS) -> int:
@@ -223,23 +319,45 @@ def backfill_stories(db: Database, window_days: int = DEFAULT_WINDOW_DAYS) -> in
     holding only the window's days in memory (a year of articles is never read at once).
     Returns how many articles were assigned."""
     keeper = StoryKeeper(db, window_days)
-    days = [row[0] for row in db.execute("select distinct local_date from articles where story_id is null order by local_date")]
+    days = [
+        row[0]
+        for row in db.execute(
+            "select distinct local_date from articles where story_id is null order by local_date"
+        )
+    ]
     assigned = 0
     for day in days:
         keeper.begin()
         rows = db.execute(
-            "select a.id, a.title, a.summary, a.url, coalesce(a.published_at_utc, a.first_seen_at_utc), a.outlet,"
-            " (select s.name from article_sources x join sources s on s.id = x.source_id where x.article_id = a.id"
+            "select a.id, a.title, a.summary, a.url, coalesce(a.published_at_utc,"
+            " a.first_seen_at_utc), a.outlet,"
+            " (select s.name from article_sources x join sources s on s.id = x.source_id where"
+            " x.article_id = a.id"
             "  order by x.first_seen_at_utc limit 1)"
-            " from articles a where a.local_date = ? and a.story_id is null order by a.id", [day]).fetchall()
+            " from articles a where a.local_date = ? and a.story_id is null order by a.id",
+            [day],
+        ).fetchall()
         links: dict[int, list[tuple[str, str, str, int]]] = {}
         for article_id, kind, code, name, at_risk in db.execute(
-            "select l.article_id, l.kind, l.code, l.name, l.at_risk from articles a join links l on l.article_id = a.id"
-            " where a.local_date = ? and a.story_id is null", [day]):
+            "select l.article_id, l.kind, l.code, l.name, l.at_risk from articles a join links l"
+            " on l.article_id = a.id"
+            " where a.local_date = ? and a.story_id is null",
+            [day],
+        ):
             links.setdefault(article_id, []).append((kind, code, name, at_risk))
         for article_id, title, summary, url, seen, outlet, source_name in rows:
-            keeper.assign(NewArticle(article_id, title, summary or "", url, seen or "", day, source_name or outlet or "",
-                                     links.get(article_id, [])))
+            keeper.assign(
+                NewArticle(
+                    article_id,
+                    title,
+                    summary or "",
+                    url,
+                    seen or "",
+                    day,
+                    source_name or outlet or "",
+                    links.get(article_id, []),
+                )
+            )
         assigned += len(rows)
         if keeper.index is not None:
             keeper.index.forget_days_before(date.fromisoformat(day).toordinal() - window_days)
@@ -256,25 +374,37 @@ class StoriesMixin:
     def _read_articles(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
         """Articles matching ``where`` (over ``articles a``), each with its links (no evidence
         spans; tuples, shared strings: a day has hundreds of thousands of links) and outlets."""
-        articles = list(self.db.query(
-            # not the full text: reports show titles and summaries, and 50,000 texts weigh
-            "select a.id, a.url, a.title, a.summary, a.outlet, a.source_id, a.source_region, a.published_at_utc,"
-            f" a.local_date, a.story_id from articles a where {where} order by a.published_at_utc desc, a.id", params,
-        ))
+        articles = list(
+            self.db.query(
+                # not the full text: reports show titles and summaries, and 50,000 texts weigh
+                "select a.id, a.url, a.title, a.summary, a.outlet, a.source_id, a.source_region,"
+                " a.published_at_utc,"
+                f" a.local_date, a.story_id from articles a where {where} order by"
+                " a.published_at_utc desc, a.id",
+                params,
+            )
+        )
         if not articles:
             return []
         links: dict[int, list[StoredLink]] = {}
         for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
-            "select l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence from articles a"
-            f" join links l on l.article_id = a.id where {where}", params,
+            "select l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence from articles"
+            " a"
+            f" join links l on l.article_id = a.id where {where}",
+            params,
         ):
             evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
             links.setdefault(article_id, []).append(
-                StoredLink(sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence))
+                StoredLink(
+                    sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence
+                )
+            )
         outlets: dict[int, list[str]] = {}
         for article_id, name in self.db.execute(
-            "select x.article_id, s.name from articles a join article_sources x on x.article_id = a.id"
-            f" join sources s on s.id = x.source_id where {where} order by x.first_seen_at_utc", params,
+            "select x.article_id, s.name from articles a join article_sources x on x.article_id ="
+            " a.id"
+            f" join sources s on s.id = x.source_id where {where} order by x.first_seen_at_utc",
+            params,
         ):
             outlets.setdefault(article_id, []).append(name)
         for article in articles:
@@ -290,7 +420,9 @@ class StoriesMixin:
     def articles_between(self, first_day: date, last_day: date) -> list[dict[str, Any]]:
         """The articles of the America/Santiago days ``first_day``..``last_day`` (both
         included), as ``articles_on`` gives them (``story_id`` included); newest first."""
-        return self._read_articles("a.local_date between ? and ?", [first_day.isoformat(), last_day.isoformat()])
+        return self._read_articles(
+            "a.local_date between ? and ?", [first_day.isoformat(), last_day.isoformat()]
+        )
 
     def story_articles(self, story_id: int) -> list[dict[str, Any]]:
         """One story's articles (a timeline), as ``articles_on`` gives them; newest first."""
@@ -308,16 +440,23 @@ class StoriesMixin:
                 row["links"] = []
                 stories[row["id"]] = row
             for row in self.db.query(
-                f"select story_id, kind, code, name, at_risk from story_links where story_id in ({marks}) order by kind, code", chunk,
+                f"select story_id, kind, code, name, at_risk from story_links where story_id in"
+                f" ({marks}) order by kind, code",
+                chunk,
             ):
-                stories[row.pop("story_id")]["links"].append({**row, "at_risk": bool(row["at_risk"])})
+                stories[row.pop("story_id")]["links"].append(
+                    {**row, "at_risk": bool(row["at_risk"])}
+                )
         return stories
 
     def stories_between(self, first_day: date, last_day: date) -> dict[int, dict[str, Any]]:
         """The stories with an article on some day of ``first_day``..``last_day``, as
         ``stories_by_id`` gives them."""
-        ids = [row[0] for row in self.db.execute(
-            "select id from stories where first_local_date <= ? and last_local_date >= ?",
-            [last_day.isoformat(), first_day.isoformat()],
-        )]
+        ids = [
+            row[0]
+            for row in self.db.execute(
+                "select id from stories where first_local_date <= ? and last_local_date >= ?",
+                [last_day.isoformat(), first_day.isoformat()],
+            )
+        ]
         return self.stories_by_id(ids)
