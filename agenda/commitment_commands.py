@@ -18,7 +18,9 @@ def _region(value: str | None) -> tuple[str, ...]:
         return ()
     code = normalise_region(value)
     if code is None or code == "national":
-        raise ConfigError("--region", None, None, f"unknown region code '{value}' (expected 01..16)")
+        raise ConfigError(
+            "--region", None, None, f"unknown region code '{value}' (expected 01..16)"
+        )
     return (code,)
 
 
@@ -65,7 +67,8 @@ def report(args: argparse.Namespace) -> int:
         return 0
     counts = ", ".join(f"{n} {SIGNAL_NAMES[name]}" for name, n in result.counts.items())
     print(f"compromisos {start} a {end}: {len(result.commitments)} ({counts})")
-    print(f"  {files.html}\n  {files.text}\n  {len(files.timelines)} líneas de tiempo en {files.html.parent}/<id>.html")
+    print(f"  {files.html}\n  {files.text}")
+    print(f"  {len(files.timelines)} líneas de tiempo en {files.html.parent}/<id>.html")
     return 0
 
 
@@ -78,12 +81,25 @@ def listing(args: argparse.Namespace) -> int:
     start, end = _period(argparse.Namespace(start=None, end=None))
     result = build_report(_store(settings), keywords, start, end, _region(args.region))
     if args.json:
-        print(json.dumps([{**f.as_dict(), "ministry": f.commitment.ministry, "priority": f.commitment.priority_id}
-                          for f in result.commitments], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        **f.as_dict(),
+                        "ministry": f.commitment.ministry,
+                        "priority": f.commitment.priority_id,
+                    }
+                    for f in result.commitments
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     for f in result.commitments:
         c = f.commitment
-        print(f"{c.region_code}  {c.id:40} {f.signal_name:13} {c.status or '-':15} {c.due or '-':10} {c.title}")
+        official = f"{c.status or '-':15} {c.due or '-':10}"
+        print(f"{c.region_code}  {c.id:40} {f.signal_name:13} {official} {c.title}")
     return 0
 
 
@@ -95,8 +111,11 @@ def show(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)
     commitment = keywords.commitments.get(args.id)
     if commitment is None:
-        print(f"no commitment '{args.id}' in {settings.keywords_dir}/commitments.yaml "
-              "(see `agenda commitments list`)", file=sys.stderr)
+        print(
+            f"no commitment '{args.id}' in {settings.keywords_dir}/commitments.yaml "
+            "(see `agenda commitments list`)",
+            file=sys.stderr,
+        )
         return 1
     start, end = _period(argparse.Namespace(start=None, end=None))
     result = build_report(_store(settings), keywords, start, end, (commitment.region_code,))
@@ -116,8 +135,9 @@ def run_weekly(args: argparse.Namespace) -> int:
     recipients = _recipients(args, settings, keywords)
     start, end = _period(argparse.Namespace(start=None, end=None))
     with RunLock.for_database(settings.db_path):
-        paths, delivery = send_weekly_report(_store(settings), keywords, make_mailer(settings.mail), settings,
-                                             start, end, recipients)
+        paths, delivery = send_weekly_report(
+            _store(settings), keywords, make_mailer(settings.mail), settings, start, end, recipients
+        )
     print(f"compromisos {start} a {end}:")
     for path in paths:
         print(f"  {path}")

@@ -29,8 +29,15 @@ from agenda.textnorm import fold
 # Header synonyms, as header_key() writes them (folded, letters and digits only).
 HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "codigo", "cod", "codigocompromiso", "idcompromiso"),
-    "title": ("compromiso", "nombre", "iniciativa", "proyecto", "nombredelcompromiso",
-              "nombredelproyecto", "nombredelainiciativa"),
+    "title": (
+        "compromiso",
+        "nombre",
+        "iniciativa",
+        "proyecto",
+        "nombredelcompromiso",
+        "nombredelproyecto",
+        "nombredelainiciativa",
+    ),
     "region": ("region",),
     "communes": ("comuna", "comunas"),
     "ministry": ("ministerio", "sector", "servicio", "institucion"),
@@ -42,16 +49,35 @@ HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("title", "region")
 # Official statuses, written the way commitments.yaml keeps them; another the sheet uses is kept.
 STATUSES = ("en diseño", "en licitación", "en ejecución", "paralizado", "terminado")
-_MONTHS = {name: number for number, name in enumerate(
-    ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-     "octubre", "noviembre", "diciembre"), start=1)}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        (
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ),
+        start=1,
+    )
+}
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
 _MONTHS["setiembre"] = _MONTHS["sept"] = 9
 HEADER_SEARCH_ROWS = 5  # a title line or two above the header is common in office sheets
 
 
 def header_key(text: object) -> str:
-    """>>> header_key("Comuna(s)"), header_key("Fecha de término"), header_key("N°")
+    """A header as the synonyms are written: folded, letters and digits only.
+
+    >>> header_key("Comuna(s)"), header_key("Fecha de término"), header_key("N°")
     ('comunas', 'fechadetermino', 'n')
     """
     return re.sub(r"[^a-z0-9]", "", fold(str(text or "")))
@@ -108,8 +134,8 @@ def read_sheet(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    import openpyxl  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -142,7 +168,9 @@ def _cell(value: Any) -> str:
     return re.sub(r"\s+", " ", str(value)).strip()
 
 
-def _find_header(rows: list[tuple[int, list[Any]]], path: Path) -> tuple[int, dict[str, tuple[int, str]]]:
+def _find_header(
+    rows: list[tuple[int, list[Any]]], path: Path
+) -> tuple[int, dict[str, tuple[int, str]]]:
     """The header row's index in ``rows`` and field -> (column index, header as written)."""
     for index, (number, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, tuple[int, str]] = {}
@@ -153,9 +181,13 @@ def _find_header(rows: list[tuple[int, list[Any]]], path: Path) -> tuple[int, di
                     columns[name] = (column, _cell(value))
         if all(name in columns for name in REQUIRED):
             return index, columns
-    missing = " y ".join("Compromiso (o Nombre, Iniciativa, Proyecto)" if n == "title" else "Región"
-                         for n in REQUIRED)
-    raise ConfigError(str(path), None, None, f"fila 1: no se encontró la fila de encabezados ({missing})")
+    missing = " y ".join(
+        "Compromiso (o Nombre, Iniciativa, Proyecto)" if n == "title" else "Región"
+        for n in REQUIRED
+    )
+    raise ConfigError(
+        str(path), None, None, f"fila 1: no se encontró la fila de encabezados ({missing})"
+    )
 
 
 def parse_sheet(path: Path, keywords: Keywords) -> ParsedSheet:
@@ -166,9 +198,15 @@ def parse_sheet(path: Path, keywords: Keywords) -> ParsedSheet:
     parsed = ParsedSheet()
     seen: dict[tuple[str, str], int] = {}
     seen_ids: dict[str, int] = {}
-    for number, values in rows[header_index + 1:]:
-        cells = {name: _cell(values[column]) if column < len(values) else "" for name, (column, _) in columns.items()}
-        raw = {name: values[column] if column < len(values) else None for name, (column, _) in columns.items()}
+    for number, values in rows[header_index + 1 :]:
+        cells = {
+            name: _cell(values[column]) if column < len(values) else ""
+            for name, (column, _) in columns.items()
+        }
+        raw = {
+            name: values[column] if column < len(values) else None
+            for name, (column, _) in columns.items()
+        }
         if not any(cells.values()):
             continue  # a blank row
         label = {name: header for name, (_, header) in columns.items()}
@@ -178,7 +216,13 @@ def parse_sheet(path: Path, keywords: Keywords) -> ParsedSheet:
             key = (fold(" ".join(item.title.split())), item.region_code)
             earlier = seen.get(key) or (seen_ids.get(item.id) if item.id else None)
             if earlier:
-                problems.append(RowProblem(number, label["title"], f"'{item.title}' repite el compromiso de la fila {earlier}"))
+                problems.append(
+                    RowProblem(
+                        number,
+                        label["title"],
+                        f"'{item.title}' repite el compromiso de la fila {earlier}",
+                    )
+                )
             else:
                 seen[key] = number
                 if item.id:
@@ -191,8 +235,14 @@ def parse_sheet(path: Path, keywords: Keywords) -> ParsedSheet:
 
 
 def _parse_row(
-    number: int, cells: dict[str, str], raw: dict[str, Any], label: dict[str, str], places: SheetPlaces,
-    keywords: Keywords, problems: list[RowProblem], warnings: list[RowProblem],
+    number: int,
+    cells: dict[str, str],
+    raw: dict[str, Any],
+    label: dict[str, str],
+    places: SheetPlaces,
+    keywords: Keywords,
+    problems: list[RowProblem],
+    warnings: list[RowProblem],
 ) -> SheetCommitment | None:
     def problem(name: str, message: str) -> None:
         problems.append(RowProblem(number, label[name], message))
@@ -217,15 +267,25 @@ def _parse_row(
     if cells.get("due"):
         item.due = sheet_due(raw["due"])
         if item.due is None:
-            problem("due", f"'{cells['due']}' no es una fecha (AAAA, AAAA-MM, AAAA-MM-DD o DD/MM/AAAA)")
+            problem(
+                "due", f"'{cells['due']}' no es una fecha (AAAA, AAAA-MM, AAAA-MM-DD o DD/MM/AAAA)"
+            )
     if cells.get("priority"):
         item.priority_id = _priority(cells["priority"], keywords)
         if item.priority_id is None:
             known = ", ".join(p.name for p in keywords.priorities.values())
-            warnings.append(RowProblem(number, label["priority"], f"'{cells['priority']}' no es un eje conocido "
-                                       f"({known}); el compromiso queda sin prioridad"))
+            warnings.append(
+                RowProblem(
+                    number,
+                    label["priority"],
+                    f"'{cells['priority']}' no es un eje conocido "
+                    f"({known}); el compromiso queda sin prioridad",
+                )
+            )
     if cells.get("status"):
-        item.status = next((s for s in STATUSES if fold(s) == fold(cells["status"])), cells["status"])
+        item.status = next(
+            (s for s in STATUSES if fold(s) == fold(cells["status"])), cells["status"]
+        )
     item.ministry = cells.get("ministry") or None
     item.source = cells.get("source") or None
     return None if problems else item

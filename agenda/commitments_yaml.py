@@ -21,8 +21,14 @@ from agenda.textnorm import fold
 from agenda.yamlconf import load_yaml_text
 
 # Sheet field -> YAML key, in the order new keys are written.
-UPDATED = (("commune_codes", "communes"), ("priority_id", "priority"), ("ministry", "ministry"),
-           ("status", "status"), ("due", "due"), ("source", "source"))
+UPDATED = (
+    ("commune_codes", "communes"),
+    ("priority_id", "priority"),
+    ("ministry", "ministry"),
+    ("status", "status"),
+    ("due", "due"),
+    ("source", "source"),
+)
 _ID_STOPWORDS = {"de", "del", "la", "las", "el", "los", "y", "e", "en", "para", "a", "al", "con"}
 ID_WORDS = 7  # ids stay short enough to read in a URL (compromisos/<id>.html)
 
@@ -30,7 +36,9 @@ ID_WORDS = 7  # ids stay short enough to read in a URL (compromisos/<id>.html)
 @dataclass
 class MergePlan:
     added: list[dict[str, Any]] = field(default_factory=list)
-    changed: list[dict[str, Any]] = field(default_factory=list)  # {"id", "row", "changes": {key: [old, new]}}
+    changed: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # {"id", "row", "changes": {key: [old, new]}}
     unchanged: int = 0
     text: str = ""  # the file's new content
     original: str = ""
@@ -41,17 +49,23 @@ class MergePlan:
 
 
 def title_key(title: str) -> str:
-    """>>> title_key("  Hospital  de QUILPUÉ ") == title_key("hospital de Quilpue")
+    """A title as merging compares it: case, accents and spacing ignored.
+
+    >>> title_key("  Hospital  de QUILPUÉ ") == title_key("hospital de Quilpue")
     True
     """
     return " ".join(fold(title).split())
 
 
 def slug(text: str, words: int = ID_WORDS) -> str:
-    """>>> slug("Reposición del Liceo Bicentenario de Putre")
+    """A new entry's id: the title's words, without the small ones.
+
+    >>> slug("Reposición del Liceo Bicentenario de Putre")
     'reposicion-liceo-bicentenario-putre'
     """
-    kept = [w for w in re.findall(r"[a-z0-9]+", fold(text).replace("'", "")) if w not in _ID_STOPWORDS]
+    kept = [
+        w for w in re.findall(r"[a-z0-9]+", fold(text).replace("'", "")) if w not in _ID_STOPWORDS
+    ]
     return "-".join(kept[:words]) or "compromiso"
 
 
@@ -75,7 +89,9 @@ def press_aliases(title: str, commune_names: list[str]) -> list[str]:
         from agenda.commitment_names import press_names  # type: ignore[import-not-found]
     except ImportError:
         return []
-    return [name for name in press_names(title, commune_names) if title_key(name) != title_key(title)]
+    return [
+        name for name in press_names(title, commune_names) if title_key(name) != title_key(title)
+    ]
 
 
 def plan_merge(path: Path, rows: list[SheetCommitment], keywords: Keywords) -> MergePlan:
@@ -90,7 +106,11 @@ def plan_merge(path: Path, rows: list[SheetCommitment], keywords: Keywords) -> M
         data["commitments"] = CommentedSeq()
     entries = data["commitments"]
     by_id = {str(e.get("id")): e for e in entries if isinstance(e, dict)}
-    by_title = {(title_key(str(e.get("title", ""))), str(e.get("region", ""))): e for e in entries if isinstance(e, dict)}
+    by_title = {
+        (title_key(str(e.get("title", ""))), str(e.get("region", ""))): e
+        for e in entries
+        if isinstance(e, dict)
+    }
     plan = MergePlan(original=original)
 
     def yaml_value(key: str, value: Any) -> Any:
@@ -101,7 +121,9 @@ def plan_merge(path: Path, rows: list[SheetCommitment], keywords: Keywords) -> M
         return DoubleQuotedScalarString(value) if key == "due" else value
 
     for row in rows:
-        entry = (by_id.get(row.id) if row.id else None) or by_title.get((title_key(row.title), row.region_code))
+        entry = (by_id.get(row.id) if row.id else None) or by_title.get(
+            (title_key(row.title), row.region_code)
+        )
         if entry is None:
             new_id = _new_id(row, by_id)
             entry = CommentedMap()
@@ -120,7 +142,9 @@ def plan_merge(path: Path, rows: list[SheetCommitment], keywords: Keywords) -> M
             entries.append(entry)
             by_id[new_id] = entry
             by_title[(title_key(row.title), row.region_code)] = entry
-            plan.added.append({"id": new_id, "row": row.row, "title": row.title, "region": row.region_code})
+            plan.added.append(
+                {"id": new_id, "row": row.row, "title": row.title, "region": row.region_code}
+            )
             continue
         changes = _update(entry, row, yaml_value)
         if changes:
@@ -143,8 +167,11 @@ def _update(entry: Any, row: SheetCommitment, yaml_value: Any) -> dict[str, list
         if new is None:
             continue  # the sheet says nothing: the YAML keeps what it has
         old = entry.get(key)
-        comparable_old = [str(c) for c in old] if key == "communes" and old is not None else (
-            str(old) if old is not None else None)
+        comparable_old = (
+            [str(c) for c in old]
+            if key == "communes" and old is not None
+            else (str(old) if old is not None else None)
+        )
         comparable_new = list(new) if key == "communes" else str(new)
         if comparable_old == comparable_new:
             continue
@@ -161,7 +188,11 @@ def _update(entry: Any, row: SheetCommitment, yaml_value: Any) -> dict[str, list
 def _new_id(row: SheetCommitment, known: dict[str, Any]) -> str:
     """Stable: the same title gives the same id; a clash with another entry adds the region."""
     base = slug(row.id) if row.id else slug(row.title)
-    for candidate in (base, f"{base}-{row.region_code}", *(f"{base}-{row.region_code}-{n}" for n in range(2, 100))):
+    for candidate in (
+        base,
+        f"{base}-{row.region_code}",
+        *(f"{base}-{row.region_code}-{n}" for n in range(2, 100)),
+    ):
         if candidate not in known:
             return candidate
     raise AssertionError("unreachable: 100 commitments with one title in one region")
@@ -185,8 +216,12 @@ class ImportResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "file": str(self.sheet), "target": str(self.target), "written": self.written,
-            "added": self.plan.added, "changed": self.plan.changed, "unchanged": self.plan.unchanged,
+            "file": str(self.sheet),
+            "target": str(self.target),
+            "written": self.written,
+            "added": self.plan.added,
+            "changed": self.plan.changed,
+            "unchanged": self.plan.unchanged,
             "errors": [e.as_dict() for e in self.parsed.errors],
             "warnings": [w.as_dict() for w in self.parsed.warnings],
         }
@@ -195,18 +230,26 @@ class ImportResult:
         """What an analyst reads, in Spanish: bad rows first, then what was (or would be) done."""
         out = [str(e) for e in self.parsed.errors] + [f"aviso: {w}" for w in self.parsed.warnings]
         if self.parsed.errors and not self.skip_invalid:
-            out.append(f"{len(self.parsed.errors)} fila(s) con errores: no se escribió nada en {self.target} "
-                       "(corrija la planilla o use --skip-invalid)")
+            out.append(
+                f"{len(self.parsed.errors)} fila(s) con errores: no se escribió nada en "
+                f"{self.target} (corrija la planilla o use --skip-invalid)"
+            )
             return out
         for item in self.plan.added:
-            out.append(f"+ {item['id']}: {item['title']} (región {item['region']}, fila {item['row']})")
+            out.append(
+                f"+ {item['id']}: {item['title']} (región {item['region']}, fila {item['row']})"
+            )
         for item in self.plan.changed:
-            detail = "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in item["changes"].items())
+            detail = "; ".join(
+                f"{key}: {old!r} -> {new!r}" for key, (old, new) in item["changes"].items()
+            )
             out.append(f"~ {item['id']} (fila {item['row']}): {detail}")
         verb = "se agregarían" if not self.written and self.plan.modified else "agregados"
-        out.append(f"{len(self.plan.added)} {verb if self.plan.added else 'nuevos'}, "
-                   f"{len(self.plan.changed)} con cambios, {self.plan.unchanged} sin cambios"
-                   + (f", {len(self.parsed.errors)} fila(s) omitida(s)" if self.parsed.errors else ""))
+        out.append(
+            f"{len(self.plan.added)} {verb if self.plan.added else 'nuevos'}, "
+            f"{len(self.plan.changed)} con cambios, {self.plan.unchanged} sin cambios"
+            + (f", {len(self.parsed.errors)} fila(s) omitida(s)" if self.parsed.errors else "")
+        )
         if self.written:
             out.append(f"escrito: {self.target}")
         elif self.plan.modified:
@@ -216,8 +259,9 @@ class ImportResult:
         return out
 
 
-def import_sheet(sheet: Path, keywords: Keywords, skip_invalid: bool = False,
-                 dry_run: bool = False) -> ImportResult:
+def import_sheet(
+    sheet: Path, keywords: Keywords, skip_invalid: bool = False, dry_run: bool = False
+) -> ImportResult:
     """Parse the sheet, merge its good rows into commitments.yaml and write it (atomically)
     unless ``dry_run``, or any row is bad and not ``skip_invalid``."""
     from agenda.deliver import _write_atomically  # the one atomic-write helper of the package

@@ -345,13 +345,14 @@ def send_weekly_report(
     """Write the commitment report for [start, end] and e-mail it to every recipient whose
     ``reports`` list asks for it (a regional recipient gets their regions), through the outbox:
     one row per ("compromisos-<ISO week>", recipient), so it goes once and is retried."""
-    from agenda.reports.commitments import WEEKLY_REPORT, build_report, render_html as report_html
+    from agenda.reports.commitments import WEEKLY_REPORT, CommitmentReport, build_report
+    from agenda.reports.commitments import render_html as report_html
     from agenda.reports.commitments import render_text as report_text
     from agenda.reports.commitments import week_key, write_report
 
     national = build_report(store, keywords, start, end)
     paths = [write_report(national, settings.digests_dir).html]
-    reports = {(): national}
+    reports: dict[tuple[str, ...], CommitmentReport] = {(): national}
     key = f"compromisos-{week_key(start)}" if national.is_week else f"compromisos-{start}_{end}"
     already_sent: list[str] = []
     for recipient in recipients:

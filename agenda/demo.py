@@ -14,6 +14,7 @@ from agenda import cli
 from agenda.sampleserver import serve, write_sources
 
 SAMPLE_DAY = "2026-11-24"  # the day the sample news were written for
+SAMPLE_WEEK = ("2026-11-23", "2026-11-29")
 
 
 def main() -> int:
@@ -30,8 +31,14 @@ def main() -> int:
             "--db", str(work / "agenda.db"), "--digests", str(root / "digests"), "--date", SAMPLE_DAY,
             "--config", str(sample / "agenda.yaml"),
         ])
+        # the commitment follow-up for the sample's week (Monday 23 to Sunday 29 November)
+        cli.main([
+            "commitments", "report", "--keywords", str(root / "keywords"), "--db", str(work / "agenda.db"),
+            "--digests", str(root / "digests"), "--from", SAMPLE_WEEK[0], "--to", SAMPLE_WEEK[1],
+        ])
     print()
     print(f"Digest:   digests/{SAMPLE_DAY}.html  and  digests/{SAMPLE_DAY}.txt")
+    print("Commitments: digests/compromisos/semana-2026-W48.html (and a timeline per commitment)")
     print(f"E-mail:   .demo/outbox/*.eml (the message that would have been sent)")
     print(f"Database: .demo/agenda.db   (try: .venv/bin/agenda search --db .demo/agenda.db Quilpué)")
     print(f"exit code {code}: 1 is expected, the sample has one deliberately broken source")

@@ -1,9 +1,9 @@
 """Regions and communes as people write them in a spreadsheet, resolved to official codes. Pure.
 
 A region may be its official name with or without "Región de/del", a Roman numeral (with or
-without "Región"), RM / Metropolitana, the code, or a short form ("Araucanía", "Aysén", "O'Higgins"
-with either apostrophe). Names come from the gazetteer (``Keywords.places``), so a spelling added
-to keywords/aliases.yaml is understood here too.
+without "Región"), RM / Metropolitana, the code, or a short form ("Araucanía", "Aysén",
+"O'Higgins" with either apostrophe). Names come from the gazetteer (``Keywords.places``), so a
+spelling added to keywords/aliases.yaml is understood here too.
 
 >>> roman_number("XIV"), roman_number("iv"), roman_number("IIII")
 (14, 4, None)
@@ -54,9 +54,12 @@ def _words(text: str) -> list[str]:
 
 
 def region_key(text: str) -> str:
-    """>>> region_key("Región del Libertador Gral. Bernardo O’Higgins") == region_key(
-    ...     "Libertador Gral Bernardo OHiggins")
-    True
+    """A region name with its filler words, accents and punctuation dropped.
+
+    >>> region_key("Región del Libertador Gral. Bernardo O’Higgins")
+    'libertadorgralbernardoohiggins'
+    >>> region_key("Libertador Gral Bernardo OHiggins")
+    'libertadorgralbernardoohiggins'
     """
     return "".join(w for w in _words(text) if w not in _REGION_FILLER)
 
@@ -64,8 +67,10 @@ def region_key(text: str) -> str:
 def commune_key(text: str) -> str:
     """Case, accents, spaces and punctuation do not count; nor does y for i ("Aysén", "Aisén").
 
-    >>> commune_key("Con Cón") == commune_key("Concón"), commune_key("Coyhaique") == commune_key("Coihaique")
-    (True, True)
+    >>> commune_key("Con Cón") == commune_key("Concón")
+    True
+    >>> commune_key("Coyhaique") == commune_key("Coihaique")
+    True
     """
     return "".join(_words(_COMMUNE_PREFIX.sub("", text.strip()))).replace("y", "i")
 
@@ -125,8 +130,10 @@ class SheetPlaces:
                 if not inside:
                     place = self.keywords.place("commune", found[0])
                     region = self.keywords.region_name(place.region_code)
-                    problems.append(f"'{name}' es una comuna de {region}, no de "
-                                    f"{self.keywords.region_name(region_code)}")
+                    problems.append(
+                        f"'{name}' es una comuna de {region}, no de "
+                        f"{self.keywords.region_name(region_code)}"
+                    )
                     continue
                 if inside[0] not in codes:
                     codes.append(inside[0])

@@ -37,7 +37,8 @@ def collect_status(store: Store, settings: Settings, runs: int = 5, now: datetim
         for row in store.undelivered()
     ]
     schedule = {}
-    for name, cron in (("collect", settings.schedule.collect_cron), ("digest", settings.schedule.digest_cron)):
+    for name, cron in (("collect", settings.schedule.collect_cron), ("digest", settings.schedule.digest_cron),
+                       ("weekly", settings.schedule.weekly_cron)):
         fire = CronTrigger.from_crontab(cron, timezone=zone).get_next_fire_time(None, now.astimezone(zone))
         schedule[name] = fire.isoformat() if fire else None
     return {"runs": last_runs, "failing_sources": failing, "outbox": outbox, "next_scheduled": schedule}

@@ -22,7 +22,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from agenda.keywords import Commitment, Keywords
 from agenda.reports.signals import (
-    CRITICO, SIGNAL_NAMES, SIGNALS, Mention, ResolutionWording, explain_signal, is_resolving,
+    CRITICO,
+    SIGNAL_NAMES,
+    SIGNALS,
+    Mention,
+    ResolutionWording,
+    explain_signal,
+    is_resolving,
 )
 from agenda.reports.spanish import MONTHS, NORTH_TO_SOUTH, spanish_date, spanish_list
 
@@ -44,7 +50,9 @@ def last_full_week(today: date) -> tuple[date, date]:
 
 
 def week_key(start: date) -> str:
-    """>>> week_key(date(2026, 11, 23))
+    """The ISO week of a day, as the outbox and the file names write it.
+
+    >>> week_key(date(2026, 11, 23))
     '2026-W48'
     """
     year, week, _ = start.isocalendar()
@@ -52,7 +60,9 @@ def week_key(start: date) -> str:
 
 
 def short_date(day: str | date | None) -> str:
-    """>>> short_date("2026-11-24")
+    """A day as a table cell shows it.
+
+    >>> short_date("2026-11-24")
     '24 nov 2026'
     """
     if not day:
@@ -110,8 +120,14 @@ class FollowUp:
     def as_dict(self) -> dict[str, Any]:
         c = self.commitment
         return {
-            "id": c.id, "title": c.title, "region": c.region_code, "status": c.status, "due": c.due,
-            "signal": self.signal, "mentions": self.mentions, "last_mention": self.last_mention,
+            "id": c.id,
+            "title": c.title,
+            "region": c.region_code,
+            "status": c.status,
+            "due": c.due,
+            "signal": self.signal,
+            "mentions": self.mentions,
+            "last_mention": self.last_mention,
             "evidence": [e.as_dict() for e in self.evidence],
         }
 
@@ -157,19 +173,29 @@ class CommitmentReport:
     @property
     def subject(self) -> str:
         critical = self.counts.get(CRITICO, 0)
-        tail = f"{critical} en situación crítica" if critical else "ninguno en situación crítica"
+        tail = "ninguno en situación crítica"
+        if critical:
+            tail = f"{critical} en situación crítica"
         what = "semana" if self.is_week else "periodo"
-        return f"Compromisos regionales — {what} del {short_date(self.start)} al {short_date(self.end)} · {tail}"
+        period = f"{what} del {short_date(self.start)} al {short_date(self.end)}"
+        return f"Compromisos regionales — {period} · {tail}"
 
     @property
     def stem(self) -> str:
         """The file name: the ISO week when the period is one, else the two days."""
-        base = f"semana-{week_key(self.start)}" if self.is_week else f"{self.start.isoformat()}_{self.end.isoformat()}"
+        base = (
+            f"semana-{week_key(self.start)}"
+            if self.is_week
+            else f"{self.start.isoformat()}_{self.end.isoformat()}"
+        )
         return base + (f"-region-{self.region_code}" if self.region_code else "")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(),
-                "commitments": [f.as_dict() for f in self.commitments]}
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "commitments": [f.as_dict() for f in self.commitments],
+        }
 
 
 def build_report(
@@ -183,18 +209,32 @@ def build_report(
     """Every commitment (of ``region_codes``, or all) with its signal over [start, end]."""
     terms = resolution_terms or tuple(getattr(keywords, "resolution_terms", ()) or ())
     wording = ResolutionWording(terms) if terms else ResolutionWording()
-    wanted = [c for c in keywords.commitments.values() if not region_codes or c.region_code in region_codes]
+    wanted = [
+        c
+        for c in keywords.commitments.values()
+        if not region_codes or c.region_code in region_codes
+    ]
     rows_by_id: dict[str, list[dict[str, Any]]] = {}
     for row in store.commitment_mentions([c.id for c in wanted], until=end):
         rows_by_id.setdefault(row["commitment_id"], []).append(row)
-    follow_ups = [_follow_up(c, rows_by_id.get(c.id, []), keywords, start, end, wording) for c in wanted]
+    follow_ups = [
+        _follow_up(c, rows_by_id.get(c.id, []), keywords, start, end, wording) for c in wanted
+    ]
     order = {code: index for index, code in enumerate(NORTH_TO_SOUTH)}
-    follow_ups.sort(key=lambda f: (order.get(f.commitment.region_code, 99), SIGNALS.index(f.signal),
-                                   -f.mentions, f.commitment.title))
+    follow_ups.sort(
+        key=lambda f: (
+            order.get(f.commitment.region_code, 99),
+            SIGNALS.index(f.signal),
+            -f.mentions,
+            f.commitment.title,
+        )
+    )
     regions: list[RegionTable] = []
     for follow_up in follow_ups:
         if not regions or regions[-1].code != follow_up.commitment.region_code:
-            regions.append(RegionTable(follow_up.commitment.region_code, follow_up.region_name, [], {}))
+            regions.append(
+                RegionTable(follow_up.commitment.region_code, follow_up.region_name, [], {})
+            )
         regions[-1].rows.append(follow_up)
     for table in regions:
         table.counts = dict(Counter(f.signal for f in table.rows))
@@ -204,12 +244,20 @@ def build_report(
 
 
 def _follow_up(
-    commitment: Commitment, rows: list[dict[str, Any]], keywords: Keywords, start: date, end: date,
+    commitment: Commitment,
+    rows: list[dict[str, Any]],
+    keywords: Keywords,
+    start: date,
+    end: date,
     wording: ResolutionWording,
 ) -> FollowUp:
     mentions = [
-        Mention(r["local_date"], r["at_risk"], None if r["resolved"] is None else bool(r["resolved"]),
-                "\n".join(r[k] or "" for k in ("title", "summary", "text")))
+        Mention(
+            r["local_date"],
+            r["at_risk"],
+            None if r["resolved"] is None else bool(r["resolved"]),
+            "\n".join(r[k] or "" for k in ("title", "summary", "text")),
+        )
         for r in rows
     ]
     signal, why = explain_signal(mentions, start, end, commitment.status, commitment.due, wording)
@@ -217,24 +265,43 @@ def _follow_up(
     period = [(r, m) for r, m in zip(rows, mentions) if first <= r["local_date"] <= last]
     evidence = [
         Evidence(text, r["url"], r["outlets"][0], r["local_date"])
-        for r, m in period if r["at_risk"] and not is_resolving(m, wording)
+        for r, m in period
+        if r["at_risk"] and not is_resolving(m, wording)
         for text in (r["risk_sentences"] or [r["title"]])
     ]
     timeline = [
-        TimelineEntry(r["article_id"], r["local_date"], r["title"], r["url"], r["outlets"], r["at_risk"],
-                      is_resolving(m, wording), r.get("risk_kind"), r["risk_sentences"] if r["at_risk"] else [],
-                      r.get("story_id"))
+        TimelineEntry(
+            r["article_id"],
+            r["local_date"],
+            r["title"],
+            r["url"],
+            r["outlets"],
+            r["at_risk"],
+            is_resolving(m, wording),
+            r.get("risk_kind"),
+            r["risk_sentences"] if r["at_risk"] else [],
+            r.get("story_id"),
+        )
         for r, m in zip(rows, mentions)
     ]
     timeline.reverse()
     weeks = Counter(week_key(date.fromisoformat(r["local_date"])) for r in rows)
-    stories = len({r["story_id"] if r.get("story_id") is not None else -r["article_id"] for r in rows})
+    stories = len(
+        {r["story_id"] if r.get("story_id") is not None else -r["article_id"] for r in rows}
+    )
     return FollowUp(
-        commitment=commitment, region_name=keywords.region_name(commitment.region_code), signal=signal, why=why,
-        mentions=len(period), last_mention=rows[-1]["local_date"] if rows else None,
+        commitment=commitment,
+        region_name=keywords.region_name(commitment.region_code),
+        signal=signal,
+        why=why,
+        mentions=len(period),
+        last_mention=rows[-1]["local_date"] if rows else None,
         first_mention=rows[0]["local_date"] if rows else None,
-        outlets=list(dict.fromkeys(o for r, _ in period for o in r["outlets"])), evidence=evidence,
-        timeline=timeline, weeks=sorted(weeks.items(), reverse=True), stories=stories,
+        outlets=list(dict.fromkeys(o for r, _ in period for o in r["outlets"])),
+        evidence=evidence,
+        timeline=timeline,
+        weeks=sorted(weeks.items(), reverse=True),
+        stories=stories,
     )
 
 

@@ -27,13 +27,37 @@ from agenda.textnorm import fold
 
 CRITICO, ATENCION, NORMAL, SIN_NOTICIAS = "critico", "atencion", "normal", "sin_noticias"
 SIGNALS = (CRITICO, ATENCION, NORMAL, SIN_NOTICIAS)  # most severe first
-SIGNAL_NAMES = {CRITICO: "crítico", ATENCION: "atención", NORMAL: "normal", SIN_NOTICIAS: "sin noticias"}
+SIGNAL_NAMES = {
+    CRITICO: "crítico",
+    ATENCION: "atención",
+    NORMAL: "normal",
+    SIN_NOTICIAS: "sin noticias",
+}
 # Used when keywords/alerts.yaml has no resolution terms of its own (issue 15 adds them there).
 DEFAULT_RESOLUTION_TERMS = (
-    "reanudan", "reanudó", "reanudaron", "reanudación", "se reanudan", "retoman", "retomó",
-    "retomaron", "se retoman", "se adjudicó", "adjudicaron", "adjudicada", "adjudicado",
-    "inauguran", "inauguró", "inauguraron", "inaugurada", "inaugurado", "reinician", "reiniciaron",
-    "destraban", "se destrabó", "levantan la paralización",
+    "reanudan",
+    "reanudó",
+    "reanudaron",
+    "reanudación",
+    "se reanudan",
+    "retoman",
+    "retomó",
+    "retomaron",
+    "se retoman",
+    "se adjudicó",
+    "adjudicaron",
+    "adjudicada",
+    "adjudicado",
+    "inauguran",
+    "inauguró",
+    "inauguraron",
+    "inaugurada",
+    "inaugurado",
+    "reinician",
+    "reiniciaron",
+    "destraban",
+    "se destrabó",
+    "levantan la paralización",
 )
 
 
@@ -56,7 +80,7 @@ class ResolutionWording:
 
     def found_in(self, text: str) -> str | None:
         match = self._pattern.search(fold(text)) if self._pattern else None
-        return text[match.start():match.end()] if match else None
+        return text[match.start() : match.end()] if match else None
 
 
 def is_resolving(mention: Mention, wording: ResolutionWording) -> bool:
@@ -76,7 +100,8 @@ def commitment_signal(
     """The signal of one commitment over [start, end] from its mentions (any order; those
     outside the period are ignored), its official status and its due date.
 
-    >>> commitment_signal([Mention("2026-11-24", at_risk=True)], date(2026, 11, 23), date(2026, 11, 29))
+    >>> week = date(2026, 11, 23), date(2026, 11, 29)
+    >>> commitment_signal([Mention("2026-11-24", at_risk=True)], *week)
     'critico'
     """
     return explain_signal(mentions, start, end, status, due, wording)[0]
@@ -93,7 +118,9 @@ def explain_signal(
     """(signal, why in Spanish): the reason an authority reads beside the signal."""
     wording = wording or ResolutionWording()
     first, last = start.isoformat(), end.isoformat()
-    in_period = sorted((m for m in mentions if first <= m.local_date <= last), key=lambda m: m.local_date)
+    in_period = sorted(
+        (m for m in mentions if first <= m.local_date <= last), key=lambda m: m.local_date
+    )
     unresolved_trouble = False
     had_trouble = False
     for mention in in_period:  # in order: a resolving mention clears the trouble before it
@@ -103,7 +130,10 @@ def explain_signal(
         elif resolving and unresolved_trouble:
             unresolved_trouble = False
     if unresolved_trouble:
-        return CRITICO, "la prensa informa problemas y ninguna noticia posterior los da por superados"
+        return (
+            CRITICO,
+            "la prensa informa problemas y ninguna noticia posterior los da por superados",
+        )
     folded = fold(status or "")
     if had_trouble:
         return ATENCION, "hubo problemas en el periodo, informados como superados después"

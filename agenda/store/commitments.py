@@ -17,7 +17,9 @@ class CommitmentReaders:
     db: Database
 
     def commitment_mentions(
-        self, commitment_ids: Iterable[str] | None = None, until: date | None = None,
+        self,
+        commitment_ids: Iterable[str] | None = None,
+        until: date | None = None,
     ) -> list[dict[str, Any]]:
         """Every (article, commitment) link up to ``until`` (America/Santiago day, inclusive),
         oldest first, with the article's title, address, day, outlets and text.
@@ -37,18 +39,22 @@ class CommitmentReaders:
             where.append("a.local_date <= ?")
             params.append(until.isoformat())
         story = "a.story_id" if "story_id" in self.db["articles"].columns_dict else "null"
-        rows = list(self.db.query(
-            f"select l.code as commitment_id, l.at_risk, l.risk_evidence, l.risk_kind, l.resolved,"
-            f" a.id as article_id, a.title, a.summary, a.text, a.url, a.outlet, a.published_at_utc,"
-            f" a.local_date, {story} as story_id"
-            f" from links l join articles a on a.id = l.article_id where {' and '.join(where)}"
-            f" order by a.local_date, coalesce(a.published_at_utc, a.first_seen_at_utc), a.id",
-            params,
-        ))
+        rows = list(
+            self.db.query(
+                "select l.code as commitment_id, l.at_risk, l.risk_evidence, l.risk_kind,"
+                " l.resolved, a.id as article_id, a.title, a.summary, a.text, a.url, a.outlet,"
+                f" a.published_at_utc, a.local_date, {story} as story_id"
+                f" from links l join articles a on a.id = l.article_id where {' and '.join(where)}"
+                f" order by a.local_date, coalesce(a.published_at_utc, a.first_seen_at_utc), a.id",
+                params,
+            )
+        )
         outlets = self._outlets_of({row["article_id"] for row in rows})
         for row in rows:
             row["at_risk"] = bool(row["at_risk"])
-            row["risk_sentences"] = [e["text"] for e in json.loads(row.pop("risk_evidence") or "[]")]
+            row["risk_sentences"] = [
+                e["text"] for e in json.loads(row.pop("risk_evidence") or "[]")
+            ]
             row["outlets"] = outlets.get(row["article_id"]) or [row["outlet"]]
         return rows
 
@@ -56,11 +62,13 @@ class CommitmentReaders:
         found: dict[int, list[str]] = {}
         ids = sorted(article_ids)
         for start in range(0, len(ids), 500):  # SQLite's limit on ? placeholders
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
+            placeholders = ",".join("?" * len(chunk))
             for row in self.db.query(
                 "select a.article_id, coalesce(s.name, a.source_id) as name from article_sources a"
-                f" left join sources s on s.id = a.source_id where a.article_id in ({','.join('?' * len(chunk))})"
-                " order by a.first_seen_at_utc", chunk,
+                f" left join sources s on s.id = a.source_id where a.article_id in ({placeholders})"
+                " order by a.first_seen_at_utc",
+                chunk,
             ):
                 found.setdefault(row["article_id"], []).append(row["name"])
         return found
