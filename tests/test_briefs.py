@@ -428,3 +428,18 @@ def test_digest_topic_section_caps_at_five_and_links_the_rest(
 def test_check_request_needs_one_region_for_a_visit(keywords: Keywords) -> None:
     with pytest.raises(ConfigError, match="exactly one --region"):
         check_request(request(visit=True), keywords)
+
+
+def test_brief_groups_articles_by_the_story_kept_at_ingest(
+    store: Store, keywords: Keywords
+) -> None:
+    brief = build_brief(store, keywords, request(query="frecuencias AND Chillán"))
+    stored = {
+        r["story_id"]
+        for r in store.db.query("select story_id from articles where title like 'EFE confirma%'")
+    }
+    assert len(stored) == 1  # two outlets' rewrites, one story kept at ingest (issue 9)
+    assert brief.article_count == 2 and len(brief.stories) == 1
+    story = brief.stories[0]
+    assert story.article_count == 2 and len(story.story.outlets) == 2
+    assert story.story.story_id in stored and "2 medios" in story.story.reasons
