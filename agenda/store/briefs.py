@@ -119,7 +119,7 @@ class BriefsMixin:
             return []
         # The ids go through a temporary table: a month of a region is more ids than SQLite
         # accepts as parameters, and a join reads the links in one pass.
-        self._fill_brief_ids(a["id"] for a in articles)
+        self._fill_ids("brief_ids", (a["id"] for a in articles))
         links: dict[int, list[StoredLink]] = {}
         for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
             "select l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence"
@@ -176,16 +176,18 @@ class BriefsMixin:
         }
 
     def stored_stories(self, story_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """Story rows by id, without their links (``stories_by_id`` reads those too, and a
-        month of a region is tens of thousands of stories)."""
-        wanted = [i for i in dict.fromkeys(story_ids) if i > 0]
-        found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.query(f"select * from stories where id in ({marks})", chunk):
-                found[row["id"]] = row
-        return found
+        """Story rows by id: ``id, title, url, lead_article_id, first_local_date,
+        last_local_date, article_count, outlet_count``, without their links (``stories_by_id``
+        reads those too, and a month of a region is tens of thousands of stories)."""
+        self._fill_ids("brief_story_ids", (i for i in story_ids if i > 0))
+        return {
+            row["id"]: row
+            for row in self.db.query(
+                "select s.id, s.title, s.url, s.lead_article_id, s.first_local_date,"
+                " s.last_local_date, s.article_count, s.outlet_count"
+                " from temp.brief_story_ids w join stories s on s.id = w.id"
+            )
+        }
 
     def sources_failed_between(self, date_from: date, date_to: date) -> list[dict[str, Any]]:
         """Sources that failed at least once in the period (runs' errors and the sources' rows):
@@ -222,9 +224,10 @@ class BriefsMixin:
             for row in self.db.execute("select name from sources where enabled order by name")
         ]
 
-    def _fill_brief_ids(self, ids: Iterable[int]) -> None:
-        self.db.execute("create temp table if not exists brief_ids (id integer primary key)")
-        self.db.execute("delete from temp.brief_ids")
+    def _fill_ids(self, table: str, ids: Iterable[int]) -> None:
+        """Fill a temporary table of ids (the connection's own; no other reader sees it)."""
+        self.db.execute(f"create temp table if not exists {table} (id integer primary key)")
+        self.db.execute(f"delete from temp.{table}")
         self.db.conn.executemany(
-            "insert or ignore into temp.brief_ids (id) values (?)", ((i,) for i in ids)
+            f"insert or ignore into temp.{table} (id) values (?)", ((i,) for i in ids)
         )
