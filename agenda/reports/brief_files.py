@@ -101,8 +101,8 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
         f'<polyline points="{" ".join(points)}" fill="none" stroke="{ORANGE}" stroke-width="2"/>'
     )
     for point in points:  # dots: one day alone still shows
-        x, y = point.split(",")
-        parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{ORANGE}"/>')
+        dot_x, dot_y = point.split(",")
+        parts.append(f'<circle cx="{dot_x}" cy="{dot_y}" r="3" fill="{ORANGE}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
