@@ -87,6 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", required=True, type=_age, metavar="AGE", help="e.g. 400d (days) or 12w (weeks)")
     backup = add("backup", "Copy the database with SQLite's online backup API (safe while a run is writing).")
     backup.add_argument("path", type=Path, help="where to write the copy")
+    report = add("report", "Write a brief (informe) on any region, commune, commitment, priority, topic or query over a period: HTML, PDF and CSV.")
+    report.add_argument("--region", action="append", default=[], metavar="CODE", help="two-digit region code (repeatable)")
+    report.add_argument("--commune", default=None, metavar="CODE", help="five-digit commune code")
+    report.add_argument("--commitment", default=None, metavar="ID", help="a commitment id of keywords/commitments.yaml")
+    report.add_argument("--priority", default=None, metavar="ID", help="a priority id of keywords/priorities.yaml")
+    report.add_argument("--query", default=None, help='full-text query, SQLite FTS5 syntax: sequía OR "escasez hídrica"')
+    report.add_argument("--topic", default=None, metavar="ID", help="a standing topic of keywords/topics.yaml")
+    report.add_argument("--from", dest="date_from", type=_date, default=None, metavar="DATE", help="first America/Santiago day (default: 6 days before --to)")
+    report.add_argument("--to", dest="date_to", type=_date, default=None, metavar="DATE", help="last day, included (default: today)")
+    report.add_argument("--title", default=None, help="the brief's title (default: filters and period in Spanish)")
+    report.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write the files (default: the digests folder's informes/)")
+    report.add_argument("--json", action="store_true", help="print the brief's data as JSON instead of writing files")
+    report.add_argument("--visit", action="store_true", help="with one --region: add the region's commitments and its main stories of the last 30 days")
+    topics = commands.add_parser("topics", help="Work with the standing topics (keywords/topics.yaml).", description="Work with the standing topics (keywords/topics.yaml).")
+    topics_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="SUBCOMMAND")
+    topics_check = topics_commands.add_parser("check", parents=[common], help="Validate topics.yaml and count what each topic matched over the last 30 days.", description="Validate keywords/topics.yaml and run each topic's query over the last 30 days of stored articles, printing how many articles it matched.")
+    topics_check.add_argument("--date", type=_date, default=None, help="last day of the 30 (default: today)")
     sources = commands.add_parser("sources", help="Work with the source list.", description="Work with the source list.")
     sources_commands = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
     check = sources_commands.add_parser("check", parents=[common], help="Validate sources.yaml and probe every enabled source.", description="Validate sources.yaml, probe every enabled source concurrently and print status, items, newest item, latency and error; exit 1 if any source is unhealthy.")
@@ -155,6 +172,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "sources":
         return commands.sources_add(args) if args.sources_command == "add" else commands.sources_check(args)
+    if args.command == "topics":
+        return commands.topics_check(args)
     if args.command == "eval":
         return commands.evaluate_gold(args)
     if args.command == "commitments":

@@ -6,6 +6,7 @@
     commitments.yaml      the commitments made to each region
     priorities.yaml       the government's priorities and their keywords
     alerts.yaml           terms that signal trouble for a commitment
+    topics.yaml           the authorities' standing topics (optional; agenda/topics.py)
 
 Every problem names the file, the line and the field.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from agenda.errors import ConfigError, ConfigErrors
 from agenda.sources import REGION_CODES, normalise_region
+from agenda.topics import Topic, load_topics
 from agenda.textnorm import fold
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
@@ -92,6 +94,7 @@ class Keywords:
     # From analysts' feedback: (folded name, place code) -> words before it that exclude it
     # (None: excluded everywhere). See agenda/feedback.py.
     exclusions: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)  # standing topics by id
 
     def place(self, kind: str, code: str) -> Place:
         return self.places[f"{kind}:{code}"]
@@ -111,7 +114,7 @@ def load_keywords(directory: Path | str) -> Keywords:
         raise ConfigError(str(directory), None, None, "keywords directory not found")
     errors: list[ConfigError] = []
     keywords = Keywords(directory=directory)
-    for loader in (_load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts, _load_rules, _load_exclusions):
+    for loader in (_load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts, _load_rules, _load_exclusions, load_topics):
         try:
             loader(directory, keywords)
         except ConfigErrors as exc:

@@ -43,6 +43,7 @@ from agenda.reports.render import (  # noqa: F401 (render_email, safe_url: re-ex
 )
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
 from agenda.settings import DigestSettings
+from agenda.reports.topics import TopicSection, topic_matches, topic_sections
 
 if TYPE_CHECKING:
     from agenda.store import Store
@@ -197,6 +198,7 @@ class DayStories:
     article_count: int
     commitments: dict[str, CommitmentMention]
     region_articles: Counter[str]
+    topic_matches: dict[str, set[int]] = field(default_factory=dict)  # standing topic -> article ids
 
 
 @dataclass(slots=True)
@@ -229,6 +231,7 @@ class Digest:
     failing_sources: list[SourceProblem]
     source_count: int
     notes: dict[int, StoryNote] = field(default_factory=dict)  # story id -> note
+    topics: list[TopicSection] = field(default_factory=list)  # "Temas solicitados"
 
     @property
     def at_risk(self) -> list[CommitmentMention]:  # the name the first version used
@@ -407,6 +410,7 @@ def build_digest(
     shown = {m.lead.id for m in critical[:EMAIL_CRITICAL] if m.lead}
     top = [s for s in stories if s.id not in shown][:TOP_STORIES]
     shown.update(s.id for s in top)
+    topics = topic_sections(stories, keywords.topics.values(), day_stories.topic_matches, shown)
     sections = _sections(stories, commitments, keywords, shown)
     coverage = [
         CoverageRow(
@@ -450,6 +454,7 @@ def build_digest(
         failing_sources=failing,
         source_count=sum(1 for row in sources if row.get("enabled", 1)),
         notes=notes,
+        topics=topics,
     )
 
 
@@ -506,6 +511,7 @@ def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories
     articles = store.articles_on(day)
     stored = store.stories_by_id({a["story_id"] for a in articles}, with_links=False)
     day_stories = build_stories(day, articles, keywords, stored)
+    day_stories.topic_matches = topic_matches(store, keywords.topics.values(), day)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
 
 

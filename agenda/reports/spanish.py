@@ -49,3 +49,36 @@ def count_words(value: int, singular: str, plural: str | None = None) -> str:
     ('1 nota', '2.000 notas', '3 regiones')
     """
     return f"{spanish_number(value)} {singular if value == 1 else plural or singular + 's'}"
+
+
+def spanish_period(first: date, last: date) -> str:
+    """A period as a title says it, naming the month and year once where they are shared.
+
+    >>> spanish_period(date(2026, 11, 18), date(2026, 11, 24))
+    '18 al 24 de noviembre de 2026'
+    >>> spanish_period(date(2026, 10, 28), date(2026, 11, 3))
+    '28 de octubre al 3 de noviembre de 2026'
+    >>> spanish_period(date(2026, 11, 24), date(2026, 11, 24))
+    '24 de noviembre de 2026'
+    """
+    end = f"{last.day} de {MONTHS[last.month - 1]} de {last.year}"
+    if first == last:
+        return end
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day} al {end}"
+    if first.year == last.year:
+        return f"{first.day} de {MONTHS[first.month - 1]} al {end}"
+    return f"{first.day} de {MONTHS[first.month - 1]} de {first.year} al {end}"
+
+
+# "Región del Biobío", "Región Metropolitana": the article the official names use
+_REGION_PREFIX = {"Maule": "Región del ", "Biobío": "Región del ", "Metropolitana": "Región "}
+
+
+def region_title(name: str) -> str:
+    """A region's name as a title writes it.
+
+    >>> region_title("Valparaíso"), region_title("Biobío")
+    ('Región de Valparaíso', 'Región del Biobío')
+    """
+    return _REGION_PREFIX.get(name, "Región de ") + name

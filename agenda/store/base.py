@@ -19,6 +19,7 @@ from agenda.collect import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_
 from agenda.extract import Article
 from agenda.link import LinkResult
 from agenda.sources import Source
+from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
 from agenda.store.inbox import FeedbackInboxMixin
 from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
@@ -58,7 +59,7 @@ class StoredCounts:
 __all__ = ["StoredLink"]  # re-exported: it lives with the readers in stories.py
 
 
-class Store(StoriesMixin, CommitmentReaders, FeedbackInboxMixin):
+class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
     """The only place that writes SQL. Wraps an injected sqlite-utils ``Database``.
 
     ``story_window_days``: how many days back (and forward) a new article looks for its story.
