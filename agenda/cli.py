@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path, help="gold file (JSON lines with id, title, text, regions, communes, commitments)")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--mistakes", action="store_true", help="also list every item the linker got wrong")
+    evaluate.add_argument("--register", type=Path, help="read the commitments from this register instead of the keywords directory's commitments.yaml")
     feedback = add("feedback", "Correct an article's places: --not CODE removes a link and writes a reviewable exclusion rule to keywords/feedback.yaml; --add CODE adds one.")
     feedback.add_argument("article_id", type=int, help="the article's id (shown by `agenda search`)")
     feedback.add_argument("--not", dest="not_code", metavar="CODE", help="region (2 digits), province (3) or commune (5) code the article is NOT about")
