@@ -41,6 +41,17 @@ FACILITY_NOUNS = (
     "aeropuerto", "teatro", "estadio", "comisaría", "cuartel", "desaladora", "biblioteca", "museo",
     "tren", "teleférico", "funicular", "costanera", "terminal", "muelle", "gimnasio", "centro cultural",
 )
+# Other words the press uses for the same kind of work ("la nueva cárcel de Talca" for the
+# "Recinto Penitenciario de Talca"). Never a word with another common sense ("penal").
+SYNONYMS = {
+    "recinto penitenciario": ("cárcel", "complejo penitenciario"),
+    "complejo penitenciario": ("cárcel", "recinto penitenciario"),
+    "cárcel": ("recinto penitenciario", "complejo penitenciario"),
+    "cesfam": ("consultorio", "centro de salud familiar"),
+    "consultorio": ("cesfam",),
+    "embalse": ("tranque",),
+    "tren": ("servicio ferroviario",),
+}
 _FEMININE = ("cárcel", "carcel", "escuela", "comisaría", "comisaria", "desaladora", "biblioteca",
              "costanera", "planta", "red", "sala", "posta", "estación", "estacion", "ruta")
 
@@ -51,8 +62,8 @@ def facility_words(title: str) -> list[str]:
     found = []
     for noun in FACILITY_NOUNS:
         if re.search(r"(?<!\w)" + re.escape(fold(noun)) + r"(?!\w)", folded):
-            found.append(noun)
-    return found
+            found += [noun, *SYNONYMS.get(noun, ())]
+    return list(dict.fromkeys(found))
 
 
 def _new(word: str) -> str:
@@ -129,6 +140,15 @@ def press_names(title: str, commune_names: list[str]) -> list[str]:
                 names += [f"{facility} {form}", f"{facility} Regional de {form}"]
             if own_name:
                 names.append(f"{facility} {own_name} de {form}")
+    for other in SYNONYMS.get(fold(noun), ()) + SYNONYMS.get(noun.lower(), ()):
+        if own_name and not generic_name:
+            names.append(f"{other} {own_name}")
+        for form in _pairs(place) if place else []:
+            names += [f"{other} de {form}", f"{_new(other)} {other} de {form}"]
+            if "-" in form:  # a pair of communes names the work: "servicio ferroviario Santiago-Melipilla"
+                names.append(f"{other} {form}")
+    if fold(noun) == "tren" and place and "-" in place:  # "Tren Santiago-Melipilla": "el tren a Melipilla"
+        names.append(f"tren a {place.split('-', 1)[1].strip()}")
     if river:
         river_name = river.group(1).strip()
         names += [
@@ -163,3 +183,20 @@ def works_on_existing(title: str) -> bool:
     True
     """
     return bool(_ON_EXISTING.match(title.strip()))
+
+
+def own_name(title: str) -> str | None:
+    """The name a title gives the project itself, when no existing facility shares it.
+
+    "Construcción del Teatro Regional de Rancagua" -> "Teatro Regional de Rancagua"; None for
+    "Nuevo Hospital Provincial de Ovalle" or "Reposición del Liceo X" (the old one's name too).
+
+    >>> own_name("Construcción del Hospital Buin-Paine")
+    'Hospital Buin-Paine'
+    """
+    stripped = title.strip()
+    core = _WORK_OPENINGS.sub("", stripped, count=1).strip()
+    opening = fold(stripped[: len(stripped) - len(core)])
+    if works_on_existing(stripped) or re.search(r"\bnuev[oa]s?\b", opening) or not core:
+        return None
+    return core

@@ -101,6 +101,7 @@ class Keywords:
     alert_negations: tuple[str, ...] = ()
     alert_resolutions: tuple[str, ...] = ()
     project_cues: tuple[str, ...] = ()
+    new_words: tuple[str, ...] = ()
     existing_words: tuple[str, ...] = ()
     rules: DisambiguationRules = field(default_factory=DisambiguationRules)
     # From analysts' feedback: (folded name, place code) -> words before it that exclude it
@@ -363,7 +364,7 @@ def _load_project_cues(directory: Path, keywords: Keywords) -> None:
         return  # without it, a facility word and a commune need no project cue (the first rule)
     data = load_yaml(path) or {}
     errors: list[ConfigError] = []
-    for key, attribute in (("project_cues", "project_cues"), ("existing", "existing_words")):
+    for key, attribute in (("project_cues", "project_cues"), ("new", "new_words"), ("existing", "existing_words")):
         value = data.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             errors.append(ConfigError(str(path), line_of(data, key), key, "must be a list of non-empty texts"))

@@ -21,17 +21,27 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from agenda.commitment_names import GENERIC_QUALIFIERS, works_on_existing
+from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Commitment, Keywords
 from agenda.textnorm import fold
 
 Span = tuple[int, int]
 _PARAGRAPH = re.compile(r"[^\n]+")
 _STOP_WORDS = frozenset({"de", "del", "la", "el", "los", "las", "y", "e", "sobre", "en", "al", "a", "rio"})
-# a separator right before the name, or right after it and before another article: a list item
+# A list: separators that open an item (an article or a capitalised name after ", " or " y "),
+# at least two in the sentence, and one right before or right after the name.
+_ITEM_OPENING = re.compile(r"(?:,|\sy|\se)\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
 _LIST_BEFORE = re.compile(r"(?:,|\by|\be)\s*(?:(?:el|la|los|las|del|al)\s+)?$")
-_LIST_AFTER = re.compile(r"^\s*(?:,|y\b|e\b)\s*(?:el|la|los|las|del|al)\s")
+_LIST_AFTER = re.compile(r"^\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
 _NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")  # "hospital Gustavo Fricke": another one
+
+
+def _pair(name: str, commune_words: set[str]) -> bool:
+    """'hospital buin-paine', 'tren santiago y melipilla': two of the communes, side by side."""
+    return bool(re.search(r"(\w+)(?:-|\s+y\s+)(\w+)", name)) and any(
+        a in commune_words and b in commune_words and a != b
+        for a, b in re.findall(r"(\w+)(?:-|\s+y\s+)(\w+)", name)
+    )
 
 
 def _term_pattern(term: str) -> str:
@@ -95,6 +105,10 @@ class RiskReader:
         # "sin embargo, hay retrasos" is no negation
         self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
         self._cue = _alternation(keywords.project_cues)
+        new_words = "|".join(_term_pattern(w) for w in keywords.new_words) or "(?!)"
+        self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
+        self._new_opening = re.compile(r"(?:" + new_words + r")\s")
+        self._own_names = {c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()}
         existing = "|".join(_term_pattern(w) for w in keywords.existing_words) or "(?!)"
         self._existing_before = re.compile(
             r"(?:" + existing + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
@@ -113,6 +127,10 @@ class RiskReader:
         """A name made only of facility words, the commitment's communes, a river and words
         like "nuevo" or "provincial": the same words name the city's existing facility."""
         name = " ".join(folded_name.split())
+        if name == self._own_names[commitment.id]:
+            return False  # the title's own name ("Teatro Regional de Rancagua")
+        if _pair(name, self._commune_words[commitment.id]):
+            return False  # "Hospital Buin-Paine": no existing facility is named after two communes
         if commitment.id in self._on_existing and name in self._generated[commitment.id]:
             return not name.startswith(("nuevo ", "nueva "))
         facility = {w for f in commitment.facility_words for w in fold(f).split()}
@@ -128,7 +146,11 @@ class RiskReader:
         before = folded[max(sentence[0], start - 60):start]
         return bool(self._existing_before.search(before) or self._existing_after.match(folded, end))
 
-    def _has_cue(self, folded: str, sentence: Span) -> bool:
+    def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
+        """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
+        before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
+        if self._new_opening.match(folded, start) or self._new_before.search(folded, max(sentence[0], start - 30), start):
+            return True
         return bool(self._cue and self._cue.search(folded, sentence[0], sentence[1]))
 
     def read(
@@ -171,19 +193,27 @@ class RiskReader:
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
         for commitment_id, start, end, sentence, needs_cue in sorted(candidates, key=lambda c: (c[1], -c[2])):
-            if needs_cue and commitment_id not in specific and not self._has_cue(folded, sentence):
+            if needs_cue and commitment_id not in specific and not self._has_cue(folded, start, sentence):
                 continue
             if any(s <= start < e for s, e in taken.get(commitment_id, [])):
                 continue  # a facility word inside the name already found
             taken.setdefault(commitment_id, []).append((start, end))
             paragraph = next((i for i, (s, e) in enumerate(paragraphs) if s <= start < e), 0)
-            in_list = bool(_LIST_BEFORE.search(folded, sentence[0], start)) or bool(
-                _LIST_AFTER.match(folded[end:sentence[1]])
-            )
+            in_list = self._in_list(text, folded, start, end, sentence)
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
             return [], []
         return self._judge(text, folded, mentions, paragraphs, sentence_of)
+
+    @staticmethod
+    def _in_list(text: str, folded: str, start: int, end: int, sentence: Span) -> bool:
+        """One item of an enumeration ("el hospital A, el puente B y el liceo C"), or a plural
+        facility word ("los hospitales de ..."): mentioned, not the subject."""
+        if folded[start:end].endswith("s") and " " not in folded[start:end]:
+            return True  # "hospitales", "puentes": several facilities
+        if len(_ITEM_OPENING.findall(text, sentence[0], sentence[1])) < 2:
+            return False
+        return bool(_LIST_BEFORE.search(folded[sentence[0]:start]) or _LIST_AFTER.match(text[end:sentence[1]]))
 
     # -- subject, trouble, resolution ---------------------------------------------------------
     def _judge(
