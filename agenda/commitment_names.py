@@ -26,20 +26,72 @@ _WORK_OPENINGS = re.compile(
     r"de\s+las|de)\s+)?(?:(?:nuevo|nueva|nuevos|nuevas)\s+)?",
     re.IGNORECASE,
 )
-_RIVER = re.compile(r"\s+sobre\s+el\s+r[ií]o\s+([\wÁÉÍÓÚÑáéíóúñ' -]+?)(?=\s+(?:en|de)\s+|$)", re.IGNORECASE)
+_RIVER = re.compile(
+    r"\s+sobre\s+el\s+r[ií]o\s+([\wÁÉÍÓÚÑáéíóúñ' -]+?)(?=\s+(?:en|de)\s+|$)", re.IGNORECASE
+)
 _SPLIT = re.compile(r"\s+(?:de|en|del)\s+")
 # Words of a title that qualify the facility without naming it: "Hospital Provincial" is not a name.
-GENERIC_QUALIFIERS = frozenset({
-    "provincial", "regional", "comunal", "municipal", "penitenciario", "politecnico", "base",
-    "intercultural", "clinico", "de", "del", "la", "el", "los", "las", "alta", "complejidad",
-    "nuevo", "nueva", "asistencial", "salud", "familiar", "centro", "complejo", "recinto",
-})
+GENERIC_QUALIFIERS = frozenset(
+    {
+        "provincial",
+        "regional",
+        "comunal",
+        "municipal",
+        "penitenciario",
+        "politecnico",
+        "base",
+        "intercultural",
+        "clinico",
+        "de",
+        "del",
+        "la",
+        "el",
+        "los",
+        "las",
+        "alta",
+        "complejidad",
+        "nuevo",
+        "nueva",
+        "asistencial",
+        "salud",
+        "familiar",
+        "centro",
+        "complejo",
+        "recinto",
+    }
+)
 # Words that say which kind of work a commitment is (never "ruta" or "viviendas": too common).
 FACILITY_NOUNS = (
-    "hospital", "puente", "liceo", "escuela", "colegio", "cesfam", "consultorio", "cárcel",
-    "penal", "recinto penitenciario", "complejo penitenciario", "embalse", "tranque", "aeródromo",
-    "aeropuerto", "teatro", "estadio", "comisaría", "cuartel", "desaladora", "biblioteca", "museo",
-    "tren", "teleférico", "funicular", "costanera", "terminal", "muelle", "gimnasio", "centro cultural",
+    "hospital",
+    "puente",
+    "liceo",
+    "escuela",
+    "colegio",
+    "cesfam",
+    "consultorio",
+    "cárcel",
+    "penal",
+    "recinto penitenciario",
+    "complejo penitenciario",
+    "embalse",
+    "tranque",
+    "aeródromo",
+    "aeropuerto",
+    "teatro",
+    "estadio",
+    "comisaría",
+    "cuartel",
+    "desaladora",
+    "biblioteca",
+    "museo",
+    "tren",
+    "teleférico",
+    "funicular",
+    "costanera",
+    "terminal",
+    "muelle",
+    "gimnasio",
+    "centro cultural",
 )
 # Other words the press uses for the same kind of work ("la nueva cárcel de Talca" for the
 # "Recinto Penitenciario de Talca"). Never a word with another common sense ("penal").
@@ -52,8 +104,23 @@ SYNONYMS = {
     "embalse": ("tranque",),
     "tren": ("servicio ferroviario",),
 }
-_FEMININE = ("cárcel", "carcel", "escuela", "comisaría", "comisaria", "desaladora", "biblioteca",
-             "costanera", "planta", "red", "sala", "posta", "estación", "estacion", "ruta")
+_FEMININE = (
+    "cárcel",
+    "carcel",
+    "escuela",
+    "comisaría",
+    "comisaria",
+    "desaladora",
+    "biblioteca",
+    "costanera",
+    "planta",
+    "red",
+    "sala",
+    "posta",
+    "estación",
+    "estacion",
+    "ruta",
+)
 
 
 def facility_words(title: str) -> list[str]:
@@ -95,7 +162,7 @@ def _place_and_name(rest: str, commune_names: list[str]) -> tuple[str, str]:
     if _mentions_commune(rest, commune_names) and _only_places(rest, commune_names):
         return rest, ""  # "Buin-Paine", "Santiago-Melipilla"
     for match in reversed(list(_SPLIT.finditer(" " + rest))):
-        tail = (" " + rest)[match.end():].strip()
+        tail = (" " + rest)[match.end() :].strip()
         if _only_places(tail, commune_names):
             return tail, (" " + rest)[: match.start()].strip()
     return "", rest
@@ -121,12 +188,18 @@ def press_names(title: str, commune_names: list[str]) -> list[str]:
     if not core:
         return []
     folded_core = fold(core)
-    noun = next((n for n in sorted(FACILITY_NOUNS, key=len, reverse=True)
-                 if folded_core.startswith(fold(n) + " ")), core.split()[0])
+    noun = next(
+        (
+            n
+            for n in sorted(FACILITY_NOUNS, key=len, reverse=True)
+            if folded_core.startswith(fold(n) + " ")
+        ),
+        core.split()[0],
+    )
     facility = core[: len(noun)]
     lower = facility.lower()
     names: list[str] = [core, f"{_new(facility)} {core}"]
-    rest = core[len(noun):].strip()
+    rest = core[len(noun) :].strip()
     river = _RIVER.search(" " + rest) if rest else None
     without_river = _RIVER.sub("", " " + rest).strip() if rest else ""
     place, own_name = _place_and_name(without_river, commune_names)
@@ -145,14 +218,19 @@ def press_names(title: str, commune_names: list[str]) -> list[str]:
             names.append(f"{other} {own_name}")
         for form in _pairs(place) if place else []:
             names += [f"{other} de {form}", f"{_new(other)} {other} de {form}"]
-            if "-" in form:  # a pair of communes names the work: "servicio ferroviario Santiago-Melipilla"
+            if (
+                "-" in form
+            ):  # a pair of communes names the work: "servicio ferroviario Santiago-Melipilla"
                 names.append(f"{other} {form}")
-    if fold(noun) == "tren" and place and "-" in place:  # "Tren Santiago-Melipilla": "el tren a Melipilla"
+    if (
+        fold(noun) == "tren" and place and "-" in place
+    ):  # "Tren Santiago-Melipilla": "el tren a Melipilla"
         names.append(f"tren a {place.split('-', 1)[1].strip()}")
     if river:
         river_name = river.group(1).strip()
         names += [
-            f"{facility} sobre el río {river_name}", f"{facility} sobre el {river_name}",
+            f"{facility} sobre el río {river_name}",
+            f"{facility} sobre el {river_name}",
             f"{_new(facility)} {facility.lower()} sobre el río {river_name}",
             f"{_new(facility)} {facility.lower()} sobre el {river_name}",
         ]

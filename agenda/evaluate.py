@@ -78,8 +78,10 @@ class Evaluation:
         }
 
 
-def read_gold(path: Path, required: tuple[str, ...] = ("id", "regions", "communes")) -> list[dict[str, Any]]:
-    """The items of a gold JSON-lines file; a line that is not JSON or lacks a field is a ConfigError."""
+def read_gold(
+    path: Path, required: tuple[str, ...] = ("id", "regions", "communes")
+) -> list[dict[str, Any]]:
+    """The items of a gold file; a line that is not JSON or lacks a field is a ConfigError."""
     items = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -187,8 +189,10 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
             score.false_positives += len(found - gold)
             score.false_negatives += len(gold - found)
             if gold != found:
-                result.mistakes.append(Mistake(str(item["id"]), level, sorted(gold - found), sorted(found - gold)))
-        if item.get("risk_kind") and any(l.risk_kind == item["risk_kind"] for l in flagged.values()):
+                mistake = Mistake(str(item["id"]), level, sorted(gold - found), sorted(found - gold))
+                result.mistakes.append(mistake)
+        kind = item.get("risk_kind")
+        if kind and any(link.risk_kind == kind for link in flagged.values()):
             result.kinds_right += 1
         if item.get("distractor_of"):
             result.distractors += 1
@@ -198,7 +202,8 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
 
 
 def format_commitment_report(evaluation: CommitmentEvaluation) -> str:
-    lines = [f"{evaluation.items} items", f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn"]
+    header = f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn"
+    lines = [f"{evaluation.items} items", header]
     for level, score in (("commitments", evaluation.commitments), ("at_risk", evaluation.at_risk)):
         lines.append(
             f"{level:12} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f}   "
@@ -208,5 +213,6 @@ def format_commitment_report(evaluation: CommitmentEvaluation) -> str:
         f"distractors linked: {evaluation.distractor_rate:.1%} "
         f"({evaluation.distractors_linked} of {evaluation.distractors})"
     )
-    lines.append(f"trouble kind right on {evaluation.kinds_right} of {evaluation.at_risk.true_positives} flagged")
+    flagged = evaluation.at_risk.true_positives
+    lines.append(f"trouble kind right on {evaluation.kinds_right} of {flagged} flagged")
     return "\n".join(lines)

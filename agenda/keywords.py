@@ -5,7 +5,7 @@
     disambiguation.yaml   rules for names that are also words, people, streets, foreign places
     commitments.yaml      the commitments made to each region
     priorities.yaml       the government's priorities and their keywords
-    alerts.yaml           terms that signal trouble for a commitment, by kind; negations; resolutions
+    alerts.yaml           trouble for a commitment, by kind; negations; resolutions
     project_cues.yaml     words that make "hospital de X" the project, or the existing facility
 
 Every problem names the file, the line and the field.
@@ -126,7 +126,10 @@ def load_keywords(directory: Path | str) -> Keywords:
         raise ConfigError(str(directory), None, None, "keywords directory not found")
     errors: list[ConfigError] = []
     keywords = Keywords(directory=directory)
-    for loader in (_load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts, _load_project_cues, _load_rules, _load_exclusions):
+    for loader in (
+        _load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts,
+        _load_project_cues, _load_rules, _load_exclusions,
+    ):
         try:
             loader(directory, keywords)
         except ConfigErrors as exc:
@@ -287,9 +290,15 @@ def load_commitments(path: Path, keywords: Keywords) -> None:
         for key, names in (("aliases", aliases), ("generated_aliases", generated)):
             for alias in names:
                 if len(alias.split()) < 2:
-                    errors.append(ConfigError(str(path), entry.line_of(key), key, f"alias '{alias}' is a single word; use a specific phrase"))
+                    errors.append(ConfigError(
+                        str(path), entry.line_of(key), key,
+                        f"alias '{alias}' is a single word; use a specific phrase",
+                    ))
         # No facility list: the kind of work the title names ("Hospital ..." -> hospital).
-        facility = _str_list(path, entry, "facility", errors) if "facility" in entry else tuple(facility_words(str(entry.get("title") or "")))
+        if "facility" in entry:
+            facility = _str_list(path, entry, "facility", errors)
+        else:
+            facility = tuple(facility_words(str(entry.get("title") or "")))
         priority_id = entry.get("priority")
         if priority_id is not None and priority_id not in keywords.priorities:
             errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})"))
@@ -318,34 +327,45 @@ def _load_alerts(directory: Path, keywords: Keywords) -> None:
     data = load_yaml(path)
     errors: list[ConfigError] = []
     if isinstance(data, dict) and "terms" in data and "kinds" not in data:
-        kinds = LineDict({"other": LineDict({"label": "problema", "terms": data["terms"]})})  # the first format
-        kinds.key_lines = {"other": line_of(data, "terms")}
+        # the first format: one list of terms, no kinds
+        kinds = LineDict({"other": LineDict({"label": "problema", "terms": data["terms"]})})
+        kinds.key_lines = {"other": line_of(data, "terms") or 0}
     else:
         kinds = _mapping(path, data, "kinds", dict)
     for kind_id, entry in kinds.items():
         where = kinds.line_of(kind_id) if isinstance(kinds, LineDict) else None
         if not isinstance(entry, LineDict):
-            errors.append(ConfigError(str(path), where, f"kinds.{kind_id}", "must be a mapping with label and terms"))
+            errors.append(ConfigError(
+                str(path), where, f"kinds.{kind_id}", "must be a mapping with label and terms"
+            ))
             continue
         label = entry.get("label")
         if not isinstance(label, str) or not label.strip():
-            errors.append(ConfigError(str(path), entry.line_of("label"), f"kinds.{kind_id}.label", "missing Spanish label"))
+            errors.append(ConfigError(
+                str(path), entry.line_of("label"), f"kinds.{kind_id}.label", "missing Spanish label"
+            ))
             continue
         terms = _str_list(path, entry, "terms", errors, required=True)
         for term in terms:
             problem = _term_problem(term)
             if problem:
-                errors.append(ConfigError(str(path), entry.line_of("terms"), f"kinds.{kind_id}.terms", f"'{term}': {problem}"))
+                errors.append(ConfigError(
+                    str(path), entry.line_of("terms"), f"kinds.{kind_id}.terms", f"'{term}': {problem}"
+                ))
         keywords.alert_kinds[str(kind_id)] = AlertKind(str(kind_id), label.strip(), terms)
     for key in ("negations", "resolutions"):
         value = data.get(key) if isinstance(data, dict) else None
-        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value)):
-            errors.append(ConfigError(str(path), line_of(data, key), key, "must be a list of non-empty texts"))
+        texts = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        if value is not None and not texts:
+            errors.append(ConfigError(
+                str(path), line_of(data, key), key, "must be a list of non-empty texts"
+            ))
             continue
         setattr(keywords, f"alert_{key}", tuple(v.strip() for v in value or ()))
     if errors:
         raise ConfigErrors(errors)
-    keywords.alert_terms = tuple(dict.fromkeys(t for kind in keywords.alert_kinds.values() for t in kind.terms))
+    terms = (t for kind in keywords.alert_kinds.values() for t in kind.terms)
+    keywords.alert_terms = tuple(dict.fromkeys(terms))
 
 
 def _term_problem(term: str) -> str | None:
@@ -364,10 +384,13 @@ def _load_project_cues(directory: Path, keywords: Keywords) -> None:
         return  # without it, a facility word and a commune need no project cue (the first rule)
     data = load_yaml(path) or {}
     errors: list[ConfigError] = []
-    for key, attribute in (("project_cues", "project_cues"), ("new", "new_words"), ("existing", "existing_words")):
+    keys = (("project_cues", "project_cues"), ("new", "new_words"), ("existing", "existing_words"))
+    for key, attribute in keys:
         value = data.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            errors.append(ConfigError(str(path), line_of(data, key), key, "must be a list of non-empty texts"))
+            errors.append(ConfigError(
+                str(path), line_of(data, key), key, "must be a list of non-empty texts"
+            ))
             continue
         setattr(keywords, attribute, tuple(v.strip() for v in value))
     if errors:

@@ -58,7 +58,6 @@ _FOREIGN_FILLERS = (
 )
 _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
-_NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.

@@ -27,13 +27,18 @@ from agenda.textnorm import fold
 
 Span = tuple[int, int]
 _PARAGRAPH = re.compile(r"[^\n]+")
-_STOP_WORDS = frozenset({"de", "del", "la", "el", "los", "las", "y", "e", "sobre", "en", "al", "a", "rio"})
+_STOP_WORDS = frozenset(
+    {"de", "del", "la", "el", "los", "las", "y", "e", "sobre", "en", "al", "a", "rio"}
+)
 # A list: separators that open an item (an article or a capitalised name after ", " or " y "),
 # at least two in the sentence, and one right before or right after the name.
 _ITEM_OPENING = re.compile(r"(?:,|\sy|\se)\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
 _LIST_BEFORE = re.compile(r"(?:,|\by|\be)\s*(?:(?:el|la|los|las|del|al)\s+)?$")
 _LIST_AFTER = re.compile(r"^\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
-_NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")  # "hospital Gustavo Fricke": another one
+_DATELINE = re.compile(
+    r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
+)  # a headline's "Ovalle:", "Puerto Montt:"
+_NAMED_FACILITY = re.compile(r"[ \t]+[A-ZÁÉÍÓÚÑ][\w-]+")  # "hospital Gustavo Fricke": another one
 
 
 def _pair(name: str, commune_words: set[str]) -> bool:
@@ -46,12 +51,17 @@ def _pair(name: str, commune_words: set[str]) -> bool:
 
 def _term_pattern(term: str) -> str:
     """'paraliz*' -> a prefix; 'contraloría ... objet*' -> both parts, up to 8 words apart."""
+
     def part(text: str) -> str:
-        words = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in fold(text).split()]
+        words = [
+            re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
+            for w in fold(text).split()
+        ]
         return r"\s+".join(words)
 
     pieces = [part(p) for p in term.split("...")]
-    return r"(?<!\w)" + r"(?:\W+\w+){0,8}?\W+".join(pieces) + r"(?!\w)"
+    gap = r"(?:[^\w.!?;:\n]+\w+){0,8}?[^\w.!?;:\n]+"  # within one sentence
+    return r"(?<!\w)" + gap.join(pieces) + r"(?!\w)"
 
 
 def _alternation(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -108,19 +118,31 @@ class RiskReader:
         new_words = "|".join(_term_pattern(w) for w in keywords.new_words) or "(?!)"
         self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
-        self._own_names = {c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()}
+        self._own_names = {
+            c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
+        }
         existing = "|".join(_term_pattern(w) for w in keywords.existing_words) or "(?!)"
         self._existing_before = re.compile(
-            r"(?:" + existing + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
+            r"(?:"
+            + existing
+            + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
         )
         self._existing_after = re.compile(r"^\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
-            c.id: {w for code in c.commune_codes for w in re.split(r"[\s-]+", fold(keywords.place("commune", code).name))}
+            c.id: {
+                w
+                for code in c.commune_codes
+                for w in re.split(r"[\s-]+", fold(keywords.place("commune", code).name))
+            }
             for c in keywords.commitments.values()
         }
-        self._on_existing = {c.id for c in keywords.commitments.values() if works_on_existing(c.title)}
-        self._generated = {c.id: {fold(a) for a in c.generated_aliases} - {fold(a) for a in c.aliases}
-                           for c in keywords.commitments.values()}
+        self._on_existing = {
+            c.id for c in keywords.commitments.values() if works_on_existing(c.title)
+        }
+        self._generated = {
+            c.id: {fold(a) for a in c.generated_aliases} - {fold(a) for a in c.aliases}
+            for c in keywords.commitments.values()
+        }
 
     # -- which mentions count --------------------------------------------------------------
     def _generic(self, commitment: Commitment, folded_name: str) -> bool:
@@ -143,13 +165,15 @@ class RiskReader:
         return all(w in allowed for w in words if w)
 
     def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
-        before = folded[max(sentence[0], start - 60):start]
+        before = folded[max(sentence[0], start - 60) : start]
         return bool(self._existing_before.search(before) or self._existing_after.match(folded, end))
 
     def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
         """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
         before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
-        if self._new_opening.match(folded, start) or self._new_before.search(folded, max(sentence[0], start - 30), start):
+        if self._new_opening.match(folded, start) or self._new_before.search(
+            folded, max(sentence[0], start - 30), start
+        ):
             return True
         return bool(self._cue and self._cue.search(folded, sentence[0], sentence[1]))
 
@@ -167,7 +191,9 @@ class RiskReader:
         Returns the commitments found, in order of first mention, and the trouble terms."""
         commitments = self.keywords.commitments
         specific: set[str] = set()
-        candidates: list[tuple[str, int, int, Span, bool]] = []  # id, start, end, sentence, needs cue
+        candidates: list[
+            tuple[str, int, int, Span, bool]
+        ] = []  # id, start, end, sentence, needs cue
         for commitment_id, start, end in names:
             sentence = sentence_of(start)
             if self._existing(folded, start, end, sentence):
@@ -178,7 +204,10 @@ class RiskReader:
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
         for code, start, _ in communes:
-            communes_by_sentence.setdefault(sentence_of(start), set()).add(code)
+            sentence = sentence_of(start)
+            communes_by_sentence.setdefault(sentence, set()).add(code)
+            if _DATELINE.fullmatch(text, *sentence):  # "Ovalle: avanzan obras del hospital"
+                communes_by_sentence.setdefault(sentence_of(sentence[1] + 1), set()).add(code)
         for ids, start, end in facilities:
             if _NAMED_FACILITY.match(text, end):
                 continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
@@ -192,8 +221,14 @@ class RiskReader:
         paragraphs = [m.span() for m in _PARAGRAPH.finditer(text)]
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
-        for commitment_id, start, end, sentence, needs_cue in sorted(candidates, key=lambda c: (c[1], -c[2])):
-            if needs_cue and commitment_id not in specific and not self._has_cue(folded, start, sentence):
+        for commitment_id, start, end, sentence, needs_cue in sorted(
+            candidates, key=lambda c: (c[1], -c[2])
+        ):
+            if (
+                needs_cue
+                and commitment_id not in specific
+                and not self._has_cue(folded, start, sentence)
+            ):
                 continue
             if any(s <= start < e for s, e in taken.get(commitment_id, [])):
                 continue  # a facility word inside the name already found
@@ -213,16 +248,25 @@ class RiskReader:
             return True  # "hospitales", "puentes": several facilities
         if len(_ITEM_OPENING.findall(text, sentence[0], sentence[1])) < 2:
             return False
-        return bool(_LIST_BEFORE.search(folded[sentence[0]:start]) or _LIST_AFTER.match(text[end:sentence[1]]))
+        return bool(
+            _LIST_BEFORE.search(folded[sentence[0] : start])
+            or _LIST_AFTER.match(text[end : sentence[1]])
+        )
 
     # -- subject, trouble, resolution ---------------------------------------------------------
     def _judge(
-        self, text: str, folded: str, mentions: list[_Mention], paragraphs: list[Span],
+        self,
+        text: str,
+        folded: str,
+        mentions: list[_Mention],
+        paragraphs: list[Span],
         sentence_of: Callable[[int], Span],
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
-            findings.setdefault(mention.id, Finding(mention.id)).mentions.append((mention.start, mention.end))
+            findings.setdefault(mention.id, Finding(mention.id)).mentions.append(
+                (mention.start, mention.end)
+            )
         has_title = len(paragraphs) > 1
         subjects = set()
         for commitment_id in findings:
@@ -234,8 +278,12 @@ class RiskReader:
                 subjects.add(commitment_id)
         hits = self._hits(folded, self._trouble, sentence_of, trouble=True)
         resolutions = self._hits(folded, self._resolutions, sentence_of, trouble=False)
-        for hit in hits:
-            for commitment_id, mention in self._owners(hit.start, mentions, paragraphs, subjects, sentence_of):
+        # The body's account of the trouble is the evidence to keep; the title says it in short.
+        title_end = paragraphs[0][1] if has_title else 0
+        for hit in sorted(hits, key=lambda h: (h.start < title_end, h.start)):
+            for commitment_id, mention in self._owners(
+                hit.start, mentions, paragraphs, subjects, sentence_of
+            ):
                 finding = findings[commitment_id]
                 if finding.at_risk:
                     continue
@@ -243,7 +291,9 @@ class RiskReader:
                 trouble_sentence = sentence_of(hit.start)
                 finding.risk_sentences = list(dict.fromkeys([trouble_sentence, mention.sentence]))
         for hit in resolutions:
-            for commitment_id, _ in self._owners(hit.start, mentions, paragraphs, subjects, sentence_of):
+            for commitment_id, _ in self._owners(
+                hit.start, mentions, paragraphs, subjects, sentence_of
+            ):
                 finding = findings[commitment_id]
                 first_trouble = finding.risk_sentences[0][0] if finding.at_risk else None
                 if first_trouble is not None and hit.start > first_trouble and not finding.resolved:
@@ -251,7 +301,13 @@ class RiskReader:
                     finding.resolution_sentences = [sentence_of(hit.start)]
         return list(findings.values()), hits
 
-    def _hits(self, folded: str, pattern: re.Pattern[str] | None, sentence_of: Callable[[int], Span], trouble: bool) -> list[Hit]:
+    def _hits(
+        self,
+        folded: str,
+        pattern: re.Pattern[str] | None,
+        sentence_of: Callable[[int], Span],
+        trouble: bool,
+    ) -> list[Hit]:
         if pattern is None:
             return []
         hits = []
@@ -259,16 +315,25 @@ class RiskReader:
             sentence = sentence_of(match.start())
             if match.end() > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
-            if trouble and self._negated.search(folded[max(sentence[0], match.start() - 40):match.start()]):
+            if trouble and self._negated.search(
+                folded[max(sentence[0], match.start() - 40) : match.start()]
+            ):
                 continue
             index = int(str(match.lastgroup)[1:])
-            kind, term = self._trouble_terms[index] if trouble else ("resolution", self.keywords.alert_resolutions[index])
+            kind, term = (
+                self._trouble_terms[index]
+                if trouble
+                else ("resolution", self.keywords.alert_resolutions[index])
+            )
             hits.append(Hit(term, kind, match.start(), match.end()))
         return hits
 
     @staticmethod
     def _owners(
-        offset: int, mentions: list[_Mention], paragraphs: list[Span], subjects: set[str],
+        offset: int,
+        mentions: list[_Mention],
+        paragraphs: list[Span],
+        subjects: set[str],
         sentence_of: Callable[[int], Span],
     ) -> list[tuple[str, _Mention]]:
         """Whose trouble this is: the commitment named in the sentence, else the nearest one
@@ -283,7 +348,10 @@ class RiskReader:
                 named = [m for m in near if abs(m.start - offset) == distance]
         if not named:
             named = [
-                min((m for m in mentions if m.id == commitment_id), key=lambda m: abs(m.start - offset))
+                min(
+                    (m for m in mentions if m.id == commitment_id),
+                    key=lambda m: abs(m.start - offset),
+                )
                 for commitment_id in sorted(subjects)
             ]
         owners: dict[str, _Mention] = {}

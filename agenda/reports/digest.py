@@ -102,6 +102,7 @@ class CommitmentMention:
     at_risk: bool
     evidence: list[str]  # sentences with a trouble term
     stories: list[Story]
+    troubles: list[str] = field(default_factory=list)  # Spanish labels of the kinds of trouble
 
 
 @dataclass
@@ -210,6 +211,9 @@ def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords)
                 if link.at_risk:
                     mention.at_risk = True
                     mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
+                    kind = keywords.alert_kinds.get(link.risk_kind or "")
+                    if kind is not None and kind.label not in mention.troubles:
+                        mention.troubles.append(kind.label)
                 if story not in mention.stories:
                     mention.stories.append(story)
     stories.sort(key=lambda s: (-s.score, s.title))

@@ -47,6 +47,8 @@ class StoredLink(NamedTuple):
     name: str
     at_risk: bool
     risk_sentences: tuple[str, ...]
+    risk_kind: str | None = None  # keywords/alerts.yaml kind ("delay", "contractor", ...)
+    resolved: bool = False  # the article also reports the trouble solved
 
 
 @dataclass
@@ -205,11 +207,13 @@ class Store:
         rows = [
             (article_id, link.kind, link.code, link.name,
              json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False), int(link.at_risk),
-             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False))
+             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
+             link.risk_kind, int(link.resolved))
             for link in link_result.all_links()
         ]
         self.db.conn.executemany(
-            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?, ?, ?, ?, ?, ?, ?)", rows
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence, risk_kind, resolved)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
         return len(rows)
 
@@ -292,12 +296,15 @@ class Store:
         links: dict[int, list[StoredLink]] = {}
         # No evidence spans, and tuples rather than dicts: a day of 50,000 articles has hundreds of
         # thousands of links, and the digest only needs the sentences that flag a commitment.
-        for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
-            f"select article_id, kind, code, name, at_risk, risk_evidence from links where article_id in ({placeholders})", ids
+        for article_id, kind, code, name, at_risk, risk_evidence, risk_kind, resolved in self.db.execute(
+            "select article_id, kind, code, name, at_risk, risk_evidence, risk_kind, resolved"
+            f" from links where article_id in ({placeholders})", ids
         ):
             evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
             # the same few hundred codes and names repeat: share one string each
-            links.setdefault(article_id, []).append(StoredLink(sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence))
+            links.setdefault(article_id, []).append(StoredLink(
+                sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence, risk_kind, bool(resolved)
+            ))
         outlets: dict[int, list[str]] = {}
         for row in self.db.query(
             f"select a.article_id, s.name from article_sources a join sources s on s.id = a.source_id "
