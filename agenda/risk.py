@@ -139,10 +139,6 @@ class RiskReader:
         self._on_existing = {
             c.id for c in keywords.commitments.values() if works_on_existing(c.title)
         }
-        self._generated = {
-            c.id: {fold(a) for a in c.generated_aliases} - {fold(a) for a in c.aliases}
-            for c in keywords.commitments.values()
-        }
 
     # -- which mentions count --------------------------------------------------------------
     def _generic(self, commitment: Commitment, folded_name: str) -> bool:
@@ -153,7 +149,7 @@ class RiskReader:
             return False  # the title's own name ("Teatro Regional de Rancagua")
         if _pair(name, self._commune_words[commitment.id]):
             return False  # "Hospital Buin-Paine": no existing facility is named after two communes
-        if commitment.id in self._on_existing and name in self._generated[commitment.id]:
+        if commitment.id in self._on_existing:  # "Ampliación del Aeródromo X": X exists today
             return not name.startswith(("nuevo ", "nueva "))
         facility = {w for f in commitment.facility_words for w in fold(f).split()}
         facility |= {w + "s" for w in facility} | {w + "es" for w in facility}
