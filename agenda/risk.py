@@ -242,7 +242,8 @@ class RiskReader:
         facility word ("los hospitales de ..."): mentioned, not the subject."""
         if folded[start:end].endswith("s") and " " not in folded[start:end]:
             return True  # "hospitales", "puentes": several facilities
-        if len(_ITEM_OPENING.findall(text, sentence[0], sentence[1])) < 2:
+        openings = _ITEM_OPENING.finditer(text, sentence[0], sentence[1])
+        if sum(1 for o in openings if not start <= o.start() < end) < 2:  # "Buin y Paine" is one name
             return False
         return bool(
             _LIST_BEFORE.search(folded[sentence[0] : start])
