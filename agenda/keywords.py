@@ -364,8 +364,8 @@ def _load_alerts(directory: Path, keywords: Keywords) -> None:
         setattr(keywords, f"alert_{key}", tuple(v.strip() for v in value or ()))
     if errors:
         raise ConfigErrors(errors)
-    terms = (t for kind in keywords.alert_kinds.values() for t in kind.terms)
-    keywords.alert_terms = tuple(dict.fromkeys(terms))
+    every = (t for kind in keywords.alert_kinds.values() for t in kind.terms)
+    keywords.alert_terms = tuple(dict.fromkeys(every))
 
 
 def _term_problem(term: str) -> str | None:

@@ -20,6 +20,7 @@ from agenda.errors import ConfigErrors
 from agenda.extract import Article
 from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.link import Linker
+from agenda.reports.digest import build_digest, build_stories, render_html, render_text
 from agenda.sources import Source
 from agenda.store import Store
 
@@ -304,3 +305,11 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
     )
     assert link.risk_sentences[0] == "Las obras estuvieron paralizadas tres meses."
     assert {"risk_kind", "resolved"} <= set(store.db["links"].columns_dict)
+    # the digest's critical card names the kind of trouble in Spanish
+    keywords = register_linker.keywords
+    digest = build_digest(build_stories(date(2026, 11, 24), [stored], keywords), [], keywords)
+    assert [(m.id, m.troubles) for m in digest.critical] == [
+        ("carcel-talca", ["obras paralizadas"])
+    ]
+    assert "[obras paralizadas]" in render_text(digest)
+    assert '<span class="tag alert">obras paralizadas</span>' in render_html(digest)
