@@ -514,7 +514,7 @@ class Linker:
         starts = sentence_bounds(text)
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
         findings, troubles = self._risk.read(
-            text, doc.text, names, facilities, communes, lambda offset: _sentence_at(text, starts, offset)
+            text, fold(text), names, facilities, communes, lambda offset: _sentence_at(text, starts, offset)
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
