@@ -96,13 +96,15 @@ def test_press_names_keep_the_saints_name_and_never_a_single_word() -> None:
 
 
 def test_import_register_fixture_is_what_press_names_writes(keywords: Keywords) -> None:
-    register = yaml.safe_load(
-        (GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8")
-    )
+    """As `agenda commitments import` writes an entry: the title as the only alias, the press
+    names that are not the title as generated_aliases, no facility list."""
+    register = yaml.safe_load((GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8"))
     for entry in register["commitments"]:
         communes = [keywords.place("commune", code).name for code in entry["communes"]]
-        assert entry["generated_aliases"] == press_names(entry["title"], communes)
-        assert "aliases" not in entry and "facility" not in entry
+        title = " ".join(entry["title"].lower().split())
+        expected = [n for n in press_names(entry["title"], communes) if n.lower() != title]
+        assert entry["aliases"] == [entry["title"]] and entry["generated_aliases"] == expected
+        assert "facility" not in entry
 
 
 # -- the register's generated names ----------------------------------------------------------
@@ -118,7 +120,8 @@ def test_generated_aliases_are_matched_like_aliases(keyword_copy: Path) -> None:
     keywords.commitments.clear()
     load_commitments(GOLD / "commitments-register-import.yaml", keywords)
     commitment = keywords.commitments["hospital-buin-paine"]
-    assert commitment.aliases == () and "Hospital de Buin y Paine" in commitment.generated_aliases
+    assert commitment.aliases == (commitment.title,)
+    assert "Hospital de Buin y Paine" in commitment.generated_aliases
     assert commitment.facility_words == ("hospital",)  # read from the title
     result = Linker(keywords).link(
         "Obras del hospital de Buin y Paine\n\nLa constructora se declaró en quiebra."
