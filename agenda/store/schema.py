@@ -114,13 +114,6 @@ def m005_outbox(db: Database) -> None:
     db["deliveries"].add_column("next_attempt_at_utc", str)
 
 
-@migrations()
-def m007_link_risk_detail(db: Database) -> None:
-    """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
-    db["links"].add_column("risk_kind", str)
-    db["links"].add_column("resolved", int)
-
-
 def open_database(path: Path | str) -> Database:
     """Open (creating if needed) the database file: WAL, busy timeout, migrations applied."""
     db = Database(str(path))
@@ -132,3 +125,10 @@ def open_database(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     migrations.apply(db)
     return db
+
+
+@migrations()
+def m007_link_risk_detail(db: Database) -> None:
+    """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
+    db["links"].add_column("risk_kind", str)
+    db["links"].add_column("resolved", int)
