@@ -114,6 +114,16 @@ class Keywords:
     def regions(self) -> list[Place]:
         return sorted((p for p in self.places.values() if p.kind == "region"), key=lambda p: p.code)
 
+    @property
+    def resolution_terms(self) -> tuple[str, ...]:
+        """keywords/alerts.yaml's resolutions, under the name the commitment report reads."""
+        return self.alert_resolutions
+
+    def trouble_label(self, kind: str | None) -> str:
+        """The Spanish label of a kind of trouble ("delay" -> "retraso"); "" when unknown."""
+        found = self.alert_kinds.get(kind or "")
+        return found.label if found else ""
+
     def region_name(self, code: str) -> str:
         key = f"region:{code}"
         return self.places[key].name if key in self.places else code

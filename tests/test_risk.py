@@ -166,6 +166,12 @@ def test_alerts_file_errors_name_file_line_field(keyword_copy: Path) -> None:
         load_keywords(keyword_copy)
 
 
+def test_labels_and_resolutions_for_the_reports(keywords: Keywords) -> None:
+    assert keywords.trouble_label("contractor") == "problemas con la constructora"
+    assert keywords.trouble_label(None) == "" and keywords.trouble_label("unknown") == ""
+    assert "retomaron las obras" in keywords.resolution_terms
+
+
 def test_first_alerts_format_still_loads(keyword_copy: Path) -> None:
     (keyword_copy / "alerts.yaml").write_text(
         "terms:\n  - paralizada\n  - quiebra\n", encoding="utf-8"

@@ -211,9 +211,9 @@ def build_stories(day: date, articles: list[dict[str, Any]], keywords: Keywords)
                 if link.at_risk:
                     mention.at_risk = True
                     mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
-                    kind = keywords.alert_kinds.get(link.risk_kind or "")
-                    if kind is not None and kind.label not in mention.troubles:
-                        mention.troubles.append(kind.label)
+                    label = keywords.trouble_label(link.risk_kind)
+                    if label and label not in mention.troubles:
+                        mention.troubles.append(label)
                 if story not in mention.stories:
                     mention.stories.append(story)
     stories.sort(key=lambda s: (-s.score, s.title))
