@@ -18,7 +18,7 @@ keywords/project_cues.yaml):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
@@ -64,19 +64,48 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
     return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
 
 
-def _alternation(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for many terms; ``match.lastgroup`` is "t<index>". The terms are grouped by
-    their first letter behind one word-start check: a hundred alternatives tried at every
-    character made this the linker's slowest step."""
-    terms = list(terms)
-    if not terms:
-        return None
-    by_letter: dict[str, list[str]] = {}
-    for index, term in enumerate(terms):
-        pattern = f"(?P<t{index}>{_term_pattern(term, bounded=False)})"
-        by_letter.setdefault(fold(term.strip())[:1], []).append(pattern)
-    branches = [f"(?={re.escape(letter)})(?:{'|'.join(p)})" for letter, p in by_letter.items()]
-    return re.compile(r"(?<!\w)(?:" + "|".join(branches) + ")")
+class _Terms:
+    """Many terms found in one pass: each word's first three letters pick the few terms that
+    may start there (a hundred alternatives tried at every character was the linker's slowest
+    step). Matches do not overlap, and at one place the first term listed wins."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        for index, term in enumerate(terms):
+            first = fold(term.strip()).split()[0].rstrip("*")
+            pattern = re.compile(_term_pattern(term, bounded=False))
+            self._by_opening.setdefault(first[:3], []).append((index, pattern))
+        # only the word openings some term starts with: the engine skips the other words in C
+        keys = sorted(self._by_opening, key=len, reverse=True)
+        self._openings = (
+            re.compile(
+                r"(?<!\w)(?:"
+                + "|".join(re.escape(k) + ("" if len(k) == 3 else r"(?!\w)") for k in keys)
+                + ")"
+            )
+            if keys
+            else None
+        )
+
+    def finditer(
+        self, folded: str, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[tuple[int, int, int]]:
+        """(term index, start, end) of each match in folded[pos:endpos]."""
+        end_of_last = -1
+        endpos = len(folded) if endpos is None else endpos
+        if self._openings is None:
+            return
+        for opening in self._openings.finditer(folded, pos, endpos):
+            start = opening.start()
+            candidates = self._by_opening[opening.group()]
+            if start < end_of_last:
+                continue
+            for index, pattern in candidates:
+                match = pattern.match(folded, start, endpos)
+                if match:
+                    end_of_last = match.end()
+                    yield index, start, match.end()
+                    break
 
 
 @dataclass
@@ -117,12 +146,13 @@ class RiskReader:
         self.keywords = keywords
         kinds = [(kind.id, term) for kind in keywords.alert_kinds.values() for term in kind.terms]
         self._trouble_terms = kinds
-        self._trouble = _alternation(term for _, term in kinds)
-        self._resolutions = _alternation(keywords.alert_resolutions)
+        self._trouble = _Terms(term for _, term in kinds)
+        self._resolutions = _Terms(keywords.alert_resolutions)
         negations = "|".join(_term_pattern(n) for n in keywords.alert_negations) or "(?!)"
         # "sin embargo, hay retrasos" is no negation
         self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
-        self._cue = _alternation(keywords.project_cues)
+        cues = "|".join(_term_pattern(c) for c in keywords.project_cues) or "(?!)"
+        self._cue = re.compile(cues)  # searched in one sentence at a time
         new_words = "|".join(_term_pattern(w) for w in keywords.new_words) or "(?!)"
         self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
@@ -179,7 +209,7 @@ class RiskReader:
             folded, max(sentence[0], start - 30), start
         ):
             return True
-        return bool(self._cue and self._cue.search(folded, sentence[0], sentence[1]))
+        return bool(self._cue.search(folded, sentence[0], sentence[1]))
 
     def read(
         self,
@@ -251,7 +281,9 @@ class RiskReader:
         if folded[start:end].endswith("s") and " " not in folded[start:end]:
             return True  # "hospitales", "puentes": several facilities
         openings = _ITEM_OPENING.finditer(text, sentence[0], sentence[1])
-        if sum(1 for o in openings if not start <= o.start() < end) < 2:  # "Buin y Paine" is one name
+        if (
+            sum(1 for o in openings if not start <= o.start() < end) < 2
+        ):  # "Buin y Paine" is one name
             return False
         return bool(
             _LIST_BEFORE.search(folded[sentence[0] : start])
@@ -282,7 +314,6 @@ class RiskReader:
             if in_title or several or only:
                 subjects.add(commitment_id)
         hits = self._hits(folded, self._trouble, sentence_of, trouble=True)
-        resolutions = self._hits(folded, self._resolutions, sentence_of, trouble=False)
         # The body's account of the trouble is the evidence to keep; the title says it in short.
         title_end = paragraphs[0][1] if has_title else 0
         for hit in sorted(hits, key=lambda h: (h.start < title_end, h.start)):
@@ -295,7 +326,9 @@ class RiskReader:
                 finding.at_risk, finding.risk_kind = True, hit.kind
                 trouble_sentence = sentence_of(hit.start)
                 finding.risk_sentences = list(dict.fromkeys([trouble_sentence, mention.sentence]))
-        for hit in resolutions:
+        if not any(finding.at_risk for finding in findings.values()):
+            return list(findings.values()), hits  # no trouble: no resolution to look for
+        for hit in self._hits(folded, self._resolutions, sentence_of, trouble=False):
             for commitment_id, _ in self._owners(
                 hit.start, mentions, paragraphs, subjects, sentence_of
             ):
@@ -309,28 +342,23 @@ class RiskReader:
     def _hits(
         self,
         folded: str,
-        pattern: re.Pattern[str] | None,
+        terms: _Terms,
         sentence_of: Callable[[int], Span],
         trouble: bool,
     ) -> list[Hit]:
-        if pattern is None:
-            return []
         hits = []
-        for match in pattern.finditer(folded):
-            sentence = sentence_of(match.start())
-            if match.end() > sentence[1] + 1:
+        for index, start, end in terms.finditer(folded):
+            sentence = sentence_of(start)
+            if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
-            if trouble and self._negated.search(
-                folded[max(sentence[0], match.start() - 40) : match.start()]
-            ):
+            if trouble and self._negated.search(folded[max(sentence[0], start - 40) : start]):
                 continue
-            index = int(str(match.lastgroup)[1:])
             kind, term = (
                 self._trouble_terms[index]
                 if trouble
                 else ("resolution", self.keywords.alert_resolutions[index])
             )
-            hits.append(Hit(term, kind, match.start(), match.end()))
+            hits.append(Hit(term, kind, start, end))
         return hits
 
     @staticmethod
