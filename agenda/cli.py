@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path, help="gold file (JSON lines with id, title, text, regions, communes, commitments)")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--mistakes", action="store_true", help="also list every item the linker got wrong")
+    evaluate.add_argument("--register", type=Path, help="read the commitments from this register instead of the keywords directory's commitments.yaml")
     feedback = add("feedback", "Correct an article's places: --not CODE removes a link and writes a reviewable exclusion rule to keywords/feedback.yaml; --add CODE adds one. `agenda feedback inbox PATH` applies readers' replies from an mbox or Maildir, each once.")
     feedback.add_argument("article_id", help="the article's id (shown by `agenda search`), or `inbox` to read readers' replies")
     feedback.add_argument("path", nargs="?", type=Path, default=None, help="with `inbox`: an mbox file or a Maildir folder")

@@ -21,7 +21,7 @@ from typing import Any
 from agenda import commitment_commands, logs
 from agenda.collect import make_client
 from agenda.deliver import make_mailer
-from agenda.keywords import Keywords, load_keywords
+from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.link import Linker
 from agenda.ops import RunLock, RunLocked
 from agenda.ops import backup as ops_backup
@@ -293,16 +293,28 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def evaluate_gold(args: argparse.Namespace) -> int:
-    from agenda.evaluate import evaluate, format_mistake, format_report, read_gold
+    from agenda import evaluate as gold
 
-    evaluation = evaluate(Linker(load_keywords(args.keywords)), read_gold(args.file))
-    if args.json:
-        print(json.dumps(evaluation.as_dict(), indent=2))
+    keywords = load_keywords(args.keywords)
+    if getattr(args, "register", None):
+        keywords.commitments.clear()
+        load_commitments(args.register, keywords)
+    items = gold.read_gold(args.file, required=("id",))
+    if gold.is_commitment_gold(items):
+        items = gold.read_gold(args.file, required=gold.COMMITMENT_FIELDS)
+        scored = gold.evaluate_commitments(Linker(keywords), items)
+        report = gold.format_commitment_report(scored)
     else:
-        print(format_report(evaluation))
+        items = gold.read_gold(args.file)
+        scored = gold.evaluate(Linker(keywords), items)  # type: ignore[assignment]
+        report = gold.format_report(scored)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(scored.as_dict(), indent=2))
+    else:
+        print(report)
     if args.mistakes:
-        for mistake in evaluation.mistakes:
-            print(format_mistake(mistake), file=sys.stderr if args.json else sys.stdout)
+        for mistake in scored.mistakes:
+            print(gold.format_mistake(mistake), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

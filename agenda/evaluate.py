@@ -3,6 +3,12 @@
 Gold files are JSON lines: ``{"id", "title", "text", "regions": ["05"], "communes": ["05109"],
 "commitments": ["..."]}``. Scores are micro-averaged over (item, code) pairs. The false-positive
 rate is the share of items whose gold regions are empty that get at least one region anyway.
+
+Commitment gold files (tests/gold/commitments.jsonl) carry ``at_risk`` instead of places:
+``{"id", "title", "text", "commitments": [...], "at_risk": [...], "distractor_of": [...]}``;
+``evaluate_commitments`` scores which commitments are linked, which are flagged at risk, and how
+many distractors (the old hospital of the same city, another bridge over the same river, a
+project named in passing in a list) are linked or flagged when they should not be.
 """
 
 from __future__ import annotations
@@ -110,7 +116,10 @@ class Evaluation:
         }
 
 
-def read_gold(path: Path) -> list[dict[str, Any]]:
+def read_gold(
+    path: Path, required: tuple[str, ...] = ("id", "regions", "communes")
+) -> list[dict[str, Any]]:
+    """The items of a gold file; a line that is not JSON or lacks a field is a ConfigError."""
     items = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -119,7 +128,7 @@ def read_gold(path: Path) -> list[dict[str, Any]]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ConfigError(str(path), number, None, f"not JSON ({exc.msg})") from exc
-        for key in ("id", "regions", "communes"):
+        for key in required:
             if key not in item:
                 raise ConfigError(str(path), number, key, "missing required field")
         items.append(item)
@@ -173,4 +182,84 @@ def format_report(evaluation: Evaluation) -> str:
         f"false region links on items with no gold region: {evaluation.false_region_rate:.1%} "
         f"({evaluation.empty_items_with_regions} of {evaluation.empty_items})"
     )
+    return "\n".join(lines)
+
+
+COMMITMENT_FIELDS = ("id", "commitments", "at_risk")
+
+
+def is_commitment_gold(items: list[dict[str, Any]]) -> bool:
+    return bool(items) and all("at_risk" in item for item in items)
+
+
+@dataclass
+class CommitmentEvaluation:
+    items: int = 0
+    commitments: Score = field(default_factory=Score)
+    at_risk: Score = field(default_factory=Score)
+    distractors: int = 0
+    distractors_linked: int = 0
+    kinds_right: int = 0  # flagged items whose first trouble is of the gold kind
+    mistakes: list[Mistake] = field(default_factory=list)
+
+    @property
+    def distractor_rate(self) -> float:
+        return self.distractors_linked / self.distractors if self.distractors else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "commitments": self.commitments.as_dict(),
+            "at_risk": self.at_risk.as_dict(),
+            "distractors": self.distractors,
+            "distractors_linked": self.distractors_linked,
+            "distractor_rate": round(self.distractor_rate, 4),
+            "risk_kind_right": self.kinds_right,
+        }
+
+
+def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> CommitmentEvaluation:
+    """Score commitment links and at-risk flags on a commitment gold file."""
+    result = CommitmentEvaluation()
+    for item in items:
+        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+        links = linker.link(text, source_region=item.get("source_region"))
+        predicted = {l.code for l in links.commitments}
+        flagged = {l.code: l for l in links.commitments if l.at_risk}
+        result.items += 1
+        for level, gold, found in (
+            ("commitments", set(item["commitments"]), predicted),
+            ("at_risk", set(item["at_risk"]), set(flagged)),
+        ):
+            score = getattr(result, level)
+            score.true_positives += len(gold & found)
+            score.false_positives += len(found - gold)
+            score.false_negatives += len(gold - found)
+            if gold != found:
+                mistake = Mistake(str(item["id"]), level, sorted(gold - found), sorted(found - gold))
+                result.mistakes.append(mistake)
+        kind = item.get("risk_kind")
+        if kind and any(link.risk_kind == kind for link in flagged.values()):
+            result.kinds_right += 1
+        if item.get("distractor_of"):
+            result.distractors += 1
+            wrong = (predicted - set(item["commitments"])) | (set(flagged) - set(item["at_risk"]))
+            result.distractors_linked += bool(wrong & set(item["distractor_of"]))
+    return result
+
+
+def format_commitment_report(evaluation: CommitmentEvaluation) -> str:
+    header = f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn"
+    lines = [f"{evaluation.items} items", header]
+    for level, score in (("commitments", evaluation.commitments), ("at_risk", evaluation.at_risk)):
+        lines.append(
+            f"{level:12} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f}   "
+            f"{score.true_positives}/{score.false_positives}/{score.false_negatives}"
+        )
+    lines.append(
+        f"distractors linked: {evaluation.distractor_rate:.1%} "
+        f"({evaluation.distractors_linked} of {evaluation.distractors})"
+    )
+    flagged = evaluation.at_risk.true_positives
+    lines.append(f"trouble kind right on {evaluation.kinds_right} of {flagged} flagged")
     return "\n".join(lines)

@@ -7,6 +7,7 @@
     priorities.yaml       the government's priorities and their keywords
     alerts.yaml           terms that signal trouble for a commitment
     topics.yaml           the authorities' standing topics (optional; agenda/topics.py)
+    project_cues.yaml     words that make "hospital de X" the project, or the existing facility
 
 Every problem names the file, the line and the field.
 """
@@ -19,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from agenda.commitment_names import facility_words
 from agenda.errors import ConfigError, ConfigErrors
 from agenda.sources import REGION_CODES, normalise_region
 from agenda.topics import Topic, load_topics
@@ -49,6 +51,23 @@ class Commitment:
     status: str | None = None  # the official status as the office's sheet writes it
     due: str | None = None  # "2027", "2027-03" or "2027-03-15"
     source: str | None = None  # where it was promised
+
+    # Press names written by `agenda commitments import` (agenda/commitment_names.py): matched
+    # like aliases, kept apart so an analyst sees which names were written by hand.
+    generated_aliases: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        """Every name the commitment is matched by: hand-written aliases, then generated ones."""
+        return tuple(dict.fromkeys(self.aliases + self.generated_aliases))
+
+
+@dataclass(frozen=True)
+class AlertKind:
+    """One kind of trouble (keywords/alerts.yaml): its id, its Spanish label, its terms."""
+
+    id: str
+    label: str
+    terms: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,13 @@ class Keywords:
     places: dict[str, Place] = field(default_factory=dict)  # "commune:08101" -> Place
     commitments: dict[str, Commitment] = field(default_factory=dict)
     priorities: dict[str, Priority] = field(default_factory=dict)
-    alert_terms: tuple[str, ...] = ()
+    alert_terms: tuple[str, ...] = ()  # every trouble term, all kinds (see alert_kinds)
+    alert_kinds: dict[str, AlertKind] = field(default_factory=dict)
+    alert_negations: tuple[str, ...] = ()
+    alert_resolutions: tuple[str, ...] = ()
+    project_cues: tuple[str, ...] = ()
+    new_words: tuple[str, ...] = ()
+    existing_words: tuple[str, ...] = ()
     rules: DisambiguationRules = field(default_factory=DisambiguationRules)
     # From analysts' feedback: (folded name, place code) -> words before it that exclude it
     # (None: excluded everywhere). See agenda/feedback.py.
@@ -101,6 +126,16 @@ class Keywords:
 
     def regions(self) -> list[Place]:
         return sorted((p for p in self.places.values() if p.kind == "region"), key=lambda p: p.code)
+
+    @property
+    def resolution_terms(self) -> tuple[str, ...]:
+        """keywords/alerts.yaml's resolutions, under the name the commitment report reads."""
+        return self.alert_resolutions
+
+    def trouble_label(self, kind: str | None) -> str:
+        """The Spanish label of a kind of trouble ("delay" -> "retraso"); "" when unknown."""
+        found = self.alert_kinds.get(kind or "")
+        return found.label if found else ""
 
     def region_name(self, code: str) -> str:
         key = f"region:{code}"
@@ -114,7 +149,10 @@ def load_keywords(directory: Path | str) -> Keywords:
         raise ConfigError(str(directory), None, None, "keywords directory not found")
     errors: list[ConfigError] = []
     keywords = Keywords(directory=directory)
-    for loader in (_load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts, _load_rules, _load_exclusions, load_topics):
+    for loader in (
+        _load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts,
+        _load_project_cues, _load_rules, _load_exclusions, load_topics,
+    ):
         try:
             loader(directory, keywords)
         except ConfigErrors as exc:
@@ -241,7 +279,15 @@ def _load_priorities(directory: Path, keywords: Keywords) -> None:
 
 
 def _load_commitments(directory: Path, keywords: Keywords) -> None:
-    path = directory / "commitments.yaml"
+    load_commitments(directory / "commitments.yaml", keywords)
+
+
+def load_commitments(path: Path, keywords: Keywords) -> None:
+    """Read a register of commitments into ``keywords`` (places and priorities already loaded).
+
+    The keywords directory's commitments.yaml is read this way; ``agenda eval --register`` reads
+    another register over the same places.
+    """
     read_commitments(path, load_yaml(path), keywords)
 
 
@@ -267,11 +313,20 @@ def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
                 errors.append(ConfigError(str(path), entry.line_of("communes"), "communes", f"unknown commune code '{code}'"))
             elif region_code and place.region_code != region_code:
                 errors.append(ConfigError(str(path), entry.line_of("communes"), "communes", f"commune {code} ({place.name}) is not in region {region_code}"))
-        aliases = _str_list(path, entry, "aliases", errors, required=True)
-        for alias in aliases:
-            if len(alias.split()) < 2:
-                errors.append(ConfigError(str(path), entry.line_of("aliases"), "aliases", f"alias '{alias}' is a single word; use a specific phrase"))
-        facility = _str_list(path, entry, "facility", errors)
+        generated = _str_list(path, entry, "generated_aliases", errors)
+        aliases = _str_list(path, entry, "aliases", errors, required=not generated)
+        for key, names in (("aliases", aliases), ("generated_aliases", generated)):
+            for alias in names:
+                if len(alias.split()) < 2:
+                    errors.append(ConfigError(
+                        str(path), entry.line_of(key), key,
+                        f"alias '{alias}' is a single word; use a specific phrase",
+                    ))
+        # No facility list: the kind of work the title names ("Hospital ..." -> hospital).
+        if "facility" in entry:
+            facility = _str_list(path, entry, "facility", errors)
+        else:
+            facility = tuple(facility_words(str(entry.get("title") or "")))
         priority_id = entry.get("priority")
         if priority_id is not None and priority_id not in keywords.priorities:
             errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})"))
@@ -293,6 +348,7 @@ def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
             status=official.get("status"),
             due=official.get("due"),
             source=official.get("source"),
+            generated_aliases=generated,
         )
     if errors:
         raise ConfigErrors(errors)
@@ -357,11 +413,76 @@ def _official_fields(path: Path, entry: LineDict, errors: list[ConfigError]) -> 
 def _load_alerts(directory: Path, keywords: Keywords) -> None:
     path = directory / "alerts.yaml"
     data = load_yaml(path)
-    terms = _mapping(path, data, "terms")
-    bad = [t for t in terms if not isinstance(t, str) or not t.strip()]
-    if bad:
-        raise ConfigError(str(path), line_of(data, "terms"), "terms", "every term must be a non-empty text")
-    keywords.alert_terms = tuple(t.strip() for t in terms)
+    errors: list[ConfigError] = []
+    if isinstance(data, dict) and "terms" in data and "kinds" not in data:
+        # the first format: one list of terms, no kinds
+        kinds = LineDict({"other": LineDict({"label": "problema", "terms": data["terms"]})})
+        kinds.key_lines = {"other": line_of(data, "terms") or 0}
+    else:
+        kinds = _mapping(path, data, "kinds", dict)
+    for kind_id, entry in kinds.items():
+        where = kinds.line_of(kind_id) if isinstance(kinds, LineDict) else None
+        if not isinstance(entry, LineDict):
+            errors.append(ConfigError(
+                str(path), where, f"kinds.{kind_id}", "must be a mapping with label and terms"
+            ))
+            continue
+        label = entry.get("label")
+        if not isinstance(label, str) or not label.strip():
+            errors.append(ConfigError(
+                str(path), entry.line_of("label"), f"kinds.{kind_id}.label", "missing Spanish label"
+            ))
+            continue
+        terms = _str_list(path, entry, "terms", errors, required=True)
+        for term in terms:
+            problem = _term_problem(term)
+            if problem:
+                errors.append(ConfigError(
+                    str(path), entry.line_of("terms"), f"kinds.{kind_id}.terms", f"'{term}': {problem}"
+                ))
+        keywords.alert_kinds[str(kind_id)] = AlertKind(str(kind_id), label.strip(), terms)
+    for key in ("negations", "resolutions"):
+        value = data.get(key) if isinstance(data, dict) else None
+        texts = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        if value is not None and not texts:
+            errors.append(ConfigError(
+                str(path), line_of(data, key), key, "must be a list of non-empty texts"
+            ))
+            continue
+        setattr(keywords, f"alert_{key}", tuple(v.strip() for v in value or ()))
+    if errors:
+        raise ConfigErrors(errors)
+    every = (t for kind in keywords.alert_kinds.values() for t in kind.terms)
+    keywords.alert_terms = tuple(dict.fromkeys(every))
+
+
+def _term_problem(term: str) -> str | None:
+    """What is wrong with a trouble term's spelling, if anything ("paraliz*", "a ... b")."""
+    parts = [p.strip() for p in term.split("...")]
+    if len(parts) > 2 or not all(parts):
+        return "write 'first words ... last words' with text on both sides of one '...'"
+    if any("*" in word[:-1] for part in parts for word in part.split()):
+        return "'*' may only end a word"
+    return None
+
+
+def _load_project_cues(directory: Path, keywords: Keywords) -> None:
+    path = directory / "project_cues.yaml"
+    if not path.exists():
+        return  # without it, a facility word and a commune need no project cue (the first rule)
+    data = load_yaml(path) or {}
+    errors: list[ConfigError] = []
+    keys = (("project_cues", "project_cues"), ("new", "new_words"), ("existing", "existing_words"))
+    for key, attribute in keys:
+        value = data.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            errors.append(ConfigError(
+                str(path), line_of(data, key), key, "must be a list of non-empty texts"
+            ))
+            continue
+        setattr(keywords, attribute, tuple(v.strip() for v in value))
+    if errors:
+        raise ConfigErrors(errors)
 
 
 def _load_rules(directory: Path, keywords: Keywords) -> None:

@@ -28,8 +28,9 @@ Place rules (the lists are data, in keywords/disambiguation.yaml):
   - names listed as ambiguous need positive evidence: a trigger before them, another place of
     the same region, or the source's own region; names listed as strict (common nouns such as
     "Navidad") need a strong trigger, or a weak one plus another place of the same region.
-Commitments match by their aliases, or by one of their facility words plus one of their communes
-in the same sentence. A commitment and an alert term in the same sentence flag it as at risk.
+Commitments match by their aliases (hand-written and generated), or by one of their facility
+words plus one of their communes in the same sentence; which of them the text is about, and which
+are in trouble, is read by ``agenda.risk`` (the rules are written there).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from agenda.placecontext import (
     _before,
     _Mention,
 )
+from agenda.risk import RiskReader
 from agenda.textnorm import fold
 
 _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
@@ -65,7 +67,6 @@ _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
-_NAMED_FACILITY = re.compile(r"\s+[A-ZÁÉÍÓÚÑ][\w-]+")
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset({"centro", "chile", "metropolitano", "oriente", "poniente", "norte", "sur", "el", "la", "los", "las"})
@@ -93,8 +94,11 @@ class Link:
     code: str  # official code, commitment id, priority id, or the alert term
     name: str
     evidence: list[Evidence] = field(default_factory=list)
-    at_risk: bool = False  # commitments only: an alert term in the same sentence
-    risk_evidence: list[Evidence] = field(default_factory=list)  # the sentences
+    at_risk: bool = False  # commitments only: the text reports trouble for it (agenda.risk)
+    risk_evidence: list[Evidence] = field(default_factory=list)  # the trouble's sentence, the name's
+    risk_kind: str | None = None  # keywords/alerts.yaml kind of the first trouble ("delay", ...)
+    resolved: bool = False  # the text reports the trouble solved, after reporting it
+    resolution_evidence: list[Evidence] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         key = "id" if self.kind in ("commitment", "priority") else "code"
@@ -102,6 +106,9 @@ class Link:
         if self.kind == "commitment":
             out["at_risk"] = self.at_risk
             out["risk_evidence"] = [e.as_dict() for e in self.risk_evidence]
+            out["risk_kind"] = self.risk_kind
+            out["resolved"] = self.resolved
+            out["resolution_evidence"] = [e.as_dict() for e in self.resolution_evidence]
         return out
 
 
@@ -255,7 +262,7 @@ class Linker(PlaceContext):
         self._never_match = strings["NEVER"]
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
         for commitment in self.keywords.commitments.values():
-            self._topic_matcher.add(f"commitment|{commitment.id}", self._patterns(commitment.aliases))
+            self._topic_matcher.add(f"commitment|{commitment.id}", self._patterns(commitment.names()))
             for word in commitment.facility_words:
                 for form in (word, word + "s", word + "es"):
                     self._facility_words.setdefault(fold(form), set()).add(commitment.id)
@@ -263,14 +270,12 @@ class Linker(PlaceContext):
             self._topic_matcher.add(f"facility|{form}", self._patterns([form]))
         for priority in self.keywords.priorities.values():
             self._topic_matcher.add(f"priority|{priority.id}", self._patterns(priority.keywords))
-        for term in self.keywords.alert_terms:
-            self._topic_matcher.add(f"alert|{term}", self._patterns([term]))
+        self._risk = RiskReader(self.keywords)  # trouble terms are patterns ("paraliz*"), not phrases
         self._topic_by_match = {
             strings[label]: tuple(label.split("|", 1))
             for label in [f"commitment|{c}" for c in self.keywords.commitments]
             + [f"facility|{f}" for f in self._facility_words]
             + [f"priority|{p}" for p in self.keywords.priorities]
-            + [f"alert|{t}" for t in self.keywords.alert_terms]
         }
 
     # -- linking ----------------------------------------------------------------------------
@@ -489,48 +494,31 @@ class Linker(PlaceContext):
     def _topics(self, text: str, doc: Doc, matches: list[tuple[int, int, int]], mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
         if not matches:
             return
-        # Sentences are only needed when a commitment, an alert or a facility word is found.
-        needs_sentences = any(self._topic_by_match[m[0]][0] != "priority" for m in matches)
-        starts = sentence_bounds(text) if needs_sentences else [0]
-        commitment_sentences: dict[str, list[tuple[int, int]]] = {}
-        alert_sentences: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
-        facility_hits: list[tuple[str, int, int]] = []
+        names: list[tuple[str, int, int]] = []
+        facilities: list[tuple[set[str], int, int]] = []
         for match_id, first, last in matches:
             kind, code = self._topic_by_match[match_id]
             start, end = _char_span(doc, first, last)
             if kind == "commitment":
-                commitment = self.keywords.commitments[code]
-                add("commitment", code, commitment.title, start, end)
-                commitment_sentences.setdefault(code, []).append(_sentence_at(text, starts, start))
-            elif kind == "priority":
-                add("priority", code, self.keywords.priorities[code].name, start, end)
+                names.append((code, start, end))
             elif kind == "facility":
-                facility_hits.append((code, start, end))
+                facilities.append((self._facility_words[code], start, end))
             else:
-                add("alert", code, code, start, end)
-                alert_sentences.setdefault(_sentence_at(text, starts, start), []).append((code, start, end))
-        # Facility word + one of the commitment's communes in the same sentence.
-        if facility_hits:
-            communes_by_sentence: dict[tuple[int, int], set[str]] = {}
-            for mention in mentions:
-                if mention.place.kind == "commune":
-                    communes_by_sentence.setdefault(_sentence_at(text, starts, mention.start), set()).add(mention.place.code)
-            for word, start, end in facility_hits:
-                if _NAMED_FACILITY.match(text, end):
-                    continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-                sentence = _sentence_at(text, starts, start)
-                present = communes_by_sentence.get(sentence)
-                if not present:
-                    continue
-                for commitment_id in sorted(self._facility_words[word]):
-                    commitment = self.keywords.commitments[commitment_id]
-                    if present.intersection(commitment.commune_codes) and sentence not in commitment_sentences.get(commitment_id, []):
-                        add("commitment", commitment_id, commitment.title, start, end)
-                        commitment_sentences.setdefault(commitment_id, []).append(sentence)
-        for commitment_id, sentences in commitment_sentences.items():
-            for sentence in dict.fromkeys(sentences):
-                if sentence in alert_sentences:
-                    link = add("commitment", commitment_id, self.keywords.commitments[commitment_id].title, *sentence)
-                    link.evidence.pop()  # the sentence is risk evidence, not a match
-                    link.at_risk = True
-                    link.risk_evidence.append(Evidence(text[sentence[0]:sentence[1]], *sentence))
+                add("priority", code, self.keywords.priorities[code].name, start, end)
+        if not (names or facilities):
+            return
+        starts = sentence_bounds(text)
+        communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
+        findings, troubles = self._risk.read(
+            text, fold(text), names, facilities, communes, lambda offset: _sentence_at(text, starts, offset)
+        )
+        for finding in findings:
+            title = self.keywords.commitments[finding.id].title
+            for start, end in finding.mentions:
+                link = add("commitment", finding.id, title, start, end)
+            link.at_risk, link.risk_kind, link.resolved = finding.at_risk, finding.risk_kind, finding.resolved
+            link.risk_evidence = [Evidence(text[s:e], s, e) for s, e in finding.risk_sentences]
+            link.resolution_evidence = [Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences]
+        if findings:
+            for hit in troubles:
+                add("alert", hit.term, hit.term, hit.start, hit.end)

@@ -217,7 +217,8 @@ def test_report_command_writes_files_and_prints_json(
     )
     assert main(["commitments", "show", "puente-chacao", "--db", str(db_path)]) == 0
     shown = capsys.readouterr().out
-    assert "[SUPERADO] Retoman las faenas del puente Chacao" in shown and "[EN RIESGO]" in shown
+    assert "[SUPERADO] Retoman las faenas del puente Chacao" in shown, shown
+    assert "[EN RIESGO: obras paralizadas]" in shown, shown
     assert main(["commitments", "show", "no-such-thing", "--db", str(db_path)]) == 1
 
 

@@ -22,7 +22,10 @@ def test_commitments_priorities_alerts_meet_the_brief(keywords: Keywords) -> Non
     assert len(keywords.commitments) >= 20
     assert len({c.region_code for c in keywords.commitments.values()}) >= 10
     assert {"seguridad", "salud", "vivienda", "educacion", "empleo", "infraestructura", "emergencias"} <= set(keywords.priorities)
-    assert {"paralizada", "retraso", "suspendida", "licitación desierta"} <= set(keywords.alert_terms)
+    assert {"delay", "stoppage", "contractor", "legal", "money"} <= set(keywords.alert_kinds)
+    assert {"retras*", "paraliz*", "quiebra", "licitación desierta", "sobrecosto*"} <= set(keywords.alert_terms)
+    assert all(kind.label for kind in keywords.alert_kinds.values())
+    assert {"sin", "descartó"} <= set(keywords.alert_negations) and "retomaron las obras" in keywords.alert_resolutions
 
 
 @pytest.fixture

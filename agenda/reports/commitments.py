@@ -207,7 +207,7 @@ def build_report(
     resolution_terms: tuple[str, ...] | None = None,
 ) -> CommitmentReport:
     """Every commitment (of ``region_codes``, or all) with its signal over [start, end]."""
-    terms = resolution_terms or tuple(getattr(keywords, "resolution_terms", ()) or ())
+    terms = resolution_terms or tuple(keywords.resolution_terms)
     wording = ResolutionWording(terms) if terms else ResolutionWording()
     wanted = [
         c
@@ -278,7 +278,7 @@ def _follow_up(
             r["outlets"],
             r["at_risk"],
             is_resolving(m, wording),
-            r.get("risk_kind"),
+            keywords.trouble_label(r.get("risk_kind")) or None,
             r["risk_sentences"] if r["at_risk"] else [],
             r.get("story_id"),
         )

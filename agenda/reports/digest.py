@@ -123,6 +123,7 @@ class CommitmentMention:
     at_risk: bool
     evidence: list[str]  # sentences with a trouble term
     stories: list[Story]
+    troubles: list[str] = field(default_factory=list)  # Spanish labels of the kinds of trouble
 
     @property
     def lead(self) -> Story | None:
@@ -311,6 +312,9 @@ def _mention(story: Story, members: list[dict[str, Any]], keywords: Keywords,
             if link.at_risk:
                 mention.at_risk = True
                 mention.evidence.extend(t for t in link.risk_sentences if t not in mention.evidence)
+                label = keywords.trouble_label(link.risk_kind)
+                if label and label not in mention.troubles:
+                    mention.troubles.append(label)
             if story not in mention.stories:
                 mention.stories.append(story)
 

@@ -181,7 +181,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                 moment = article.published_at_utc or now
                 self._stories.assign(NewArticle(
                     article_id, article.title, article.summary, article.url, iso(moment) or "", santiago_date(moment),
-                    source_name, [(kind, code, name, at_risk) for _, kind, code, name, _, at_risk, _ in rows]))
+                    source_name, [(kind, code, name, at_risk) for _, kind, code, name, _, at_risk, *_ in rows]))
                 continue
             after = self._link_keys(article_id)
             if after != before:  # relinked: the story's links and lead may change
@@ -261,11 +261,13 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         rows = [
             (article_id, link.kind, link.code, link.name,
              json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False), int(link.at_risk),
-             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False))
+             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
+             link.risk_kind, int(link.resolved))
             for link in link_result.all_links()
         ]
         self.db.conn.executemany(
-            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?, ?, ?, ?, ?, ?, ?)", rows
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence, risk_kind, resolved)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
         return rows
 

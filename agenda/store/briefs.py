@@ -103,7 +103,7 @@ class BriefsMixin:
         The same shape as ``Store.articles_on`` (links are ``StoredLink``), plus ``story_id``
         (the story kept at ingest; minus its own id for an article without one).
         """
-        from agenda.store.base import StoredLink  # base imports this module for Store
+        from agenda.store.stories import LINK_COLUMNS, stored_links  # stories imports nothing of briefs
 
         where, parameters = _where(selection)
         articles = list(
@@ -120,17 +120,9 @@ class BriefsMixin:
         # The ids go through a temporary table: a month of a region is more ids than SQLite
         # accepts as parameters, and a join reads the links in one pass.
         self._fill_ids("brief_ids", (a["id"] for a in articles))
-        links: dict[int, list[StoredLink]] = {}
-        for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
-            "select l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence"
-            " from temp.brief_ids b join links l on l.article_id = b.id"
-        ):
-            evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
-            links.setdefault(article_id, []).append(
-                StoredLink(
-                    sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence
-                )
-            )
+        links = stored_links(self.db.execute(
+            f"select {LINK_COLUMNS} from temp.brief_ids b join links l on l.article_id = b.id"
+        ))
         outlets: dict[int, list[str]] = {}
         for article_id, name in self.db.execute(
             "select x.article_id, s.name from temp.brief_ids b"

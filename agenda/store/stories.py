@@ -39,6 +39,25 @@ class StoredLink(NamedTuple):
     name: str
     at_risk: bool
     risk_sentences: tuple[str, ...]
+    risk_kind: str | None = None  # keywords/alerts.yaml kind ("delay", "contractor", ...)
+    resolved: bool = False  # the article also reports the trouble solved
+
+
+# What ``stored_links`` reads, from ``links l``.
+LINK_COLUMNS = "l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence, l.risk_kind, l.resolved"
+
+
+def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]:
+    """Link rows (``LINK_COLUMNS``) by article, as reports read them: no evidence spans (only
+    the sentences that flag a commitment), and one shared string per code and name."""
+    links: dict[int, list[StoredLink]] = {}
+    for article_id, kind, code, name, at_risk, risk_evidence, risk_kind, resolved in rows:
+        evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
+        links.setdefault(article_id, []).append(StoredLink(
+            sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence,
+            risk_kind, bool(resolved),
+        ))
+    return links
 
 
 def _places(text: str) -> frozenset[str]:
@@ -396,19 +415,10 @@ class StoriesMixin:
         )
         if not articles:
             return []
-        links: dict[int, list[StoredLink]] = {}
-        for article_id, kind, code, name, at_risk, risk_evidence in self.db.execute(
-            "select l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence from articles"
-            " a"
-            f" join links l on l.article_id = a.id where {where}",
+        links = stored_links(self.db.execute(
+            f"select {LINK_COLUMNS} from articles a join links l on l.article_id = a.id where {where}",
             params,
-        ):
-            evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
-            links.setdefault(article_id, []).append(
-                StoredLink(
-                    sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence
-                )
-            )
+        ))
         outlets: dict[int, list[str]] = {}
         for article_id, name in self.db.execute(
             "select x.article_id, s.name from articles a join article_sources x on x.article_id ="

@@ -1,0 +1,394 @@
+"""Commitments in one text: which are really named, which one the text is about, which are in
+trouble. Pure; ``agenda.link.Linker`` feeds it the matches and turns its findings into links.
+
+What an analyst does, as rules (the word lists are data: keywords/alerts.yaml and
+keywords/project_cues.yaml):
+  - a generic name ("hospital de Ovalle", a facility word plus one of the communes) is the
+    project only with a project cue in the sentence (nuevo, obras, licitación...) or when the text
+    also names the commitment by a name of its own; "el actual hospital", "el antiguo puente" are
+    the existing facility, never the commitment;
+  - the text's subject is a commitment named in the title, or named in two sentences or more, or
+    the only commitment named (outside a list: "el hospital A, el puente B y el liceo C");
+  - trouble belongs to the commitment named in its sentence, else to the nearest one named in its
+    paragraph, else to the subject; a commitment named only inside a list gets no one's trouble;
+  - a term after a negation ("sin retrasos", "descartó atrasos") is no trouble; a resolution
+    ("retomaron las obras") after the trouble is noted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
+from agenda.keywords import Commitment, Keywords
+from agenda.textnorm import fold
+
+Span = tuple[int, int]
+_PARAGRAPH = re.compile(r"[^\n]+")
+_STOP_WORDS = frozenset(
+    {"de", "del", "la", "el", "los", "las", "y", "e", "sobre", "en", "al", "a", "rio"}
+)
+# A list: separators that open an item (an article or a capitalised name after ", " or " y "),
+# at least two in the sentence, and one right before or right after the name.
+_ITEM_OPENING = re.compile(r"(?:,|\sy|\se)\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
+_LIST_BEFORE = re.compile(r"(?:,|\by|\be)\s*(?:(?:el|la|los|las|del|al)\s+)?$")
+_LIST_AFTER = re.compile(r"^\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
+_DATELINE = re.compile(
+    r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
+)  # a headline's "Ovalle:", "Puerto Montt:"
+_NAMED_FACILITY = re.compile(r"[ \t]+[A-ZÁÉÍÓÚÑ][\w-]+")  # "hospital Gustavo Fricke": another one
+
+
+def _pair(name: str, commune_words: set[str]) -> bool:
+    """'hospital buin-paine', 'tren santiago y melipilla': two of the communes, side by side."""
+    return bool(re.search(r"(\w+)(?:-|\s+y\s+)(\w+)", name)) and any(
+        a in commune_words and b in commune_words and a != b
+        for a, b in re.findall(r"(\w+)(?:-|\s+y\s+)(\w+)", name)
+    )
+
+
+def _term_pattern(term: str, bounded: bool = True) -> str:
+    """'paraliz*' -> a prefix; 'contraloría ... objet*' -> both parts, up to 8 words apart."""
+
+    def part(text: str) -> str:
+        words = [
+            re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
+            for w in fold(text).split()
+        ]
+        return r"\s+".join(words)
+
+    pieces = [part(p) for p in term.split("...")]
+    gap = r"(?:[^\w.!?;:\n]+\w+){0,8}?[^\w.!?;:\n]+"  # within one sentence
+    return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
+
+
+class _Terms:
+    """Many terms found in one pass: each word's first three letters pick the few terms that
+    may start there (a hundred alternatives tried at every character was the linker's slowest
+    step). Matches do not overlap, and at one place the first term listed wins."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        for index, term in enumerate(terms):
+            first = fold(term.strip()).split()[0].rstrip("*")
+            pattern = re.compile(_term_pattern(term, bounded=False))
+            self._by_opening.setdefault(first[:3], []).append((index, pattern))
+        # only the word openings some term starts with: the engine skips the other words in C
+        keys = sorted(self._by_opening, key=len, reverse=True)
+        self._openings = (
+            re.compile(
+                r"(?<!\w)(?:"
+                + "|".join(re.escape(k) + ("" if len(k) == 3 else r"(?!\w)") for k in keys)
+                + ")"
+            )
+            if keys
+            else None
+        )
+
+    def finditer(
+        self, folded: str, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[tuple[int, int, int]]:
+        """(term index, start, end) of each match in folded[pos:endpos]."""
+        end_of_last = -1
+        endpos = len(folded) if endpos is None else endpos
+        if self._openings is None:
+            return
+        for opening in self._openings.finditer(folded, pos, endpos):
+            start = opening.start()
+            candidates = self._by_opening[opening.group()]
+            if start < end_of_last:
+                continue
+            for index, pattern in candidates:
+                match = pattern.match(folded, start, endpos)
+                if match:
+                    end_of_last = match.end()
+                    yield index, start, match.end()
+                    break
+
+
+@dataclass
+class Hit:
+    term: str
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass
+class Finding:
+    """One commitment in one text."""
+
+    id: str
+    mentions: list[Span] = field(default_factory=list)
+    at_risk: bool = False
+    risk_kind: str | None = None
+    risk_sentences: list[Span] = field(default_factory=list)  # the trouble's, then the name's
+    resolved: bool = False
+    resolution_sentences: list[Span] = field(default_factory=list)
+
+
+@dataclass
+class _Mention:
+    id: str
+    start: int
+    end: int
+    sentence: Span
+    paragraph: int
+    in_list: bool
+
+
+class RiskReader:
+    """Built once per linker from the keywords."""
+
+    def __init__(self, keywords: Keywords) -> None:
+        self.keywords = keywords
+        kinds = [(kind.id, term) for kind in keywords.alert_kinds.values() for term in kind.terms]
+        self._trouble_terms = kinds
+        self._trouble = _Terms(term for _, term in kinds)
+        self._resolutions = _Terms(keywords.alert_resolutions)
+        negations = "|".join(_term_pattern(n) for n in keywords.alert_negations) or "(?!)"
+        # "sin embargo, hay retrasos" is no negation
+        self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
+        cues = "|".join(_term_pattern(c) for c in keywords.project_cues) or "(?!)"
+        self._cue = re.compile(cues)  # searched in one sentence at a time
+        new_words = "|".join(_term_pattern(w) for w in keywords.new_words) or "(?!)"
+        self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
+        self._new_opening = re.compile(r"(?:" + new_words + r")\s")
+        self._own_names = {
+            c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
+        }
+        existing = "|".join(_term_pattern(w) for w in keywords.existing_words) or "(?!)"
+        self._existing_before = re.compile(
+            r"(?:"
+            + existing
+            + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
+        )
+        self._existing_after = re.compile(r"^\s+(?:" + existing + r")(?!\w)")
+        self._commune_words = {
+            c.id: {
+                w
+                for code in c.commune_codes
+                for w in re.split(r"[\s-]+", fold(keywords.place("commune", code).name))
+            }
+            for c in keywords.commitments.values()
+        }
+        self._on_existing = {
+            c.id for c in keywords.commitments.values() if works_on_existing(c.title)
+        }
+
+    # -- which mentions count --------------------------------------------------------------
+    def _generic(self, commitment: Commitment, folded_name: str) -> bool:
+        """A name made only of facility words, the commitment's communes, a river and words
+        like "nuevo" or "provincial": the same words name the city's existing facility."""
+        name = " ".join(folded_name.split())
+        if name == self._own_names[commitment.id]:
+            return False  # the title's own name ("Teatro Regional de Rancagua")
+        if _pair(name, self._commune_words[commitment.id]):
+            return False  # "Hospital Buin-Paine": no existing facility is named after two communes
+        if commitment.id in self._on_existing:  # "Ampliación del Aeródromo X": X exists today
+            return not name.startswith(("nuevo ", "nueva "))
+        facility = {w for f in commitment.facility_words for w in fold(f).split()}
+        facility |= {w + "s" for w in facility} | {w + "es" for w in facility}
+        allowed = facility | self._commune_words[commitment.id] | GENERIC_QUALIFIERS | _STOP_WORDS
+        words = re.split(r"[\s-]+", name)
+        after_river = [i for i, w in enumerate(words) if w == "rio"]
+        if after_river:
+            words = words[: after_river[0]]  # the river's name names no project
+        return all(w in allowed for w in words if w)
+
+    def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
+        before = folded[max(sentence[0], start - 60) : start]
+        return bool(self._existing_before.search(before) or self._existing_after.match(folded, end))
+
+    def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
+        """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
+        before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
+        if self._new_opening.match(folded, start) or self._new_before.search(
+            folded, max(sentence[0], start - 30), start
+        ):
+            return True
+        return bool(self._cue.search(folded, sentence[0], sentence[1]))
+
+    def read(
+        self,
+        text: str,
+        folded: str,
+        names: list[tuple[str, int, int]],
+        facilities: list[tuple[set[str], int, int]],
+        communes: list[tuple[str, int, int]],
+        sentence_of: Callable[[int], Span],
+    ) -> tuple[list[Finding], list[Hit]]:
+        """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
+        ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions.
+        Returns the commitments found, in order of first mention, and the trouble terms."""
+        commitments = self.keywords.commitments
+        specific: set[str] = set()
+        candidates: list[
+            tuple[str, int, int, Span, bool]
+        ] = []  # id, start, end, sentence, needs cue
+        for commitment_id, start, end in names:
+            sentence = sentence_of(start)
+            if self._existing(folded, start, end, sentence):
+                continue
+            generic = self._generic(commitments[commitment_id], folded[start:end])
+            if not generic:
+                specific.add(commitment_id)
+            candidates.append((commitment_id, start, end, sentence, generic))
+        communes_by_sentence: dict[Span, set[str]] = {}
+        for code, start, _ in communes:
+            sentence = sentence_of(start)
+            communes_by_sentence.setdefault(sentence, set()).add(code)
+            if _DATELINE.fullmatch(text, *sentence):  # "Ovalle: avanzan obras del hospital"
+                communes_by_sentence.setdefault(sentence_of(sentence[1] + 1), set()).add(code)
+        for ids, start, end in facilities:
+            if _NAMED_FACILITY.match(text, end):
+                continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
+            sentence = sentence_of(start)
+            present = communes_by_sentence.get(sentence)
+            if not present or self._existing(folded, start, end, sentence):
+                continue
+            for commitment_id in sorted(ids):
+                if present.intersection(commitments[commitment_id].commune_codes):
+                    candidates.append((commitment_id, start, end, sentence, True))
+        paragraphs = [m.span() for m in _PARAGRAPH.finditer(text)]
+        mentions: list[_Mention] = []
+        taken: dict[str, list[Span]] = {}
+        for commitment_id, start, end, sentence, needs_cue in sorted(
+            candidates, key=lambda c: (c[1], -c[2])
+        ):
+            if (
+                needs_cue
+                and commitment_id not in specific
+                and not self._has_cue(folded, start, sentence)
+            ):
+                continue
+            if any(s <= start < e for s, e in taken.get(commitment_id, [])):
+                continue  # a facility word inside the name already found
+            taken.setdefault(commitment_id, []).append((start, end))
+            paragraph = next((i for i, (s, e) in enumerate(paragraphs) if s <= start < e), 0)
+            in_list = self._in_list(text, folded, start, end, sentence)
+            mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
+        if not mentions:
+            return [], []
+        return self._judge(text, folded, mentions, paragraphs, sentence_of)
+
+    @staticmethod
+    def _in_list(text: str, folded: str, start: int, end: int, sentence: Span) -> bool:
+        """One item of an enumeration ("el hospital A, el puente B y el liceo C"), or a plural
+        facility word ("los hospitales de ..."): mentioned, not the subject."""
+        if folded[start:end].endswith("s") and " " not in folded[start:end]:
+            return True  # "hospitales", "puentes": several facilities
+        openings = _ITEM_OPENING.finditer(text, sentence[0], sentence[1])
+        if (
+            sum(1 for o in openings if not start <= o.start() < end) < 2
+        ):  # "Buin y Paine" is one name
+            return False
+        return bool(
+            _LIST_BEFORE.search(folded[sentence[0] : start])
+            or _LIST_AFTER.match(text[end : sentence[1]])
+        )
+
+    # -- subject, trouble, resolution ---------------------------------------------------------
+    def _judge(
+        self,
+        text: str,
+        folded: str,
+        mentions: list[_Mention],
+        paragraphs: list[Span],
+        sentence_of: Callable[[int], Span],
+    ) -> tuple[list[Finding], list[Hit]]:
+        findings: dict[str, Finding] = {}
+        for mention in mentions:
+            findings.setdefault(mention.id, Finding(mention.id)).mentions.append(
+                (mention.start, mention.end)
+            )
+        has_title = len(paragraphs) > 1
+        subjects = set()
+        for commitment_id in findings:
+            own = [m for m in mentions if m.id == commitment_id]
+            in_title = has_title and any(m.paragraph == 0 and not m.in_list for m in own)
+            several = len({m.sentence for m in own}) >= 2
+            only = len(findings) == 1 and any(not m.in_list for m in own)
+            if in_title or several or only:
+                subjects.add(commitment_id)
+        hits = self._hits(folded, self._trouble, sentence_of, trouble=True)
+        # The body's account of the trouble is the evidence to keep; the title says it in short.
+        title_end = paragraphs[0][1] if has_title else 0
+        for hit in sorted(hits, key=lambda h: (h.start < title_end, h.start)):
+            for commitment_id, mention in self._owners(
+                hit.start, mentions, paragraphs, subjects, sentence_of
+            ):
+                finding = findings[commitment_id]
+                if finding.at_risk:
+                    continue
+                finding.at_risk, finding.risk_kind = True, hit.kind
+                trouble_sentence = sentence_of(hit.start)
+                finding.risk_sentences = list(dict.fromkeys([trouble_sentence, mention.sentence]))
+        # A resolution after the trouble, or in an article that reports none ("retoman las
+        # faenas"), says the commitment is back on track: the follow-up report reads it.
+        for hit in self._hits(folded, self._resolutions, sentence_of, trouble=False):
+            for commitment_id, _ in self._owners(
+                hit.start, mentions, paragraphs, subjects, sentence_of
+            ):
+                finding = findings[commitment_id]
+                first_trouble = finding.risk_sentences[0][0] if finding.at_risk else None
+                if finding.resolved or (first_trouble is not None and hit.start <= first_trouble):
+                    continue
+                finding.resolved = True
+                finding.resolution_sentences = [sentence_of(hit.start)]
+        return list(findings.values()), hits
+
+    def _hits(
+        self,
+        folded: str,
+        terms: _Terms,
+        sentence_of: Callable[[int], Span],
+        trouble: bool,
+    ) -> list[Hit]:
+        hits = []
+        for index, start, end in terms.finditer(folded):
+            sentence = sentence_of(start)
+            if end > sentence[1] + 1:
+                continue  # "a ... b" across two sentences
+            if trouble and self._negated.search(folded[max(sentence[0], start - 40) : start]):
+                continue
+            kind, term = (
+                self._trouble_terms[index]
+                if trouble
+                else ("resolution", self.keywords.alert_resolutions[index])
+            )
+            hits.append(Hit(term, kind, start, end))
+        return hits
+
+    @staticmethod
+    def _owners(
+        offset: int,
+        mentions: list[_Mention],
+        paragraphs: list[Span],
+        subjects: set[str],
+        sentence_of: Callable[[int], Span],
+    ) -> list[tuple[str, _Mention]]:
+        """Whose trouble this is: the commitment named in the sentence, else the nearest one
+        named in the paragraph, else the text's subject (with the mention nearest to it)."""
+        sentence = sentence_of(offset)
+        paragraph = next((i for i, (s, e) in enumerate(paragraphs) if s <= offset < e), 0)
+        named = [m for m in mentions if not m.in_list and m.sentence == sentence]
+        if not named:
+            near = [m for m in mentions if not m.in_list and m.paragraph == paragraph]
+            if near:
+                distance = min(abs(m.start - offset) for m in near)
+                named = [m for m in near if abs(m.start - offset) == distance]
+        if not named:
+            named = [
+                min(
+                    (m for m in mentions if m.id == commitment_id),
+                    key=lambda m: abs(m.start - offset),
+                )
+                for commitment_id in sorted(subjects)
+            ]
+        owners: dict[str, _Mention] = {}
+        for mention in named:
+            owners.setdefault(mention.id, mention)
+        return list(owners.items())

@@ -1,0 +1,326 @@
+"""Commitments in trouble: press names, the register's generated names, article-level risk,
+the trouble kinds file, and the risk detail stored with each link."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlite_utils import Database
+
+from agenda.collect import FetchResult
+from agenda.commitment_names import facility_words, press_names
+from agenda.errors import ConfigErrors
+from agenda.extract import Article
+from agenda.keywords import Keywords, load_commitments, load_keywords
+from agenda.link import Linker
+from agenda.reports.digest import build_digest, build_stories
+from agenda.reports.render import render_email, render_html, render_text
+from agenda.sources import Source
+from agenda.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "tests" / "gold"
+
+
+@pytest.fixture(scope="module")
+def register_linker() -> Linker:
+    keywords = load_keywords(ROOT / "keywords")
+    keywords.commitments.clear()
+    load_commitments(GOLD / "commitments-register.yaml", keywords)
+    return Linker(keywords)
+
+
+def folded(names: list[str]) -> set[str]:
+    return {n.lower() for n in names}
+
+
+# -- press names ------------------------------------------------------------------------------
+def test_press_names_drop_work_words_and_write_the_hospital_forms() -> None:
+    names = folded(press_names("Construcción del Nuevo Hospital de Ovalle", ["Ovalle"]))
+    assert {
+        "hospital de ovalle",
+        "hospital ovalle",
+        "hospital regional de ovalle",
+        "nuevo hospital de ovalle",
+    } <= names
+    assert not any(n.startswith(("construcción", "nuevo nuevo")) for n in names)
+    for opening in ("Reposición del", "Rehabilitación del", "Normalización del"):
+        assert "hospital de curicó" in folded(
+            press_names(f"{opening} Hospital de Curicó", ["Curicó"])
+        )
+
+
+def test_press_names_pairs_of_communes_both_ways() -> None:
+    names = folded(press_names("Construcción del Hospital Buin-Paine", ["Buin", "Paine"]))
+    assert {
+        "hospital buin-paine",
+        "hospital de buin y paine",
+        "nuevo hospital de buin-paine",
+    } <= names
+    assert "hospital de los ángeles-mulchén" in folded(
+        press_names("Hospital de Los Ángeles y Mulchén", ["Los Ángeles", "Mulchén"])
+    )
+
+
+def test_press_names_bridge_over_a_river_only_when_the_title_says_so() -> None:
+    names = folded(
+        press_names("Reposición del Puente sobre el río Toltén en Pitrufquén", ["Pitrufquén"])
+    )
+    assert {
+        "puente toltén",
+        "puente sobre el río toltén",
+        "nuevo puente sobre el toltén",
+        "puente de pitrufquén",
+    } <= names
+    # a bridge with its own name is not "puente Biobío" (another, older bridge is)
+    named = folded(
+        press_names("Construcción del Puente Industrial sobre el río Biobío", ["Hualpén"])
+    )
+    assert "puente industrial" in named and "puente biobío" not in named
+    assert not any(
+        "río" in n for n in folded(press_names("Construcción del Puente Cau Cau", ["Valdivia"]))
+    )
+
+
+def test_press_names_keep_the_saints_name_and_never_a_single_word() -> None:
+    names = press_names("Normalización del Hospital San Juan de Dios de Curicó", ["Curicó"])
+    assert "Hospital San Juan de Dios" in names and "Hospital de Curicó" in names
+    assert all(len(n.split()) >= 2 for n in names)
+    assert facility_words("Nuevo Recinto Penitenciario de Talca")[0] == "recinto penitenciario"
+
+
+def test_import_register_fixture_is_what_press_names_writes(keywords: Keywords) -> None:
+    """As `agenda commitments import` writes an entry: the title as the only alias, the press
+    names that are not the title as generated_aliases, no facility list."""
+    register = yaml.safe_load((GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8"))
+    for entry in register["commitments"]:
+        communes = [keywords.place("commune", code).name for code in entry["communes"]]
+        title = " ".join(entry["title"].lower().split())
+        expected = [n for n in press_names(entry["title"], communes) if n.lower() != title]
+        assert entry["aliases"] == [entry["title"]] and entry["generated_aliases"] == expected
+        assert "facility" not in entry
+
+
+# -- the register's generated names ----------------------------------------------------------
+@pytest.fixture
+def keyword_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "keywords"
+    shutil.copytree(ROOT / "keywords", target)
+    return target
+
+
+def test_generated_aliases_are_matched_like_aliases(keyword_copy: Path) -> None:
+    keywords = load_keywords(keyword_copy)
+    keywords.commitments.clear()
+    load_commitments(GOLD / "commitments-register-import.yaml", keywords)
+    commitment = keywords.commitments["hospital-buin-paine"]
+    assert commitment.aliases == (commitment.title,)
+    assert "Hospital de Buin y Paine" in commitment.generated_aliases
+    assert commitment.facility_words == ("hospital",)  # read from the title
+    result = Linker(keywords).link(
+        "Obras del hospital de Buin y Paine\n\nLa constructora se declaró en quiebra."
+    )
+    assert [(c.code, c.at_risk) for c in result.commitments] == [("hospital-buin-paine", True)]
+
+
+def test_generated_alias_of_one_word_names_file_line_field(
+    tmp_path: Path, keywords: Keywords
+) -> None:
+    path = tmp_path / "register.yaml"
+    path.write_text(
+        'commitments:\n  - id: x\n    title: Hospital de Ovalle\n    region: "04"\n'
+        '    communes: ["04301"]\n    generated_aliases:\n      - hospital\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_commitments(
+            path,
+            Keywords(keywords.directory, places=keywords.places, priorities=keywords.priorities),
+        )
+    assert f"{path}:6: field 'generated_aliases': alias 'hospital' is a single word" in str(
+        info.value
+    )
+
+
+def test_alerts_file_errors_name_file_line_field(keyword_copy: Path) -> None:
+    path = keyword_copy / "alerts.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("      - arbitraje\n", "      - arbitraje ... laudo ... corte\n"),
+        encoding="utf-8",
+    )
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip() == "legal:") + 2
+    with pytest.raises(ConfigErrors) as info:
+        load_keywords(keyword_copy)
+    assert f"{path}:{line}: field 'kinds.legal.terms': 'arbitraje ... laudo ... corte'" in str(
+        info.value
+    )
+    path.write_text(text.replace("    label: retraso\n", ""), encoding="utf-8")
+    with pytest.raises(ConfigErrors, match="field 'kinds.delay.label': missing Spanish label"):
+        load_keywords(keyword_copy)
+
+
+def test_labels_and_resolutions_for_the_reports(keywords: Keywords) -> None:
+    assert keywords.trouble_label("contractor") == "problemas con la constructora"
+    assert keywords.trouble_label(None) == "" and keywords.trouble_label("unknown") == ""
+    assert "retomaron las obras" in keywords.resolution_terms
+
+
+def test_first_alerts_format_still_loads(keyword_copy: Path) -> None:
+    (keyword_copy / "alerts.yaml").write_text(
+        "terms:\n  - paralizada\n  - quiebra\n", encoding="utf-8"
+    )
+    keywords = load_keywords(keyword_copy)
+    assert (
+        keywords.alert_terms == ("paralizada", "quiebra")
+        and keywords.alert_kinds["other"].label == "problema"
+    )
+
+
+# -- risk at the level of the article ---------------------------------------------------------
+def risk(result, code: str):  # noqa: ANN001, ANN201
+    return next(c for c in result.commitments if c.code == code)
+
+
+def test_trouble_two_sentences_after_the_name_flags_the_subject(register_linker: Linker) -> None:
+    text = (
+        "Preocupación en Ovalle\n\nLas obras del nuevo hospital de Ovalle avanzaban a buen ritmo. "
+        "El edificio tendrá 280 camas. Sin embargo, la constructora se declaró en quiebra la semana pasada."
+    )
+    link = risk(register_linker.link(text), "hospital-ovalle")
+    assert link.at_risk and link.risk_kind == "contractor" and not link.resolved
+    assert [e.text for e in link.risk_evidence] == [
+        "Sin embargo, la constructora se declaró en quiebra la semana pasada.",
+        "Las obras del nuevo hospital de Ovalle avanzaban a buen ritmo.",
+    ]
+    for evidence in link.risk_evidence:
+        assert text[evidence.start : evidence.end] == evidence.text
+
+
+def test_negated_trouble_is_no_trouble_and_a_later_resolution_is_noted(
+    register_linker: Linker,
+) -> None:
+    calm = register_linker.link(
+        "Ministra visita el nuevo hospital de Ovalle\n\nLa obra avanza sin retrasos y sin sobrecostos."
+    )
+    assert not risk(calm, "hospital-ovalle").at_risk
+    solved = register_linker.link(
+        "Talca: la nueva cárcel\n\nLas obras estuvieron paralizadas tres meses. Esta semana se retomaron las obras."
+    )
+    link = risk(solved, "carcel-talca")  # the headline's "Talca:" counts in the next sentence
+    assert link.at_risk and link.resolved and link.risk_kind == "stoppage"
+    assert link.resolution_evidence[0].text == "Esta semana se retomaron las obras."
+
+
+def test_existing_facility_and_facility_without_a_project_cue_are_not_the_commitment(
+    register_linker: Linker,
+) -> None:
+    assert (
+        register_linker.link(
+            "El actual hospital de Ovalle tiene la urgencia colapsada."
+        ).commitments
+        == []
+    )
+    assert (
+        register_linker.link(
+            "Pacientes de Punitaqui viajan al hospital de Ovalle cada semana."
+        ).commitments
+        == []
+    )
+    assert risk(
+        register_linker.link("Las obras del hospital de Ovalle avanzan."), "hospital-ovalle"
+    )
+
+
+def test_a_commitment_named_in_a_list_is_mentioned_not_flagged_by_another_items_trouble(
+    register_linker: Linker,
+) -> None:
+    text = (
+        "Cartera regional\n\nEl gobernador revisó la ruta costera, el Puente Industrial, la costanera de "
+        "Chiguayante y el museo de Lota.\n\nLa costanera acumula dos años de atraso."
+    )
+    result = register_linker.link(text)
+    assert [(c.code, c.at_risk) for c in result.commitments] == [("puente-industrial", False)]
+
+
+def test_trouble_belongs_to_the_commitment_of_its_paragraph(register_linker: Linker) -> None:
+    text = (
+        "Dos obras del Maule\n\nEl nuevo hospital de Curicó abrió su urgencia.\n\n"
+        "Distinta es la suerte de la nueva cárcel de Talca. Allí las faenas están detenidas desde junio."
+    )
+    result = register_linker.link(text)
+    assert {c.code: c.at_risk for c in result.commitments} == {
+        "hospital-curico": False,
+        "carcel-talca": True,
+    }
+
+
+def test_link_command_writes_risk_kind_and_resolved(tmp_path: Path) -> None:
+    agenda = Path(sys.executable).parent / "agenda"
+    line = json.dumps(
+        {
+            "title": "Hospital de Quilpué",
+            "text": "Las obras del Hospital de Quilpué acumulan un retraso de un año.",
+        }
+    )
+    done = subprocess.run(
+        [str(agenda), "link", "--keywords", str(ROOT / "keywords")],
+        input=line + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commitment = json.loads(done.stdout)["commitments"][0]
+    assert (
+        commitment["at_risk"] is True
+        and commitment["risk_kind"] == "delay"
+        and commitment["resolved"] is False
+    )
+
+
+# -- stored ------------------------------------------------------------------------------------
+def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Linker) -> None:
+    source = Source(
+        id="diario", name="Diario", url="https://d.cl/feed", kind="rss", region_code="07"
+    )
+    store = Store(Database(memory=True))
+    store.sync_sources([source])
+    when = datetime(2026, 11, 24, 15, tzinfo=timezone.utc)
+    article = Article(
+        url="https://d.cl/1",
+        title="Talca: la nueva cárcel",
+        source_id="diario",
+        outlet="Diario",
+        source_region="07",
+        summary="Las obras estuvieron paralizadas tres meses. Esta semana se retomaron las obras.",
+        published_at_utc=when,
+    )
+    store.record_fetch(
+        FetchResult(source, "ok"), [article], [register_linker.link(article.link_text())]
+    )
+    [stored] = store.articles_on(date(2026, 11, 24))
+    [link] = [l for l in stored["links"] if l.kind == "commitment"]
+    assert (link.code, link.at_risk, link.risk_kind, link.resolved) == (
+        "carcel-talca",
+        True,
+        "stoppage",
+        True,
+    )
+    assert link.risk_sentences[0] == "Las obras estuvieron paralizadas tres meses."
+    assert {"risk_kind", "resolved"} <= set(store.db["links"].columns_dict)
+    # the digest's critical card names the kind of trouble in Spanish
+    keywords = register_linker.keywords
+    digest = build_digest(build_stories(date(2026, 11, 24), [stored], keywords), [], keywords)
+    assert [(m.id, m.troubles) for m in digest.critical] == [
+        ("carcel-talca", ["obras paralizadas"])
+    ]
+    assert "[obras paralizadas]" in render_text(digest)
+    assert '<span class="tag alert">obras paralizadas</span>' in render_html(digest)
+    assert '<span class="tag alert">obras paralizadas</span>' in render_email(digest)
