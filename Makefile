@@ -25,4 +25,4 @@ gazetteer: $(STAMP)
 	$(BIN)/python scripts/build_gazetteer.py
 
 clean:
-	rm -rf .demo digests/*.html digests/*.txt .pytest_cache
+	rm -rf .demo digests/*.html digests/*.txt digests/*.png .pytest_cache

@@ -239,8 +239,6 @@ class Linker:
             self._place_matcher.add(key, self._patterns(aliases))
             self._place_by_match[strings[key]] = self.keywords.places[key]
         self._place_matcher.add("NEVER", self._patterns(self.rules.never))
-        # Single words that are place names: "Santiago Centro" is not "Santiago" + a surname.
-        self._place_words = {word for alias in self._place_by_alias for word in alias.split()}
         self._never_match = strings["NEVER"]
         for commitment in self.keywords.commitments.values():
             self._topic_matcher.add(f"commitment|{commitment.id}", self._patterns(commitment.aliases))

@@ -240,7 +240,7 @@ def _mail(name: str, section: Any, environ: Mapping[str, str]) -> MailSettings:
     if sender and address_problem(sender):
         raise ConfigError(name, line_of(section, "from"), "from", str(address_problem(sender)))
     defaults = MailSettings()
-    retry = _number(name, section, "first_retry_seconds", 1, 6 * 3600, whole=True)
+    retry = _number(name, section, "first_retry_seconds", 0, 6 * 3600, whole=True)
     deadline = _number(name, section, "send_deadline_seconds", 1, 24 * 3600)
     return MailSettings(
         smtp_host=host or None,

@@ -13,7 +13,7 @@ Ranking is explainable: every story carries the reasons that gave it its score.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -167,10 +167,6 @@ class Digest:
     priorities: list[tuple[str, int]]
     failing_sources: list[SourceProblem]
     source_count: int
-
-    @property
-    def at_risk(self) -> list[CommitmentMention]:  # the name the first version used
-        return self.critical
 
     @property
     def subject(self) -> str:

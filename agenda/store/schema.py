@@ -16,9 +16,14 @@ A new migration is a new function at the end, named ``mNNN_what_it_does``.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import struct
 from pathlib import Path
 
 from sqlite_utils import Database
+
+from agenda.errors import DatabaseError
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("agenda")
@@ -114,14 +119,91 @@ def m005_outbox(db: Database) -> None:
     db["deliveries"].add_column("next_attempt_at_utc", str)
 
 
-def open_database(path: Path | str) -> Database:
-    """Open (creating if needed) the database file: WAL, busy timeout, migrations applied."""
-    db = Database(str(path))
-    with db.ensure_autocommit_on():
-        if not db.table_names():  # a new file: let `agenda prune` give space back incrementally
-            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA busy_timeout=30000")
-    db.execute("PRAGMA foreign_keys=ON")
-    migrations.apply(db)
+SQLITE_MAGIC = b"SQLite format 3\x00"
+HOW_TO_MAKE_ONE = "`agenda collect` or `agenda run` creates one; or point to one with --db PATH"
+
+
+def check_database_file(path: Path, create: bool) -> None:
+    """Refuse, naming ``path``, a database file that agenda must not open (or create).
+
+    Missing (unless ``create``), a folder, not SQLite, shorter than its header says (truncated),
+    not writable: each is one ``DatabaseError``. Reads only the 100-byte header: instant on a
+    database of any size.
+    """
+    if path.is_dir():
+        raise DatabaseError(f"--db {path}: is a folder, not a database file")
+    if not path.exists():
+        if create:
+            return
+        raise DatabaseError(f"--db {path}: no database there; {HOW_TO_MAKE_ONE}")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise DatabaseError(f"--db {path}: cannot be read ({exc.strerror or exc})") from exc
+    if not header:
+        return  # an empty file is an empty SQLite database (sqlite3 makes exactly this)
+    if not header.startswith(SQLITE_MAGIC):
+        raise DatabaseError(f"--db {path}: not an SQLite database")
+    if len(header) < 100:
+        raise DatabaseError(f"--db {path}: truncated (shorter than an SQLite header)")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    pages = struct.unpack(">I", header[28:32])[0]
+    if pages and path.stat().st_size < pages * page_size:
+        raise DatabaseError(
+            f"--db {path}: truncated ({path.stat().st_size} bytes, its header says {pages * page_size}); "
+            "restore it from a backup"
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise DatabaseError(f"--db {path}: read-only (the file or its folder); agenda writes to its database")
+
+
+def _check_ours(db: Database, path: Path) -> None:
+    """A database with tables but no record of agenda's migrations belongs to someone else:
+    migrating it would add our tables to another application's data."""
+    tables = set(db.table_names())
+    if not tables:
+        return
+    ours = "_sqlite_migrations" in tables and db.execute(
+        "select count(*) from _sqlite_migrations where migration_set = ?", [migrations.name]
+    ).fetchone()[0]
+    if not ours:
+        raise DatabaseError(
+            f"--db {path}: another application's database (tables: {', '.join(sorted(tables)[:5])}); "
+            "agenda will not change it"
+        )
+
+
+def open_database(path: Path | str, create: bool = True) -> Database:
+    """Open (creating it only if ``create``) the database file: WAL, busy timeout, migrations
+    applied. Anything wrong with the file is a ``DatabaseError`` naming it (exit 2)."""
+    path = Path(path)
+    check_database_file(path, create)
+    try:
+        db = Database(str(path))
+        _check_ours(db, path)
+        with db.ensure_autocommit_on():
+            if not db.table_names():  # a new file: let `agenda prune` give space back incrementally
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise  # another process holds it: not a problem with the file
+        raise DatabaseError(f"--db {path}: {exc} (damaged, or not an agenda database)") from exc
     return db
+
+
+@migrations()
+def m008_feedback_unique(db: Database) -> None:
+    """The same correction twice is one row: ``agenda feedback`` is idempotent."""
+    db.execute(
+        "delete from feedback where id not in "
+        "(select min(id) from feedback group by article_id, action, kind, code)"
+    )
+    db["feedback"].create_index(
+        ["article_id", "action", "kind", "code"], unique=True, if_not_exists=True
+    )
