@@ -32,6 +32,7 @@ from agenda.ops import prune as ops_prune
 from agenda.settings import Settings, load_settings
 from agenda.sources import SourceList, load_sources
 from agenda.store import Store, open_database
+from agenda.store.schema import check_database_file
 
 if TYPE_CHECKING:
     from agenda.deliver import Recipient
@@ -274,7 +275,6 @@ def _print_delivery(settings: Settings, report: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings, sources, keywords = _load(args)
-    open_database(settings.db_path, create=True)  # a damaged --db is named before any fetching
     recipients = _recipients(args, settings, keywords)
     with RunLock.for_database(settings.db_path):
         summary = asyncio.run(_run(settings, sources, keywords, args.date, recipients))
@@ -309,7 +309,7 @@ def schedule(args: argparse.Namespace) -> int:
     from agenda.schedule import build_scheduler
 
     settings, sources, keywords = _load(args)  # fail now, not at 3 am
-    open_database(settings.db_path, create=True)
+    check_database_file(settings.db_path, create=True)
     linker = Linker(keywords)
 
     stopping = threading.Event()
