@@ -65,6 +65,13 @@ def _store(settings: Settings, create: bool = False) -> Store:
     return Store(open_database(settings.db_path, create=create))
 
 
+def _lock(settings: Settings, create: bool = False) -> RunLock:
+    """The run lock, after checking the database file: a command refused for a missing or
+    damaged database leaves nothing behind, not even a lock file."""
+    check_database_file(settings.db_path, create)
+    return RunLock.for_database(settings.db_path)
+
+
 def _print_collect(summary: Any) -> None:
     print(
         f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304), {len(summary.failures)} failed, "
@@ -108,7 +115,7 @@ def collect(args: argparse.Namespace) -> int:
     from agenda.pipeline import collect_and_store
 
     settings, sources, keywords = _load(args)
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings, create=True):
         store = _store(settings, create=True)
         progress = _TerminalProgress("collecting")
 
@@ -251,7 +258,7 @@ def send(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)
     day = args.resend or _day(args)
     recipients = _recipients(args, settings, keywords)
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings):
         store = _store(settings)
         result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day, recipients, resend=args.resend is not None)
     _print_delivery(settings, report)
@@ -276,7 +283,7 @@ def _print_delivery(settings: Settings, report: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings, sources, keywords = _load(args)
     recipients = _recipients(args, settings, keywords)
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings, create=True):
         summary = asyncio.run(_run(settings, sources, keywords, args.date, recipients))
     _print_collect(summary.collect)
     print("digest:")
@@ -366,7 +373,7 @@ def status(args: argparse.Namespace) -> int:
 
 def prune(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings):
         report = ops_prune(_store(settings).db, args.older_than)
     print(f"pruned {report.articles} articles, {report.links} links and {report.runs} runs older than {args.older_than.days} days; "
           f"{report.freed_pages} pages given back")
