@@ -40,14 +40,23 @@ MAX_AGE_DAYS = 100 * 366  # --older-than: a century is already "everything"
 
 # (flags, options) of the options every command takes; defaults live on the top-level parser.
 COMMON_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
-    (("--sources",), {"type": Path, "default": Path("sources.yaml"), "help": "sources file (default: ./sources.yaml)"}),
-    (("--keywords",), {"type": Path, "default": Path("keywords"), "help": "keywords folder (default: ./keywords)"}),
-    (("--db",), {"type": Path, "default": Path("agenda.db"), "help": "SQLite database (default: ./agenda.db)"}),
-    (("--digests",), {"type": Path, "default": Path("digests"), "help": "digest folder (default: ./digests)"}),
-    (("--recipients",), {"type": Path, "default": None, "help": "who gets which edition (default: ./recipients.yaml if present, else the mail settings' addresses)"}),
-    (("--config",), {"type": Path, "default": None, "help": "settings file: mail, schedule, fetch (default: ./agenda.yaml if present)"}),
+    (("--sources",), {"type": Path, "default": Path("sources.yaml"),
+                      "help": "sources file (default: ./sources.yaml)"}),
+    (("--keywords",), {"type": Path, "default": Path("keywords"),
+                       "help": "keywords folder (default: ./keywords)"}),
+    (("--db",), {"type": Path, "default": Path("agenda.db"),
+                 "help": "SQLite database (default: ./agenda.db)"}),
+    (("--digests",), {"type": Path, "default": Path("digests"),
+                      "help": "digest folder (default: ./digests)"}),
+    (("--recipients",), {"type": Path, "default": None,
+                         "help": "who gets which edition (default: ./recipients.yaml if present, "
+                                 "else the mail settings' addresses)"}),
+    (("--config",), {"type": Path, "default": None,
+                     "help": "settings file: mail, schedule, fetch (default: ./agenda.yaml "
+                             "if present)"}),
     (("-v", "--verbose"), {"action": "store_true", "default": False, "help": "log more"}),
-    (("--log-json",), {"action": "store_true", "default": False, "help": "log one JSON object per line (with the run id) on stderr"}),
+    (("--log-json",), {"action": "store_true", "default": False,
+                       "help": "log one JSON object per line (with the run id) on stderr"}),
 )
 FILE_OPTIONS = ("sources", "config", "recipients", "db")  # must be files when they exist
 FOLDER_OPTIONS = ("digests", "keywords")  # must be folders when they exist
@@ -58,7 +67,8 @@ def _add_common_options(parser: argparse.ArgumentParser, top: bool) -> None:
     a value given before the command is kept unless the command repeats the option."""
     group = parser.add_argument_group("common options")
     for flags, options in COMMON_OPTIONS:
-        group.add_argument(*flags, **(options if top else {**options, "default": argparse.SUPPRESS}))
+        value = options if top else {**options, "default": argparse.SUPPRESS}
+        group.add_argument(*flags, **value)
 
 
 def _commands_of(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -84,7 +94,8 @@ def _age(value: str) -> timedelta:
     if len(value) >= 2 and value[:-1].isdigit() and value[-1] in units:
         days = int(value[:-1]) * units[value[-1]]
         if not 1 <= days <= MAX_AGE_DAYS:
-            raise argparse.ArgumentTypeError(f"'{value}' is out of range: between 1d and {MAX_AGE_DAYS}d")
+            raise argparse.ArgumentTypeError(
+                f"'{value}' is out of range: between 1d and {MAX_AGE_DAYS}d")
         return timedelta(days=days)
     raise argparse.ArgumentTypeError(f"'{value}' is not an age like 400d or 12w")
 
@@ -114,7 +125,8 @@ def bounded_float(low: float, high: float) -> Any:
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
         if not (math.isfinite(number) and low <= number <= high):
-            raise argparse.ArgumentTypeError(f"{value} is out of range: between {low:g} and {high:g}")
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range: between {low:g} and {high:g}")
         return number
 
     parse.__name__ = "number"
@@ -150,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("schedule", "Run the scheduler: collect hourly 00:00-06:00, digest and send at 06:30 (America/Santiago).")
     search = add("search", "Full-text search of stored articles, newest first.")
     search.add_argument("query", help="words to search for")
-    search.add_argument("--limit", type=bounded_int(1, 10_000), default=20, help="at most this many results (default 20)")
+    search.add_argument("--limit", type=bounded_int(1, 10_000), default=20,
+                        help="at most this many results (default 20)")
     search.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate = add("eval", "Score the linker on a gold JSON-lines file: precision, recall, F1 per level.")
     evaluate.add_argument("file", type=Path, help="gold file (JSON lines with id, title, text, regions, communes, commitments)")
@@ -162,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("--add", dest="add_code", metavar="CODE", help="region, province or commune code the article IS about")
     status = add("status", "The last runs, failing sources, the outbox and the next scheduled times.")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument("--runs", type=bounded_int(1, 1000), default=5, help="how many recent runs to show (default 5)")
+    status.add_argument("--runs", type=bounded_int(1, 1000), default=5,
+                        help="how many recent runs to show (default 5)")
     prune = add("prune", "Delete articles, links and runs older than a cut-off, then give the space back (incremental vacuum).")
     prune.add_argument("--older-than", required=True, type=_age, metavar="AGE", help="e.g. 400d (days) or 12w (weeks)")
     backup = add("backup", "Copy the database with SQLite's online backup API (safe while a run is writing).")

@@ -155,7 +155,8 @@ def link(args: argparse.Namespace) -> int:
             item = _link_item(raw)
             text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
             if len(text) > MAX_LINK_TEXT_CHARS:
-                raise ValueError(f"text of {len(text)} characters; the limit is {MAX_LINK_TEXT_CHARS}")
+                raise ValueError(
+                    f"text of {len(text)} characters; the limit is {MAX_LINK_TEXT_CHARS}")
             item.update(linker.link(text, source_region=args.region).as_dict())
             out = json.dumps(item, ensure_ascii=False)
         except _Blank:
@@ -245,7 +246,8 @@ def _report_rejected(settings: Settings, recipients: Any) -> bool:
     """Print every refused recipient address (one line each); True when there was one."""
     rejected = list(getattr(recipients, "rejected", ())) or list(settings.mail.rejected)
     for problem in rejected:
-        print(f"configuration error: {problem} (no mail to it; the others were sent)", file=sys.stderr)
+        print(f"configuration error: {problem} (no mail to it; the others were sent)",
+              file=sys.stderr)
     return bool(rejected)
 
 
@@ -260,7 +262,8 @@ def send(args: argparse.Namespace) -> int:
     recipients = _recipients(args, settings, keywords)
     with _lock(settings):
         store = _store(settings)
-        result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day, recipients, resend=args.resend is not None)
+        result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day,
+                                     recipients, resend=args.resend is not None)
     _print_delivery(settings, report)
     rejected = _report_rejected(settings, recipients)
     return EXIT_PARTIAL if report.failed else EXIT_CONFIG if rejected else EXIT_OK
@@ -270,9 +273,11 @@ def _print_delivery(settings: Settings, report: Any) -> None:
     waiting = f", {len(report.waiting)} waiting to retry" if report.waiting else ""
     if settings.mail.uses_smtp:
         where = f"SMTP {settings.mail.smtp_host}:{settings.mail.smtp_port}"
-        print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, {len(report.failed)} failed{waiting}")
+        print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, "
+              f"{len(report.failed)} failed{waiting}")
     else:  # nothing left the machine: say so rather than "1 sent"
-        print(f"e-mail: {len(report.sent)} escrito en el outbox {settings.mail.outbox_dir} (no SMTP host: nothing was sent), "
+        print(f"e-mail: {len(report.sent)} escrito en el outbox {settings.mail.outbox_dir} "
+              "(no SMTP host: nothing was sent), "
               f"{len(report.skipped)} already written, {len(report.failed)} failed{waiting}")
     for destination in report.destinations:
         print(f"  {destination}")
@@ -415,7 +420,8 @@ def feedback(args: argparse.Namespace) -> int:
     removed, rules, path = apply_feedback(store, keywords, args.article_id, args.not_code, args.add_code, today_in_santiago())
     for action, code in (("not", args.not_code), ("add", args.add_code)):
         if code and (action, code) in recorded:
-            print(f"article {args.article_id}: --{action} {code} was already recorded; nothing changed")
+            print(f"article {args.article_id}: --{action} {code} was already recorded; "
+                  "nothing changed")
     if removed:
         print(f"article {args.article_id}: removed " + ", ".join(f"{kind} {code}" for kind, code in removed))
     if args.add_code and ("add", args.add_code) not in recorded:

@@ -126,10 +126,12 @@ class SmtpMailer:
         timer shuts the socket down then, which a server trickling bytes cannot postpone."""
         remaining = None if until is None else until - time.monotonic()
         if remaining is not None and remaining <= 0:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: send deadline reached before sending")
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port}: send deadline reached before sending")
         timeout = self.timeout if remaining is None else min(self.timeout, remaining)
         if self.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=timeout, context=ssl.create_default_context())
+            context = ssl.create_default_context()
+            client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=timeout, context=context)
         else:
             client = smtplib.SMTP(timeout=timeout)
         expired = threading.Event()
@@ -157,7 +159,8 @@ class SmtpMailer:
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             if expired.is_set():
-                raise DeliveryError(f"SMTP {self.host}:{self.port}: send deadline reached; the message stays queued") from exc
+                raise DeliveryError(f"SMTP {self.host}:{self.port}: send deadline reached; "
+                                    "the message stays queued") from exc
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
         finally:
             if timer:
@@ -172,7 +175,7 @@ class FileOutbox:
 
     directory: Path
 
-    def send(self, message: EmailMessage, until: float | None = None) -> str:  # noqa: ARG002 (instant)
+    def send(self, message: EmailMessage, until: float | None = None) -> str:  # noqa: ARG002
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / _file_name(str(message["Message-ID"]), str(message["To"]))
         _write_atomically(path, message.as_bytes())

@@ -128,7 +128,8 @@ def _top_mapping(path: Path, data: Any, keys: str) -> LineDict:
     if data is None:
         return LineDict()
     if not isinstance(data, dict):
-        raise ConfigError(str(path), line_of(data), None, f"must be a mapping with {keys}, not a {type(data).__name__}")
+        raise ConfigError(str(path), line_of(data), None,
+                          f"must be a mapping with {keys}, not a {type(data).__name__}")
     return data  # type: ignore[return-value]
 
 
@@ -138,7 +139,8 @@ def _list_of(path: Path, data: LineDict, key: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ConfigError(str(path), line_of(data, key), key, f"must be a list, not a {type(value).__name__}")
+        raise ConfigError(str(path), line_of(data, key), key,
+                          f"must be a list, not a {type(value).__name__}")
     return value
 
 
@@ -276,7 +278,9 @@ def _load_commitments(directory: Path, keywords: Keywords) -> None:
         facility = _str_list(path, entry, "facility", errors)
         priority_id = entry.get("priority")
         if priority_id is not None and not isinstance(priority_id, str):
-            errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"must be one priority id (known: {', '.join(keywords.priorities)})"))
+            known = ", ".join(keywords.priorities)
+            errors.append(ConfigError(str(path), entry.line_of("priority"), "priority",
+                                      f"must be one priority id (known: {known})"))
         elif priority_id is not None and priority_id not in keywords.priorities:
             errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})"))
         commitment_id = str(entry.get("id") or "")

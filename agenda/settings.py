@@ -122,7 +122,9 @@ def _unknown_keys(name: str, section: _Tracked, where: str) -> list[ConfigError]
         known = sorted(str(k) for k in section.asked)
         nearest = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
         hint = f"; did you mean '{nearest[0]}'?" if nearest else f" (known: {', '.join(known)})"
-        errors.append(ConfigError(name, line_of(section, str(key)), str(key), f"unknown key in {where}{hint}"))
+        errors.append(
+            ConfigError(name, line_of(section, str(key)), str(key), f"unknown key in {where}{hint}")
+        )
     return errors
 
 
@@ -131,12 +133,19 @@ def _section(name: str, data: _Tracked, key: str, what: str) -> _Tracked:
     if value is None:
         return _Tracked.wrap(LineDict())
     if not isinstance(value, dict):
-        raise ConfigError(name, line_of(data, key), key, f"must be a mapping of settings ({what}), not a {_kind(value)}")
+        raise ConfigError(
+            name,
+            line_of(data, key),
+            key,
+            f"must be a mapping of settings ({what}), not a {_kind(value)}",
+        )
     return _Tracked.wrap(value)
 
 
 def _kind(value: Any) -> str:
-    return {list: "list", str: "text", int: "number", float: "number", bool: "true/false"}.get(type(value), type(value).__name__)
+    return {list: "list", str: "text", int: "number", float: "number", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def load_settings(
@@ -153,12 +162,18 @@ def load_settings(
     if config_path is not None:
         data = load_yaml(config_path) or {}
         if not isinstance(data, dict):
-            raise ConfigError(str(config_path), None, None, "must be a mapping with mail:, schedule:, fetch:")
+            raise ConfigError(
+                str(config_path), None, None, "must be a mapping with mail:, schedule:, fetch:"
+            )
     name = str(config_path)
     top = _Tracked.wrap(data)
     sections = {
         key: _section(name, top, key, what)
-        for key, what in (("mail", "smtp_host:, to:, …"), ("schedule", "collect:, digest:, …"), ("fetch", "concurrency:, timeout_seconds:, …"))
+        for key, what in (
+            ("mail", "smtp_host:, to:, …"),
+            ("schedule", "collect:, digest:, …"),
+            ("fetch", "concurrency:, timeout_seconds:, …"),
+        )
     }
     mail = _mail(name, sections["mail"], environ)
     schedule = _schedule(name, sections["schedule"])
@@ -169,12 +184,16 @@ def load_settings(
     if errors:
         raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
     overrides = {key: Path(value) for key, value in paths.items() if value is not None}
-    return replace(settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, **overrides)
+    return replace(
+        settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, **overrides
+    )
 
 
 def _expect(name: str, section: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
     value = section.get(key)
-    if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
+    if value is not None and (
+        not isinstance(value, kind) or isinstance(value, bool) and kind is not bool
+    ):
         raise ConfigError(name, line_of(section, key), key, f"must be {what}")
     return value
 
@@ -185,13 +204,20 @@ def _number(name: str, section: Any, key: str, low: float, high: float, whole: b
     what = "a whole number" if whole else "a number"
     value = _expect(name, section, key, kind, f"{what} between {low:g} and {high:g}")
     if value is not None and not (math.isfinite(value) and low <= value <= high):
-        raise ConfigError(name, line_of(section, key), key, f"{value!r} is out of range: must be between {low:g} and {high:g}")
+        raise ConfigError(
+            name,
+            line_of(section, key),
+            key,
+            f"{value!r} is out of range: must be between {low:g} and {high:g}",
+        )
     return value
 
 
 # One address per string, no display name, no line breaks: a header injection or a typo such
 # as "a@x.cl, b@y.cl" in one entry must not reach the SMTP envelope.
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*")
+_ADDRESS = re.compile(
+    r"[\w.!#$%&'*+/=?^`{|}~-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*"
+)
 
 
 def address_problem(value: Any) -> str | None:
@@ -210,17 +236,35 @@ def address_problem(value: Any) -> str | None:
 def _mail(name: str, section: Any, environ: Mapping[str, str]) -> MailSettings:
     if "smtp_password" in section or "password" in section:
         key = "smtp_password" if "smtp_password" in section else "password"
-        raise ConfigError(name, line_of(section, key), key, "the SMTP password is read only from the environment variable AGENDA_SMTP_PASSWORD")
-    host = environ.get("AGENDA_SMTP_HOST") or _expect(name, section, "smtp_host", str, "a host name")
+        raise ConfigError(
+            name,
+            line_of(section, key),
+            key,
+            "the SMTP password is read only from the environment variable AGENDA_SMTP_PASSWORD",
+        )
+    host = environ.get("AGENDA_SMTP_HOST") or _expect(
+        name, section, "smtp_host", str, "a host name"
+    )
     port_text = environ.get("AGENDA_SMTP_PORT")
     port = _number(name, section, "smtp_port", 1, 65535, whole=True)
     if port_text:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ConfigError("environment", None, "AGENDA_SMTP_PORT", f"'{port_text}' is not a port number")
+            raise ConfigError(
+                "environment", None, "AGENDA_SMTP_PORT", f"'{port_text}' is not a port number"
+            )
         port = int(port_text)
-    security = environ.get("AGENDA_SMTP_SECURITY") or _expect(name, section, "security", str, "starttls, ssl or none") or "starttls"
+    security = (
+        environ.get("AGENDA_SMTP_SECURITY")
+        or _expect(name, section, "security", str, "starttls, ssl or none")
+        or "starttls"
+    )
     if security not in SECURITY_MODES:
-        raise ConfigError(name, line_of(section, "security"), "security", f"'{security}' is not one of {', '.join(SECURITY_MODES)}")
+        raise ConfigError(
+            name,
+            line_of(section, "security"),
+            "security",
+            f"'{security}' is not one of {', '.join(SECURITY_MODES)}",
+        )
     recipients_env = environ.get("AGENDA_MAIL_TO")
     recipients = _expect(name, section, "to", (list, str), "a list of addresses")
     where = (name, line_of(section, "to"))
@@ -233,7 +277,13 @@ def _mail(name: str, section: Any, environ: Mapping[str, str]) -> MailSettings:
     for address in recipients or []:
         problem = address_problem(address)
         if problem:
-            rejected.append(str(ConfigError(where[0], where[1], "AGENDA_MAIL_TO" if recipients_env else "to", problem)))
+            rejected.append(
+                str(
+                    ConfigError(
+                        where[0], where[1], "AGENDA_MAIL_TO" if recipients_env else "to", problem
+                    )
+                )
+            )
         else:
             valid.append(address.strip())
     sender = environ.get("AGENDA_MAIL_FROM") or _expect(name, section, "from", str, "an address")
@@ -245,15 +295,22 @@ def _mail(name: str, section: Any, environ: Mapping[str, str]) -> MailSettings:
     return MailSettings(
         smtp_host=host or None,
         smtp_port=port or (465 if security == "ssl" else 587 if security == "starttls" else 25),
-        smtp_user=environ.get("AGENDA_SMTP_USER") or _expect(name, section, "smtp_user", str, "a user name"),
+        smtp_user=environ.get("AGENDA_SMTP_USER")
+        or _expect(name, section, "smtp_user", str, "a user name"),
         smtp_password=environ.get("AGENDA_SMTP_PASSWORD"),
         security=security,
         sender=sender or defaults.sender,
         # every address rejected: nobody gets mail rather than the placeholder default
         recipients=tuple(valid) if valid or rejected else defaults.recipients,
-        outbox_dir=Path(environ.get("AGENDA_OUTBOX") or _expect(name, section, "outbox", str, "a folder") or defaults.outbox_dir),
+        outbox_dir=Path(
+            environ.get("AGENDA_OUTBOX")
+            or _expect(name, section, "outbox", str, "a folder")
+            or defaults.outbox_dir
+        ),
         first_retry_seconds=retry if retry is not None else defaults.first_retry_seconds,
-        send_deadline_seconds=float(deadline) if deadline is not None else defaults.send_deadline_seconds,
+        send_deadline_seconds=float(deadline)
+        if deadline is not None
+        else defaults.send_deadline_seconds,
         rejected=tuple(rejected),
     )
 
@@ -269,7 +326,9 @@ def _schedule(name: str, section: Any) -> ScheduleSettings:
             try:
                 CronTrigger.from_crontab(cron, timezone=TIMEZONE)
             except ValueError as exc:
-                raise ConfigError(name, line_of(section, key), key, f"invalid cron expression '{cron}': {exc}") from exc
+                raise ConfigError(
+                    name, line_of(section, key), key, f"invalid cron expression '{cron}': {exc}"
+                ) from exc
             values[attr] = cron
     grace = _number(name, section, "misfire_grace_seconds", 0, 24 * 3600, whole=True)
     if grace is not None:
@@ -279,8 +338,11 @@ def _schedule(name: str, section: Any) -> ScheduleSettings:
 
 def _fetch(name: str, section: Any) -> FetchLimits:
     values = {}
-    for key, attr, high in (("concurrency", "concurrency", 1000), ("per_host", "per_host", 100),
-                            ("max_bytes", "max_bytes", 1 << 30)):
+    for key, attr, high in (
+        ("concurrency", "concurrency", 1000),
+        ("per_host", "per_host", 100),
+        ("max_bytes", "max_bytes", 1 << 30),
+    ):
         value = _number(name, section, key, 1, high, whole=True)
         if value is not None:
             values[attr] = value

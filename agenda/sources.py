@@ -200,7 +200,8 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
             for key in SELECTOR_FIELDS:
                 problem = selector_problem(raw_selectors.get(key))
                 if problem:
-                    errors.append(ConfigError(name, raw_selectors.line_of(key), f"selectors.{key}", problem))
+                    errors.append(ConfigError(name, raw_selectors.line_of(key),
+                                              f"selectors.{key}", problem))
             if not errors:
                 selectors = Selectors(
                     item=str(raw_selectors["item"]),

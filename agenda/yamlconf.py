@@ -57,12 +57,22 @@ def _check_alias_expansion(root: yaml.Node, name: str) -> None:
             sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
             distinct += 1
             if sizes[key] - distinct > ALIAS_BUDGET:
-                raise ConfigError(name, node.start_mark.line + 1, None, f"YAML aliases expand to more than {ALIAS_BUDGET} values; write the values out")
+                raise ConfigError(
+                    name,
+                    node.start_mark.line + 1,
+                    None,
+                    f"YAML aliases expand to more than {ALIAS_BUDGET} values; write the values out",
+                )
             continue
         if key in sizes:
             continue
         if key in on_path:
-            raise ConfigError(name, node.start_mark.line + 1, None, "a YAML alias refers to the value that contains it")
+            raise ConfigError(
+                name,
+                node.start_mark.line + 1,
+                None,
+                "a YAML alias refers to the value that contains it",
+            )
         on_path.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
@@ -84,7 +94,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise ConfigError(
-                key_node.start_mark.name, key_node.start_mark.line + 1, None,
+                key_node.start_mark.name,
+                key_node.start_mark.line + 1,
+                None,
                 "keys must be plain words, not lists or mappings",
             )
         key = loader.construct_object(key_node, deep=True)
@@ -98,7 +110,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 
 
 _LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
 )
 
 

@@ -26,7 +26,7 @@ from agenda.keywords import load_keywords
 from agenda.link import Linker
 from agenda.sources import Source
 from agenda.store import Store, migrations, open_database
-from tests.conftest import SmtpSink, free_port
+from tests.conftest import SmtpSink
 
 ROOT = Path(__file__).resolve().parent.parent
 

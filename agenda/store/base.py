@@ -244,8 +244,9 @@ class Store:
         if self._feedback_ids is not None:
             self._feedback_ids.add(article_id)
         with self.db.atomic():
-            self.db["feedback"].insert(  # ignore: a unique index makes a repeated correction one row
-                {"article_id": article_id, "action": action, "kind": kind, "code": code, "name": name, "created_at_utc": iso(utc_now())},
+            self.db["feedback"].insert(  # ignore: a unique index folds a repeated correction
+                {"article_id": article_id, "action": action, "kind": kind, "code": code,
+                 "name": name, "created_at_utc": iso(utc_now())},
                 ignore=True,
             )
             for link_kind, link_code in remove:
@@ -336,7 +337,8 @@ class Store:
                 )
             )
         except sqlite3.OperationalError as exc:
-            if not any(word in str(exc) for word in ("fts5", "syntax", "unterminated", "no such column")):
+            problems = ("fts5", "syntax", "unterminated", "no such column")
+            if not any(word in str(exc) for word in problems):
                 raise
             raise SearchQueryError(
                 f"cannot read the search {query!r} ({exc}); close quotes and parentheses, "

@@ -150,13 +150,17 @@ def check_database_file(path: Path, create: bool) -> None:
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
     pages = struct.unpack(">I", header[28:32])[0]
-    if pages and path.stat().st_size < pages * page_size:
+    size_valid = header[24:28] == header[92:96]  # SQLite's rule for trusting the size field
+    if pages and size_valid and path.stat().st_size < pages * page_size:
         raise DatabaseError(
-            f"--db {path}: truncated ({path.stat().st_size} bytes, its header says {pages * page_size}); "
+            f"--db {path}: truncated ({path.stat().st_size} bytes, its header says "
+            f"{pages * page_size}); "
             "restore it from a backup"
         )
     if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-        raise DatabaseError(f"--db {path}: read-only (the file or its folder); agenda writes to its database")
+        raise DatabaseError(
+            f"--db {path}: read-only (the file or its folder); agenda writes to its database"
+        )
 
 
 def _check_ours(db: Database, path: Path) -> None:
@@ -165,12 +169,16 @@ def _check_ours(db: Database, path: Path) -> None:
     tables = set(db.table_names())
     if not tables:
         return
-    ours = "_sqlite_migrations" in tables and db.execute(
-        "select count(*) from _sqlite_migrations where migration_set = ?", [migrations.name]
-    ).fetchone()[0]
+    ours = (
+        "_sqlite_migrations" in tables
+        and db.execute(
+            "select count(*) from _sqlite_migrations where migration_set = ?", [migrations.name]
+        ).fetchone()[0]
+    )
     if not ours:
         raise DatabaseError(
-            f"--db {path}: another application's database (tables: {', '.join(sorted(tables)[:5])}); "
+            f"--db {path}: another application's database "
+            f"(tables: {', '.join(sorted(tables)[:5])}); "
             "agenda will not change it"
         )
 
