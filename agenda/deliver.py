@@ -300,7 +300,7 @@ def load_recipients(path: Path, keywords: Keywords) -> RecipientList:
         if problem:
             errors.append(ConfigError(name, entry.line_of("address"), "address", problem))
             continue
-        address = address.strip()
+        address = str(address).strip()
         if address.lower() in seen:
             errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is listed twice"))
             continue
