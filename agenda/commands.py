@@ -343,9 +343,10 @@ def schedule(args: argparse.Namespace) -> int:
         _locked_job("collect", lambda: asyncio.run(go()))
 
     recipients = _recipients(args, settings, keywords)
+    _report_rejected(settings, recipients)  # said once at start; the valid ones get their mail
 
     def digest_job() -> None:
-        _locked_job("digest", lambda: send_digest(_store(settings), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients))
+        _locked_job("digest", lambda: send_digest(_store(settings, create=True), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients))
 
     def _locked_job(name: str, job: Callable[[], object]) -> None:
         try:
