@@ -246,7 +246,7 @@ def _report_rejected(settings: Settings, recipients: Any) -> bool:
     """Print every refused recipient address (one line each); True when there was one."""
     rejected = list(getattr(recipients, "rejected", ())) or list(settings.mail.rejected)
     for problem in rejected:
-        print(f"configuration error: {problem} (no mail to it; the others were sent)",
+        print(f"configuration error: {problem} (no mail goes to it; the others get theirs)",
               file=sys.stderr)
     return bool(rejected)
 
