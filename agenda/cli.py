@@ -208,7 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_paths(args)
         return _dispatch(args)
     except ConfigErrors as exc:
-        print(f"configuration error ({len(exc.errors)} problems):\n{exc}", file=sys.stderr)
+        if len(exc.errors) == 1:
+            print(f"configuration error: {exc}", file=sys.stderr)
+        else:  # one line per problem, so they can all be fixed at once
+            print(f"configuration error ({len(exc.errors)} problems):\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

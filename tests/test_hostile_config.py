@@ -199,7 +199,7 @@ def test_sources_check_rejects_bad_urls_and_selectors(entry: str, expected: str,
     sources = write_sources(tmp_path / "sources.yaml", entry)
     code, out, err = run(capsys, "sources", "check", "--sources", str(sources), "--db", str(tmp_path / "none.db"))
     assert code == 2 and out == ""
-    assert "Traceback" not in err and str(sources) in err and expected in err
+    assert_one_line(err, str(sources), expected)
     assert not (tmp_path / "none.db").exists()
 
 
