@@ -159,7 +159,8 @@ def test_feedparser_alone_expands_entities_so_we_refuse_them_first() -> None:
     started = time.monotonic()
     with pytest.raises(ParseError, match="XML entity expansion refused"):
         extract(source("bomb", "https://x.cl/feed"), quadratic_blowup())
-    assert time.monotonic() - started < 0.5
+    # generous (both cores may be busy): expanding it would take minutes and gigabytes
+    assert time.monotonic() - started < 10
 
 
 class FakeSleep:
