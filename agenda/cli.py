@@ -1,24 +1,85 @@
 """The command line: parse options, call one pipeline function, turn errors into exit codes.
 
-Exit codes: 0 all well; 1 the run finished but some source failed (or a mail did not go);
-2 configuration error (file, line and field printed, no traceback); 3 another run holds the lock.
+Exit codes (named in ``agenda.errors``): 0 all well; 1 the run finished but some source failed
+(or a mail did not go); 2 configuration or usage error (one line naming the file or option, no
+traceback); 3 another run holds the lock.
+
+The common options (--db, --sources, --config, …) are accepted before the command and after it
+(``agenda --db X status`` and ``agenda status --db X``); every command gets them in their own
+help group, after its own options, without listing them itself. ``main`` turns every error a
+person can cause (a folder given as a file, a damaged database, an unreadable file) into one
+line and exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import logging
+import math
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from agenda import __version__
-from agenda.errors import AgendaError, ConfigError, ConfigErrors
+from agenda.errors import (
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    AgendaError,
+    ConfigError,
+    ConfigErrors,
+    UsageError,
+)
 
-EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG = 0, 1, 2
+__all__ = ["EXIT_CONFIG", "EXIT_OK", "EXIT_PARTIAL", "build_parser", "main"]
+
+MAX_AGE_DAYS = 100 * 366  # --older-than: a century is already "everything"
+
+# (flags, options) of the options every command takes; defaults live on the top-level parser.
+COMMON_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--sources",), {"type": Path, "default": Path("sources.yaml"),
+                      "help": "sources file (default: ./sources.yaml)"}),
+    (("--keywords",), {"type": Path, "default": Path("keywords"),
+                       "help": "keywords folder (default: ./keywords)"}),
+    (("--db",), {"type": Path, "default": Path("agenda.db"),
+                 "help": "SQLite database (default: ./agenda.db)"}),
+    (("--digests",), {"type": Path, "default": Path("digests"),
+                      "help": "digest folder (default: ./digests)"}),
+    (("--recipients",), {"type": Path, "default": None,
+                         "help": "who gets which edition (default: ./recipients.yaml if present, "
+                                 "else the mail settings' addresses)"}),
+    (("--config",), {"type": Path, "default": None,
+                     "help": "settings file: mail, schedule, fetch (default: ./agenda.yaml "
+                             "if present)"}),
+    (("-v", "--verbose"), {"action": "store_true", "default": False, "help": "log more"}),
+    (("--log-json",), {"action": "store_true", "default": False,
+                       "help": "log one JSON object per line (with the run id) on stderr"}),
+)
+FILE_OPTIONS = ("sources", "config", "recipients", "db")  # must be files when they exist
+FOLDER_OPTIONS = ("digests", "keywords")  # must be folders when they exist
+
+
+def _add_common_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """The common options in their own help group. On a command they default to SUPPRESS, so
+    a value given before the command is kept unless the command repeats the option."""
+    group = parser.add_argument_group("common options")
+    for flags, options in COMMON_OPTIONS:
+        value = options if top else {**options, "default": argparse.SUPPRESS}
+        group.add_argument(*flags, **value)
+
+
+def _commands_of(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command and subcommand parser under ``parser`` that runs something (a leaf)."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                inner = _commands_of(sub)
+                found.extend(inner or [sub])
+    return found
 
 
 def _date(value: str) -> date:
@@ -31,26 +92,58 @@ def _date(value: str) -> date:
 def _age(value: str) -> timedelta:
     units = {"d": 1, "w": 7}
     if len(value) >= 2 and value[:-1].isdigit() and value[-1] in units:
-        return timedelta(days=int(value[:-1]) * units[value[-1]])
+        days = int(value[:-1]) * units[value[-1]]
+        if not 1 <= days <= MAX_AGE_DAYS:
+            raise argparse.ArgumentTypeError(
+                f"'{value}' is out of range: between 1d and {MAX_AGE_DAYS}d")
+        return timedelta(days=days)
     raise argparse.ArgumentTypeError(f"'{value}' is not an age like 400d or 12w")
 
 
+def bounded_int(low: int, high: int) -> Any:
+    """An argparse type: a whole number in [low, high] ("1e20" and "10**30" are refused)."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: between {low} and {high}")
+        return number
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def bounded_float(low: float, high: float) -> Any:
+    """An argparse type: a finite number in [low, high] (NaN and infinities refused)."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
+        if not (math.isfinite(number) and low <= number <= high):
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range: between {low:g} and {high:g}")
+        return number
+
+    parse.__name__ = "number"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # Kept empty on purpose: a command added with parents=[common] still gets the common
+    # options, added once at the end of this function, after the command's own.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--sources", type=Path, default=Path("sources.yaml"), help="sources file (default: ./sources.yaml)")
-    common.add_argument("--keywords", type=Path, default=Path("keywords"), help="keywords folder (default: ./keywords)")
-    common.add_argument("--db", type=Path, default=Path("agenda.db"), help="SQLite database (default: ./agenda.db)")
-    common.add_argument("--digests", type=Path, default=Path("digests"), help="digest folder (default: ./digests)")
-    common.add_argument("--recipients", type=Path, default=None, help="who gets which edition (default: ./recipients.yaml if present, else the mail settings' addresses)")
-    common.add_argument("--config", type=Path, default=None, help="settings file: mail, schedule, fetch (default: ./agenda.yaml if present)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log more")
-    common.add_argument("--log-json", action="store_true", help="log one JSON object per line (with the run id) on stderr")
 
     parser = argparse.ArgumentParser(
         prog="agenda",
         description="Agenda Regional: collect Chile's regional press, link it to regions, commitments and priorities, and send a daily digest.",
     )
     parser.add_argument("--version", action="version", version=f"agenda {__version__}")
+    _add_common_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -69,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("schedule", "Run the scheduler: collect hourly 00:00-06:00, digest and send at 06:30 (America/Santiago).")
     search = add("search", "Full-text search of stored articles, newest first.")
     search.add_argument("query", help="words to search for")
-    search.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    search.add_argument("--limit", type=bounded_int(1, 10_000), default=20,
+                        help="at most this many results (default 20)")
+    search.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate = add("eval", "Score the linker on a gold JSON-lines file: precision, recall, F1 per level.")
     evaluate.add_argument("file", type=Path, help="gold file (JSON lines with id, title, text, regions, communes, commitments)")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
@@ -83,11 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("--add", dest="add_code", metavar="CODE", help="region, province or commune code the article IS about")
     status = add("status", "The last runs, failing sources, the outbox and the next scheduled times.")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument("--runs", type=int, default=5, help="how many recent runs to show (default 5)")
+    status.add_argument("--runs", type=bounded_int(1, 1000), default=5,
+                        help="how many recent runs to show (default 5)")
     prune = add("prune", "Delete articles, links and runs older than a cut-off, then give the space back (incremental vacuum).")
     prune.add_argument("--older-than", required=True, type=_age, metavar="AGE", help="e.g. 400d (days) or 12w (weeks)")
     backup = add("backup", "Copy the database with SQLite's online backup API (safe while a run is writing).")
-    backup.add_argument("path", type=Path, help="where to write the copy")
+    backup.add_argument("path", type=Path, help="where to write the copy (a new file)")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     report = add("report", "Write a brief (informe) on any region, commune, commitment, priority, topic or query over a period: HTML, PDF and CSV.")
     report.add_argument("--region", action="append", default=[], metavar="CODE", help="two-digit region code (repeatable)")
     report.add_argument("--commune", default=None, metavar="CODE", help="five-digit commune code")
@@ -116,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_source.add_argument("--name", default=None, help="the outlet's name (default: the feed's title)")
     add_source.add_argument("--dry-run", action="store_true", help="show the entry without writing the file")
     _add_commitment_commands(commands, common)
+    for command in _commands_of(parser):
+        if "--db" not in command._option_string_actions:
+            _add_common_options(command, top=False)
     return parser
 
 
@@ -157,15 +257,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logs.configure(json_lines=getattr(args, "log_json", False), verbose=getattr(args, "verbose", False))
     try:
+        _check_paths(args)
         return _dispatch(args)
-    except (ConfigError, ConfigErrors) as exc:
-        print(f"configuration error:\n{exc}", file=sys.stderr)
+    except ConfigErrors as exc:
+        if len(exc.errors) == 1:
+            print(f"configuration error: {exc}", file=sys.stderr)
+        else:  # one line per problem, so they can all be fixed at once
+            print(f"configuration error ({len(exc.errors)} problems):\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except AgendaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.DatabaseError as exc:  # met after opening: a file damaged further in
+        print(f"error: database {getattr(args, 'db', '?')}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        print(f"error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """A folder where a file is expected (or the reverse) is named now, not met as a traceback."""
+    for name in FILE_OPTIONS:
+        path = getattr(args, name, None)
+        if path is not None and path.is_dir():
+            raise UsageError(f"--{name} {path}: is a folder, not a file")
+    for name in FOLDER_OPTIONS:
+        path = getattr(args, name, None)
+        if path is not None and path.exists() and not path.is_dir():
+            raise UsageError(f"--{name} {path}: is a file, not a folder")
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -1,6 +1,10 @@
 """One function per CLI command: load configuration, call the pipeline, print a short report.
 
-Kept apart from cli.py so ``agenda --help`` stays instant (spaCy loads only here).
+Kept apart from cli.py so ``agenda --help`` stays instant. Heavy libraries (spaCy through the
+linker, matplotlib through the digest, trafilatura through the pipeline) are imported inside the
+commands that need them: `agenda status`, `search` and `sources check` start without them (a test
+checks). Commands that only read refuse a database that does not exist; only collect, run and
+schedule create one.
 """
 
 from __future__ import annotations
@@ -16,23 +20,32 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agenda import commitment_commands, logs
 from agenda.collect import make_client
-from agenda.deliver import make_mailer
+from agenda.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, RunLocked, UsageError
 from agenda.keywords import Keywords, load_commitments, load_keywords
-from agenda.link import Linker
-from agenda.ops import RunLock, RunLocked
+from agenda.ops import RunLock
 from agenda.ops import backup as ops_backup
 from agenda.ops import prune as ops_prune
-from agenda.deliver import Recipient, load_recipients, national_recipients, send_digest
-from agenda.pipeline import RunSummary, collect_and_store, run_cycle, today_in_santiago
-from agenda.reports.digest import make_digest, write_digest
-from agenda.schedule import build_scheduler
 from agenda.settings import Settings, load_settings
 from agenda.sources import SourceList, load_sources
 from agenda.store import Store, open_database
+from agenda.store.schema import check_database_file
+
+if TYPE_CHECKING:
+    from agenda.deliver import Recipient
+    from agenda.pipeline import RunSummary
+
+MAX_LINK_LINE_BYTES = 2_000_000  # `agenda link`: a longer line is reported and skipped
+MAX_LINK_TEXT_CHARS = 1_000_000  # spaCy's own limit (E088) on one text
+
+
+def today_in_santiago() -> date:
+    from agenda.pipeline import today_in_santiago as today
+
+    return today()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -46,8 +59,20 @@ def _load(args: argparse.Namespace) -> tuple[Settings, SourceList, Keywords]:
     return settings, load_sources(settings.sources_path), load_keywords(settings.keywords_dir)
 
 
-def _store(settings: Settings) -> Store:
-    return Store(open_database(settings.db_path), story_window_days=settings.stories.window_days)
+def _store(settings: Settings, create: bool = False) -> Store:
+    """The database; only commands that collect pass ``create`` (reading ones refuse a missing
+    file rather than leave an empty ./agenda.db behind)."""
+    return Store(
+        open_database(settings.db_path, create=create),
+        story_window_days=settings.stories.window_days,
+    )
+
+
+def _lock(settings: Settings, create: bool = False) -> RunLock:
+    """The run lock, after checking the database file: a command refused for a missing or
+    damaged database leaves nothing behind, not even a lock file."""
+    check_database_file(settings.db_path, create)
+    return RunLock.for_database(settings.db_path)
 
 
 def _print_collect(summary: Any) -> None:
@@ -89,9 +114,12 @@ class _TerminalProgress:
 
 
 def collect(args: argparse.Namespace) -> int:
+    from agenda.link import Linker
+    from agenda.pipeline import collect_and_store
+
     settings, sources, keywords = _load(args)
-    with RunLock.for_database(settings.db_path):
-        store = _store(settings)
+    with _lock(settings, create=True):
+        store = _store(settings, create=True)
         progress = _TerminalProgress("collecting")
 
         async def go() -> Any:
@@ -114,28 +142,80 @@ def collect(args: argparse.Namespace) -> int:
             errors = [] if summary is None else [f"{source_id}: {reason}" for source_id, reason in summary.failures]
             store.finish_run(run_id, status, counts, errors)
     _print_collect(summary)
-    return 1 if summary.failures else 0
+    return EXIT_PARTIAL if summary.failures else EXIT_OK
 
 
 def link(args: argparse.Namespace) -> int:
+    """JSON lines in, JSON lines out. A bad line (not UTF-8, not a JSON object, nested too
+    deeply, a lone surrogate, too long) is reported on stderr with its number; the next goes on."""
+    from agenda.link import Linker
+
     keywords = load_keywords(args.keywords)
     linker = Linker(keywords)
-    status = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
+    status = EXIT_OK
+    for number, raw in enumerate(_lines(sys.stdin.buffer, MAX_LINK_LINE_BYTES), start=1):
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            print(f"stdin line {number}: not a JSON object ({exc})", file=sys.stderr)
-            status = 1
+            item = _link_item(raw)
+            text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+            if len(text) > MAX_LINK_TEXT_CHARS:
+                raise ValueError(
+                    f"text of {len(text)} characters; the limit is {MAX_LINK_TEXT_CHARS}")
+            item.update(linker.link(text, source_region=args.region).as_dict())
+            out = json.dumps(item, ensure_ascii=False)
+        except _Blank:
             continue
-        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
-        item.update(linker.link(text, source_region=args.region).as_dict())
-        print(json.dumps(item, ensure_ascii=False), flush=True)
+        except (ValueError, RecursionError) as exc:
+            print(f"stdin line {number}: skipped: {exc}", file=sys.stderr, flush=True)
+            status = EXIT_PARTIAL
+            continue
+        if out:
+            print(out, flush=True)
     return status
+
+
+class _Blank(Exception):
+    """A blank input line: skipped silently."""
+
+
+def _lines(stream: Any, limit: int) -> Any:
+    """Lines of a binary stream; a line longer than ``limit`` bytes is read in pieces and
+    yielded as None (never held whole), blank lines as b""."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # drop the rest of the long line
+                line = stream.readline(limit + 1)
+            yield None
+            continue
+        yield line
+
+
+def _link_item(raw: bytes | None) -> dict[str, Any]:
+    """One input line as a JSON object, or ValueError saying what is wrong with it."""
+    if raw is None:
+        raise ValueError(f"line longer than {MAX_LINK_LINE_BYTES} bytes")
+    if not raw.strip():
+        raise _Blank
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        item = json.loads(line)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if not isinstance(item, dict):
+        raise ValueError("not a JSON object")
+    try:
+        line.encode("utf-8")
+        json.dumps(item, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("holds a lone surrogate (\\ud800-\\udfff), not text") from None
+    return item
 
 
 def _day(args: argparse.Namespace) -> date:
@@ -143,6 +223,8 @@ def _day(args: argparse.Namespace) -> date:
 
 
 def digest(args: argparse.Namespace) -> int:
+    from agenda.reports.digest import make_digest, write_digest
+
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
@@ -150,32 +232,56 @@ def digest(args: argparse.Namespace) -> int:
     files, _ = write_digest(result, settings.digests_dir, settings.digest)
     print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {result.region_count} regions, {len(result.critical)} critical commitments")
     print("\n".join(f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path))
-    return 0
+    return EXIT_OK
 
 
 def _recipients(args: argparse.Namespace, settings: Settings, keywords: Keywords) -> list[Recipient]:
     """recipients.yaml (--recipients, or ./recipients.yaml if present), else the mail settings' addresses."""
+    from agenda.deliver import load_recipients, national_recipients
+
     path = args.recipients or (Path("recipients.yaml") if Path("recipients.yaml").exists() else None)
     if path is None:
         return national_recipients(settings.mail.recipients)
     return load_recipients(path, keywords)
 
 
+def _report_rejected(settings: Settings, recipients: Any) -> bool:
+    """Print every refused recipient address (one line each); True when there was one."""
+    rejected = list(getattr(recipients, "rejected", ())) or list(settings.mail.rejected)
+    for problem in rejected:
+        print(f"configuration error: {problem} (no mail goes to it; the others get theirs)",
+              file=sys.stderr)
+    return bool(rejected)
+
+
 def send(args: argparse.Namespace) -> int:
+    """Write the day's digest and send it. Holds the run lock: two sends (or a send during a
+    run) never mail the same digest twice; the second is refused with exit 3."""
+    from agenda.deliver import make_mailer, send_digest
+
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
-    store = _store(settings)
     day = args.resend or _day(args)
     recipients = _recipients(args, settings, keywords)
-    result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day, recipients, resend=args.resend is not None)
+    with _lock(settings):
+        store = _store(settings)
+        result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day,
+                                     recipients, resend=args.resend is not None)
     _print_delivery(settings, report)
-    return 1 if report.failed else 0
+    rejected = _report_rejected(settings, recipients)
+    return EXIT_PARTIAL if report.failed else EXIT_CONFIG if rejected else EXIT_OK
 
 
 def _print_delivery(settings: Settings, report: Any) -> None:
-    where = f"SMTP {settings.mail.smtp_host}:{settings.mail.smtp_port}" if settings.mail.uses_smtp else f"outbox {settings.mail.outbox_dir}"
     waiting = f", {len(report.waiting)} waiting to retry" if report.waiting else ""
-    print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, {len(report.failed)} failed{waiting}")
+    if settings.mail.uses_smtp:
+        where = f"SMTP {settings.mail.smtp_host}:{settings.mail.smtp_port}"
+        print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, "
+              f"{len(report.failed)} failed{waiting}")
+    else:  # nothing left the machine: say so rather than "1 sent"
+        print(f"e-mail: {len(report.sent)} escrito en el outbox {settings.mail.outbox_dir} "
+              "(no SMTP host: nothing was sent), "
+              f"{len(report.skipped)} already written, {len(report.failed)} failed{waiting}")
     for destination in report.destinations:
         print(f"  {destination}")
     for recipient, reason in report.failed:
@@ -187,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
         return commitment_commands.run_weekly(args)
     settings, sources, keywords = _load(args)
     recipients = _recipients(args, settings, keywords)
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings, create=True):
         summary = asyncio.run(_run(settings, sources, keywords, args.date, recipients))
     _print_collect(summary.collect)
     print("digest:")
@@ -195,11 +301,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {path}")
     if summary.delivery:
         _print_delivery(settings, summary.delivery)
+    if _report_rejected(settings, recipients) and summary.exit_code == EXIT_OK:
+        return EXIT_CONFIG
     return summary.exit_code
 
 
 async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day: date | None, recipients: list[Recipient]) -> RunSummary:
-    store = _store(settings)
+    from agenda.deliver import make_mailer
+    from agenda.pipeline import run_cycle
+
+    store = _store(settings, create=True)
     progress = _TerminalProgress("collecting")
     try:
         async with make_client() as client:
@@ -209,14 +320,20 @@ async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day:
 
 
 def schedule(args: argparse.Namespace) -> int:
+    from agenda.deliver import make_mailer, send_digest
+    from agenda.link import Linker
+    from agenda.pipeline import collect_and_store
+    from agenda.schedule import build_scheduler
+
     settings, sources, keywords = _load(args)  # fail now, not at 3 am
+    check_database_file(settings.db_path, create=True)
     linker = Linker(keywords)
 
     stopping = threading.Event()
 
     def collect_job() -> None:
         async def go() -> None:
-            store = _store(settings)
+            store = _store(settings, create=True)
             async with make_client() as client:
                 work = asyncio.ensure_future(collect_and_store(load_sources(settings.sources_path), linker, client, store, settings))
                 # SIGTERM: sources already stored stay stored (one transaction each); those in
@@ -231,9 +348,10 @@ def schedule(args: argparse.Namespace) -> int:
         _locked_job("collect", lambda: asyncio.run(go()))
 
     recipients = _recipients(args, settings, keywords)
+    _report_rejected(settings, recipients)  # said once at start; the valid ones get their mail
 
     def digest_job() -> None:
-        _locked_job("digest", lambda: send_digest(_store(settings), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients))
+        _locked_job("digest", lambda: send_digest(_store(settings, create=True), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients))
 
     def _locked_job(name: str, job: Callable[[], object]) -> None:
         try:
@@ -260,7 +378,7 @@ def schedule(args: argparse.Namespace) -> int:
     print(f"scheduler running ({settings.schedule.timezone}): collect '{settings.schedule.collect_cron}', digest '{settings.schedule.digest_cron}', "
           f"commitment report '{settings.schedule.weekly_cron}'")
     scheduler.start()
-    return 0
+    return EXIT_OK
 
 
 def status(args: argparse.Namespace) -> int:
@@ -270,30 +388,29 @@ def status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     report = collect_status(_store(settings), settings, runs=args.runs)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_status(report))
-    return 0
+    return EXIT_OK
 
 
 def prune(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings):
         report = ops_prune(_store(settings).db, args.older_than)
     print(f"pruned {report.articles} articles, {report.links} links and {report.runs} runs older than {args.older_than.days} days; "
           f"{report.freed_pages} pages given back")
-    return 0
+    return EXIT_OK
 
 
 def backup(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if not settings.db_path.exists():
-        print(f"error: no database at {settings.db_path}", file=sys.stderr)
-        return 1
-    path = ops_backup(settings.db_path, args.path)
+    _store(settings)  # refuses a missing, damaged or foreign database, naming it
+    path = ops_backup(settings.db_path, args.path, overwrite=args.force)
     print(f"backup written to {path} (integrity ok)")
-    return 0
+    return EXIT_OK
 
 
 def evaluate_gold(args: argparse.Namespace) -> int:
     from agenda import evaluate as gold
+    from agenda.link import Linker
 
     keywords = load_keywords(args.keywords)
     if getattr(args, "register", None):
@@ -315,7 +432,7 @@ def evaluate_gold(args: argparse.Namespace) -> int:
     if args.mistakes:
         for mistake in scored.mistakes:
             print(gold.format_mistake(mistake), file=sys.stderr if args.json else sys.stdout)
-    return 0
+    return EXIT_OK
 
 
 def feedback(args: argparse.Namespace) -> int:
@@ -324,26 +441,29 @@ def feedback(args: argparse.Namespace) -> int:
     if args.article_id == "inbox":
         return feedback_inbox(args)
     if not args.article_id.isdigit() or args.path is not None:
-        print("usage: agenda feedback ARTICLE_ID --not CODE | agenda feedback inbox PATH", file=sys.stderr)
-        return 2
+        raise UsageError("usage: agenda feedback ARTICLE_ID --not CODE | agenda feedback inbox PATH")
     if not args.not_code and not args.add_code:
-        print("say what to correct: --not CODE and/or --add CODE", file=sys.stderr)
-        return 2
+        raise UsageError("say what to correct: --not CODE and/or --add CODE")
     article_id = int(args.article_id)
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
+    recorded = {(row["action"], row["code"]) for row in store.feedback_for(article_id)}
     removed, rules, path = apply_feedback(store, keywords, article_id, args.not_code, args.add_code, today_in_santiago())
+    for action, code in (("not", args.not_code), ("add", args.add_code)):
+        if code and (action, code) in recorded:
+            print(f"article {article_id}: --{action} {code} was already recorded; "
+                  "nothing changed")
     if removed:
         print(f"article {article_id}: removed " + ", ".join(f"{kind} {code}" for kind, code in removed))
-    if args.add_code:
+    if args.add_code and ("add", args.add_code) not in recorded:
         print(f"article {article_id}: added {args.add_code}")
     for rule in rules:
         context = f" after '{rule.before}'" if rule.before else ""
         print(f"rule: do not link '{rule.name}' to {rule.code}{context}")
     if path:
         print(f"rules written to {path} for review")
-    return 0
+    return EXIT_OK
 
 
 def feedback_inbox(args: argparse.Namespace) -> int:
@@ -352,8 +472,7 @@ def feedback_inbox(args: argparse.Namespace) -> int:
     from agenda.store import iso, utc_now
 
     if args.path is None:
-        print("say where the replies are: agenda feedback inbox PATH (mbox file or Maildir folder)", file=sys.stderr)
-        return 2
+        raise UsageError("say where the replies are: agenda feedback inbox PATH (mbox file or Maildir folder)")
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
@@ -363,17 +482,20 @@ def feedback_inbox(args: argparse.Namespace) -> int:
         print(f"{result.status:12} {result.request.message_id} ({result.request.sender}){detail}")
     counts = {status: sum(1 for r in results if r.status == status) for status in dict.fromkeys(r.status for r in results)}
     print(f"{len(results)} messages: " + (", ".join(f"{n} {status}" for status, n in counts.items()) or "none"))
-    return 1 if any(r.status == "error" for r in results) else 0
+    return EXIT_PARTIAL if any(r.status == "error" for r in results) else EXIT_OK
 
 
 def search(args: argparse.Namespace) -> int:
     store = _store(_settings(args))
     rows = store.search(args.query, limit=args.limit)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
     for row in rows:
         print(f"{row['published_at_utc'] or '?':25}  #{row['id']:<6} {row['title']}  ({row['outlet']})\n{'':33}{row['url']}")
     if not rows:
         print("no results")
-    return 0
+    return EXIT_OK
 
 
 def sources_check(args: argparse.Namespace) -> int:
@@ -408,7 +530,7 @@ def sources_check(args: argparse.Namespace) -> int:
         print(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2))
     else:
         print(format_table(rows))
-    return 1 if any(row.status == "failed" for row in rows) else 0
+    return EXIT_PARTIAL if any(row.status == "failed" for row in rows) else EXIT_OK
 
 
 def _known_state(settings: Settings) -> Any:
@@ -452,19 +574,19 @@ def sources_add(args: argparse.Namespace) -> int:
     chosen = discovery.chosen
     if chosen is None:
         print(f"no working feed found for {args.url}", file=sys.stderr)
-        return 1
+        return EXIT_PARTIAL
     listed = {canonical_url(s.url): s for s in sources.sources}
     if canonical_url(chosen.url) in listed:
         same = listed[canonical_url(chosen.url)]
         print(f"{chosen.url} is already in {path} as '{same.id}' (line {same.line})", file=sys.stderr)
-        return 1
+        return EXIT_PARTIAL
     entry = new_entry(chosen, sources, region, args.id, args.name)
     if args.dry_run:
         print(f"would add to {path}: " + json.dumps(entry, ensure_ascii=False))
-        return 0
+        return EXIT_OK
     append_source(path, entry)
     print(f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']}) to {path}")
-    return 0
+    return EXIT_OK
 
 
 def report(args: argparse.Namespace) -> int:
@@ -472,7 +594,6 @@ def report(args: argparse.Namespace) -> int:
     cannot be a brief (unknown code, empty period, malformed query), with one line."""
     from datetime import timedelta
 
-    from agenda.errors import ConfigError
     from agenda.reports.briefs import BriefRequest, brief_json, build_brief, check_request
     from agenda.sources import normalise_region
 
@@ -484,24 +605,17 @@ def report(args: argparse.Namespace) -> int:
         date_from, date_to, tuple(normalise_region(c) or c for c in args.region), args.commune,
         args.commitment, args.priority, args.query, args.topic, args.title, args.visit,
     )
-    try:
-        check_request(request, keywords)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not settings.db_path.exists():
-        print(f"error: no database at {settings.db_path}", file=sys.stderr)
-        return 2
+    check_request(request, keywords)  # an impossible request is a ConfigError: exit 2, one line
     brief = build_brief(_store(settings), keywords, request)
     if args.json:
         print(json.dumps(brief_json(brief), ensure_ascii=False, indent=2))
-        return 0
+        return EXIT_OK
     from agenda.reports.brief_files import write_brief
 
     files = write_brief(brief, args.out or settings.digests_dir / "informes")
     print(f"brief '{brief.title}': {brief.article_count} articles in {brief.story_count} stories from {brief.outlet_count} outlets")
     print(f"  {files.html}\n  {files.pdf}\n  {files.csv}")
-    return 0
+    return EXIT_OK
 
 
 def topics_check(args: argparse.Namespace) -> int:
@@ -514,7 +628,7 @@ def topics_check(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)  # a malformed topic stops here (exit 2)
     if not keywords.topics:
         print(f"no topics in {settings.keywords_dir / 'topics.yaml'}")
-        return 0
+        return EXIT_OK
     date_to = args.date or today_in_santiago()
     date_from = date_to - timedelta(days=29)
     store = _store(settings)
@@ -523,7 +637,7 @@ def topics_check(args: argparse.Namespace) -> int:
         matched = store.matching_article_ids(ArticleFilter(date_from, date_to, topic.region_codes, queries=(topic.query,)))
         regions = f" (regions {', '.join(topic.region_codes)})" if topic.region_codes else ""
         print(f"  {topic.id:28} {len(matched):6}  {topic.title}{regions}")
-    return 0
+    return EXIT_OK
 
 
 def commitments(args: argparse.Namespace) -> int:

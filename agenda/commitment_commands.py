@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import date
 
-from agenda.errors import ConfigError
+from agenda.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
 from agenda.keywords import load_keywords
 from agenda.sources import normalise_region
 
@@ -64,12 +64,12 @@ def report(args: argparse.Namespace) -> int:
     files = write_report(result, settings.digests_dir)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return EXIT_OK
     counts = ", ".join(f"{n} {SIGNAL_NAMES[name]}" for name, n in result.counts.items())
     print(f"compromisos {start} a {end}: {len(result.commitments)} ({counts})")
     print(f"  {files.html}\n  {files.text}")
     print(f"  {len(files.timelines)} líneas de tiempo en {files.html.parent}/<id>.html")
-    return 0
+    return EXIT_OK
 
 
 def listing(args: argparse.Namespace) -> int:
@@ -95,12 +95,12 @@ def listing(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return 0
+        return EXIT_OK
     for f in result.commitments:
         c = f.commitment
         official = f"{c.status or '-':15} {c.due or '-':10}"
         print(f"{c.region_code}  {c.id:40} {f.signal_name:13} {official} {c.title}")
-    return 0
+    return EXIT_OK
 
 
 def show(args: argparse.Namespace) -> int:
@@ -116,33 +116,32 @@ def show(args: argparse.Namespace) -> int:
             "(see `agenda commitments list`)",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_PARTIAL
     start, end = _period(argparse.Namespace(start=None, end=None))
     result = build_report(_store(settings), keywords, start, end, (commitment.region_code,))
     follow_up = next(f for f in result.commitments if f.commitment.id == args.id)
     print(render_timeline_text(follow_up), end="")
-    return 0
+    return EXIT_OK
 
 
 def run_weekly(args: argparse.Namespace) -> int:
     """`agenda run --weekly`: last week's report, e-mailed to who asks for it (for cron)."""
-    from agenda.commands import _print_delivery, _recipients, _settings, _store
+    from agenda.commands import _lock, _print_delivery, _recipients, _settings, _store
     from agenda.deliver import make_mailer, send_weekly_report
-    from agenda.ops import RunLock
 
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     recipients = _recipients(args, settings, keywords)
     start, end = _period(argparse.Namespace(start=None, end=None))
-    with RunLock.for_database(settings.db_path):
+    with _lock(settings, create=True):  # `run` makes its database, as for the daily cycle
         paths, delivery = send_weekly_report(
-            _store(settings), keywords, make_mailer(settings.mail), settings, start, end, recipients
+            _store(settings, create=True), keywords, make_mailer(settings.mail), settings, start, end, recipients
         )
     print(f"compromisos {start} a {end}:")
     for path in paths:
         print(f"  {path}")
     _print_delivery(settings, delivery)
-    return 1 if delivery.failed else 0
+    return EXIT_PARTIAL if delivery.failed else EXIT_OK
 
 
 COMMANDS = {"import": import_sheet, "report": report, "list": listing, "show": show}

@@ -22,7 +22,12 @@ the digest's short e-mail has none: its chart is in the web edition it links to)
     flush(...)   sends every due pending or failed message with the mailer; a failure marks the
                  row "failed" with the next attempt time (exponential backoff), a success "sent"
 
-A ``Mailer`` has one method, ``send(message)``. ``SmtpMailer`` talks SMTP (STARTTLS, SSL or
+``flush`` stops at a deadline (``mail.send_deadline_seconds``, default 120 s): a server that
+trickles one byte every few seconds cannot hold a send, and the run lock, for ever; the message
+in flight is cut and marked failed, the rest stay pending, all of them still queued.
+
+A ``Mailer`` has one method, ``send(message, until=None)`` (``until``: a ``time.monotonic()``
+deadline). ``SmtpMailer`` talks SMTP (STARTTLS, SSL or
 plain; the password comes from the environment); ``FileOutbox`` writes ``.eml`` files and is the
 embedded default when no SMTP host is configured.
 """
@@ -32,7 +37,10 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -43,10 +51,10 @@ from typing import Protocol
 
 import css_inline
 
-from agenda.errors import ConfigError, ConfigErrors, DeliveryError
+from agenda.errors import ConfigError, DeliveryError
 from agenda.keywords import Keywords
 from agenda.reports.digest import NATIONAL, Digest, Edition, build_digest, make_digest, render_email, render_text, spanish_list, write_digest
-from agenda.settings import MailSettings, Settings
+from agenda.settings import MailSettings, Settings, address_problem
 from agenda.sources import normalise_region
 from agenda.store import Store, iso, utc_now
 from agenda.yamlconf import LineDict, line_of, load_yaml
@@ -58,8 +66,9 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Send one message; return where it went. Raise DeliveryError."""
+    def send(self, message: EmailMessage, until: float | None = None) -> str:
+        """Send one message by ``until`` (monotonic time); return where it went. Raise
+        DeliveryError."""
 
 
 def message_id(digest_date: str, recipient: str, domain: str = "agenda.local") -> str:
@@ -113,12 +122,36 @@ class SmtpMailer:
         assert mail.smtp_host
         return cls(mail.smtp_host, mail.smtp_port, mail.security, mail.smtp_user, mail.smtp_password)
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, until: float | None = None) -> str:
+        """One SMTP session. ``timeout`` bounds each read; ``until`` bounds the whole session: a
+        timer shuts the socket down then, which a server trickling bytes cannot postpone."""
+        remaining = None if until is None else until - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port}: send deadline reached before sending")
+        timeout = self.timeout if remaining is None else min(self.timeout, remaining)
+        if self.security == "ssl":
+            context = ssl.create_default_context()
+            client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=timeout, context=context)
+        else:
+            client = smtplib.SMTP(timeout=timeout)
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            sock = client.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+                except OSError:
+                    pass
+
+        timer = threading.Timer(remaining, cut) if remaining is not None else None
+        if timer:
+            timer.daemon = True
+            timer.start()
         try:
-            if self.security == "ssl":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
-            else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            client.connect(self.host, self.port)
             with client:
                 if self.security == "starttls":
                     client.starttls(context=ssl.create_default_context())
@@ -126,7 +159,14 @@ class SmtpMailer:
                     client.login(self.user, self.password or "")
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
+            if expired.is_set():
+                raise DeliveryError(f"SMTP {self.host}:{self.port}: send deadline reached; "
+                                    "the message stays queued") from exc
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+        finally:
+            if timer:
+                timer.cancel()
+            client.close()
         return f"smtp://{self.host}:{self.port}"
 
 
@@ -136,7 +176,7 @@ class FileOutbox:
 
     directory: Path
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, until: float | None = None) -> str:  # noqa: ARG002
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / _file_name(str(message["Message-ID"]), str(message["To"]))
         _write_atomically(path, message.as_bytes())
@@ -189,20 +229,25 @@ def queue(store: Store, outbox_dir: Path, digest_date: str, recipient: str, edit
     return True
 
 
-def flush(store: Store, mailer: Mailer, now: datetime | None = None, first_retry: timedelta = FIRST_RETRY) -> DeliveryReport:
-    """Send every due message in the outbox, oldest digest first."""
+def flush(
+    store: Store, mailer: Mailer, now: datetime | None = None, first_retry: timedelta = FIRST_RETRY,
+    deadline_seconds: float | None = None,
+) -> DeliveryReport:
+    """Send every due message in the outbox, oldest digest first, within ``deadline_seconds``
+    (None: no deadline); what the deadline leaves unsent stays queued for the next send."""
     now = now or utc_now()
+    until = None if deadline_seconds is None else time.monotonic() + deadline_seconds
     report = DeliveryReport()
     for row in store.undelivered():
         label = f"{row['recipient']} ({row['digest_date']})"
         due = row["next_attempt_at_utc"] is None or datetime.fromisoformat(row["next_attempt_at_utc"]) <= now
-        if not due:
-            report.waiting.append(label)
+        if not due or until is not None and time.monotonic() >= until:
+            report.waiting.append(label if due is False else f"{label}: send deadline reached")
             continue
         attempts = (row["attempts"] or 0) + 1
         try:
             message = message_from_bytes(Path(row["eml_path"]).read_bytes(), policy=policy.default)
-            destination = mailer.send(message)  # type: ignore[arg-type]
+            destination = mailer.send(message, until=until)  # type: ignore[arg-type]
         except (DeliveryError, OSError) as exc:
             store.record_delivery(
                 row["digest_date"], row["recipient"], status="failed", attempts=attempts, last_error=str(exc),
@@ -234,7 +279,16 @@ def national_recipients(addresses: tuple[str, ...]) -> list[Recipient]:
     return [Recipient(address, NATIONAL) for address in addresses]
 
 
-def load_recipients(path: Path, keywords: Keywords) -> list[Recipient]:
+class RecipientList(list):  # type: ignore[type-arg]
+    """The valid recipients, and in ``rejected`` one "file:line: field …: why" per bad entry:
+    one bad address must not stop the mail to the others."""
+
+    rejected: list[str]
+
+
+def load_recipients(path: Path, keywords: Keywords) -> RecipientList:
+    """Read recipients.yaml. A file that is not a recipients list raises ``ConfigError``; a bad
+    entry (address, edition, regions) is left out and reported in ``rejected``."""
     data = load_yaml(path)
     name = str(path)
     if not isinstance(data, dict) or not isinstance(data.get("recipients"), list):
@@ -247,9 +301,11 @@ def load_recipients(path: Path, keywords: Keywords) -> list[Recipient]:
             errors.append(ConfigError(name, line_of(data, "recipients"), "recipients", "each recipient must be a mapping with address: and edition: or regions:"))
             continue
         address = entry.get("address")
-        if not isinstance(address, str) or "@" not in address:
-            errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is not an e-mail address"))
+        problem = address_problem(address)
+        if problem:
+            errors.append(ConfigError(name, entry.line_of("address"), "address", problem))
             continue
+        address = str(address).strip()
         if address.lower() in seen:
             errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is listed twice"))
             continue
@@ -279,9 +335,9 @@ def load_recipients(path: Path, keywords: Keywords) -> list[Recipient]:
             codes = sorted(set(codes))
             title = "Edición " + spanish_list([keywords.region_name(code) for code in codes])
             recipients.append(Recipient(address, Edition(title, tuple(codes)), reports))
-    if errors:
-        raise ConfigErrors(errors)
-    return recipients
+    valid = RecipientList(recipients)
+    valid.rejected = [str(error) for error in errors]
+    return valid
 
 
 def _reports(name: str, entry: LineDict, errors: list[ConfigError]) -> tuple[str, ...] | None:
@@ -327,7 +383,8 @@ def send_digest(
         )
         if not queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend):
             already_sent.append(f"{recipient.address} ({day.isoformat()})")
-    report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
+    report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds),
+                   deadline_seconds=settings.mail.send_deadline_seconds)
     report.skipped = already_sent
     return national, report
 

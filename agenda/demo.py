@@ -17,6 +17,24 @@ SAMPLE_DAY = "2026-11-24"  # the day the sample news were written for
 SAMPLE_WEEK = ("2026-11-23", "2026-11-29")
 
 
+def next_steps(work: Path) -> list[str]:
+    """What to type next, exactly: every command names the demo's database with --db (without
+    it, agenda would look for ./agenda.db, which the demo does not make)."""
+    db = f"--db {work / 'agenda.db'}"
+    return [
+        f"Digest:   digests/{SAMPLE_DAY}.html  and  digests/{SAMPLE_DAY}.txt",
+        f"E-mail:   {work / 'outbox'}/*.eml (escrito en el outbox: no SMTP host, nothing was sent)",
+        f"Database: {work / 'agenda.db'}",
+        "",
+        "Explore what the demo made:",
+        f"  .venv/bin/agenda status {db}",
+        f"  .venv/bin/agenda search {db} Quilpué",
+        f"  .venv/bin/agenda search {db} --json hospital",
+        f"  .venv/bin/agenda digest {db} --date {SAMPLE_DAY}   (writes the day's digest again)",
+        f"  .venv/bin/agenda feedback {db} ARTICLE_ID --not CODE   (ids from search)",
+    ]
+
+
 def main() -> int:
     root = Path.cwd()
     sample = root / "sample"
@@ -37,10 +55,8 @@ def main() -> int:
             "--digests", str(root / "digests"), "--from", SAMPLE_WEEK[0], "--to", SAMPLE_WEEK[1],
         ])
     print()
-    print(f"Digest:   digests/{SAMPLE_DAY}.html  and  digests/{SAMPLE_DAY}.txt")
-    print("Commitments: digests/compromisos/semana-2026-W48.html (and a timeline per commitment)")
-    print(f"E-mail:   .demo/outbox/*.eml (the message that would have been sent)")
-    print(f"Database: .demo/agenda.db   (try: .venv/bin/agenda search --db .demo/agenda.db Quilpué)")
+    for line in next_steps(work.relative_to(root)):
+        print(line)
     print(f"exit code {code}: 1 is expected, the sample has one deliberately broken source")
     return 0 if code in (0, 1) else code
 

@@ -2,6 +2,11 @@
 
     AgendaError                   anything the CLI turns into a message and an exit code
     ├── ConfigError               a YAML file is wrong: names file, line and field (exit 2)
+    ├── ConfigErrors              several ConfigErrors found in one pass (exit 2)
+    ├── UsageError                an option or path cannot be used as given (exit 2)
+    │   ├── DatabaseError         --db is missing, not SQLite, damaged, read-only or foreign
+    │   └── SearchQueryError      a full-text query that SQLite cannot parse
+    ├── RunLocked                 another run holds the lock (exit 3)
     ├── SourceError               one source failed: names the source and the reason
     │   ├── FetchError            it could not be fetched (network, HTTP status)
     │   │   ├── FetchTooLarge     the body went over the size cap
@@ -15,11 +20,18 @@ Lower-level errors (httpx, yaml, smtplib) are translated at the module boundary 
 
 from __future__ import annotations
 
+# Exit codes, one name each; cli.py and commands.py return these and nothing else.
+EXIT_OK = 0  # all well
+EXIT_PARTIAL = 1  # the run finished but some source failed, or a mail did not go
+EXIT_CONFIG = 2  # configuration or usage error: one line naming the file or option
+EXIT_LOCKED = 3  # another run holds the lock
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
 
 class AgendaError(Exception):
     """Base of every error the CLI reports without a traceback."""
 
-    exit_code = 1
+    exit_code = EXIT_PARTIAL
 
 
 class ConfigError(AgendaError):
@@ -29,7 +41,7 @@ class ConfigError(AgendaError):
     "sources.yaml:12: field 'kind': unknown kind 'rdf'"
     """
 
-    exit_code = 2
+    exit_code = EXIT_CONFIG
 
     def __init__(self, path: str, line: int | None, field: str | None, message: str) -> None:
         self.path = str(path)
@@ -48,7 +60,7 @@ class ConfigError(AgendaError):
 class ConfigErrors(AgendaError):
     """Several configuration errors found in one pass, so an analyst fixes them all at once."""
 
-    exit_code = 2
+    exit_code = EXIT_CONFIG
 
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = errors
@@ -82,3 +94,24 @@ class ParseError(SourceError):
 
 class DeliveryError(AgendaError):
     pass
+
+
+class UsageError(AgendaError):
+    """An option or path cannot be used as given (a directory where a file is expected, a
+    backup over an existing file, a database that does not exist yet)."""
+
+    exit_code = EXIT_CONFIG
+
+
+class DatabaseError(UsageError):
+    """The --db file is missing, not SQLite, damaged, read-only or another application's."""
+
+
+class SearchQueryError(UsageError):
+    """A full-text query SQLite cannot parse (an unclosed quote, a dangling AND)."""
+
+
+class RunLocked(AgendaError):
+    """Another run holds the lock (exit code 3)."""
+
+    exit_code = EXIT_LOCKED

@@ -118,6 +118,12 @@ def apply_feedback(store: Store, keywords: Keywords, article_id: int, not_code: 
     removed: list[tuple[str, str]] = []
     rules: list[ExclusionRule] = []
     path = None
+    # The same correction again changes nothing (no second row, no second rule): idempotent.
+    recorded = {(row["action"], row["code"]) for row in store.feedback_for(article_id)}
+    if ("not", not_code) in recorded:
+        not_code = None
+    if ("add", add_code) in recorded:
+        add_code = None
     if not_code:
         kind = kind_of(not_code, keywords)
         removed = plan_removal(article["links"], kind, not_code)

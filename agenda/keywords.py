@@ -173,6 +173,27 @@ def _mapping(path: Path, data: Any, key: str, kind: type = list) -> Any:
     return value
 
 
+def _top_mapping(path: Path, data: Any, keys: str) -> LineDict:
+    """The file's top level must be a mapping (``keys:`` …); an empty file is an empty one."""
+    if data is None:
+        return LineDict()
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), line_of(data), None,
+                          f"must be a mapping with {keys}, not a {type(data).__name__}")
+    return data  # type: ignore[return-value]
+
+
+def _list_of(path: Path, data: LineDict, key: str) -> list[Any]:
+    """``data[key]`` as a list (absent: empty); anything else is a ConfigError naming the key."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(str(path), line_of(data, key), key,
+                          f"must be a list, not a {type(value).__name__}")
+    return value
+
+
 def _str_list(path: Path, entry: LineDict, key: str, errors: list[ConfigError], required: bool = False) -> tuple[str, ...]:
     value = entry.get(key)
     if value is None:
@@ -217,7 +238,7 @@ def _load_aliases(directory: Path, keywords: Keywords) -> None:
     path = directory / "aliases.yaml"
     if not path.exists():
         return
-    data = load_yaml(path) or {}
+    data = _top_mapping(path, load_yaml(path), "communes:, provinces:, regions:, places:")
     errors: list[ConfigError] = []
     for kind, plural in (("region", "regions"), ("province", "provinces"), ("commune", "communes")):
         extra = data.get(plural) or {}
@@ -237,7 +258,7 @@ def _load_aliases(directory: Path, keywords: Keywords) -> None:
                 place.kind, place.code, place.name, place.region_code, place.province_code,
                 tuple(dict.fromkeys(place.aliases + tuple(aliases))),
             )
-    for index, entry in enumerate(data.get("places") or []):
+    for index, entry in enumerate(_list_of(path, data, "places")):
         if not isinstance(entry, LineDict) or not isinstance(entry.get("name"), str):
             errors.append(ConfigError(str(path), line_of(entry), f"places[{index}].name", "each place needs a name"))
             continue
@@ -328,7 +349,11 @@ def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
         else:
             facility = tuple(facility_words(str(entry.get("title") or "")))
         priority_id = entry.get("priority")
-        if priority_id is not None and priority_id not in keywords.priorities:
+        if priority_id is not None and not isinstance(priority_id, str):
+            known = ", ".join(keywords.priorities)
+            errors.append(ConfigError(str(path), entry.line_of("priority"), "priority",
+                                      f"must be one priority id (known: {known})"))
+        elif priority_id is not None and priority_id not in keywords.priorities:
             errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})"))
         official = _official_fields(path, entry, errors)
         commitment_id = str(entry.get("id") or "")
@@ -489,7 +514,7 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
     path = directory / "disambiguation.yaml"
     if not path.exists():
         return
-    data = load_yaml(path) or {}
+    data = _top_mapping(path, load_yaml(path), "ambiguous:, strict:, … lists")
     errors: list[ConfigError] = []
     known_names = {fold(alias) for place in keywords.places.values() for alias in place.aliases}
 
@@ -526,7 +551,7 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
         region_list_names=_region_list_names(path, data, errors),
         foreign_before=words("foreign_before"),
         foreign_markers=words("foreign_markers"),
-        never=tuple(v for v in (data.get("never") or []) if isinstance(v, str)),
+        never=tuple(v for v in _list_of(path, data, "never") if isinstance(v, str)),
     )
     if errors:
         raise ConfigErrors(errors)
@@ -549,9 +574,9 @@ def _load_exclusions(directory: Path, keywords: Keywords) -> None:
     path = directory / "feedback.yaml"
     if not path.exists():
         return
-    data = load_yaml(path) or {}
+    data = _top_mapping(path, load_yaml(path), "exclusions:")
     errors: list[ConfigError] = []
-    for index, entry in enumerate(data.get("exclusions") or []):
+    for index, entry in enumerate(_list_of(path, data, "exclusions")):
         if not isinstance(entry, LineDict) or not isinstance(entry.get("name"), str) or entry.get("code") is None:
             errors.append(ConfigError(str(path), line_of(entry), f"exclusions[{index}]", "each rule needs name and code"))
             continue

@@ -257,8 +257,6 @@ class Linker(PlaceContext):
             self._place_matcher.add(key, self._patterns(aliases))
             self._place_by_match[strings[key]] = self.keywords.places[key]
         self._place_matcher.add("NEVER", self._patterns(self.rules.never))
-        # Single words that are place names: "Santiago Centro" is not "Santiago" + a surname.
-        self._place_words = {word for alias in self._place_by_alias for word in alias.split()}
         self._never_match = strings["NEVER"]
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
         for commitment in self.keywords.commitments.values():

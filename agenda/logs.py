@@ -43,14 +43,34 @@ class LineFormatter(logging.Formatter):
         return line
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not the one at setup: a
+    test harness (or anything) that swaps and closes stderr never leaves a dead stream behind
+    ("I/O operation on closed file")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        pass  # always the current sys.stderr
+
+
 def configure(json_lines: bool = False, verbose: bool = False, stream=None) -> None:  # noqa: ANN001
-    """Set up the root logger once per process (stderr by default)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Set up the root logger (stderr by default). Called again, it replaces its own handler
+    and leaves other handlers (pytest's capture, an embedding application's) alone."""
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
     handler.setFormatter(JsonFormatter() if json_lines else LineFormatter())
     handler.addFilter(_RunIdFilter())
+    handler._agenda = True  # type: ignore[attr-defined]
     root = logging.getLogger()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
+        if getattr(existing, "_agenda", False):
+            root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose or json_lines else logging.WARNING)
     for noisy in ("httpx", "httpcore", "apscheduler.executors", "matplotlib", "trafilatura"):

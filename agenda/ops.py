@@ -21,17 +21,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from agenda.errors import AgendaError
+from agenda.errors import AgendaError, RunLocked, UsageError
 from agenda.store.stories import forget_pruned
 
 STALE_AFTER = timedelta(hours=6)  # an overnight run that takes longer than this is stuck
 BACKUP_PAGES_PER_STEP = 1024
-
-
-class RunLocked(AgendaError):
-    """Another run holds the lock (exit code 3)."""
-
-    exit_code = 3
 
 
 @dataclass
@@ -95,19 +89,6 @@ def _describe_holder(holder: dict[str, Any], now: datetime) -> str:
     return message
 
 
-def holder_alive(holder: dict[str, Any]) -> bool:
-    """Whether the process named in a lock file still exists (same host only)."""
-    if not holder.get("pid") or holder.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(int(holder["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass
 class PruneReport:
     articles: int
@@ -148,8 +129,19 @@ def ensure_incremental_vacuum(db: Database) -> None:
             db.execute("vacuum")
 
 
-def backup(db_path: Path, destination: Path, progress: Callable[[int, int], None] | None = None) -> Path:
-    """Copy the database with SQLite's online backup API, safe while a run writes to it."""
+def backup(
+    db_path: Path, destination: Path, progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Copy the database with SQLite's online backup API, safe while a run writes to it.
+
+    An existing file at ``destination`` is replaced only with ``overwrite`` (``--force``): a
+    mistyped path must not destroy a document or another database.
+    """
+    if destination.is_dir():
+        raise UsageError(f"{destination}: is a folder; give the backup's file name")
+    if destination.exists() and not overwrite:
+        raise UsageError(f"{destination}: already exists; choose another path or add --force")
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(destination.name + ".tmp")
     temporary.unlink(missing_ok=True)

@@ -87,6 +87,26 @@ def normalise_region(value: Any) -> str | None:
     return value if value in REGION_CODES else None
 
 
+def selector_problem(selector: Any) -> str | None:
+    """Why ``selector`` is not a CSS selector the extractor can use (None when it is, or absent).
+
+    Compiled with soupsieve, the engine BeautifulSoup's ``select`` uses, so a selector that
+    passes here is one the extractor can run: `sources check` must not pass a broken one.
+    """
+    if selector is None or selector == "":
+        return None
+    if not isinstance(selector, str):
+        return f"must be a CSS selector in quotes, not {type(selector).__name__}"
+    import soupsieve  # local: only files with html sources need it
+
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        first_line = str(exc).splitlines()[0]
+        return f"'{selector}' is not a valid CSS selector ({first_line})"
+    return None
+
+
 def load_sources(path: Path | str) -> SourceList:
     """Read and validate a sources file, raising ``ConfigErrors`` listing every problem."""
     path = Path(path)
@@ -139,9 +159,14 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
         err("id", f"'{source_id}' must be lowercase letters, digits, '-' or '_'")
     url = str(entry.get("url") or "")
     if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            err("url", f"'{url}' must be an http:// or https:// address")
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 (reading it validates the port: "http://x:99999" raises)
+        except ValueError as exc:
+            err("url", f"'{url}' is not a valid address ({exc})")
+        else:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                err("url", f"'{url}' must be an http:// or https:// address")
     kind = entry.get("kind")
     if kind is not None and kind not in KINDS:
         err("kind", f"unknown kind '{kind}' (expected one of: {', '.join(KINDS)})")
@@ -172,6 +197,11 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
             for key in ("item", "link", "title"):
                 if not raw_selectors.get(key):
                     errors.append(ConfigError(name, raw_selectors.line, f"selectors.{key}", "missing required selector"))
+            for key in SELECTOR_FIELDS:
+                problem = selector_problem(raw_selectors.get(key))
+                if problem:
+                    errors.append(ConfigError(name, raw_selectors.line_of(key),
+                                              f"selectors.{key}", problem))
             if not errors:
                 selectors = Selectors(
                     item=str(raw_selectors["item"]),

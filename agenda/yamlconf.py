@@ -3,6 +3,10 @@
 Analysts edit these files by hand; when something is wrong we must say which file, which line and
 which field. ``load_yaml`` returns plain dicts and lists, except that mappings are ``LineDict``s
 that know the line of each key, so validators can point at the exact place.
+
+Hostile files are refused before anything walks them: keys must be plain scalars (no ``? [a, b]``),
+and aliases may expand to at most ``ALIAS_BUDGET`` values in all (nine levels of nine aliases
+would be 387 million values the first time something printed or walked the result).
 """
 
 from __future__ import annotations
@@ -25,8 +29,61 @@ class LineDict(dict):  # type: ignore[type-arg]
         return self.key_lines.get(key, self.line)
 
 
+ALIAS_BUDGET = 10_000  # values that aliases may add by expansion; real files use a handful
+
+
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def compose_document(self) -> yaml.Node:
+        node = super().compose_document()
+        _check_alias_expansion(node, self.name)
+        return node
+
+
+def _check_alias_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse a document whose aliases expand beyond ``ALIAS_BUDGET`` values (or loop).
+
+    Counts the values of the document as if every alias were written out, without writing them
+    out: each node's expanded size is computed once (iteratively, so depth costs no recursion).
+    """
+    sizes: dict[int, int] = {}
+    distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            distinct += 1
+            if sizes[key] - distinct > ALIAS_BUDGET:
+                raise ConfigError(
+                    name,
+                    node.start_mark.line + 1,
+                    None,
+                    f"YAML aliases expand to more than {ALIAS_BUDGET} values; write the values out",
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise ConfigError(
+                name,
+                node.start_mark.line + 1,
+                None,
+                "a YAML alias refers to the value that contains it",
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -35,6 +92,13 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ConfigError(
+                key_node.start_mark.name,
+                key_node.start_mark.line + 1,
+                None,
+                "keys must be plain words, not lists or mappings",
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in result:
             raise ConfigError(
@@ -46,7 +110,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 
 
 _LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
 )
 
 
@@ -57,12 +122,19 @@ def load_yaml(path: Path | str) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(str(path), None, None, "file not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(str(path), None, None, "is a folder, not a file") from exc
+    except PermissionError as exc:
+        raise ConfigError(str(path), None, None, "cannot be read (permission denied)") from exc
+    except OSError as exc:
+        raise ConfigError(str(path), None, None, f"cannot be read ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), None, None, f"not UTF-8 text ({exc.reason})") from exc
     return load_yaml_text(text, str(path))
 
 
 def load_yaml_text(text: str, name: str) -> Any:
+    """Parse YAML text; every failure is a ``ConfigError`` naming ``name`` (and the line)."""
     loader = _LineLoader(text)
     loader.name = name  # marks carry this name
     try:
@@ -75,6 +147,8 @@ def load_yaml_text(text: str, name: str) -> Any:
         raise ConfigError(name, line, None, f"YAML syntax error: {problem}{context}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(name, None, None, f"YAML error: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(name, None, None, "nested too deeply") from exc
     finally:
         loader.dispose()
 

@@ -4,6 +4,7 @@ Also: two runs started together, one runs and the other exits 3."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -141,15 +142,20 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(point: str, feed_server:
 
 @pytest.mark.slow
 def test_two_runs_at_once_one_exits_3(feed_server: RunningServer, tmp_path: Path) -> None:
+    """The test holds the lock itself (as a run in progress would), so nothing races: the run
+    started meanwhile exits 3 naming the holder, and once the lock is free a run goes through."""
+    from agenda.ops import RunLock
+
     args = workspace(tmp_path, feed_server)
-    first = subprocess.Popen([AGENDA, "run", *args, "--date", "2026-11-24"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = RunLock.for_database(tmp_path / "agenda.db")
+    lock.acquire()
     try:
-        deadline = time.monotonic() + 60
-        while stored_sources(tmp_path / "agenda.db") == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
         second = run(args)
     finally:
-        out, err = first.communicate(timeout=300)
+        lock.release()
     assert second.returncode == 3
-    assert "another agenda run is in progress (pid" in second.stderr and "Traceback" not in second.stderr
-    assert first.returncode == 0, err
+    assert f"another agenda run is in progress (pid {os.getpid()}" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert not (tmp_path / "agenda.db").exists() or stored_sources(tmp_path / "agenda.db") == 0
+    after = run(args)
+    assert after.returncode == 0, after.stderr

@@ -8,7 +8,6 @@ import email.policy
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlite_utils import Database
 
@@ -190,9 +189,10 @@ def test_cli_run_writes_digest_and_eml_to_outbox(tmp_path: Path, sample_sources:
     # sending again is idempotent; --resend sends on purpose
     capsys.readouterr()
     assert main(["send", *args, "--date", "2026-11-24"]) == 0
-    assert "0 sent, 1 already sent" in capsys.readouterr().out
+    assert "0 escrito en el outbox" in capsys.readouterr().out  # and 1 already written
     assert main(["send", *args, "--resend", "2026-11-24"]) == 0
-    assert "1 sent" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 escrito en el outbox" in out and "nothing was sent" in out and "sent," not in out
     # search uses the full-text index, accent-insensitive
     assert main(["search", *args, "Quilpue"]) == 0
     assert "Hospital de Quilpué" in capsys.readouterr().out

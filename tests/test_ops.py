@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from agenda.collect import FetchResult
 from agenda.extract import Article

@@ -77,12 +77,22 @@ def run_scheduler(clock: FakeClock, collect_job, digest_job, grace: int = 3600) 
     return scheduler
 
 
-def advance(scheduler: BackgroundScheduler, clock: FakeClock, to: datetime, settle: float = 0.5) -> None:
+def wait_until(condition, limit: float = 60.0) -> None:  # noqa: ANN001
+    """Wait for the scheduler's thread to reach a state (a condition, not a guess at a delay)."""
     import time
 
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the scheduler did not get there"
+        time.sleep(0.01)
+
+
+def advance(scheduler: BackgroundScheduler, clock: FakeClock, to: datetime) -> None:
+    """Move the clock and wait until the scheduler has acted on it: every job's next run time
+    is then after ``to`` (run, skipped as misfired, or skipped as overlapping)."""
     clock.current = to
     scheduler.wakeup()
-    time.sleep(settle)  # real time for the scheduler thread to act on the new clock
+    wait_until(lambda: all(job.next_run_time is None or job.next_run_time > to for job in scheduler.get_jobs()))
 
 
 def test_misfire_within_grace_runs_once_when_the_machine_wakes(clock: FakeClock) -> None:
@@ -122,11 +132,14 @@ def test_jobs_never_overlap(clock: FakeClock) -> None:
     scheduler = run_scheduler(clock, slow_collect, lambda: None)
     try:
         advance(scheduler, clock, datetime(2026, 11, 24, 1, 0, 5, tzinfo=SANTIAGO))  # 01:00 collect starts
+        wait_until(lambda: len(started) == 1)
         advance(scheduler, clock, datetime(2026, 11, 24, 2, 0, 5, tzinfo=SANTIAGO))  # 02:00: still running
         assert len(started) == 1
         release.set()
+        executor = scheduler._lookup_executor("default")
+        wait_until(lambda: not executor._instances.get("collect"))  # the 01:00 run has ended
         advance(scheduler, clock, datetime(2026, 11, 24, 3, 0, 5, tzinfo=SANTIAGO))  # 03:00: free again
-        assert len(started) == 2
+        wait_until(lambda: len(started) == 2)
     finally:
         release.set()
         scheduler.shutdown(wait=True)

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agenda.keywords import Keywords
-from agenda.reports.chart import render_chart
 from agenda.reports.highlight import (
     Segment,
     TermIndex,
@@ -233,10 +232,6 @@ class Digest:
     source_count: int
     notes: dict[int, StoryNote] = field(default_factory=dict)  # story id -> note
     topics: list[TopicSection] = field(default_factory=list)  # "Temas solicitados"
-
-    @property
-    def at_risk(self) -> list[CommitmentMention]:  # the name the first version used
-        return self.critical
 
     @property
     def empty(self) -> bool:
@@ -526,6 +521,8 @@ def write_digest(
     chart, not on an empty day) atomically, and refresh digests/index.html."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = digest.day.isoformat()
+    from agenda.reports.chart import render_chart  # matplotlib: only when a digest is written
+
     chart = b"" if digest.empty else render_chart(digest)
     files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt",
                         directory / f"{stem}.png" if chart else None, directory / "index.html")

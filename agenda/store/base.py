@@ -7,18 +7,19 @@ A source's articles, links and fetch state are written in one transaction.
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from agenda.collect import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
-from agenda.extract import Article
-from agenda.link import LinkResult
-from agenda.sources import Source
+from agenda.errors import SearchQueryError
 from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
 from agenda.store.inbox import FeedbackInboxMixin
@@ -26,7 +27,14 @@ from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 from agenda.store.schema import migrations
 from agenda.store.stories import StoredLink, StoriesMixin, NewArticle, StoryKeeper, add_outlets, refresh_story
 
+if TYPE_CHECKING:  # types only: `agenda status` and `search` must not load spaCy or feedparser
+    from agenda.extract import Article
+    from agenda.link import LinkResult
+    from agenda.sources import Source
+
 SANTIAGO = ZoneInfo("America/Santiago")
+# FTS5 query syntax: a query with any of it is an FTS5 expression, not a list of words
+_FTS_SYNTAX = re.compile(r'["()*^:]|\b(?:AND|OR|NOT|NEAR)\b')
 MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
 
 
@@ -295,8 +303,10 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if self._feedback_ids is not None:
             self._feedback_ids.add(article_id)
         with self.db.atomic():
-            self.db["feedback"].insert(
-                {"article_id": article_id, "action": action, "kind": kind, "code": code, "name": name, "created_at_utc": iso(utc_now())}
+            self.db["feedback"].insert(  # ignore: a unique index folds a repeated correction
+                {"article_id": article_id, "action": action, "kind": kind, "code": code,
+                 "name": name, "created_at_utc": iso(utc_now())},
+                ignore=True,
             )
             for link_kind, link_code in remove:
                 self.db.execute("delete from links where article_id = ? and kind = ? and code = ?", [article_id, link_kind, link_code])
@@ -339,13 +349,30 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
 
     # -- reading (articles_on and the story readers are in stories.py) -----------------------
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Full-text search, newest first."""
-        return list(
-            self.db["articles"].search(
-                query, order_by="published_at_utc desc", limit=limit, quote=True,
-                columns=["id", "title", "outlet", "url", "published_at_utc", "local_date"],
+        """Full-text search, newest first.
+
+        Plain words are matched as words (each quoted, so "Biobío-Ñuble" needs no syntax). A
+        query with FTS5 syntax (quotes, parentheses, AND/OR/NOT/NEAR, a trailing *) is passed as
+        it is, and one SQLite cannot parse is a ``SearchQueryError``, never "no results".
+        """
+        raw = bool(_FTS_SYNTAX.search(query))
+        if not query.strip():
+            raise SearchQueryError("empty search: give one or more words")
+        try:
+            return list(
+                self.db["articles"].search(
+                    query, order_by="published_at_utc desc", limit=limit, quote=not raw,
+                    columns=["id", "title", "outlet", "url", "published_at_utc", "local_date"],
+                )
             )
-        )
+        except sqlite3.OperationalError as exc:
+            problems = ("fts5", "syntax", "unterminated", "no such column")
+            if not any(word in str(exc) for word in problems):
+                raise
+            raise SearchQueryError(
+                f"cannot read the search {query!r} ({exc}); close quotes and parentheses, "
+                "or search plain words"
+            ) from exc
 
     def count(self, table: str) -> int:
         return self.db[table].count

@@ -23,9 +23,14 @@ A new migration is a new function at the end, named ``mNNN_what_it_does``.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import struct
 from pathlib import Path
 
 from sqlite_utils import Database
+
+from agenda.errors import DatabaseError
 from sqlite_utils.migrations import Migrations
 
 from agenda.store.stories import backfill_stories
@@ -162,28 +167,28 @@ def m007_stories_backfill(db: Database) -> None:
     backfill_stories(db)
 
 
-def open_database(path: Path | str) -> Database:
-    """Open (creating if needed) the database file: WAL, busy timeout, migrations applied."""
-    db = Database(str(path))
-    with db.ensure_autocommit_on():
-        if not db.table_names():  # a new file: let `agenda prune` give space back incrementally
-            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA busy_timeout=30000")
-    db.execute("PRAGMA foreign_keys=ON")
-    migrations.apply(db)
-    return db
-
-
 @migrations()
-def m007_link_risk_detail(db: Database) -> None:
+def m008_link_risk_detail(db: Database) -> None:
     """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
     db["links"].add_column("risk_kind", str)
     db["links"].add_column("resolved", int)
 
 
+
 @migrations()
-def m009_feedback_inbox(db: Database) -> None:
+def m009_feedback_unique(db: Database) -> None:
+    """The same correction twice is one row: ``agenda feedback`` is idempotent."""
+    db.execute(
+        "delete from feedback where id not in "
+        "(select min(id) from feedback group by article_id, action, kind, code)"
+    )
+    db["feedback"].create_index(
+        ["article_id", "action", "kind", "code"], unique=True, if_not_exists=True
+    )
+
+
+@migrations()
+def m010_feedback_inbox(db: Database) -> None:
     """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
     message is applied once, however often the mailbox is read."""
     db["feedback_messages"].create(
@@ -191,3 +196,89 @@ def m009_feedback_inbox(db: Database) -> None:
          "detail": str, "sender": str, "processed_at_utc": str},
         pk="message_id",
     )
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+HOW_TO_MAKE_ONE = "`agenda collect` or `agenda run` creates one; or point to one with --db PATH"
+
+
+def check_database_file(path: Path, create: bool) -> None:
+    """Refuse, naming ``path``, a database file that agenda must not open (or create).
+
+    Missing (unless ``create``), a folder, not SQLite, shorter than its header says (truncated),
+    not writable: each is one ``DatabaseError``. Reads only the 100-byte header: instant on a
+    database of any size.
+    """
+    if path.is_dir():
+        raise DatabaseError(f"--db {path}: is a folder, not a database file")
+    if not path.exists():
+        if create:
+            return
+        raise DatabaseError(f"--db {path}: no database there; {HOW_TO_MAKE_ONE}")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise DatabaseError(f"--db {path}: cannot be read ({exc.strerror or exc})") from exc
+    if not header:
+        return  # an empty file is an empty SQLite database (sqlite3 makes exactly this)
+    if not header.startswith(SQLITE_MAGIC):
+        raise DatabaseError(f"--db {path}: not an SQLite database")
+    if len(header) < 100:
+        raise DatabaseError(f"--db {path}: truncated (shorter than an SQLite header)")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    pages = struct.unpack(">I", header[28:32])[0]
+    size_valid = header[24:28] == header[92:96]  # SQLite's rule for trusting the size field
+    if pages and size_valid and path.stat().st_size < pages * page_size:
+        raise DatabaseError(
+            f"--db {path}: truncated ({path.stat().st_size} bytes, its header says "
+            f"{pages * page_size}); "
+            "restore it from a backup"
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise DatabaseError(
+            f"--db {path}: read-only (the file or its folder); agenda writes to its database"
+        )
+
+
+def _check_ours(db: Database, path: Path) -> None:
+    """A database with tables but no record of agenda's migrations belongs to someone else:
+    migrating it would add our tables to another application's data."""
+    tables = set(db.table_names())
+    if not tables:
+        return
+    ours = (
+        "_sqlite_migrations" in tables
+        and db.execute(
+            "select count(*) from _sqlite_migrations where migration_set = ?", [migrations.name]
+        ).fetchone()[0]
+    )
+    if not ours:
+        raise DatabaseError(
+            f"--db {path}: another application's database "
+            f"(tables: {', '.join(sorted(tables)[:5])}); "
+            "agenda will not change it"
+        )
+
+
+def open_database(path: Path | str, create: bool = True) -> Database:
+    """Open (creating it only if ``create``) the database file: WAL, busy timeout, migrations
+    applied. Anything wrong with the file is a ``DatabaseError`` naming it (exit 2)."""
+    path = Path(path)
+    check_database_file(path, create)
+    try:
+        db = Database(str(path))
+        _check_ours(db, path)
+        with db.ensure_autocommit_on():
+            if not db.table_names():  # a new file: let `agenda prune` give space back incrementally
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise  # another process holds it: not a problem with the file
+        raise DatabaseError(f"--db {path}: {exc} (damaged, or not an agenda database)") from exc
+    return db
