@@ -136,7 +136,7 @@ def test_200_sources_a_third_misbehaving(faults: RunningFaultServer, linker: Lin
     titles = {r["title"] for r in store.db.query("select title from articles where url like 'https://encoding.cl/%'")}
     assert titles == {"Temporal en Ñuble y Biobío: “alerta” en Curicó"}
     malformed = next(sid for sid, (route, _) in expected.items() if route == "malformed")
-    assert stored[malformed] == 2 and "malformed, kept what could be recovered" in str(health[malformed]["last_warning"])
+    assert stored[malformed] == 2 and "se guardó lo que se pudo leer" in str(health[malformed]["last_warning"])
     # no retry for a 404; three for a 500; the project's User-Agent on every request
     assert faults.stats.requests["/fault/404"] == sum(1 for r, _ in expected.values() if r == "404")
     assert faults.stats.requests["/fault/500"] == 4 * sum(1 for r, _ in expected.values() if r == "500")
