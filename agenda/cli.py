@@ -300,8 +300,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "sources":
         return commands.sources_add(args) if args.sources_command == "add" else commands.sources_check(args)
-    if args.command == "topics":
-        return commands.topics_check(args)
+    if args.command in ("report", "topics"):
+        from agenda import brief_commands
+
+        return brief_commands.report(args) if args.command == "report" else brief_commands.topics_check(args)
     if args.command == "eval":
         return commands.evaluate_gold(args)
     if args.command == "commitments":

@@ -47,6 +47,15 @@ from agenda import __version__
 from agenda.errors import FetchError, FetchTooLarge
 from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
 from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
+from agenda.fetched import (  # noqa: F401 (the collector's results, re-exported)
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    DUE_TOLERANCE,
+    FetchResult,
+    FetchState,
+    backoff_delay,
+    next_attempt_at,
+)
 from agenda.sources import Source
 
 log = logging.getLogger("agenda")
@@ -68,59 +77,6 @@ DEFAULT_RETRIES = 3
 DEFAULT_RETRY_BASE_SECONDS = 0.5  # then 1 s, 2 s: longer outages are the next runs' business
 DEFAULT_RETRY_MAX_SECONDS = 30.0
 MAX_RETRY_AFTER_WAIT_SECONDS = 30.0  # a longer Retry-After is honoured by the next run instead
-
-BACKOFF_BASE = timedelta(hours=1)
-BACKOFF_CAP = timedelta(hours=48)
-DUE_TOLERANCE = timedelta(minutes=5)  # cron starts drift by seconds: "due at 01:00:02" runs at 01:00
-
-
-def backoff_delay(consecutive_failures: int) -> timedelta:
-    """How long a source rests after its n-th failure in a row: 1 h, 2 h, 4 h … at most 48 h.
-
-    >>> [backoff_delay(n).total_seconds() / 3600 for n in (1, 2, 3, 6, 7, 20)]
-    [1.0, 2.0, 4.0, 32.0, 48.0, 48.0]
-    """
-    if consecutive_failures < 1:
-        return timedelta(0)
-    exponent = min(consecutive_failures - 1, 16)  # 2**16 hours is far past the cap already
-    return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
-
-
-def next_attempt_at(now: datetime, consecutive_failures: int, retry_after_seconds: float | None = None) -> datetime:
-    """The earliest time a failing source is tried again (a server's Retry-After is respected)."""
-    delay = backoff_delay(consecutive_failures)
-    if retry_after_seconds:
-        delay = max(delay, timedelta(seconds=min(retry_after_seconds, BACKOFF_CAP.total_seconds())))
-    return now + delay
-
-
-@dataclass(frozen=True)
-class FetchState:
-    """What we remember between runs for conditional GET."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass
-class FetchResult:
-    source: Source
-    status: str  # "ok" | "not_modified" | "error"
-    body: bytes = b""
-    http_status: int | None = None
-    content_type: str | None = None
-    final_url: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    error: str | None = None
-    elapsed_seconds: float = 0.0
-    attempts: int = 1
-    retry_after_seconds: float | None = None  # the server asked us to wait this long
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "error"
-
 
 @dataclass(frozen=True)
 class FetchLimits:

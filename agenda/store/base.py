@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from agenda.collect import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
+from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.errors import SearchQueryError
 from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
