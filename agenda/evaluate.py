@@ -46,7 +46,12 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4), **asdict(self)}
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            **asdict(self),
+        }
 
 
 @dataclass
@@ -172,7 +177,10 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
 
 
 def format_report(evaluation: Evaluation) -> str:
-    lines = [f"{evaluation.items} items", f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn"]
+    lines = [
+        f"{evaluation.items} items",
+        f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn",
+    ]
     for level, score in evaluation.scores.items():
         lines.append(
             f"{level:12} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f}   "
@@ -236,7 +244,9 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
             score.false_positives += len(found - gold)
             score.false_negatives += len(gold - found)
             if gold != found:
-                mistake = Mistake(str(item["id"]), level, sorted(gold - found), sorted(found - gold))
+                mistake = Mistake(
+                    str(item["id"]), level, sorted(gold - found), sorted(found - gold)
+                )
                 result.mistakes.append(mistake)
         kind = item.get("risk_kind")
         if kind and any(link.risk_kind == kind for link in flagged.values()):

@@ -17,31 +17,62 @@ from agenda.settings import Settings
 from agenda.store import Store
 
 
-def collect_status(store: Store, settings: Settings, runs: int = 5, now: datetime | None = None) -> dict[str, Any]:
+def collect_status(
+    store: Store, settings: Settings, runs: int = 5, now: datetime | None = None
+) -> dict[str, Any]:
     now = now or datetime.now(timezone.utc)
     zone = ZoneInfo(settings.schedule.timezone)
     last_runs = []
     for row in store.last_runs(runs):
-        last_runs.append({
-            "id": row["id"], "started_at_utc": row["started_at_utc"], "finished_at_utc": row["finished_at_utc"],
-            "status": row["status"], "counts": json.loads(row["counts"] or "{}"), "errors": json.loads(row["errors"] or "[]"),
-        })
+        last_runs.append(
+            {
+                "id": row["id"],
+                "started_at_utc": row["started_at_utc"],
+                "finished_at_utc": row["finished_at_utc"],
+                "status": row["status"],
+                "counts": json.loads(row["counts"] or "{}"),
+                "errors": json.loads(row["errors"] or "[]"),
+            }
+        )
     failing = [
-        {"id": row["id"], "name": row["name"], "error_count": row["error_count"], "last_error": row["last_error"],
-         "since_utc": row["last_error_at_utc"], "next_attempt_at_utc": row.get("next_attempt_at_utc")}
-        for row in store.source_health() if (row["error_count"] or 0) > 0 and row["enabled"]
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "error_count": row["error_count"],
+            "last_error": row["last_error"],
+            "since_utc": row["last_error_at_utc"],
+            "next_attempt_at_utc": row.get("next_attempt_at_utc"),
+        }
+        for row in store.source_health()
+        if (row["error_count"] or 0) > 0 and row["enabled"]
     ]
     outbox = [
-        {"digest_date": row["digest_date"], "recipient": row["recipient"], "status": row["status"], "attempts": row["attempts"],
-         "last_error": row["last_error"], "next_attempt_at_utc": row.get("next_attempt_at_utc")}
+        {
+            "digest_date": row["digest_date"],
+            "recipient": row["recipient"],
+            "status": row["status"],
+            "attempts": row["attempts"],
+            "last_error": row["last_error"],
+            "next_attempt_at_utc": row.get("next_attempt_at_utc"),
+        }
         for row in store.undelivered()
     ]
     schedule = {}
-    for name, cron in (("collect", settings.schedule.collect_cron), ("digest", settings.schedule.digest_cron),
-                       ("weekly", settings.schedule.weekly_cron)):
-        fire = CronTrigger.from_crontab(cron, timezone=zone).get_next_fire_time(None, now.astimezone(zone))
+    for name, cron in (
+        ("collect", settings.schedule.collect_cron),
+        ("digest", settings.schedule.digest_cron),
+        ("weekly", settings.schedule.weekly_cron),
+    ):
+        fire = CronTrigger.from_crontab(cron, timezone=zone).get_next_fire_time(
+            None, now.astimezone(zone)
+        )
         schedule[name] = fire.isoformat() if fire else None
-    return {"runs": last_runs, "failing_sources": failing, "outbox": outbox, "next_scheduled": schedule}
+    return {
+        "runs": last_runs,
+        "failing_sources": failing,
+        "outbox": outbox,
+        "next_scheduled": schedule,
+    }
 
 
 def _local(value: str | None, zone: ZoneInfo) -> str:
@@ -67,10 +98,16 @@ def format_status(report: dict[str, Any], timezone_name: str = "America/Santiago
         lines.append("  (no runs yet)")
     lines.append(f"Failing sources: {len(report['failing_sources'])}")
     for source in report["failing_sources"]:
-        lines.append(f"  {source['id']}: {source['last_error']} ({source['error_count']} in a row; next attempt {_local(source['next_attempt_at_utc'], zone)})")
+        lines.append(
+            f"  {source['id']}: {source['last_error']} ({source['error_count']} in a row; next attempt {_local(source['next_attempt_at_utc'], zone)})"
+        )
     lines.append(f"Outbox: {len(report['outbox'])} message(s) waiting")
     for message in report["outbox"]:
-        lines.append(f"  {message['digest_date']} → {message['recipient']}: {message['status']}, {message['attempts']} attempt(s); next {_local(message['next_attempt_at_utc'], zone)}"
-                     + (f"; {message['last_error']}" if message["last_error"] else ""))
-    lines.append(f"Next collect: {_local(report['next_scheduled']['collect'], zone)}; next digest: {_local(report['next_scheduled']['digest'], zone)}")
+        lines.append(
+            f"  {message['digest_date']} → {message['recipient']}: {message['status']}, {message['attempts']} attempt(s); next {_local(message['next_attempt_at_utc'], zone)}"
+            + (f"; {message['last_error']}" if message["last_error"] else "")
+        )
+    lines.append(
+        f"Next collect: {_local(report['next_scheduled']['collect'], zone)}; next digest: {_local(report['next_scheduled']['digest'], zone)}"
+    )
     return "\n".join(lines)

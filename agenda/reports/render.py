@@ -67,9 +67,11 @@ def feedback_link(story: Story, code: str | None, address: str) -> str:
         title = title[:FEEDBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
     command = feedback_command(story, code)
     subject = f"Error en la nota {story.id}: {title} — {command}"
-    body = (f"Nota {story.id}: {' '.join(story.title.split())}\n{story.url}\n\n"
-            "¿Qué está mal? Si la nota no trata del lugar indicado, envíe este correo tal "
-            "cual; si es otro error, descríbalo aquí.\n\nPara corregir: {command}\n")
+    body = (
+        f"Nota {story.id}: {' '.join(story.title.split())}\n{story.url}\n\n"
+        "¿Qué está mal? Si la nota no trata del lugar indicado, envíe este correo tal "
+        "cual; si es otro error, descríbalo aquí.\n\nPara corregir: {command}\n"
+    )
     return f"mailto:{address}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
@@ -101,8 +103,13 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.filters.update(
-    spanish_list=spanish_list, safe_url=safe_url, rich=rich, plain=plain, num=spanish_number,
-    count=count_words, outlets=outlets,
+    spanish_list=spanish_list,
+    safe_url=safe_url,
+    rich=rich,
+    plain=plain,
+    num=spanish_number,
+    count=count_words,
+    outlets=outlets,
 )
 
 

@@ -18,6 +18,14 @@ from agenda.store.base import (
 from agenda.store.schema import migrations, open_database
 
 __all__ = [
-    "MAX_WARNING_CHARS", "SANTIAGO", "Store", "StoredCounts", "StoredLink", "iso", "migrations",
-    "open_database", "santiago_date", "utc_now",
+    "MAX_WARNING_CHARS",
+    "SANTIAGO",
+    "Store",
+    "StoredCounts",
+    "StoredLink",
+    "iso",
+    "migrations",
+    "open_database",
+    "santiago_date",
+    "utc_now",
 ]

@@ -42,9 +42,20 @@ migrations = Migrations("agenda")
 def m001_initial(db: Database) -> None:
     db["sources"].create(
         {
-            "id": str, "name": str, "url": str, "kind": str, "region_code": str, "enabled": int,
-            "etag": str, "last_modified": str, "last_fetched_at_utc": str, "last_success_at_utc": str,
-            "last_status": str, "last_item_count": int, "error_count": int, "last_error": str,
+            "id": str,
+            "name": str,
+            "url": str,
+            "kind": str,
+            "region_code": str,
+            "enabled": int,
+            "etag": str,
+            "last_modified": str,
+            "last_fetched_at_utc": str,
+            "last_success_at_utc": str,
+            "last_status": str,
+            "last_item_count": int,
+            "error_count": int,
+            "last_error": str,
             "last_error_at_utc": str,
         },
         pk="id",
@@ -53,9 +64,18 @@ def m001_initial(db: Database) -> None:
     )
     db["articles"].create(
         {
-            "id": int, "url": str, "guid": str, "title": str, "summary": str, "text": str,
-            "outlet": str, "source_id": str, "source_region": str, "published_at_utc": str,
-            "first_seen_at_utc": str, "local_date": str,
+            "id": int,
+            "url": str,
+            "guid": str,
+            "title": str,
+            "summary": str,
+            "text": str,
+            "outlet": str,
+            "source_id": str,
+            "source_region": str,
+            "published_at_utc": str,
+            "first_seen_at_utc": str,
+            "local_date": str,
         },
         pk="id",
         not_null={"url", "title", "local_date"},
@@ -69,26 +89,47 @@ def m001_initial(db: Database) -> None:
     )
     db["links"].create(
         {
-            "article_id": int, "kind": str, "code": str, "name": str, "evidence": str,
-            "at_risk": int, "risk_evidence": str,
+            "article_id": int,
+            "kind": str,
+            "code": str,
+            "name": str,
+            "evidence": str,
+            "at_risk": int,
+            "risk_evidence": str,
         },
         pk=("article_id", "kind", "code"),
         foreign_keys=[("article_id", "articles", "id")],
     )
     db["links"].create_index(["kind", "code"])
     db["runs"].create(
-        {"id": int, "started_at_utc": str, "finished_at_utc": str, "status": str, "counts": str, "errors": str},
+        {
+            "id": int,
+            "started_at_utc": str,
+            "finished_at_utc": str,
+            "status": str,
+            "counts": str,
+            "errors": str,
+        },
         pk="id",
     )
     db["deliveries"].create(
         {
-            "digest_date": str, "recipient": str, "status": str, "message_id": str, "attempts": int,
-            "last_error": str, "updated_at_utc": str, "sent_at_utc": str, "eml_path": str,
+            "digest_date": str,
+            "recipient": str,
+            "status": str,
+            "message_id": str,
+            "attempts": int,
+            "last_error": str,
+            "updated_at_utc": str,
+            "sent_at_utc": str,
+            "eml_path": str,
         },
         pk=("digest_date", "recipient"),
     )
     # Accents folded so "Nuble" finds "Ñuble".
-    db["articles"].enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    db["articles"].enable_fts(
+        ["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
+    )
 
 
 @migrations()
@@ -114,7 +155,15 @@ def m004_feedback(db: Database) -> None:
     """Analysts' corrections of links ("this article is not about 09211"), kept so that a
     re-link of the article (a feed re-sending it) does not undo them."""
     db["feedback"].create(
-        {"id": int, "article_id": int, "action": str, "kind": str, "code": str, "name": str, "created_at_utc": str},
+        {
+            "id": int,
+            "article_id": int,
+            "action": str,
+            "kind": str,
+            "code": str,
+            "name": str,
+            "created_at_utc": str,
+        },
         pk="id",
         foreign_keys=[("article_id", "articles", "id")],
     )
@@ -133,9 +182,17 @@ def m006_stories(db: Database) -> None:
     """Stories kept at ingest: every stored article belongs to exactly one story."""
     db["stories"].create(
         {
-            "id": int, "title": str, "url": str, "lead_article_id": int, "lead_link_count": int,
-            "first_seen_at_utc": str, "last_seen_at_utc": str, "first_local_date": str,
-            "last_local_date": str, "article_count": int, "outlet_count": int,
+            "id": int,
+            "title": str,
+            "url": str,
+            "lead_article_id": int,
+            "lead_link_count": int,
+            "first_seen_at_utc": str,
+            "last_seen_at_utc": str,
+            "first_local_date": str,
+            "last_local_date": str,
+            "article_count": int,
+            "outlet_count": int,
         },
         pk="id",
     )
@@ -151,7 +208,10 @@ def m006_stories(db: Database) -> None:
     db["articles"].create_index(["story_id"])
     db["article_signatures"].create(
         {
-            "article_id": int, "local_date": str, "signature": bytes, "features": bytes,
+            "article_id": int,
+            "local_date": str,
+            "signature": bytes,
+            "features": bytes,
             "places": str,
         },
         pk="article_id",
@@ -174,7 +234,6 @@ def m008_link_risk_detail(db: Database) -> None:
     db["links"].add_column("resolved", int)
 
 
-
 @migrations()
 def m009_feedback_unique(db: Database) -> None:
     """The same correction twice is one row: ``agenda feedback`` is idempotent."""
@@ -192,8 +251,16 @@ def m010_feedback_inbox(db: Database) -> None:
     """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
     message is applied once, however often the mailbox is read."""
     db["feedback_messages"].create(
-        {"message_id": str, "article_id": int, "action": str, "code": str, "status": str,
-         "detail": str, "sender": str, "processed_at_utc": str},
+        {
+            "message_id": str,
+            "article_id": int,
+            "action": str,
+            "code": str,
+            "status": str,
+            "detail": str,
+            "sender": str,
+            "processed_at_utc": str,
+        },
         pk="message_id",
     )
 
