@@ -37,7 +37,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -45,8 +45,6 @@ import httpx
 
 from agenda import __version__
 from agenda.errors import FetchError, FetchTooLarge
-from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
-from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
 from agenda.fetched import (  # noqa: F401 (the collector's results, re-exported)
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -56,6 +54,8 @@ from agenda.fetched import (  # noqa: F401 (the collector's results, re-exported
     backoff_delay,
     next_attempt_at,
 )
+from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
+from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
 from agenda.sources import Source
 
 log = logging.getLogger("agenda")
@@ -217,7 +217,7 @@ class Collector:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
-        utc_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        utc_now: Callable[[], datetime] = lambda: datetime.now(UTC),
         address_check: AddressCheck | None = None,
     ) -> None:
         self.client = client
@@ -502,7 +502,7 @@ class Collector:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self._utc_now()).total_seconds())
 
     async def fetch_all(

@@ -15,8 +15,8 @@ import contextlib
 import json
 import logging
 import signal
-import threading
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -68,7 +68,7 @@ async def probe_sources(
 ) -> list[ProbeRow]:
     """Probe every enabled source concurrently; rows come back in the file's order."""
     known = known or KnownState()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     results = {
         r.source.id: r
         for r in await Collector(client, limits).fetch_all(

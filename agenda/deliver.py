@@ -42,7 +42,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -107,7 +107,7 @@ def build_message(
     message["Subject"] = subject  # EmailMessage applies RFC 2047 to non-ASCII headers
     message["From"] = sender
     message["To"] = recipient
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now or datetime.now(UTC))
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else "agenda.local"
     message["Message-ID"] = message_id(digest_date, recipient, domain)
     message.set_content(text, subtype="plain", charset="utf-8")
@@ -518,10 +518,15 @@ def send_weekly_report(
     """Write the commitment report for [start, end] and e-mail it to every recipient whose
     ``reports`` list asks for it (a regional recipient gets their regions), through the outbox:
     one row per ("compromisos-<ISO week>", recipient), so it goes once and is retried."""
-    from agenda.reports.commitments import WEEKLY_REPORT, CommitmentReport, build_report
+    from agenda.reports.commitments import (
+        WEEKLY_REPORT,
+        CommitmentReport,
+        build_report,
+        week_key,
+        write_report,
+    )
     from agenda.reports.commitments import render_html as report_html
     from agenda.reports.commitments import render_text as report_text
-    from agenda.reports.commitments import week_key, write_report
 
     national = build_report(store, keywords, start, end)
     paths = [write_report(national, settings.digests_dir).html]

@@ -29,7 +29,7 @@ import html
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -456,7 +456,7 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
         if value:
             try:
                 return datetime.fromtimestamp(
-                    calendar.timegm(value), tz=timezone.utc
+                    calendar.timegm(value), tz=UTC
                 )  # feedparser gives UTC
             except (OverflowError, ValueError, OSError):
                 continue  # a year 99999 in someone's feed
@@ -608,7 +608,7 @@ def parse_date(value: str, now: datetime | None = None) -> datetime | None:
     try:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=SANTIAGO)
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
     return parsed if plausible(parsed) else None

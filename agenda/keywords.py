@@ -23,8 +23,8 @@ from typing import Any
 from agenda.commitment_names import facility_words
 from agenda.errors import ConfigError, ConfigErrors
 from agenda.sources import REGION_CODES, normalise_region
-from agenda.topics import Topic, load_topics
 from agenda.textnorm import fold
+from agenda.topics import Topic, load_topics
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
 

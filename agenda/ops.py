@@ -15,7 +15,7 @@ import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class RunLock:
 
     def acquire(self, now: datetime | None = None) -> None:
         """Take the lock or raise ``RunLocked`` naming the holder."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")
         try:
@@ -110,7 +110,7 @@ class PruneReport:
 def prune(db: Database, older_than: timedelta, now: datetime | None = None) -> PruneReport:
     """Delete articles (with their links, sources and feedback) and runs older than the cut-off,
     then give the freed pages back to the file system with an incremental vacuum."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = (now - older_than).isoformat(timespec="seconds")
     condition = "coalesce(published_at_utc, first_seen_at_utc) < ?"
     with db.atomic():

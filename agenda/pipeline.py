@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
+from agenda import logs
 from agenda.collect import PAGE_ACCEPT, Collector, FetchResult
 from agenda.deliver import DeliveryReport, Mailer, Recipient, send_digest
-from agenda import logs
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords

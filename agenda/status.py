@@ -7,7 +7,7 @@ the outbox (messages waiting or failing), and when the scheduler will next colle
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from agenda.store import Store
 def collect_status(
     store: Store, settings: Settings, runs: int = 5, now: datetime | None = None
 ) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     zone = ZoneInfo(settings.schedule.timezone)
     last_runs = []
     for row in store.last_runs(runs):

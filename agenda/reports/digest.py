@@ -41,8 +41,8 @@ from agenda.reports.render import (  # noqa: F401 (render_email, safe_url: re-ex
     safe_url,
 )
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
-from agenda.settings import DigestSettings
 from agenda.reports.topics import TopicSection, topic_matches, topic_sections
+from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.store import Store

@@ -9,30 +9,29 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.errors import SearchQueryError
+from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
 from agenda.store.inbox import FeedbackInboxMixin
-from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 from agenda.store.schema import migrations
 from agenda.store.stories import (
+    NewArticle,
     StoredLink,
     StoriesMixin,
-    NewArticle,
     StoryKeeper,
     add_outlets,
     refresh_story,
 )
+from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 
 if TYPE_CHECKING:  # types only: `agenda status` and `search` must not load spaCy or feedparser
     from agenda.extract import Article
@@ -46,11 +45,11 @@ MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else None
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
 def santiago_date(moment: datetime) -> str:
@@ -61,7 +60,7 @@ def santiago_date(moment: datetime) -> str:
     try:
         return moment.astimezone(SANTIAGO).date().isoformat()
     except OverflowError:
-        return moment.astimezone(timezone.utc).date().isoformat()
+        return moment.astimezone(UTC).date().isoformat()
 
 
 @dataclass

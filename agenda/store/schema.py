@@ -29,10 +29,9 @@ import struct
 from pathlib import Path
 
 from sqlite_utils import Database
-
-from agenda.errors import DatabaseError
 from sqlite_utils.migrations import Migrations
 
+from agenda.errors import DatabaseError
 from agenda.store.stories import backfill_stories
 
 migrations = Migrations("agenda")
