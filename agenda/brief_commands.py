@@ -45,7 +45,8 @@ def report(args: argparse.Namespace) -> int:
 
     files = write_brief(brief, args.out or settings.digests_dir / "informes")
     print(
-        f"brief '{brief.title}': {brief.article_count} articles in {brief.story_count} stories from {brief.outlet_count} outlets"
+        f"brief '{brief.title}': {brief.article_count} articles in {brief.story_count} stories"
+        f" from {brief.outlet_count} outlets"
     )
     print(f"  {files.html}\n  {files.pdf}\n  {files.csv}")
     return EXIT_OK

@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="agenda",
-        description="Agenda Regional: collect Chile's regional press, link it to regions, commitments and priorities, and send a daily digest.",
+        description="Agenda Regional: collect Chile's regional press, link it to regions,"
+        " commitments and priorities, and send a daily digest.",
     )
     parser.add_argument("--version", action="version", version=f"agenda {__version__}")
     _add_common_options(parser, top=True)
@@ -191,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("collect", "Fetch every enabled source, link and store its articles.")
     link = add(
         "link",
-        "Link JSON lines from stdin (title, summary, text) to places, commitments, priorities; no database needed.",
+        "Link JSON lines from stdin (title, summary, text) to places, commitments,"
+        " priorities; no database needed.",
     )
     link.add_argument(
         "--region",
@@ -223,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
             )
     add(
         "schedule",
-        "Run the scheduler: collect hourly 00:00-06:00, digest and send at 06:30 (America/Santiago).",
+        "Run the scheduler: collect hourly 00:00-06:00,"
+        " digest and send at 06:30 (America/Santiago).",
     )
     search = add("search", "Full-text search of stored articles, newest first.")
     search.add_argument("query", help="words to search for")
@@ -249,11 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--register",
         type=Path,
-        help="read the commitments from this register instead of the keywords directory's commitments.yaml",
+        help="read the commitments from this register instead of the keywords directory's"
+        " commitments.yaml",
     )
     feedback = add(
         "feedback",
-        "Correct an article's places: --not CODE removes a link and writes a reviewable exclusion rule to keywords/feedback.yaml; --add CODE adds one. `agenda feedback inbox PATH` applies readers' replies from an mbox or Maildir, each once.",
+        "Correct an article's places: --not CODE removes a link and writes a reviewable exclusion"
+        " rule to keywords/feedback.yaml; --add CODE adds one."
+        " `agenda feedback inbox PATH` applies readers' replies"
+        " from an mbox or Maildir, each once.",
     )
     feedback.add_argument(
         "article_id",
@@ -295,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune = add(
         "prune",
-        "Delete articles, links and runs older than a cut-off, then give the space back (incremental vacuum).",
+        "Delete articles, links and runs older than a cut-off,"
+        " then give the space back (incremental vacuum).",
     )
     prune.add_argument(
         "--older-than",
@@ -311,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     report = add(
         "report",
-        "Write a brief (informe) on any region, commune, commitment, priority, topic or query over a period: HTML, PDF and CSV.",
+        "Write a brief (informe) on any region, commune, commitment, priority,"
+        " topic or query over a period: HTML, PDF and CSV.",
     )
     report.add_argument(
         "--region",
@@ -372,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--visit",
         action="store_true",
-        help="with one --region: add the region's commitments and its main stories of the last 30 days",
+        help="with one --region: add the region's commitments and its main stories"
+        " of the last 30 days",
     )
     topics = commands.add_parser(
         "topics",
@@ -386,7 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         parents=[common],
         help="Validate topics.yaml and count what each topic matched over the last 30 days.",
-        description="Validate keywords/topics.yaml and run each topic's query over the last 30 days of stored articles, printing how many articles it matched.",
+        description="Validate keywords/topics.yaml and run each topic's query"
+        " over the last 30 days of stored articles,"
+        " printing how many articles it matched.",
     )
     topics_check.add_argument(
         "--date", type=_date, default=None, help="last day of the 30 (default: today)"
@@ -401,14 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         parents=[common],
         help="Validate sources.yaml and probe every enabled source.",
-        description="Validate sources.yaml, probe every enabled source concurrently and print status, items, newest item, latency and error; exit 1 if any source is unhealthy.",
+        description="Validate sources.yaml, probe every enabled source"
+        " concurrently and print status, items, newest item, latency and"
+        " error; exit 1 if any source is unhealthy.",
     )
     check.add_argument("--json", action="store_true", help="machine-readable output")
     add_source = sources_commands.add_parser(
         "add",
         parents=[common],
         help="Find a homepage's feeds, validate them and append the source to sources.yaml.",
-        description='Find the feeds a homepage announces (<link rel="alternate">), validate them and append the best one to sources.yaml, keeping the file\'s comments and order.',
+        description='Find the feeds a homepage announces (<link rel="alternate">),'
+        " validate them and append the best one to sources.yaml,"
+        " keeping the file's comments and order.",
     )
     add_source.add_argument("url", help="the outlet's homepage (or its feed)")
     add_source.add_argument(
@@ -440,7 +456,9 @@ def _add_commitment_commands(
     commands.choices["run"].add_argument(
         "--weekly",
         action="store_true",
-        help="instead of the daily cycle, write last week's commitment report and e-mail it to the recipients who ask for it (compromisos-semanal)",
+        help="instead of the daily cycle, write last week's"
+        " commitment report and e-mail it to the recipients who ask for it"
+        " (compromisos-semanal)",
     )
     group = commands.add_parser(
         "commitments",
@@ -452,8 +470,10 @@ def _add_commitment_commands(
         "import",
         parents=[common],
         help="Merge the office's sheet (.xlsx or .csv) into keywords/commitments.yaml.",
-        description="Merge the office's sheet of commitments (.xlsx, or .csv with comma or semicolon in UTF-8 or Windows-1252) "
-        "into keywords/commitments.yaml, keeping aliases, facility words and comments. Any bad row: exit 2, nothing written.",
+        description="Merge the office's sheet of commitments (.xlsx, or .csv with comma or"
+        " semicolon in UTF-8 or Windows-1252) "
+        "into keywords/commitments.yaml, keeping aliases, facility words and comments."
+        " Any bad row: exit 2, nothing written.",
     )
     importing.add_argument("file", type=Path, help="the sheet (.xlsx or .csv)")
     importing.add_argument(
@@ -467,8 +487,10 @@ def _add_commitment_commands(
         "report",
         parents=[common],
         help="Write the commitment follow-up report (HTML and text) under <digests>/compromisos/.",
-        description="Each commitment's news signal (crítico, atención, normal, sin noticias) over a period, by region from north "
-        "to south, plus a timeline page per commitment. Default period: the last full week (Monday to Sunday, America/Santiago).",
+        description="Each commitment's news signal (crítico, atención, normal, sin noticias)"
+        " over a period, by region from north "
+        "to south, plus a timeline page per commitment."
+        " Default period: the last full week (Monday to Sunday, America/Santiago).",
     )
     report.add_argument(
         "--from",
@@ -494,7 +516,8 @@ def _add_commitment_commands(
         "list",
         parents=[common],
         help="List the commitments with their official status and last week's signal.",
-        description="List the commitments with their official status, due date and last week's news signal.",
+        description="List the commitments with their official status, due date and"
+        " last week's news signal.",
     )
     listing.add_argument(
         "--region", default=None, metavar="CODE", help="only this region (two-digit code)"
@@ -504,7 +527,8 @@ def _add_commitment_commands(
         "show",
         parents=[common],
         help="A commitment's timeline in the terminal: every mention, newest first.",
-        description="A commitment's timeline in the terminal: every mention in the archive, newest first, with risk flags.",
+        description="A commitment's timeline in the terminal: every mention in the archive,"
+        " newest first, with risk flags.",
     )
     show.add_argument("id", help="the commitment's id (see `agenda commitments list`)")
 

@@ -62,7 +62,10 @@ log = logging.getLogger("agenda")
 USER_AGENT = (
     f"agenda/{__version__} (Agenda Regional news monitor; +https://github.com/agenda-regional)"
 )
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml, text/xml, text/html;q=0.8, */*;q=0.5"
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml,"
+    " text/xml, text/html;q=0.8, */*;q=0.5"
+)
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"  # only what we can decompress with a bound on the output
 ALLOWED_SCHEMES = ("http", "https")
@@ -237,7 +240,8 @@ class Collector:
         if host not in self._hosts:
             interval = self.limits.host_interval_seconds
             if _is_loopback(parts.hostname) and not self.limits.delay_loopback:
-                interval = 0.0  # our own machine (tests, the demo, a local mirror) needs no politeness delay
+                # our own machine (tests, the demo, a local mirror) needs no politeness delay
+                interval = 0.0
             self._hosts[host] = HostGate(self.limits.per_host, interval)
         return self._hosts[host]
 
@@ -263,7 +267,10 @@ class Collector:
         url: str | None = None,
         accept: str = FEED_ACCEPT,
     ) -> FetchResult:
-        """Fetch ``url`` (default: the source's) with retries; never raises for network or HTTP trouble."""
+        """Fetch ``url`` (default: the source's) with retries.
+
+        Never raises for network or HTTP trouble.
+        """
         url = url or source.url
         started: float | None = None  # when the first attempt got its slot: queueing is not latency
         budget = self.limits.total_seconds
@@ -553,7 +560,10 @@ async def fetch_source(
     state: FetchState,
     limits: FetchLimits = FetchLimits(),
 ) -> FetchResult:
-    """Fetch one source with conditional GET and retries; never raises for network or HTTP trouble."""
+    """Fetch one source with conditional GET and retries.
+
+    Never raises for network or HTTP trouble.
+    """
     return await Collector(client, limits).fetch(source, state)
 
 
@@ -564,5 +574,8 @@ async def fetch_all(
     limits: FetchLimits = FetchLimits(),
     on_result: Callable[[FetchResult], Awaitable[None] | None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch many sources at once: at most ``limits.concurrency`` in flight, ``per_host`` per host."""
+    """Fetch many sources at once.
+
+    At most ``limits.concurrency`` in flight, ``per_host`` per host.
+    """
     return await Collector(client, limits).fetch_all(sources, states, on_result)

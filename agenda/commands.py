@@ -81,15 +81,18 @@ def _lock(settings: Settings, create: bool = False) -> RunLock:
 
 def _print_collect(summary: Any) -> None:
     print(
-        f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304), {len(summary.failures)} failed, "
+        f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304),"
+        f" {len(summary.failures)} failed, "
         f"{len(summary.deferred)} resting after failures; "
-        f"articles: {summary.articles_new} new, {summary.articles_seen} already stored; links: {summary.links}"
+        f"articles: {summary.articles_new} new, {summary.articles_seen} already stored;"
+        f" links: {summary.links}"
     )
     for source_id, reason in summary.failures:
         print(f"  FAILED {source_id}: {reason}")
     for source_id, next_attempt in summary.deferred:
         print(
-            f"  RESTING {source_id}: next attempt {next_attempt.isoformat()} (see `agenda sources check`)"
+            f"  RESTING {source_id}: next attempt {next_attempt.isoformat()}"
+            " (see `agenda sources check`)"
         )
 
 
@@ -265,7 +268,10 @@ def digest(args: argparse.Namespace) -> int:
     _, result = make_digest(store, keywords, _day(args))
     files, _ = write_digest(result, settings.digests_dir, settings.digest)
     print(
-        f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {result.region_count} regions, {len(result.critical)} critical commitments"
+        f"digest for {result.date_words}: {result.article_count} articles"
+        f" in {result.story_count} stories,"
+        f" {result.region_count} regions,"
+        f" {len(result.critical)} critical commitments"
     )
     print(
         "\n".join(
@@ -278,7 +284,10 @@ def digest(args: argparse.Namespace) -> int:
 def _recipients(
     args: argparse.Namespace, settings: Settings, keywords: Keywords
 ) -> list[Recipient]:
-    """recipients.yaml (--recipients, or ./recipients.yaml if present), else the mail settings' addresses."""
+    """recipients.yaml (--recipients, or ./recipients.yaml if present).
+
+    Else the mail settings' addresses.
+    """
     from agenda.deliver import load_recipients, national_recipients
 
     path = args.recipients or (
@@ -473,7 +482,9 @@ def schedule(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     print(
-        f"scheduler running ({settings.schedule.timezone}): collect '{settings.schedule.collect_cron}', digest '{settings.schedule.digest_cron}', "
+        f"scheduler running ({settings.schedule.timezone}):"
+        f" collect '{settings.schedule.collect_cron}',"
+        f" digest '{settings.schedule.digest_cron}', "
         f"commitment report '{settings.schedule.weekly_cron}'"
     )
     scheduler.start()
@@ -495,7 +506,8 @@ def prune(args: argparse.Namespace) -> int:
     with _lock(settings):
         report = ops_prune(_store(settings).db, args.older_than)
     print(
-        f"pruned {report.articles} articles, {report.links} links and {report.runs} runs older than {args.older_than.days} days; "
+        f"pruned {report.articles} articles, {report.links} links and {report.runs} runs"
+        f" older than {args.older_than.days} days; "
         f"{report.freed_pages} pages given back"
     )
     return EXIT_OK
@@ -610,7 +622,8 @@ def search(args: argparse.Namespace) -> int:
         return EXIT_OK
     for row in rows:
         print(
-            f"{row['published_at_utc'] or '?':25}  #{row['id']:<6} {row['title']}  ({row['outlet']})\n{'':33}{row['url']}"
+            f"{row['published_at_utc'] or '?':25}  #{row['id']:<6} {row['title']}"
+            f"  ({row['outlet']})\n{'':33}{row['url']}"
         )
     if not rows:
         print("no results")
@@ -653,7 +666,10 @@ def sources_check(args: argparse.Namespace) -> int:
 
 
 def _known_state(settings: Settings) -> Any:
-    """What an existing database remembers about the sources; nothing (and no new file) otherwise."""
+    """What an existing database remembers about the sources.
+
+    Nothing (and no new file) otherwise.
+    """
     from agenda.curation import KnownState
 
     if not settings.db_path.exists():
@@ -718,7 +734,8 @@ def sources_add(args: argparse.Namespace) -> int:
         return EXIT_OK
     append_source(path, entry)
     print(
-        f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']}) to {path}"
+        f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']})"
+        f" to {path}"
     )
     return EXIT_OK
 

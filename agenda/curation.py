@@ -1,5 +1,6 @@
 """Curating the source list: probe every source (``agenda sources check``) and add an outlet from
-its homepage (``agenda sources add``). The CLI functions in commands.py only print what these return.
+its homepage (``agenda sources add``). The CLI functions in commands.py only print what these
+return.
 
 A probe is one fetch of each enabled source, with the same limits, retries and conditional GET as
 the nightly run (a 304 is healthy: the items are the ones already stored), then extraction. What
@@ -116,9 +117,13 @@ def _fill(row: ProbeRow, result: FetchResult, known: KnownState, health: dict[st
 
 
 def format_table(rows: list[ProbeRow]) -> str:
-    """The plain-text table: status, items, newest item, latency, error (and a resting source's next attempt)."""
+    """The plain-text table: status, items, newest item, latency, error.
+
+    (And a resting source's next attempt.)
+    """
     lines = [
-        f"{'source':28} {'status':8} {'items':>5}  {'newest item (UTC)':25} {'latency':>8}  error / note"
+        f"{'source':28} {'status':8} {'items':>5}  {'newest item (UTC)':25}"
+        f" {'latency':>8}  error / note"
     ]
     for row in rows:
         latency = f"{row.latency_seconds:7.2f}s" if row.latency_seconds is not None else f"{'-':>8}"
@@ -134,11 +139,13 @@ def format_table(rows: list[ProbeRow]) -> str:
             )
         newest = (row.newest or "-")[:25]
         lines.append(
-            f"{row.id:28} {row.status:8} {row.items:>5}  {newest:25} {latency}  {'; '.join(n for n in notes if n)}"
+            f"{row.id:28} {row.status:8} {row.items:>5}  {newest:25}"
+            f" {latency}  {'; '.join(n for n in notes if n)}"
         )
     failed = sum(r.status == "failed" for r in rows)
     lines.append(
-        f"{sum(r.status == 'ok' for r in rows)} ok, {failed} failed, {sum(r.status == 'disabled' for r in rows)} disabled"
+        f"{sum(r.status == 'ok' for r in rows)} ok, {failed} failed,"
+        f" {sum(r.status == 'disabled' for r in rows)} disabled"
     )
     return "\n".join(lines)
 

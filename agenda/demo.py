@@ -44,7 +44,8 @@ def main() -> int:
     with serve(sample, slow_seconds=1.0) as server:
         sources = write_sources(sample / "sources.yaml", server.base_url, work / "sources.yaml")
         print(
-            f"sample feeds served at {server.base_url} (loopback); sources: {sources.relative_to(root)}"
+            f"sample feeds served at {server.base_url} (loopback);"
+            f" sources: {sources.relative_to(root)}"
         )
         code = cli.main(
             [

@@ -245,7 +245,10 @@ def refuse_entity_expansion(source_id: str, body: bytes) -> None:
             len(value) <= MAX_HARMLESS_ENTITY_CHARS and not any(c in value for c in "&%<")
         )
         if parameter or not harmless:
-            reason = f"feed rechazado: declara una entidad XML propia ('{name}'), que podría multiplicarse"
+            reason = (
+                f"feed rechazado: declara una entidad XML propia ('{name}'),"
+                " que podría multiplicarse"
+            )
             raise ParseError(source_id, reason)
     if text.count("<!ENTITY") != len(_ENTITY_DECLARATION.findall(text)):
         raise ParseError(source_id, "feed rechazado: declara una entidad XML ilegible")
@@ -542,7 +545,8 @@ def extract_page(body: bytes, page_url: str, content_type: str | None = None) ->
         return PageText("", None, [*page_warnings, "página de la noticia ilegible"])
     canonical = None
     for href in tree.xpath(
-        "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"
+        "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')),"
+        " ' '), ' canonical ')]/@href"
     ):
         candidate = canonical_url(str(href), page_url)
         if urlsplit(candidate).scheme in WEB_SCHEMES and urlsplit(candidate).path not in ("", "/"):

@@ -80,7 +80,10 @@ class Priority:
 
 @dataclass(frozen=True)
 class DisambiguationRules:
-    """keywords/disambiguation.yaml, folded for matching (see that file for what each list means)."""
+    """keywords/disambiguation.yaml, folded for matching.
+
+    See that file for what each list means.
+    """
 
     require_capital: bool = True
     ambiguous: frozenset[str] = frozenset()

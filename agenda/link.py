@@ -63,7 +63,8 @@ _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
 _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
 _INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
-# Only these words may stand between a name and a foreign marker: "Concepción, en el norte de Paraguay".
+# Only these words may stand between a name and a foreign marker:
+# "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
@@ -366,7 +367,8 @@ class Linker(PlaceContext):
         place_ids = self._place_ids
         place_matches = [m for m in matches if m[0] in place_ids]
         topic_matches = [m for m in matches if m[0] not in place_ids]
-        # a commitment named in the text vouches for its region ("viviendas definitivas de Santa Juana")
+        # a commitment named in the text vouches for its region
+        # ("viviendas definitivas de Santa Juana")
         commitment_regions = {
             self.keywords.commitments[code].region_code
             for kind, code in (self._topic_by_match[m[0]] for m in topic_matches)
@@ -508,7 +510,8 @@ class Linker(PlaceContext):
         not_chilean: dict[str, str],
     ) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
-        unless this mention has a strong trigger (or, against a person reading, a weak one: "en Linares")."""
+        unless this mention has a strong trigger (or, against a person reading, a weak one:
+        "en Linares")."""
         reason = not_chilean.get(" ".join(folded[mention.start : mention.end].split()))
         if reason is None or tier == "strong":
             return False
@@ -534,7 +537,10 @@ class Linker(PlaceContext):
 
     @staticmethod
     def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
-        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los Andes")."""
+        """Every word capitalised but the small ones inside.
+
+        "San Pedro de la Paz", not "los Andes".
+        """
         if folded.startswith(_LOWERCASE_OPENERS, start):
             return True
         surface = text[start:end]
@@ -560,7 +566,10 @@ class Linker(PlaceContext):
     def _lists_vouch(
         self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
     ) -> list[tuple[_Mention, str, _Before]]:
-        """'Talcahuano, Hualpén, Penco y Tomé': a doubtful name listed with sure places is a place."""
+        """A doubtful name listed with sure places is a place.
+
+        'Talcahuano, Hualpén, Penco y Tomé'.
+        """
         chains: list[list[int]] = []
         for index, (mention, _, _) in enumerate(candidates):
             if chains and _LIST_GAP.match(

@@ -93,9 +93,15 @@ def _describe_holder(holder: dict[str, Any], now: datetime) -> str:
     )
     age = now - started
     minutes = int(age.total_seconds() // 60)
-    message = f"another agenda run is in progress (pid {holder['pid']} on {holder.get('host', '?')}, started {minutes} min ago)"
+    message = (
+        f"another agenda run is in progress (pid {holder['pid']} on {holder.get('host', '?')},"
+        f" started {minutes} min ago)"
+    )
     if age > STALE_AFTER:
-        message += f"; it has run for more than {int(STALE_AFTER.total_seconds() // 3600)} h and looks stuck: check that process"
+        message += (
+            f"; it has run for more than {int(STALE_AFTER.total_seconds() // 3600)} h"
+            " and looks stuck: check that process"
+        )
     return message
 
 
@@ -118,7 +124,8 @@ def prune(db: Database, older_than: timedelta, now: datetime | None = None) -> P
         stories = [
             row[0]
             for row in db.execute(
-                f"select distinct story_id from articles where {condition} and story_id is not null",
+                f"select distinct story_id from articles where {condition}"
+                " and story_id is not null",
                 [cutoff],
             )
         ]

@@ -3,7 +3,8 @@
 ``collect_and_store`` fetches every enabled source that is due (a source resting after failures
 is counted as deferred, not tried) and, as each one finishes, extracts, links and stores its
 articles in one transaction with its fetch state; sources with ``fulltext: true`` also get their
-new articles' pages. One source's failure is recorded on its row and never stops the run. The digest itself is written by ``reports.digest`` and sent by ``deliver.send_digest``.
+new articles' pages. One source's failure is recorded on its row and never stops the run. The
+digest itself is written by ``reports.digest`` and sent by ``deliver.send_digest``.
 ``run_cycle`` does all of it and returns a ``RunSummary`` whose ``exit_code`` the CLI returns.
 """
 
@@ -147,7 +148,8 @@ async def add_full_text(
     collector: Collector, store: Store, source: Source, articles: list[Article]
 ) -> list[str]:
     """Fetch the pages of a source's new articles (same limits as feeds) and put their main text
-    and ``rel=canonical`` address on the articles. Returns warnings; a bad page never fails the source.
+    and ``rel=canonical`` address on the articles. Returns warnings; a bad page never fails the
+    source.
     """
     known = store.known_article_urls(a.url for a in articles)
     todo = [a for a in articles if a.url not in known][:MAX_FULLTEXT_PAGES_PER_SOURCE]

@@ -87,10 +87,15 @@ def format_status(report: dict[str, Any], timezone_name: str = "America/Santiago
     for run in report["runs"]:
         counts = run["counts"]
         lines.append(
-            f"  #{run['id']:<5} {_local(run['started_at_utc'], zone)} → {_local(run['finished_at_utc'], zone)}  {run['status']:<8} "
+            f"  #{run['id']:<5} {_local(run['started_at_utc'], zone)}"
+            f" → {_local(run['finished_at_utc'], zone)} "
+            f" {run['status']:<8} "
             f"sources {counts.get('sources_ok', 0)} ok / {counts.get('sources_failed', 0)} failed, "
-            f"articles {counts.get('articles_new', 0)} new / {counts.get('articles_seen', 0)} seen, "
-            f"links {counts.get('links', 0)}, digests {counts.get('digests_written', 0)}, e-mails {counts.get('emails_sent', 0)}"
+            f"articles {counts.get('articles_new', 0)} new"
+            f" / {counts.get('articles_seen', 0)} seen, "
+            f"links {counts.get('links', 0)},"
+            f" digests {counts.get('digests_written', 0)},"
+            f" e-mails {counts.get('emails_sent', 0)}"
         )
         for error in run["errors"][:5]:
             lines.append(f"         ! {error}")
@@ -99,15 +104,19 @@ def format_status(report: dict[str, Any], timezone_name: str = "America/Santiago
     lines.append(f"Failing sources: {len(report['failing_sources'])}")
     for source in report["failing_sources"]:
         lines.append(
-            f"  {source['id']}: {source['last_error']} ({source['error_count']} in a row; next attempt {_local(source['next_attempt_at_utc'], zone)})"
+            f"  {source['id']}: {source['last_error']} ({source['error_count']} in a row;"
+            f" next attempt {_local(source['next_attempt_at_utc'], zone)})"
         )
     lines.append(f"Outbox: {len(report['outbox'])} message(s) waiting")
     for message in report["outbox"]:
         lines.append(
-            f"  {message['digest_date']} → {message['recipient']}: {message['status']}, {message['attempts']} attempt(s); next {_local(message['next_attempt_at_utc'], zone)}"
+            f"  {message['digest_date']} → {message['recipient']}: {message['status']},"
+            f" {message['attempts']} attempt(s);"
+            f" next {_local(message['next_attempt_at_utc'], zone)}"
             + (f"; {message['last_error']}" if message["last_error"] else "")
         )
     lines.append(
-        f"Next collect: {_local(report['next_scheduled']['collect'], zone)}; next digest: {_local(report['next_scheduled']['digest'], zone)}"
+        f"Next collect: {_local(report['next_scheduled']['collect'], zone)};"
+        f" next digest: {_local(report['next_scheduled']['digest'], zone)}"
     )
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 """Digest: one America/Santiago day of stored articles -> the Spanish Regional Agenda. Pure.
 
 ``build_stories`` groups the day's articles by their stored story (one story, one item, every
-outlet listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
-stories. Each story belongs to one section: its region, "Varias regiones" when it is about
+outlet listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from
+the stories. Each story belongs to one section: its region, "Varias regiones" when it is about
 several, or "Nacional" when it names none. Two renderings of the same day (``render``):
 
 - the e-mail, short: the day in one line of figures, the critical commitments (one card each),

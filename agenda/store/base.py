@@ -133,7 +133,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             row["source_id"]: row["newest"]
             for row in self.db.query(
                 "select s.source_id, max(a.published_at_utc) as newest from article_sources s "
-                "join articles a on a.id = s.article_id where a.published_at_utc is not null group by s.source_id"
+                "join articles a on a.id = s.article_id where a.published_at_utc is not null"
+                " group by s.source_id"
             )
         }
 
@@ -326,8 +327,10 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             moment = article.published_at_utc or now
             # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
             article_id = self.db.conn.execute(
-                "insert into articles (url, guid, guid_key, title, summary, text, outlet, source_id, source_region,"
-                " published_at_utc, first_seen_at_utc, local_date) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into articles (url, guid, guid_key, title, summary, text, outlet,"
+                " source_id, source_region,"
+                " published_at_utc, first_seen_at_utc, local_date)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     article.url,
                     article.guid,
@@ -354,7 +357,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                 )
                 text_changed = filled.rowcount == 1
         added = self.db.conn.execute(
-            "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
+            "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc)"
+            " values (?, ?, ?)",
             [article_id, article.source_id, iso(now)],
         ).rowcount
         return int(article_id), is_new, text_changed, bool(added) and not is_new
@@ -378,7 +382,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             for link in link_result.all_links()
         ]
         self.db.conn.executemany(
-            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence, risk_kind, resolved)"
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence,"
+            " risk_kind, resolved)"
             " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
@@ -571,7 +576,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         """Pending and failed messages, oldest digest first."""
         return list(
             self.db.query(
-                "select * from deliveries where status in ('pending', 'failed') order by digest_date, recipient"
+                "select * from deliveries where status in ('pending', 'failed')"
+                " order by digest_date, recipient"
             )
         )
 

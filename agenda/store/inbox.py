@@ -22,7 +22,8 @@ class FeedbackInboxMixin:
             found.update(
                 row["message_id"]
                 for row in self.db.query(
-                    f"select message_id from feedback_messages where message_id in ({placeholders})",
+                    "select message_id from feedback_messages"
+                    f" where message_id in ({placeholders})",
                     chunk,
                 )
             )

@@ -228,7 +228,10 @@ def m007_stories_backfill(db: Database) -> None:
 
 @migrations()
 def m008_link_risk_detail(db: Database) -> None:
-    """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
+    """Which kind of trouble put a commitment at risk.
+
+    And whether the article reports it resolved.
+    """
     db["links"].add_column("risk_kind", str)
     db["links"].add_column("resolved", int)
 

@@ -427,7 +427,8 @@ class StoriesMixin:
             return []
         links = stored_links(
             self.db.execute(
-                f"select {LINK_COLUMNS} from articles a join links l on l.article_id = a.id where {where}",
+                f"select {LINK_COLUMNS} from articles a join links l on l.article_id = a.id"
+                f" where {where}",
                 params,
             )
         )
