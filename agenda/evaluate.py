@@ -146,9 +146,9 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
         text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
         links = linker.link(text, source_region=item.get("source_region"))
         predicted = {
-            "regions": {l.code for l in links.regions},
-            "communes": {l.code for l in links.communes},
-            "commitments": {l.code for l in links.commitments},
+            "regions": {link.code for link in links.regions},
+            "communes": {link.code for link in links.communes},
+            "commitments": {link.code for link in links.commitments},
         }
         result.items += 1
         for level in LEVELS:
@@ -161,7 +161,7 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
             score.false_negatives += len(gold - predicted[level])
             if gold != predicted[level]:
                 missing, extra = sorted(gold - predicted[level]), sorted(predicted[level] - gold)
-                by_code = {l.code: l for l in getattr(links, level)}
+                by_code = {link.code: link for link in getattr(links, level)}
                 names = {code: _name(linker, level, code) for code in missing + extra}
                 evidence = {
                     code: [_in_context(text, e.start, e.end) for e in dict.fromkeys(link.evidence)]
@@ -232,8 +232,8 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
     for item in items:
         text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
         links = linker.link(text, source_region=item.get("source_region"))
-        predicted = {l.code for l in links.commitments}
-        flagged = {l.code: l for l in links.commitments if l.at_risk}
+        predicted = {link.code for link in links.commitments}
+        flagged = {link.code: link for link in links.commitments if link.at_risk}
         result.items += 1
         for level, gold, found in (
             ("commitments", set(item["commitments"]), predicted),

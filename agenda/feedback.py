@@ -60,15 +60,15 @@ def plan_removal(links: list[dict[str, Any]], kind: str, code: str) -> list[tupl
     A region takes its provinces and communes with it; a commune leaves its province and region
     only when nothing else in the article supports them.
     """
-    place_links = [l for l in links if l["kind"] in ("region", "province", "commune")]
+    place_links = [link for link in links if link["kind"] in ("region", "province", "commune")]
     if kind == "region":
-        return [(l["kind"], l["code"]) for l in place_links if l["code"][:2] == code]
+        return [(link["kind"], link["code"]) for link in place_links if link["code"][:2] == code]
     remove = [(kind, code)]
     removed_spans = {
         (e["start"], e["end"])
-        for l in place_links
-        if (l["kind"], l["code"]) == (kind, code)
-        for e in l["evidence"]
+        for link in place_links
+        if (link["kind"], link["code"]) == (kind, code)
+        for e in link["evidence"]
     }
     for link in place_links:
         if (
@@ -168,7 +168,7 @@ def apply_feedback(
         kind = kind_of(not_code, keywords)
         removed = plan_removal(article["links"], kind, not_code)
         if not any(code == not_code for _, code in removed) or not any(
-            l["code"] == not_code for l in article["links"]
+            link["code"] == not_code for link in article["links"]
         ):
             raise AgendaError(f"article {article_id} is not linked to {not_code}")
         rules = exclusion_rules(article, removed)
@@ -255,7 +255,7 @@ def describe(store: Store, keywords: Keywords, request: InboxRequest) -> str:
     if request.action == "add":
         return f"article {request.article_id}: add {kind} {request.code}"
     removed = plan_removal(article["links"], kind, request.code)
-    if not any(l["code"] == request.code for l in article["links"]):
+    if not any(link["code"] == request.code for link in article["links"]):
         raise AgendaError(f"article {request.article_id} is not linked to {request.code}")
     return f"article {request.article_id}: remove " + ", ".join(f"{k} {c}" for k, c in removed)
 

@@ -189,12 +189,12 @@ class LinkResult:
 
     def as_dict(self) -> dict[str, list[dict[str, object]]]:
         return {
-            "regions": [l.as_dict() for l in self.regions],
-            "provinces": [l.as_dict() for l in self.provinces],
-            "communes": [l.as_dict() for l in self.communes],
-            "commitments": [l.as_dict() for l in self.commitments],
-            "priorities": [l.as_dict() for l in self.priorities],
-            "alerts": [l.as_dict() for l in self.alerts],
+            "regions": [link.as_dict() for link in self.regions],
+            "provinces": [link.as_dict() for link in self.provinces],
+            "communes": [link.as_dict() for link in self.communes],
+            "commitments": [link.as_dict() for link in self.commitments],
+            "priorities": [link.as_dict() for link in self.priorities],
+            "alerts": [link.as_dict() for link in self.alerts],
         }
 
 

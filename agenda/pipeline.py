@@ -157,7 +157,7 @@ async def add_full_text(
         *(collector.fetch(source, url=a.url, accept=PAGE_ACCEPT) for a in todo)
     )
     warnings = []
-    for article, page in zip(todo, pages):
+    for article, page in zip(todo, pages, strict=True):
         if page.status != "ok":
             warnings.append(f"texto completo de {article.url}: {page.error or 'sin respuesta'}")
             continue

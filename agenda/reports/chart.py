@@ -47,7 +47,7 @@ def render_chart(digest: Digest) -> bytes:
         axes.tick_params(axis="y", length=0, pad=4)
         axes.invert_yaxis()  # north on top
         largest = max([row.articles for row in ordered] + [1])
-        for position, row in zip(positions, ordered):
+        for position, row in zip(positions, ordered, strict=True):
             axes.text(
                 row.articles + largest * 0.02,
                 position,

@@ -262,7 +262,9 @@ def _follow_up(
     ]
     signal, why = explain_signal(mentions, start, end, commitment.status, commitment.due, wording)
     first, last = start.isoformat(), end.isoformat()
-    period = [(r, m) for r, m in zip(rows, mentions) if first <= r["local_date"] <= last]
+    period = [
+        (r, m) for r, m in zip(rows, mentions, strict=True) if first <= r["local_date"] <= last
+    ]
     evidence = [
         Evidence(text, r["url"], r["outlets"][0], r["local_date"])
         for r, m in period
@@ -282,7 +284,7 @@ def _follow_up(
             r["risk_sentences"] if r["at_risk"] else [],
             r.get("story_id"),
         )
-        for r, m in zip(rows, mentions)
+        for r, m in zip(rows, mentions, strict=True)
     ]
     timeline.reverse()
     weeks = Counter(week_key(date.fromisoformat(r["local_date"])) for r in rows)

@@ -542,15 +542,15 @@ def _local_time(moment: str | None) -> str | None:
 def _place_names(links: Iterable[dict[str, Any]]) -> list[str]:
     """Communes, then provinces named without any of their communes, then regions."""
     links = list(links)
-    communes = [l for l in links if l.kind == "commune"]
-    commune_provinces = {l.code[:3] for l in communes}
+    communes = [link for link in links if link.kind == "commune"]
+    commune_provinces = {link.code[:3] for link in communes}
     provinces = [
-        f"provincia de {l.name}"
-        for l in links
-        if l.kind == "province" and l.code not in commune_provinces
+        f"provincia de {link.name}"
+        for link in links
+        if link.kind == "province" and link.code not in commune_provinces
     ]
-    regions = [l.name for l in links if l.kind == "region"]
-    return list(dict.fromkeys([l.name for l in communes] + provinces + regions))
+    regions = [link.name for link in links if link.kind == "region"]
+    return list(dict.fromkeys([link.name for link in communes] + provinces + regions))
 
 
 # -- files -------------------------------------------------------------------------------
