@@ -113,7 +113,7 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(inline_css(html), subtype="html", charset="utf-8")
     if chart_png is not None:
-        html_part = message.get_payload()[1]
+        html_part = list(message.iter_parts())[1]  # the alternative's text/html part
         html_part.add_related(
             chart_png,
             maintype="image",

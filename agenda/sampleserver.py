@@ -156,6 +156,7 @@ def serve(
     thread.start()
     try:
         host, port = httpd.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is (text, port)
         yield RunningServer(f"http://{host}:{port}", httpd.stats)
     finally:
         httpd.shutdown()

@@ -46,6 +46,7 @@ from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.store import Store
+    from agenda.store.stories import StoredLink
 
 SANTIAGO = ZoneInfo("America/Santiago")
 TOP_STORIES = 5  # "Lo principal"
@@ -539,7 +540,7 @@ def _local_time(moment: str | None) -> str | None:
     )
 
 
-def _place_names(links: Iterable[dict[str, Any]]) -> list[str]:
+def _place_names(links: Iterable[StoredLink]) -> list[str]:
     """Communes, then provinces named without any of their communes, then regions."""
     links = list(links)
     communes = [link for link in links if link.kind == "commune"]

@@ -96,7 +96,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             known = {row["id"]: row["url"] for row in self.db.query("select id, url from sources")}
             for source in sources:
                 if source.id in known and known[source.id] != source.url:
-                    self.db["sources"].update(
+                    self.db.table("sources").update(
                         source.id,
                         {
                             "etag": None,
@@ -106,7 +106,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                             "last_error": None,
                         },
                     )
-                self.db["sources"].upsert(
+                self.db.table("sources").upsert(
                     {
                         "id": source.id,
                         "name": source.name,
@@ -310,7 +310,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                 update["last_warning"] = (
                     "; ".join(warnings)[:MAX_WARNING_CHARS] if warnings else None
                 )
-        self.db["sources"].update(result.source.id, update)
+        self.db.table("sources").update(result.source.id, update)
 
     def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool, bool, bool]:
         """Insert a new article, or add this source to a stored one. Returns (id, new, text
@@ -326,7 +326,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if row is None:
             moment = article.published_at_utc or now
             # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
-            article_id = self.db.conn.execute(
+            inserted = self.db.conn.execute(
                 "insert into articles (url, guid, guid_key, title, summary, text, outlet,"
                 " source_id, source_region,"
                 " published_at_utc, first_seen_at_utc, local_date)"
@@ -345,7 +345,9 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                     iso(now),
                     santiago_date(moment),
                 ],
-            ).lastrowid
+            )
+            assert inserted.lastrowid is not None  # a plain insert always has a rowid
+            article_id = inserted.lastrowid
         else:
             article_id = row["id"]
             stored_words = (row["title"], row["summary"] or "")
@@ -427,7 +429,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if self._feedback_ids is not None:
             self._feedback_ids.add(article_id)
         with self.db.atomic():
-            self.db["feedback"].insert(  # ignore: a unique index folds a repeated correction
+            self.db.table("feedback").insert(  # ignore: a unique index folds a repeated correction
                 {
                     "article_id": article_id,
                     "action": action,
@@ -444,7 +446,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                     [article_id, link_kind, link_code],
                 )
             for link_kind, link_code, link_name in add:
-                self.db["links"].upsert(
+                self.db.table("links").upsert(
                     {
                         "article_id": article_id,
                         "kind": link_kind,
@@ -508,7 +510,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             raise SearchQueryError("empty search: give one or more words")
         try:
             return list(
-                self.db["articles"].search(
+                self.db.table("articles").search(
                     query,
                     order_by="published_at_utc desc",
                     limit=limit,
@@ -534,16 +536,16 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         a run that was killed: it is marked "interrupted" for `agenda status`."""
         with self.db.atomic():
             self.db.execute("update runs set status = 'interrupted' where status = 'running'")
-            return int(
-                self.db["runs"]
-                .insert({"started_at_utc": iso(now or utc_now()), "status": "running"})
-                .last_pk
+            runs = self.db.table("runs").insert(
+                {"started_at_utc": iso(now or utc_now()), "status": "running"}
             )
+            assert runs.last_pk is not None  # an insert without "ignore" always has a key
+            return int(runs.last_pk)
 
     def finish_run(
         self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]
     ) -> None:
-        self.db["runs"].update(
+        self.db.table("runs").update(
             run_id,
             {
                 "finished_at_utc": iso(utc_now()),
@@ -570,7 +572,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         fields.update(
             {"digest_date": digest_date, "recipient": recipient, "updated_at_utc": iso(utc_now())}
         )
-        self.db["deliveries"].upsert(fields, pk=("digest_date", "recipient"))
+        self.db.table("deliveries").upsert(fields, pk=("digest_date", "recipient"))
 
     def undelivered(self) -> list[dict[str, Any]]:
         """Pending and failed messages, oldest digest first."""

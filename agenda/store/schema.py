@@ -39,7 +39,7 @@ migrations = Migrations("agenda")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": str,
             "name": str,
@@ -61,7 +61,7 @@ def m001_initial(db: Database) -> None:
         defaults={"error_count": 0},
         not_null={"name", "url", "kind"},
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "url": str,
@@ -79,14 +79,14 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"url", "title", "local_date"},
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["local_date"])
-    db["article_sources"].create(
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["local_date"])
+    db.table("article_sources").create(
         {"article_id": int, "source_id": str, "first_seen_at_utc": str},
         pk=("article_id", "source_id"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["links"].create(
+    db.table("links").create(
         {
             "article_id": int,
             "kind": str,
@@ -99,8 +99,8 @@ def m001_initial(db: Database) -> None:
         pk=("article_id", "kind", "code"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["links"].create_index(["kind", "code"])
-    db["runs"].create(
+    db.table("links").create_index(["kind", "code"])
+    db.table("runs").create(
         {
             "id": int,
             "started_at_utc": str,
@@ -111,7 +111,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
             "digest_date": str,
             "recipient": str,
@@ -126,7 +126,7 @@ def m001_initial(db: Database) -> None:
         pk=("digest_date", "recipient"),
     )
     # Accents folded so "Nuble" finds "Ñuble".
-    db["articles"].enable_fts(
+    db.table("articles").enable_fts(
         ["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
     )
 
@@ -135,7 +135,7 @@ def m001_initial(db: Database) -> None:
 def m002_source_backoff(db: Database) -> None:
     """A failing source rests until ``next_attempt_at_utc``; the row also keeps what the last
     attempt looked like (warning, attempts, latency) for ``agenda sources check`` and the digest."""
-    sources = db["sources"]
+    sources = db.table("sources")
     sources.add_column("next_attempt_at_utc", str)
     sources.add_column("last_warning", str)
     sources.add_column("last_attempts", int)
@@ -145,15 +145,15 @@ def m002_source_backoff(db: Database) -> None:
 @migrations()
 def m003_article_guid_key(db: Database) -> None:
     """The same story under two addresses (an AMP link, a redirector) is still one article."""
-    db["articles"].add_column("guid_key", str)
-    db["articles"].create_index(["guid_key"])
+    db.table("articles").add_column("guid_key", str)
+    db.table("articles").create_index(["guid_key"])
 
 
 @migrations()
 def m004_feedback(db: Database) -> None:
     """Analysts' corrections of links ("this article is not about 09211"), kept so that a
     re-link of the article (a feed re-sending it) does not undo them."""
-    db["feedback"].create(
+    db.table("feedback").create(
         {
             "id": int,
             "article_id": int,
@@ -166,20 +166,20 @@ def m004_feedback(db: Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["feedback"].create_index(["article_id"])
+    db.table("feedback").create_index(["article_id"])
 
 
 @migrations()
 def m005_outbox(db: Database) -> None:
     """The outbox: which edition each recipient gets, and when a failed send is tried again."""
-    db["deliveries"].add_column("edition", str)
-    db["deliveries"].add_column("next_attempt_at_utc", str)
+    db.table("deliveries").add_column("edition", str)
+    db.table("deliveries").add_column("next_attempt_at_utc", str)
 
 
 @migrations()
 def m006_stories(db: Database) -> None:
     """Stories kept at ingest: every stored article belongs to exactly one story."""
-    db["stories"].create(
+    db.table("stories").create(
         {
             "id": int,
             "title": str,
@@ -195,17 +195,17 @@ def m006_stories(db: Database) -> None:
         },
         pk="id",
     )
-    db["stories"].create_index(["last_local_date"])
-    db["stories"].create_index(["first_local_date"])
-    db["story_links"].create(
+    db.table("stories").create_index(["last_local_date"])
+    db.table("stories").create_index(["first_local_date"])
+    db.table("story_links").create(
         {"story_id": int, "kind": str, "code": str, "name": str, "at_risk": int},
         pk=("story_id", "kind", "code"),
     )
-    db["story_links"].create_index(["kind", "code"])
-    db["story_outlets"].create({"story_id": int, "outlet": str}, pk=("story_id", "outlet"))
-    db["articles"].add_column("story_id", int)
-    db["articles"].create_index(["story_id"])
-    db["article_signatures"].create(
+    db.table("story_links").create_index(["kind", "code"])
+    db.table("story_outlets").create({"story_id": int, "outlet": str}, pk=("story_id", "outlet"))
+    db.table("articles").add_column("story_id", int)
+    db.table("articles").create_index(["story_id"])
+    db.table("article_signatures").create(
         {
             "article_id": int,
             "local_date": str,
@@ -215,7 +215,7 @@ def m006_stories(db: Database) -> None:
         },
         pk="article_id",
     )
-    db["article_signatures"].create_index(["local_date"])
+    db.table("article_signatures").create_index(["local_date"])
 
 
 @migrations(transactional=False)
@@ -232,8 +232,8 @@ def m008_link_risk_detail(db: Database) -> None:
 
     And whether the article reports it resolved.
     """
-    db["links"].add_column("risk_kind", str)
-    db["links"].add_column("resolved", int)
+    db.table("links").add_column("risk_kind", str)
+    db.table("links").add_column("resolved", int)
 
 
 @migrations()
@@ -243,7 +243,7 @@ def m009_feedback_unique(db: Database) -> None:
         "delete from feedback where id not in "
         "(select min(id) from feedback group by article_id, action, kind, code)"
     )
-    db["feedback"].create_index(
+    db.table("feedback").create_index(
         ["article_id", "action", "kind", "code"], unique=True, if_not_exists=True
     )
 
@@ -252,7 +252,7 @@ def m009_feedback_unique(db: Database) -> None:
 def m010_feedback_inbox(db: Database) -> None:
     """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
     message is applied once, however often the mailbox is read."""
-    db["feedback_messages"].create(
+    db.table("feedback_messages").create(
         {
             "message_id": str,
             "article_id": int,
