@@ -37,13 +37,14 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from agenda import __version__
+from agenda.common import ALLOWED_SCHEMES, exponential_delay
 from agenda.errors import FetchError, FetchTooLarge
 from agenda.fetched import (  # noqa: F401 (the collector's results, re-exported)
     BACKOFF_BASE,
@@ -68,7 +69,6 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"  # only what we can decompress with a bound on the output
-ALLOWED_SCHEMES = ("http", "https")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 DEFAULT_CONCURRENCY = 32  # sources in flight at once (each host also has its own cap below)
@@ -255,9 +255,11 @@ class Collector:
 
     def retry_delay(self, retry_number: int) -> float:
         """Exponential backoff with jitter: half fixed, half random ("equal jitter")."""
-        ceiling = min(
-            self.limits.retry_max_seconds, self.limits.retry_base_seconds * 2 ** (retry_number - 1)
-        )
+        ceiling = exponential_delay(
+            retry_number,
+            timedelta(seconds=self.limits.retry_base_seconds),
+            timedelta(seconds=self.limits.retry_max_seconds),
+        ).total_seconds()
         return ceiling / 2 + self._jitter() * ceiling / 2
 
     async def fetch(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from agenda import commitment_commands, logs
 from agenda.collect import make_client
+from agenda.common import link_text
 from agenda.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, RunLocked, UsageError
 from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.ops import RunLock
@@ -192,7 +193,9 @@ def link(args: argparse.Namespace) -> int:
     for number, raw in enumerate(_lines(sys.stdin.buffer, MAX_LINK_LINE_BYTES), start=1):
         try:
             item = _link_item(raw)
-            text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+            text = link_text(
+                *(str(item[k]) if item.get(k) else None for k in ("title", "summary", "text"))
+            )
             if len(text) > MAX_LINK_TEXT_CHARS:
                 raise ValueError(
                     f"text of {len(text)} characters; the limit is {MAX_LINK_TEXT_CHARS}"

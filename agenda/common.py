@@ -24,8 +24,14 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def santiago_date(moment: datetime) -> str:
-    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'."""
-    return moment.astimezone(SANTIAGO).date().isoformat()
+    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'.
+
+    At the ends of the calendar (year 1, year 9999) the shift overflows: the UTC day is kept.
+    """
+    try:
+        return moment.astimezone(SANTIAGO).date().isoformat()
+    except OverflowError:
+        return moment.astimezone(UTC).date().isoformat()
 
 
 def write_atomically(path: Path, content: bytes | str) -> None:

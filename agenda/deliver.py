@@ -51,6 +51,7 @@ from typing import Protocol
 
 import css_inline
 
+from agenda.common import exponential_delay, write_atomically
 from agenda.errors import ConfigError, DeliveryError
 from agenda.keywords import Keywords
 from agenda.reports.digest import (
@@ -199,7 +200,7 @@ class FileOutbox:
     def send(self, message: EmailMessage, until: float | None = None) -> str:  # noqa: ARG002
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / _file_name(str(message["Message-ID"]), str(message["To"]))
-        _write_atomically(path, message.as_bytes())
+        write_atomically(path, message.as_bytes())
         return str(path)
 
 
@@ -212,15 +213,9 @@ def _file_name(mid: str, recipient: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "", mid.split("@")[0]) + f"-{recipient}.eml"
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)  # never a half-written message
-
-
 def retry_delay(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
     """5 min, 10 min, 20 min, … up to 6 h between attempts."""
-    return min(LONGEST_RETRY, first * (2 ** max(0, attempts - 1)))
+    return exponential_delay(max(1, attempts), first, LONGEST_RETRY)
 
 
 @dataclass
@@ -248,7 +243,7 @@ def queue(
     folder = outbox_dir / "queue"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / _file_name(str(message["Message-ID"]), recipient)
-    _write_atomically(path, message.as_bytes())
+    write_atomically(path, message.as_bytes())
     store.record_delivery(
         digest_date,
         recipient,

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agenda.common import link_text
 from agenda.errors import ConfigError
 from agenda.link import Linker
 
@@ -143,7 +144,9 @@ def read_gold(
 def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
     result = Evaluation()
     for item in items:
-        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+        text = link_text(
+            *(str(item[k]) if item.get(k) else None for k in ("title", "summary", "text"))
+        )
         links = linker.link(text, source_region=item.get("source_region"))
         predicted = {
             "regions": {link.code for link in links.regions},
@@ -230,7 +233,9 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
     """Score commitment links and at-risk flags on a commitment gold file."""
     result = CommitmentEvaluation()
     for item in items:
-        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+        text = link_text(
+            *(str(item[k]) if item.get(k) else None for k in ("title", "summary", "text"))
+        )
         links = linker.link(text, source_region=item.get("source_region"))
         predicted = {link.code for link in links.commitments}
         flagged = {link.code: link for link in links.commitments if link.at_risk}

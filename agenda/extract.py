@@ -31,16 +31,15 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 import feedparser
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
+from agenda.common import ALLOWED_SCHEMES, SANTIAGO, link_text
 from agenda.errors import ParseError
 from agenda.sources import Source
 from agenda.textnorm import nfc, strip_controls
 
-SANTIAGO = ZoneInfo("America/Santiago")
 TRACKING_PARAMS = re.compile(
     r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|ref|cmpid|ocid|amp|igshid|wt_.*|__twitter_impression)$",
     re.I,
@@ -67,7 +66,6 @@ FEED_TYPES = (
     "application/xml",
     "text/xml",
 )
-WEB_SCHEMES = ("http", "https")  # javascript:, data:, file: links are never articles
 # Field limits. A headline is under 300 characters and a long article about 40,000; the caps leave
 # room for both and keep title + summary + text (the linker's input) far below spaCy's
 # nlp.max_length of 1,000,000 characters, past which it raises E088.
@@ -103,7 +101,7 @@ class Article:
 
     def link_text(self) -> str:
         """What the linker reads: title, summary and text, blank-line separated."""
-        return "\n\n".join(part for part in (self.title, self.summary, self.text) if part)
+        return link_text(self.title, self.summary, self.text)
 
 
 @dataclass
@@ -397,7 +395,8 @@ def extract_feed(
                 f"se omitió una noticia sin {'enlace' if not link else 'título'}"
             )
             continue
-        if urlsplit(urljoin(base_url, link)).scheme not in WEB_SCHEMES:
+        # javascript:, data:, file: links are never articles
+        if urlsplit(urljoin(base_url, link)).scheme not in ALLOWED_SCHEMES:
             result.warnings.append(_not_web(link))
             continue
         summary = clean_text(entry.get("summary", "") or entry.get("description", ""))
@@ -491,7 +490,7 @@ def extract_html_listing(
             )
             continue
         href = str(link_tag["href"]).strip()
-        if urlsplit(urljoin(base_url, href)).scheme.lower() not in WEB_SCHEMES:
+        if urlsplit(urljoin(base_url, href)).scheme.lower() not in ALLOWED_SCHEMES:
             result.warnings.append(_not_web(href))
             continue
         published = None
@@ -549,7 +548,8 @@ def extract_page(body: bytes, page_url: str, content_type: str | None = None) ->
         " ' '), ' canonical ')]/@href"
     ):
         candidate = canonical_url(str(href), page_url)
-        if urlsplit(candidate).scheme in WEB_SCHEMES and urlsplit(candidate).path not in ("", "/"):
+        parts = urlsplit(candidate)
+        if parts.scheme in ALLOWED_SCHEMES and parts.path not in ("", "/"):
             canonical = candidate  # a canonical pointing at the homepage is a site bug: ignore it
         break
     main_text = (
@@ -583,7 +583,7 @@ def discover_feeds(body: bytes, page_url: str, content_type: str | None = None) 
         kind = str(tag.get("type") or "").split(";")[0].strip().lower()
         if "alternate" in rels and kind in FEED_TYPES:
             url = urljoin(page_url, str(tag["href"]).strip())
-            if urlsplit(url).scheme in WEB_SCHEMES and url not in {f.url for f in found}:
+            if urlsplit(url).scheme in ALLOWED_SCHEMES and url not in {f.url for f in found}:
                 found.append(FeedLink(url, one_line(str(tag.get("title") or "")), kind))
     return found
 

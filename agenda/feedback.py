@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from agenda.common import link_text
 from agenda.errors import AgendaError
 from agenda.keywords import Keywords
 from agenda.store import Store
@@ -85,9 +86,7 @@ def plan_removal(links: list[dict[str, Any]], kind: str, code: str) -> list[tupl
 
 def exclusion_rules(article: dict[str, Any], remove: list[tuple[str, str]]) -> list[ExclusionRule]:
     """One rule per wrongly linked name, with the word before it as context."""
-    text = "\n\n".join(
-        part for part in (article["title"], article["summary"], article["text"]) if part
-    )
+    text = link_text(article["title"], article["summary"], article["text"])
     rules: dict[tuple[str, str, str | None], ExclusionRule] = {}
     removed = set(remove)
     for link in article["links"]:

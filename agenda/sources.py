@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from agenda.common import ALLOWED_SCHEMES
 from agenda.errors import ConfigError, ConfigErrors
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
@@ -183,7 +184,7 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
         except ValueError as exc:
             err("url", f"'{url}' is not a valid address ({exc})")
         else:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            if parts.scheme not in ALLOWED_SCHEMES or not parts.hostname:
                 err("url", f"'{url}' must be an http:// or https:// address")
     kind = entry.get("kind")
     if kind is not None and kind not in KINDS:

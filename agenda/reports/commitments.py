@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from agenda.common import write_atomically
 from agenda.keywords import Commitment, Keywords
 from agenda.reports.signals import (
     CRITICO,
@@ -356,15 +357,13 @@ class ReportFiles:
 
 def write_report(report: CommitmentReport, digests_dir: Path) -> ReportFiles:
     """<digests>/compromisos/<stem>.html and .txt, and compromisos/<id>.html per commitment."""
-    from agenda.reports.digest import _write  # the package's atomic write
-
     folder = digests_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(folder / f"{report.stem}.html", folder / f"{report.stem}.txt", [])
-    _write(files.html, render_html(report).encode("utf-8"))
-    _write(files.text, render_text(report).encode("utf-8"))
+    write_atomically(files.html, render_html(report).encode("utf-8"))
+    write_atomically(files.text, render_text(report).encode("utf-8"))
     for follow_up in report.commitments:
         path = folder / f"{follow_up.commitment.id}.html"
-        _write(path, render_timeline(follow_up, report).encode("utf-8"))
+        write_atomically(path, render_timeline(follow_up, report).encode("utf-8"))
         files.timelines.append(path)
     return files

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from agenda.common import SANTIAGO, write_atomically
 from agenda.keywords import Keywords
 from agenda.reports.highlight import (
     Segment,
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from agenda.store import Store
     from agenda.store.stories import StoredLink
 
-SANTIAGO = ZoneInfo("America/Santiago")
 TOP_STORIES = 5  # "Lo principal"
 EMAIL_CRITICAL = 5  # commitment cards in the e-mail; the web edition has them all
 SEVERAL_REGIONS, NO_REGION = "varias", "nacional"  # the two sections that are not a region
@@ -589,18 +588,14 @@ def write_digest(
         directory / "index.html",
     )
     if files.chart:
-        _write(files.chart, chart)
+        write_atomically(files.chart, chart)
     chart_src = files.chart.name if files.chart else None
-    _write(files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8"))
-    _write(files.text, render_text(digest, settings).encode("utf-8"))
-    _write(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
+    write_atomically(
+        files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8")
+    )
+    write_atomically(files.text, render_text(digest, settings).encode("utf-8"))
+    write_atomically(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
     return files, chart
-
-
-def _write(path: Path, content: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)
 
 
 def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:

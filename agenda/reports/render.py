@@ -15,6 +15,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from agenda.common import is_web_url
 from agenda.reports.highlight import Segment
 from agenda.reports.spanish import count_words, spanish_list, spanish_number
 from agenda.settings import DigestSettings
@@ -27,7 +28,7 @@ FEEDBACK_TITLE_CHARS = 60  # the subject names the article; a whole headline mak
 
 def safe_url(url: str) -> str:
     """Only http(s) links reach a reader: a feed's "javascript:" link becomes a dead one."""
-    return url if url.lower().startswith(("http://", "https://")) else "#"
+    return url if is_web_url(url) else "#"
 
 
 def rich(pieces: Sequence[Segment]) -> Markup:

@@ -11,12 +11,12 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from agenda.common import iso, santiago_date, utc_now
 from agenda.errors import SearchQueryError
 from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.store.briefs import BriefsMixin
@@ -38,29 +38,9 @@ if TYPE_CHECKING:  # types only: `agenda status` and `search` must not load spaC
     from agenda.link import LinkResult
     from agenda.sources import Source
 
-SANTIAGO = ZoneInfo("America/Santiago")
 # FTS5 query syntax: a query with any of it is an FTS5 expression, not a list of words
 _FTS_SYNTAX = re.compile(r'["()*^:]|\b(?:AND|OR|NOT|NEAR)\b')
 MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
-
-
-def santiago_date(moment: datetime) -> str:
-    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'.
-
-    At the ends of the calendar (year 1, year 9999) the shift overflows: the UTC day is kept.
-    """
-    try:
-        return moment.astimezone(SANTIAGO).date().isoformat()
-    except OverflowError:
-        return moment.astimezone(UTC).date().isoformat()
 
 
 @dataclass

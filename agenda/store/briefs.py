@@ -16,10 +16,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from agenda.common import SANTIAGO
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SANTIAGO = ZoneInfo("America/Santiago")
 # The same tokenizer as articles_fts (schema m001): a query that parses here parses there.
 _FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
