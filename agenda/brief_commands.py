@@ -25,8 +25,16 @@ def report(args: argparse.Namespace) -> int:
     date_to = args.date_to or today_in_santiago()
     date_from = args.date_from or date_to - timedelta(days=6)
     request = BriefRequest(
-        date_from, date_to, tuple(normalise_region(c) or c for c in args.region), args.commune,
-        args.commitment, args.priority, args.query, args.topic, args.title, args.visit,
+        date_from,
+        date_to,
+        tuple(normalise_region(c) or c for c in args.region),
+        args.commune,
+        args.commitment,
+        args.priority,
+        args.query,
+        args.topic,
+        args.title,
+        args.visit,
     )
     check_request(request, keywords)  # an impossible request is a ConfigError: exit 2, one line
     brief = build_brief(_store(settings), keywords, request)
@@ -36,7 +44,10 @@ def report(args: argparse.Namespace) -> int:
     from agenda.reports.brief_files import write_brief
 
     files = write_brief(brief, args.out or settings.digests_dir / "informes")
-    print(f"brief '{brief.title}': {brief.article_count} articles in {brief.story_count} stories from {brief.outlet_count} outlets")
+    print(
+        f"brief '{brief.title}': {brief.article_count} articles in {brief.story_count} stories"
+        f" from {brief.outlet_count} outlets"
+    )
     print(f"  {files.html}\n  {files.pdf}\n  {files.csv}")
     return EXIT_OK
 
@@ -57,7 +68,9 @@ def topics_check(args: argparse.Namespace) -> int:
     store = _store(settings)
     print(f"articles matched from {date_from} to {date_to}:")
     for topic in keywords.topics.values():
-        matched = store.matching_article_ids(ArticleFilter(date_from, date_to, topic.region_codes, queries=(topic.query,)))
+        matched = store.matching_article_ids(
+            ArticleFilter(date_from, date_to, topic.region_codes, queries=(topic.query,))
+        )
         regions = f" (regions {', '.join(topic.region_codes)})" if topic.region_codes else ""
         print(f"  {topic.id:28} {len(matched):6}  {topic.title}{regions}")
     return EXIT_OK

@@ -37,16 +37,15 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from agenda import __version__
+from agenda.common import ALLOWED_SCHEMES, exponential_delay
 from agenda.errors import FetchError, FetchTooLarge
-from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
-from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
 from agenda.fetched import (  # noqa: F401 (the collector's results, re-exported)
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -56,19 +55,27 @@ from agenda.fetched import (  # noqa: F401 (the collector's results, re-exported
     backoff_delay,
     next_attempt_at,
 )
+from agenda.netguard import AddressCheck, default_check, refuse_host, trace_check
+from agenda.reasons import connect_failure, number_words, seconds_words, status_words, with_retries
 from agenda.sources import Source
 
 log = logging.getLogger("agenda")
-USER_AGENT = f"agenda/{__version__} (Agenda Regional news monitor; +https://github.com/agenda-regional)"
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml, text/xml, text/html;q=0.8, */*;q=0.5"
+USER_AGENT = (
+    f"agenda/{__version__} (Agenda Regional news monitor; +https://github.com/agenda-regional)"
+)
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml,"
+    " text/xml, text/html;q=0.8, */*;q=0.5"
+)
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"  # only what we can decompress with a bound on the output
-ALLOWED_SCHEMES = ("http", "https")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 DEFAULT_CONCURRENCY = 32  # sources in flight at once (each host also has its own cap below)
 DEFAULT_PER_HOST = 2
-DEFAULT_HOST_INTERVAL_SECONDS = 0.5  # between two request starts to the same host (2 per second at most)
+DEFAULT_HOST_INTERVAL_SECONDS = (
+    0.5  # between two request starts to the same host (2 per second at most)
+)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=20.0, write=10.0, pool=60.0)
 DEFAULT_TOTAL_SECONDS = 60.0  # per source, retries included: a slow drip still ends
@@ -77,6 +84,7 @@ DEFAULT_RETRIES = 3
 DEFAULT_RETRY_BASE_SECONDS = 0.5  # then 1 s, 2 s: longer outages are the next runs' business
 DEFAULT_RETRY_MAX_SECONDS = 30.0
 MAX_RETRY_AFTER_WAIT_SECONDS = 30.0  # a longer Retry-After is honoured by the next run instead
+
 
 @dataclass(frozen=True)
 class FetchLimits:
@@ -101,7 +109,11 @@ def make_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: object) -> h
     return httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,
-        headers={"User-Agent": USER_AGENT, "Accept": FEED_ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": FEED_ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -123,8 +135,13 @@ class _Progress:
 class HostGate:
     """At most ``per_host`` requests in flight to one host, starts at least ``interval`` apart."""
 
-    def __init__(self, per_host: int, interval: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        per_host: int,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._slots = asyncio.Semaphore(per_host)
         self._lock = asyncio.Lock()
         self._interval = interval
@@ -157,13 +174,18 @@ class _BoundedInflater:
             if self.encoding in ("gzip", "x-gzip"):
                 wbits = 16 + zlib.MAX_WBITS
             else:  # "deflate" is zlib-wrapped by the standard, raw by some servers
-                wbits = zlib.MAX_WBITS if len(data) >= 2 and (data[0] * 256 + data[1]) % 31 == 0 and data[0] & 0x0F == 8 else -zlib.MAX_WBITS
+                wbits = (
+                    zlib.MAX_WBITS
+                    if len(data) >= 2
+                    and (data[0] * 256 + data[1]) % 31 == 0
+                    and data[0] & 0x0F == 8
+                    else -zlib.MAX_WBITS
+                )
             self._inflater = zlib.decompressobj(wbits)
         try:
             out = self._inflater.decompress(data, self.remaining + 1)
         except zlib.error as exc:
-            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada") \
-                from exc
+            raise FetchError("", f"la respuesta comprimida ({self.encoding}) está dañada") from exc
         self.remaining -= len(out)
         self.produced += len(out)
         if self.remaining < 0:
@@ -172,7 +194,6 @@ class _BoundedInflater:
             rest, self._inflater = self._inflater.unused_data, None
             out += self.feed(rest)
         return out
-
 
     def finish(self) -> None:
         """A stream that produced nothing and never ended was not gzip/deflate at all."""
@@ -199,7 +220,7 @@ class Collector:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
-        utc_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        utc_now: Callable[[], datetime] = lambda: datetime.now(UTC),
         address_check: AddressCheck | None = None,
     ) -> None:
         self.client = client
@@ -219,23 +240,39 @@ class Collector:
         if host not in self._hosts:
             interval = self.limits.host_interval_seconds
             if _is_loopback(parts.hostname) and not self.limits.delay_loopback:
-                interval = 0.0  # our own machine (tests, the demo, a local mirror) needs no politeness delay
+                # our own machine (tests, the demo, a local mirror) needs no politeness delay
+                interval = 0.0
             self._hosts[host] = HostGate(self.limits.per_host, interval)
         return self._hosts[host]
 
     @asynccontextmanager
     async def _slot(self, url: str) -> AsyncIterator[None]:
-        async with self.gate(url).turn(), self._overall:  # host first: a host's queue holds no global slot
+        async with (
+            self.gate(url).turn(),
+            self._overall,
+        ):  # host first: a host's queue holds no global slot
             yield
 
     def retry_delay(self, retry_number: int) -> float:
         """Exponential backoff with jitter: half fixed, half random ("equal jitter")."""
-        ceiling = min(self.limits.retry_max_seconds, self.limits.retry_base_seconds * 2 ** (retry_number - 1))
+        ceiling = exponential_delay(
+            retry_number,
+            timedelta(seconds=self.limits.retry_base_seconds),
+            timedelta(seconds=self.limits.retry_max_seconds),
+        ).total_seconds()
         return ceiling / 2 + self._jitter() * ceiling / 2
 
-    async def fetch(self, source: Source, state: FetchState = FetchState(), url: str | None = None,
-                    accept: str = FEED_ACCEPT) -> FetchResult:
-        """Fetch ``url`` (default: the source's) with retries; never raises for network or HTTP trouble."""
+    async def fetch(
+        self,
+        source: Source,
+        state: FetchState = FetchState(),
+        url: str | None = None,
+        accept: str = FEED_ACCEPT,
+    ) -> FetchResult:
+        """Fetch ``url`` (default: the source's) with retries.
+
+        Never raises for network or HTTP trouble.
+        """
         url = url or source.url
         started: float | None = None  # when the first attempt got its slot: queueing is not latency
         budget = self.limits.total_seconds
@@ -247,11 +284,15 @@ class Collector:
             try:
                 async with self._slot(url):
                     started = started or time.monotonic()
-                    deadline = deadline or started + budget  # time queued for a slot is not spent budget
+                    deadline = (
+                        deadline or started + budget
+                    )  # time queued for a slot is not spent budget
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise TimeoutError
-                    async with asyncio.timeout(remaining):  # no extra task per request, unlike wait_for
+                    async with asyncio.timeout(
+                        remaining
+                    ):  # no extra task per request, unlike wait_for
                         result = await self._attempt(source, url, state, accept, progress)
                 break
             except TimeoutError:
@@ -274,7 +315,12 @@ class Collector:
                 assert deadline is not None
                 delay, stop_reason = self._retry_plan(exc, retries, deadline)
                 if delay is None:
-                    result = FetchResult(source, "error", error=stop_reason, retry_after_seconds=exc.retry_after_seconds)
+                    result = FetchResult(
+                        source,
+                        "error",
+                        error=stop_reason,
+                        retry_after_seconds=exc.retry_after_seconds,
+                    )
                     break
                 retries += 1
                 progress.received = 0
@@ -288,22 +334,31 @@ class Collector:
         result.elapsed_seconds = time.monotonic() - started if started is not None else 0.0
         return result
 
-    def _retry_plan(self, failure: _Transient, retries: int, deadline: float) -> tuple[float | None, str]:
+    def _retry_plan(
+        self, failure: _Transient, retries: int, deadline: float
+    ) -> tuple[float | None, str]:
         """How long to wait before the next attempt, or None and the reason to give up now."""
         wait = failure.retry_after_seconds
         if wait is not None and wait > MAX_RETRY_AFTER_WAIT_SECONDS:
-            reason = (f"{failure.reason}; el servidor pidió esperar {number_words(wait)} s, "
-                      "se intentará en otra pasada")
+            reason = (
+                f"{failure.reason}; el servidor pidió esperar {number_words(wait)} s, "
+                "se intentará en otra pasada"
+            )
             return None, with_retries(reason, retries)
         if retries >= self.limits.retries:
             return None, with_retries(failure.reason, retries)
         delay = wait if wait is not None else self.retry_delay(retries + 1)
         if time.monotonic() + delay >= deadline:
             budget = self.limits.total_seconds
-            return None, f"{with_retries(failure.reason, retries)} (se acabó el plazo de {budget:g} s)"
+            return (
+                None,
+                f"{with_retries(failure.reason, retries)} (se acabó el plazo de {budget:g} s)",
+            )
         return delay, ""
 
-    async def _attempt(self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress) -> FetchResult:
+    async def _attempt(
+        self, source: Source, url: str, state: FetchState, accept: str, progress: _Progress
+    ) -> FetchResult:
         headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if state.etag:
             headers["If-None-Match"] = state.etag
@@ -318,17 +373,23 @@ class Collector:
                     parts = httpx.URL(current)
                     port = parts.port or (443 if parts.scheme == "https" else 80)
                     refuse_host(parts.host, self._address_check, port)
-                async with self.client.stream("GET", current, headers=headers, follow_redirects=False,
-                                              extensions=extensions) as response:
-                    if response.status_code in REDIRECT_STATUSES and response.headers.get("location"):
+                async with self.client.stream(
+                    "GET", current, headers=headers, follow_redirects=False, extensions=extensions
+                ) as response:
+                    if response.status_code in REDIRECT_STATUSES and response.headers.get(
+                        "location"
+                    ):
                         current = self._next_hop(current, response.headers["location"], visited)
                         continue
                     return await self._read(source, response, state, progress)
         except (FetchError, _Transient):
             raise
         except httpx.InvalidURL as exc:  # httpx reads a Location header even when not following it
-            raise FetchError(source.id, "redirigió a una dirección que no se puede seguir; "
-                                        "solo se siguen direcciones http y https") from exc
+            raise FetchError(
+                source.id,
+                "redirigió a una dirección que no se puede seguir; "
+                "solo se siguen direcciones http y https",
+            ) from exc
         except httpx.RemoteProtocolError as exc:
             if "location header" in str(exc).lower():
                 reason = "redirigió a una dirección que no se puede seguir"
@@ -359,7 +420,9 @@ class Collector:
         target = urljoin(current, location.strip())
         scheme = urlsplit(target).scheme.lower()
         if scheme not in ALLOWED_SCHEMES:
-            reason = f"redirigió a {target[:80]}, rechazado: solo se siguen direcciones http y https"
+            reason = (
+                f"redirigió a {target[:80]}, rechazado: solo se siguen direcciones http y https"
+            )
             raise FetchError("", reason)
         if target in visited:
             reason = f"redirecciones en círculo: tras {len(visited)} vuelve a {target[:100]}"
@@ -367,29 +430,40 @@ class Collector:
         visited.append(target)
         return target
 
-    async def _read(self, source: Source, response: httpx.Response, state: FetchState, progress: _Progress) -> FetchResult:
+    async def _read(
+        self, source: Source, response: httpx.Response, state: FetchState, progress: _Progress
+    ) -> FetchResult:
         status = response.status_code
         if status == 304:
             return FetchResult(
-                source, "not_modified", http_status=304, final_url=str(response.url),
+                source,
+                "not_modified",
+                http_status=304,
+                final_url=str(response.url),
                 etag=response.headers.get("etag", state.etag),
                 last_modified=response.headers.get("last-modified", state.last_modified),
             )
         if status == 429 or status >= 500:
-            raise _Transient(status_words(response), self._retry_after(response.headers.get("retry-after")))
+            raise _Transient(
+                status_words(response), self._retry_after(response.headers.get("retry-after"))
+            )
         if status >= 300:
             raise FetchError(source.id, status_words(response))
         limit = self.limits.max_bytes
         encoding = response.headers.get("content-encoding", "").strip().lower()
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            reason = (f"la respuesta pesa {number_words(int(declared))} bytes, más que el límite de "
-                      f"{number_words(limit)}; no se descargó")
+            reason = (
+                f"la respuesta pesa {number_words(int(declared))} bytes, más que el límite de "
+                f"{number_words(limit)}; no se descargó"
+            )
             raise FetchTooLarge(source.id, reason)
         chunks: list[bytes] = []
         try:
             if encoding in ("", "identity", "gzip", "x-gzip", "deflate"):
-                inflater = _BoundedInflater(encoding, limit) if encoding not in ("", "identity") else None
+                inflater = (
+                    _BoundedInflater(encoding, limit) if encoding not in ("", "identity") else None
+                )
                 size = 0
                 async for raw in _raw_chunks(response):
                     progress.received += len(raw)
@@ -415,9 +489,14 @@ class Collector:
         if not any(chunk.strip() for chunk in chunks):  # a 200 with nothing in it: a plain failure
             raise FetchError(source.id, "respuesta vacía")
         return FetchResult(
-            source, "ok", body=b"".join(chunks), http_status=status,
-            content_type=response.headers.get("content-type"), final_url=str(response.url),
-            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+            source,
+            "ok",
+            body=b"".join(chunks),
+            http_status=status,
+            content_type=response.headers.get("content-type"),
+            final_url=str(response.url),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
         )
 
     def _retry_after(self, value: str | None) -> float | None:
@@ -432,7 +511,7 @@ class Collector:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self._utc_now()).total_seconds())
 
     async def fetch_all(
@@ -478,9 +557,15 @@ def _is_loopback(hostname: str | None) -> bool:
 
 
 async def fetch_source(
-    client: httpx.AsyncClient, source: Source, state: FetchState, limits: FetchLimits = FetchLimits()
+    client: httpx.AsyncClient,
+    source: Source,
+    state: FetchState,
+    limits: FetchLimits = FetchLimits(),
 ) -> FetchResult:
-    """Fetch one source with conditional GET and retries; never raises for network or HTTP trouble."""
+    """Fetch one source with conditional GET and retries.
+
+    Never raises for network or HTTP trouble.
+    """
     return await Collector(client, limits).fetch(source, state)
 
 
@@ -491,6 +576,8 @@ async def fetch_all(
     limits: FetchLimits = FetchLimits(),
     on_result: Callable[[FetchResult], Awaitable[None] | None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch many sources at once: at most ``limits.concurrency`` in flight, ``per_host`` per host."""
-    return await Collector(client, limits).fetch_all(sources, states, on_result)
+    """Fetch many sources at once.
 
+    At most ``limits.concurrency`` in flight, ``per_host`` per host.
+    """
+    return await Collector(client, limits).fetch_all(sources, states, on_result)

@@ -15,8 +15,8 @@ import contextlib
 import json
 import logging
 import signal
-import threading
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from agenda import commitment_commands, logs
 from agenda.collect import make_client
+from agenda.common import link_text
 from agenda.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, RunLocked, UsageError
 from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.ops import RunLock
@@ -50,7 +51,11 @@ def today_in_santiago() -> date:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
-        args.config, sources_path=args.sources, keywords_dir=args.keywords, db_path=args.db, digests_dir=args.digests
+        args.config,
+        sources_path=args.sources,
+        keywords_dir=args.keywords,
+        db_path=args.db,
+        digests_dir=args.digests,
     )
 
 
@@ -77,14 +82,19 @@ def _lock(settings: Settings, create: bool = False) -> RunLock:
 
 def _print_collect(summary: Any) -> None:
     print(
-        f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304), {len(summary.failures)} failed, "
+        f"sources: {summary.sources_ok} ok, {summary.sources_not_modified} unchanged (304),"
+        f" {len(summary.failures)} failed, "
         f"{len(summary.deferred)} resting after failures; "
-        f"articles: {summary.articles_new} new, {summary.articles_seen} already stored; links: {summary.links}"
+        f"articles: {summary.articles_new} new, {summary.articles_seen} already stored;"
+        f" links: {summary.links}"
     )
     for source_id, reason in summary.failures:
         print(f"  FAILED {source_id}: {reason}")
     for source_id, next_attempt in summary.deferred:
-        print(f"  RESTING {source_id}: next attempt {next_attempt.isoformat()} (see `agenda sources check`)")
+        print(
+            f"  RESTING {source_id}: next attempt {next_attempt.isoformat()}"
+            " (see `agenda sources check`)"
+        )
 
 
 class _TerminalProgress:
@@ -100,10 +110,22 @@ class _TerminalProgress:
             return
         if self._progress is None:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self._progress = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                      console=Console(stderr=True), transient=True)
+            self._progress = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=total)
         self._progress.update(self._task, completed=done)
@@ -124,7 +146,9 @@ def collect(args: argparse.Namespace) -> int:
 
         async def go() -> Any:
             async with make_client() as client:
-                return await collect_and_store(sources, Linker(keywords), client, store, settings, progress=progress)
+                return await collect_and_store(
+                    sources, Linker(keywords), client, store, settings, progress=progress
+                )
 
         run_id = store.start_run()  # a collect-only run is audited like a full one
         logs.run_id.set(run_id)
@@ -134,12 +158,25 @@ def collect(args: argparse.Namespace) -> int:
             status = "partial" if summary.failures else "ok"
         finally:
             progress.close()
-            counts = {} if summary is None else {
-                "sources_ok": summary.sources_ok, "sources_not_modified": summary.sources_not_modified,
-                "sources_failed": len(summary.failures), "articles_new": summary.articles_new,
-                "articles_seen": summary.articles_seen, "links": summary.links, "digests_written": 0, "emails_sent": 0,
-            }
-            errors = [] if summary is None else [f"{source_id}: {reason}" for source_id, reason in summary.failures]
+            counts = (
+                {}
+                if summary is None
+                else {
+                    "sources_ok": summary.sources_ok,
+                    "sources_not_modified": summary.sources_not_modified,
+                    "sources_failed": len(summary.failures),
+                    "articles_new": summary.articles_new,
+                    "articles_seen": summary.articles_seen,
+                    "links": summary.links,
+                    "digests_written": 0,
+                    "emails_sent": 0,
+                }
+            )
+            errors = (
+                []
+                if summary is None
+                else [f"{source_id}: {reason}" for source_id, reason in summary.failures]
+            )
             store.finish_run(run_id, status, counts, errors)
     _print_collect(summary)
     return EXIT_PARTIAL if summary.failures else EXIT_OK
@@ -156,10 +193,13 @@ def link(args: argparse.Namespace) -> int:
     for number, raw in enumerate(_lines(sys.stdin.buffer, MAX_LINK_LINE_BYTES), start=1):
         try:
             item = _link_item(raw)
-            text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+            text = link_text(
+                *(str(item[k]) if item.get(k) else None for k in ("title", "summary", "text"))
+            )
             if len(text) > MAX_LINK_TEXT_CHARS:
                 raise ValueError(
-                    f"text of {len(text)} characters; the limit is {MAX_LINK_TEXT_CHARS}")
+                    f"text of {len(text)} characters; the limit is {MAX_LINK_TEXT_CHARS}"
+                )
             item.update(linker.link(text, source_region=args.region).as_dict())
             out = json.dumps(item, ensure_ascii=False)
         except _Blank:
@@ -230,16 +270,32 @@ def digest(args: argparse.Namespace) -> int:
     store = _store(settings)
     _, result = make_digest(store, keywords, _day(args))
     files, _ = write_digest(result, settings.digests_dir, settings.digest)
-    print(f"digest for {result.date_words}: {result.article_count} articles in {result.story_count} stories, {result.region_count} regions, {len(result.critical)} critical commitments")
-    print("\n".join(f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path))
+    print(
+        f"digest for {result.date_words}: {result.article_count} articles"
+        f" in {result.story_count} stories,"
+        f" {result.region_count} regions,"
+        f" {len(result.critical)} critical commitments"
+    )
+    print(
+        "\n".join(
+            f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path
+        )
+    )
     return EXIT_OK
 
 
-def _recipients(args: argparse.Namespace, settings: Settings, keywords: Keywords) -> list[Recipient]:
-    """recipients.yaml (--recipients, or ./recipients.yaml if present), else the mail settings' addresses."""
+def _recipients(
+    args: argparse.Namespace, settings: Settings, keywords: Keywords
+) -> list[Recipient]:
+    """recipients.yaml (--recipients, or ./recipients.yaml if present).
+
+    Else the mail settings' addresses.
+    """
     from agenda.deliver import load_recipients, national_recipients
 
-    path = args.recipients or (Path("recipients.yaml") if Path("recipients.yaml").exists() else None)
+    path = args.recipients or (
+        Path("recipients.yaml") if Path("recipients.yaml").exists() else None
+    )
     if path is None:
         return national_recipients(settings.mail.recipients)
     return load_recipients(path, keywords)
@@ -249,8 +305,10 @@ def _report_rejected(settings: Settings, recipients: Any) -> bool:
     """Print every refused recipient address (one line each); True when there was one."""
     rejected = list(getattr(recipients, "rejected", ())) or list(settings.mail.rejected)
     for problem in rejected:
-        print(f"configuration error: {problem} (no mail goes to it; the others get theirs)",
-              file=sys.stderr)
+        print(
+            f"configuration error: {problem} (no mail goes to it; the others get theirs)",
+            file=sys.stderr,
+        )
     return bool(rejected)
 
 
@@ -265,8 +323,15 @@ def send(args: argparse.Namespace) -> int:
     recipients = _recipients(args, settings, keywords)
     with _lock(settings):
         store = _store(settings)
-        result, report = send_digest(store, keywords, make_mailer(settings.mail), settings, day,
-                                     recipients, resend=args.resend is not None)
+        result, report = send_digest(
+            store,
+            keywords,
+            make_mailer(settings.mail),
+            settings,
+            day,
+            recipients,
+            resend=args.resend is not None,
+        )
     _print_delivery(settings, report)
     rejected = _report_rejected(settings, recipients)
     return EXIT_PARTIAL if report.failed else EXIT_CONFIG if rejected else EXIT_OK
@@ -276,12 +341,16 @@ def _print_delivery(settings: Settings, report: Any) -> None:
     waiting = f", {len(report.waiting)} waiting to retry" if report.waiting else ""
     if settings.mail.uses_smtp:
         where = f"SMTP {settings.mail.smtp_host}:{settings.mail.smtp_port}"
-        print(f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, "
-              f"{len(report.failed)} failed{waiting}")
+        print(
+            f"e-mail ({where}): {len(report.sent)} sent, {len(report.skipped)} already sent, "
+            f"{len(report.failed)} failed{waiting}"
+        )
     else:  # nothing left the machine: say so rather than "1 sent"
-        print(f"e-mail: {len(report.sent)} escrito en el outbox {settings.mail.outbox_dir} "
-              "(no SMTP host: nothing was sent), "
-              f"{len(report.skipped)} already written, {len(report.failed)} failed{waiting}")
+        print(
+            f"e-mail: {len(report.sent)} escrito en el outbox {settings.mail.outbox_dir} "
+            "(no SMTP host: nothing was sent), "
+            f"{len(report.skipped)} already written, {len(report.failed)} failed{waiting}"
+        )
     for destination in report.destinations:
         print(f"  {destination}")
     for recipient, reason in report.failed:
@@ -306,7 +375,13 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day: date | None, recipients: list[Recipient]) -> RunSummary:
+async def _run(
+    settings: Settings,
+    sources: SourceList,
+    keywords: Keywords,
+    day: date | None,
+    recipients: list[Recipient],
+) -> RunSummary:
     from agenda.deliver import make_mailer
     from agenda.pipeline import run_cycle
 
@@ -314,7 +389,17 @@ async def _run(settings: Settings, sources: SourceList, keywords: Keywords, day:
     progress = _TerminalProgress("collecting")
     try:
         async with make_client() as client:
-            return await run_cycle(settings, sources, keywords, client, store, make_mailer(settings.mail), day, recipients=recipients, progress=progress)
+            return await run_cycle(
+                settings,
+                sources,
+                keywords,
+                client,
+                store,
+                make_mailer(settings.mail),
+                day,
+                recipients=recipients,
+                progress=progress,
+            )
     finally:
         progress.close()
 
@@ -335,7 +420,11 @@ def schedule(args: argparse.Namespace) -> int:
         async def go() -> None:
             store = _store(settings, create=True)
             async with make_client() as client:
-                work = asyncio.ensure_future(collect_and_store(load_sources(settings.sources_path), linker, client, store, settings))
+                work = asyncio.ensure_future(
+                    collect_and_store(
+                        load_sources(settings.sources_path), linker, client, store, settings
+                    )
+                )
                 # SIGTERM: sources already stored stay stored (one transaction each); those in
                 # flight are abandoned whole and fetched again by the next run
                 while not work.done():
@@ -351,7 +440,17 @@ def schedule(args: argparse.Namespace) -> int:
     _report_rejected(settings, recipients)  # said once at start; the valid ones get their mail
 
     def digest_job() -> None:
-        _locked_job("digest", lambda: send_digest(_store(settings, create=True), keywords, make_mailer(settings.mail), settings, today_in_santiago(), recipients))
+        _locked_job(
+            "digest",
+            lambda: send_digest(
+                _store(settings, create=True),
+                keywords,
+                make_mailer(settings.mail),
+                settings,
+                today_in_santiago(),
+                recipients,
+            ),
+        )
 
     def _locked_job(name: str, job: Callable[[], object]) -> None:
         try:
@@ -365,8 +464,18 @@ def schedule(args: argparse.Namespace) -> int:
         from agenda.reports.commitments import last_full_week
 
         start, end = last_full_week(today_in_santiago())
-        _locked_job("weekly", lambda: send_weekly_report(
-            _store(settings), keywords, make_mailer(settings.mail), settings, start, end, recipients))
+        _locked_job(
+            "weekly",
+            lambda: send_weekly_report(
+                _store(settings),
+                keywords,
+                make_mailer(settings.mail),
+                settings,
+                start,
+                end,
+                recipients,
+            ),
+        )
 
     scheduler = build_scheduler(settings.schedule, collect_job, digest_job, weekly_job=weekly_job)
 
@@ -375,8 +484,12 @@ def schedule(args: argparse.Namespace) -> int:
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    print(f"scheduler running ({settings.schedule.timezone}): collect '{settings.schedule.collect_cron}', digest '{settings.schedule.digest_cron}', "
-          f"commitment report '{settings.schedule.weekly_cron}'")
+    print(
+        f"scheduler running ({settings.schedule.timezone}):"
+        f" collect '{settings.schedule.collect_cron}',"
+        f" digest '{settings.schedule.digest_cron}', "
+        f"commitment report '{settings.schedule.weekly_cron}'"
+    )
     scheduler.start()
     return EXIT_OK
 
@@ -395,8 +508,11 @@ def prune(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with _lock(settings):
         report = ops_prune(_store(settings).db, args.older_than)
-    print(f"pruned {report.articles} articles, {report.links} links and {report.runs} runs older than {args.older_than.days} days; "
-          f"{report.freed_pages} pages given back")
+    print(
+        f"pruned {report.articles} articles, {report.links} links and {report.runs} runs"
+        f" older than {args.older_than.days} days; "
+        f"{report.freed_pages} pages given back"
+    )
     return EXIT_OK
 
 
@@ -441,7 +557,9 @@ def feedback(args: argparse.Namespace) -> int:
     if args.article_id == "inbox":
         return feedback_inbox(args)
     if not args.article_id.isdigit() or args.path is not None:
-        raise UsageError("usage: agenda feedback ARTICLE_ID --not CODE | agenda feedback inbox PATH")
+        raise UsageError(
+            "usage: agenda feedback ARTICLE_ID --not CODE | agenda feedback inbox PATH"
+        )
     if not args.not_code and not args.add_code:
         raise UsageError("say what to correct: --not CODE and/or --add CODE")
     article_id = int(args.article_id)
@@ -449,13 +567,17 @@ def feedback(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
     recorded = {(row["action"], row["code"]) for row in store.feedback_for(article_id)}
-    removed, rules, path = apply_feedback(store, keywords, article_id, args.not_code, args.add_code, today_in_santiago())
+    removed, rules, path = apply_feedback(
+        store, keywords, article_id, args.not_code, args.add_code, today_in_santiago()
+    )
     for action, code in (("not", args.not_code), ("add", args.add_code)):
         if code and (action, code) in recorded:
-            print(f"article {article_id}: --{action} {code} was already recorded; "
-                  "nothing changed")
+            print(f"article {article_id}: --{action} {code} was already recorded; nothing changed")
     if removed:
-        print(f"article {article_id}: removed " + ", ".join(f"{kind} {code}" for kind, code in removed))
+        print(
+            f"article {article_id}: removed "
+            + ", ".join(f"{kind} {code}" for kind, code in removed)
+        )
     if args.add_code and ("add", args.add_code) not in recorded:
         print(f"article {article_id}: added {args.add_code}")
     for rule in rules:
@@ -472,16 +594,26 @@ def feedback_inbox(args: argparse.Namespace) -> int:
     from agenda.store import iso, utc_now
 
     if args.path is None:
-        raise UsageError("say where the replies are: agenda feedback inbox PATH (mbox file or Maildir folder)")
+        raise UsageError(
+            "say where the replies are: agenda feedback inbox PATH (mbox file or Maildir folder)"
+        )
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
-    results = apply_inbox(store, keywords, args.path, today_in_santiago(), iso(utc_now()) or "", dry_run=args.dry_run)
+    results = apply_inbox(
+        store, keywords, args.path, today_in_santiago(), iso(utc_now()) or "", dry_run=args.dry_run
+    )
     for result in results:
         detail = f": {result.detail}" if result.detail else ""
         print(f"{result.status:12} {result.request.message_id} ({result.request.sender}){detail}")
-    counts = {status: sum(1 for r in results if r.status == status) for status in dict.fromkeys(r.status for r in results)}
-    print(f"{len(results)} messages: " + (", ".join(f"{n} {status}" for status, n in counts.items()) or "none"))
+    counts = {
+        status: sum(1 for r in results if r.status == status)
+        for status in dict.fromkeys(r.status for r in results)
+    }
+    print(
+        f"{len(results)} messages: "
+        + (", ".join(f"{n} {status}" for status, n in counts.items()) or "none")
+    )
     return EXIT_PARTIAL if any(r.status == "error" for r in results) else EXIT_OK
 
 
@@ -492,7 +624,10 @@ def search(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
     for row in rows:
-        print(f"{row['published_at_utc'] or '?':25}  #{row['id']:<6} {row['title']}  ({row['outlet']})\n{'':33}{row['url']}")
+        print(
+            f"{row['published_at_utc'] or '?':25}  #{row['id']:<6} {row['title']}"
+            f"  ({row['outlet']})\n{'':33}{row['url']}"
+        )
     if not rows:
         print("no results")
     return EXIT_OK
@@ -534,13 +669,20 @@ def sources_check(args: argparse.Namespace) -> int:
 
 
 def _known_state(settings: Settings) -> Any:
-    """What an existing database remembers about the sources; nothing (and no new file) otherwise."""
+    """What an existing database remembers about the sources.
+
+    Nothing (and no new file) otherwise.
+    """
     from agenda.curation import KnownState
 
     if not settings.db_path.exists():
         return KnownState()
     store = _store(settings)
-    return KnownState(store.fetch_states(), {row["id"]: row for row in store.source_health()}, store.newest_article_by_source())
+    return KnownState(
+        store.fetch_states(),
+        {row["id"]: row for row in store.source_health()},
+        store.newest_article_by_source(),
+    )
 
 
 def sources_add(args: argparse.Namespace) -> int:
@@ -559,9 +701,16 @@ def sources_add(args: argparse.Namespace) -> int:
     sources = load_sources(path) if path.exists() else SourceList(path)
     region = normalise_region(args.region) if args.region is not None else "national"
     if region is None:
-        raise ConfigError("--region", None, None, f"unknown region code '{args.region}' (expected 01..16 or 'national')")
+        raise ConfigError(
+            "--region",
+            None,
+            None,
+            f"unknown region code '{args.region}' (expected 01..16 or 'national')",
+        )
     if args.id and args.id in {s.id for s in sources.sources}:
-        raise ConfigError(str(path), sources.by_id(args.id).line, "id", f"'{args.id}' is already used")
+        raise ConfigError(
+            str(path), sources.by_id(args.id).line, "id", f"'{args.id}' is already used"
+        )
 
     async def go() -> Any:
         async with make_client() as client:
@@ -578,14 +727,19 @@ def sources_add(args: argparse.Namespace) -> int:
     listed = {canonical_url(s.url): s for s in sources.sources}
     if canonical_url(chosen.url) in listed:
         same = listed[canonical_url(chosen.url)]
-        print(f"{chosen.url} is already in {path} as '{same.id}' (line {same.line})", file=sys.stderr)
+        print(
+            f"{chosen.url} is already in {path} as '{same.id}' (line {same.line})", file=sys.stderr
+        )
         return EXIT_PARTIAL
     entry = new_entry(chosen, sources, region, args.id, args.name)
     if args.dry_run:
         print(f"would add to {path}: " + json.dumps(entry, ensure_ascii=False))
         return EXIT_OK
     append_source(path, entry)
-    print(f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']}) to {path}")
+    print(
+        f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']})"
+        f" to {path}"
+    )
     return EXIT_OK
 
 

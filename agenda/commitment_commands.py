@@ -135,7 +135,13 @@ def run_weekly(args: argparse.Namespace) -> int:
     start, end = _period(argparse.Namespace(start=None, end=None))
     with _lock(settings, create=True):  # `run` makes its database, as for the daily cycle
         paths, delivery = send_weekly_report(
-            _store(settings, create=True), keywords, make_mailer(settings.mail), settings, start, end, recipients
+            _store(settings, create=True),
+            keywords,
+            make_mailer(settings.mail),
+            settings,
+            start,
+            end,
+            recipients,
         )
     print(f"compromisos {start} a {end}:")
     for path in paths:

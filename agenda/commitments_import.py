@@ -172,7 +172,7 @@ def _find_header(
     rows: list[tuple[int, list[Any]]], path: Path
 ) -> tuple[int, dict[str, tuple[int, str]]]:
     """The header row's index in ``rows`` and field -> (column index, header as written)."""
-    for index, (number, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, (_number, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, tuple[int, str]] = {}
         for column, value in enumerate(values):
             key = header_key(value)

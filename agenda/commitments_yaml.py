@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agenda.commitments_import import ParsedSheet, SheetCommitment, parse_sheet
+from agenda.common import write_atomically
 from agenda.keywords import Keywords, read_commitments
 from agenda.textnorm import fold
 from agenda.yamlconf import load_yaml_text
@@ -264,13 +265,11 @@ def import_sheet(
 ) -> ImportResult:
     """Parse the sheet, merge its good rows into commitments.yaml and write it (atomically)
     unless ``dry_run``, or any row is bad and not ``skip_invalid``."""
-    from agenda.deliver import _write_atomically  # the one atomic-write helper of the package
-
     target = keywords.directory / "commitments.yaml"
     parsed = parse_sheet(sheet, keywords)
     plan = plan_merge(target, parsed.commitments, keywords)
     blocked = bool(parsed.errors) and not skip_invalid
     written = plan.modified and not dry_run and not blocked
     if written:
-        _write_atomically(target, plan.text.encode("utf-8"))
+        write_atomically(target, plan.text)
     return ImportResult(sheet, target, parsed, plan, written, skip_invalid)

@@ -5,7 +5,7 @@ writes, exponential backoff, the web schemes a link may use, and the text the li
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -15,17 +15,23 @@ ALLOWED_SCHEMES = ("http", "https")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
     """A moment as UTC ISO text to the second, as the database stores it."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else None
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
 def santiago_date(moment: datetime) -> str:
-    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'."""
-    return moment.astimezone(SANTIAGO).date().isoformat()
+    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'.
+
+    At the ends of the calendar (year 1, year 9999) the shift overflows: the UTC day is kept.
+    """
+    try:
+        return moment.astimezone(SANTIAGO).date().isoformat()
+    except OverflowError:
+        return moment.astimezone(UTC).date().isoformat()
 
 
 def write_atomically(path: Path, content: bytes | str) -> None:

@@ -1,5 +1,6 @@
 """Curating the source list: probe every source (``agenda sources check``) and add an outlet from
-its homepage (``agenda sources add``). The CLI functions in commands.py only print what these return.
+its homepage (``agenda sources add``). The CLI functions in commands.py only print what these
+return.
 
 A probe is one fetch of each enabled source, with the same limits, retries and conditional GET as
 the nightly run (a 304 is healthy: the items are the ones already stored), then extraction. What
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -22,7 +23,10 @@ from agenda.errors import ParseError
 from agenda.extract import discover_feeds, extract, extract_feed
 from agenda.sources import NATIONAL, Source, SourceList, suggest_id
 
-FALLBACK_FEED_PATHS = ("/feed/", "/rss")  # WordPress and most CMSs, when a homepage announces nothing
+FALLBACK_FEED_PATHS = (
+    "/feed/",
+    "/rss",
+)  # WordPress and most CMSs, when a homepage announces nothing
 COMMENT_FEED_WORDS = ("comment", "comentario")
 
 
@@ -65,12 +69,22 @@ async def probe_sources(
 ) -> list[ProbeRow]:
     """Probe every enabled source concurrently; rows come back in the file's order."""
     known = known or KnownState()
-    now = now or datetime.now(timezone.utc)
-    results = {r.source.id: r for r in await Collector(client, limits).fetch_all(sources.enabled, known.fetch_states, on_result)}
+    now = now or datetime.now(UTC)
+    results = {
+        r.source.id: r
+        for r in await Collector(client, limits).fetch_all(
+            sources.enabled, known.fetch_states, on_result
+        )
+    }
     rows = []
     for source in sources.sources:
         health = known.health.get(source.id, {})
-        row = ProbeRow(source.id, source.name, "disabled" if not source.enabled else "ok", error_count=health.get("error_count") or 0)
+        row = ProbeRow(
+            source.id,
+            source.name,
+            "disabled" if not source.enabled else "ok",
+            error_count=health.get("error_count") or 0,
+        )
         resting = health.get("next_attempt_at_utc")
         if resting and datetime.fromisoformat(resting) > now:
             row.next_attempt_at_utc = resting
@@ -103,8 +117,14 @@ def _fill(row: ProbeRow, result: FetchResult, known: KnownState, health: dict[st
 
 
 def format_table(rows: list[ProbeRow]) -> str:
-    """The plain-text table: status, items, newest item, latency, error (and a resting source's next attempt)."""
-    lines = [f"{'source':28} {'status':8} {'items':>5}  {'newest item (UTC)':25} {'latency':>8}  error / note"]
+    """The plain-text table: status, items, newest item, latency, error.
+
+    (And a resting source's next attempt.)
+    """
+    lines = [
+        f"{'source':28} {'status':8} {'items':>5}  {'newest item (UTC)':25}"
+        f" {'latency':>8}  error / note"
+    ]
     for row in rows:
         latency = f"{row.latency_seconds:7.2f}s" if row.latency_seconds is not None else f"{'-':>8}"
         notes = [row.error or ""]
@@ -114,11 +134,19 @@ def format_table(rows: list[ProbeRow]) -> str:
             notes.append(f"warning: {row.warning}")
         if row.next_attempt_at_utc:
             failures = f"{row.error_count} failure{'s' if row.error_count != 1 else ''} in a row"
-            notes.append(f"resting after {failures}; next nightly attempt {row.next_attempt_at_utc}")
+            notes.append(
+                f"resting after {failures}; next nightly attempt {row.next_attempt_at_utc}"
+            )
         newest = (row.newest or "-")[:25]
-        lines.append(f"{row.id:28} {row.status:8} {row.items:>5}  {newest:25} {latency}  {'; '.join(n for n in notes if n)}")
+        lines.append(
+            f"{row.id:28} {row.status:8} {row.items:>5}  {newest:25}"
+            f" {latency}  {'; '.join(n for n in notes if n)}"
+        )
     failed = sum(r.status == "failed" for r in rows)
-    lines.append(f"{sum(r.status == 'ok' for r in rows)} ok, {failed} failed, {sum(r.status == 'disabled' for r in rows)} disabled")
+    lines.append(
+        f"{sum(r.status == 'ok' for r in rows)} ok, {failed} failed,"
+        f" {sum(r.status == 'disabled' for r in rows)} disabled"
+    )
     return "\n".join(lines)
 
 
@@ -143,18 +171,24 @@ class Discovery:
     def chosen(self) -> Candidate | None:
         """The first valid feed, preferring one that is not a comments feed."""
         valid = [c for c in self.candidates if c.ok]
-        plain = [c for c in valid if not any(w in (c.url + c.title).lower() for w in COMMENT_FEED_WORDS)]
+        plain = [
+            c for c in valid if not any(w in (c.url + c.title).lower() for w in COMMENT_FEED_WORDS)
+        ]
         best = plain or valid
         return best[0] if best else None
 
 
-async def discover(client: httpx.AsyncClient, url: str, limits: FetchLimits = FetchLimits()) -> Discovery:
+async def discover(
+    client: httpx.AsyncClient, url: str, limits: FetchLimits = FetchLimits()
+) -> Discovery:
     """Find and validate the feeds of ``url``: the URL itself if it is a feed, else the
     ``<link rel="alternate">`` feeds its page announces, else the usual /feed/ and /rss paths."""
     collector = Collector(client, limits)
     probe = Source(id="new", name="new", url=url, kind="rss", region_code=NATIONAL)
     discovery = Discovery(url)
-    page = await collector.fetch(probe, accept=PAGE_ACCEPT + ", application/rss+xml, application/atom+xml")
+    page = await collector.fetch(
+        probe, accept=PAGE_ACCEPT + ", application/rss+xml, application/atom+xml"
+    )
     if page.status != "ok":
         reason = page.error or "sin respuesta utilizable"
         discovery.candidates.append(Candidate(url, "given", reason=reason))
@@ -166,7 +200,10 @@ async def discover(client: httpx.AsyncClient, url: str, limits: FetchLimits = Fe
     announced = discover_feeds(page.body, page.final_url or url, page.content_type)
     candidates = [Candidate(f.url, "announced", title=f.title) for f in announced]
     if not candidates:
-        candidates = [Candidate(urljoin(page.final_url or url, path), "guessed") for path in FALLBACK_FEED_PATHS]
+        candidates = [
+            Candidate(urljoin(page.final_url or url, path), "guessed")
+            for path in FALLBACK_FEED_PATHS
+        ]
     for candidate in candidates:
         result = await collector.fetch(probe, url=candidate.url)
         discovery.candidates.append(_validate(candidate, probe, result))
@@ -178,7 +215,9 @@ def _validate(candidate: Candidate, probe: Source, result: FetchResult) -> Candi
         candidate.reason = result.error or "sin respuesta utilizable"
         return candidate
     try:
-        extraction = extract_feed(probe, result.body, result.final_url or candidate.url, result.content_type)
+        extraction = extract_feed(
+            probe, result.body, result.final_url or candidate.url, result.content_type
+        )
     except ParseError as exc:
         candidate.reason = exc.reason
         return candidate
@@ -190,7 +229,13 @@ def _validate(candidate: Candidate, probe: Source, result: FetchResult) -> Candi
     return candidate
 
 
-def new_entry(chosen: Candidate, sources: SourceList, region_code: str, source_id: str | None = None, name: str | None = None) -> dict[str, Any]:
+def new_entry(
+    chosen: Candidate,
+    sources: SourceList,
+    region_code: str,
+    source_id: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
     """The sources.yaml entry for a validated feed."""
     taken = {s.id for s in sources.sources}
     return {

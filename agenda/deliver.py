@@ -42,7 +42,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -51,9 +51,20 @@ from typing import Protocol
 
 import css_inline
 
+from agenda.common import exponential_delay, write_atomically
 from agenda.errors import ConfigError, DeliveryError
 from agenda.keywords import Keywords
-from agenda.reports.digest import NATIONAL, Digest, Edition, build_digest, make_digest, render_email, render_text, spanish_list, write_digest
+from agenda.reports.digest import (
+    NATIONAL,
+    Digest,
+    Edition,
+    build_digest,
+    make_digest,
+    render_email,
+    render_text,
+    spanish_list,
+    write_digest,
+)
 from agenda.settings import MailSettings, Settings, address_problem
 from agenda.sources import normalise_region
 from agenda.store import Store, iso, utc_now
@@ -97,14 +108,20 @@ def build_message(
     message["Subject"] = subject  # EmailMessage applies RFC 2047 to non-ASCII headers
     message["From"] = sender
     message["To"] = recipient
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now or datetime.now(UTC))
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else "agenda.local"
     message["Message-ID"] = message_id(digest_date, recipient, domain)
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(inline_css(html), subtype="html", charset="utf-8")
     if chart_png is not None:
-        html_part = message.get_payload()[1]
-        html_part.add_related(chart_png, maintype="image", subtype="png", cid=f"<{CHART_CID}>", filename=f"regiones-{digest_date}.png")
+        html_part = list(message.iter_parts())[1]  # the alternative's text/html part
+        html_part.add_related(
+            chart_png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{CHART_CID}>",
+            filename=f"regiones-{digest_date}.png",
+        )
     return message
 
 
@@ -120,7 +137,9 @@ class SmtpMailer:
     @classmethod
     def from_settings(cls, mail: MailSettings) -> SmtpMailer:
         assert mail.smtp_host
-        return cls(mail.smtp_host, mail.smtp_port, mail.security, mail.smtp_user, mail.smtp_password)
+        return cls(
+            mail.smtp_host, mail.smtp_port, mail.security, mail.smtp_user, mail.smtp_password
+        )
 
     def send(self, message: EmailMessage, until: float | None = None) -> str:
         """One SMTP session. ``timeout`` bounds each read; ``until`` bounds the whole session: a
@@ -128,7 +147,8 @@ class SmtpMailer:
         remaining = None if until is None else until - time.monotonic()
         if remaining is not None and remaining <= 0:
             raise DeliveryError(
-                f"SMTP {self.host}:{self.port}: send deadline reached before sending")
+                f"SMTP {self.host}:{self.port}: send deadline reached before sending"
+            )
         timeout = self.timeout if remaining is None else min(self.timeout, remaining)
         if self.security == "ssl":
             context = ssl.create_default_context()
@@ -160,8 +180,9 @@ class SmtpMailer:
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             if expired.is_set():
-                raise DeliveryError(f"SMTP {self.host}:{self.port}: send deadline reached; "
-                                    "the message stays queued") from exc
+                raise DeliveryError(
+                    f"SMTP {self.host}:{self.port}: send deadline reached; the message stays queued"
+                ) from exc
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
         finally:
             if timer:
@@ -179,7 +200,7 @@ class FileOutbox:
     def send(self, message: EmailMessage, until: float | None = None) -> str:  # noqa: ARG002
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / _file_name(str(message["Message-ID"]), str(message["To"]))
-        _write_atomically(path, message.as_bytes())
+        write_atomically(path, message.as_bytes())
         return str(path)
 
 
@@ -192,15 +213,9 @@ def _file_name(mid: str, recipient: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "", mid.split("@")[0]) + f"-{recipient}.eml"
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)  # never a half-written message
-
-
 def retry_delay(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
     """5 min, 10 min, 20 min, … up to 6 h between attempts."""
-    return min(LONGEST_RETRY, first * (2 ** max(0, attempts - 1)))
+    return exponential_delay(max(1, attempts), first, LONGEST_RETRY)
 
 
 @dataclass
@@ -212,7 +227,15 @@ class DeliveryReport:
     destinations: list[str] = field(default_factory=list)
 
 
-def queue(store: Store, outbox_dir: Path, digest_date: str, recipient: str, edition: str, message: EmailMessage, resend: bool = False) -> bool:
+def queue(
+    store: Store,
+    outbox_dir: Path,
+    digest_date: str,
+    recipient: str,
+    edition: str,
+    message: EmailMessage,
+    resend: bool = False,
+) -> bool:
     """Put one message in the outbox; False when it was sent already (and no ``resend``)."""
     previous = store.delivery(digest_date, recipient)
     if previous and previous["status"] == "sent" and not resend:
@@ -220,17 +243,26 @@ def queue(store: Store, outbox_dir: Path, digest_date: str, recipient: str, edit
     folder = outbox_dir / "queue"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / _file_name(str(message["Message-ID"]), recipient)
-    _write_atomically(path, message.as_bytes())
+    write_atomically(path, message.as_bytes())
     store.record_delivery(
-        digest_date, recipient, status="pending", edition=edition, eml_path=str(path),
-        message_id=str(message["Message-ID"]), next_attempt_at_utc=iso(utc_now()),
-        attempts=previous["attempts"] if previous else 0, last_error=None,
+        digest_date,
+        recipient,
+        status="pending",
+        edition=edition,
+        eml_path=str(path),
+        message_id=str(message["Message-ID"]),
+        next_attempt_at_utc=iso(utc_now()),
+        attempts=previous["attempts"] if previous else 0,
+        last_error=None,
     )
     return True
 
 
 def flush(
-    store: Store, mailer: Mailer, now: datetime | None = None, first_retry: timedelta = FIRST_RETRY,
+    store: Store,
+    mailer: Mailer,
+    now: datetime | None = None,
+    first_retry: timedelta = FIRST_RETRY,
     deadline_seconds: float | None = None,
 ) -> DeliveryReport:
     """Send every due message in the outbox, oldest digest first, within ``deadline_seconds``
@@ -240,7 +272,10 @@ def flush(
     report = DeliveryReport()
     for row in store.undelivered():
         label = f"{row['recipient']} ({row['digest_date']})"
-        due = row["next_attempt_at_utc"] is None or datetime.fromisoformat(row["next_attempt_at_utc"]) <= now
+        due = (
+            row["next_attempt_at_utc"] is None
+            or datetime.fromisoformat(row["next_attempt_at_utc"]) <= now
+        )
         if not due or until is not None and time.monotonic() >= until:
             report.waiting.append(label if due is False else f"{label}: send deadline reached")
             continue
@@ -250,14 +285,23 @@ def flush(
             destination = mailer.send(message, until=until)  # type: ignore[arg-type]
         except (DeliveryError, OSError) as exc:
             store.record_delivery(
-                row["digest_date"], row["recipient"], status="failed", attempts=attempts, last_error=str(exc),
+                row["digest_date"],
+                row["recipient"],
+                status="failed",
+                attempts=attempts,
+                last_error=str(exc),
                 next_attempt_at_utc=iso(now + retry_delay(attempts, first_retry)),
             )
             report.failed.append((label, str(exc)))
             continue
         store.record_delivery(
-            row["digest_date"], row["recipient"], status="sent", attempts=attempts, last_error=None,
-            sent_at_utc=iso(now), next_attempt_at_utc=None,
+            row["digest_date"],
+            row["recipient"],
+            status="sent",
+            attempts=attempts,
+            last_error=None,
+            sent_at_utc=iso(now),
+            next_attempt_at_utc=None,
         )
         report.sent.append(label)
         report.destinations.append(destination)
@@ -292,13 +336,22 @@ def load_recipients(path: Path, keywords: Keywords) -> RecipientList:
     data = load_yaml(path)
     name = str(path)
     if not isinstance(data, dict) or not isinstance(data.get("recipients"), list):
-        raise ConfigError(name, line_of(data), "recipients", "the file must have a top-level 'recipients:' list")
+        raise ConfigError(
+            name, line_of(data), "recipients", "the file must have a top-level 'recipients:' list"
+        )
     errors: list[ConfigError] = []
     recipients: list[Recipient] = []
     seen: set[str] = set()
     for entry in data["recipients"]:
         if not isinstance(entry, LineDict):
-            errors.append(ConfigError(name, line_of(data, "recipients"), "recipients", "each recipient must be a mapping with address: and edition: or regions:"))
+            errors.append(
+                ConfigError(
+                    name,
+                    line_of(data, "recipients"),
+                    "recipients",
+                    "each recipient must be a mapping with address: and edition: or regions:",
+                )
+            )
             continue
         address = entry.get("address")
         problem = address_problem(address)
@@ -307,7 +360,11 @@ def load_recipients(path: Path, keywords: Keywords) -> RecipientList:
             continue
         address = str(address).strip()
         if address.lower() in seen:
-            errors.append(ConfigError(name, entry.line_of("address"), "address", f"'{address}' is listed twice"))
+            errors.append(
+                ConfigError(
+                    name, entry.line_of("address"), "address", f"'{address}' is listed twice"
+                )
+            )
             continue
         seen.add(address.lower())
         reports = _reports(name, entry, errors)
@@ -317,18 +374,36 @@ def load_recipients(path: Path, keywords: Keywords) -> RecipientList:
         edition_name = entry.get("edition")
         if regions is None:
             if edition_name not in (None, "national", "nacional"):
-                errors.append(ConfigError(name, entry.line_of("edition"), "edition", f"unknown edition '{edition_name}' (use 'national' or a regions: list)"))
+                errors.append(
+                    ConfigError(
+                        name,
+                        entry.line_of("edition"),
+                        "edition",
+                        f"unknown edition '{edition_name}' (use 'national' or a regions: list)",
+                    )
+                )
                 continue
             recipients.append(Recipient(address, NATIONAL, reports))
             continue
         if not isinstance(regions, list) or not regions:
-            errors.append(ConfigError(name, entry.line_of("regions"), "regions", "must be a list of region codes like [\"08\", \"16\"]"))
+            errors.append(
+                ConfigError(
+                    name,
+                    entry.line_of("regions"),
+                    "regions",
+                    'must be a list of region codes like ["08", "16"]',
+                )
+            )
             continue
         codes = []
         for value in regions:
             code = normalise_region(value)
             if code is None or code == "national":
-                errors.append(ConfigError(name, entry.line_of("regions"), "regions", f"unknown region code '{value}'"))
+                errors.append(
+                    ConfigError(
+                        name, entry.line_of("regions"), "regions", f"unknown region code '{value}'"
+                    )
+                )
                 break
             codes.append(code)
         else:
@@ -346,12 +421,25 @@ def _reports(name: str, entry: LineDict, errors: list[ConfigError]) -> tuple[str
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.append(ConfigError(name, entry.line_of("reports"), "reports", f"must be a list like [{KNOWN_REPORTS[0]}]"))
+        errors.append(
+            ConfigError(
+                name,
+                entry.line_of("reports"),
+                "reports",
+                f"must be a list like [{KNOWN_REPORTS[0]}]",
+            )
+        )
         return None
     unknown = [v for v in value if v not in KNOWN_REPORTS]
     if unknown:
-        errors.append(ConfigError(name, entry.line_of("reports"), "reports",
-                                  f"unknown report '{unknown[0]}' (known: {', '.join(KNOWN_REPORTS)})"))
+        errors.append(
+            ConfigError(
+                name,
+                entry.line_of("reports"),
+                "reports",
+                f"unknown report '{unknown[0]}' (known: {', '.join(KNOWN_REPORTS)})",
+            )
+        )
         return None
     return tuple(dict.fromkeys(value))
 
@@ -369,22 +457,44 @@ def send_digest(
     """Write the day's digest, queue one message per recipient with their edition, and flush
     the outbox (which also retries earlier failed messages that are due)."""
     day_stories, national = make_digest(store, keywords, day)
-    write_digest(national, settings.digests_dir, settings.digest)  # the web edition the e-mail links to
+    write_digest(
+        national, settings.digests_dir, settings.digest
+    )  # the web edition the e-mail links to
     sources = store.source_health()
     editions: dict[str, Digest] = {NATIONAL.key: national}
     already_sent: list[str] = []
-    for recipient in recipients if recipients is not None else national_recipients(settings.mail.recipients):
+    for recipient in (
+        recipients if recipients is not None else national_recipients(settings.mail.recipients)
+    ):
         digest = editions.get(recipient.edition.key)
         if digest is None:
-            digest = editions[recipient.edition.key] = build_digest(day_stories, sources, keywords, recipient.edition)
+            digest = editions[recipient.edition.key] = build_digest(
+                day_stories, sources, keywords, recipient.edition
+            )
         message = build_message(
-            digest.subject, render_text(digest, settings.digest), render_email(digest, settings.digest),
-            settings.mail.sender, recipient.address, day.isoformat(),
+            digest.subject,
+            render_text(digest, settings.digest),
+            render_email(digest, settings.digest),
+            settings.mail.sender,
+            recipient.address,
+            day.isoformat(),
         )
-        if not queue(store, settings.mail.outbox_dir, day.isoformat(), recipient.address, recipient.edition.key, message, resend=resend):
+        if not queue(
+            store,
+            settings.mail.outbox_dir,
+            day.isoformat(),
+            recipient.address,
+            recipient.edition.key,
+            message,
+            resend=resend,
+        ):
             already_sent.append(f"{recipient.address} ({day.isoformat()})")
-    report = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds),
-                   deadline_seconds=settings.mail.send_deadline_seconds)
+    report = flush(
+        store,
+        mailer,
+        first_retry=timedelta(seconds=settings.mail.first_retry_seconds),
+        deadline_seconds=settings.mail.send_deadline_seconds,
+    )
     report.skipped = already_sent
     return national, report
 
@@ -403,10 +513,15 @@ def send_weekly_report(
     """Write the commitment report for [start, end] and e-mail it to every recipient whose
     ``reports`` list asks for it (a regional recipient gets their regions), through the outbox:
     one row per ("compromisos-<ISO week>", recipient), so it goes once and is retried."""
-    from agenda.reports.commitments import WEEKLY_REPORT, CommitmentReport, build_report
+    from agenda.reports.commitments import (
+        WEEKLY_REPORT,
+        CommitmentReport,
+        build_report,
+        week_key,
+        write_report,
+    )
     from agenda.reports.commitments import render_html as report_html
     from agenda.reports.commitments import render_text as report_text
-    from agenda.reports.commitments import week_key, write_report
 
     national = build_report(store, keywords, start, end)
     paths = [write_report(national, settings.digests_dir).html]
@@ -421,10 +536,26 @@ def send_weekly_report(
             reports[codes] = build_report(store, keywords, start, end, codes)
             paths.append(write_report(reports[codes], settings.digests_dir).html)
         report = reports[codes]
-        message = build_message(report.subject, report_text(report), report_html(report, timeline_prefix=None),
-                                settings.mail.sender, recipient.address, key)
-        if not queue(store, settings.mail.outbox_dir, key, recipient.address, recipient.edition.key, message, resend=resend):
+        message = build_message(
+            report.subject,
+            report_text(report),
+            report_html(report, timeline_prefix=None),
+            settings.mail.sender,
+            recipient.address,
+            key,
+        )
+        if not queue(
+            store,
+            settings.mail.outbox_dir,
+            key,
+            recipient.address,
+            recipient.edition.key,
+            message,
+            resend=resend,
+        ):
             already_sent.append(f"{recipient.address} ({key})")
-    delivery = flush(store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds))
+    delivery = flush(
+        store, mailer, first_retry=timedelta(seconds=settings.mail.first_retry_seconds)
+    )
     delivery.skipped = already_sent
     return paths, delivery

@@ -43,17 +43,44 @@ def main() -> int:
     shutil.rmtree(work, ignore_errors=True)
     with serve(sample, slow_seconds=1.0) as server:
         sources = write_sources(sample / "sources.yaml", server.base_url, work / "sources.yaml")
-        print(f"sample feeds served at {server.base_url} (loopback); sources: {sources.relative_to(root)}")
-        code = cli.main([
-            "run", "--sources", str(sources), "--keywords", str(root / "keywords"),
-            "--db", str(work / "agenda.db"), "--digests", str(root / "digests"), "--date", SAMPLE_DAY,
-            "--config", str(sample / "agenda.yaml"),
-        ])
+        print(
+            f"sample feeds served at {server.base_url} (loopback);"
+            f" sources: {sources.relative_to(root)}"
+        )
+        code = cli.main(
+            [
+                "run",
+                "--sources",
+                str(sources),
+                "--keywords",
+                str(root / "keywords"),
+                "--db",
+                str(work / "agenda.db"),
+                "--digests",
+                str(root / "digests"),
+                "--date",
+                SAMPLE_DAY,
+                "--config",
+                str(sample / "agenda.yaml"),
+            ]
+        )
         # the commitment follow-up for the sample's week (Monday 23 to Sunday 29 November)
-        cli.main([
-            "commitments", "report", "--keywords", str(root / "keywords"), "--db", str(work / "agenda.db"),
-            "--digests", str(root / "digests"), "--from", SAMPLE_WEEK[0], "--to", SAMPLE_WEEK[1],
-        ])
+        cli.main(
+            [
+                "commitments",
+                "report",
+                "--keywords",
+                str(root / "keywords"),
+                "--db",
+                str(work / "agenda.db"),
+                "--digests",
+                str(root / "digests"),
+                "--from",
+                SAMPLE_WEEK[0],
+                "--to",
+                SAMPLE_WEEK[1],
+            ]
+        )
     print()
     for line in next_steps(work.relative_to(root)):
         print(line)

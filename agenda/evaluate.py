@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agenda.common import link_text
 from agenda.errors import ConfigError
 from agenda.link import Linker
 
@@ -46,7 +47,12 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4), **asdict(self)}
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            **asdict(self),
+        }
 
 
 @dataclass
@@ -138,12 +144,14 @@ def read_gold(
 def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
     result = Evaluation()
     for item in items:
-        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+        text = link_text(
+            *(str(item[k]) if item.get(k) else None for k in ("title", "summary", "text"))
+        )
         links = linker.link(text, source_region=item.get("source_region"))
         predicted = {
-            "regions": {l.code for l in links.regions},
-            "communes": {l.code for l in links.communes},
-            "commitments": {l.code for l in links.commitments},
+            "regions": {link.code for link in links.regions},
+            "communes": {link.code for link in links.communes},
+            "commitments": {link.code for link in links.commitments},
         }
         result.items += 1
         for level in LEVELS:
@@ -156,7 +164,7 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
             score.false_negatives += len(gold - predicted[level])
             if gold != predicted[level]:
                 missing, extra = sorted(gold - predicted[level]), sorted(predicted[level] - gold)
-                by_code = {l.code: l for l in getattr(links, level)}
+                by_code = {link.code: link for link in getattr(links, level)}
                 names = {code: _name(linker, level, code) for code in missing + extra}
                 evidence = {
                     code: [_in_context(text, e.start, e.end) for e in dict.fromkeys(link.evidence)]
@@ -172,7 +180,10 @@ def evaluate(linker: Linker, items: list[dict[str, Any]]) -> Evaluation:
 
 
 def format_report(evaluation: Evaluation) -> str:
-    lines = [f"{evaluation.items} items", f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn"]
+    lines = [
+        f"{evaluation.items} items",
+        f"{'level':12} {'precision':>9} {'recall':>7} {'F1':>6}   tp/fp/fn",
+    ]
     for level, score in evaluation.scores.items():
         lines.append(
             f"{level:12} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f}   "
@@ -222,10 +233,12 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
     """Score commitment links and at-risk flags on a commitment gold file."""
     result = CommitmentEvaluation()
     for item in items:
-        text = "\n\n".join(str(item[k]) for k in ("title", "summary", "text") if item.get(k))
+        text = link_text(
+            *(str(item[k]) if item.get(k) else None for k in ("title", "summary", "text"))
+        )
         links = linker.link(text, source_region=item.get("source_region"))
-        predicted = {l.code for l in links.commitments}
-        flagged = {l.code: l for l in links.commitments if l.at_risk}
+        predicted = {link.code for link in links.commitments}
+        flagged = {link.code: link for link in links.commitments if link.at_risk}
         result.items += 1
         for level, gold, found in (
             ("commitments", set(item["commitments"]), predicted),
@@ -236,7 +249,9 @@ def evaluate_commitments(linker: Linker, items: list[dict[str, Any]]) -> Commitm
             score.false_positives += len(found - gold)
             score.false_negatives += len(gold - found)
             if gold != found:
-                mistake = Mistake(str(item["id"]), level, sorted(gold - found), sorted(found - gold))
+                mistake = Mistake(
+                    str(item["id"]), level, sorted(gold - found), sorted(found - gold)
+                )
                 result.mistakes.append(mistake)
         kind = item.get("risk_kind")
         if kind and any(link.risk_kind == kind for link in flagged.values()):

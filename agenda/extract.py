@@ -29,31 +29,43 @@ import html
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 import feedparser
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
+from agenda.common import ALLOWED_SCHEMES, SANTIAGO, link_text
 from agenda.errors import ParseError
 from agenda.sources import Source
 from agenda.textnorm import nfc, strip_controls
 
-SANTIAGO = ZoneInfo("America/Santiago")
-TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|ref|cmpid|ocid|amp|igshid|wt_.*|__twitter_impression)$", re.I)
+TRACKING_PARAMS = re.compile(
+    r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|ref|cmpid|ocid|amp|igshid|wt_.*|__twitter_impression)$",
+    re.I,
+)
 AMP_QUERY_VALUES = {("outputtype", "amp"), ("output", "amp"), ("format", "amp")}
 MAX_HARMLESS_ENTITY_CHARS = 8  # "&#160;" is fine; anything longer could amplify the body
-_ENTITY_DECLARATION = re.compile(r"""<!ENTITY\s+(%\s+)?([^\s>]+)\s+(SYSTEM|PUBLIC|"[^"]*"|'[^']*')""")
+_ENTITY_DECLARATION = re.compile(
+    r"""<!ENTITY\s+(%\s+)?([^\s>]+)\s+(SYSTEM|PUBLIC|"[^"]*"|'[^']*')"""
+)
 _CHARACTER_REFERENCE = re.compile(r"^&#(\d+|x[0-9a-fA-F]+);$")
 _XML_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
-WEB_SCHEMES = ("http", "https")  # javascript:, data:, file: links are never articles
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+)
 # Field limits. A headline is under 300 characters and a long article about 40,000; the caps leave
 # room for both and keep title + summary + text (the linker's input) far below spaCy's
 # nlp.max_length of 1,000,000 characters, past which it raises E088.
@@ -64,7 +76,9 @@ MAX_TEXT_CHARS = 200_000
 OLDEST_YEAR, NEWEST_YEAR = 1990, 2100
 NOT_A_FEED = "la dirección no entrega un feed legible"  # the words issue 13 gives readers
 DATEPARSER_SETTINGS = {  # Chilean sites: day before month, Santiago's clock, past dates
-    "DATE_ORDER": "DMY", "TIMEZONE": "America/Santiago", "RETURN_AS_TIMEZONE_AWARE": True,
+    "DATE_ORDER": "DMY",
+    "TIMEZONE": "America/Santiago",
+    "RETURN_AS_TIMEZONE_AWARE": True,
     "PREFER_DATES_FROM": "past",
 }
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -87,7 +101,7 @@ class Article:
 
     def link_text(self) -> str:
         """What the linker reads: title, summary and text, blank-line separated."""
-        return "\n\n".join(part for part in (self.title, self.summary, self.text) if part)
+        return link_text(self.title, self.summary, self.text)
 
 
 @dataclass
@@ -111,17 +125,23 @@ def canonical_url(url: str, base: str | None = None) -> str:
         url = urljoin(base, url)
     parts = urlsplit(url.strip())
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not TRACKING_PARAMS.match(k) and (k.lower(), v.lower()) not in AMP_QUERY_VALUES
     ]
     path = _without_amp(parts.path)
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     netloc = parts.netloc.lower()
-    if parts.scheme == "https" and netloc.endswith(":443") or parts.scheme == "http" and netloc.endswith(":80"):
+    if (
+        parts.scheme == "https"
+        and netloc.endswith(":443")
+        or parts.scheme == "http"
+        and netloc.endswith(":80")
+    ):
         netloc = netloc.rsplit(":", 1)[0]
     if netloc.startswith("amp."):
-        netloc = netloc[len("amp."):]
+        netloc = netloc[len("amp.") :]
     return urlunsplit((parts.scheme.lower(), netloc, path or "/", urlencode(sorted(query)), ""))
 
 
@@ -140,7 +160,9 @@ def guid_key(guid: str | None, feed_url: str) -> str | None:
     if guid.lower().startswith(("http://", "https://")):
         key = canonical_url(guid)
         parts = urlsplit(key)
-        return None if parts.path == "/" and not parts.query else key  # "every item is the homepage": no id at all
+        return (
+            None if parts.path == "/" and not parts.query else key
+        )  # "every item is the homepage": no id at all
     if re.match(r"^(urn|tag):", guid, re.I):
         return guid
     return f"{urlsplit(feed_url).netloc.lower()}#{guid}"
@@ -161,7 +183,7 @@ def _without_amp(path: str) -> str:
         segments[-1] = last[: -len(".amp")]
     elif ".amp." in last.lower():
         index = last.lower().index(".amp.")
-        segments[-1] = last[:index] + last[index + len(".amp"):]
+        segments[-1] = last[:index] + last[index + len(".amp") :]
     return "/".join(segments) + ("/" if trailing_slash else "")
 
 
@@ -190,9 +212,14 @@ def _markup_view(body: bytes) -> str:
     """The body as text good enough to look for markup: BOM or NUL pattern, else latin-1."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace")
+            return body[len(bom) :].decode(encoding, errors="replace")
     head = body[:4]
-    for pattern, encoding in ((b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"), (b"\0<\0", "utf-16-be"), (b"<\0", "utf-16-le")):
+    for pattern, encoding in (
+        (b"\0\0\0<", "utf-32-be"),
+        (b"<\0\0\0", "utf-32-le"),
+        (b"\0<\0", "utf-16-be"),
+        (b"<\0", "utf-16-le"),
+    ):
         if head.startswith(pattern):
             return body.decode(encoding, errors="replace")
     return body.decode("latin-1")
@@ -216,7 +243,10 @@ def refuse_entity_expansion(source_id: str, body: bytes) -> None:
             len(value) <= MAX_HARMLESS_ENTITY_CHARS and not any(c in value for c in "&%<")
         )
         if parameter or not harmless:
-            reason = f"feed rechazado: declara una entidad XML propia ('{name}'), que podría multiplicarse"
+            reason = (
+                f"feed rechazado: declara una entidad XML propia ('{name}'),"
+                " que podría multiplicarse"
+            )
             raise ParseError(source_id, reason)
     if text.count("<!ENTITY") != len(_ENTITY_DECLARATION.findall(text)):
         raise ParseError(source_id, "feed rechazado: declara una entidad XML ilegible")
@@ -254,7 +284,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, list
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace"), []
+            return body[len(bom) :].decode(encoding, errors="replace"), []
     meta = _META_CHARSET.search(body[:4096])
     declared = charset_of(content_type) or _codec(meta.group(1) if meta else None)
     if declared and declared.startswith(("utf-16", "utf-32")):
@@ -279,8 +309,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, list
 
 
 # -- feeds and listing pages -----------------------------------------------------------------
-def extract(source: Source, body: bytes, base_url: str | None = None,
-            content_type: str | None = None, now: datetime | None = None) -> Extraction:
+def extract(
+    source: Source,
+    body: bytes,
+    base_url: str | None = None,
+    content_type: str | None = None,
+    now: datetime | None = None,
+) -> Extraction:
     """Turn a fetched body into articles, by the source's kind. ``now`` anchors relative listing
     dates ("Hace 3 horas"); every article is finished (``finish_articles``) before it returns."""
     if source.kind == "html":
@@ -309,7 +344,11 @@ def finish_articles(result: Extraction) -> None:
             article.published_at_utc = None
 
 
-_FIELD_LIMITS = (("title", MAX_TITLE_CHARS), ("summary", MAX_SUMMARY_CHARS), ("text", MAX_TEXT_CHARS))
+_FIELD_LIMITS = (
+    ("title", MAX_TITLE_CHARS),
+    ("summary", MAX_SUMMARY_CHARS),
+    ("text", MAX_TEXT_CHARS),
+)
 _FIELD_WORDS = {"title": "título", "summary": "resumen", "text": "texto"}
 
 
@@ -323,12 +362,17 @@ def plausible(moment: datetime) -> bool:
     return OLDEST_YEAR <= moment.year <= NEWEST_YEAR
 
 
-def extract_feed(source: Source, body: bytes, base_url: str, content_type: str | None = None) -> Extraction:
+def extract_feed(
+    source: Source, body: bytes, base_url: str, content_type: str | None = None
+) -> Extraction:
     refuse_entity_expansion(source.id, body)
     # bytes plus the HTTP Content-Type: feedparser weighs BOM, header and XML declaration itself
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers)
-    result = Extraction(title=one_line(parsed.feed.get("title", "")), kind="atom" if str(parsed.version).startswith("atom") else "rss")
+    result = Extraction(
+        title=one_line(parsed.feed.get("title", "")),
+        kind="atom" if str(parsed.version).startswith("atom") else "rss",
+    )
     if not parsed.version and not parsed.entries:
         if _looks_like_html(body):
             raise ParseError(source.id, f"{NOT_A_FEED}: devolvió una página web (HTML)")
@@ -347,9 +391,12 @@ def extract_feed(source: Source, body: bytes, base_url: str, content_type: str |
         link = entry.get("link") or ""
         title = one_line(entry.get("title", ""))
         if not link or not title:
-            result.warnings.append(f"se omitió una noticia sin {'enlace' if not link else 'título'}")
+            result.warnings.append(
+                f"se omitió una noticia sin {'enlace' if not link else 'título'}"
+            )
             continue
-        if urlsplit(urljoin(base_url, link)).scheme not in WEB_SCHEMES:
+        # javascript:, data:, file: links are never articles
+        if urlsplit(urljoin(base_url, link)).scheme not in ALLOWED_SCHEMES:
             result.warnings.append(_not_web(link))
             continue
         summary = clean_text(entry.get("summary", "") or entry.get("description", ""))
@@ -410,14 +457,21 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
         value = entry.get(key)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)  # feedparser gives UTC
+                return datetime.fromtimestamp(
+                    calendar.timegm(value), tz=UTC
+                )  # feedparser gives UTC
             except (OverflowError, ValueError, OSError):
                 continue  # a year 99999 in someone's feed
     return None
 
 
-def extract_html_listing(source: Source, body: bytes, base_url: str,
-                         content_type: str | None = None, now: datetime | None = None) -> Extraction:
+def extract_html_listing(
+    source: Source,
+    body: bytes,
+    base_url: str,
+    content_type: str | None = None,
+    now: datetime | None = None,
+) -> Extraction:
     assert source.selectors is not None  # validated when sources.yaml was loaded
     selectors = source.selectors
     text, decode_warnings = decode_html(body, content_type)
@@ -432,10 +486,11 @@ def extract_html_listing(source: Source, body: bytes, base_url: str,
         title_tag = item.select_one(selectors.title)
         if link_tag is None or not link_tag.get("href") or title_tag is None:
             result.warnings.append(
-                f"se omitió una noticia sin enlace '{selectors.link}' o título '{selectors.title}'")
+                f"se omitió una noticia sin enlace '{selectors.link}' o título '{selectors.title}'"
+            )
             continue
         href = str(link_tag["href"]).strip()
-        if urlsplit(urljoin(base_url, href)).scheme.lower() not in WEB_SCHEMES:
+        if urlsplit(urljoin(base_url, href)).scheme.lower() not in ALLOWED_SCHEMES:
             result.warnings.append(_not_web(href))
             continue
         published = None
@@ -482,16 +537,27 @@ def extract_page(body: bytes, page_url: str, content_type: str | None = None) ->
 
     text, page_warnings = decode_html(body, content_type)
     try:
-        tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        tree = lxml.html.document_fromstring(
+            text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8")
+        )
     except (ValueError, lxml.etree.ParserError):
         return PageText("", None, [*page_warnings, "página de la noticia ilegible"])
     canonical = None
-    for href in tree.xpath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"):
+    for href in tree.xpath(
+        "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')),"
+        " ' '), ' canonical ')]/@href"
+    ):
         candidate = canonical_url(str(href), page_url)
-        if urlsplit(candidate).scheme in WEB_SCHEMES and urlsplit(candidate).path not in ("", "/"):
+        parts = urlsplit(candidate)
+        if parts.scheme in ALLOWED_SCHEMES and parts.path not in ("", "/"):
             canonical = candidate  # a canonical pointing at the homepage is a site bug: ignore it
         break
-    main_text = trafilatura.extract(tree, url=page_url, favor_precision=True, include_comments=False, include_tables=False) or ""
+    main_text = (
+        trafilatura.extract(
+            tree, url=page_url, favor_precision=True, include_comments=False, include_tables=False
+        )
+        or ""
+    )
     text = strip_controls(nfc(main_text.strip()))
     if len(text) > MAX_TEXT_CHARS:
         page_warnings.append(_cut("text", len(text), MAX_TEXT_CHARS))
@@ -517,7 +583,7 @@ def discover_feeds(body: bytes, page_url: str, content_type: str | None = None) 
         kind = str(tag.get("type") or "").split(";")[0].strip().lower()
         if "alternate" in rels and kind in FEED_TYPES:
             url = urljoin(page_url, str(tag["href"]).strip())
-            if urlsplit(url).scheme in WEB_SCHEMES and url not in {f.url for f in found}:
+            if urlsplit(url).scheme in ALLOWED_SCHEMES and url not in {f.url for f in found}:
                 found.append(FeedLink(url, one_line(str(tag.get("title") or "")), kind))
     return found
 
@@ -546,7 +612,7 @@ def parse_date(value: str, now: datetime | None = None) -> datetime | None:
     try:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=SANTIAGO)
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
     return parsed if plausible(parsed) else None

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from agenda.common import link_text
 from agenda.errors import AgendaError
 from agenda.keywords import Keywords
 from agenda.store import Store
@@ -60,13 +61,22 @@ def plan_removal(links: list[dict[str, Any]], kind: str, code: str) -> list[tupl
     A region takes its provinces and communes with it; a commune leaves its province and region
     only when nothing else in the article supports them.
     """
-    place_links = [l for l in links if l["kind"] in ("region", "province", "commune")]
+    place_links = [link for link in links if link["kind"] in ("region", "province", "commune")]
     if kind == "region":
-        return [(l["kind"], l["code"]) for l in place_links if l["code"][:2] == code]
+        return [(link["kind"], link["code"]) for link in place_links if link["code"][:2] == code]
     remove = [(kind, code)]
-    removed_spans = {(e["start"], e["end"]) for l in place_links if (l["kind"], l["code"]) == (kind, code) for e in l["evidence"]}
+    removed_spans = {
+        (e["start"], e["end"])
+        for link in place_links
+        if (link["kind"], link["code"]) == (kind, code)
+        for e in link["evidence"]
+    }
     for link in place_links:
-        if (link["kind"], link["code"]) in remove or link["kind"] == "commune" or not link["code"].startswith(code[: len(link["code"])]):
+        if (
+            (link["kind"], link["code"]) in remove
+            or link["kind"] == "commune"
+            or not link["code"].startswith(code[: len(link["code"])])
+        ):
             continue
         # a province or region whose every evidence span was the removed name goes too
         if {(e["start"], e["end"]) for e in link["evidence"]} <= removed_spans:
@@ -76,21 +86,30 @@ def plan_removal(links: list[dict[str, Any]], kind: str, code: str) -> list[tupl
 
 def exclusion_rules(article: dict[str, Any], remove: list[tuple[str, str]]) -> list[ExclusionRule]:
     """One rule per wrongly linked name, with the word before it as context."""
-    text = "\n\n".join(part for part in (article["title"], article["summary"], article["text"]) if part)
+    text = link_text(article["title"], article["summary"], article["text"])
     rules: dict[tuple[str, str, str | None], ExclusionRule] = {}
     removed = set(remove)
     for link in article["links"]:
-        if (link["kind"], link["code"]) not in removed or link["kind"] == "region" and any(k == "commune" for k, _ in remove):
+        if (
+            (link["kind"], link["code"]) not in removed
+            or link["kind"] == "region"
+            and any(k == "commune" for k, _ in remove)
+        ):
             continue
         for evidence in link["evidence"]:
             start, end = evidence.get("start"), evidence.get("end")
             if start is None or text[start:end] != evidence["text"]:
                 continue
-            words = fold(text[max(0, start - 40):start]).split()
-            before = words[-1] if words and text[start - 1:start].isspace() else None
-            example = " ".join(text[max(0, start - 40):end + 30].split())
+            words = fold(text[max(0, start - 40) : start]).split()
+            before = words[-1] if words and text[start - 1 : start].isspace() else None
+            example = " ".join(text[max(0, start - 40) : end + 30].split())
             key = (evidence["text"], link["code"], before)
-            rules.setdefault(key, ExclusionRule(evidence["text"], link["code"], before, article["id"], f"…{example}…"))
+            rules.setdefault(
+                key,
+                ExclusionRule(
+                    evidence["text"], link["code"], before, article["id"], f"…{example}…"
+                ),
+            )
     return list(rules.values())
 
 
@@ -103,15 +122,35 @@ def append_rules(directory: Path, rules: list[ExclusionRule], today: date) -> Pa
     if not text.endswith("\n"):
         text += "\n"
     for rule in rules:
-        entry = {"name": rule.name, "code": rule.code, "before": rule.before, "article": rule.article, "added": today.isoformat(), "example": rule.example}
+        entry = {
+            "name": rule.name,
+            "code": rule.code,
+            "before": rule.before,
+            "article": rule.article,
+            "added": today.isoformat(),
+            "example": rule.example,
+        }
         if rule.before is None:
             del entry["before"]
-        text += "  - " + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False, width=200).replace("\n", "\n    ").rstrip() + "\n"
+        text += (
+            "  - "
+            + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False, width=200)
+            .replace("\n", "\n    ")
+            .rstrip()
+            + "\n"
+        )
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def apply_feedback(store: Store, keywords: Keywords, article_id: int, not_code: str | None, add_code: str | None, today: date) -> tuple[list[tuple[str, str]], list[ExclusionRule], Path | None]:
+def apply_feedback(
+    store: Store,
+    keywords: Keywords,
+    article_id: int,
+    not_code: str | None,
+    add_code: str | None,
+    today: date,
+) -> tuple[list[tuple[str, str]], list[ExclusionRule], Path | None]:
     article = store.article(article_id)
     if article is None:
         raise AgendaError(f"no article with id {article_id} (see `agenda search`)")
@@ -127,10 +166,14 @@ def apply_feedback(store: Store, keywords: Keywords, article_id: int, not_code: 
     if not_code:
         kind = kind_of(not_code, keywords)
         removed = plan_removal(article["links"], kind, not_code)
-        if not any(code == not_code for _, code in removed) or not any(l["code"] == not_code for l in article["links"]):
+        if not any(code == not_code for _, code in removed) or not any(
+            link["code"] == not_code for link in article["links"]
+        ):
             raise AgendaError(f"article {article_id} is not linked to {not_code}")
         rules = exclusion_rules(article, removed)
-        store.record_feedback(article_id, "not", kind, not_code, keywords.place(kind, not_code).name, removed, [])
+        store.record_feedback(
+            article_id, "not", kind, not_code, keywords.place(kind, not_code).name, removed, []
+        )
         if rules:
             path = append_rules(keywords.directory, rules, today)
     if add_code:
@@ -138,7 +181,9 @@ def apply_feedback(store: Store, keywords: Keywords, article_id: int, not_code: 
         place = keywords.place(kind, add_code)
         additions = [(kind, add_code, place.name)]
         if kind != "region":
-            additions.append(("region", place.region_code, keywords.place("region", place.region_code).name))
+            additions.append(
+                ("region", place.region_code, keywords.place("region", place.region_code).name)
+            )
         store.record_feedback(article_id, "add", kind, add_code, place.name, [], additions)
     return removed, rules, path
 
@@ -186,11 +231,16 @@ def read_mailbox(path: Path) -> list[InboxRequest]:
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
         found = COMMAND.search(subject) or COMMAND.search(text)
-        requests.append(InboxRequest(
-            message_id, str(message.get("From") or ""), subject,
-            int(found.group(1)) if found else None, found.group(2) if found else None,
-            found.group(3) if found else None,
-        ))
+        requests.append(
+            InboxRequest(
+                message_id,
+                str(message.get("From") or ""),
+                subject,
+                int(found.group(1)) if found else None,
+                found.group(2) if found else None,
+                found.group(3) if found else None,
+            )
+        )
     return requests
 
 
@@ -204,7 +254,7 @@ def describe(store: Store, keywords: Keywords, request: InboxRequest) -> str:
     if request.action == "add":
         return f"article {request.article_id}: add {kind} {request.code}"
     removed = plan_removal(article["links"], kind, request.code)
-    if not any(l["code"] == request.code for l in article["links"]):
+    if not any(link["code"] == request.code for link in article["links"]):
         raise AgendaError(f"article {request.article_id} is not linked to {request.code}")
     return f"article {request.article_id}: remove " + ", ".join(f"{k} {c}" for k, c in removed)
 
@@ -235,12 +285,23 @@ def apply_inbox(
             with store.db.atomic():
                 if status == "applied":
                     assert request.article_id is not None
-                    apply_feedback(store, keywords, request.article_id,
-                                   request.code if request.action == "not" else None,
-                                   request.code if request.action == "add" else None, today)
+                    apply_feedback(
+                        store,
+                        keywords,
+                        request.article_id,
+                        request.code if request.action == "not" else None,
+                        request.code if request.action == "add" else None,
+                        today,
+                    )
                 store.record_feedback_message(
-                    request.message_id, request.article_id, request.action, request.code, status,
-                    detail, request.sender, now,
+                    request.message_id,
+                    request.article_id,
+                    request.action,
+                    request.code,
+                    status,
+                    detail,
+                    request.sender,
+                    now,
                 )
         results.append(InboxResult(request, status, detail))
     return results

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 BACKOFF_BASE = timedelta(hours=1)
 BACKOFF_CAP = timedelta(hours=48)
-DUE_TOLERANCE = timedelta(minutes=5)  # cron starts drift by seconds: "due at 01:00:02" runs at 01:00
+DUE_TOLERANCE = timedelta(
+    minutes=5
+)  # cron starts drift by seconds: "due at 01:00:02" runs at 01:00
 
 
 def backoff_delay(consecutive_failures: int) -> timedelta:
@@ -28,7 +30,9 @@ def backoff_delay(consecutive_failures: int) -> timedelta:
     return exponential_delay(consecutive_failures, BACKOFF_BASE, BACKOFF_CAP)
 
 
-def next_attempt_at(now: datetime, consecutive_failures: int, retry_after_seconds: float | None = None) -> datetime:
+def next_attempt_at(
+    now: datetime, consecutive_failures: int, retry_after_seconds: float | None = None
+) -> datetime:
     """The earliest time a failing source is tried again (a server's Retry-After is respected)."""
     delay = backoff_delay(consecutive_failures)
     if retry_after_seconds:

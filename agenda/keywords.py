@@ -23,8 +23,8 @@ from typing import Any
 from agenda.commitment_names import facility_words
 from agenda.errors import ConfigError, ConfigErrors
 from agenda.sources import REGION_CODES, normalise_region
-from agenda.topics import Topic, load_topics
 from agenda.textnorm import fold
+from agenda.topics import Topic, load_topics
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
 
@@ -80,7 +80,10 @@ class Priority:
 
 @dataclass(frozen=True)
 class DisambiguationRules:
-    """keywords/disambiguation.yaml, folded for matching (see that file for what each list means)."""
+    """keywords/disambiguation.yaml, folded for matching.
+
+    See that file for what each list means.
+    """
 
     require_capital: bool = True
     ambiguous: frozenset[str] = frozenset()
@@ -150,8 +153,15 @@ def load_keywords(directory: Path | str) -> Keywords:
     errors: list[ConfigError] = []
     keywords = Keywords(directory=directory)
     for loader in (
-        _load_gazetteer, _load_aliases, _load_priorities, _load_commitments, _load_alerts,
-        _load_project_cues, _load_rules, _load_exclusions, load_topics,
+        _load_gazetteer,
+        _load_aliases,
+        _load_priorities,
+        _load_commitments,
+        _load_alerts,
+        _load_project_cues,
+        _load_rules,
+        _load_exclusions,
+        load_topics,
     ):
         try:
             loader(directory, keywords)
@@ -166,10 +176,14 @@ def load_keywords(directory: Path | str) -> Keywords:
 
 def _mapping(path: Path, data: Any, key: str, kind: type = list) -> Any:
     if not isinstance(data, dict) or key not in data:
-        raise ConfigError(str(path), line_of(data), key, f"the file must have a top-level '{key}:' entry")
+        raise ConfigError(
+            str(path), line_of(data), key, f"the file must have a top-level '{key}:' entry"
+        )
     value = data[key]
     if not isinstance(value, kind):
-        raise ConfigError(str(path), line_of(data, key), key, f"must be a {'list' if kind is list else 'mapping'}")
+        raise ConfigError(
+            str(path), line_of(data, key), key, f"must be a {'list' if kind is list else 'mapping'}"
+        )
     return value
 
 
@@ -178,8 +192,12 @@ def _top_mapping(path: Path, data: Any, keys: str) -> LineDict:
     if data is None:
         return LineDict()
     if not isinstance(data, dict):
-        raise ConfigError(str(path), line_of(data), None,
-                          f"must be a mapping with {keys}, not a {type(data).__name__}")
+        raise ConfigError(
+            str(path),
+            line_of(data),
+            None,
+            f"must be a mapping with {keys}, not a {type(data).__name__}",
+        )
     return data  # type: ignore[return-value]
 
 
@@ -189,19 +207,24 @@ def _list_of(path: Path, data: LineDict, key: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ConfigError(str(path), line_of(data, key), key,
-                          f"must be a list, not a {type(value).__name__}")
+        raise ConfigError(
+            str(path), line_of(data, key), key, f"must be a list, not a {type(value).__name__}"
+        )
     return value
 
 
-def _str_list(path: Path, entry: LineDict, key: str, errors: list[ConfigError], required: bool = False) -> tuple[str, ...]:
+def _str_list(
+    path: Path, entry: LineDict, key: str, errors: list[ConfigError], required: bool = False
+) -> tuple[str, ...]:
     value = entry.get(key)
     if value is None:
         if required:
             errors.append(ConfigError(str(path), entry.line, key, "missing required field"))
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        errors.append(ConfigError(str(path), entry.line_of(key), key, "must be a list of non-empty texts"))
+        errors.append(
+            ConfigError(str(path), entry.line_of(key), key, "must be a list of non-empty texts")
+        )
         return ()
     return tuple(v.strip() for v in value)
 
@@ -213,12 +236,23 @@ def _load_gazetteer(directory: Path, keywords: Keywords) -> None:
     for kind, plural in (("region", "regions"), ("province", "provinces"), ("commune", "communes")):
         for entry in _mapping(path, data, plural):
             if not isinstance(entry, LineDict) or not entry.get("code") or not entry.get("name"):
-                errors.append(ConfigError(str(path), line_of(entry), "code", f"each of {plural} needs code and name"))
+                errors.append(
+                    ConfigError(
+                        str(path), line_of(entry), "code", f"each of {plural} needs code and name"
+                    )
+                )
                 continue
             code = str(entry["code"])
             region_code = code if kind == "region" else str(entry.get("region", ""))
             if region_code not in REGION_CODES:
-                errors.append(ConfigError(str(path), entry.line_of("region"), "region", f"unknown region '{region_code}'"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("region"),
+                        "region",
+                        f"unknown region '{region_code}'",
+                    )
+                )
                 continue
             aliases = _str_list(path, entry, "aliases", errors)
             keywords.places[f"{kind}:{code}"] = Place(
@@ -226,9 +260,13 @@ def _load_gazetteer(directory: Path, keywords: Keywords) -> None:
                 code=code,
                 name=str(entry["name"]),
                 region_code=region_code,
-                province_code=str(entry["province"]) if kind == "commune" else (code if kind == "province" else None),
+                province_code=str(entry["province"])
+                if kind == "commune"
+                else (code if kind == "province" else None),
                 # A region's bare name is not implied: "Valparaíso" alone is the city (rule 4).
-                aliases=tuple(dict.fromkeys(((str(entry["name"]),) if kind != "region" else ()) + aliases)),
+                aliases=tuple(
+                    dict.fromkeys(((str(entry["name"]),) if kind != "region" else ()) + aliases)
+                ),
             )
     if errors:
         raise ConfigErrors(errors)
@@ -243,33 +281,68 @@ def _load_aliases(directory: Path, keywords: Keywords) -> None:
     for kind, plural in (("region", "regions"), ("province", "provinces"), ("commune", "communes")):
         extra = data.get(plural) or {}
         if not isinstance(extra, LineDict):
-            errors.append(ConfigError(str(path), line_of(data, plural), plural, "must map codes to lists of aliases"))
+            errors.append(
+                ConfigError(
+                    str(path), line_of(data, plural), plural, "must map codes to lists of aliases"
+                )
+            )
             continue
         for code, aliases in extra.items():
             key = f"{kind}:{code}"
             if key not in keywords.places:
-                errors.append(ConfigError(str(path), extra.line_of(code), f"{plural}.{code}", f"unknown {kind} code '{code}'"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        extra.line_of(code),
+                        f"{plural}.{code}",
+                        f"unknown {kind} code '{code}'",
+                    )
+                )
                 continue
             if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-                errors.append(ConfigError(str(path), extra.line_of(code), f"{plural}.{code}", "must be a list of aliases"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        extra.line_of(code),
+                        f"{plural}.{code}",
+                        "must be a list of aliases",
+                    )
+                )
                 continue
             place = keywords.places[key]
             keywords.places[key] = Place(
-                place.kind, place.code, place.name, place.region_code, place.province_code,
+                place.kind,
+                place.code,
+                place.name,
+                place.region_code,
+                place.province_code,
                 tuple(dict.fromkeys(place.aliases + tuple(aliases))),
             )
     for index, entry in enumerate(_list_of(path, data, "places")):
         if not isinstance(entry, LineDict) or not isinstance(entry.get("name"), str):
-            errors.append(ConfigError(str(path), line_of(entry), f"places[{index}].name", "each place needs a name"))
+            errors.append(
+                ConfigError(
+                    str(path), line_of(entry), f"places[{index}].name", "each place needs a name"
+                )
+            )
             continue
         if entry.get("region") is None:
             continue  # a name spanning several regions: listed so it is known, links nowhere
         region_code = normalise_region(entry.get("region"))
         if region_code is None or region_code == "national":
-            errors.append(ConfigError(str(path), entry.line_of("region"), "region", f"unknown region code '{entry.get('region')}'"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("region"),
+                    "region",
+                    f"unknown region code '{entry.get('region')}'",
+                )
+            )
             continue
         code = f"{region_code}:{fold(entry['name'])}"
-        keywords.places[f"area:{code}"] = Place("area", code, entry["name"], region_code, None, (entry["name"],))
+        keywords.places[f"area:{code}"] = Place(
+            "area", code, entry["name"], region_code, None, (entry["name"],)
+        )
     if errors:
         raise ConfigErrors(errors)
 
@@ -280,21 +353,41 @@ def _load_priorities(directory: Path, keywords: Keywords) -> None:
     errors: list[ConfigError] = []
     for entry in _mapping(path, data, "priorities"):
         if not isinstance(entry, LineDict):
-            errors.append(ConfigError(str(path), None, "priorities", "each priority must be a mapping"))
+            errors.append(
+                ConfigError(str(path), None, "priorities", "each priority must be a mapping")
+            )
             continue
         for required in ("id", "name"):
             if not entry.get(required):
-                errors.append(ConfigError(str(path), entry.line, required, "missing required field"))
+                errors.append(
+                    ConfigError(str(path), entry.line, required, "missing required field")
+                )
         weight = entry.get("weight", 1)
         if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 5:
-            errors.append(ConfigError(str(path), entry.line_of("weight"), "weight", "must be a whole number from 1 to 5"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("weight"),
+                    "weight",
+                    "must be a whole number from 1 to 5",
+                )
+            )
             weight = 1
         terms = _str_list(path, entry, "keywords", errors, required=True)
         if entry.get("id") and entry.get("name"):
             if str(entry["id"]) in keywords.priorities:
-                errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"duplicate priority id '{entry['id']}'"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("id"),
+                        "id",
+                        f"duplicate priority id '{entry['id']}'",
+                    )
+                )
                 continue
-            keywords.priorities[str(entry["id"])] = Priority(str(entry["id"]), str(entry["name"]), weight, terms)
+            keywords.priorities[str(entry["id"])] = Priority(
+                str(entry["id"]), str(entry["name"]), weight, terms
+            )
     if errors:
         raise ConfigErrors(errors)
 
@@ -318,31 +411,60 @@ def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
     errors: list[ConfigError] = []
     for entry in _mapping(path, data, "commitments"):
         if not isinstance(entry, LineDict):
-            errors.append(ConfigError(str(path), None, "commitments", "each commitment must be a mapping"))
+            errors.append(
+                ConfigError(str(path), None, "commitments", "each commitment must be a mapping")
+            )
             continue
         before = len(errors)
         for required in ("id", "title", "region"):
             if not entry.get(required):
-                errors.append(ConfigError(str(path), entry.line, required, "missing required field"))
+                errors.append(
+                    ConfigError(str(path), entry.line, required, "missing required field")
+                )
         region_code = normalise_region(entry.get("region"))
         if entry.get("region") and (region_code is None or region_code == "national"):
-            errors.append(ConfigError(str(path), entry.line_of("region"), "region", f"unknown region code '{entry.get('region')}'"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("region"),
+                    "region",
+                    f"unknown region code '{entry.get('region')}'",
+                )
+            )
         communes = _str_list(path, entry, "communes", errors)
         for code in communes:
             place = keywords.places.get(f"commune:{code}")
             if place is None:
-                errors.append(ConfigError(str(path), entry.line_of("communes"), "communes", f"unknown commune code '{code}'"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("communes"),
+                        "communes",
+                        f"unknown commune code '{code}'",
+                    )
+                )
             elif region_code and place.region_code != region_code:
-                errors.append(ConfigError(str(path), entry.line_of("communes"), "communes", f"commune {code} ({place.name}) is not in region {region_code}"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("communes"),
+                        "communes",
+                        f"commune {code} ({place.name}) is not in region {region_code}",
+                    )
+                )
         generated = _str_list(path, entry, "generated_aliases", errors)
         aliases = _str_list(path, entry, "aliases", errors, required=not generated)
         for key, names in (("aliases", aliases), ("generated_aliases", generated)):
             for alias in names:
                 if len(alias.split()) < 2:
-                    errors.append(ConfigError(
-                        str(path), entry.line_of(key), key,
-                        f"alias '{alias}' is a single word; use a specific phrase",
-                    ))
+                    errors.append(
+                        ConfigError(
+                            str(path),
+                            entry.line_of(key),
+                            key,
+                            f"alias '{alias}' is a single word; use a specific phrase",
+                        )
+                    )
         # No facility list: the kind of work the title names ("Hospital ..." -> hospital).
         if "facility" in entry:
             facility = _str_list(path, entry, "facility", errors)
@@ -351,14 +473,34 @@ def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
         priority_id = entry.get("priority")
         if priority_id is not None and not isinstance(priority_id, str):
             known = ", ".join(keywords.priorities)
-            errors.append(ConfigError(str(path), entry.line_of("priority"), "priority",
-                                      f"must be one priority id (known: {known})"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("priority"),
+                    "priority",
+                    f"must be one priority id (known: {known})",
+                )
+            )
         elif priority_id is not None and priority_id not in keywords.priorities:
-            errors.append(ConfigError(str(path), entry.line_of("priority"), "priority", f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("priority"),
+                    "priority",
+                    f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})",
+                )
+            )
         official = _official_fields(path, entry, errors)
         commitment_id = str(entry.get("id") or "")
         if commitment_id in keywords.commitments:
-            errors.append(ConfigError(str(path), entry.line_of("id"), "id", f"duplicate commitment id '{commitment_id}'"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("id"),
+                    "id",
+                    f"duplicate commitment id '{commitment_id}'",
+                )
+            )
         if len(errors) > before:
             continue
         keywords.commitments[commitment_id] = Commitment(
@@ -422,14 +564,22 @@ def _official_fields(path: Path, entry: LineDict, errors: list[ConfigError]) -> 
         if value is None:
             continue
         if not isinstance(value, str) or not value.strip():
-            errors.append(ConfigError(str(path), entry.line_of(key), key, "must be a non-empty text"))
+            errors.append(
+                ConfigError(str(path), entry.line_of(key), key, "must be a non-empty text")
+            )
             continue
         found[key] = value.strip()
     if entry.get("due") is not None:
         due = parse_due(entry["due"])
         if due is None:
-            errors.append(ConfigError(str(path), entry.line_of("due"), "due",
-                                      f"'{entry['due']}' is not a date like 2027, 2027-03 or 2027-03-15"))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("due"),
+                    "due",
+                    f"'{entry['due']}' is not a date like 2027, 2027-03 or 2027-03-15",
+                )
+            )
         else:
             found["due"] = due
     return found
@@ -448,31 +598,43 @@ def _load_alerts(directory: Path, keywords: Keywords) -> None:
     for kind_id, entry in kinds.items():
         where = kinds.line_of(kind_id) if isinstance(kinds, LineDict) else None
         if not isinstance(entry, LineDict):
-            errors.append(ConfigError(
-                str(path), where, f"kinds.{kind_id}", "must be a mapping with label and terms"
-            ))
+            errors.append(
+                ConfigError(
+                    str(path), where, f"kinds.{kind_id}", "must be a mapping with label and terms"
+                )
+            )
             continue
         label = entry.get("label")
         if not isinstance(label, str) or not label.strip():
-            errors.append(ConfigError(
-                str(path), entry.line_of("label"), f"kinds.{kind_id}.label", "missing Spanish label"
-            ))
+            errors.append(
+                ConfigError(
+                    str(path),
+                    entry.line_of("label"),
+                    f"kinds.{kind_id}.label",
+                    "missing Spanish label",
+                )
+            )
             continue
         terms = _str_list(path, entry, "terms", errors, required=True)
         for term in terms:
             problem = _term_problem(term)
             if problem:
-                errors.append(ConfigError(
-                    str(path), entry.line_of("terms"), f"kinds.{kind_id}.terms", f"'{term}': {problem}"
-                ))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        entry.line_of("terms"),
+                        f"kinds.{kind_id}.terms",
+                        f"'{term}': {problem}",
+                    )
+                )
         keywords.alert_kinds[str(kind_id)] = AlertKind(str(kind_id), label.strip(), terms)
     for key in ("negations", "resolutions"):
         value = data.get(key) if isinstance(data, dict) else None
         texts = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
         if value is not None and not texts:
-            errors.append(ConfigError(
-                str(path), line_of(data, key), key, "must be a list of non-empty texts"
-            ))
+            errors.append(
+                ConfigError(str(path), line_of(data, key), key, "must be a list of non-empty texts")
+            )
             continue
         setattr(keywords, f"alert_{key}", tuple(v.strip() for v in value or ()))
     if errors:
@@ -501,9 +663,9 @@ def _load_project_cues(directory: Path, keywords: Keywords) -> None:
     for key, attribute in keys:
         value = data.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            errors.append(ConfigError(
-                str(path), line_of(data, key), key, "must be a list of non-empty texts"
-            ))
+            errors.append(
+                ConfigError(str(path), line_of(data, key), key, "must be a list of non-empty texts")
+            )
             continue
         setattr(keywords, attribute, tuple(v.strip() for v in value))
     if errors:
@@ -521,7 +683,9 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
     def words(key: str) -> tuple[str, ...]:
         value = data.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.append(ConfigError(str(path), line_of(data, key), key, "must be a list of texts"))
+            errors.append(
+                ConfigError(str(path), line_of(data, key), key, "must be a list of texts")
+            )
             return ()
         return tuple(fold(v) for v in value)
 
@@ -529,10 +693,24 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
     for key, names in (("ambiguous", ambiguous), ("strict", strict)):
         for name in names:
             if name not in known_names:
-                errors.append(ConfigError(str(path), line_of(data, key), key, f"'{name}' is not a name in the gazetteer"))
+                errors.append(
+                    ConfigError(
+                        str(path),
+                        line_of(data, key),
+                        key,
+                        f"'{name}' is not a name in the gazetteer",
+                    )
+                )
     require_capital = data.get("require_capital", True)
     if not isinstance(require_capital, bool):
-        errors.append(ConfigError(str(path), line_of(data, "require_capital"), "require_capital", "must be true or false"))
+        errors.append(
+            ConfigError(
+                str(path),
+                line_of(data, "require_capital"),
+                "require_capital",
+                "must be true or false",
+            )
+        )
     keywords.rules = DisambiguationRules(
         require_capital=bool(require_capital),
         ambiguous=frozenset(ambiguous),
@@ -577,14 +755,33 @@ def _load_exclusions(directory: Path, keywords: Keywords) -> None:
     data = _top_mapping(path, load_yaml(path), "exclusions:")
     errors: list[ConfigError] = []
     for index, entry in enumerate(_list_of(path, data, "exclusions")):
-        if not isinstance(entry, LineDict) or not isinstance(entry.get("name"), str) or entry.get("code") is None:
-            errors.append(ConfigError(str(path), line_of(entry), f"exclusions[{index}]", "each rule needs name and code"))
+        if (
+            not isinstance(entry, LineDict)
+            or not isinstance(entry.get("name"), str)
+            or entry.get("code") is None
+        ):
+            errors.append(
+                ConfigError(
+                    str(path),
+                    line_of(entry),
+                    f"exclusions[{index}]",
+                    "each rule needs name and code",
+                )
+            )
             continue
         code = str(entry["code"])
-        if not any(f"{kind}:{code}" in keywords.places for kind in ("region", "province", "commune")):
-            errors.append(ConfigError(str(path), entry.line_of("code"), "code", f"unknown place code '{code}'"))
+        if not any(
+            f"{kind}:{code}" in keywords.places for kind in ("region", "province", "commune")
+        ):
+            errors.append(
+                ConfigError(
+                    str(path), entry.line_of("code"), "code", f"unknown place code '{code}'"
+                )
+            )
             continue
         before = entry.get("before")
-        keywords.exclusions.setdefault((fold(entry["name"]), code), set()).add(fold(str(before)) if before else None)
+        keywords.exclusions.setdefault((fold(entry["name"]), code), set()).add(
+            fold(str(before)) if before else None
+        )
     if errors:
         raise ConfigErrors(errors)

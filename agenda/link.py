@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
@@ -62,21 +63,70 @@ _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
 _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
 _INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
-# Only these words may stand between a name and a foreign marker: "Concepción, en el norte de Paraguay".
+# Only these words may stand between a name and a foreign marker:
+# "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.
-_NOT_SURNAMES = frozenset({"centro", "chile", "metropolitano", "oriente", "poniente", "norte", "sur", "el", "la", "los", "las"})
-_NOT_BODIES = frozenset({"torta", "spurs", "dia", "fiesta", "virgen", "camino", "plaza", "calle", "avenida", "el", "la", "los", "las", "batalla", "san", "santa"})
+_NOT_SURNAMES = frozenset(
+    {
+        "centro",
+        "chile",
+        "metropolitano",
+        "oriente",
+        "poniente",
+        "norte",
+        "sur",
+        "el",
+        "la",
+        "los",
+        "las",
+    }
+)
+_NOT_BODIES = frozenset(
+    {
+        "torta",
+        "spurs",
+        "dia",
+        "fiesta",
+        "virgen",
+        "camino",
+        "plaza",
+        "calle",
+        "avenida",
+        "el",
+        "la",
+        "los",
+        "las",
+        "batalla",
+        "san",
+        "santa",
+    }
+)
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
-_LOWERCASE_OPENERS = ("comuna", "municipalidad", "ilustre", "provincia", "region", "gran ", "archipielago", "isla ")
+_LOWERCASE_OPENERS = (
+    "comuna",
+    "municipalidad",
+    "ilustre",
+    "provincia",
+    "region",
+    "gran ",
+    "archipielago",
+    "isla ",
+)
 
 
-_RESULT_LISTS = {"region": "regions", "province": "provinces", "commune": "communes",
-                 "commitment": "commitments", "priority": "priorities", "alert": "alerts"}
+_RESULT_LISTS = {
+    "region": "regions",
+    "province": "provinces",
+    "commune": "communes",
+    "commitment": "commitments",
+    "priority": "priorities",
+    "alert": "alerts",
+}
 
 
 class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
@@ -95,14 +145,20 @@ class Link:
     name: str
     evidence: list[Evidence] = field(default_factory=list)
     at_risk: bool = False  # commitments only: the text reports trouble for it (agenda.risk)
-    risk_evidence: list[Evidence] = field(default_factory=list)  # the trouble's sentence, the name's
+    risk_evidence: list[Evidence] = field(
+        default_factory=list
+    )  # the trouble's sentence, the name's
     risk_kind: str | None = None  # keywords/alerts.yaml kind of the first trouble ("delay", ...)
     resolved: bool = False  # the text reports the trouble solved, after reporting it
     resolution_evidence: list[Evidence] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         key = "id" if self.kind in ("commitment", "priority") else "code"
-        out: dict[str, object] = {key: self.code, "name": self.name, "evidence": [e.as_dict() for e in self.evidence]}
+        out: dict[str, object] = {
+            key: self.code,
+            "name": self.name,
+            "evidence": [e.as_dict() for e in self.evidence],
+        }
         if self.kind == "commitment":
             out["at_risk"] = self.at_risk
             out["risk_evidence"] = [e.as_dict() for e in self.risk_evidence]
@@ -122,16 +178,23 @@ class LinkResult:
     alerts: list[Link] = field(default_factory=list)
 
     def all_links(self) -> list[Link]:
-        return self.regions + self.provinces + self.communes + self.commitments + self.priorities + self.alerts
+        return (
+            self.regions
+            + self.provinces
+            + self.communes
+            + self.commitments
+            + self.priorities
+            + self.alerts
+        )
 
     def as_dict(self) -> dict[str, list[dict[str, object]]]:
         return {
-            "regions": [l.as_dict() for l in self.regions],
-            "provinces": [l.as_dict() for l in self.provinces],
-            "communes": [l.as_dict() for l in self.communes],
-            "commitments": [l.as_dict() for l in self.commitments],
-            "priorities": [l.as_dict() for l in self.priorities],
-            "alerts": [l.as_dict() for l in self.alerts],
+            "regions": [link.as_dict() for link in self.regions],
+            "provinces": [link.as_dict() for link in self.provinces],
+            "communes": [link.as_dict() for link in self.communes],
+            "commitments": [link.as_dict() for link in self.commitments],
+            "priorities": [link.as_dict() for link in self.priorities],
+            "alerts": [link.as_dict() for link in self.alerts],
         }
 
 
@@ -190,22 +253,33 @@ class Linker(PlaceContext):
         self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
         self._foreign_after_re = re.compile(
-            r"\s*(?:,|\(|\ben\b)\s*(?:(?:" + _FOREIGN_FILLERS + r")\s+)*(?:" + _alternatives(rules.foreign_markers) + r")(?![\w])"
+            r"\s*(?:,|\(|\ben\b)\s*(?:(?:"
+            + _FOREIGN_FILLERS
+            + r")\s+)*(?:"
+            + _alternatives(rules.foreign_markers)
+            + r")(?![\w])"
         )
         # regions whose short name is also a commune's ("Maule", "Los Lagos", "Aysén")
-        communes_by_name = {fold(p.name): p for p in self.keywords.places.values() if p.kind == "commune"}
+        communes_by_name = {
+            fold(p.name): p for p in self.keywords.places.values() if p.kind == "commune"
+        }
         self._commune_twin = {
             region.code: communes_by_name[fold(region.name)]
             for region in self.keywords.places.values()
             if region.kind == "region" and fold(region.name) in communes_by_name
         }
-        self._region_twin = {commune.code: self.keywords.place("region", code) for code, commune in self._commune_twin.items()}
+        self._region_twin = {
+            commune.code: self.keywords.place("region", code)
+            for code, commune in self._commune_twin.items()
+        }
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
         self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
         self._road_before = frozenset(rules.road_before)
         self._region_by_short_name = {
-            fold(place.name): place for place in self.keywords.places.values() if place.kind == "region"
+            fold(place.name): place
+            for place in self.keywords.places.values()
+            if place.kind == "region"
         }
         # Names of regions and provinces that are also a commune's ("coquimbo", "iquique"): read
         # once as the region or province in a text, a bare mention there is that too.
@@ -260,7 +334,9 @@ class Linker(PlaceContext):
         self._never_match = strings["NEVER"]
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
         for commitment in self.keywords.commitments.values():
-            self._topic_matcher.add(f"commitment|{commitment.id}", self._patterns(commitment.names()))
+            self._topic_matcher.add(
+                f"commitment|{commitment.id}", self._patterns(commitment.names())
+            )
             for word in commitment.facility_words:
                 for form in (word, word + "s", word + "es"):
                     self._facility_words.setdefault(fold(form), set()).add(commitment.id)
@@ -268,7 +344,9 @@ class Linker(PlaceContext):
             self._topic_matcher.add(f"facility|{form}", self._patterns([form]))
         for priority in self.keywords.priorities.values():
             self._topic_matcher.add(f"priority|{priority.id}", self._patterns(priority.keywords))
-        self._risk = RiskReader(self.keywords)  # trouble terms are patterns ("paraliz*"), not phrases
+        self._risk = RiskReader(
+            self.keywords
+        )  # trouble terms are patterns ("paraliz*"), not phrases
         self._topic_by_match = {
             strings[label]: tuple(label.split("|", 1))
             for label in [f"commitment|{c}" for c in self.keywords.commitments]
@@ -289,12 +367,16 @@ class Linker(PlaceContext):
         place_ids = self._place_ids
         place_matches = [m for m in matches if m[0] in place_ids]
         topic_matches = [m for m in matches if m[0] not in place_ids]
-        # a commitment named in the text vouches for its region ("viviendas definitivas de Santa Juana")
+        # a commitment named in the text vouches for its region
+        # ("viviendas definitivas de Santa Juana")
         commitment_regions = {
             self.keywords.commitments[code].region_code
-            for kind, code in (self._topic_by_match[m[0]] for m in topic_matches) if kind == "commitment"
+            for kind, code in (self._topic_by_match[m[0]] for m in topic_matches)
+            if kind == "commitment"
         }
-        mentions = self._place_mentions(text, folded, doc, place_matches, source_region, commitment_regions)
+        mentions = self._place_mentions(
+            text, folded, doc, place_matches, source_region, commitment_regions
+        )
         result = LinkResult()
         index: dict[tuple[str, str], Link] = {}
         lists = {kind: getattr(result, attribute) for kind, attribute in _RESULT_LISTS.items()}
@@ -309,7 +391,7 @@ class Linker(PlaceContext):
 
         for mention in mentions:
             # one evidence tuple for the commune, its province and its region
-            evidence = Evidence(text[mention.start:mention.end], mention.start, mention.end)
+            evidence = Evidence(text[mention.start : mention.end], mention.start, mention.end)
             for kind, code, name in self._links_of[mention.place.kind, mention.place.code]:
                 link = index.get((kind, code))
                 if link is None:
@@ -321,7 +403,12 @@ class Linker(PlaceContext):
         return result
 
     def _place_mentions(
-        self, text: str, folded: str, doc: Doc, matches: list[tuple[int, int, int]], source_region: str | None,
+        self,
+        text: str,
+        folded: str,
+        doc: Doc,
+        matches: list[tuple[int, int, int]],
+        source_region: str | None,
         commitment_regions: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> list[_Mention]:
         if not matches:
@@ -347,7 +434,9 @@ class Linker(PlaceContext):
             start, end = _char_span(doc, first, last)
             name = " ".join(folded[start:end].split())
             place = self._place_by_match[match_id]
-            if rules.require_capital and not self._capitalised(text, folded, start, end, place.kind):
+            if rules.require_capital and not self._capitalised(
+                text, folded, start, end, place.kind
+            ):
                 continue
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
@@ -359,17 +448,27 @@ class Linker(PlaceContext):
                 continue
             strong = not before.phrases.isdisjoint(self._strong_triggers)
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
-            tier = "strict" if name in rules.strict else "ambiguous" if name in rules.ambiguous else "plain"
+            tier = (
+                "strict"
+                if name in rules.strict
+                else "ambiguous"
+                if name in rules.ambiguous
+                else "plain"
+            )
             if not phrase:
                 if self._is_foreign(folded, before, end):
                     not_chilean[name] = "foreign"
                     continue
-                if not strong and self._is_person(text, folded, before, end, name, tier, people_here, never_ends):
+                if not strong and self._is_person(
+                    text, folded, before, end, name, tier, people_here, never_ends
+                ):
                     not_chilean.setdefault(name, "person")
                     people_here.add(name)
                     continue
                 strong = strong or self._named_body(text, before)
-                if place.kind in ("commune", "province") and self._continues_as_other_name(text, end):
+                if place.kind in ("commune", "province") and self._continues_as_other_name(
+                    text, end
+                ):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
             if place.kind in ("commune", "province") and self._body_before(text, folded, start):
                 # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
@@ -377,14 +476,19 @@ class Linker(PlaceContext):
                 if twin is None or not self._body_before(text, folded, start, self._region_bodies):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
-            if not before.phrases.isdisjoint(self._region_only_before) and place.kind in ("commune", "province"):
+            if not before.phrases.isdisjoint(self._region_only_before) and place.kind in (
+                "commune",
+                "province",
+            ):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
         candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
         candidates = self._read_as_elsewhere(folded, candidates)
-        supported = {m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")} | commitment_regions
+        supported = {
+            m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
+        } | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
         for mention, tier, before in candidates:
@@ -397,10 +501,18 @@ class Linker(PlaceContext):
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
-    def _seen_as_other(self, folded: str, mention: _Mention, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:
+    def _seen_as_other(
+        self,
+        folded: str,
+        mention: _Mention,
+        tier: str,
+        before: _Before,
+        not_chilean: dict[str, str],
+    ) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
-        unless this mention has a strong trigger (or, against a person reading, a weak one: "en Linares")."""
-        reason = not_chilean.get(" ".join(folded[mention.start:mention.end].split()))
+        unless this mention has a strong trigger (or, against a person reading, a weak one:
+        "en Linares")."""
+        reason = not_chilean.get(" ".join(folded[mention.start : mention.end].split()))
         if reason is None or tier == "strong":
             return False
         if reason == "person" and not before.phrases.isdisjoint(self._weak_triggers):
@@ -420,21 +532,28 @@ class Linker(PlaceContext):
         A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
         if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
             return False
-        opening = text[:before.word_end - len(before.word)].rstrip()
-        return bool(opening) and opening[-1] not in ".!?:«\"\n"
+        opening = text[: before.word_end - len(before.word)].rstrip()
+        return bool(opening) and opening[-1] not in '.!?:«"\n'
 
     @staticmethod
     def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
-        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los Andes")."""
+        """Every word capitalised but the small ones inside.
+
+        "San Pedro de la Paz", not "los Andes".
+        """
         if folded.startswith(_LOWERCASE_OPENERS, start):
             return True
         surface = text[start:end]
         if surface.isupper():
             return True
-        if kind == "area":  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
+        if (
+            kind == "area"
+        ):  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
             return any(c.isupper() for c in surface)
         words = surface.split()
-        return words[0][:1].isupper() and all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
+        return words[0][:1].isupper() and all(
+            w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:]
+        )
 
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
@@ -444,11 +563,18 @@ class Linker(PlaceContext):
             return False
         return fold(match.group(2)) != "chile"
 
-    def _lists_vouch(self, folded: str, candidates: list[tuple[_Mention, str, _Before]]) -> list[tuple[_Mention, str, _Before]]:
-        """'Talcahuano, Hualpén, Penco y Tomé': a doubtful name listed with sure places is a place."""
+    def _lists_vouch(
+        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
+    ) -> list[tuple[_Mention, str, _Before]]:
+        """A doubtful name listed with sure places is a place.
+
+        'Talcahuano, Hualpén, Penco y Tomé'.
+        """
         chains: list[list[int]] = []
         for index, (mention, _, _) in enumerate(candidates):
-            if chains and _LIST_GAP.match(folded[candidates[chains[-1][-1]][0].end:mention.start]):
+            if chains and _LIST_GAP.match(
+                folded[candidates[chains[-1][-1]][0].end : mention.start]
+            ):
                 chains[-1].append(index)
             else:
                 chains.append([index])
@@ -459,28 +585,53 @@ class Linker(PlaceContext):
                 for i in chain:
                     mention = candidates[i][0]
                     # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
-                    twin = self._commune_twin.get(mention.place.code) if mention.place.kind == "region" else None
+                    twin = (
+                        self._commune_twin.get(mention.place.code)
+                        if mention.place.kind == "region"
+                        else None
+                    )
                     if twin is not None and communes >= 2:
                         mention = _Mention(twin, mention.start, mention.end)
                     result[i] = (mention, "strong", candidates[i][2])
         return result
 
     def _is_person(
-        self, text: str, folded: str, before: _Before, end: int, name: str, tier: str,
-        people_here: set[str], never_ends: set[int],
+        self,
+        text: str,
+        folded: str,
+        before: _Before,
+        end: int,
+        name: str,
+        tier: str,
+        people_here: set[str],
+        never_ends: set[int],
     ) -> bool:
         if not before.phrases.isdisjoint(self._person_before):
             return True
         previous = fold(before.word)
-        if previous and previous in self.rules.first_names and (tier != "plain" or not before.after_de):
-            return True  # "Tomás Valdivia", "Alonso de Ercilla" (but "Santa María de Arica" is Arica)
-        if previous and not before.after_de and (previous in people_here or before.word_end in never_ends):
+        if (
+            previous
+            and previous in self.rules.first_names
+            and (tier != "plain" or not before.after_de)
+        ):
+            return (
+                True  # "Tomás Valdivia", "Alonso de Ercilla" (but "Santa María de Arica" is Arica)
+            )
+        if (
+            previous
+            and not before.after_de
+            and (previous in people_here or before.word_end in never_ends)
+        ):
             return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
         if tier != "plain" and self._person_after_re.match(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
         if name.split()[0] in self.rules.first_names:
             following = _NEXT_PROPER_NAME.match(text, end)
-            if following and not following.group(1) and fold(following.group(2)) not in _NOT_SURNAMES:
+            if (
+                following
+                and not following.group(1)
+                and fold(following.group(2)) not in _NOT_SURNAMES
+            ):
                 return True  # "Santiago Ramírez", "Fresia Castro", "María Elena Contreras"
         return False
 
@@ -489,7 +640,14 @@ class Linker(PlaceContext):
             return True
         return bool(self._foreign_after_re.match(folded, end))
 
-    def _topics(self, text: str, doc: Doc, matches: list[tuple[int, int, int]], mentions: list[_Mention], add) -> None:  # type: ignore[no-untyped-def]
+    def _topics(
+        self,
+        text: str,
+        doc: Doc,
+        matches: list[tuple[int, int, int]],
+        mentions: list[_Mention],
+        add,
+    ) -> None:  # type: ignore[no-untyped-def]
         if not matches:
             return
         names: list[tuple[str, int, int]] = []
@@ -508,15 +666,26 @@ class Linker(PlaceContext):
         starts = sentence_bounds(text)
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
         findings, troubles = self._risk.read(
-            text, fold(text), names, facilities, communes, lambda offset: _sentence_at(text, starts, offset)
+            text,
+            fold(text),
+            names,
+            facilities,
+            communes,
+            lambda offset: _sentence_at(text, starts, offset),
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
             for start, end in finding.mentions:
                 link = add("commitment", finding.id, title, start, end)
-            link.at_risk, link.risk_kind, link.resolved = finding.at_risk, finding.risk_kind, finding.resolved
+            link.at_risk, link.risk_kind, link.resolved = (
+                finding.at_risk,
+                finding.risk_kind,
+                finding.resolved,
+            )
             link.risk_evidence = [Evidence(text[s:e], s, e) for s, e in finding.risk_sentences]
-            link.resolution_evidence = [Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences]
+            link.resolution_evidence = [
+                Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences
+            ]
         if findings:
             for hit in troubles:
                 add("alert", hit.term, hit.term, hit.start, hit.end)

@@ -15,7 +15,7 @@ import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class RunLock:
 
     def acquire(self, now: datetime | None = None) -> None:
         """Take the lock or raise ``RunLocked`` naming the holder."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")
         try:
@@ -50,7 +50,15 @@ class RunLock:
             raise RunLocked(_describe_holder(holder, now)) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started_at_utc": now.isoformat(timespec="seconds")}))
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started_at_utc": now.isoformat(timespec="seconds"),
+                }
+            )
+        )
         handle.flush()
         self._handle = handle
 
@@ -80,12 +88,20 @@ def _read_holder(path: Path) -> dict[str, Any]:
 def _describe_holder(holder: dict[str, Any], now: datetime) -> str:
     if not holder.get("pid"):
         return "another agenda run holds the lock; try again when it has finished"
-    started = datetime.fromisoformat(holder["started_at_utc"]) if holder.get("started_at_utc") else now
+    started = (
+        datetime.fromisoformat(holder["started_at_utc"]) if holder.get("started_at_utc") else now
+    )
     age = now - started
     minutes = int(age.total_seconds() // 60)
-    message = f"another agenda run is in progress (pid {holder['pid']} on {holder.get('host', '?')}, started {minutes} min ago)"
+    message = (
+        f"another agenda run is in progress (pid {holder['pid']} on {holder.get('host', '?')},"
+        f" started {minutes} min ago)"
+    )
     if age > STALE_AFTER:
-        message += f"; it has run for more than {int(STALE_AFTER.total_seconds() // 3600)} h and looks stuck: check that process"
+        message += (
+            f"; it has run for more than {int(STALE_AFTER.total_seconds() // 3600)} h"
+            " and looks stuck: check that process"
+        )
     return message
 
 
@@ -100,12 +116,19 @@ class PruneReport:
 def prune(db: Database, older_than: timedelta, now: datetime | None = None) -> PruneReport:
     """Delete articles (with their links, sources and feedback) and runs older than the cut-off,
     then give the freed pages back to the file system with an incremental vacuum."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = (now - older_than).isoformat(timespec="seconds")
     condition = "coalesce(published_at_utc, first_seen_at_utc) < ?"
     with db.atomic():
         old = f"select id from articles where {condition}"
-        stories = [row[0] for row in db.execute(f"select distinct story_id from articles where {condition} and story_id is not null", [cutoff])]
+        stories = [
+            row[0]
+            for row in db.execute(
+                f"select distinct story_id from articles where {condition}"
+                " and story_id is not null",
+                [cutoff],
+            )
+        ]
         db.execute(f"delete from article_signatures where article_id in ({old})", [cutoff])
         links = db.execute(f"delete from links where article_id in ({old})", [cutoff]).rowcount
         db.execute(f"delete from article_sources where article_id in ({old})", [cutoff])
@@ -130,7 +153,9 @@ def ensure_incremental_vacuum(db: Database) -> None:
 
 
 def backup(
-    db_path: Path, destination: Path, progress: Callable[[int, int], None] | None = None,
+    db_path: Path,
+    destination: Path,
+    progress: Callable[[int, int], None] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Copy the database with SQLite's online backup API, safe while a run writes to it.
@@ -148,7 +173,13 @@ def backup(
     source = sqlite3.connect(str(db_path), timeout=30)
     target = sqlite3.connect(str(temporary))
     try:
-        source.backup(target, pages=BACKUP_PAGES_PER_STEP, progress=(lambda status, remaining, total: progress(total - remaining, total)) if progress else None)
+        source.backup(
+            target,
+            pages=BACKUP_PAGES_PER_STEP,
+            progress=(lambda status, remaining, total: progress(total - remaining, total))
+            if progress
+            else None,
+        )
         check = target.execute("pragma integrity_check").fetchone()[0]
         if check != "ok":
             raise AgendaError(f"backup failed its integrity check: {check}")

@@ -3,7 +3,8 @@
 ``collect_and_store`` fetches every enabled source that is due (a source resting after failures
 is counted as deferred, not tried) and, as each one finishes, extracts, links and stores its
 articles in one transaction with its fetch state; sources with ``fulltext: true`` also get their
-new articles' pages. One source's failure is recorded on its row and never stops the run. The digest itself is written by ``reports.digest`` and sent by ``deliver.send_digest``.
+new articles' pages. One source's failure is recorded on its row and never stops the run. The
+digest itself is written by ``reports.digest`` and sent by ``deliver.send_digest``.
 ``run_cycle`` does all of it and returns a ``RunSummary`` whose ``exit_code`` the CLI returns.
 """
 
@@ -19,9 +20,9 @@ from pathlib import Path
 
 import httpx
 
+from agenda import logs
 from agenda.collect import PAGE_ACCEPT, Collector, FetchResult
 from agenda.deliver import DeliveryReport, Mailer, Recipient, send_digest
-from agenda import logs
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords
@@ -40,7 +41,9 @@ class CollectSummary:
     sources_not_modified: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source id, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)
-    deferred: list[tuple[str, datetime]] = field(default_factory=list)  # resting after failures: not tried
+    deferred: list[tuple[str, datetime]] = field(
+        default_factory=list
+    )  # resting after failures: not tried
     articles_new: int = 0
     articles_seen: int = 0
     links: int = 0
@@ -120,12 +123,15 @@ async def collect_and_store(
             summary.sources_not_modified += 1
             return
         try:
-            extraction = extract(result.source, result.body, result.final_url,
-                                 result.content_type, now=now)
+            extraction = extract(
+                result.source, result.body, result.final_url, result.content_type, now=now
+            )
         except ParseError as exc:
             return fail(result, exc.reason)
         if result.source.fulltext and extraction.articles:
-            extraction.warnings += await add_full_text(collector, store, result.source, extraction.articles)
+            extraction.warnings += await add_full_text(
+                collector, store, result.source, extraction.articles
+            )
         articles, links = _linked(linker, extraction.articles, extraction.warnings)
         counts = store.record_fetch(result, articles, links, now=now, warnings=extraction.warnings)
         summary.sources_ok += 1
@@ -138,20 +144,27 @@ async def collect_and_store(
     return summary
 
 
-async def add_full_text(collector: Collector, store: Store, source: Source, articles: list[Article]) -> list[str]:
+async def add_full_text(
+    collector: Collector, store: Store, source: Source, articles: list[Article]
+) -> list[str]:
     """Fetch the pages of a source's new articles (same limits as feeds) and put their main text
-    and ``rel=canonical`` address on the articles. Returns warnings; a bad page never fails the source.
+    and ``rel=canonical`` address on the articles. Returns warnings; a bad page never fails the
+    source.
     """
     known = store.known_article_urls(a.url for a in articles)
     todo = [a for a in articles if a.url not in known][:MAX_FULLTEXT_PAGES_PER_SOURCE]
-    pages = await asyncio.gather(*(collector.fetch(source, url=a.url, accept=PAGE_ACCEPT) for a in todo))
+    pages = await asyncio.gather(
+        *(collector.fetch(source, url=a.url, accept=PAGE_ACCEPT) for a in todo)
+    )
     warnings = []
-    for article, page in zip(todo, pages):
+    for article, page in zip(todo, pages, strict=True):
         if page.status != "ok":
             warnings.append(f"texto completo de {article.url}: {page.error or 'sin respuesta'}")
             continue
         # trafilatura is CPU work: a thread keeps the other downloads moving
-        extracted = await asyncio.to_thread(extract_page, page.body, page.final_url or article.url, page.content_type)
+        extracted = await asyncio.to_thread(
+            extract_page, page.body, page.final_url or article.url, page.content_type
+        )
         warnings += extracted.warnings
         if extracted.text:
             article.text = extracted.text
@@ -162,8 +175,9 @@ async def add_full_text(collector: Collector, store: Store, source: Source, arti
     return warnings
 
 
-def _linked(linker: Linker, articles: list[Article],
-            warnings: list[str]) -> tuple[list[Article], list[LinkResult]]:
+def _linked(
+    linker: Linker, articles: list[Article], warnings: list[str]
+) -> tuple[list[Article], list[LinkResult]]:
     """Link each article on its own: one the linker cannot read is skipped with a warning, and
     the source's other articles still land."""
     kept, links = [], []
@@ -208,14 +222,19 @@ async def run_cycle(
         linker = linker or Linker(keywords)
         seconds["seconds_linker_setup"] = time.monotonic() - started
         started = time.monotonic()
-        summary.collect = await collect_and_store(sources, linker, client, store, settings, progress=progress)
+        summary.collect = await collect_and_store(
+            sources, linker, client, store, settings, progress=progress
+        )
         seconds["seconds_collect_link_store"] = time.monotonic() - started
         errors += [f"{source_id}: {reason}" for source_id, reason in summary.collect.failures]
         day = day or today_in_santiago()
         started = time.monotonic()
         digest, report = send_digest(store, keywords, mailer, settings, day, recipients)
         seconds["seconds_digest_and_send"] = time.monotonic() - started
-        summary.digest_paths = [settings.digests_dir / f"{day.isoformat()}.html", settings.digests_dir / f"{day.isoformat()}.txt"]
+        summary.digest_paths = [
+            settings.digests_dir / f"{day.isoformat()}.html",
+            settings.digests_dir / f"{day.isoformat()}.txt",
+        ]
         summary.delivery = report
         errors += [f"mail to {recipient}: {reason}" for recipient, reason in report.failed]
         status = "ok" if summary.exit_code == 0 else "partial"

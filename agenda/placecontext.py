@@ -203,7 +203,8 @@ class PlaceContext:
                 )
                 for item in _LIST_ITEM.finditer(match.group(2)):
                     words = item.group(1).split()
-                    # the longest prefix of the item that is a short name ("biobio ante" -> "biobio")
+                    # the longest prefix of the item that is a short name
+                    # ("biobio ante" -> "biobio")
                     for size in range(len(words), 0, -1):
                         place = names.get(" ".join(words[:size]))
                         if place is not None:

@@ -74,7 +74,13 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if file.suffix == ".xml":
             content_type = "application/xml"
-        self._send(path, 200, body, f"{content_type}; charset=utf-8", {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+        self._send(
+            path,
+            200,
+            body,
+            f"{content_type}; charset=utf-8",
+            {"ETag": etag, "Last-Modified": LAST_MODIFIED},
+        )
 
     def _not_modified(self, etag: str) -> bool:
         if_none_match = self.headers.get("If-None-Match")
@@ -95,12 +101,21 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(path, 404, b"Not Found", "text/plain")
         if path == "/fault/timeout":
             time.sleep(self.server.slow_seconds)
-            return self._send(path, 200, b"<rss version='2.0'><channel></channel></rss>", "application/xml")
+            return self._send(
+                path, 200, b"<rss version='2.0'><channel></channel></rss>", "application/xml"
+            )
         if path == "/fault/garbage":
             return self._send(path, 200, GARBAGE, "application/rss+xml")
         return self._send(path, 404, b"no such fault", "text/plain")
 
-    def _send(self, path: str, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        path: str,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -132,13 +147,16 @@ class RunningServer:
 
 
 @contextmanager
-def serve(root: Path, slow_seconds: float = 5.0, delay_seconds: float = 0.0) -> Iterator[RunningServer]:
+def serve(
+    root: Path, slow_seconds: float = 5.0, delay_seconds: float = 0.0
+) -> Iterator[RunningServer]:
     """Serve ``root`` on a free loopback port in a background thread for the ``with`` block."""
     httpd = _SampleHTTPServer(root, slow_seconds, delay_seconds)
     thread = threading.Thread(target=httpd.serve_forever, name="sample-server", daemon=True)
     thread.start()
     try:
         host, port = httpd.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is (text, port)
         yield RunningServer(f"http://{host}:{port}", httpd.stats)
     finally:
         httpd.shutdown()
@@ -148,5 +166,7 @@ def serve(root: Path, slow_seconds: float = 5.0, delay_seconds: float = 0.0) -> 
 def write_sources(template: Path, base_url: str, destination: Path) -> Path:
     """Fill the ``{base_url}`` placeholder of a sources template (line numbers are kept)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_text(template.read_text(encoding="utf-8").replace("{base_url}", base_url), encoding="utf-8")
+    destination.write_text(
+        template.read_text(encoding="utf-8").replace("{base_url}", base_url), encoding="utf-8"
+    )
     return destination

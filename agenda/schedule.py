@@ -29,10 +29,31 @@ def build_scheduler(
     commitment report (Mondays 07:00 by default) when ``weekly_job`` is given."""
     zone = ZoneInfo(schedule.timezone)
     scheduler = scheduler or BlockingScheduler(timezone=zone)
-    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": schedule.misfire_grace_seconds}
-    scheduler.add_job(collect_job, CronTrigger.from_crontab(schedule.collect_cron, timezone=zone), id="collect", name="collect", **common)
-    scheduler.add_job(digest_job, CronTrigger.from_crontab(schedule.digest_cron, timezone=zone), id="digest", name="digest and send", **common)
+    common = {
+        "max_instances": 1,
+        "coalesce": True,
+        "misfire_grace_time": schedule.misfire_grace_seconds,
+    }
+    scheduler.add_job(
+        collect_job,
+        CronTrigger.from_crontab(schedule.collect_cron, timezone=zone),
+        id="collect",
+        name="collect",
+        **common,
+    )
+    scheduler.add_job(
+        digest_job,
+        CronTrigger.from_crontab(schedule.digest_cron, timezone=zone),
+        id="digest",
+        name="digest and send",
+        **common,
+    )
     if weekly_job is not None:
-        scheduler.add_job(weekly_job, CronTrigger.from_crontab(schedule.weekly_cron, timezone=zone), id="weekly",
-                          name="weekly commitment report", **common)
+        scheduler.add_job(
+            weekly_job,
+            CronTrigger.from_crontab(schedule.weekly_cron, timezone=zone),
+            id="weekly",
+            name="weekly commitment report",
+            **common,
+        )
     return scheduler

@@ -80,7 +80,9 @@ class MailSettings:
 class ScheduleSettings:
     collect_cron: str = "0 0-6 * * *"
     digest_cron: str = "30 6 * * *"
-    weekly_cron: str = "0 7 * * mon"  # the commitment report; a day name: APScheduler counts 0 as Monday
+    weekly_cron: str = (
+        "0 7 * * mon"  # the commitment report; a day name: APScheduler counts 0 as Monday
+    )
     misfire_grace_seconds: int = 3600
     timezone: str = TIMEZONE
 
@@ -195,7 +197,10 @@ def load_settings(
         data = load_yaml(config_path) or {}
         if not isinstance(data, dict):
             raise ConfigError(
-                str(config_path), None, None, "must be a mapping with mail:, schedule:, fetch:, digest:, stories:"
+                str(config_path),
+                None,
+                None,
+                "must be a mapping with mail:, schedule:, fetch:, digest:, stories:",
             )
     name = str(config_path)
     top = _Tracked.wrap(data)
@@ -221,8 +226,14 @@ def load_settings(
         raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
     overrides = {key: Path(value) for key, value in paths.items() if value is not None}
     return replace(
-        settings, config_path=config_path, mail=mail, schedule=schedule, fetch=fetch, digest=digest,
-        stories=stories, **overrides,
+        settings,
+        config_path=config_path,
+        mail=mail,
+        schedule=schedule,
+        fetch=fetch,
+        digest=digest,
+        stories=stories,
+        **overrides,
     )
 
 
@@ -357,7 +368,11 @@ def _schedule(name: str, section: Any) -> ScheduleSettings:
 
     defaults = ScheduleSettings()
     values = {}
-    for key, attr in (("collect", "collect_cron"), ("digest", "digest_cron"), ("weekly", "weekly_cron")):
+    for key, attr in (
+        ("collect", "collect_cron"),
+        ("digest", "digest_cron"),
+        ("weekly", "weekly_cron"),
+    ):
         cron = _expect(name, section, key, str, "a cron expression such as '30 6 * * *'")
         if cron is not None:
             try:
@@ -395,12 +410,20 @@ def _fetch(name: str, section: Any) -> FetchLimits:
 def _digest(name: str, section: Any, mail: MailSettings) -> DigestSettings:
     archive_url = _expect(name, section, "archive_url", str, "an http(s) address")
     if archive_url is not None and not archive_url.lower().startswith(("http://", "https://")):
-        raise ConfigError(name, line_of(section, "archive_url"), "archive_url",
-                          f"'{archive_url}' is not an http(s) address")
+        raise ConfigError(
+            name,
+            line_of(section, "archive_url"),
+            "archive_url",
+            f"'{archive_url}' is not an http(s) address",
+        )
     feedback_to = _expect(name, section, "feedback_to", str, "an e-mail address")
     if feedback_to is not None and "@" not in feedback_to:
-        raise ConfigError(name, line_of(section, "feedback_to"), "feedback_to",
-                          f"'{feedback_to}' is not an e-mail address")
+        raise ConfigError(
+            name,
+            line_of(section, "feedback_to"),
+            "feedback_to",
+            f"'{feedback_to}' is not an e-mail address",
+        )
     return DigestSettings(archive_url=archive_url or None, feedback_to=feedback_to or mail.sender)
 
 
@@ -411,5 +434,7 @@ def _stories(name: str, section: Any) -> StorySettings:
     if window is None:
         return StorySettings()
     if not 1 <= window <= 30:
-        raise ConfigError(name, line_of(section, "window_days"), "window_days", "must be between 1 and 30 days")
+        raise ConfigError(
+            name, line_of(section, "window_days"), "window_days", "must be between 1 and 30 days"
+        )
     return StorySettings(window_days=window)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from agenda.common import ALLOWED_SCHEMES
 from agenda.errors import ConfigError, ConfigErrors
 from agenda.yamlconf import LineDict, line_of, load_yaml
 
@@ -114,7 +115,9 @@ def load_sources(path: Path | str) -> SourceList:
     name = str(path)
     errors: list[ConfigError] = []
     if not isinstance(data, dict) or "sources" not in data:
-        raise ConfigError(name, line_of(data), "sources", "the file must have a top-level 'sources:' list")
+        raise ConfigError(
+            name, line_of(data), "sources", "the file must have a top-level 'sources:' list"
+        )
     entries = data["sources"]
     if not isinstance(entries, list):
         raise ConfigError(name, line_of(data, "sources"), "sources", "must be a list of sources")
@@ -128,7 +131,12 @@ def load_sources(path: Path | str) -> SourceList:
             continue
         if source.id in seen:
             errors.append(
-                ConfigError(name, source.line, "id", f"duplicate id '{source.id}' (first on line {seen[source.id]})")
+                ConfigError(
+                    name,
+                    source.line,
+                    "id",
+                    f"duplicate id '{source.id}' (first on line {seen[source.id]})",
+                )
             )
             continue
         seen[source.id] = source.line
@@ -141,7 +149,16 @@ def load_sources(path: Path | str) -> SourceList:
 def _parse_source(name: str, index: int, entry: Any) -> Source:
     errors: list[ConfigError] = []
     if not isinstance(entry, LineDict):
-        raise ConfigErrors([ConfigError(name, None, f"sources[{index}]", "each source must be a mapping (id:, name:, url:, ...)")])
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    name,
+                    None,
+                    f"sources[{index}]",
+                    "each source must be a mapping (id:, name:, url:, ...)",
+                )
+            ]
+        )
     line = entry.line
 
     def err(key: str, message: str) -> None:
@@ -152,7 +169,9 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
             err(str(key), f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})")
     for required in ("id", "name", "url", "kind", "region"):
         if entry.get(required) in (None, ""):
-            errors.append(ConfigError(name, line, required, f"missing required field in source #{index + 1}"))
+            errors.append(
+                ConfigError(name, line, required, f"missing required field in source #{index + 1}")
+            )
 
     source_id = str(entry.get("id") or "")
     if source_id and not _ID_RE.match(source_id):
@@ -165,7 +184,7 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
         except ValueError as exc:
             err("url", f"'{url}' is not a valid address ({exc})")
         else:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            if parts.scheme not in ALLOWED_SCHEMES or not parts.hostname:
                 err("url", f"'{url}' must be an http:// or https:// address")
     kind = entry.get("kind")
     if kind is not None and kind not in KINDS:
@@ -174,7 +193,10 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
     if entry.get("region") is not None:
         region_code = normalise_region(entry.get("region"))
         if region_code is None:
-            err("region", f"unknown region code '{entry.get('region')}' (expected 01..16 or 'national')")
+            err(
+                "region",
+                f"unknown region code '{entry.get('region')}' (expected 01..16 or 'national')",
+            )
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         err("enabled", "must be true or false")
@@ -189,19 +211,37 @@ def _parse_source(name: str, index: int, entry: Any) -> Source:
     raw_selectors = entry.get("selectors")
     if kind == "html":
         if not isinstance(raw_selectors, LineDict):
-            err("selectors", "an html source needs selectors: item, link, title (date, summary optional)")
+            err(
+                "selectors",
+                "an html source needs selectors: item, link, title (date, summary optional)",
+            )
         else:
             for key in raw_selectors:
                 if key not in SELECTOR_FIELDS:
-                    errors.append(ConfigError(name, raw_selectors.line_of(key), f"selectors.{key}", f"unknown selector (known: {', '.join(SELECTOR_FIELDS)})"))
+                    errors.append(
+                        ConfigError(
+                            name,
+                            raw_selectors.line_of(key),
+                            f"selectors.{key}",
+                            f"unknown selector (known: {', '.join(SELECTOR_FIELDS)})",
+                        )
+                    )
             for key in ("item", "link", "title"):
                 if not raw_selectors.get(key):
-                    errors.append(ConfigError(name, raw_selectors.line, f"selectors.{key}", "missing required selector"))
+                    errors.append(
+                        ConfigError(
+                            name,
+                            raw_selectors.line,
+                            f"selectors.{key}",
+                            "missing required selector",
+                        )
+                    )
             for key in SELECTOR_FIELDS:
                 problem = selector_problem(raw_selectors.get(key))
                 if problem:
-                    errors.append(ConfigError(name, raw_selectors.line_of(key),
-                                              f"selectors.{key}", problem))
+                    errors.append(
+                        ConfigError(name, raw_selectors.line_of(key), f"selectors.{key}", problem)
+                    )
             if not errors:
                 selectors = Selectors(
                     item=str(raw_selectors["item"]),
@@ -240,11 +280,19 @@ def suggest_id(url: str, taken: set[str]) -> str:
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if not host or re.fullmatch(r"[\d.]+|\[?[0-9a-f:]+\]?", host):  # an address, not a name: use the path
-        words = [w for w in parts.path.lower().split("/") if w and w not in ("feed", "rss", "home", "index.html")]
+    if not host or re.fullmatch(
+        r"[\d.]+|\[?[0-9a-f:]+\]?", host
+    ):  # an address, not a name: use the path
+        words = [
+            w
+            for w in parts.path.lower().split("/")
+            if w and w not in ("feed", "rss", "home", "index.html")
+        ]
         base = words[-1].rsplit(".", 1)[0] if words else "fuente"
     else:
-        labels = [label for label in host.split(".") if label not in ("www", "m", "amp", "feeds", "rss")]
+        labels = [
+            label for label in host.split(".") if label not in ("www", "m", "amp", "feeds", "rss")
+        ]
         base = labels[0] if len(labels) > 1 else host
     base = re.sub(r"[^a-z0-9-]+", "-", base).strip("-") or "fuente"
     candidate, number = base, 2
@@ -270,7 +318,7 @@ def append_source(path: Path | str, entry: dict[str, Any]) -> None:
     original = path.read_text(encoding="utf-8") if path.exists() else "sources:\n"
     if not original.strip():
         original = "sources:\n"
-    first_item = _SEQUENCE_ITEM.search(original[original.find("sources:"):])
+    first_item = _SEQUENCE_ITEM.search(original[original.find("sources:") :])
     offset = len(first_item.group(1)) if first_item else 2
     yaml = YAML()
     yaml.preserve_quotes = True
@@ -291,7 +339,10 @@ def append_source(path: Path | str, entry: dict[str, Any]) -> None:
     if not updated.startswith(original.rstrip("\n")):
         single = io.StringIO()
         yaml.dump([mapping], single)
-        indented = "".join(" " * offset + line if line.strip() else line for line in single.getvalue().splitlines(True))
+        indented = "".join(
+            " " * offset + line if line.strip() else line
+            for line in single.getvalue().splitlines(True)
+        )
         updated = original.rstrip("\n") + "\n" + indented
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(updated, encoding="utf-8")

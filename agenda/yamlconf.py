@@ -33,9 +33,10 @@ ALIAS_BUDGET = 10_000  # values that aliases may add by expansion; real files us
 
 
 class _LineLoader(yaml.SafeLoader):
-    def compose_document(self) -> yaml.Node:
+    def compose_document(self) -> yaml.Node | None:
         node = super().compose_document()
-        _check_alias_expansion(node, self.name)
+        if node is not None:
+            _check_alias_expansion(node, self.name)
         return node
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from agenda.common import write_atomically
 from agenda.reports.briefs import Brief, DayAttention
-from agenda.reports.digest import _write, safe_url  # _write: the digest's atomic write
+from agenda.reports.digest import safe_url
 from agenda.reports.spanish import WEEKDAYS, spanish_date, spanish_list
 from agenda.textnorm import fold
 
@@ -170,8 +171,8 @@ def write_brief(brief: Brief, directory: Path) -> BriefFiles:
         directory / f"{stem}.html", directory / f"{stem}.pdf", directory / f"{stem}.csv"
     )
     html = render_brief_html(brief)
-    _write(files.html, html.encode("utf-8"))
-    _write(files.pdf, render_pdf(html, directory))
+    write_atomically(files.html, html.encode("utf-8"))
+    write_atomically(files.pdf, render_pdf(html, directory))
     # utf-8-sig: a spreadsheet opened by double-click reads the accents right
-    _write(files.csv, render_csv(brief).encode("utf-8-sig"))
+    write_atomically(files.csv, render_csv(brief).encode("utf-8-sig"))
     return files

@@ -295,7 +295,7 @@ def _build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Bri
     ]
     outlets: Counter[str] = Counter(o for a in articles for o in a["outlets"])
     regions: Counter[str] = Counter(
-        l.name for a in articles for l in a["links"] if l.kind == "region"
+        link.name for a in articles for link in a["links"] if link.kind == "region"
     )
     visit = _visit(store, keywords, request) if request.visit else None
     return Brief(

@@ -37,19 +37,28 @@ def render_chart(digest: Digest) -> bytes:
     figure, axes = plt.subplots(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI)
     try:
         positions = list(range(len(ordered)))
-        axes.barh(positions, [row.articles for row in ordered],
-                  color=[RED if row.critical else BLUE for row in ordered], height=0.65)
+        axes.barh(
+            positions,
+            [row.articles for row in ordered],
+            color=[RED if row.critical else BLUE for row in ordered],
+            height=0.65,
+        )
         axes.set_yticks(positions, [row.name for row in ordered], fontsize=LABEL_PT)
         axes.tick_params(axis="y", length=0, pad=4)
         axes.invert_yaxis()  # north on top
         largest = max([row.articles for row in ordered] + [1])
-        for position, row in zip(positions, ordered):
-            axes.text(row.articles + largest * 0.02, position, spanish_number(row.articles),
-                      va="center", fontsize=LABEL_PT, color=RED if row.critical else GREY)
+        for position, row in zip(positions, ordered, strict=True):
+            axes.text(
+                row.articles + largest * 0.02,
+                position,
+                spanish_number(row.articles),
+                va="center",
+                fontsize=LABEL_PT,
+                color=RED if row.critical else GREY,
+            )
         axes.set_xlim(0, largest * 1.18)
         axes.set_xticks([])  # each bar carries its number: no axis of 0, 0,2, 0,4 …
-        axes.set_title("Notas por región", fontsize=TITLE_PT,
-                       loc="left", color="#1d1d1f")
+        axes.set_title("Notas por región", fontsize=TITLE_PT, loc="left", color="#1d1d1f")
         for side in ("top", "right", "bottom"):
             axes.spines[side].set_visible(False)
         figure.tight_layout(pad=0.4)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from agenda.common import write_atomically
 from agenda.keywords import Commitment, Keywords
 from agenda.reports.signals import (
     CRITICO,
@@ -262,7 +263,9 @@ def _follow_up(
     ]
     signal, why = explain_signal(mentions, start, end, commitment.status, commitment.due, wording)
     first, last = start.isoformat(), end.isoformat()
-    period = [(r, m) for r, m in zip(rows, mentions) if first <= r["local_date"] <= last]
+    period = [
+        (r, m) for r, m in zip(rows, mentions, strict=True) if first <= r["local_date"] <= last
+    ]
     evidence = [
         Evidence(text, r["url"], r["outlets"][0], r["local_date"])
         for r, m in period
@@ -282,7 +285,7 @@ def _follow_up(
             r["risk_sentences"] if r["at_risk"] else [],
             r.get("story_id"),
         )
-        for r, m in zip(rows, mentions)
+        for r, m in zip(rows, mentions, strict=True)
     ]
     timeline.reverse()
     weeks = Counter(week_key(date.fromisoformat(r["local_date"])) for r in rows)
@@ -354,15 +357,13 @@ class ReportFiles:
 
 def write_report(report: CommitmentReport, digests_dir: Path) -> ReportFiles:
     """<digests>/compromisos/<stem>.html and .txt, and compromisos/<id>.html per commitment."""
-    from agenda.reports.digest import _write  # the package's atomic write
-
     folder = digests_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(folder / f"{report.stem}.html", folder / f"{report.stem}.txt", [])
-    _write(files.html, render_html(report).encode("utf-8"))
-    _write(files.text, render_text(report).encode("utf-8"))
+    write_atomically(files.html, render_html(report).encode("utf-8"))
+    write_atomically(files.text, render_text(report).encode("utf-8"))
     for follow_up in report.commitments:
         path = folder / f"{follow_up.commitment.id}.html"
-        _write(path, render_timeline(follow_up, report).encode("utf-8"))
+        write_atomically(path, render_timeline(follow_up, report).encode("utf-8"))
         files.timelines.append(path)
     return files

@@ -1,8 +1,8 @@
 """Digest: one America/Santiago day of stored articles -> the Spanish Regional Agenda. Pure.
 
 ``build_stories`` groups the day's articles by their stored story (one story, one item, every
-outlet listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from the
-stories. Each story belongs to one section: its region, "Varias regiones" when it is about
+outlet listed) and ranks them; ``build_digest`` shapes an edition (national, or some regions) from
+the stories. Each story belongs to one section: its region, "Varias regiones" when it is about
 several, or "Nacional" when it names none. Two renderings of the same day (``render``):
 
 - the e-mail, short: the day in one line of figures, the critical commitments (one card each),
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from agenda.common import SANTIAGO, write_atomically
 from agenda.keywords import Keywords
 from agenda.reports.highlight import (
     Segment,
@@ -41,13 +41,13 @@ from agenda.reports.render import (  # noqa: F401 (render_email, safe_url: re-ex
     safe_url,
 )
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
-from agenda.settings import DigestSettings
 from agenda.reports.topics import TopicSection, topic_matches, topic_sections
+from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.store import Store
+    from agenda.store.stories import StoredLink
 
-SANTIAGO = ZoneInfo("America/Santiago")
 TOP_STORIES = 5  # "Lo principal"
 EMAIL_CRITICAL = 5  # commitment cards in the e-mail; the web edition has them all
 SEVERAL_REGIONS, NO_REGION = "varias", "nacional"  # the two sections that are not a region
@@ -135,8 +135,10 @@ class CommitmentMention:
         """The card's one evidence sentence: one that is not just the headline again."""
         lead = self.lead
         title = " ".join(lead.title.split()).casefold() if lead else ""
-        return next((e for e in self.evidence if " ".join(e.split()).casefold() != title),
-                    self.evidence[0] if self.evidence else "")
+        return next(
+            (e for e in self.evidence if " ".join(e.split()).casefold() != title),
+            self.evidence[0] if self.evidence else "",
+        )
 
     @property
     def outlets(self) -> list[str]:
@@ -198,7 +200,9 @@ class DayStories:
     article_count: int
     commitments: dict[str, CommitmentMention]
     region_articles: Counter[str]
-    topic_matches: dict[str, set[int]] = field(default_factory=dict)  # standing topic -> article ids
+    topic_matches: dict[str, set[int]] = field(
+        default_factory=dict
+    )  # standing topic -> article ids
 
 
 @dataclass(slots=True)
@@ -255,7 +259,11 @@ class Digest:
     def subject(self) -> str:
         edition = "" if self.edition.national else f" · {self.edition.name}"
         count = len(self.critical)
-        critical = f" · {count} compromiso{'s' if count != 1 else ''} en situación crítica" if count else " · sin compromisos críticos"
+        critical = (
+            f" · {count} compromiso{'s' if count != 1 else ''} en situación crítica"
+            if count
+            else " · sin compromisos críticos"
+        )
         return f"Agenda Regional{edition} — {self.date_words}{critical}"
 
 
@@ -290,8 +298,12 @@ def build_stories(
     return DayStories(day, stories, len(articles), commitments, region_articles)
 
 
-def _mention(story: Story, members: list[dict[str, Any]], keywords: Keywords,
-             commitments: dict[str, CommitmentMention]) -> None:
+def _mention(
+    story: Story,
+    members: list[dict[str, Any]],
+    keywords: Keywords,
+    commitments: dict[str, CommitmentMention],
+) -> None:
     """Record the story under each commitment its articles name (with any alert sentences)."""
     for member in members:
         for link in member["links"]:
@@ -301,8 +313,14 @@ def _mention(story: Story, members: list[dict[str, Any]], keywords: Keywords,
             mention = commitments.get(commitment.id)
             if mention is None:
                 mention = commitments[commitment.id] = CommitmentMention(
-                    commitment.id, commitment.title, commitment.region_code,
-                    keywords.region_name(commitment.region_code), commitment.ministry, False, [], [],
+                    commitment.id,
+                    commitment.title,
+                    commitment.region_code,
+                    keywords.region_name(commitment.region_code),
+                    commitment.ministry,
+                    False,
+                    [],
+                    [],
                 )
             if link.at_risk:
                 mention.at_risk = True
@@ -314,7 +332,9 @@ def _mention(story: Story, members: list[dict[str, Any]], keywords: Keywords,
                 mention.stories.append(story)
 
 
-def _story(members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[str, Any] | None = None) -> Story:
+def _story(
+    members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[str, Any] | None = None
+) -> Story:
     if stored is not None and stored.get("lead_article_id") is not None:
         # the store keeps the lead over all the story's days
         lead: Mapping[str, Any] = stored
@@ -324,7 +344,9 @@ def _story(members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[st
         lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
         lead_id = lead["id"]
     # one pass over the links: a day has 20,000 stories
-    links = members[0]["links"] if len(members) == 1 else [link for a in members for link in a["links"]]
+    links = (
+        members[0]["links"] if len(members) == 1 else [link for a in members for link in a["links"]]
+    )
     regions: set[str] = set()
     commitment_ids: dict[str, None] = {}
     priorities: dict[str, None] = {}
@@ -345,7 +367,9 @@ def _story(members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[st
         published = only["published_at_utc"]
     else:
         outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
-        published = max((a["published_at_utc"] for a in members if a["published_at_utc"]), default=None)
+        published = max(
+            (a["published_at_utc"] for a in members if a["published_at_utc"]), default=None
+        )
     return Story(
         id=lead_id,
         title=lead["title"],
@@ -368,11 +392,21 @@ def _rank(story: Story, day: date, keywords: Keywords) -> None:
     """Score a story and say why, in Spanish, part by part."""
     parts: list[tuple[float, str]] = []
     if len(story.outlets) > 1:
-        parts.append((min(OUTLET_CAP, OUTLET_WEIGHT * (len(story.outlets) - 1)), f"{len(story.outlets)} medios"))
+        parts.append(
+            (
+                min(OUTLET_CAP, OUTLET_WEIGHT * (len(story.outlets) - 1)),
+                f"{len(story.outlets)} medios",
+            )
+        )
     if story.at_risk:
         parts.append((AT_RISK_WEIGHT, "compromiso en situación crítica"))
     if story.commitments:
-        parts.append((COMMITMENT_WEIGHT * min(2, len(story.commitments)), "compromiso: " + spanish_list(story.commitments)))
+        parts.append(
+            (
+                COMMITMENT_WEIGHT * min(2, len(story.commitments)),
+                "compromiso: " + spanish_list(story.commitments),
+            )
+        )
     weights = {p.name: p.weight for p in keywords.priorities.values()}
     priority_score = min(PRIORITY_CAP, sum(weights.get(name, 1) for name in story.priorities))
     if priority_score:
@@ -413,25 +447,36 @@ def build_digest(
     sections = _sections(stories, commitments, keywords, shown)
     coverage = [
         CoverageRow(
-            r.code, r.name, day_stories.region_articles[r.code],
+            r.code,
+            r.name,
+            day_stories.region_articles[r.code],
             sum(1 for s in stories if r.code in s.region_codes),
-            sum(1 for m in day_stories.commitments.values()
-                if m.region_code == r.code and m.at_risk),
+            sum(
+                1 for m in day_stories.commitments.values() if m.region_code == r.code and m.at_risk
+            ),
         )
         for r in sorted(keywords.regions(), key=lambda r: NORTH_TO_SOUTH.index(r.code))
         if edition.national or r.code in wanted
     ]
     failing = [
-        SourceProblem(row["name"], row["last_error"] or "error", row["error_count"] or 0,
-                      row["last_error_at_utc"], _local_time(row.get("next_attempt_at_utc")))
+        SourceProblem(
+            row["name"],
+            row["last_error"] or "error",
+            row["error_count"] or 0,
+            row["last_error_at_utc"],
+            _local_time(row.get("next_attempt_at_utc")),
+        )
         for row in sources
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
     article_ids = {a.id for s in stories for a in s.articles}
     communes, terms = commune_index(keywords), TermIndex(keywords)
     notes = {
-        s.id: StoryNote(snippet(s.summary, s.title, story_terms(s, terms)), plain_why(s),
-                        place_code(s, communes))
+        s.id: StoryNote(
+            snippet(s.summary, s.title, story_terms(s, terms)),
+            plain_why(s),
+            place_code(s, communes),
+        )
         for s in stories
     }
     return Digest(
@@ -471,29 +516,41 @@ def _sections(
     sections = []
     for code, members in by_code.items():
         priorities: Counter[str] = Counter(p for s in members for p in s.priorities)
-        sections.append(RegionSection(
-            code=code, name=names.get(code) or keywords.region_name(code), stories=members,
-            commitments=[m for m in commitments if m.region_code == code],
-            priorities=priorities.most_common(),
-            headline=next((s for s in members if s.id not in shown), None),
-        ))
+        sections.append(
+            RegionSection(
+                code=code,
+                name=names.get(code) or keywords.region_name(code),
+                stories=members,
+                commitments=[m for m in commitments if m.region_code == code],
+                priorities=priorities.most_common(),
+                headline=next((s for s in members if s.id not in shown), None),
+            )
+        )
     last = {SEVERAL_REGIONS: 1, NO_REGION: 2}
     sections.sort(key=lambda s: (last.get(s.code, 0), -s.story_count, -s.article_count, s.code))
     return sections
 
 
 def _local_time(moment: str | None) -> str | None:
-    return datetime.fromisoformat(moment).astimezone(SANTIAGO).strftime("%d/%m %H:%M") if moment else None
+    return (
+        datetime.fromisoformat(moment).astimezone(SANTIAGO).strftime("%d/%m %H:%M")
+        if moment
+        else None
+    )
 
 
-def _place_names(links: Iterable[dict[str, Any]]) -> list[str]:
+def _place_names(links: Iterable[StoredLink]) -> list[str]:
     """Communes, then provinces named without any of their communes, then regions."""
     links = list(links)
-    communes = [l for l in links if l.kind == "commune"]
-    commune_provinces = {l.code[:3] for l in communes}
-    provinces = [f"provincia de {l.name}" for l in links if l.kind == "province" and l.code not in commune_provinces]
-    regions = [l.name for l in links if l.kind == "region"]
-    return list(dict.fromkeys([l.name for l in communes] + provinces + regions))
+    communes = [link for link in links if link.kind == "commune"]
+    commune_provinces = {link.code[:3] for link in communes}
+    provinces = [
+        f"provincia de {link.name}"
+        for link in links
+        if link.kind == "province" and link.code not in commune_provinces
+    ]
+    regions = [link.name for link in links if link.kind == "region"]
+    return list(dict.fromkeys([link.name for link in communes] + provinces + regions))
 
 
 # -- files -------------------------------------------------------------------------------
@@ -524,21 +581,21 @@ def write_digest(
     from agenda.reports.chart import render_chart  # matplotlib: only when a digest is written
 
     chart = b"" if digest.empty else render_chart(digest)
-    files = DigestFiles(directory / f"{stem}.html", directory / f"{stem}.txt",
-                        directory / f"{stem}.png" if chart else None, directory / "index.html")
+    files = DigestFiles(
+        directory / f"{stem}.html",
+        directory / f"{stem}.txt",
+        directory / f"{stem}.png" if chart else None,
+        directory / "index.html",
+    )
     if files.chart:
-        _write(files.chart, chart)
+        write_atomically(files.chart, chart)
     chart_src = files.chart.name if files.chart else None
-    _write(files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8"))
-    _write(files.text, render_text(digest, settings).encode("utf-8"))
-    _write(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
+    write_atomically(
+        files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8")
+    )
+    write_atomically(files.text, render_text(digest, settings).encode("utf-8"))
+    write_atomically(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
     return files, chart
-
-
-def _write(path: Path, content: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(content)
-    temporary.replace(path)
 
 
 def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
@@ -549,6 +606,8 @@ def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
         except ValueError:
             continue
         text_path = path.with_suffix(".txt")
-        lines = text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
+        lines = (
+            text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
+        )
         entries.append((path.name, spanish_date(day), " · ".join(line for line in lines if line)))
     return entries

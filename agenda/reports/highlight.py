@@ -42,7 +42,9 @@ class TermIndex:
 
     def __init__(self, keywords: Keywords) -> None:
         self.priorities = {p.name: _group(p.keywords) for p in keywords.priorities.values()}
-        self.commitments = {c.id: _group([c.title, *c.aliases]) for c in keywords.commitments.values()}
+        self.commitments = {
+            c.id: _group([c.title, *c.aliases]) for c in keywords.commitments.values()
+        }
 
 
 def story_terms(story: Story, index: TermIndex) -> list[tuple[str, ...]]:
@@ -61,8 +63,10 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
 def _spans(text: str, terms: Terms) -> list[tuple[int, int]]:
     """Matches of every group, the earliest and then the longest kept where they overlap."""
     folded = fold(text)
-    found = sorted({m.span() for group in terms for m in _pattern(group).finditer(folded)},
-                   key=lambda span: (span[0], -span[1]))
+    found = sorted(
+        {m.span() for group in terms for m in _pattern(group).finditer(folded)},
+        key=lambda span: (span[0], -span[1]),
+    )
     spans: list[tuple[int, int]] = []
     for start, end in found:
         if not spans or start >= spans[-1][1]:
@@ -102,7 +106,9 @@ def snippet(summary: str, title: str, terms: Terms) -> list[Segment]:
         end = end if end > start else start + SNIPPET_CHARS
         end = next((e for s, e in spans if s < end < e), end)  # never cut a name in half
         rest = "" if not chosen[end:].strip(" .!?»") else "…"
-        chosen = ("…" if start else "") + (chosen[start:end].rstrip(" ,;:") + rest if rest else chosen[start:])
+        chosen = ("…" if start else "") + (
+            chosen[start:end].rstrip(" ,;:") + rest if rest else chosen[start:]
+        )
     return segments(chosen, terms)
 
 
@@ -131,7 +137,8 @@ def commune_index(keywords: Keywords) -> dict[tuple[str, str], str]:
     """(region code, folded commune name) -> commune code, built once per digest."""
     return {
         (p.region_code, fold(p.name)): p.code
-        for p in keywords.places.values() if p.kind == "commune"
+        for p in keywords.places.values()
+        if p.kind == "commune"
     }
 
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from agenda.common import is_web_url
 from agenda.reports.highlight import Segment
 from agenda.reports.spanish import count_words, spanish_list, spanish_number
 from agenda.settings import DigestSettings
@@ -27,7 +28,7 @@ FEEDBACK_TITLE_CHARS = 60  # the subject names the article; a whole headline mak
 
 def safe_url(url: str) -> str:
     """Only http(s) links reach a reader: a feed's "javascript:" link becomes a dead one."""
-    return url if url.lower().startswith(("http://", "https://")) else "#"
+    return url if is_web_url(url) else "#"
 
 
 def rich(pieces: Sequence[Segment]) -> Markup:
@@ -67,9 +68,11 @@ def feedback_link(story: Story, code: str | None, address: str) -> str:
         title = title[:FEEDBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
     command = feedback_command(story, code)
     subject = f"Error en la nota {story.id}: {title} — {command}"
-    body = (f"Nota {story.id}: {' '.join(story.title.split())}\n{story.url}\n\n"
-            "¿Qué está mal? Si la nota no trata del lugar indicado, envíe este correo tal "
-            "cual; si es otro error, descríbalo aquí.\n\nPara corregir: {command}\n")
+    body = (
+        f"Nota {story.id}: {' '.join(story.title.split())}\n{story.url}\n\n"
+        "¿Qué está mal? Si la nota no trata del lugar indicado, envíe este correo tal "
+        "cual; si es otro error, descríbalo aquí.\n\nPara corregir: {command}\n"
+    )
     return f"mailto:{address}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
@@ -101,8 +104,13 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.filters.update(
-    spanish_list=spanish_list, safe_url=safe_url, rich=rich, plain=plain, num=spanish_number,
-    count=count_words, outlets=outlets,
+    spanish_list=spanish_list,
+    safe_url=safe_url,
+    rich=rich,
+    plain=plain,
+    num=spanish_number,
+    count=count_words,
+    outlets=outlets,
 )
 
 

@@ -6,10 +6,39 @@ from collections.abc import Sequence
 from datetime import date
 
 WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-          "octubre", "noviembre", "diciembre"]
+MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
 # Regions from north to south, the order a reader holds in mind (coverage table and chart).
-NORTH_TO_SOUTH = ("15", "01", "02", "03", "04", "05", "13", "06", "07", "16", "08", "09", "14", "10", "11", "12")
+NORTH_TO_SOUTH = (
+    "15",
+    "01",
+    "02",
+    "03",
+    "04",
+    "05",
+    "13",
+    "06",
+    "07",
+    "16",
+    "08",
+    "09",
+    "14",
+    "10",
+    "11",
+    "12",
+)
 
 
 def spanish_date(day: date) -> str:

@@ -62,7 +62,9 @@ def topic_matches(store: Store, topics: Iterable[Topic], day: date) -> dict[str,
 
 
 def topic_sections(
-    stories: list[Story], topics: Iterable[Topic], matches: dict[str, set[int]],
+    stories: list[Story],
+    topics: Iterable[Topic],
+    matches: dict[str, set[int]],
     shown: set[int] | None = None,
 ) -> list[TopicSection]:
     """One section per topic, in the file's order; ``stories`` are the day's, ranked.
@@ -76,7 +78,11 @@ def topic_sections(
         matched = matches.get(topic.id, set())
         found = [s for s in stories if any(a.id in matched for a in s.articles)]
         section = TopicSection(
-            topic.id, topic.title, topic.requested_by, found, [s for s in found if s.id not in shown]
+            topic.id,
+            topic.title,
+            topic.requested_by,
+            found,
+            [s for s in found if s.id not in shown],
         )
         sections.append(section)
     for section in sections:

@@ -5,19 +5,19 @@
             feedback, runs, deliveries
 """
 
-from agenda.store.base import (
-    MAX_WARNING_CHARS,
-    SANTIAGO,
-    Store,
-    StoredCounts,
-    StoredLink,
-    iso,
-    santiago_date,
-    utc_now,
-)
+from agenda.common import SANTIAGO, iso, santiago_date, utc_now  # re-exported for the stages
+from agenda.store.base import MAX_WARNING_CHARS, Store, StoredCounts, StoredLink
 from agenda.store.schema import migrations, open_database
 
 __all__ = [
-    "MAX_WARNING_CHARS", "SANTIAGO", "Store", "StoredCounts", "StoredLink", "iso", "migrations",
-    "open_database", "santiago_date", "utc_now",
+    "MAX_WARNING_CHARS",
+    "SANTIAGO",
+    "Store",
+    "StoredCounts",
+    "StoredLink",
+    "iso",
+    "migrations",
+    "open_database",
+    "santiago_date",
+    "utc_now",
 ]

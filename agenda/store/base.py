@@ -9,52 +9,38 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
+from agenda.common import iso, santiago_date, utc_now
 from agenda.errors import SearchQueryError
+from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.store.briefs import BriefsMixin
 from agenda.store.commitments import CommitmentReaders
 from agenda.store.inbox import FeedbackInboxMixin
-from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 from agenda.store.schema import migrations
-from agenda.store.stories import StoredLink, StoriesMixin, NewArticle, StoryKeeper, add_outlets, refresh_story
+from agenda.store.stories import (
+    NewArticle,
+    StoredLink,
+    StoriesMixin,
+    StoryKeeper,
+    add_outlets,
+    refresh_story,
+)
+from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 
 if TYPE_CHECKING:  # types only: `agenda status` and `search` must not load spaCy or feedparser
     from agenda.extract import Article
     from agenda.link import LinkResult
     from agenda.sources import Source
 
-SANTIAGO = ZoneInfo("America/Santiago")
 # FTS5 query syntax: a query with any of it is an FTS5 expression, not a list of words
 _FTS_SYNTAX = re.compile(r'["()*^:]|\b(?:AND|OR|NOT|NEAR)\b')
 MAX_WARNING_CHARS = 500  # several warnings joined; the row is for people, not a log
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else None
-
-
-def santiago_date(moment: datetime) -> str:
-    """The America/Santiago calendar day of a moment: the digest's notion of 'which day'.
-
-    At the ends of the calendar (year 1, year 9999) the shift overflows: the UTC day is kept.
-    """
-    try:
-        return moment.astimezone(SANTIAGO).date().isoformat()
-    except OverflowError:
-        return moment.astimezone(timezone.utc).date().isoformat()
 
 
 @dataclass
@@ -90,13 +76,25 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             known = {row["id"]: row["url"] for row in self.db.query("select id, url from sources")}
             for source in sources:
                 if source.id in known and known[source.id] != source.url:
-                    self.db["sources"].update(source.id, {
-                        "etag": None, "last_modified": None, "next_attempt_at_utc": None,
-                        "error_count": 0, "last_error": None,
-                    })
-                self.db["sources"].upsert(
-                    {"id": source.id, "name": source.name, "url": source.url, "kind": source.kind,
-                     "region_code": source.region_code, "enabled": int(source.enabled)},
+                    self.db.table("sources").update(
+                        source.id,
+                        {
+                            "etag": None,
+                            "last_modified": None,
+                            "next_attempt_at_utc": None,
+                            "error_count": 0,
+                            "last_error": None,
+                        },
+                    )
+                self.db.table("sources").upsert(
+                    {
+                        "id": source.id,
+                        "name": source.name,
+                        "url": source.url,
+                        "kind": source.kind,
+                        "region_code": source.region_code,
+                        "enabled": int(source.enabled),
+                    },
                     pk="id",
                 )
 
@@ -115,7 +113,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             row["source_id"]: row["newest"]
             for row in self.db.query(
                 "select s.source_id, max(a.published_at_utc) as newest from article_sources s "
-                "join articles a on a.id = s.article_id where a.published_at_utc is not null group by s.source_id"
+                "join articles a on a.id = s.article_id where a.published_at_utc is not null"
+                " group by s.source_id"
             )
         }
 
@@ -125,7 +124,9 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         A next attempt within ``DUE_TOLERANCE`` of ``now`` counts as due (cron starts drift).
         """
         resting = {}
-        for row in self.db.query("select id, next_attempt_at_utc from sources where next_attempt_at_utc is not null"):
+        for row in self.db.query(
+            "select id, next_attempt_at_utc from sources where next_attempt_at_utc is not null"
+        ):
             when = datetime.fromisoformat(row["next_attempt_at_utc"])
             if when > now + DUE_TOLERANCE:
                 resting[row["id"]] = when
@@ -136,9 +137,14 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         wanted = list(dict.fromkeys(urls))
         found: set[str] = set()
         for start in range(0, len(wanted), 500):  # SQLite's limit on ? placeholders
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             placeholders = ",".join("?" * len(chunk))
-            found.update(row["url"] for row in self.db.query(f"select url from articles where url in ({placeholders})", chunk))
+            found.update(
+                row["url"]
+                for row in self.db.query(
+                    f"select url from articles where url in ({placeholders})", chunk
+                )
+            )
         return found
 
     # -- one source's results: one transaction ----------------------------------------------
@@ -170,8 +176,14 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             raise
         return counts
 
-    def _store_articles(self, source_name: str, articles: list[Article], links: list[LinkResult], now: datetime,
-                        counts: StoredCounts) -> None:
+    def _store_articles(
+        self,
+        source_name: str,
+        articles: list[Article],
+        links: list[LinkResult],
+        now: datetime,
+        counts: StoredCounts,
+    ) -> None:
         """Each article with its links and its story (a new article joins one or starts one)."""
         if articles:
             self._stories.begin()
@@ -184,47 +196,101 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             if is_new or text_changed:  # a duplicate brings its source, never new evidence
                 rows = self._replace_links(article_id, link_result)
                 counts.links += len(rows)
-            story = None if is_new else self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()[0]
+            story = (
+                None
+                if is_new
+                else self.db.execute(
+                    "select story_id from articles where id = ?", [article_id]
+                ).fetchone()[0]
+            )
             if story is None:
                 moment = article.published_at_utc or now
-                self._stories.assign(NewArticle(
-                    article_id, article.title, article.summary, article.url, iso(moment) or "", santiago_date(moment),
-                    source_name, [(kind, code, name, at_risk) for _, kind, code, name, _, at_risk, *_ in rows]))
+                self._stories.assign(
+                    NewArticle(
+                        article_id,
+                        article.title,
+                        article.summary,
+                        article.url,
+                        iso(moment) or "",
+                        santiago_date(moment),
+                        source_name,
+                        [
+                            (kind, code, name, at_risk)
+                            for _, kind, code, name, _, at_risk, *_ in rows
+                        ],
+                    )
+                )
                 continue
             after = self._link_keys(article_id)
             if after != before:  # relinked: the story's links and lead may change
                 refresh_story(self.db, story)
             elif new_outlet:
                 add_outlets(self.db, story, article_id)
-            if {k for k in after if k[0] in PLACE_KINDS} != {k for k in (before or set()) if k[0] in PLACE_KINDS}:
+            if {k for k in after if k[0] in PLACE_KINDS} != {
+                k for k in (before or set()) if k[0] in PLACE_KINDS
+            }:
                 self._stories.places_changed(article_id)
 
     def _link_keys(self, article_id: int) -> set[tuple[str, str, int]]:
-        return {(kind, code, at_risk) for kind, code, at_risk in
-                self.db.execute("select kind, code, at_risk from links where article_id = ?", [article_id])}
+        return {
+            (kind, code, at_risk)
+            for kind, code, at_risk in self.db.execute(
+                "select kind, code, at_risk from links where article_id = ?", [article_id]
+            )
+        }
 
-    def _record_source_state(self, result: FetchResult, articles: list[Article] | None, error: str | None,
-                             now: datetime, warnings: list[str] | None) -> None:
+    def _record_source_state(
+        self,
+        result: FetchResult,
+        articles: list[Article] | None,
+        error: str | None,
+        now: datetime,
+        warnings: list[str] | None,
+    ) -> None:
         update: dict[str, Any] = {
-            "last_fetched_at_utc": iso(now), "last_status": result.status if not error else "error",
-            "last_attempts": result.attempts, "last_latency_seconds": round(result.elapsed_seconds, 3),
+            "last_fetched_at_utc": iso(now),
+            "last_status": result.status if not error else "error",
+            "last_attempts": result.attempts,
+            "last_latency_seconds": round(result.elapsed_seconds, 3),
         }
         if error:
-            row = next(self.db.query("select coalesce(error_count, 0) as n from sources where id = ?", [result.source.id]), {"n": 0})
+            row = next(
+                self.db.query(
+                    "select coalesce(error_count, 0) as n from sources where id = ?",
+                    [result.source.id],
+                ),
+                {"n": 0},
+            )
             failures = int(row["n"]) + 1
             update.update(
-                {"error_count": failures, "last_error": error, "last_error_at_utc": iso(now),
-                 "next_attempt_at_utc": iso(next_attempt_at(now, failures, result.retry_after_seconds))}
+                {
+                    "error_count": failures,
+                    "last_error": error,
+                    "last_error_at_utc": iso(now),
+                    "next_attempt_at_utc": iso(
+                        next_attempt_at(now, failures, result.retry_after_seconds)
+                    ),
+                }
             )
         else:
             update.update(
-                {"error_count": 0, "last_error": None, "last_success_at_utc": iso(now), "next_attempt_at_utc": None,
-                 "etag": result.etag, "last_modified": result.last_modified}
+                {
+                    "error_count": 0,
+                    "last_error": None,
+                    "last_success_at_utc": iso(now),
+                    "next_attempt_at_utc": None,
+                    "etag": result.etag,
+                    "last_modified": result.last_modified,
+                }
             )
-            if result.status == "ok":  # a 304 keeps the item count and warning of the body it confirms
+            if (
+                result.status == "ok"
+            ):  # a 304 keeps the item count and warning of the body it confirms
                 update["last_item_count"] = len(articles or [])
-                update["last_warning"] = "; ".join(warnings)[:MAX_WARNING_CHARS] if warnings else None
-        self.db["sources"].update(result.source.id, update)
+                update["last_warning"] = (
+                    "; ".join(warnings)[:MAX_WARNING_CHARS] if warnings else None
+                )
+        self.db.table("sources").update(result.source.id, update)
 
     def _upsert_article(self, article: Article, now: datetime) -> tuple[int, bool, bool, bool]:
         """Insert a new article, or add this source to a stored one. Returns (id, new, text
@@ -240,12 +306,28 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if row is None:
             moment = article.published_at_utc or now
             # plain SQL on the hot path: sqlite-utils' insert() introspects the table every call
-            article_id = self.db.conn.execute(
-                "insert into articles (url, guid, guid_key, title, summary, text, outlet, source_id, source_region,"
-                " published_at_utc, first_seen_at_utc, local_date) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [article.url, article.guid, article.guid_key, article.title, article.summary, article.text, article.outlet,
-                 article.source_id, article.source_region, iso(article.published_at_utc), iso(now), santiago_date(moment)],
-            ).lastrowid
+            inserted = self.db.conn.execute(
+                "insert into articles (url, guid, guid_key, title, summary, text, outlet,"
+                " source_id, source_region,"
+                " published_at_utc, first_seen_at_utc, local_date)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    article.url,
+                    article.guid,
+                    article.guid_key,
+                    article.title,
+                    article.summary,
+                    article.text,
+                    article.outlet,
+                    article.source_id,
+                    article.source_region,
+                    iso(article.published_at_utc),
+                    iso(now),
+                    santiago_date(moment),
+                ],
+            )
+            assert inserted.lastrowid is not None  # a plain insert always has a rowid
+            article_id = inserted.lastrowid
         else:
             article_id = row["id"]
             stored_words = (row["title"], row["summary"] or "")
@@ -257,7 +339,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                 )
                 text_changed = filled.rowcount == 1
         added = self.db.conn.execute(
-            "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc) values (?, ?, ?)",
+            "insert or ignore into article_sources (article_id, source_id, first_seen_at_utc)"
+            " values (?, ?, ?)",
             [article_id, article.source_id, iso(now)],
         ).rowcount
         return int(article_id), is_new, text_changed, bool(added) and not is_new
@@ -267,22 +350,34 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if article_id in self._articles_with_feedback():
             link_result = self._with_feedback(article_id, link_result)
         rows = [
-            (article_id, link.kind, link.code, link.name,
-             json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False), int(link.at_risk),
-             json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
-             link.risk_kind, int(link.resolved))
+            (
+                article_id,
+                link.kind,
+                link.code,
+                link.name,
+                json.dumps([e.as_dict() for e in link.evidence], ensure_ascii=False),
+                int(link.at_risk),
+                json.dumps([e.as_dict() for e in link.risk_evidence], ensure_ascii=False),
+                link.risk_kind,
+                int(link.resolved),
+            )
             for link in link_result.all_links()
         ]
         self.db.conn.executemany(
-            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence, risk_kind, resolved)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence,"
+            " risk_kind, resolved)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
         return rows
 
     def _articles_with_feedback(self) -> set[int]:
         """Read once per store: corrections are rare, and re-applied only where they exist."""
         if self._feedback_ids is None:
-            self._feedback_ids = {row["article_id"] for row in self.db.query("select distinct article_id from feedback")}
+            self._feedback_ids = {
+                row["article_id"]
+                for row in self.db.query("select distinct article_id from feedback")
+            }
         return self._feedback_ids
 
     # -- analysts' feedback ----------------------------------------------------------------
@@ -291,11 +386,22 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if row is not None:
             row["links"] = [
                 {**link, "evidence": json.loads(link["evidence"] or "[]")}
-                for link in self.db.query("select * from links where article_id = ? order by kind, code", [article_id])
+                for link in self.db.query(
+                    "select * from links where article_id = ? order by kind, code", [article_id]
+                )
             ]
         return row
 
-    def record_feedback(self, article_id: int, action: str, kind: str, code: str, name: str, remove: list[tuple[str, str]], add: list[tuple[str, str, str]]) -> None:
+    def record_feedback(
+        self,
+        article_id: int,
+        action: str,
+        kind: str,
+        code: str,
+        name: str,
+        remove: list[tuple[str, str]],
+        add: list[tuple[str, str, str]],
+    ) -> None:
         """Store one correction and apply it to the article's links, in one transaction.
 
         ``remove`` lists (kind, code) links to delete; ``add`` lists (kind, code, name) to insert.
@@ -303,26 +409,46 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if self._feedback_ids is not None:
             self._feedback_ids.add(article_id)
         with self.db.atomic():
-            self.db["feedback"].insert(  # ignore: a unique index folds a repeated correction
-                {"article_id": article_id, "action": action, "kind": kind, "code": code,
-                 "name": name, "created_at_utc": iso(utc_now())},
+            self.db.table("feedback").insert(  # ignore: a unique index folds a repeated correction
+                {
+                    "article_id": article_id,
+                    "action": action,
+                    "kind": kind,
+                    "code": code,
+                    "name": name,
+                    "created_at_utc": iso(utc_now()),
+                },
                 ignore=True,
             )
             for link_kind, link_code in remove:
-                self.db.execute("delete from links where article_id = ? and kind = ? and code = ?", [article_id, link_kind, link_code])
+                self.db.execute(
+                    "delete from links where article_id = ? and kind = ? and code = ?",
+                    [article_id, link_kind, link_code],
+                )
             for link_kind, link_code, link_name in add:
-                self.db["links"].upsert(
-                    {"article_id": article_id, "kind": link_kind, "code": link_code, "name": link_name,
-                     "evidence": json.dumps([{"text": "feedback", "start": None, "end": None}]), "at_risk": 0, "risk_evidence": "[]"},
+                self.db.table("links").upsert(
+                    {
+                        "article_id": article_id,
+                        "kind": link_kind,
+                        "code": link_code,
+                        "name": link_name,
+                        "evidence": json.dumps([{"text": "feedback", "start": None, "end": None}]),
+                        "at_risk": 0,
+                        "risk_evidence": "[]",
+                    },
                     pk=("article_id", "kind", "code"),
                 )
-            story = self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
+            story = self.db.execute(
+                "select story_id from articles where id = ?", [article_id]
+            ).fetchone()
             if story and story[0] is not None:
                 refresh_story(self.db, story[0])
             self._stories.places_changed(article_id)
 
     def feedback_for(self, article_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from feedback where article_id = ? order by id", [article_id]))
+        return list(
+            self.db.query("select * from feedback where article_id = ? order by id", [article_id])
+        )
 
     def _with_feedback(self, article_id: int, link_result: LinkResult) -> LinkResult:
         """Re-apply an article's recorded corrections to a fresh linker result."""
@@ -342,9 +468,13 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             setattr(link_result, attribute, kept)
         for correction in corrections:
             if correction["action"] == "add":
-                attribute = {"region": "regions", "province": "provinces", "commune": "communes"}[correction["kind"]]
+                attribute = {"region": "regions", "province": "provinces", "commune": "communes"}[
+                    correction["kind"]
+                ]
                 if all(link.code != correction["code"] for link in getattr(link_result, attribute)):
-                    getattr(link_result, attribute).append(Link(correction["kind"], correction["code"], correction["name"]))
+                    getattr(link_result, attribute).append(
+                        Link(correction["kind"], correction["code"], correction["name"])
+                    )
         return link_result
 
     # -- reading (articles_on and the story readers are in stories.py) -----------------------
@@ -360,8 +490,11 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             raise SearchQueryError("empty search: give one or more words")
         try:
             return list(
-                self.db["articles"].search(
-                    query, order_by="published_at_utc desc", limit=limit, quote=not raw,
+                self.db.table("articles").search(
+                    query,
+                    order_by="published_at_utc desc",
+                    limit=limit,
+                    quote=not raw,
                     columns=["id", "title", "outlet", "url", "published_at_utc", "local_date"],
                 )
             )
@@ -383,13 +516,23 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         a run that was killed: it is marked "interrupted" for `agenda status`."""
         with self.db.atomic():
             self.db.execute("update runs set status = 'interrupted' where status = 'running'")
-            return int(self.db["runs"].insert({"started_at_utc": iso(now or utc_now()), "status": "running"}).last_pk)
+            runs = self.db.table("runs").insert(
+                {"started_at_utc": iso(now or utc_now()), "status": "running"}
+            )
+            assert runs.last_pk is not None  # an insert without "ignore" always has a key
+            return int(runs.last_pk)
 
-    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None:
-        self.db["runs"].update(
+    def finish_run(
+        self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]
+    ) -> None:
+        self.db.table("runs").update(
             run_id,
-            {"finished_at_utc": iso(utc_now()), "status": status,
-             "counts": json.dumps(counts, ensure_ascii=False), "errors": json.dumps(errors, ensure_ascii=False)},
+            {
+                "finished_at_utc": iso(utc_now()),
+                "status": status,
+                "counts": json.dumps(counts, ensure_ascii=False),
+                "errors": json.dumps(errors, ensure_ascii=False),
+            },
         )
 
     def last_runs(self, limit: int = 5) -> list[dict[str, Any]]:
@@ -398,17 +541,27 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
     # -- deliveries (outbox state) ----------------------------------------------------------
     def delivery(self, digest_date: str, recipient: str) -> dict[str, Any] | None:
         return next(
-            self.db.query("select * from deliveries where digest_date = ? and recipient = ?", [digest_date, recipient]),
+            self.db.query(
+                "select * from deliveries where digest_date = ? and recipient = ?",
+                [digest_date, recipient],
+            ),
             None,
         )
 
     def record_delivery(self, digest_date: str, recipient: str, **fields: Any) -> None:
-        fields.update({"digest_date": digest_date, "recipient": recipient, "updated_at_utc": iso(utc_now())})
-        self.db["deliveries"].upsert(fields, pk=("digest_date", "recipient"))
+        fields.update(
+            {"digest_date": digest_date, "recipient": recipient, "updated_at_utc": iso(utc_now())}
+        )
+        self.db.table("deliveries").upsert(fields, pk=("digest_date", "recipient"))
 
     def undelivered(self) -> list[dict[str, Any]]:
         """Pending and failed messages, oldest digest first."""
-        return list(self.db.query("select * from deliveries where status in ('pending', 'failed') order by digest_date, recipient"))
+        return list(
+            self.db.query(
+                "select * from deliveries where status in ('pending', 'failed')"
+                " order by digest_date, recipient"
+            )
+        )
 
     def deliveries(self) -> Iterator[dict[str, Any]]:
         return self.db.query("select * from deliveries order by digest_date desc, recipient")

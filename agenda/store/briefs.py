@@ -16,10 +16,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from agenda.common import SANTIAGO
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SANTIAGO = ZoneInfo("America/Santiago")
 # The same tokenizer as articles_fts (schema m001): a query that parses here parses there.
 _FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
@@ -103,7 +104,10 @@ class BriefsMixin:
         The same shape as ``Store.articles_on`` (links are ``StoredLink``), plus ``story_id``
         (the story kept at ingest; minus its own id for an article without one).
         """
-        from agenda.store.stories import LINK_COLUMNS, stored_links  # stories imports nothing of briefs
+        from agenda.store.stories import (
+            LINK_COLUMNS,
+            stored_links,
+        )  # stories imports nothing of briefs
 
         where, parameters = _where(selection)
         articles = list(
@@ -120,9 +124,11 @@ class BriefsMixin:
         # The ids go through a temporary table: a month of a region is more ids than SQLite
         # accepts as parameters, and a join reads the links in one pass.
         self._fill_ids("brief_ids", (a["id"] for a in articles))
-        links = stored_links(self.db.execute(
-            f"select {LINK_COLUMNS} from temp.brief_ids b join links l on l.article_id = b.id"
-        ))
+        links = stored_links(
+            self.db.execute(
+                f"select {LINK_COLUMNS} from temp.brief_ids b join links l on l.article_id = b.id"
+            )
+        )
         outlets: dict[int, list[str]] = {}
         for article_id, name in self.db.execute(
             "select x.article_id, s.name from temp.brief_ids b"

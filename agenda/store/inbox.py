@@ -17,21 +17,40 @@ class FeedbackInboxMixin:
         wanted = list(dict.fromkeys(message_ids))
         found: set[str] = set()
         for start in range(0, len(wanted), 500):  # SQLite's limit on ? placeholders
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             placeholders = ",".join("?" * len(chunk))
-            found.update(row["message_id"] for row in self.db.query(
-                f"select message_id from feedback_messages where message_id in ({placeholders})",
-                chunk,
-            ))
+            found.update(
+                row["message_id"]
+                for row in self.db.query(
+                    "select message_id from feedback_messages"
+                    f" where message_id in ({placeholders})",
+                    chunk,
+                )
+            )
         return found
 
     def record_feedback_message(
-        self, message_id: str, article_id: int | None, action: str | None, code: str | None,
-        status: str, detail: str, sender: str, processed_at_utc: str,
+        self,
+        message_id: str,
+        article_id: int | None,
+        action: str | None,
+        code: str | None,
+        status: str,
+        detail: str,
+        sender: str,
+        processed_at_utc: str,
     ) -> None:
         """Remember a message as read; call inside the transaction that applied it."""
-        self.db.table("feedback_messages").insert({
-            "message_id": message_id, "article_id": article_id, "action": action, "code": code,
-            "status": status, "detail": detail, "sender": sender,
-            "processed_at_utc": processed_at_utc,
-        }, pk="message_id")
+        self.db.table("feedback_messages").insert(
+            {
+                "message_id": message_id,
+                "article_id": article_id,
+                "action": action,
+                "code": code,
+                "status": status,
+                "detail": detail,
+                "sender": sender,
+                "processed_at_utc": processed_at_utc,
+            },
+            pk="message_id",
+        )

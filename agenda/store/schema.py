@@ -29,10 +29,9 @@ import struct
 from pathlib import Path
 
 from sqlite_utils import Database
-
-from agenda.errors import DatabaseError
 from sqlite_utils.migrations import Migrations
 
+from agenda.errors import DatabaseError
 from agenda.store.stories import backfill_stories
 
 migrations = Migrations("agenda")
@@ -40,62 +39,103 @@ migrations = Migrations("agenda")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
-            "id": str, "name": str, "url": str, "kind": str, "region_code": str, "enabled": int,
-            "etag": str, "last_modified": str, "last_fetched_at_utc": str, "last_success_at_utc": str,
-            "last_status": str, "last_item_count": int, "error_count": int, "last_error": str,
+            "id": str,
+            "name": str,
+            "url": str,
+            "kind": str,
+            "region_code": str,
+            "enabled": int,
+            "etag": str,
+            "last_modified": str,
+            "last_fetched_at_utc": str,
+            "last_success_at_utc": str,
+            "last_status": str,
+            "last_item_count": int,
+            "error_count": int,
+            "last_error": str,
             "last_error_at_utc": str,
         },
         pk="id",
         defaults={"error_count": 0},
         not_null={"name", "url", "kind"},
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
-            "id": int, "url": str, "guid": str, "title": str, "summary": str, "text": str,
-            "outlet": str, "source_id": str, "source_region": str, "published_at_utc": str,
-            "first_seen_at_utc": str, "local_date": str,
+            "id": int,
+            "url": str,
+            "guid": str,
+            "title": str,
+            "summary": str,
+            "text": str,
+            "outlet": str,
+            "source_id": str,
+            "source_region": str,
+            "published_at_utc": str,
+            "first_seen_at_utc": str,
+            "local_date": str,
         },
         pk="id",
         not_null={"url", "title", "local_date"},
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["local_date"])
-    db["article_sources"].create(
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["local_date"])
+    db.table("article_sources").create(
         {"article_id": int, "source_id": str, "first_seen_at_utc": str},
         pk=("article_id", "source_id"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["links"].create(
+    db.table("links").create(
         {
-            "article_id": int, "kind": str, "code": str, "name": str, "evidence": str,
-            "at_risk": int, "risk_evidence": str,
+            "article_id": int,
+            "kind": str,
+            "code": str,
+            "name": str,
+            "evidence": str,
+            "at_risk": int,
+            "risk_evidence": str,
         },
         pk=("article_id", "kind", "code"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["links"].create_index(["kind", "code"])
-    db["runs"].create(
-        {"id": int, "started_at_utc": str, "finished_at_utc": str, "status": str, "counts": str, "errors": str},
+    db.table("links").create_index(["kind", "code"])
+    db.table("runs").create(
+        {
+            "id": int,
+            "started_at_utc": str,
+            "finished_at_utc": str,
+            "status": str,
+            "counts": str,
+            "errors": str,
+        },
         pk="id",
     )
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
-            "digest_date": str, "recipient": str, "status": str, "message_id": str, "attempts": int,
-            "last_error": str, "updated_at_utc": str, "sent_at_utc": str, "eml_path": str,
+            "digest_date": str,
+            "recipient": str,
+            "status": str,
+            "message_id": str,
+            "attempts": int,
+            "last_error": str,
+            "updated_at_utc": str,
+            "sent_at_utc": str,
+            "eml_path": str,
         },
         pk=("digest_date", "recipient"),
     )
     # Accents folded so "Nuble" finds "Ñuble".
-    db["articles"].enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    db.table("articles").enable_fts(
+        ["title", "summary", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
+    )
 
 
 @migrations()
 def m002_source_backoff(db: Database) -> None:
     """A failing source rests until ``next_attempt_at_utc``; the row also keeps what the last
     attempt looked like (warning, attempts, latency) for ``agenda sources check`` and the digest."""
-    sources = db["sources"]
+    sources = db.table("sources")
     sources.add_column("next_attempt_at_utc", str)
     sources.add_column("last_warning", str)
     sources.add_column("last_attempts", int)
@@ -105,58 +145,77 @@ def m002_source_backoff(db: Database) -> None:
 @migrations()
 def m003_article_guid_key(db: Database) -> None:
     """The same story under two addresses (an AMP link, a redirector) is still one article."""
-    db["articles"].add_column("guid_key", str)
-    db["articles"].create_index(["guid_key"])
+    db.table("articles").add_column("guid_key", str)
+    db.table("articles").create_index(["guid_key"])
 
 
 @migrations()
 def m004_feedback(db: Database) -> None:
     """Analysts' corrections of links ("this article is not about 09211"), kept so that a
     re-link of the article (a feed re-sending it) does not undo them."""
-    db["feedback"].create(
-        {"id": int, "article_id": int, "action": str, "kind": str, "code": str, "name": str, "created_at_utc": str},
+    db.table("feedback").create(
+        {
+            "id": int,
+            "article_id": int,
+            "action": str,
+            "kind": str,
+            "code": str,
+            "name": str,
+            "created_at_utc": str,
+        },
         pk="id",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["feedback"].create_index(["article_id"])
+    db.table("feedback").create_index(["article_id"])
 
 
 @migrations()
 def m005_outbox(db: Database) -> None:
     """The outbox: which edition each recipient gets, and when a failed send is tried again."""
-    db["deliveries"].add_column("edition", str)
-    db["deliveries"].add_column("next_attempt_at_utc", str)
+    db.table("deliveries").add_column("edition", str)
+    db.table("deliveries").add_column("next_attempt_at_utc", str)
 
 
 @migrations()
 def m006_stories(db: Database) -> None:
     """Stories kept at ingest: every stored article belongs to exactly one story."""
-    db["stories"].create(
+    db.table("stories").create(
         {
-            "id": int, "title": str, "url": str, "lead_article_id": int, "lead_link_count": int,
-            "first_seen_at_utc": str, "last_seen_at_utc": str, "first_local_date": str,
-            "last_local_date": str, "article_count": int, "outlet_count": int,
+            "id": int,
+            "title": str,
+            "url": str,
+            "lead_article_id": int,
+            "lead_link_count": int,
+            "first_seen_at_utc": str,
+            "last_seen_at_utc": str,
+            "first_local_date": str,
+            "last_local_date": str,
+            "article_count": int,
+            "outlet_count": int,
         },
         pk="id",
     )
-    db["stories"].create_index(["last_local_date"])
-    db["stories"].create_index(["first_local_date"])
-    db["story_links"].create(
+    db.table("stories").create_index(["last_local_date"])
+    db.table("stories").create_index(["first_local_date"])
+    db.table("story_links").create(
         {"story_id": int, "kind": str, "code": str, "name": str, "at_risk": int},
         pk=("story_id", "kind", "code"),
     )
-    db["story_links"].create_index(["kind", "code"])
-    db["story_outlets"].create({"story_id": int, "outlet": str}, pk=("story_id", "outlet"))
-    db["articles"].add_column("story_id", int)
-    db["articles"].create_index(["story_id"])
-    db["article_signatures"].create(
+    db.table("story_links").create_index(["kind", "code"])
+    db.table("story_outlets").create({"story_id": int, "outlet": str}, pk=("story_id", "outlet"))
+    db.table("articles").add_column("story_id", int)
+    db.table("articles").create_index(["story_id"])
+    db.table("article_signatures").create(
         {
-            "article_id": int, "local_date": str, "signature": bytes, "features": bytes,
+            "article_id": int,
+            "local_date": str,
+            "signature": bytes,
+            "features": bytes,
             "places": str,
         },
         pk="article_id",
     )
-    db["article_signatures"].create_index(["local_date"])
+    db.table("article_signatures").create_index(["local_date"])
 
 
 @migrations(transactional=False)
@@ -169,10 +228,12 @@ def m007_stories_backfill(db: Database) -> None:
 
 @migrations()
 def m008_link_risk_detail(db: Database) -> None:
-    """Which kind of trouble put a commitment at risk, and whether the article reports it resolved."""
-    db["links"].add_column("risk_kind", str)
-    db["links"].add_column("resolved", int)
+    """Which kind of trouble put a commitment at risk.
 
+    And whether the article reports it resolved.
+    """
+    db.table("links").add_column("risk_kind", str)
+    db.table("links").add_column("resolved", int)
 
 
 @migrations()
@@ -182,7 +243,7 @@ def m009_feedback_unique(db: Database) -> None:
         "delete from feedback where id not in "
         "(select min(id) from feedback group by article_id, action, kind, code)"
     )
-    db["feedback"].create_index(
+    db.table("feedback").create_index(
         ["article_id", "action", "kind", "code"], unique=True, if_not_exists=True
     )
 
@@ -191,9 +252,17 @@ def m009_feedback_unique(db: Database) -> None:
 def m010_feedback_inbox(db: Database) -> None:
     """Readers' "¿Error?" replies already read by ``agenda feedback inbox``, by Message-ID: a
     message is applied once, however often the mailbox is read."""
-    db["feedback_messages"].create(
-        {"message_id": str, "article_id": int, "action": str, "code": str, "status": str,
-         "detail": str, "sender": str, "processed_at_utc": str},
+    db.table("feedback_messages").create(
+        {
+            "message_id": str,
+            "article_id": int,
+            "action": str,
+            "code": str,
+            "status": str,
+            "detail": str,
+            "sender": str,
+            "processed_at_utc": str,
+        },
         pk="message_id",
     )
 

@@ -44,7 +44,9 @@ class StoredLink(NamedTuple):
 
 
 # What ``stored_links`` reads, from ``links l``.
-LINK_COLUMNS = "l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence, l.risk_kind, l.resolved"
+LINK_COLUMNS = (
+    "l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence, l.risk_kind, l.resolved"
+)
 
 
 def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]:
@@ -53,10 +55,17 @@ def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]
     links: dict[int, list[StoredLink]] = {}
     for article_id, kind, code, name, at_risk, risk_evidence, risk_kind, resolved in rows:
         evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
-        links.setdefault(article_id, []).append(StoredLink(
-            sys.intern(kind), sys.intern(code), sys.intern(name), bool(at_risk), evidence,
-            risk_kind, bool(resolved),
-        ))
+        links.setdefault(article_id, []).append(
+            StoredLink(
+                sys.intern(kind),
+                sys.intern(code),
+                sys.intern(name),
+                bool(at_risk),
+                evidence,
+                risk_kind,
+                bool(resolved),
+            )
+        )
     return links
 
 
@@ -169,6 +178,7 @@ class StoryKeeper:
         )
         if self.index is not None:
             self.index.set_places(article_id, date.fromisoformat(row[0]).toordinal(), places)
+
 
 class NewArticle(NamedTuple):
     """What a story needs of a just-stored article (no re-read from the database)."""
@@ -415,10 +425,13 @@ class StoriesMixin:
         )
         if not articles:
             return []
-        links = stored_links(self.db.execute(
-            f"select {LINK_COLUMNS} from articles a join links l on l.article_id = a.id where {where}",
-            params,
-        ))
+        links = stored_links(
+            self.db.execute(
+                f"select {LINK_COLUMNS} from articles a join links l on l.article_id = a.id"
+                f" where {where}",
+                params,
+            )
+        )
         outlets: dict[int, list[str]] = {}
         for article_id, name in self.db.execute(
             "select x.article_id, s.name from articles a join article_sources x on x.article_id ="
