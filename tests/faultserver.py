@@ -58,9 +58,18 @@ RETRY_AFTER_SHORT = 1
 RETRY_AFTER_LONG = 7200
 STREAM_CHUNK = 64 * 1024
 ITEM_TOPICS = (
-    ("Avanza el Hospital de Quilpué", "Obras del hospital en la Región de Valparaíso superan el 80 por ciento."),
-    ("Temporal en Ñuble deja cortes de luz", "Vecinos de Chillán y San Carlos sin suministro tras el sistema frontal."),
-    ("Puente en Temuco reabre", "La Araucanía recupera la conexión del puente tras meses de reparación."),
+    (
+        "Avanza el Hospital de Quilpué",
+        "Obras del hospital en la Región de Valparaíso superan el 80 por ciento.",
+    ),
+    (
+        "Temporal en Ñuble deja cortes de luz",
+        "Vecinos de Chillán y San Carlos sin suministro tras el sistema frontal.",
+    ),
+    (
+        "Puente en Temuco reabre",
+        "La Araucanía recupera la conexión del puente tras meses de reparación.",
+    ),
     ("Plan de vivienda en Coyhaique", "Aysén suma 300 viviendas sociales al plan regional."),
 )
 
@@ -72,14 +81,18 @@ class FaultStats:
     bytes_sent: int = 0
     bytes_by_path: Counter[str] = field(default_factory=Counter)
     user_agents: set[str] = field(default_factory=set)
-    starts: list[tuple[str, float]] = field(default_factory=list)  # (path, time.monotonic()) per request
+    starts: list[tuple[str, float]] = field(
+        default_factory=list
+    )  # (path, time.monotonic()) per request
     in_flight: int = 0
     peak_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def begin(self, path: str, user_agent: str | None) -> None:
         with self.lock:
-            self.requests[path] += 1  # counted on arrival: a client may read the answer before we log it
+            self.requests[path] += (
+                1  # counted on arrival: a client may read the answer before we log it
+            )
             self.starts.append((path, time.monotonic()))
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -105,7 +118,7 @@ def feed_xml(base_url: str, name: str, items: int = 3, shared: str | None = None
         title, summary = ITEM_TOPICS[(k - 1) % len(ITEM_TOPICS)]
         entries.append(
             f"<item><title>{title} ({name} {k})</title><link>{base_url}/article/{name}/{k}.html</link>"
-            f"<guid isPermaLink=\"false\">{name}-{k}</guid>"
+            f'<guid isPermaLink="false">{name}-{k}</guid>'
             f"<pubDate>Tue, 24 Nov 2026 1{k % 10}:00:00 -0300</pubDate><description>{summary}</description></item>"
         )
     if shared:
@@ -116,7 +129,8 @@ def feed_xml(base_url: str, name: str, items: int = 3, shared: str | None = None
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
         f"<title>Diario {name}</title><link>{base_url}/home/{name}/</link><description>Noticias</description>"
-        + "".join(entries) + "</channel></rss>\n"
+        + "".join(entries)
+        + "</channel></rss>\n"
     ).encode("utf-8")
 
 
@@ -158,13 +172,16 @@ def listing_html(base_url: str, name: str) -> bytes:
         f'<time datetime="2026-11-24T1{k}:00:00-03:00">24 nov</time><p class="bajada">{summary}</p></article>'
         for k, (title, summary) in enumerate(ITEM_TOPICS, start=1)
     )
-    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{items}</body></html>'.encode("utf-8")
+    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{items}</body></html>'.encode(
+        "utf-8"
+    )
 
 
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n <!ENTITY lol "lol">\n'
     + b"".join(
-        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode() for i in range(1, 10)
+        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode()
+        for i in range(1, 10)
     )
     + b']>\n<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title>'
     b"<link>https://x.cl/a</link></item></channel></rss>\n"
@@ -176,7 +193,8 @@ def quadratic_blowup(entity_bytes: int = 100_000, references: int = 10_000) -> b
     return (
         b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "' + b"a" * entity_bytes + b'">\n]>\n'
         b'<rss version="2.0"><channel><title>x</title><item><title>t</title><link>https://x.cl/q</link><description>'
-        + b"&a;" * references + b"</description></item></channel></rss>\n"
+        + b"&a;" * references
+        + b"</description></item></channel></rss>\n"
     )
 
 
@@ -196,7 +214,9 @@ MALFORMED = (
 
 
 def _encoded_feed(item_title: str, declared: str, actual: str, bom: bytes = b"") -> bytes:
-    declaration = f'<?xml version="1.0" encoding="{declared}"?>' if declared else '<?xml version="1.0"?>'
+    declaration = (
+        f'<?xml version="1.0" encoding="{declared}"?>' if declared else '<?xml version="1.0"?>'
+    )
     text = (
         f'{declaration}<rss version="2.0"><channel><title>x</title><item><title>{item_title}</title>'
         f"<link>https://encoding.cl/{declared or 'none'}-{actual}</link></item></channel></rss>"
@@ -247,13 +267,25 @@ class _Handler(BaseHTTPRequestHandler):
         if match := re.fullmatch(r"/feed/([\w.-]+)\.xml", path):
             items = int(query.get("items", ["3"])[0])
             shared = query.get("shared", [None])[0]
-            return self._cacheable(path, feed_xml(self.base, match.group(1), items, shared), "application/rss+xml; charset=utf-8")
+            return self._cacheable(
+                path,
+                feed_xml(self.base, match.group(1), items, shared),
+                "application/rss+xml; charset=utf-8",
+            )
         if match := re.fullmatch(r"/article/([\w.-]+)/(\d+)\.html", path):
-            return self._cacheable(path, article_html(self.base, match.group(1), int(match.group(2))), "text/html; charset=utf-8")
+            return self._cacheable(
+                path,
+                article_html(self.base, match.group(1), int(match.group(2))),
+                "text/html; charset=utf-8",
+            )
         if match := re.fullmatch(r"/home/([\w.-]+)/?", path):
-            return self._send(path, 200, home_html(self.base, match.group(1)), "text/html; charset=utf-8")
+            return self._send(
+                path, 200, home_html(self.base, match.group(1)), "text/html; charset=utf-8"
+            )
         if match := re.fullmatch(r"/listing/([\w.-]+)\.html", path):
-            return self._cacheable(path, listing_html(self.base, match.group(1)), "text/html; charset=utf-8")
+            return self._cacheable(
+                path, listing_html(self.base, match.group(1)), "text/html; charset=utf-8"
+            )
         if path.startswith("/files/") and self.server.files_root is not None:
             return self._file(path)
         if path == "/fault/redirect-to":  # a redirect to any address (private-network guard)
@@ -265,17 +297,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _file(self, path: str) -> None:
         root = self.server.files_root
         assert root is not None
-        file = (root / path[len("/files/"):]).resolve()
+        file = (root / path[len("/files/") :]).resolve()
         if root not in file.parents or not file.is_file():
             return self._send(path, 404, b"not found", "text/plain")
         body = file.read_bytes()
         headers = corpus_headers(body)
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/xml")
+        content_type = next(
+            (v for k, v in headers.items() if k.lower() == "content-type"), "application/xml"
+        )
         extra = {k: v for k, v in headers.items() if k.lower() != "content-type"}
         return self._send(path, 200, body, content_type, extra)
 
     def _fault(self, path: str) -> None:  # one branch per fault, read top to bottom
-        name = path[len("/fault/"):]
+        name = path[len("/fault/") :]
         good = feed_xml(self.base, re.sub(r"\W", "-", name))
         if name == "timeout":
             time.sleep(self.server.slow_seconds)
@@ -287,16 +321,24 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "404":
             return self._send(path, 404, b"Not Found", "text/plain")
         if name == "503":
-            return self._send(path, 503, b"busy", "text/plain", {"Retry-After": str(RETRY_AFTER_SHORT)})
+            return self._send(
+                path, 503, b"busy", "text/plain", {"Retry-After": str(RETRY_AFTER_SHORT)}
+            )
         if name == "429-long":
-            return self._send(path, 429, b"slow down", "text/plain", {"Retry-After": str(RETRY_AFTER_LONG)})
+            return self._send(
+                path, 429, b"slow down", "text/plain", {"Retry-After": str(RETRY_AFTER_LONG)}
+            )
         if name == "redirect-loop":
             return self._redirect(path, "/fault/redirect-loop-b")
         if name == "redirect-loop-b":
             return self._redirect(path, "/fault/redirect-loop")
         if match := re.fullmatch(r"redirect-chain/(\d+)", name):
             hops = int(match.group(1))
-            return self._redirect(path, f"/fault/redirect-chain/{hops - 1}") if hops > 0 else self._send(path, 200, good, "application/rss+xml")
+            return (
+                self._redirect(path, f"/fault/redirect-chain/{hops - 1}")
+                if hops > 0
+                else self._send(path, 200, good, "application/rss+xml")
+            )
         if name == "redirect-file":
             return self._redirect(path, "file:///etc/passwd")
         if name == "redirect-ftp":
@@ -306,7 +348,9 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "huge-chunked":
             return self._stream(path, HUGE_BYTES, chunked=True)
         if name == "gzip-bomb":
-            return self._send(path, 200, gzip_bomb(), "application/rss+xml", {"Content-Encoding": "gzip"})
+            return self._send(
+                path, 200, gzip_bomb(), "application/rss+xml", {"Content-Encoding": "gzip"}
+            )
         if name == "billion-laughs":
             return self._send(path, 200, BILLION_LAUGHS, "application/rss+xml")
         if name == "quadratic-blowup":
@@ -320,11 +364,26 @@ class _Handler(BaseHTTPRequestHandler):
         if name == "garbage":
             return self._send(path, 200, GARBAGE, "application/rss+xml")
         if name == "cp1252-as-utf8":
-            return self._send(path, 200, _encoded_feed(ACCENTED_ITEM, "utf-8", "cp1252"), "application/rss+xml; charset=utf-8")
+            return self._send(
+                path,
+                200,
+                _encoded_feed(ACCENTED_ITEM, "utf-8", "cp1252"),
+                "application/rss+xml; charset=utf-8",
+            )
         if name == "utf8-as-cp1252":
-            return self._send(path, 200, _encoded_feed(ACCENTED_ITEM, "windows-1252", "utf-8"), "application/rss+xml; charset=windows-1252")
+            return self._send(
+                path,
+                200,
+                _encoded_feed(ACCENTED_ITEM, "windows-1252", "utf-8"),
+                "application/rss+xml; charset=windows-1252",
+            )
         if name == "bom":
-            return self._send(path, 200, _encoded_feed(ACCENTED_ITEM, "", "utf-8", b"\xef\xbb\xbf"), "application/rss+xml")
+            return self._send(
+                path,
+                200,
+                _encoded_feed(ACCENTED_ITEM, "", "utf-8", b"\xef\xbb\xbf"),
+                "application/rss+xml",
+            )
         if name == "malformed":
             return self._send(path, 200, MALFORMED, "application/rss+xml")
         if match := re.fullmatch(r"flaky/([\w-]+)", name):
@@ -344,12 +403,16 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
             return self._send(path, 304, b"", None, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
-        return self._send(path, 200, body, content_type, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+        return self._send(
+            path, 200, body, content_type, {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+        )
 
     def _redirect(self, path: str, location: str) -> None:
         self._send(path, 302, b"", "text/plain", {"Location": location})
 
-    def _headers(self, path: str, status: int, content_type: str | None, headers: dict[str, str]) -> None:
+    def _headers(
+        self, path: str, status: int, content_type: str | None, headers: dict[str, str]
+    ) -> None:
         self.server.stats.record(path, status)
         self.send_response(status)
         if content_type:
@@ -358,9 +421,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
 
-    def _send(self, path: str, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None) -> None:
-        self.server.stats.record(path, size=len(body))  # before writing: the client may be done first
-        self._headers(path, status, content_type, {"Content-Length": str(len(body)), **(headers or {})})
+    def _send(
+        self,
+        path: str,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.server.stats.record(
+            path, size=len(body)
+        )  # before writing: the client may be done first
+        self._headers(
+            path, status, content_type, {"Content-Length": str(len(body)), **(headers or {})}
+        )
         self.wfile.write(body)
 
     def _stream(self, path: str, size: int, chunked: bool) -> None:
@@ -421,7 +495,9 @@ class RunningFaultServer:
 
 
 @contextmanager
-def serve_faults(files_root: Path | None = None, host: str = "127.0.0.1", **settings: object) -> Iterator[RunningFaultServer]:
+def serve_faults(
+    files_root: Path | None = None, host: str = "127.0.0.1", **settings: object
+) -> Iterator[RunningFaultServer]:
     """Run the fault server on a free loopback port for the ``with`` block.
 
     ``settings`` set the server's knobs: slow_seconds, drip_seconds, latency_seconds, flaky_failures.
@@ -431,7 +507,9 @@ def serve_faults(files_root: Path | None = None, host: str = "127.0.0.1", **sett
         if not hasattr(httpd, key):
             raise TypeError(f"unknown fault server setting {key!r}")
         setattr(httpd, key, value)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-server", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-server", daemon=True
+    )
     thread.start()
     try:
         address, port = httpd.server_address[:2]

@@ -270,7 +270,9 @@ def test_register_fields_are_validated_with_file_line_and_field(
 
 
 def test_new_entries_get_the_press_names_when_the_generator_is_there(
-    tmp_path: Path, keywords_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    keywords_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import sys
     import types
@@ -280,10 +282,15 @@ def test_new_entries_get_the_press_names_when_the_generator_is_there(
     fake.press_names = lambda title, communes: [title, f"obras de {communes[0]}"]  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "agenda.commitment_names", fake)
     path = tmp_path / "nuevo.csv"
-    path.write_text("Compromiso,Región,Comuna\nParque Costanera de Lebu,Biobío,Lebu\n", encoding="utf-8")
+    path.write_text(
+        "Compromiso,Región,Comuna\nParque Costanera de Lebu,Biobío,Lebu\n", encoding="utf-8"
+    )
     assert main(["commitments", "import", str(path), "--keywords", str(keywords_dir)]) == 0
     text = (keywords_dir / "commitments.yaml").read_text(encoding="utf-8")
-    assert "    aliases:\n      - Parque Costanera de Lebu\n    generated_aliases:\n      - obras de Lebu\n" in text
+    assert (
+        "    aliases:\n      - Parque Costanera de Lebu\n    generated_aliases:\n      - obras de Lebu\n"
+        in text
+    )
     monkeypatch.delitem(sys.modules, "agenda.commitment_names")
     monkeypatch.setitem(sys.modules, "agenda.commitment_names", None)  # not installed: ImportError
     path.write_text("Compromiso,Región,Comuna\nPlaza de Cañete,VIII,Cañete\n", encoding="utf-8")

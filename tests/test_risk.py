@@ -99,7 +99,9 @@ def test_press_names_keep_the_saints_name_and_never_a_single_word() -> None:
 def test_import_register_fixture_is_what_press_names_writes(keywords: Keywords) -> None:
     """As `agenda commitments import` writes an entry: the title as the only alias, the press
     names that are not the title as generated_aliases, no facility list."""
-    register = yaml.safe_load((GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8"))
+    register = yaml.safe_load(
+        (GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8")
+    )
     for entry in register["commitments"]:
         communes = [keywords.place("commune", code).name for code in entry["communes"]]
         title = " ".join(entry["title"].lower().split())
