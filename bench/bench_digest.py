@@ -24,7 +24,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def build_database() -> None:
         "insert into sources (id, name, url, kind, region_code, enabled, error_count) values ('bench', 'Bench', 'https://x.cl', 'rss', 'national', 1, 0)"
     )
     rng = random.Random(20261124)
-    start = datetime(2026, 10, 6, 3, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 6, 3, 0, tzinfo=UTC)
     other_per_day = (TOTAL - DAY_ARTICLES) // (DAYS - 1)
     article_id = 0
     for day_index in range(DAYS):
@@ -113,9 +113,9 @@ def build_database() -> None:
         rows, links, sources = [], [], []
         for title, summary, region, code, name in synthetic_articles(rng, communes, count):
             article_id += 1
-            published = datetime(
-                day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc
-            ) + timedelta(seconds=rng.randrange(86_000))
+            published = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC) + timedelta(
+                seconds=rng.randrange(86_000)
+            )
             rows.append(
                 (
                     article_id,

@@ -154,7 +154,7 @@ def article_html(base_url: str, name: str, k: int) -> bytes:
         f"<article><h1>{title}</h1>{body}</article>"
         "<aside>Lo más leído: Resultados del fútbol; Horóscopo de hoy</aside>"
         "<footer>© Diario. Todos los derechos reservados. Suscríbase al boletín.</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def home_html(base_url: str, name: str) -> bytes:
@@ -163,7 +163,7 @@ def home_html(base_url: str, name: str) -> bytes:
         f'<link rel="alternate" type="application/rss+xml" title="Diario {name} » Feed" href="/feed/{name}.xml">'
         f'<link rel="alternate" type="application/rss+xml" title="Diario {name} » Comentarios" href="/fault/404">'
         f"</head><body><h1>Diario {name}</h1></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def listing_html(base_url: str, name: str) -> bytes:
@@ -172,9 +172,7 @@ def listing_html(base_url: str, name: str) -> bytes:
         f'<time datetime="2026-11-24T1{k}:00:00-03:00">24 nov</time><p class="bajada">{summary}</p></article>'
         for k, (title, summary) in enumerate(ITEM_TOPICS, start=1)
     )
-    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{items}</body></html>'.encode(
-        "utf-8"
-    )
+    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{items}</body></html>'.encode()
 
 
 BILLION_LAUGHS = (
@@ -206,11 +204,11 @@ HTML_PAGE = b"<!DOCTYPE html><html><head><title>Inicio</title></head><body><h1>B
 GARBAGE = bytes(range(256)) * 8
 ACCENTED_ITEM = "Temporal en Ñuble y Biobío: “alerta” en Curicó"
 MALFORMED = (
-    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Roto</title>'
-    "<item><title>Primera nota en Talca</title><link>https://roto.cl/1</link></item>"
-    "<item><title>Segunda nota en Linares</title><link>https://roto.cl/2</link></item>"
-    "<item><title>Tercera <b>sin cerrar</title><link>https://roto.cl/3</item></channel>"
-).encode("utf-8")
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Roto</title>'
+    b"<item><title>Primera nota en Talca</title><link>https://roto.cl/1</link></item>"
+    b"<item><title>Segunda nota en Linares</title><link>https://roto.cl/2</link></item>"
+    b"<item><title>Tercera <b>sin cerrar</title><link>https://roto.cl/3</item></channel>"
+)
 
 
 def _encoded_feed(item_title: str, declared: str, actual: str, bom: bytes = b"") -> bytes:

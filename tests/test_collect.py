@@ -116,7 +116,7 @@ def test_per_host_cap_is_respected() -> None:
 
 # -- redirects, decompression, Retry-After, backoff rule ------------------------------------------
 import zlib  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from agenda.collect import BACKOFF_CAP, Collector, HostGate, backoff_delay, next_attempt_at  # noqa: E402
 
@@ -181,7 +181,7 @@ def test_a_corrupt_gzip_body_is_a_readable_failure() -> None:
 
 
 def test_retry_after_as_an_http_date() -> None:
-    now = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
     delays: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -213,7 +213,7 @@ def test_backoff_rule() -> None:
         48,
     ]
     assert backoff_delay(10_000) == BACKOFF_CAP
-    now = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, tzinfo=UTC)
     assert next_attempt_at(now, 1, retry_after_seconds=7200) == now + timedelta(
         hours=2
     )  # the server's wish, if longer

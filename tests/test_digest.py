@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlite_utils import Database
 
-from agenda.reports.chart import render_chart
 from agenda.collect import FetchResult
+from agenda.extract import Article
+from agenda.keywords import Keywords
+from agenda.link import Linker
+from agenda.reports.chart import render_chart
 from agenda.reports.digest import (
     Edition,
     build_digest,
@@ -18,14 +21,11 @@ from agenda.reports.digest import (
     spanish_date,
     write_digest,
 )
-from agenda.extract import Article
-from agenda.keywords import Keywords
-from agenda.link import Linker
 from agenda.sources import Source
 from agenda.store import Store
 
 DAY = date(2026, 11, 24)
-NOON = datetime(2026, 11, 24, 15, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 24, 15, tzinfo=UTC)
 LITORAL = Source(
     id="litoral", name="El Litoral", url="https://l.cl/f", kind="rss", region_code="05"
 )
@@ -247,13 +247,13 @@ def test_day_boundary_is_santiago(linker: Linker, keywords: Keywords) -> None:
         SUR,
         "https://s.cl/late",
         "Corte de luz en Chillán",
-        when=datetime(2026, 11, 25, 2, 40, tzinfo=timezone.utc),
+        when=datetime(2026, 11, 25, 2, 40, tzinfo=UTC),
     )  # 23:40 in Chile
     next_day = art(
         SUR,
         "https://s.cl/next",
         "Feria en Talca",
-        when=datetime(2026, 11, 25, 3, 10, tzinfo=timezone.utc),
+        when=datetime(2026, 11, 25, 3, 10, tzinfo=UTC),
     )
     store = stored(linker, [late, next_day])
     titles = [s.title for s in build_stories(DAY, store.articles_on(DAY), keywords).stories]

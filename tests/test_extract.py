@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -106,10 +106,10 @@ def test_entity_in_title_is_unescaped_and_markup_stripped() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2026-11-24T23:40:00-03:00", datetime(2026, 11, 25, 2, 40, tzinfo=timezone.utc)),
-        ("24 de noviembre de 2026, 09:15", datetime(2026, 11, 24, 12, 15, tzinfo=timezone.utc)),
-        ("24/11/2026 09:15", datetime(2026, 11, 24, 12, 15, tzinfo=timezone.utc)),
-        ("2026-07-01T09:00:00", datetime(2026, 7, 1, 13, 0, tzinfo=timezone.utc)),  # winter: UTC-4
+        ("2026-11-24T23:40:00-03:00", datetime(2026, 11, 25, 2, 40, tzinfo=UTC)),
+        ("24 de noviembre de 2026, 09:15", datetime(2026, 11, 24, 12, 15, tzinfo=UTC)),
+        ("24/11/2026 09:15", datetime(2026, 11, 24, 12, 15, tzinfo=UTC)),
+        ("2026-07-01T09:00:00", datetime(2026, 7, 1, 13, 0, tzinfo=UTC)),  # winter: UTC-4
         ("sin fecha", None),
     ],
 )

@@ -10,7 +10,7 @@ import asyncio
 import time
 import tracemalloc
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,12 +22,12 @@ from sqlite_utils import Database
 from agenda.collect import Collector, FetchLimits, make_client
 from agenda.errors import ParseError
 from agenda.extract import extract
-from tests.faultserver import RunningFaultServer, quadratic_blowup, serve_faults
 from agenda.link import Linker
 from agenda.pipeline import CollectSummary, collect_and_store
 from agenda.settings import Settings
 from agenda.sources import Source, SourceList
 from agenda.store import Store
+from tests.faultserver import RunningFaultServer, quadratic_blowup, serve_faults
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "feedparser-corpus"
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -474,7 +474,7 @@ NIGHT_HOURS = range(0, 7)  # the default schedule: collect hourly 00:00-06:00, A
 
 
 def santiago(day: int, hour: int) -> datetime:
-    return datetime(2026, 11, day, hour, 0, tzinfo=SANTIAGO).astimezone(timezone.utc)
+    return datetime(2026, 11, day, hour, 0, tzinfo=SANTIAGO).astimezone(UTC)
 
 
 def test_backoff_over_three_failing_nights_then_full_recovery(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ def setup(tmp_path: Path):  # noqa: ANN201
         source_id="diario",
         outlet="Diario",
         source_region="national",
-        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=timezone.utc),
+        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=UTC),
     )
     store.record_fetch(FetchResult(SOURCE, "ok"), [article], [linker.link(article.link_text())])
     return keywords_dir, db_path, store, linker, article

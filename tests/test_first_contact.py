@@ -7,7 +7,7 @@ import argparse
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ def db(tmp_path: Path, linker: Linker) -> Path:
         source_id="diario",
         outlet="Diario",
         source_region="05",
-        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=timezone.utc),
+        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=UTC),
     )
     store.record_fetch(FetchResult(SOURCE, "ok"), [article], [linker.link(article.link_text())])
     store.db.close()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -212,7 +212,7 @@ def linked_article(tmp_path: Path) -> tuple[Path, Path]:
         source_id="diario",
         outlet="Diario",
         source_region="national",
-        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=timezone.utc),
+        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=UTC),
     )
     store.record_fetch(
         FetchResult(source, "ok"),

@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,7 +61,7 @@ def test_a_killed_holder_leaves_no_stuck_lock(tmp_path: Path) -> None:
 
 def test_an_old_holder_is_reported_as_stuck(tmp_path: Path) -> None:
     first = RunLock(tmp_path / "x.lock")
-    first.acquire(now=datetime.now(timezone.utc) - timedelta(hours=7))
+    first.acquire(now=datetime.now(UTC) - timedelta(hours=7))
     try:
         with pytest.raises(RunLocked, match="looks stuck"):
             RunLock(tmp_path / "x.lock").acquire()
@@ -86,7 +86,7 @@ def test_prune_removes_old_articles_links_and_runs_then_vacuums(
 ) -> None:
     store = Store(open_database(tmp_path / "agenda.db"))
     store.sync_sources([SOURCE])
-    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     old = [
         article(
             f"https://d.cl/old{i}",
@@ -127,7 +127,7 @@ def test_backup_while_another_connection_writes(tmp_path: Path, linker: Linker) 
     db_path = tmp_path / "agenda.db"
     store = Store(open_database(db_path))
     store.sync_sources([SOURCE])
-    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     first = [article(f"https://d.cl/{i}", f"Noticia {i} en Talca", now) for i in range(300)]
     store.record_fetch(FetchResult(SOURCE, "ok"), first, [linker.link(a.title) for a in first])
     stop = threading.Event()

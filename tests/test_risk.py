@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -294,7 +294,7 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
     )
     store = Store(Database(memory=True))
     store.sync_sources([source])
-    when = datetime(2026, 11, 24, 15, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 24, 15, tzinfo=UTC)
     article = Article(
         url="https://d.cl/1",
         title="Talca: la nueva cárcel",

@@ -12,12 +12,12 @@ from sqlite_utils import Database
 
 from agenda.cli import main
 from agenda.collect import FetchLimits, make_client
-from tests.faultserver import RunningFaultServer, serve_faults
 from agenda.link import Linker
 from agenda.pipeline import collect_and_store
 from agenda.settings import Settings
 from agenda.sources import load_sources
 from agenda.store import Store, open_database
+from tests.faultserver import RunningFaultServer, serve_faults
 
 SOURCES = """\
 # Fuentes de prueba: los comentarios y el orden deben sobrevivir a `sources add`.

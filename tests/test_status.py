@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ def db_path(tmp_path: Path, linker: Linker) -> Path:
         source_id="diario",
         outlet="Diario",
         source_region="08",
-        published_at_utc=datetime(2020, 1, 1, 12, tzinfo=timezone.utc),
+        published_at_utc=datetime(2020, 1, 1, 12, tzinfo=UTC),
     )
     store.record_fetch(FetchResult(GOOD, "ok"), [item], [linker.link(item.title)])
     store.record_fetch(FetchResult(BROKEN, "error", error="HTTP 500 Internal Server Error"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlite_utils import Database
@@ -34,19 +34,15 @@ def store() -> Store:
 
 
 def test_day_boundary_is_santiago() -> None:
-    late = datetime(2026, 11, 25, 2, 40, tzinfo=timezone.utc)  # 23:40 on the 24th in Chile (UTC-3)
+    late = datetime(2026, 11, 25, 2, 40, tzinfo=UTC)  # 23:40 on the 24th in Chile (UTC-3)
     assert santiago_date(late) == "2026-11-24"
-    assert santiago_date(datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)) == "2026-11-25"
-    assert (
-        santiago_date(datetime(2026, 7, 1, 3, 30, tzinfo=timezone.utc)) == "2026-06-30"
-    )  # winter: UTC-4
+    assert santiago_date(datetime(2026, 11, 25, 3, 0, tzinfo=UTC)) == "2026-11-25"
+    assert santiago_date(datetime(2026, 7, 1, 3, 30, tzinfo=UTC)) == "2026-06-30"  # winter: UTC-4
 
 
 def test_storing_twice_stores_once(store: Store, linker: Linker) -> None:
     articles = [
-        article(
-            "https://d.cl/1", "Temporal en Quilpué", datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
-        )
+        article("https://d.cl/1", "Temporal en Quilpué", datetime(2026, 11, 24, 12, tzinfo=UTC))
     ]
     links = [linker.link(a.link_text()) for a in articles]
     ok = FetchResult(SOURCE, "ok", etag='"e"')
@@ -60,10 +56,8 @@ def test_storing_twice_stores_once(store: Store, linker: Linker) -> None:
 
 
 def test_a_failing_write_leaves_nothing_half_done(store: Store, linker: Linker) -> None:
-    good = article(
-        "https://d.cl/ok", "Lluvia en Temuco", datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
-    )
-    bad = article("https://d.cl/bad", None, datetime(2026, 11, 24, 12, tzinfo=timezone.utc))  # type: ignore[arg-type]
+    good = article("https://d.cl/ok", "Lluvia en Temuco", datetime(2026, 11, 24, 12, tzinfo=UTC))
+    bad = article("https://d.cl/bad", None, datetime(2026, 11, 24, 12, tzinfo=UTC))  # type: ignore[arg-type]
     with pytest.raises(Exception):
         store.record_fetch(
             FetchResult(SOURCE, "ok", etag='"new"'),
@@ -90,11 +84,9 @@ def test_articles_on_a_day_with_links_and_outlets(store: Store, linker: Linker) 
         article(
             "https://d.cl/late",
             "Corte de luz en Ñuble",
-            datetime(2026, 11, 25, 2, 40, tzinfo=timezone.utc),
+            datetime(2026, 11, 25, 2, 40, tzinfo=UTC),
         ),
-        article(
-            "https://d.cl/next", "Feria en Talca", datetime(2026, 11, 25, 4, 0, tzinfo=timezone.utc)
-        ),
+        article("https://d.cl/next", "Feria en Talca", datetime(2026, 11, 25, 4, 0, tzinfo=UTC)),
     ]
     store.record_fetch(
         FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items]
@@ -107,17 +99,13 @@ def test_articles_on_a_day_with_links_and_outlets(store: Store, linker: Linker) 
 
 def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linker) -> None:
     items = [
-        article(
-            "https://d.cl/a", "Lluvias en Ñuble", datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
-        ),
+        article("https://d.cl/a", "Lluvias en Ñuble", datetime(2026, 11, 23, 12, tzinfo=UTC)),
         article(
             "https://d.cl/b",
             "Nuble: puente reparado",
-            datetime(2026, 11, 24, 12, tzinfo=timezone.utc),
+            datetime(2026, 11, 24, 12, tzinfo=UTC),
         ),
-        article(
-            "https://d.cl/c", "Feria en Arica", datetime(2026, 11, 24, 13, tzinfo=timezone.utc)
-        ),
+        article("https://d.cl/c", "Feria en Arica", datetime(2026, 11, 24, 13, tzinfo=UTC)),
     ]
     store.record_fetch(
         FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items]
@@ -128,7 +116,7 @@ def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linke
 def test_links_follow_the_stored_text_only(store: Store, linker: Linker) -> None:
     """A stored article's links change only when its own text does: filled in by a full-text
     fetch of the same title and summary, yes; a repeat with other words, never."""
-    when = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 24, 12, tzinfo=UTC)
     ok = FetchResult(SOURCE, "ok")
     bare = article("https://d.cl/1", "Obras en la región", when)
     store.record_fetch(ok, [bare], [linker.link(bare.link_text())])
