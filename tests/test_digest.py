@@ -213,7 +213,7 @@ def test_feedback_link_names_the_article_and_the_command(
     ]
     assert len(links) == len(digest.top_stories)
     port = next(s for s in digest.top_stories if "Puerto Exterior" in s.title)
-    query = parse_qs(urlsplit(next(l for l in links if f"nota {port.id}:" in l)).query)
+    query = parse_qs(urlsplit(next(href for href in links if f"nota {port.id}:" in href)).query)
     assert urlsplit(links[0]).path == "analistas@example.cl"
     assert query["subject"][0].startswith(
         f"Error en la nota {port.id}: Puerto Exterior de San Antonio avanza"

@@ -325,7 +325,7 @@ def test_editions_per_recipient_and_smtp_outage(
         sink.stop()
     assert len(sink.messages) == 3
     by_recipient = {}
-    for raw, (_, rcpts) in zip(sink.messages, sink.envelopes):
+    for raw, (_, rcpts) in zip(sink.messages, sink.envelopes, strict=True):
         message = email.message_from_bytes(raw, policy=email.policy.default)
         by_recipient[rcpts[0]] = (
             str(message["Subject"]),

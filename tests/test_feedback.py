@@ -66,8 +66,12 @@ def test_not_removes_link_at_once_and_writes_a_rule(
     ]
     # the rule applies to the linker from then on, in that context only
     fresh = Linker(load_keywords(keywords_dir))
-    assert {l.code for l in fresh.link("Lluvias en Temuco y Lautaro").communes} == {"09101"}
-    assert "09108" in {l.code for l in fresh.link("Lluvias en Lautaro y Temuco").communes}
+    assert {commune.code for commune in fresh.link("Lluvias en Temuco y Lautaro").communes} == {
+        "09101"
+    }
+    assert "09108" in {
+        commune.code for commune in fresh.link("Lluvias en Lautaro y Temuco").communes
+    }
     # a re-fetch that re-links the article keeps the correction
     store.record_fetch(FetchResult(SOURCE, "ok"), [article], [linker.link(article.link_text())])
     assert codes(store, "commune") == {"09101"}

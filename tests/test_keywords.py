@@ -119,4 +119,4 @@ def test_official_names_keep_their_accents_and_match_without_them(keywords: Keyw
         "Nuevo hospital en Los Angeles, provincia de Biobío",
         "Nuevo hospital en LOS ÁNGELES, Biobío",
     ):
-        assert "08301" in {l.code for l in linker.link(text).communes}, text
+        assert "08301" in {commune.code for commune in linker.link(text).communes}, text

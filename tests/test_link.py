@@ -141,7 +141,9 @@ def test_hyphenated_pair_links_both(linker: Linker) -> None:
 def test_commitment_by_alias_and_alert_in_same_sentence(linker: Linker) -> None:
     text = "Las obras del Hospital de Quilpué están paralizadas desde octubre. Otro tema: retraso en trenes."
     result = linker.link(text)
-    commitment = next(l for l in result.commitments if l.code == "hospital-marga-marga")
+    commitment = next(
+        candidate for candidate in result.commitments if candidate.code == "hospital-marga-marga"
+    )
     assert commitment.at_risk
     assert commitment.risk_evidence[0].text.startswith(
         "Las obras del Hospital de Quilpué están paralizadas"
@@ -177,7 +179,7 @@ def test_link_command_reads_and_writes_json_lines(tmp_path: Path) -> None:
     agenda = Path(sys.executable).parent / "agenda"
     done = subprocess.run(
         [str(agenda), "link", "--keywords", str(ROOT / "keywords")],
-        input="\n".join(json.dumps(l, ensure_ascii=False) for l in lines) + "\n",
+        input="\n".join(json.dumps(item, ensure_ascii=False) for item in lines) + "\n",
         capture_output=True,
         text=True,
         check=True,

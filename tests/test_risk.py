@@ -158,7 +158,7 @@ def test_alerts_file_errors_name_file_line_field(keyword_copy: Path) -> None:
         text.replace("      - arbitraje\n", "      - arbitraje ... laudo ... corte\n"),
         encoding="utf-8",
     )
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip() == "legal:") + 2
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.strip() == "legal:") + 2
     with pytest.raises(ConfigErrors) as info:
         load_keywords(keyword_copy)
     assert f"{path}:{line}: field 'kinds.legal.terms': 'arbitraje ... laudo ... corte'" in str(
@@ -308,7 +308,7 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
         FetchResult(source, "ok"), [article], [register_linker.link(article.link_text())]
     )
     [stored] = store.articles_on(date(2026, 11, 24))
-    [link] = [l for l in stored["links"] if l.kind == "commitment"]
+    [link] = [item for item in stored["links"] if item.kind == "commitment"]
     assert (link.code, link.at_risk, link.risk_kind, link.resolved) == (
         "carcel-talca",
         True,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 
 import pytest
@@ -58,7 +59,7 @@ def test_storing_twice_stores_once(store: Store, linker: Linker) -> None:
 def test_a_failing_write_leaves_nothing_half_done(store: Store, linker: Linker) -> None:
     good = article("https://d.cl/ok", "Lluvia en Temuco", datetime(2026, 11, 24, 12, tzinfo=UTC))
     bad = article("https://d.cl/bad", None, datetime(2026, 11, 24, 12, tzinfo=UTC))  # type: ignore[arg-type]
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
         store.record_fetch(
             FetchResult(SOURCE, "ok", etag='"new"'),
             [good, bad],
@@ -93,7 +94,7 @@ def test_articles_on_a_day_with_links_and_outlets(store: Store, linker: Linker) 
     )
     day = store.articles_on(date(2026, 11, 24))
     assert [a["title"] for a in day] == ["Corte de luz en Ñuble"]
-    assert {(l.kind, l.code) for l in day[0]["links"]} >= {("region", "16")}
+    assert {(link.kind, link.code) for link in day[0]["links"]} >= {("region", "16")}
     assert day[0]["outlets"] == ["Diario"]
 
 
