@@ -39,7 +39,8 @@ DAY = date(2026, 11, 24)
 
 
 def _vocabulary() -> tuple[list[str], list[int]]:
-    """Words of the gold items with their frequencies: synthetic text with news-like word statistics."""
+    """Words of the gold items with their frequencies: synthetic text with news-like word
+    statistics."""
     counts: dict[str, int] = {}
     for line in (
         (ROOT / "tests" / "gold" / "linking.jsonl").read_text(encoding="utf-8").splitlines()
@@ -101,7 +102,8 @@ def build_database() -> None:
     for trigger in ("articles_ai", "articles_ad", "articles_au"):
         db.execute(f"drop trigger if exists {trigger}")
     db.execute(
-        "insert into sources (id, name, url, kind, region_code, enabled, error_count) values ('bench', 'Bench', 'https://x.cl', 'rss', 'national', 1, 0)"
+        "insert into sources (id, name, url, kind, region_code, enabled, error_count) "
+        "values ('bench', 'Bench', 'https://x.cl', 'rss', 'national', 1, 0)"
     )
     rng = random.Random(20261124)
     start = datetime(2026, 10, 6, 3, 0, tzinfo=UTC)
@@ -150,34 +152,44 @@ def build_database() -> None:
             sources.append((article_id, "bench", published.isoformat(timespec="seconds")))
         with db.atomic():
             db.conn.executemany(
-                "insert into articles (id, url, title, summary, text, outlet, source_id, source_region, published_at_utc, first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
+                "insert into articles (id, url, title, summary, text, "
+                "outlet, source_id, source_region, published_at_utc, "
+                "first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
             db.conn.executemany(
-                "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?,?,?,?,?,?,?)",
+                "insert into links (article_id, kind, code, name, "
+                "evidence, at_risk, risk_evidence) values (?,?,?,?,?,?,?)",
                 links,
             )
             db.conn.executemany(
-                "insert into article_sources (article_id, source_id, first_seen_at_utc) values (?,?,?)",
+                "insert into article_sources (article_id, "
+                "source_id, first_seen_at_utc) values (?,?,?)",
                 sources,
             )
     measured = DAY.isoformat()
     with db.atomic():
         # the other days' articles get one story each, in bulk: the digest reads only its day's
         db.execute(
-            "insert into stories (id, title, url, lead_article_id, lead_link_count, first_seen_at_utc, last_seen_at_utc,"
-            " first_local_date, last_local_date, article_count, outlet_count) select id, title, url, id, 3,"
-            " published_at_utc, published_at_utc, local_date, local_date, 1, 1 from articles where local_date != ?",
+            "insert into stories (id, title, url, lead_article_id, "
+            "lead_link_count, first_seen_at_utc, last_seen_at_utc,"
+            " first_local_date, last_local_date, article_count, "
+            "outlet_count) select id, title, url, id, 3,"
+            " published_at_utc, published_at_utc, local_date, "
+            "local_date, 1, 1 from articles where local_date != ?",
             [measured],
         )
         db.execute("update articles set story_id = id where local_date != ?", [measured])
         db.execute(
-            "insert into story_links (story_id, kind, code, name, at_risk) select l.article_id, l.kind, l.code, l.name,"
-            " l.at_risk from links l join articles a on a.id = l.article_id where a.local_date != ?",
+            "insert into story_links (story_id, kind, code, name, "
+            "at_risk) select l.article_id, l.kind, l.code, l.name,"
+            " l.at_risk from links l join articles a on "
+            "a.id = l.article_id where a.local_date != ?",
             [measured],
         )
         db.execute(
-            "insert into story_outlets (story_id, outlet) select id, 'Bench' from articles where local_date != ?",
+            "insert into story_outlets (story_id, outlet) select "
+            "id, 'Bench' from articles where local_date != ?",
             [measured],
         )
     started = time.perf_counter()
@@ -217,8 +229,10 @@ def measure_digest() -> dict[str, float]:
         connection = sqlite3.connect(DB_PATH)
         started = time.perf_counter()
         connection.execute(
-            "select a.id, a.url, a.title, a.summary, a.outlet, a.published_at_utc, a.story_id, l.kind, l.code, l.name,"
-            " l.at_risk, l.risk_evidence from articles a join links l on l.article_id = a.id where a.local_date = ?",
+            "select a.id, a.url, a.title, a.summary, a.outlet, "
+            "a.published_at_utc, a.story_id, l.kind, l.code, l.name,"
+            " l.at_risk, l.risk_evidence from articles a join "
+            "links l on l.article_id = a.id where a.local_date = ?",
             [DAY.isoformat()],
         ).fetchall()
         elapsed = time.perf_counter() - started
@@ -249,21 +263,26 @@ def main() -> int:
         started = time.perf_counter()
         build_database()
         print(
-            f"built {DB_PATH.relative_to(ROOT)} with {TOTAL:,} articles in {time.perf_counter() - started:.0f} s (cached for later runs)"
+            f"built {DB_PATH.relative_to(ROOT)} with {TOTAL:,} articles in "
+            f"{time.perf_counter() - started:.0f} s (cached for later runs)"
         )
     done = subprocess.run(
         [sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     print(
-        f"digest of {result['articles']:,} articles ({result['stories']:,} stories) from a {TOTAL:,}-article database:"
+        f"digest of {result['articles']:,} articles ({result['stories']:,} "
+        f"stories) from a {TOTAL:,}-article database:"
     )
     print(
-        f"  digest {result['digest_seconds']:.2f} s (of which reading articles and stories {result['query_seconds']:.2f} s); "
-        f"bare read {result['bare_seconds']:.2f} s; peak RSS {result['peak_rss_mb']:.0f} MB (best of 3 each)"
+        f"  digest {result['digest_seconds']:.2f} s (of which reading "
+        f"articles and stories {result['query_seconds']:.2f} s); "
+        f"bare read {result['bare_seconds']:.2f} s; peak RSS "
+        f"{result['peak_rss_mb']:.0f} MB (best of 3 each)"
     )
     print(
-        f"digest time / bare read of the day's rows: {result['digest_seconds'] / result['bare_seconds']:.2f}x"
+        "digest time / bare read of the day's rows: "
+        f"{result['digest_seconds'] / result['bare_seconds']:.2f}x"
     )
     return 0
 

@@ -72,13 +72,16 @@ def main() -> int:
     tokenizer_seconds = best_of(3, tokenize)
     linker_seconds = best_of(3, link)
     print(
-        f"texts: {TEXTS:,}, mean {characters // TEXTS:,} characters, {len(pool)} distinct paragraphs"
+        f"texts: {TEXTS:,}, mean {characters // TEXTS:,} "
+        f"characters, {len(pool)} distinct paragraphs"
     )
     print(
-        f"linker time / bare tokenizer time: {linker_seconds / tokenizer_seconds:.2f}x  (target <= 1.5x)"
+        "linker time / bare tokenizer time: "
+        f"{linker_seconds / tokenizer_seconds:.2f}x  (target <= 1.5x)"
     )
     print(
-        f"linker throughput: {TEXTS / linker_seconds:,.0f} articles/s  (tokenizer alone: {TEXTS / tokenizer_seconds:,.0f}/s)"
+        f"linker throughput: {TEXTS / linker_seconds:,.0f} articles/s "
+        f" (tokenizer alone: {TEXTS / tokenizer_seconds:,.0f}/s)"
     )
     return 0
 

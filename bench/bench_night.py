@@ -46,11 +46,14 @@ def write_feeds(folder: Path) -> None:
             minute = rng.randrange(60)
             items.append(
                 f"<item><title>{escape(title)}</title><link>https://medio{feed}.cl/{number}</link>"
-                f"<guid>https://medio{feed}.cl/{number}</guid><description>{escape(summary)}</description>"
-                f"<pubDate>Tue, 24 Nov 2026 {6 + number % 16:02d}:{minute:02d}:00 -0300</pubDate></item>"
+                f"<guid>https://medio{feed}.cl/{number}</guid>"
+                f"<description>{escape(summary)}</description>"
+                "<pubDate>Tue, 24 Nov 2026 "
+                f"{6 + number % 16:02d}:{minute:02d}:00 -0300</pubDate></item>"
             )
         (folder / "feeds" / f"m{feed}.xml").write_text(
-            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Medio {feed}</title>{"".join(items)}</channel></rss>',
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Medio {feed}</title>{''.join(items)}</channel></rss>",
             encoding="utf-8",
         )
 
@@ -75,7 +78,8 @@ def main() -> int:
             (work / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
             # one loopback host stands for 500 outlets: lift the per-host cap to the global one
             (work / "agenda.yaml").write_text(
-                f"mail:\n  outbox: {work / 'outbox'}\nfetch:\n  concurrency: 16\n  per_host: 16\n  allow_private_networks: true\n",
+                f"mail:\n  outbox: {work / 'outbox'}\nfetch:\n  concurrency: 16\n"
+                "  per_host: 16\n  allow_private_networks: true\n",
                 encoding="utf-8",
             )
             started = time.perf_counter()
@@ -111,20 +115,26 @@ def main() -> int:
         articles = db.execute("select count(*) from articles").fetchone()[0]
         db.close()
     print(
-        f"night of {articles:,} articles from {SOURCES} sources, one `agenda run` process, wall {wall:.1f} s:"
+        f"night of {articles:,} articles from {SOURCES} "
+        f"sources, one `agenda run` process, wall {wall:.1f} s:"
     )
     for key in ("seconds_linker_setup", "seconds_collect_link_store", "seconds_digest_and_send"):
         print(
-            f"  {key.removeprefix('seconds_').replace('_', ' ')}: {counts.get(key, float('nan')):.1f} s ({counts.get(key, 0) / wall:.0%} of the wall time)"
+            f"  {key.removeprefix('seconds_').replace('_', ' ')}: "
+            f"{counts.get(key, float('nan')):.1f} s "
+            f"({counts.get(key, 0) / wall:.0%} of the wall time)"
         )
     print(
-        f"  process start-up and the rest: {wall - sum(counts.get(k, 0) for k in counts if k.startswith('seconds_')):.1f} s"
+        "  process start-up and the rest: "
+        f"{wall - sum(counts.get(k, 0) for k in counts if k.startswith('seconds_')):.1f} s"
     )
     print(
-        f"  throughput: {articles / counts['seconds_collect_link_store']:,.0f} articles/s through collect+link+store"
+        f"  throughput: {articles / counts['seconds_collect_link_store']:,.0f} "
+        "articles/s through collect+link+store"
     )
     print(
-        f"  peak RSS of the run process: {peak_mb:.0f} MB (target <= {RSS_TARGET_MB} MB): {'met' if peak_mb <= RSS_TARGET_MB else 'NOT met'}"
+        f"  peak RSS of the run process: {peak_mb:.0f} MB (target <= "
+        f"{RSS_TARGET_MB} MB): {'met' if peak_mb <= RSS_TARGET_MB else 'NOT met'}"
     )
     return 0
 

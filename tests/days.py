@@ -68,7 +68,8 @@ SHAPES = [
     ),
     (
         "Cesfam de {c} suma horas de atención de especialistas",
-        "El centro de salud familiar de {c} incorporó dos especialistas para reducir listas de espera.",
+        "El centro de salud familiar de {c} incorporó dos "
+        "especialistas para reducir listas de espera.",
     ),
     (
         "Incendio forestal afecta a 40 hectáreas en {c}",

@@ -3,10 +3,12 @@
 Good routes (all with ETag and Last-Modified; a conditional GET gets 304)::
 
     /feed/NAME.xml[?items=N&shared=URL]  RSS with N items unique to NAME (links to /article/...);
-                                         ``shared`` adds one item whose link is URL (same story, two feeds)
+                                         ``shared`` adds one item whose link is URL (same story,
+                                         two feeds)
     /article/NAME/K.html                 an article page: menus, main text, footer, rel=canonical
     /home/NAME/                          a homepage announcing /feed/NAME.xml and a comments feed
-    /listing/NAME.html                   an HTML listing page (article.nota, a.titulo, time, p.bajada)
+    /listing/NAME.html                   an HTML listing page (article.nota, a.titulo, time,
+                                         p.bajada)
     /files/PATH                          a file under ``files_root``, with the HTTP headers its
                                          ``Header:`` comment lines ask for (feedparser's corpus)
 
@@ -16,15 +18,17 @@ Fault routes, each what a real outlet has done to a collector::
     /fault/drip             a 200 at once, then one byte every ``drip_seconds`` (a slow drip)
     /fault/500  /fault/404  /fault/garbage
     /fault/503              503 with Retry-After: 1          /fault/429-long  429, Retry-After: 7200
-    /fault/redirect-loop    a → b → a …                       /fault/redirect-chain/N  N hops, then a feed
+    /fault/redirect-loop    a → b → a …
+    /fault/redirect-chain/N N hops, then a feed
     /fault/redirect-file    302 to file:///etc/passwd          /fault/redirect-ftp  302 to ftp://
     /fault/huge             50 MB with Content-Length          /fault/huge-chunked  50 MB, no length
     /fault/gzip-bomb        50 KB of gzip that inflates to 50 MB
-    /fault/billion-laughs   nested entities   /fault/quadratic-blowup  one big entity used many times
+    /fault/billion-laughs   nested entities
+    /fault/quadratic-blowup one big entity used many times
     /fault/external-entity  an entity that points at file:///etc/passwd
     /fault/html             a web page where a feed was expected
     /fault/cp1252-as-utf8   windows-1252 bytes declared UTF-8     /fault/utf8-as-cp1252  the reverse
-    /fault/bom              UTF-8 with a byte-order mark          /fault/malformed  broken after item 2
+    /fault/bom              UTF-8 with a byte-order mark       /fault/malformed  broken after item 2
     /fault/empty            200 with an empty body            /fault/redirect-to?to=URL  302 to URL
     /fault/flaky/NAME       503 for the first ``flaky_failures`` requests of NAME, then a feed
     /fault/switch/NAME      503 while NAME is in ``server.broken``, else a feed (backoff tests)
@@ -117,20 +121,23 @@ def feed_xml(base_url: str, name: str, items: int = 3, shared: str | None = None
     for k in range(1, items + 1):
         title, summary = ITEM_TOPICS[(k - 1) % len(ITEM_TOPICS)]
         entries.append(
-            f"<item><title>{title} ({name} {k})</title><link>{base_url}/article/{name}/{k}.html</link>"
+            f"<item><title>{title} ({name} {k})</title>"
+            f"<link>{base_url}/article/{name}/{k}.html</link>"
             f'<guid isPermaLink="false">{name}-{k}</guid>'
-            f"<pubDate>Tue, 24 Nov 2026 1{k % 10}:00:00 -0300</pubDate><description>{summary}</description></item>"
+            f"<pubDate>Tue, 24 Nov 2026 1{k % 10}:00:00 -0300</pubDate>"
+            f"<description>{summary}</description></item>"
         )
     if shared:
         entries.append(
-            f"<item><title>Gobierno regional anuncia plan hídrico</title><link>{_xml_escape(shared)}</link>"
-            "<pubDate>Tue, 24 Nov 2026 09:00:00 -0300</pubDate><description>Plan para Coquimbo y Atacama.</description></item>"
+            "<item><title>Gobierno regional anuncia plan hídrico</title>"
+            f"<link>{_xml_escape(shared)}</link>"
+            "<pubDate>Tue, 24 Nov 2026 09:00:00 -0300</pubDate>"
+            "<description>Plan para Coquimbo y Atacama.</description></item>"
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-        f"<title>Diario {name}</title><link>{base_url}/home/{name}/</link><description>Noticias</description>"
-        + "".join(entries)
-        + "</channel></rss>\n"
+        f"<title>Diario {name}</title><link>{base_url}/home/{name}/</link>"
+        "<description>Noticias</description>" + "".join(entries) + "</channel></rss>\n"
     ).encode("utf-8")
 
 
@@ -142,26 +149,32 @@ def article_html(base_url: str, name: str, k: int) -> bytes:
     title, summary = ITEM_TOPICS[(k - 1) % len(ITEM_TOPICS)]
     canonical = f"{base_url}/article/{name}/{k}.html"
     body = (
-        f"<p>{summary} El seremi de Obras Públicas detalló el calendario de trabajos y los plazos comprometidos "
+        f"<p>{summary} El seremi de Obras Públicas detalló el "
+        "calendario de trabajos y los plazos comprometidos "
         "para el primer semestre, con inversión del gobierno regional.</p>"
-        "<p>La comunidad pidió mesas de trabajo y transparencia sobre los atrasos. La empresa contratista aseguró "
+        "<p>La comunidad pidió mesas de trabajo y transparencia "
+        "sobre los atrasos. La empresa contratista aseguró "
         f"que la obra {name}-{k} cumple el cronograma ajustado y que habrá informes mensuales.</p>"
     )
     return (
         f'<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>{title}</title>'
         f'<link rel="canonical" href="{canonical}"></head><body>'
-        '<nav><a href="/">Inicio</a> | <a href="/regiones">Regiones</a> | <a href="/deportes">Deportes</a></nav>'
+        '<nav><a href="/">Inicio</a> | <a href="/regiones">Regiones</a> '
+        '| <a href="/deportes">Deportes</a></nav>'
         f"<article><h1>{title}</h1>{body}</article>"
         "<aside>Lo más leído: Resultados del fútbol; Horóscopo de hoy</aside>"
-        "<footer>© Diario. Todos los derechos reservados. Suscríbase al boletín.</footer></body></html>"
+        "<footer>© Diario. Todos los derechos reservados. "
+        "Suscríbase al boletín.</footer></body></html>"
     ).encode()
 
 
 def home_html(base_url: str, name: str) -> bytes:
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Diario {name}</title>'
-        f'<link rel="alternate" type="application/rss+xml" title="Diario {name} » Feed" href="/feed/{name}.xml">'
-        f'<link rel="alternate" type="application/rss+xml" title="Diario {name} » Comentarios" href="/fault/404">'
+        '<link rel="alternate" type="application/rss+xml" '
+        f'title="Diario {name} » Feed" href="/feed/{name}.xml">'
+        '<link rel="alternate" type="application/rss+xml" '
+        f'title="Diario {name} » Comentarios" href="/fault/404">'
         f"</head><body><h1>Diario {name}</h1></body></html>"
     ).encode()
 
@@ -169,10 +182,13 @@ def home_html(base_url: str, name: str) -> bytes:
 def listing_html(base_url: str, name: str) -> bytes:
     items = "".join(
         f'<article class="nota"><a class="titulo" href="/article/{name}/{k}.html">{title}</a>'
-        f'<time datetime="2026-11-24T1{k}:00:00-03:00">24 nov</time><p class="bajada">{summary}</p></article>'
+        f'<time datetime="2026-11-24T1{k}:00:00-03:00">24 nov</time>'
+        f'<p class="bajada">{summary}</p></article>'
         for k, (title, summary) in enumerate(ITEM_TOPICS, start=1)
     )
-    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{items}</body></html>'.encode()
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{items}</body></html>'
+    ).encode()
 
 
 BILLION_LAUGHS = (
@@ -190,7 +206,8 @@ def quadratic_blowup(entity_bytes: int = 100_000, references: int = 10_000) -> b
     """One big entity used many times: feedparser's loose parser expands it all (see extract)."""
     return (
         b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "' + b"a" * entity_bytes + b'">\n]>\n'
-        b'<rss version="2.0"><channel><title>x</title><item><title>t</title><link>https://x.cl/q</link><description>'
+        b'<rss version="2.0"><channel><title>x</title><item>'
+        b"<title>t</title><link>https://x.cl/q</link><description>"
         + b"&a;" * references
         + b"</description></item></channel></rss>\n"
     )
@@ -198,9 +215,13 @@ def quadratic_blowup(entity_bytes: int = 100_000, references: int = 10_000) -> b
 
 EXTERNAL_ENTITY = (
     b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY secret SYSTEM "file:///etc/passwd">\n]>\n'
-    b'<rss version="2.0"><channel><title>x</title><item><title>&secret;</title><link>https://x.cl/x</link></item></channel></rss>\n'
+    b'<rss version="2.0"><channel><title>x</title><item><title>&secret;</title>'
+    b"<link>https://x.cl/x</link></item></channel></rss>\n"
 )
-HTML_PAGE = b"<!DOCTYPE html><html><head><title>Inicio</title></head><body><h1>Bienvenidos</h1><p>Sitio en mantenimiento</p></body></html>"
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Inicio</title></head><body>"
+    b"<h1>Bienvenidos</h1><p>Sitio en mantenimiento</p></body></html>"
+)
 GARBAGE = bytes(range(256)) * 8
 ACCENTED_ITEM = "Temporal en Ñuble y Biobío: “alerta” en Curicó"
 MALFORMED = (
@@ -216,7 +237,8 @@ def _encoded_feed(item_title: str, declared: str, actual: str, bom: bytes = b"")
         f'<?xml version="1.0" encoding="{declared}"?>' if declared else '<?xml version="1.0"?>'
     )
     text = (
-        f'{declaration}<rss version="2.0"><channel><title>x</title><item><title>{item_title}</title>'
+        f'{declaration}<rss version="2.0"><channel>'
+        f"<title>x</title><item><title>{item_title}</title>"
         f"<link>https://encoding.cl/{declared or 'none'}-{actual}</link></item></channel></rss>"
     )
     return bom + text.encode(actual)
@@ -498,7 +520,8 @@ def serve_faults(
 ) -> Iterator[RunningFaultServer]:
     """Run the fault server on a free loopback port for the ``with`` block.
 
-    ``settings`` set the server's knobs: slow_seconds, drip_seconds, latency_seconds, flaky_failures.
+    ``settings`` set the server's knobs: slow_seconds, drip_seconds, latency_seconds,
+    flaky_failures.
     """
     httpd = FaultHTTPServer(host, files_root)
     for key, value in settings.items():

@@ -109,7 +109,8 @@ def _screens(browser: Any, page_path: Path, shot: Path) -> float:
     try:
         page.goto(page_path.as_uri())
         height, scroll_width, inner_width = page.evaluate(
-            "[document.documentElement.scrollHeight, document.documentElement.scrollWidth, window.innerWidth]"
+            "[document.documentElement.scrollHeight, "
+            "document.documentElement.scrollWidth, window.innerWidth]"
         )
         assert scroll_width <= inner_width, f"horizontal overflow: {scroll_width} > {inner_width}"
         page.screenshot(path=str(shot), full_page=True)
@@ -166,7 +167,8 @@ def test_web_edition_renders_without_overflow(
             assert box is not None and box["height"] > 0, section
             assert box["x"] >= 0 and box["x"] + box["width"] <= inner_width + 1, section
         natural, shown = page.evaluate(
-            "[document.querySelector('img.chart').naturalWidth, document.querySelector('img.chart').width]"
+            "[document.querySelector('img.chart').naturalWidth, "
+            "document.querySelector('img.chart').width]"
         )
         assert natural == 2 * WIDTH_PX  # drawn at twice the size
         assert LABEL_PT * 100 / 72 * shown / WIDTH_PX >= 12  # labels at least 12 px as shown

@@ -47,11 +47,13 @@ def write_feeds(folder: Path) -> None:
             items.append(
                 f"<item><title>Noticia {feed}-{item}: vecinos de {commune} piden mejoras</title>"
                 f"<link>https://diario{feed}.cl/nota/{item}</link>"
-                f"<description>En {commune} la municipalidad anunció obras de agua potable y seguridad.</description>"
+                f"<description>En {commune} la municipalidad anunció "
+                "obras de agua potable y seguridad.</description>"
                 f"<pubDate>Tue, 24 Nov 2026 {8 + item % 10:02d}:15:00 -0300</pubDate></item>"
             )
         (folder / f"f{feed}.xml").write_text(
-            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Diario {feed}</title>{"".join(items)}</channel></rss>',
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Diario {feed}</title>{''.join(items)}</channel></rss>",
             encoding="utf-8",
         )
 
@@ -77,7 +79,8 @@ def workspace(tmp_path: Path, server: RunningServer) -> list[str]:
     (tmp_path / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # two sources at a time: the run lasts long enough to be killed in each phase
     (tmp_path / "agenda.yaml").write_text(
-        f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  concurrency: 2\n  per_host: 2\n  allow_private_networks: true\n",
+        f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n"
+        "  concurrency: 2\n  per_host: 2\n  allow_private_networks: true\n",
         encoding="utf-8",
     )
     return [

@@ -21,7 +21,10 @@ from agenda.store import Store, utc_now
 from .conftest import SmtpSink, free_port
 
 RECIPIENTS = ("a@example.cl", "b@example.cl")
-HTML = "<html><head><style>p { color: #c5221f; }</style></head><body><p>Ñuble</p><img src='cid:grafico-regiones'></body></html>"
+HTML = (
+    "<html><head><style>p { color: #c5221f; }</style></head><body>"
+    "<p>Ñuble</p><img src='cid:grafico-regiones'></body></html>"
+)
 
 
 def message(recipient: str):  # noqa: ANN201

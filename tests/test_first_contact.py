@@ -155,7 +155,8 @@ def test_light_commands_do_not_import_heavy_libraries(
 ) -> None:
     sources = tmp_path / "sources.yaml"
     sources.write_text(
-        "sources:\n  - {id: d, name: D, url: 'https://d.cl/feed', kind: rss, region: '05', enabled: false}\n",
+        "sources:\n  - {id: d, name: D, url: 'https://d.cl/feed', "
+        "kind: rss, region: '05', enabled: false}\n",
         encoding="utf-8",
     )
     args = (

@@ -238,19 +238,23 @@ def write_sources(path: Path, entry: str) -> Path:
         ),
         ('    url: "http://diario.cl:99999/"\n    kind: rss\n', "field 'url'"),
         (
-            '    url: "https://diario.cl/"\n    kind: html\n    selectors: {item: "div.nota", link: "a[href", title: h2}\n',
+            '    url: "https://diario.cl/"\n    kind: html\n'
+            '    selectors: {item: "div.nota", link: "a[href", title: h2}\n',
             "field 'selectors.link': 'a[href' is not a valid CSS selector",
         ),
         (
-            '    url: "https://diario.cl/"\n    kind: html\n    selectors: {item: "div >", link: a, title: h2}\n',
+            '    url: "https://diario.cl/"\n    kind: html\n'
+            '    selectors: {item: "div >", link: a, title: h2}\n',
             "field 'selectors.item'",
         ),
         (
-            '    url: "https://diario.cl/"\n    kind: html\n    selectors: {item: div, link: a, title: h2, date: "time:nth-child("}\n',
+            '    url: "https://diario.cl/"\n    kind: html\n'
+            '    selectors: {item: div, link: a, title: h2, date: "time:nth-child("}\n',
             "field 'selectors.date'",
         ),
         (
-            '    url: "https://diario.cl/"\n    kind: html\n    selectors: {item: div, link: a, title: [h2]}\n',
+            '    url: "https://diario.cl/"\n    kind: html\n'
+            "    selectors: {item: div, link: a, title: [h2]}\n",
             "field 'selectors.title': must be a CSS selector in quotes",
         ),
     ],
@@ -405,7 +409,8 @@ def test_bad_addresses_in_agenda_yaml_are_reported_and_skipped(
 ) -> None:
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        f'mail:\n  outbox: {tmp_path / "outbox"}\n  to: ["bueno@example.cl", "@", "a@x.cl b@y.cl"]\n',
+        f"mail:\n  outbox: {tmp_path / 'outbox'}\n"
+        '  to: ["bueno@example.cl", "@", "a@x.cl b@y.cl"]\n',
         encoding="utf-8",
     )
     code, _, err = run(
@@ -427,7 +432,7 @@ def test_bad_addresses_in_agenda_yaml_are_reported_and_skipped(
     assert f"{config}:3: field 'to'" in err
 
 
-# -- agenda link ------------------------------------------------------------------------------------
+# -- agenda link -----------------------------------------------------------------------------------
 def test_link_reports_each_bad_line_and_goes_on(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -62,7 +62,8 @@ def workspace(
     open_database(db).close()
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: none\n  from: agenda@example.cl\n"
+        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n"
+        "  security: none\n  from: agenda@example.cl\n"
         f"  to: {to}\n  outbox: {tmp_path / 'outbox'}\n{extra}",
         encoding="utf-8",
     )
@@ -258,7 +259,7 @@ def test_migration_m009_folds_existing_duplicate_feedback(tmp_path: Path) -> Non
     assert db["feedback"].count == 1
 
 
-# -- the error tree and exit codes ------------------------------------------------------------------
+# -- the error tree and exit codes -----------------------------------------------------------------
 def test_every_error_the_cli_reports_is_in_the_tree_with_a_named_exit_code() -> None:
     from agenda import errors, ops
     from agenda.reports.digest import Digest

@@ -139,7 +139,10 @@ def test_hyphenated_pair_links_both(linker: Linker) -> None:
 
 
 def test_commitment_by_alias_and_alert_in_same_sentence(linker: Linker) -> None:
-    text = "Las obras del Hospital de Quilpué están paralizadas desde octubre. Otro tema: retraso en trenes."
+    text = (
+        "Las obras del Hospital de Quilpué están paralizadas "
+        "desde octubre. Otro tema: retraso en trenes."
+    )
     result = linker.link(text)
     commitment = next(
         candidate for candidate in result.commitments if candidate.code == "hospital-marga-marga"

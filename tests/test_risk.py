@@ -194,7 +194,8 @@ def risk(result, code: str):  # noqa: ANN001, ANN201
 def test_trouble_two_sentences_after_the_name_flags_the_subject(register_linker: Linker) -> None:
     text = (
         "Preocupación en Ovalle\n\nLas obras del nuevo hospital de Ovalle avanzaban a buen ritmo. "
-        "El edificio tendrá 280 camas. Sin embargo, la constructora se declaró en quiebra la semana pasada."
+        "El edificio tendrá 280 camas. Sin embargo, la "
+        "constructora se declaró en quiebra la semana pasada."
     )
     link = risk(register_linker.link(text), "hospital-ovalle")
     assert link.at_risk and link.risk_kind == "contractor" and not link.resolved
@@ -210,11 +211,13 @@ def test_negated_trouble_is_no_trouble_and_a_later_resolution_is_noted(
     register_linker: Linker,
 ) -> None:
     calm = register_linker.link(
-        "Ministra visita el nuevo hospital de Ovalle\n\nLa obra avanza sin retrasos y sin sobrecostos."
+        "Ministra visita el nuevo hospital de Ovalle\n\n"
+        "La obra avanza sin retrasos y sin sobrecostos."
     )
     assert not risk(calm, "hospital-ovalle").at_risk
     solved = register_linker.link(
-        "Talca: la nueva cárcel\n\nLas obras estuvieron paralizadas tres meses. Esta semana se retomaron las obras."
+        "Talca: la nueva cárcel\n\n"
+        "Las obras estuvieron paralizadas tres meses. Esta semana se retomaron las obras."
     )
     link = risk(solved, "carcel-talca")  # the headline's "Talca:" counts in the next sentence
     assert link.at_risk and link.resolved and link.risk_kind == "stoppage"
@@ -245,7 +248,8 @@ def test_a_commitment_named_in_a_list_is_mentioned_not_flagged_by_another_items_
     register_linker: Linker,
 ) -> None:
     text = (
-        "Cartera regional\n\nEl gobernador revisó la ruta costera, el Puente Industrial, la costanera de "
+        "Cartera regional\n\nEl gobernador revisó la ruta "
+        "costera, el Puente Industrial, la costanera de "
         "Chiguayante y el museo de Lota.\n\nLa costanera acumula dos años de atraso."
     )
     result = register_linker.link(text)
@@ -255,7 +259,8 @@ def test_a_commitment_named_in_a_list_is_mentioned_not_flagged_by_another_items_
 def test_trouble_belongs_to_the_commitment_of_its_paragraph(register_linker: Linker) -> None:
     text = (
         "Dos obras del Maule\n\nEl nuevo hospital de Curicó abrió su urgencia.\n\n"
-        "Distinta es la suerte de la nueva cárcel de Talca. Allí las faenas están detenidas desde junio."
+        "Distinta es la suerte de la nueva cárcel de Talca. "
+        "Allí las faenas están detenidas desde junio."
     )
     result = register_linker.link(text)
     assert {c.code: c.at_risk for c in result.commitments} == {
