@@ -158,38 +158,36 @@ def build_database() -> None:
                 rows,
             )
             db.conn.executemany(
-                "insert into links (article_id, kind, code, name, "
-                "evidence, at_risk, risk_evidence) values (?,?,?,?,?,?,?)",
+                "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence)"
+                " values (?,?,?,?,?,?,?)",
                 links,
             )
             db.conn.executemany(
-                "insert into article_sources (article_id, "
-                "source_id, first_seen_at_utc) values (?,?,?)",
+                "insert into article_sources (article_id, source_id, first_seen_at_utc)"
+                " values (?,?,?)",
                 sources,
             )
     measured = DAY.isoformat()
     with db.atomic():
         # the other days' articles get one story each, in bulk: the digest reads only its day's
         db.execute(
-            "insert into stories (id, title, url, lead_article_id, "
-            "lead_link_count, first_seen_at_utc, last_seen_at_utc,"
-            " first_local_date, last_local_date, article_count, "
-            "outlet_count) select id, title, url, id, 3,"
-            " published_at_utc, published_at_utc, local_date, "
-            "local_date, 1, 1 from articles where local_date != ?",
+            "insert into stories (id, title, url, lead_article_id, lead_link_count,"
+            " first_seen_at_utc, last_seen_at_utc, first_local_date, last_local_date,"
+            " article_count, outlet_count)"
+            " select id, title, url, id, 3, published_at_utc, published_at_utc,"
+            " local_date, local_date, 1, 1 from articles where local_date != ?",
             [measured],
         )
         db.execute("update articles set story_id = id where local_date != ?", [measured])
         db.execute(
-            "insert into story_links (story_id, kind, code, name, "
-            "at_risk) select l.article_id, l.kind, l.code, l.name,"
-            " l.at_risk from links l join articles a on "
-            "a.id = l.article_id where a.local_date != ?",
+            "insert into story_links (story_id, kind, code, name, at_risk)"
+            " select l.article_id, l.kind, l.code, l.name, l.at_risk"
+            " from links l join articles a on a.id = l.article_id where a.local_date != ?",
             [measured],
         )
         db.execute(
-            "insert into story_outlets (story_id, outlet) select "
-            "id, 'Bench' from articles where local_date != ?",
+            "insert into story_outlets (story_id, outlet)"
+            " select id, 'Bench' from articles where local_date != ?",
             [measured],
         )
     started = time.perf_counter()
@@ -229,10 +227,9 @@ def measure_digest() -> dict[str, float]:
         connection = sqlite3.connect(DB_PATH)
         started = time.perf_counter()
         connection.execute(
-            "select a.id, a.url, a.title, a.summary, a.outlet, "
-            "a.published_at_utc, a.story_id, l.kind, l.code, l.name,"
-            " l.at_risk, l.risk_evidence from articles a join "
-            "links l on l.article_id = a.id where a.local_date = ?",
+            "select a.id, a.url, a.title, a.summary, a.outlet, a.published_at_utc, a.story_id,"
+            " l.kind, l.code, l.name, l.at_risk, l.risk_evidence"
+            " from articles a join links l on l.article_id = a.id where a.local_date = ?",
             [DAY.isoformat()],
         ).fetchall()
         elapsed = time.perf_counter() - started

@@ -192,8 +192,8 @@ def test_merge_by_id_and_by_title_ignoring_accents_and_spacing(
     path = tmp_path / "cambios.csv"
     path.write_text(
         "ID;Proyecto;Región;Comunas;Sector;Estado;Plazo\n"
-        "carcel-calama;Cárcel de Calama (nombre nuevo);II "
-        "Región;Calama;Justicia;En licitación;2028\n"
+        "carcel-calama;Cárcel de Calama (nombre nuevo);"
+        "II Región;Calama;Justicia;En licitación;2028\n"
         ";  nuevo   HOSPITAL de rengo ;O´Higgins;Rengo;Minsal;Terminado;2026-10\n",
         encoding="utf-8",
     )
