@@ -42,14 +42,21 @@ def address(index: int) -> str:
 def feed_body(index: int) -> bytes:
     items = "".join(
         f"<item><title>Noticia {k} del medio {index}: obras en Temuco y Chillán</title>"
-        f"<link>https://medio-{index}.example.cl/2026/11/24/noticia-{k}</link><guid>medio-{index}-{k}</guid>"
+        f"<link>https://medio-{index}.example.cl/2026/11/24/noticia-{k}</link>"
+        f"<guid>medio-{index}-{k}</guid>"
         f"<pubDate>Tue, 24 Nov 2026 {k:02d}:00:00 -0300</pubDate>"
-        f"<description>El gobierno regional informó avances en el hospital y el puente; vecinos de la comuna "
-        f"pidieron plazos claros y mesas de trabajo con la seremi. Nota {k} del medio {index}.</description></item>"
+        "<description>El gobierno regional informó avances "
+        "en el hospital y el puente; vecinos de la comuna "
+        "pidieron plazos claros y mesas de trabajo con la seremi. "
+        f"Nota {k} del medio {index}.</description></item>"
         for k in range(1, ITEMS_PER_FEED + 1)
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Medio {index}</title>'
-            f"<link>https://medio-{index}.example.cl/</link><description>Noticias</description>{items}</channel></rss>").encode()
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0">'
+        f"<channel><title>Medio {index}</title>"
+        f"<link>https://medio-{index}.example.cl/</link>"
+        f"<description>Noticias</description>{items}</channel></rss>"
+    ).encode()
 
 
 # -- the server process ---------------------------------------------------------------------------
@@ -68,14 +75,23 @@ async def _serve(control: Connection) -> None:
                 while True:
                     head = await reader.readuntil(b"\r\n\r\n")
                     lines = head.decode("latin-1").split("\r\n")
-                    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                    headers = {
+                        k.strip().lower(): v.strip()
+                        for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                    }
                     await asyncio.sleep(LATENCY_SECONDS)
                     if headers.get("if-none-match") == etags[index]:
-                        response = f"HTTP/1.1 304 Not Modified\r\nETag: {etags[index]}\r\nContent-Length: 0\r\n\r\n".encode()
+                        response = (
+                            "HTTP/1.1 304 Not Modified\r\n"
+                            f"ETag: {etags[index]}\r\nContent-Length: 0\r\n\r\n"
+                        ).encode()
                     else:
                         body = bodies[index]
-                        response = (f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
-                                    f"ETag: {etags[index]}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+                        response = (
+                            "HTTP/1.1 200 OK\r\n"
+                            "Content-Type: application/rss+xml; charset=utf-8\r\n"
+                            f"ETag: {etags[index]}\r\nContent-Length: {len(body)}\r\n\r\n"
+                        ).encode() + body
                     writer.write(response)
                     sent[0] += len(response)
                     await writer.drain()
@@ -83,9 +99,12 @@ async def _serve(control: Connection) -> None:
                 pass
             finally:
                 writer.close()
+
         return handle
 
-    servers = [await asyncio.start_server(handler(i), address(i), 0, backlog=64) for i in range(FEEDS)]
+    servers = [
+        await asyncio.start_server(handler(i), address(i), 0, backlog=64) for i in range(FEEDS)
+    ]
     control.send([s.sockets[0].getsockname()[1] for s in servers])
     loop = asyncio.get_running_loop()
     while True:
@@ -110,8 +129,16 @@ def main() -> int:
     server = multiprocessing.Process(target=serve, args=(theirs,), daemon=True)
     server.start()
     ports = ours.recv()
-    sources = [Source(id=f"medio-{i}", name=f"Medio {i}", url=f"http://{address(i)}:{ports[i]}/feed.xml", kind="rss", region_code="09")
-               for i in range(FEEDS)]
+    sources = [
+        Source(
+            id=f"medio-{i}",
+            name=f"Medio {i}",
+            url=f"http://{address(i)}:{ports[i]}/feed.xml",
+            kind="rss",
+            region_code="09",
+        )
+        for i in range(FEEDS)
+    ]
     limits = FetchLimits(allow_private_networks=True)  # the bench's outlets are on loopback
     concurrency = limits.concurrency
     ideal = FEEDS * LATENCY_SECONDS / concurrency
@@ -146,7 +173,9 @@ def main() -> int:
             before = ours.recv()
             async with make_client() as client:
                 started = time.perf_counter()
-                summary = await collect_and_store(SourceList(Path("bench"), sources), linker, client, store, settings)
+                summary = await collect_and_store(
+                    SourceList(Path("bench"), sources), linker, client, store, settings
+                )
                 elapsed = time.perf_counter() - started
             ours.send("bytes")
             return elapsed, ours.recv() - before, summary
@@ -156,17 +185,31 @@ def main() -> int:
     ours.send("stop")
     server.join(timeout=5)
 
-    print(f"feeds: {FEEDS} on {FEEDS} loopback addresses, {LATENCY_SECONDS * 1000:.0f} ms latency per response, "
-          f"{ITEMS_PER_FEED} items per feed; configured concurrency {concurrency} (DEFAULT_CONCURRENCY={DEFAULT_CONCURRENCY})")
+    print(
+        f"feeds: {FEEDS} on {FEEDS} loopback addresses, "
+        f"{LATENCY_SECONDS * 1000:.0f} ms latency per response, "
+        f"{ITEMS_PER_FEED} items per feed; configured concurrency "
+        f"{concurrency} (DEFAULT_CONCURRENCY={DEFAULT_CONCURRENCY})"
+    )
     print(f"ideal N x latency / concurrency: {ideal:.3f} s")
     print(f"concurrent fetch of {FEEDS} feeds: {concurrent_seconds:.3f} s")
     print(f"wall / ideal: {concurrent_seconds / ideal:.3f} (target <= 1.3)")
-    print(f"sequential loop: {sample_seconds:.3f} s for the first {SEQUENTIAL_SAMPLE} feeds, scaled x{FEEDS // SEQUENTIAL_SAMPLE} "
-          f"to {sequential_estimate:.3f} s (estimated, not run on all {FEEDS})")
-    print(f"sequential / concurrent: {sequential_estimate / concurrent_seconds:.1f}x (target >= 20)")
-    print(f"full pipeline, first run (fetch + parse + link + store {first.articles_new} articles): {first_seconds:.3f} s "
-          f"= {first_seconds / ideal:.2f}x ideal (for information: linking is CPU work on 2 cores)")
-    print(f"full pipeline, second run ({second.sources_not_modified} x 304): {second_seconds:.3f} s")
+    print(
+        f"sequential loop: {sample_seconds:.3f} s for the first "
+        f"{SEQUENTIAL_SAMPLE} feeds, scaled x{FEEDS // SEQUENTIAL_SAMPLE} "
+        f"to {sequential_estimate:.3f} s (estimated, not run on all {FEEDS})"
+    )
+    print(
+        f"sequential / concurrent: {sequential_estimate / concurrent_seconds:.1f}x (target >= 20)"
+    )
+    print(
+        "full pipeline, first run (fetch + parse + link + store "
+        f"{first.articles_new} articles): {first_seconds:.3f} s "
+        f"= {first_seconds / ideal:.2f}x ideal (for information: linking is CPU work on 2 cores)"
+    )
+    print(
+        f"full pipeline, second run ({second.sources_not_modified} x 304): {second_seconds:.3f} s"
+    )
     print(f"bytes sent by the server: first run {first_bytes:,}, second run {second_bytes:,}")
     print(f"second / first bytes: {second_bytes / first_bytes:.4f} (target <= 0.10)")
     return 0

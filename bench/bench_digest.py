@@ -24,7 +24,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,23 +37,31 @@ DAY_ARTICLES = 20_000
 DAYS = 50
 DAY = date(2026, 11, 24)
 
+
 def _vocabulary() -> tuple[list[str], list[int]]:
-    """Words of the gold items with their frequencies: synthetic text with news-like word statistics."""
+    """Words of the gold items with their frequencies: synthetic text with news-like word
+    statistics."""
     counts: dict[str, int] = {}
-    for line in (ROOT / "tests" / "gold" / "linking.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (
+        (ROOT / "tests" / "gold" / "linking.jsonl").read_text(encoding="utf-8").splitlines()
+    ):
         item = json.loads(line)
         for word in (item["title"] + " " + item["text"]).split():
-            word = word.strip(".,;:«»\"()")
+            word = word.strip('.,;:«»"()')
             if word.isalpha():
                 counts[word] = counts.get(word, 0) + 1
     words = sorted(counts)
-    return words, list(itertools.accumulate(counts[w] for w in words))  # cumulative: rng.choices is fast
+    return words, list(
+        itertools.accumulate(counts[w] for w in words)
+    )  # cumulative: rng.choices is fast
 
 
 _VOCABULARY = None
 
 
-def synthetic_articles(rng: random.Random, communes: list[tuple[str, str]], count: int, duplicate_share: float = 0.1):
+def synthetic_articles(
+    rng: random.Random, communes: list[tuple[str, str]], count: int, duplicate_share: float = 0.1
+):
     """(title, summary, region, commune code, commune name); about one in ten rewrites another
     (a fifth of its words changed), the rest are independent draws from the vocabulary."""
     global _VOCABULARY
@@ -70,7 +78,9 @@ def synthetic_articles(rng: random.Random, communes: list[tuple[str, str]], coun
             made.append((title + " (actualización)", " ".join(changed), region, code, name))
             continue
         code, name = rng.choice(communes)
-        title = " ".join(rng.choices(words, cum_weights=cumulative, k=9)).capitalize() + f" en {name}"
+        title = (
+            " ".join(rng.choices(words, cum_weights=cumulative, k=9)).capitalize() + f" en {name}"
+        )
         body = rng.choices(words, cum_weights=cumulative, k=40)
         summary = f"{' '.join(body[:20])} {rng.randrange(2, 900)} {' '.join(body[20:])} en {name}."
         made.append((title, summary, code[:2], code, name))
@@ -91,9 +101,12 @@ def build_database() -> None:
     db = store.db
     for trigger in ("articles_ai", "articles_ad", "articles_au"):
         db.execute(f"drop trigger if exists {trigger}")
-    db.execute("insert into sources (id, name, url, kind, region_code, enabled, error_count) values ('bench', 'Bench', 'https://x.cl', 'rss', 'national', 1, 0)")
+    db.execute(
+        "insert into sources (id, name, url, kind, region_code, enabled, error_count) "
+        "values ('bench', 'Bench', 'https://x.cl', 'rss', 'national', 1, 0)"
+    )
     rng = random.Random(20261124)
-    start = datetime(2026, 10, 6, 3, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 6, 3, 0, tzinfo=UTC)
     other_per_day = (TOTAL - DAY_ARTICLES) // (DAYS - 1)
     article_id = 0
     for day_index in range(DAYS):
@@ -102,34 +115,86 @@ def build_database() -> None:
         rows, links, sources = [], [], []
         for title, summary, region, code, name in synthetic_articles(rng, communes, count):
             article_id += 1
-            published = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(86_000))
-            rows.append((article_id, f"https://bench.cl/{article_id}", title, summary, "", "Bench", "bench", "national",
-                         published.isoformat(timespec="seconds"), published.isoformat(timespec="seconds"), day.isoformat()))
-            evidence = json.dumps([{"text": name, "start": title.find(name), "end": title.find(name) + len(name)}])
-            links += [(article_id, "region", region, keywords.region_name(region), evidence, 0, "[]"),
-                      (article_id, "commune", code, name, evidence, 0, "[]"),
-                      (article_id, "priority", "infraestructura", "Infraestructura y conectividad", "[]", 0, "[]")]
+            published = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC) + timedelta(
+                seconds=rng.randrange(86_000)
+            )
+            rows.append(
+                (
+                    article_id,
+                    f"https://bench.cl/{article_id}",
+                    title,
+                    summary,
+                    "",
+                    "Bench",
+                    "bench",
+                    "national",
+                    published.isoformat(timespec="seconds"),
+                    published.isoformat(timespec="seconds"),
+                    day.isoformat(),
+                )
+            )
+            evidence = json.dumps(
+                [{"text": name, "start": title.find(name), "end": title.find(name) + len(name)}]
+            )
+            links += [
+                (article_id, "region", region, keywords.region_name(region), evidence, 0, "[]"),
+                (article_id, "commune", code, name, evidence, 0, "[]"),
+                (
+                    article_id,
+                    "priority",
+                    "infraestructura",
+                    "Infraestructura y conectividad",
+                    "[]",
+                    0,
+                    "[]",
+                ),
+            ]
             sources.append((article_id, "bench", published.isoformat(timespec="seconds")))
         with db.atomic():
             db.conn.executemany(
-                "insert into articles (id, url, title, summary, text, outlet, source_id, source_region, published_at_utc, first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
-                rows)
-            db.conn.executemany("insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence) values (?,?,?,?,?,?,?)", links)
-            db.conn.executemany("insert into article_sources (article_id, source_id, first_seen_at_utc) values (?,?,?)", sources)
+                "insert into articles (id, url, title, summary, text, "
+                "outlet, source_id, source_region, published_at_utc, "
+                "first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            db.conn.executemany(
+                "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence)"
+                " values (?,?,?,?,?,?,?)",
+                links,
+            )
+            db.conn.executemany(
+                "insert into article_sources (article_id, source_id, first_seen_at_utc)"
+                " values (?,?,?)",
+                sources,
+            )
     measured = DAY.isoformat()
     with db.atomic():
         # the other days' articles get one story each, in bulk: the digest reads only its day's
         db.execute(
-            "insert into stories (id, title, url, lead_article_id, lead_link_count, first_seen_at_utc, last_seen_at_utc,"
-            " first_local_date, last_local_date, article_count, outlet_count) select id, title, url, id, 3,"
-            " published_at_utc, published_at_utc, local_date, local_date, 1, 1 from articles where local_date != ?", [measured])
+            "insert into stories (id, title, url, lead_article_id, lead_link_count,"
+            " first_seen_at_utc, last_seen_at_utc, first_local_date, last_local_date,"
+            " article_count, outlet_count)"
+            " select id, title, url, id, 3, published_at_utc, published_at_utc,"
+            " local_date, local_date, 1, 1 from articles where local_date != ?",
+            [measured],
+        )
         db.execute("update articles set story_id = id where local_date != ?", [measured])
-        db.execute("insert into story_links (story_id, kind, code, name, at_risk) select l.article_id, l.kind, l.code, l.name,"
-                   " l.at_risk from links l join articles a on a.id = l.article_id where a.local_date != ?", [measured])
-        db.execute("insert into story_outlets (story_id, outlet) select id, 'Bench' from articles where local_date != ?", [measured])
+        db.execute(
+            "insert into story_links (story_id, kind, code, name, at_risk)"
+            " select l.article_id, l.kind, l.code, l.name, l.at_risk"
+            " from links l join articles a on a.id = l.article_id where a.local_date != ?",
+            [measured],
+        )
+        db.execute(
+            "insert into story_outlets (story_id, outlet)"
+            " select id, 'Bench' from articles where local_date != ?",
+            [measured],
+        )
     started = time.perf_counter()
     backfill_stories(db)  # the measured day: stories assigned as at ingest, article by article
-    print(f"stories of the measured day assigned in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"stories of the measured day assigned in {time.perf_counter() - started:.0f} s", flush=True
+    )
     db.close()
     temporary.replace(DB_PATH)
 
@@ -162,8 +227,9 @@ def measure_digest() -> dict[str, float]:
         connection = sqlite3.connect(DB_PATH)
         started = time.perf_counter()
         connection.execute(
-            "select a.id, a.url, a.title, a.summary, a.outlet, a.published_at_utc, a.story_id, l.kind, l.code, l.name,"
-            " l.at_risk, l.risk_evidence from articles a join links l on l.article_id = a.id where a.local_date = ?",
+            "select a.id, a.url, a.title, a.summary, a.outlet, a.published_at_utc, a.story_id,"
+            " l.kind, l.code, l.name, l.at_risk, l.risk_evidence"
+            " from articles a join links l on l.article_id = a.id where a.local_date = ?",
             [DAY.isoformat()],
         ).fetchall()
         elapsed = time.perf_counter() - started
@@ -177,8 +243,12 @@ def measure_digest() -> dict[str, float]:
         bares.append(bare_once())
     best = min(digests)
     return {
-        "articles": best[2], "stories": best[3], "digest_seconds": best[0], "query_seconds": best[1],
-        "bare_seconds": min(bares), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "articles": best[2],
+        "stories": best[3],
+        "digest_seconds": best[0],
+        "query_seconds": best[1],
+        "bare_seconds": min(bares),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -189,13 +259,28 @@ def main() -> int:
     if not DB_PATH.exists():
         started = time.perf_counter()
         build_database()
-        print(f"built {DB_PATH.relative_to(ROOT)} with {TOTAL:,} articles in {time.perf_counter() - started:.0f} s (cached for later runs)")
-    done = subprocess.run([sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True)
+        print(
+            f"built {DB_PATH.relative_to(ROOT)} with {TOTAL:,} articles in "
+            f"{time.perf_counter() - started:.0f} s (cached for later runs)"
+        )
+    done = subprocess.run(
+        [sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True
+    )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"digest of {result['articles']:,} articles ({result['stories']:,} stories) from a {TOTAL:,}-article database:")
-    print(f"  digest {result['digest_seconds']:.2f} s (of which reading articles and stories {result['query_seconds']:.2f} s); "
-          f"bare read {result['bare_seconds']:.2f} s; peak RSS {result['peak_rss_mb']:.0f} MB (best of 3 each)")
-    print(f"digest time / bare read of the day's rows: {result['digest_seconds'] / result['bare_seconds']:.2f}x")
+    print(
+        f"digest of {result['articles']:,} articles ({result['stories']:,} "
+        f"stories) from a {TOTAL:,}-article database:"
+    )
+    print(
+        f"  digest {result['digest_seconds']:.2f} s (of which reading "
+        f"articles and stories {result['query_seconds']:.2f} s); "
+        f"bare read {result['bare_seconds']:.2f} s; peak RSS "
+        f"{result['peak_rss_mb']:.0f} MB (best of 3 each)"
+    )
+    print(
+        "digest time / bare read of the day's rows: "
+        f"{result['digest_seconds'] / result['bare_seconds']:.2f}x"
+    )
     return 0
 
 

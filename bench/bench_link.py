@@ -31,7 +31,9 @@ PARAGRAPHS_PER_TEXT = 5
 def paragraphs() -> list[str]:
     found = []
     for feed in sorted((ROOT / "sample" / "feeds").glob("*.xml")):
-        source = Source(id="x", name="x", url="http://127.0.0.1/", kind="rss", region_code="national")
+        source = Source(
+            id="x", name="x", url="http://127.0.0.1/", kind="rss", region_code="national"
+        )
         for article in extract(source, feed.read_bytes()).articles:
             found += [article.title, article.summary]
     gold = ROOT / "tests" / "gold" / "linking.jsonl"
@@ -69,9 +71,18 @@ def main() -> int:
 
     tokenizer_seconds = best_of(3, tokenize)
     linker_seconds = best_of(3, link)
-    print(f"texts: {TEXTS:,}, mean {characters // TEXTS:,} characters, {len(pool)} distinct paragraphs")
-    print(f"linker time / bare tokenizer time: {linker_seconds / tokenizer_seconds:.2f}x  (target <= 1.5x)")
-    print(f"linker throughput: {TEXTS / linker_seconds:,.0f} articles/s  (tokenizer alone: {TEXTS / tokenizer_seconds:,.0f}/s)")
+    print(
+        f"texts: {TEXTS:,}, mean {characters // TEXTS:,} "
+        f"characters, {len(pool)} distinct paragraphs"
+    )
+    print(
+        "linker time / bare tokenizer time: "
+        f"{linker_seconds / tokenizer_seconds:.2f}x  (target <= 1.5x)"
+    )
+    print(
+        f"linker throughput: {TEXTS / linker_seconds:,.0f} articles/s "
+        f" (tokenizer alone: {TEXTS / tokenizer_seconds:,.0f}/s)"
+    )
     return 0
 
 

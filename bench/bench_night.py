@@ -40,15 +40,20 @@ def write_feeds(folder: Path) -> None:
     (folder / "feeds").mkdir(parents=True)
     for feed in range(SOURCES):
         items = []
-        for number, (title, summary, *_rest) in enumerate(synthetic_articles(rng, communes, ITEMS, duplicate_share=0.05)):
+        for number, (title, summary, *_rest) in enumerate(
+            synthetic_articles(rng, communes, ITEMS, duplicate_share=0.05)
+        ):
             minute = rng.randrange(60)
             items.append(
                 f"<item><title>{escape(title)}</title><link>https://medio{feed}.cl/{number}</link>"
-                f"<guid>https://medio{feed}.cl/{number}</guid><description>{escape(summary)}</description>"
-                f"<pubDate>Tue, 24 Nov 2026 {6 + number % 16:02d}:{minute:02d}:00 -0300</pubDate></item>"
+                f"<guid>https://medio{feed}.cl/{number}</guid>"
+                f"<description>{escape(summary)}</description>"
+                "<pubDate>Tue, 24 Nov 2026 "
+                f"{6 + number % 16:02d}:{minute:02d}:00 -0300</pubDate></item>"
             )
         (folder / "feeds" / f"m{feed}.xml").write_text(
-            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Medio {feed}</title>{"".join(items)}</channel></rss>',
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Medio {feed}</title>{''.join(items)}</channel></rss>",
             encoding="utf-8",
         )
 
@@ -63,17 +68,40 @@ def main() -> int:
         with serve(work / "site") as server:
             lines = ["sources:"]
             for feed in range(SOURCES):
-                lines += [f"  - id: medio-{feed}", f"    name: Medio {feed}", f"    url: {server.base_url}/feeds/m{feed}.xml",
-                          "    kind: rss", "    region: national"]
+                lines += [
+                    f"  - id: medio-{feed}",
+                    f"    name: Medio {feed}",
+                    f"    url: {server.base_url}/feeds/m{feed}.xml",
+                    "    kind: rss",
+                    "    region: national",
+                ]
             (work / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
             # one loopback host stands for 500 outlets: lift the per-host cap to the global one
-            (work / "agenda.yaml").write_text(f"mail:\n  outbox: {work / 'outbox'}\nfetch:\n  concurrency: 16\n  per_host: 16\n  allow_private_networks: true\n", encoding="utf-8")
+            (work / "agenda.yaml").write_text(
+                f"mail:\n  outbox: {work / 'outbox'}\nfetch:\n  concurrency: 16\n"
+                "  per_host: 16\n  allow_private_networks: true\n",
+                encoding="utf-8",
+            )
             started = time.perf_counter()
             done = subprocess.run(
-                [str(Path(sys.executable).parent / "agenda"), "run", "--sources", str(work / "sources.yaml"), "--db", str(work / "agenda.db"),
-                 "--digests", str(work / "digests"), "--config", str(work / "agenda.yaml"), "--keywords", str(ROOT / "keywords"),
-                 "--date", "2026-11-24"],
-                capture_output=True, text=True,
+                [
+                    str(Path(sys.executable).parent / "agenda"),
+                    "run",
+                    "--sources",
+                    str(work / "sources.yaml"),
+                    "--db",
+                    str(work / "agenda.db"),
+                    "--digests",
+                    str(work / "digests"),
+                    "--config",
+                    str(work / "agenda.yaml"),
+                    "--keywords",
+                    str(ROOT / "keywords"),
+                    "--date",
+                    "2026-11-24",
+                ],
+                capture_output=True,
+                text=True,
             )
             wall = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -81,15 +109,33 @@ def main() -> int:
             print(done.stdout[-2000:], done.stderr[-2000:])
             return 1
         db = sqlite3.connect(work / "agenda.db")
-        counts = json.loads(db.execute("select counts from runs order by id desc limit 1").fetchone()[0])
+        counts = json.loads(
+            db.execute("select counts from runs order by id desc limit 1").fetchone()[0]
+        )
         articles = db.execute("select count(*) from articles").fetchone()[0]
         db.close()
-    print(f"night of {articles:,} articles from {SOURCES} sources, one `agenda run` process, wall {wall:.1f} s:")
+    print(
+        f"night of {articles:,} articles from {SOURCES} "
+        f"sources, one `agenda run` process, wall {wall:.1f} s:"
+    )
     for key in ("seconds_linker_setup", "seconds_collect_link_store", "seconds_digest_and_send"):
-        print(f"  {key.removeprefix('seconds_').replace('_', ' ')}: {counts.get(key, float('nan')):.1f} s ({counts.get(key, 0) / wall:.0%} of the wall time)")
-    print(f"  process start-up and the rest: {wall - sum(counts.get(k, 0) for k in counts if k.startswith('seconds_')):.1f} s")
-    print(f"  throughput: {articles / counts['seconds_collect_link_store']:,.0f} articles/s through collect+link+store")
-    print(f"  peak RSS of the run process: {peak_mb:.0f} MB (target <= {RSS_TARGET_MB} MB): {'met' if peak_mb <= RSS_TARGET_MB else 'NOT met'}")
+        print(
+            f"  {key.removeprefix('seconds_').replace('_', ' ')}: "
+            f"{counts.get(key, float('nan')):.1f} s "
+            f"({counts.get(key, 0) / wall:.0%} of the wall time)"
+        )
+    print(
+        "  process start-up and the rest: "
+        f"{wall - sum(counts.get(k, 0) for k in counts if k.startswith('seconds_')):.1f} s"
+    )
+    print(
+        f"  throughput: {articles / counts['seconds_collect_link_store']:,.0f} "
+        "articles/s through collect+link+store"
+    )
+    print(
+        f"  peak RSS of the run process: {peak_mb:.0f} MB (target <= "
+        f"{RSS_TARGET_MB} MB): {'met' if peak_mb <= RSS_TARGET_MB else 'NOT met'}"
+    )
     return 0
 
 

@@ -21,8 +21,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_digest import DAY, DB_PATH, ROOT, build_database
-
 REGION = "05"
 DAYS = 30
 ROUNDS = 3
@@ -30,6 +28,8 @@ ROUNDS = 3
 
 def measure() -> dict[str, float]:
     """Runs in its own process."""
+    from bench_digest import DAY, DB_PATH, ROOT
+
     from agenda.keywords import load_keywords
     from agenda.reports.brief_files import render_brief_html, render_csv, render_pdf
     from agenda.reports.briefs import BriefRequest, build_brief, check_request
@@ -75,6 +75,8 @@ def measure() -> dict[str, float]:
 
 
 def main() -> int:
+    from bench_digest import DAY, DB_PATH, ROOT, build_database
+
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
         print(json.dumps(measure()))
         return 0

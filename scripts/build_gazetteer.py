@@ -23,15 +23,40 @@ OUT = ROOT / "keywords" / "gazetteer.yaml"
 
 # Historical numbering used by the press ("VIII Región", "la Quinta Región").
 ROMAN = {
-    "01": "I", "02": "II", "03": "III", "04": "IV", "05": "V", "06": "VI", "07": "VII",
-    "08": "VIII", "09": "IX", "10": "X", "11": "XI", "12": "XII", "13": "XIII", "14": "XIV",
-    "15": "XV", "16": "XVI",
+    "01": "I",
+    "02": "II",
+    "03": "III",
+    "04": "IV",
+    "05": "V",
+    "06": "VI",
+    "07": "VII",
+    "08": "VIII",
+    "09": "IX",
+    "10": "X",
+    "11": "XI",
+    "12": "XII",
+    "13": "XIII",
+    "14": "XIV",
+    "15": "XV",
+    "16": "XVI",
 }
 ORDINALS = {
-    "01": ["Primera"], "02": ["Segunda"], "03": ["Tercera"], "04": ["Cuarta"], "05": ["Quinta"],
-    "06": ["Sexta"], "07": ["Séptima"], "08": ["Octava"], "09": ["Novena"], "10": ["Décima"],
-    "11": ["Undécima", "Decimoprimera"], "12": ["Duodécima", "Decimosegunda"],
-    "13": ["Decimotercera"], "14": ["Decimocuarta"], "15": ["Decimoquinta"], "16": ["Decimosexta"],
+    "01": ["Primera"],
+    "02": ["Segunda"],
+    "03": ["Tercera"],
+    "04": ["Cuarta"],
+    "05": ["Quinta"],
+    "06": ["Sexta"],
+    "07": ["Séptima"],
+    "08": ["Octava"],
+    "09": ["Novena"],
+    "10": ["Décima"],
+    "11": ["Undécima", "Decimoprimera"],
+    "12": ["Duodécima", "Decimosegunda"],
+    "13": ["Decimotercera"],
+    "14": ["Decimocuarta"],
+    "15": ["Decimoquinta"],
+    "16": ["Decimosexta"],
 }
 # Short names the press uses for each region; the bare name of a region that is also a commune
 # (Antofagasta, Coquimbo, Valparaíso) is NOT listed: alone it means the city (rule 4).
@@ -41,7 +66,11 @@ REGION_SHORT = {
     "03": ["Atacama"],
     "04": [],
     "05": [],
-    "06": ["Región de O'Higgins", "Región del Libertador Bernardo O'Higgins", "Región del Libertador"],
+    "06": [
+        "Región de O'Higgins",
+        "Región del Libertador Bernardo O'Higgins",
+        "Región del Libertador",
+    ],
     "07": ["Maule", "Región del Maule"],
     "08": ["Biobío", "Bío Bío", "Bío-Bío", "Región del Bío Bío"],
     "09": ["La Araucanía", "Araucanía"],
@@ -56,7 +85,13 @@ REGION_SHORT = {
 
 
 # The name the digest shows for each region: the one people say.
-REGION_DISPLAY = {"06": "O'Higgins", "11": "Aysén", "12": "Magallanes", "13": "Metropolitana", "15": "Arica y Parinacota"}
+REGION_DISPLAY = {
+    "06": "O'Higgins",
+    "11": "Aysén",
+    "12": "Magallanes",
+    "13": "Metropolitana",
+    "15": "Arica y Parinacota",
+}
 
 
 def region_aliases(code: str, official: str, short: str) -> list[str]:
@@ -78,7 +113,11 @@ def commune_aliases(name: str) -> list[str]:
         forms.append(name.replace("Biobío", "Bío Bío"))
     aliases = list(forms)
     for form in forms:
-        aliases += [f"comuna de {form}", f"Municipalidad de {form}", f"Ilustre Municipalidad de {form}"]
+        aliases += [
+            f"comuna de {form}",
+            f"Municipalidad de {form}",
+            f"Ilustre Municipalidad de {form}",
+        ]
     return aliases
 
 

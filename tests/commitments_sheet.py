@@ -171,8 +171,10 @@ EXPECTED_ERRORS = [
     "fila 17: columna Comuna(s): 'Narnia' no es una comuna de Chile",
     "fila 18: columna Nombre del compromiso: falta el nombre del compromiso",
     "fila 19: columna Región: falta la región",
-    "fila 20: columna Fecha de término: 'pronto' no es una fecha (AAAA, AAAA-MM, AAAA-MM-DD o DD/MM/AAAA)",
-    "fila 21: columna Nombre del compromiso: 'embalse chironta, valle de lluta' repite el compromiso de la fila 2",
+    "fila 20: columna Fecha de término: 'pronto' no es "
+    "una fecha (AAAA, AAAA-MM, AAAA-MM-DD o DD/MM/AAAA)",
+    "fila 21: columna Nombre del compromiso: 'embalse chironta, "
+    "valle de lluta' repite el compromiso de la fila 2",
 ]
 
 

@@ -426,7 +426,10 @@ def test_digest_topic_section_caps_at_five_and_links_the_rest(
     day_stories = build_stories(day, store.articles_on(day), broad)
     day_stories.topic_matches = topic_matches(store, broad.topics.values(), day)
     section = build_digest(day_stories, store.source_health(), broad).topics[0]
-    assert len(section.stories) == 5 and section.more == len(day_stories.stories) - 5 - section.above > 0
+    assert (
+        len(section.stories) == 5
+        and section.more == len(day_stories.stories) - 5 - section.above > 0
+    )
     digest = build_digest(day_stories, store.source_health(), broad)
     assert f'#solicitado-todo">y {section.more} más</a>' in render_email(digest)
     web = render_html(digest).split('id="solicitado-todo"')[1].split("</section>")[0]

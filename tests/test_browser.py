@@ -28,9 +28,25 @@ from agenda.store import Store
 from tests.days import DAY, demo_day, generated_day
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-SECTIONS = ["cabecera", "resumen", "criticos", "principal", "region-05", "region-08", "region-16", "cobertura"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECTIONS = [
+    "cabecera",
+    "resumen",
+    "criticos",
+    "principal",
+    "region-05",
+    "region-08",
+    "region-16",
+    "cobertura",
+]
 PHONE = {"width": 375, "height": 812}
 SETTINGS = DigestSettings(archive_url=None, feedback_to="analistas@example.cl")
 
@@ -44,7 +60,9 @@ def _write(digest: Digest, folder: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def demo_pages(tmp_path_factory: pytest.TempPathFactory, keywords: Keywords, linker: Linker) -> tuple[Path, Path]:
+def demo_pages(
+    tmp_path_factory: pytest.TempPathFactory, keywords: Keywords, linker: Linker
+) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("demo")
     store = Store(Database(memory=True))
     demo_day(linker, store, folder)
@@ -52,7 +70,9 @@ def demo_pages(tmp_path_factory: pytest.TempPathFactory, keywords: Keywords, lin
 
 
 @pytest.fixture(scope="module")
-def big_pages(tmp_path_factory: pytest.TempPathFactory, keywords: Keywords, linker: Linker) -> tuple[Path, Path]:
+def big_pages(
+    tmp_path_factory: pytest.TempPathFactory, keywords: Keywords, linker: Linker
+) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("big")
     store = Store(Database(memory=True))
     assert generated_day(keywords, linker, store) == 2000
@@ -67,7 +87,9 @@ def browser() -> Iterator[Any]:
 
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed (.ci/run installs it)"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)  # a fresh empty profile
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
+        )  # a fresh empty profile
         try:
             yield launched
         finally:
@@ -87,7 +109,9 @@ def _screens(browser: Any, page_path: Path, shot: Path) -> float:
     try:
         page.goto(page_path.as_uri())
         height, scroll_width, inner_width = page.evaluate(
-            "[document.documentElement.scrollHeight, document.documentElement.scrollWidth, window.innerWidth]")
+            "[document.documentElement.scrollHeight, "
+            "document.documentElement.scrollWidth, window.innerWidth]"
+        )
         assert scroll_width <= inner_width, f"horizontal overflow: {scroll_width} > {inner_width}"
         page.screenshot(path=str(shot), full_page=True)
     finally:
@@ -97,7 +121,9 @@ def _screens(browser: Any, page_path: Path, shot: Path) -> float:
 
 
 @pytest.mark.slow
-def test_email_fits_six_phone_screens_on_the_demo_day(browser: Any, demo_pages: tuple[Path, Path], tmp_path: Path) -> None:
+def test_email_fits_six_phone_screens_on_the_demo_day(
+    browser: Any, demo_pages: tuple[Path, Path], tmp_path: Path
+) -> None:
     screens = _screens(browser, demo_pages[1], tmp_path / "email-demo-375.png")
     print(f"demo day e-mail: {screens:.2f} screens ({tmp_path / 'email-demo-375.png'})")
     assert screens <= 6
@@ -105,31 +131,45 @@ def test_email_fits_six_phone_screens_on_the_demo_day(browser: Any, demo_pages: 
 
 
 @pytest.mark.slow
-def test_email_fits_eight_phone_screens_on_a_2000_article_day(browser: Any, big_pages: tuple[Path, Path], tmp_path: Path) -> None:
+def test_email_fits_eight_phone_screens_on_a_2000_article_day(
+    browser: Any, big_pages: tuple[Path, Path], tmp_path: Path
+) -> None:
     screens = _screens(browser, big_pages[1], tmp_path / "email-2000-375.png")
     print(f"2,000-article e-mail: {screens:.2f} screens ({tmp_path / 'email-2000-375.png'})")
     assert screens <= 8
     _article_links_once(big_pages[1])
     html = big_pages[1].read_text(encoding="utf-8")
-    assert "2.000 notas" in html and "compromisos críticos más" in html  # Chilean figures; cards capped
+    assert (
+        "2.000 notas" in html and "compromisos críticos más" in html
+    )  # Chilean figures; cards capped
     web = big_pages[0].read_text(encoding="utf-8")
-    assert len(set(re.findall(r'href="(https://[^"]+/nota-\d+)"', web))) == 2000  # every article linked
+    assert (
+        len(set(re.findall(r'href="(https://[^"]+/nota-\d+)"', web))) == 2000
+    )  # every article linked
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [375, 1024])
-def test_web_edition_renders_without_overflow(browser: Any, demo_pages: tuple[Path, Path], width: int, tmp_path: Path) -> None:
+def test_web_edition_renders_without_overflow(
+    browser: Any, demo_pages: tuple[Path, Path], width: int, tmp_path: Path
+) -> None:
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
         page.goto(demo_pages[0].as_uri())
-        scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll_width <= inner_width, f"horizontal overflow at {width}px: {scroll_width} > {inner_width}"
+        scroll_width, inner_width = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert scroll_width <= inner_width, (
+            f"horizontal overflow at {width}px: {scroll_width} > {inner_width}"
+        )
         for section in SECTIONS:
             box = page.locator(f"#{section}").bounding_box()
             assert box is not None and box["height"] > 0, section
             assert box["x"] >= 0 and box["x"] + box["width"] <= inner_width + 1, section
         natural, shown = page.evaluate(
-            "[document.querySelector('img.chart').naturalWidth, document.querySelector('img.chart').width]")
+            "[document.querySelector('img.chart').naturalWidth, "
+            "document.querySelector('img.chart').width]"
+        )
         assert natural == 2 * WIDTH_PX  # drawn at twice the size
         assert LABEL_PT * 100 / 72 * shown / WIDTH_PX >= 12  # labels at least 12 px as shown
         assert page.locator("script").count() == 0

@@ -20,7 +20,16 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def test_every_command_has_help_text() -> None:
     commands = subcommands(build_parser())
-    assert {"collect", "link", "digest", "send", "run", "schedule", "search", "sources check"} <= set(commands)
+    assert {
+        "collect",
+        "link",
+        "digest",
+        "send",
+        "run",
+        "schedule",
+        "search",
+        "sources check",
+    } <= set(commands)
     for name, parser in commands.items():
         assert parser.description, name
 
@@ -32,6 +41,10 @@ def test_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "is not a date like 2026-11-24" in capsys.readouterr().err
 
 
-def test_missing_keywords_folder_is_a_config_error(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
-    assert main(["digest", "--keywords", str(tmp_path / "nope"), "--db", str(tmp_path / "a.db")]) == 2
+def test_missing_keywords_folder_is_a_config_error(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
+    assert (
+        main(["digest", "--keywords", str(tmp_path / "nope"), "--db", str(tmp_path / "a.db")]) == 2
+    )
     assert "keywords directory not found" in capsys.readouterr().err

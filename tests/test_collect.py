@@ -28,7 +28,9 @@ def test_conditional_get_sends_stored_validators_and_handles_304() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_source(client, source(), FetchState('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT"))
+            return await fetch_source(
+                client, source(), FetchState('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT")
+            )
 
     result = run(go())
     assert seen == {"inm": '"v1"', "ims": "Tue, 24 Nov 2026 10:00:00 GMT"}
@@ -55,7 +57,9 @@ def test_gzip_bomb_is_capped_on_decompressed_size() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_source(client, source(), FetchState(), FetchLimits(max_bytes=100_000))
+            return await fetch_source(
+                client, source(), FetchState(), FetchLimits(max_bytes=100_000)
+            )
 
     assert len(bomb) < 100_000
     result = run(go())
@@ -70,7 +74,12 @@ def test_http_errors_and_network_errors_become_reasons() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_all(client, [source("a", "https://down.cl/f"), source("b", "https://gone.cl/f")], {}, FetchLimits(retry_base_seconds=0.01))
+            return await fetch_all(
+                client,
+                [source("a", "https://down.cl/f"), source("b", "https://gone.cl/f")],
+                {},
+                FetchLimits(retry_base_seconds=0.01),
+            )
 
     down, gone = run(go())
     assert down.status == "error" and down.error.startswith("no se pudo conectar")
@@ -93,7 +102,12 @@ def test_per_host_cap_is_respected() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_all(client, sources, {}, FetchLimits(per_host=2, concurrency=10, host_interval_seconds=0))
+            return await fetch_all(
+                client,
+                sources,
+                {},
+                FetchLimits(per_host=2, concurrency=10, host_interval_seconds=0),
+            )
 
     results = run(go())
     assert all(r.status == "ok" for r in results)
@@ -102,7 +116,7 @@ def test_per_host_cap_is_respected() -> None:
 
 # -- redirects, decompression, Retry-After, backoff rule ------------------------------------------
 import zlib  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from agenda.collect import BACKOFF_CAP, Collector, HostGate, backoff_delay, next_attempt_at  # noqa: E402
 
@@ -112,7 +126,9 @@ FEED = b'<rss version="2.0"><channel><item><title>t</title><link>https://a.cl/1<
 def collector_for(handler, **kwargs):  # noqa: ANN001, ANN201
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await Collector(client, FetchLimits(host_interval_seconds=0), **kwargs).fetch(source())
+            return await Collector(client, FetchLimits(host_interval_seconds=0), **kwargs).fetch(
+                source()
+            )
 
     return run(go())
 
@@ -124,48 +140,86 @@ def test_relative_redirects_are_followed_and_the_final_address_kept() -> None:
         return httpx.Response(200, content=FEED, headers={"ETag": '"n"'})
 
     result = collector_for(handler)
-    assert result.status == "ok" and result.final_url == "https://a.cl/rss/nuevo.xml" and result.etag == '"n"'
+    assert (
+        result.status == "ok"
+        and result.final_url == "https://a.cl/rss/nuevo.xml"
+        and result.etag == '"n"'
+    )
 
 
-@pytest.mark.parametrize("location", ["data:text/xml,<rss/>", "javascript:alert(1)", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "location", ["data:text/xml,<rss/>", "javascript:alert(1)", "file:///etc/passwd"]
+)
 def test_redirects_to_non_web_addresses_are_refused(location: str) -> None:
     result = collector_for(lambda request: httpx.Response(302, headers={"Location": location}))
-    assert result.status == "error" and "solo se siguen direcciones http y https" in str(result.error) and result.attempts == 1
+    assert (
+        result.status == "error"
+        and "solo se siguen direcciones http y https" in str(result.error)
+        and result.attempts == 1
+    )
 
 
 @pytest.mark.parametrize("wrapped", [True, False], ids=["zlib-deflate", "raw-deflate"])
 def test_deflate_bodies_either_way(wrapped: bool) -> None:
     compressor = zlib.compressobj(wbits=zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
     body = compressor.compress(FEED) + compressor.flush()
-    result = collector_for(lambda request: httpx.Response(200, content=body, headers={"Content-Encoding": "deflate"}))
+    result = collector_for(
+        lambda request: httpx.Response(200, content=body, headers={"Content-Encoding": "deflate"})
+    )
     assert result.status == "ok" and result.body == FEED
 
 
 def test_a_corrupt_gzip_body_is_a_readable_failure() -> None:
-    result = collector_for(lambda request: httpx.Response(200, content=b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}))
-    assert result.status == "error" and "respuesta comprimida (gzip) está dañada" in str(result.error)
+    result = collector_for(
+        lambda request: httpx.Response(
+            200, content=b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}
+        )
+    )
+    assert result.status == "error" and "respuesta comprimida (gzip) está dañada" in str(
+        result.error
+    )
 
 
 def test_retry_after_as_an_http_date() -> None:
-    now = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
     delays: list[float] = []
 
     async def sleep(seconds: float) -> None:
         delays.append(seconds)
 
     result = collector_for(
-        lambda request: httpx.Response(503, headers={"Retry-After": "Tue, 24 Nov 2026 03:00:20 GMT"}),
-        sleep=sleep, utc_now=lambda: now,
+        lambda request: httpx.Response(
+            503, headers={"Retry-After": "Tue, 24 Nov 2026 03:00:20 GMT"}
+        ),
+        sleep=sleep,
+        utc_now=lambda: now,
     )
-    assert delays == [20.0, 20.0, 20.0] and result.error == "el servidor respondió con un error (503); se reintentó 3 veces"
+    assert (
+        delays == [20.0, 20.0, 20.0]
+        and result.error == "el servidor respondió con un error (503); se reintentó 3 veces"
+    )
 
 
 def test_backoff_rule() -> None:
-    assert [backoff_delay(n) / timedelta(hours=1) for n in range(0, 9)] == [0, 1, 2, 4, 8, 16, 32, 48, 48]
+    assert [backoff_delay(n) / timedelta(hours=1) for n in range(0, 9)] == [
+        0,
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        48,
+        48,
+    ]
     assert backoff_delay(10_000) == BACKOFF_CAP
-    now = datetime(2026, 11, 24, tzinfo=timezone.utc)
-    assert next_attempt_at(now, 1, retry_after_seconds=7200) == now + timedelta(hours=2)  # the server's wish, if longer
-    assert next_attempt_at(now, 1, retry_after_seconds=10 * 86400) == now + BACKOFF_CAP  # never more than 48 h
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    assert next_attempt_at(now, 1, retry_after_seconds=7200) == now + timedelta(
+        hours=2
+    )  # the server's wish, if longer
+    assert (
+        next_attempt_at(now, 1, retry_after_seconds=10 * 86400) == now + BACKOFF_CAP
+    )  # never more than 48 h
     assert next_attempt_at(now, 3, retry_after_seconds=60) == now + timedelta(hours=4)
 
 
@@ -206,7 +260,9 @@ def test_a_surprise_in_one_source_never_stops_the_batch() -> None:
 
     async def go():  # noqa: ANN202
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_all(client, [source("bug", "https://bug.cl/f"), source("fine", "https://fine.cl/f")], {})
+            return await fetch_all(
+                client, [source("bug", "https://bug.cl/f"), source("fine", "https://fine.cl/f")], {}
+            )
 
     bug, fine = run(go())
     assert bug.status == "error" and bug.error == "falla inesperada al descargar (RuntimeError)"
@@ -219,4 +275,9 @@ def test_loopback_hosts_get_no_politeness_delay_unless_asked() -> None:
     assert polite.gate("https://www.diario.cl/feed")._interval == 0.5
     assert polite.gate("http://127.0.0.1:8000/feed")._interval == 0
     assert polite.gate("http://localhost/feed")._interval == 0
-    assert Collector(client, FetchLimits(host_interval_seconds=0.5, delay_loopback=True)).gate("http://127.0.0.1:8000/f")._interval == 0.5
+    assert (
+        Collector(client, FetchLimits(host_interval_seconds=0.5, delay_loopback=True))
+        .gate("http://127.0.0.1:8000/f")
+        ._interval
+        == 0.5
+    )

@@ -66,8 +66,10 @@ def test_messy_sheet_parses_every_form(kind: str, tmp_path: Path, keywords: Keyw
     assert by_row[2].id is None  # the "N°" column is row numbers, not ids
     assert [str(w) for w in parsed.warnings] == [
         (
-            "fila 8: columna Eje: 'Turismo' no es un eje conocido (Seguridad pública, Salud, Vivienda y ciudad, "
-            "Educación, Empleo y desarrollo productivo, Infraestructura y conectividad, Emergencias y medio "
+            "fila 8: columna Eje: 'Turismo' no es un eje conocido "
+            "(Seguridad pública, Salud, Vivienda y ciudad, "
+            "Educación, Empleo y desarrollo productivo, "
+            "Infraestructura y conectividad, Emergencias y medio "
             "ambiente); el compromiso queda sin prioridad"
         )
     ]
@@ -161,7 +163,8 @@ def test_skip_invalid_merges_keeps_analysts_work_and_is_idempotent(
         and "Extensión Línea 4 del Metro" in metro.aliases
     )
     assert keywords.commitments["parque-isla-cautin"].priority_id is None  # unknown Eje: a warning
-    # "Hospital de Rengo" is not the entry "Nuevo Hospital de Rengo": a new one, its id kept distinct
+    # "Hospital de Rengo" is not the entry "Nuevo Hospital de Rengo": a new one, its id kept
+    # distinct
     assert keywords.commitments["hospital-rengo-06"].title == "Hospital de Rengo"
     assert keywords.commitments["hospital-rengo"].title == "Nuevo Hospital de Rengo"
     # the same sheet again, in another format: nothing changes
@@ -189,7 +192,8 @@ def test_merge_by_id_and_by_title_ignoring_accents_and_spacing(
     path = tmp_path / "cambios.csv"
     path.write_text(
         "ID;Proyecto;Región;Comunas;Sector;Estado;Plazo\n"
-        "carcel-calama;Cárcel de Calama (nombre nuevo);II Región;Calama;Justicia;En licitación;2028\n"
+        "carcel-calama;Cárcel de Calama (nombre nuevo);"
+        "II Región;Calama;Justicia;En licitación;2028\n"
         ";  nuevo   HOSPITAL de rengo ;O´Higgins;Rengo;Minsal;Terminado;2026-10\n",
         encoding="utf-8",
     )
@@ -270,7 +274,9 @@ def test_register_fields_are_validated_with_file_line_and_field(
 
 
 def test_new_entries_get_the_press_names_when_the_generator_is_there(
-    tmp_path: Path, keywords_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    keywords_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import sys
     import types
@@ -280,10 +286,15 @@ def test_new_entries_get_the_press_names_when_the_generator_is_there(
     fake.press_names = lambda title, communes: [title, f"obras de {communes[0]}"]  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "agenda.commitment_names", fake)
     path = tmp_path / "nuevo.csv"
-    path.write_text("Compromiso,Región,Comuna\nParque Costanera de Lebu,Biobío,Lebu\n", encoding="utf-8")
+    path.write_text(
+        "Compromiso,Región,Comuna\nParque Costanera de Lebu,Biobío,Lebu\n", encoding="utf-8"
+    )
     assert main(["commitments", "import", str(path), "--keywords", str(keywords_dir)]) == 0
     text = (keywords_dir / "commitments.yaml").read_text(encoding="utf-8")
-    assert "    aliases:\n      - Parque Costanera de Lebu\n    generated_aliases:\n      - obras de Lebu\n" in text
+    assert (
+        "    aliases:\n      - Parque Costanera de Lebu\n"
+        "    generated_aliases:\n      - obras de Lebu\n" in text
+    )
     monkeypatch.delitem(sys.modules, "agenda.commitment_names")
     monkeypatch.setitem(sys.modules, "agenda.commitment_names", None)  # not installed: ImportError
     path.write_text("Compromiso,Región,Comuna\nPlaza de Cañete,VIII,Cañete\n", encoding="utf-8")

@@ -130,7 +130,8 @@ def test_run_weekly_for_cron_sends_once(
 def test_recipients_ask_for_reports_by_name(tmp_path: Path, keywords: Keywords) -> None:
     path = tmp_path / "recipients.yaml"
     path.write_text(
-        "recipients:\n  - address: a@example.cl\n    regions: ['08']\n    reports: [compromisos-semanal]\n"
+        "recipients:\n  - address: a@example.cl\n"
+        "    regions: ['08']\n    reports: [compromisos-semanal]\n"
         "  - address: b@example.cl\n",
         encoding="utf-8",
     )
@@ -147,7 +148,8 @@ def test_recipients_ask_for_reports_by_name(tmp_path: Path, keywords: Keywords) 
     # a bad entry is reported and left out; the others still get their mail
     found = load_recipients(path, keywords)
     assert list(found) == [] and found.rejected == [
-        f"{path}:3: field 'reports': unknown report 'compromisos-mensual' (known: compromisos-semanal)"
+        f"{path}:3: field 'reports': unknown report "
+        "'compromisos-mensual' (known: compromisos-semanal)"
     ]
 
 

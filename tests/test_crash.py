@@ -22,7 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 AGENDA = str(Path(sys.executable).parent / "agenda")
 FEEDS = 24
 ITEMS = 15
-COMMUNES = ["Temuco", "Valdivia", "Osorno", "Chillán", "Talca", "Rancagua", "Copiapó", "Arica", "Iquique", "Coyhaique", "Punta Arenas", "Quilpué"]
+COMMUNES = [
+    "Temuco",
+    "Valdivia",
+    "Osorno",
+    "Chillán",
+    "Talca",
+    "Rancagua",
+    "Copiapó",
+    "Arica",
+    "Iquique",
+    "Coyhaique",
+    "Punta Arenas",
+    "Quilpué",
+]
 
 
 def write_feeds(folder: Path) -> None:
@@ -34,11 +47,13 @@ def write_feeds(folder: Path) -> None:
             items.append(
                 f"<item><title>Noticia {feed}-{item}: vecinos de {commune} piden mejoras</title>"
                 f"<link>https://diario{feed}.cl/nota/{item}</link>"
-                f"<description>En {commune} la municipalidad anunció obras de agua potable y seguridad.</description>"
+                f"<description>En {commune} la municipalidad anunció "
+                "obras de agua potable y seguridad.</description>"
                 f"<pubDate>Tue, 24 Nov 2026 {8 + item % 10:02d}:15:00 -0300</pubDate></item>"
             )
         (folder / f"f{feed}.xml").write_text(
-            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Diario {feed}</title>{"".join(items)}</channel></rss>',
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Diario {feed}</title>{''.join(items)}</channel></rss>",
             encoding="utf-8",
         )
 
@@ -54,23 +69,50 @@ def feed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
 def workspace(tmp_path: Path, server: RunningServer) -> list[str]:
     lines = ["sources:"]
     for feed in range(FEEDS):
-        lines += [f"  - id: diario-{feed}", f"    name: Diario {feed}", f"    url: {server.base_url}/feeds/f{feed}.xml", "    kind: rss", "    region: national"]
+        lines += [
+            f"  - id: diario-{feed}",
+            f"    name: Diario {feed}",
+            f"    url: {server.base_url}/feeds/f{feed}.xml",
+            "    kind: rss",
+            "    region: national",
+        ]
     (tmp_path / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # two sources at a time: the run lasts long enough to be killed in each phase
-    (tmp_path / "agenda.yaml").write_text(f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n  concurrency: 2\n  per_host: 2\n  allow_private_networks: true\n", encoding="utf-8")
-    return ["--sources", str(tmp_path / "sources.yaml"), "--db", str(tmp_path / "agenda.db"), "--digests", str(tmp_path / "digests"),
-            "--config", str(tmp_path / "agenda.yaml"), "--keywords", str(ROOT / "keywords")]
+    (tmp_path / "agenda.yaml").write_text(
+        f"mail:\n  outbox: {tmp_path / 'outbox'}\nfetch:\n"
+        "  concurrency: 2\n  per_host: 2\n  allow_private_networks: true\n",
+        encoding="utf-8",
+    )
+    return [
+        "--sources",
+        str(tmp_path / "sources.yaml"),
+        "--db",
+        str(tmp_path / "agenda.db"),
+        "--digests",
+        str(tmp_path / "digests"),
+        "--config",
+        str(tmp_path / "agenda.yaml"),
+        "--keywords",
+        str(ROOT / "keywords"),
+    ]
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AGENDA, "run", *args, "--date", "2026-11-24"], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [AGENDA, "run", *args, "--date", "2026-11-24"], capture_output=True, text=True, timeout=300
+    )
 
 
 def snapshot(db_path: Path) -> tuple[set[str], set[tuple[str, str, str]], str, int]:
     db = sqlite3.connect(db_path)
     try:
         urls = {row[0] for row in db.execute("select url from articles")}
-        links = {row for row in db.execute("select a.url, l.kind, l.code from links l join articles a on a.id = l.article_id")}
+        links = {
+            row
+            for row in db.execute(
+                "select a.url, l.kind, l.code from links l join articles a on a.id = l.article_id"
+            )
+        }
         integrity = db.execute("pragma integrity_check").fetchone()[0]
         duplicates = db.execute("select count(*) - count(distinct url) from articles").fetchone()[0]
     finally:
@@ -84,7 +126,9 @@ def stored_sources(db_path: Path) -> int:
     try:
         db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
         try:
-            return db.execute("select count(*) from sources where last_fetched_at_utc is not null").fetchone()[0]
+            return db.execute(
+                "select count(*) from sources where last_fetched_at_utc is not null"
+            ).fetchone()[0]
         finally:
             db.close()
     except sqlite3.Error:
@@ -92,7 +136,11 @@ def stored_sources(db_path: Path) -> int:
 
 
 def kill_when(args: list[str], ready: Callable[[], bool], deadline: float = 120) -> None:
-    process = subprocess.Popen([AGENDA, "run", *args, "--date", "2026-11-24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [AGENDA, "run", *args, "--date", "2026-11-24"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     started = time.monotonic()
     try:
         while not ready():
@@ -115,12 +163,20 @@ def baseline(feed_server: RunningServer, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["during-fetch", "between-sources", "during-digest"])
-def test_sigkill_then_rerun_equals_an_uninterrupted_run(point: str, feed_server: RunningServer, baseline, tmp_path: Path) -> None:  # noqa: ANN001
+def test_sigkill_then_rerun_equals_an_uninterrupted_run(
+    point: str, feed_server: RunningServer, baseline, tmp_path: Path
+) -> None:  # noqa: ANN001
     args = workspace(tmp_path, feed_server)
     db_path = tmp_path / "agenda.db"
     requests_before = sum(feed_server.stats.requests.values())
     if point == "during-fetch":  # requests have gone out, nothing stored yet
-        kill_when(args, lambda: sum(feed_server.stats.requests.values()) > requests_before and stored_sources(db_path) == 0)
+        kill_when(
+            args,
+            lambda: (
+                sum(feed_server.stats.requests.values()) > requests_before
+                and stored_sources(db_path) == 0
+            ),
+        )
     elif point == "between-sources":
         kill_when(args, lambda: FEEDS // 3 <= stored_sources(db_path) < FEEDS)
     else:  # the chart is the digest's first file: collection is over, the digest is being written
@@ -136,8 +192,14 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(point: str, feed_server:
     assert urls == baseline[0] and len(urls) == FEEDS * ITEMS
     assert story_problems(sqlite3.connect(db_path)) == []
     assert links == baseline[1]
-    statuses = [row[0] for row in sqlite3.connect(db_path).execute("select status from runs order by id")]
-    assert statuses[-1] == "ok" and (statuses[:-1] == ["interrupted"] or point == "during-fetch" and statuses[:-1] in ([], ["interrupted"]))
+    statuses = [
+        row[0] for row in sqlite3.connect(db_path).execute("select status from runs order by id")
+    ]
+    assert statuses[-1] == "ok" and (
+        statuses[:-1] == ["interrupted"]
+        or point == "during-fetch"
+        and statuses[:-1] in ([], ["interrupted"])
+    )
 
 
 @pytest.mark.slow

@@ -7,22 +7,43 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from agenda.deliver import CHART_CID, FileOutbox, SmtpMailer, build_message, flush, queue, retry_delay
+from agenda.deliver import (
+    CHART_CID,
+    FileOutbox,
+    SmtpMailer,
+    build_message,
+    flush,
+    queue,
+    retry_delay,
+)
 from agenda.store import Store, utc_now
 
 from .conftest import SmtpSink, free_port
 
 RECIPIENTS = ("a@example.cl", "b@example.cl")
-HTML = "<html><head><style>p { color: #c5221f; }</style></head><body><p>Ñuble</p><img src='cid:grafico-regiones'></body></html>"
+HTML = (
+    "<html><head><style>p { color: #c5221f; }</style></head><body>"
+    "<p>Ñuble</p><img src='cid:grafico-regiones'></body></html>"
+)
 
 
 def message(recipient: str):  # noqa: ANN201
-    return build_message("Agenda Regional — martes 24 de noviembre de 2026 · Ñuble", "texto ñ", HTML,
-                         "agenda@example.cl", recipient, "2026-11-24", chart_png=b"\x89PNG fake")
+    return build_message(
+        "Agenda Regional — martes 24 de noviembre de 2026 · Ñuble",
+        "texto ñ",
+        HTML,
+        "agenda@example.cl",
+        recipient,
+        "2026-11-24",
+        chart_png=b"\x89PNG fake",
+    )
 
 
 def queue_all(store: Store, outbox: Path, resend: bool = False) -> list[bool]:
-    return [queue(store, outbox, "2026-11-24", r, "national", message(r), resend=resend) for r in RECIPIENTS]
+    return [
+        queue(store, outbox, "2026-11-24", r, "national", message(r), resend=resend)
+        for r in RECIPIENTS
+    ]
 
 
 def test_message_structure_headers_and_inlined_css() -> None:
@@ -38,7 +59,9 @@ def test_message_structure_headers_and_inlined_css() -> None:
     assert related.get_content_type() == "multipart/related"
     html_part, image = related.get_payload()
     html = html_part.get_content()
-    assert "<style" not in html and 'style="color: #c5221f;"' in html  # CSS inlined for mail clients
+    assert (
+        "<style" not in html and 'style="color: #c5221f;"' in html
+    )  # CSS inlined for mail clients
     assert image.get_content_type() == "image/png" and image["Content-ID"] == f"<{CHART_CID}>"
 
 
@@ -69,7 +92,11 @@ def test_smtp_down_then_back_delivers_each_exactly_once(tmp_path: Path) -> None:
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    assert [retry_delay(n) for n in (1, 2, 3)] == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20)]
+    assert [retry_delay(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=5),
+        timedelta(minutes=10),
+        timedelta(minutes=20),
+    ]
     assert retry_delay(30) == timedelta(hours=6)
 
 

@@ -1,30 +1,48 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlite_utils import Database
 
-from agenda.reports.chart import render_chart
 from agenda.collect import FetchResult
-from agenda.reports.digest import (
-    Edition, build_digest, build_stories, make_digest, render_email, render_html, render_text, spanish_date, write_digest,
-)
 from agenda.extract import Article
 from agenda.keywords import Keywords
 from agenda.link import Linker
+from agenda.reports.chart import render_chart
+from agenda.reports.digest import (
+    Edition,
+    build_digest,
+    build_stories,
+    make_digest,
+    render_email,
+    render_html,
+    render_text,
+    spanish_date,
+    write_digest,
+)
 from agenda.sources import Source
 from agenda.store import Store
 
 DAY = date(2026, 11, 24)
-NOON = datetime(2026, 11, 24, 15, tzinfo=timezone.utc)
-LITORAL = Source(id="litoral", name="El Litoral", url="https://l.cl/f", kind="rss", region_code="05")
+NOON = datetime(2026, 11, 24, 15, tzinfo=UTC)
+LITORAL = Source(
+    id="litoral", name="El Litoral", url="https://l.cl/f", kind="rss", region_code="05"
+)
 SUR = Source(id="sur", name="El Sur", url="https://s.cl/f", kind="rss", region_code="08")
 BROKEN = Source(id="caida", name="Radio Caída", url="https://c.cl/f", kind="rss", region_code="03")
 
 
 def art(source: Source, url: str, title: str, summary: str = "", when: datetime = NOON) -> Article:
-    return Article(url=url, title=title, summary=summary, source_id=source.id, outlet=source.name, source_region=source.region_code, published_at_utc=when)
+    return Article(
+        url=url,
+        title=title,
+        summary=summary,
+        source_id=source.id,
+        outlet=source.name,
+        source_region=source.region_code,
+        published_at_utc=when,
+    )
 
 
 def stored(linker: Linker, articles: list[Article]) -> Store:
@@ -32,22 +50,65 @@ def stored(linker: Linker, articles: list[Article]) -> Store:
     store.sync_sources([LITORAL, SUR, BROKEN])
     for source in (LITORAL, SUR):
         mine = [a for a in articles if a.source_id == source.id]
-        store.record_fetch(FetchResult(source, "ok"), mine, [linker.link(a.link_text()) for a in mine])
-    store.record_fetch(FetchResult(BROKEN, "error", error="el servidor respondió con un error (500); se reintentó 3 veces"))
+        store.record_fetch(
+            FetchResult(source, "ok"), mine, [linker.link(a.link_text()) for a in mine]
+        )
+    store.record_fetch(
+        FetchResult(
+            BROKEN, "error", error="el servidor respondió con un error (500); se reintentó 3 veces"
+        )
+    )
     return store
 
 
 ARTICLES = [
-    art(LITORAL, "https://l.cl/1", "Obras del Hospital de Quilpué siguen paralizadas", "Las obras del Hospital de Quilpué están paralizadas desde octubre."),
-    art(LITORAL, "https://l.cl/2", "Puerto Exterior de San Antonio avanza", "El Puerto Exterior de San Antonio obtuvo permisos ambientales."),
-    art(LITORAL, "https://l.cl/3", "Temporal deja 300 familias aisladas en Temuco y Padre Las Casas", "Las lluvias en Temuco y Padre Las Casas dejaron 300 familias aisladas y cortes de luz."),
-    art(SUR, "https://s.cl/9", "Temporal aísla a 300 familias en Temuco y Padre Las Casas", "Trescientas familias quedaron aisladas en Temuco y Padre Las Casas por las lluvias, con cortes de luz."),
-    art(SUR, "https://s.cl/10", "Carabineros detiene a banda de portonazos en Concepción", "La banda operaba en Concepción y Talcahuano."),
-    art(SUR, "https://s.cl/11", "Cumbre climática en Ginebra", "Delegados de 190 países se reúnen en Suiza."),
+    art(
+        LITORAL,
+        "https://l.cl/1",
+        "Obras del Hospital de Quilpué siguen paralizadas",
+        "Las obras del Hospital de Quilpué están paralizadas desde octubre.",
+    ),
+    art(
+        LITORAL,
+        "https://l.cl/2",
+        "Puerto Exterior de San Antonio avanza",
+        "El Puerto Exterior de San Antonio obtuvo permisos ambientales.",
+    ),
+    art(
+        LITORAL,
+        "https://l.cl/3",
+        "Temporal deja 300 familias aisladas en Temuco y Padre Las Casas",
+        "Las lluvias en Temuco y Padre Las Casas dejaron 300 familias aisladas y cortes de luz.",
+    ),
+    art(
+        SUR,
+        "https://s.cl/9",
+        "Temporal aísla a 300 familias en Temuco y Padre Las Casas",
+        "Trescientas familias quedaron aisladas en Temuco y "
+        "Padre Las Casas por las lluvias, con cortes de luz.",
+    ),
+    art(
+        SUR,
+        "https://s.cl/10",
+        "Carabineros detiene a banda de portonazos en Concepción",
+        "La banda operaba en Concepción y Talcahuano.",
+    ),
+    art(
+        SUR,
+        "https://s.cl/11",
+        "Cumbre climática en Ginebra",
+        "Delegados de 190 países se reúnen en Suiza.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("day", "words"), [(date(2026, 11, 24), "martes 24 de noviembre de 2026"), (date(2027, 1, 3), "domingo 3 de enero de 2027")])
+@pytest.mark.parametrize(
+    ("day", "words"),
+    [
+        (date(2026, 11, 24), "martes 24 de noviembre de 2026"),
+        (date(2027, 1, 3), "domingo 3 de enero de 2027"),
+    ],
+)
 def test_spanish_date(day: date, words: str) -> None:
     assert spanish_date(day) == words
 
@@ -63,59 +124,101 @@ def test_one_story_one_item_with_every_outlet(linker: Linker, keywords: Keywords
 
 def test_national_digest_structure_and_ranking(linker: Linker, keywords: Keywords) -> None:
     store = stored(linker, ARTICLES)
-    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    digest = build_digest(
+        build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
+    )
     assert digest.date_words == "martes 24 de noviembre de 2026"
     assert [m.id for m in digest.critical] == ["hospital-marga-marga"]
-    assert digest.critical[0].sentence == "Las obras del Hospital de Quilpué están paralizadas desde octubre."
+    assert (
+        digest.critical[0].sentence
+        == "Las obras del Hospital de Quilpué están paralizadas desde octubre."
+    )
     quilpue = digest.critical[0].lead
     assert quilpue is not None and quilpue.why.startswith("compromiso en situación crítica")
     assert quilpue not in digest.top_stories  # shown in its card, not again
     assert [s.code for s in digest.regions][:1] == ["05"]  # most stories
-    assert [s.title for s in digest.regions[-1].stories] == ["Cumbre climática en Ginebra"]  # "Nacional", last
+    assert [s.title for s in digest.regions[-1].stories] == [
+        "Cumbre climática en Ginebra"
+    ]  # "Nacional", last
     assert [row.code for row in digest.coverage][:3] == ["15", "01", "02"]  # north to south
     assert "Ñuble" in digest.uncovered_regions and "La Araucanía" in digest.thin_regions
     assert [s.name for s in digest.failing_sources] == ["Radio Caída"]
-    assert digest.subject == "Agenda Regional — martes 24 de noviembre de 2026 · 1 compromiso en situación crítica"
+    assert (
+        digest.subject
+        == "Agenda Regional — martes 24 de noviembre de 2026 · 1 compromiso en situación crítica"
+    )
     text = render_text(digest)
-    assert text.index("COMPROMISOS EN SITUACIÓN CRÍTICA") < text.index("LO PRINCIPAL") < text.index("POR REGIÓN") < text.index("COBERTURA")
+    assert (
+        text.index("COMPROMISOS EN SITUACIÓN CRÍTICA")
+        < text.index("LO PRINCIPAL")
+        < text.index("POR REGIÓN")
+        < text.index("COBERTURA")
+    )
     assert "«Las obras del Hospital de Quilpué están paralizadas desde octubre.»" in text
     assert "6 notas · 5 temas · 2 medios · 3 regiones" in text and "historia" not in text
     assert "1 fuente con fallas de 3." in text
     html = render_email(digest)
-    for section in ('id="criticos"', 'id="principal"', 'id="region-09"', 'id="cobertura"', 'href="2026-11-24.html#region-09"',
-                    'href="compromisos/hospital-marga-marga.html"', 'href="2026-11-24.html#fuentes"'):
+    for section in (
+        'id="criticos"',
+        'id="principal"',
+        'id="region-09"',
+        'id="cobertura"',
+        'href="2026-11-24.html#region-09"',
+        'href="compromisos/hospital-marga-marga.html"',
+        'href="2026-11-24.html#fuentes"',
+    ):
         assert section in html, section
-    assert "<script" not in html and 'src="http' not in html and "<link" not in html and "<img" not in html
+    assert (
+        "<script" not in html
+        and 'src="http' not in html
+        and "<link" not in html
+        and "<img" not in html
+    )
     web = render_html(digest, chart_src="2026-11-24.png")
     assert "Radio Caída" in web and "1 falla consecutiva" in web and 'id="fuentes"' in web
 
 
-def test_story_lines_bold_matched_words_and_say_why_in_plain_words(linker: Linker, keywords: Keywords) -> None:
+def test_story_lines_bold_matched_words_and_say_why_in_plain_words(
+    linker: Linker, keywords: Keywords
+) -> None:
     store = stored(linker, ARTICLES)
-    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    digest = build_digest(
+        build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
+    )
     storm = next(s for s in digest.top_stories if "Temuco" in s.title)
     note = digest.notes[storm.id]
     assert {text for text, bold in note.snippet if bold} >= {"Temuco", "Padre Las Casas"}
     assert "<b>Temuco</b>" in render_email(digest)
     assert "la publican 2 medios" in note.why and ";" not in storm.title
     port = next(s for s in digest.stories if "Puerto Exterior" in s.title)
-    assert digest.notes[port.id].why.startswith("Sigue el compromiso Puerto Exterior de San Antonio")
+    assert digest.notes[port.id].why.startswith(
+        "Sigue el compromiso Puerto Exterior de San Antonio"
+    )
 
 
-def test_feedback_link_names_the_article_and_the_command(linker: Linker, keywords: Keywords) -> None:
+def test_feedback_link_names_the_article_and_the_command(
+    linker: Linker, keywords: Keywords
+) -> None:
     from urllib.parse import parse_qs, unquote, urlsplit
 
     from agenda.settings import DigestSettings
 
     store = stored(linker, ARTICLES)
-    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    digest = build_digest(
+        build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
+    )
     html = render_email(digest, DigestSettings(feedback_to="analistas@example.cl"))
-    links = [unquote(h).replace("&amp;", "&") for h in __import__("re").findall(r'href="(mailto:[^"]+)"', html)]
+    links = [
+        unquote(h).replace("&amp;", "&")
+        for h in __import__("re").findall(r'href="(mailto:[^"]+)"', html)
+    ]
     assert len(links) == len(digest.top_stories)
     port = next(s for s in digest.top_stories if "Puerto Exterior" in s.title)
-    query = parse_qs(urlsplit(next(l for l in links if f"nota {port.id}:" in l)).query)
+    query = parse_qs(urlsplit(next(href for href in links if f"nota {port.id}:" in href)).query)
     assert urlsplit(links[0]).path == "analistas@example.cl"
-    assert query["subject"][0].startswith(f"Error en la nota {port.id}: Puerto Exterior de San Antonio avanza")
+    assert query["subject"][0].startswith(
+        f"Error en la nota {port.id}: Puerto Exterior de San Antonio avanza"
+    )
     assert query["subject"][0].endswith(f"agenda feedback {port.id} --not 05601")  # San Antonio
     assert render_email(digest).count("¿Error?") == 0  # no address, no link
 
@@ -123,29 +226,62 @@ def test_feedback_link_names_the_article_and_the_command(linker: Linker, keyword
 def test_regional_edition_only_has_its_regions(linker: Linker, keywords: Keywords) -> None:
     store = stored(linker, ARTICLES)
     stories = build_stories(DAY, store.articles_on(DAY), keywords)
-    edition = build_digest(stories, store.source_health(), keywords, Edition("Edición Biobío y La Araucanía", ("08", "09")))
-    assert [s.code for s in edition.regions] == ["08", "09"] or [s.code for s in edition.regions] == ["09", "08"]
+    edition = build_digest(
+        stories,
+        store.source_health(),
+        keywords,
+        Edition("Edición Biobío y La Araucanía", ("08", "09")),
+    )
+    assert [s.code for s in edition.regions] == ["08", "09"] or [
+        s.code for s in edition.regions
+    ] == ["09", "08"]
     assert edition.critical == []  # the Quilpué hospital is in Valparaíso
     assert all(set(s.region_codes) & {"08", "09"} for s in edition.top_stories)
-    assert edition.subject == "Agenda Regional · Edición Biobío y La Araucanía — martes 24 de noviembre de 2026 · sin compromisos críticos"
+    assert (
+        edition.subject
+        == "Agenda Regional · Edición Biobío y La Araucanía — martes 24 de noviembre de 2026 · "
+        "sin compromisos críticos"
+    )
 
 
 def test_day_boundary_is_santiago(linker: Linker, keywords: Keywords) -> None:
-    late = art(SUR, "https://s.cl/late", "Corte de luz en Chillán", when=datetime(2026, 11, 25, 2, 40, tzinfo=timezone.utc))  # 23:40 in Chile
-    next_day = art(SUR, "https://s.cl/next", "Feria en Talca", when=datetime(2026, 11, 25, 3, 10, tzinfo=timezone.utc))
+    late = art(
+        SUR,
+        "https://s.cl/late",
+        "Corte de luz en Chillán",
+        when=datetime(2026, 11, 25, 2, 40, tzinfo=UTC),
+    )  # 23:40 in Chile
+    next_day = art(
+        SUR,
+        "https://s.cl/next",
+        "Feria en Talca",
+        when=datetime(2026, 11, 25, 3, 10, tzinfo=UTC),
+    )
     store = stored(linker, [late, next_day])
     titles = [s.title for s in build_stories(DAY, store.articles_on(DAY), keywords).stories]
     assert titles == ["Corte de luz en Chillán"]
 
 
 def test_hostile_titles_are_text_not_markup(linker: Linker, keywords: Keywords) -> None:
-    store = stored(linker, [
-        art(LITORAL, "https://l.cl/x", 'Alerta en Quilpué <script>alert("x")</script>', '"><img src=x onerror=alert(1)> en Viña del Mar'),
-        art(LITORAL, "javascript:alert(1)", "Enlace hostil en Quilpué"),
-    ])
-    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    store = stored(
+        linker,
+        [
+            art(
+                LITORAL,
+                "https://l.cl/x",
+                'Alerta en Quilpué <script>alert("x")</script>',
+                '"><img src=x onerror=alert(1)> en Viña del Mar',
+            ),
+            art(LITORAL, "javascript:alert(1)", "Enlace hostil en Quilpué"),
+        ],
+    )
+    digest = build_digest(
+        build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
+    )
     for html in (render_html(digest), render_email(digest)):
-        assert "<script>alert" not in html and "<img src=x" not in html and "javascript:" not in html
+        assert (
+            "<script>alert" not in html and "<img src=x" not in html and "javascript:" not in html
+        )
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
 
@@ -157,27 +293,42 @@ def test_empty_day_says_so_in_one_sentence(keywords: Keywords, tmp_path) -> None
     text = render_text(digest)
     assert text.split("\n\n", 1)[1].strip() == sentence  # after the title, one sentence
     for html in (render_email(digest), render_html(digest)):
-        assert sentence in html and "0 fuentes" not in html and "<img" not in html and "Lo principal" not in html
+        assert (
+            sentence in html
+            and "0 fuentes" not in html
+            and "<img" not in html
+            and "Lo principal" not in html
+        )
     files, chart = write_digest(digest, tmp_path)
-    assert files.chart is None and chart == b"" and not list(tmp_path.glob("*.png"))  # no chart of zeros
+    assert (
+        files.chart is None and chart == b"" and not list(tmp_path.glob("*.png"))
+    )  # no chart of zeros
     # with sources failing, the same one sentence says how many
     store.sync_sources([BROKEN])
     store.record_fetch(FetchResult(BROKEN, "error", error="no respondió en 20 s"))
     digest = build_digest(build_stories(DAY, [], keywords), store.source_health(), keywords)
-    assert "Sin notas para el martes 24 de noviembre de 2026; 1 fuente con fallas." in render_text(digest)
+    assert "Sin notas para el martes 24 de noviembre de 2026; 1 fuente con fallas." in render_text(
+        digest
+    )
 
 
 def test_chart_is_drawn_for_a_phone(linker: Linker, keywords: Keywords) -> None:
     import struct
 
     store = stored(linker, ARTICLES)
-    png = render_chart(build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords))
+    png = render_chart(
+        build_digest(
+            build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
+        )
+    )
     assert png.startswith(b"\x89PNG") and len(png) > 5000
     width, height = struct.unpack(">II", png[16:24])
     assert width == 720 and height > width  # twice the 360 px it is shown at; one row per region
 
 
-def test_each_story_is_shown_once_and_every_article_link_at_most_once(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+def test_each_story_is_shown_once_and_every_article_link_at_most_once(
+    linker: Linker, keywords: Keywords, tmp_path
+) -> None:  # noqa: ANN001
     from tests.days import demo_day
 
     store = Store(Database(memory=True))
@@ -200,10 +351,14 @@ def test_each_story_is_shown_once_and_every_article_link_at_most_once(linker: Li
     for section in digest.regions:
         assert f"<b>{section.name}</b> · {section.story_count} tema" in html.replace("&#39;", "'")
     web = render_html(digest)
-    assert web.count('id="tema-') == len(digest.top_stories) + digest.story_count  # "Lo principal", then each section
+    assert (
+        web.count('id="tema-') == len(digest.top_stories) + digest.story_count
+    )  # "Lo principal", then each section
 
 
-def test_web_edition_links_every_article_of_the_day(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+def test_web_edition_links_every_article_of_the_day(
+    linker: Linker, keywords: Keywords, tmp_path
+) -> None:  # noqa: ANN001
     from tests.days import demo_day
 
     store = Store(Database(memory=True))
@@ -220,18 +375,27 @@ def test_web_edition_links_every_article_of_the_day(linker: Linker, keywords: Ke
     assert "Los Ángeles" in web and "Los Angeles" not in web  # official names with their accents
 
 
-def test_archive_url_and_feedback_to_come_from_agenda_yaml(linker: Linker, keywords: Keywords, tmp_path) -> None:  # noqa: ANN001
+def test_archive_url_and_feedback_to_come_from_agenda_yaml(
+    linker: Linker, keywords: Keywords, tmp_path
+) -> None:  # noqa: ANN001
     from agenda.errors import ConfigError
     from agenda.settings import load_settings
 
     config = tmp_path / "agenda.yaml"
-    config.write_text("mail:\n  from: agenda@example.cl\ndigest:\n  archive_url: https://agenda.example.cl/digests/\n",
-                      encoding="utf-8")
+    config.write_text(
+        "mail:\n  from: agenda@example.cl\ndigest:\n"
+        "  archive_url: https://agenda.example.cl/digests/\n",
+        encoding="utf-8",
+    )
     settings = load_settings(config, environ={})
     assert settings.digest.archive_url == "https://agenda.example.cl/digests/"
-    assert settings.digest.feedback_to == "agenda@example.cl"  # replies go to the sender unless said
+    assert (
+        settings.digest.feedback_to == "agenda@example.cl"
+    )  # replies go to the sender unless said
     store = stored(linker, ARTICLES)
-    digest = build_digest(build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords)
+    digest = build_digest(
+        build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
+    )
     html = render_email(digest, settings.digest)
     assert 'href="https://agenda.example.cl/digests/2026-11-24.html#region-05"' in html
     assert 'href="https://agenda.example.cl/digests/compromisos/hospital-marga-marga.html"' in html

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,9 @@ from agenda.sources import Source
 from agenda.store import Store, open_database
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = Source(id="diario", name="Diario", url="https://d.cl/feed", kind="rss", region_code="national")
+SOURCE = Source(
+    id="diario", name="Diario", url="https://d.cl/feed", kind="rss", region_code="national"
+)
 TEXT = "Vecinos de la población Los Cóndores en Temuco reclaman por la basura"
 
 
@@ -28,8 +30,15 @@ def setup(tmp_path: Path):  # noqa: ANN201
     store = Store(open_database(db_path))
     store.sync_sources([SOURCE])
     linker = Linker(load_keywords(keywords_dir))
-    article = Article(url="https://d.cl/1", title="Corte de luz en Temuco y Lautaro", summary="El alcalde de Temuco pidió explicaciones.",
-                      source_id="diario", outlet="Diario", source_region="national", published_at_utc=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))
+    article = Article(
+        url="https://d.cl/1",
+        title="Corte de luz en Temuco y Lautaro",
+        summary="El alcalde de Temuco pidió explicaciones.",
+        source_id="diario",
+        outlet="Diario",
+        source_region="national",
+        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
     store.record_fetch(FetchResult(SOURCE, "ok"), [article], [linker.link(article.link_text())])
     return keywords_dir, db_path, store, linker, article
 
@@ -38,7 +47,9 @@ def codes(store: Store, kind: str) -> set[str]:
     return {row["code"] for row in store.db.query("select code from links where kind = ?", [kind])}
 
 
-def test_not_removes_link_at_once_and_writes_a_rule(setup, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_not_removes_link_at_once_and_writes_a_rule(
+    setup, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
     keywords_dir, db_path, store, linker, article = setup
     assert codes(store, "commune") == {"09101", "09108"}
     args = ["--db", str(db_path), "--keywords", str(keywords_dir)]
@@ -47,18 +58,28 @@ def test_not_removes_link_at_once_and_writes_a_rule(setup, capsys: pytest.Captur
     assert "removed commune 09108" in out
     assert codes(store, "commune") == {"09101"}
     assert codes(store, "region") == {"09"}  # Temuco still supports the region
-    rules = yaml.safe_load((keywords_dir / "feedback.yaml").read_text(encoding="utf-8"))["exclusions"]
-    assert [(r["name"], str(r["code"]), r["before"], r["article"]) for r in rules] == [("Lautaro", "09108", "y", 1)]
+    rules = yaml.safe_load((keywords_dir / "feedback.yaml").read_text(encoding="utf-8"))[
+        "exclusions"
+    ]
+    assert [(r["name"], str(r["code"]), r["before"], r["article"]) for r in rules] == [
+        ("Lautaro", "09108", "y", 1)
+    ]
     # the rule applies to the linker from then on, in that context only
     fresh = Linker(load_keywords(keywords_dir))
-    assert {l.code for l in fresh.link("Lluvias en Temuco y Lautaro").communes} == {"09101"}
-    assert "09108" in {l.code for l in fresh.link("Lluvias en Lautaro y Temuco").communes}
+    assert {commune.code for commune in fresh.link("Lluvias en Temuco y Lautaro").communes} == {
+        "09101"
+    }
+    assert "09108" in {
+        commune.code for commune in fresh.link("Lluvias en Lautaro y Temuco").communes
+    }
     # a re-fetch that re-links the article keeps the correction
     store.record_fetch(FetchResult(SOURCE, "ok"), [article], [linker.link(article.link_text())])
     assert codes(store, "commune") == {"09101"}
 
 
-def test_not_region_takes_its_communes_and_add_puts_one_back(setup, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_not_region_takes_its_communes_and_add_puts_one_back(
+    setup, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
     keywords_dir, db_path, store, linker, article = setup
     args = ["--db", str(db_path), "--keywords", str(keywords_dir)]
     assert main(["feedback", "1", "--not", "09", *args]) == 0
@@ -78,7 +99,9 @@ def test_feedback_errors_are_clear(setup, capsys: pytest.CaptureFixture[str]) ->
     assert "is not linked to 05" in capsys.readouterr().err
 
 
-def _reply(subject: str, message_id: str | None, body: str = "La nota no es sobre esa comuna.") -> bytes:
+def _reply(
+    subject: str, message_id: str | None, body: str = "La nota no es sobre esa comuna."
+) -> bytes:
     from email.message import EmailMessage
 
     message = EmailMessage()
@@ -106,7 +129,9 @@ def _digest_subject(store: Store, keywords_dir: Path) -> str:
     return parse_qs(urlsplit(link).query)["subject"][0]
 
 
-def test_feedback_mailbox_is_applied_once(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_feedback_mailbox_is_applied_once(
+    setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
     import mailbox
 
     keywords_dir, db_path, store, linker, article = setup
@@ -140,11 +165,15 @@ def test_feedback_mailbox_is_applied_once(setup, tmp_path: Path, capsys: pytest.
     assert main(["feedback", "inbox", str(box_path), *args]) == 0  # read again: nothing new
     assert "3 messages: 3 already read" in capsys.readouterr().out
     assert len(store.feedback_for(1)) == 1
-    assert (keywords_dir / "feedback.yaml").read_text(encoding="utf-8") == rules  # rules written once
+    assert (keywords_dir / "feedback.yaml").read_text(
+        encoding="utf-8"
+    ) == rules  # rules written once
     assert {str(r["code"]) for r in yaml.safe_load(rules)["exclusions"]} == {code}
 
 
-def test_feedback_maildir_add_and_errors(setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_feedback_maildir_add_and_errors(
+    setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
     import mailbox
 
     keywords_dir, db_path, store, linker, article = setup
@@ -152,7 +181,9 @@ def test_feedback_maildir_add_and_errors(setup, tmp_path: Path, capsys: pytest.C
     folder.add(_reply("Falta un lugar", None, body="Corregir con: agenda feedback 1 --add 09111\n"))
     folder.add(_reply("Error en la nota 99: — agenda feedback 99 --not 09101", "<r3@example.cl>"))
     args = ["--db", str(db_path), "--keywords", str(keywords_dir)]
-    assert main(["feedback", "inbox", str(tmp_path / "Maildir"), *args]) == 1  # one could not be applied
+    assert (
+        main(["feedback", "inbox", str(tmp_path / "Maildir"), *args]) == 1
+    )  # one could not be applied
     out = capsys.readouterr().out
     assert "no article with id 99" in out and "1 applied" in out
     assert "09111" in codes(store, "commune")  # Nueva Imperial, from the body; no Message-ID needed

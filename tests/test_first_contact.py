@@ -7,7 +7,7 @@ import argparse
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,31 +28,54 @@ def db(tmp_path: Path, linker: Linker) -> Path:
     path = tmp_path / "made.db"
     store = Store(open_database(path))
     store.sync_sources([SOURCE])
-    article = Article(url="https://d.cl/1", title="Obras del Hospital de Quilpué siguen paralizadas", summary="",
-                      source_id="diario", outlet="Diario", source_region="05",
-                      published_at_utc=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))
+    article = Article(
+        url="https://d.cl/1",
+        title="Obras del Hospital de Quilpué siguen paralizadas",
+        summary="",
+        source_id="diario",
+        outlet="Diario",
+        source_region="05",
+        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
     store.record_fetch(FetchResult(SOURCE, "ok"), [article], [linker.link(article.link_text())])
     store.db.close()
     return path
 
 
-@pytest.mark.parametrize("command", [
-    ["status"], ["search", "hospital"], ["digest", "--date", "2026-11-24"], ["send", "--date", "2026-11-24"],
-    ["feedback", "1", "--not", "05"], ["backup", "copia.db"], ["prune", "--older-than", "400d"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["search", "hospital"],
+        ["digest", "--date", "2026-11-24"],
+        ["send", "--date", "2026-11-24"],
+        ["feedback", "1", "--not", "05"],
+        ["backup", "copia.db"],
+        ["prune", "--older-than", "400d"],
+    ],
+)
 def test_reading_commands_refuse_a_missing_database_and_create_none(
-    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a fresh clone's root: no agenda.db yet
     code = main([*command, "--keywords", str(ROOT / "keywords")])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
-    assert "--db agenda.db: no database there" in err and "agenda collect" in err and "--db PATH" in err
+    assert (
+        "--db agenda.db: no database there" in err
+        and "agenda collect" in err
+        and "--db PATH" in err
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no agenda.db, no digests, no lock
 
 
-def test_options_before_the_command_and_after_it(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_options_before_the_command_and_after_it(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--db", str(db), "search", "--json", "Quilpué"]) == 0
     assert [row["id"] for row in json.loads(capsys.readouterr().out)] == [1]
     # after the command wins over before it
@@ -62,7 +85,9 @@ def test_options_before_the_command_and_after_it(db: Path, tmp_path: Path, capsy
     assert json.loads(capsys.readouterr().out)["runs"] == []
 
 
-def leaf_commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+def leaf_commands(
+    parser: argparse.ArgumentParser, prefix: str = ""
+) -> dict[str, argparse.ArgumentParser]:
     found = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -85,7 +110,9 @@ def test_each_command_lists_its_own_options_first_then_the_common_ones() -> None
 
 
 @pytest.mark.parametrize("query", ['"', "AND (", "hospital AND", "(salud", "nada:hospital"])
-def test_a_malformed_search_is_an_error_not_no_results(query: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_malformed_search_is_an_error_not_no_results(
+    query: str, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["search", query, "--db", str(db)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "cannot read the search" in err and len(err.strip().splitlines()) == 1
@@ -94,7 +121,12 @@ def test_a_malformed_search_is_an_error_not_no_results(query: str, db: Path, cap
 def test_search_plain_words_phrases_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "quilpue", "--db", str(db), "--json"]) == 0  # folded accents
     rows = json.loads(capsys.readouterr().out)
-    assert rows[0]["title"].startswith("Obras del Hospital") and set(rows[0]) >= {"id", "url", "outlet", "published_at_utc"}
+    assert rows[0]["title"].startswith("Obras del Hospital") and set(rows[0]) >= {
+        "id",
+        "url",
+        "outlet",
+        "published_at_utc",
+    }
     assert main(["search", '"hospital de quilpué"', "--db", str(db), "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
     assert main(["search", "Hospital-Quilpué", "--db", str(db)]) == 0  # a hyphen is no syntax error
@@ -114,14 +146,31 @@ print(code, ",".join(m for m in {heavy!r} if m in sys.modules))
 """
 
 
-@pytest.mark.parametrize("command", [["status"], ["search", "hospital"], ["sources", "check"], ["--help"], ["status", "--help"]])
-def test_light_commands_do_not_import_heavy_libraries(command: list[str], db: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["search", "hospital"], ["sources", "check"], ["--help"], ["status", "--help"]],
+)
+def test_light_commands_do_not_import_heavy_libraries(
+    command: list[str], db: Path, tmp_path: Path
+) -> None:
     sources = tmp_path / "sources.yaml"
-    sources.write_text("sources:\n  - {id: d, name: D, url: 'https://d.cl/feed', kind: rss, region: '05', enabled: false}\n",
-                       encoding="utf-8")
-    args = [*command, "--db", str(db), "--sources", str(sources)] if "--help" not in command[-1:] else command
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120)
+    sources.write_text(
+        "sources:\n  - {id: d, name: D, url: 'https://d.cl/feed', "
+        "kind: rss, region: '05', enabled: false}\n",
+        encoding="utf-8",
+    )
+    args = (
+        [*command, "--db", str(db), "--sources", str(sources)]
+        if "--help" not in command[-1:]
+        else command
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     code, _, loaded = done.stdout.strip().splitlines()[-1].partition(" ")
     assert code == "0", done.stderr
     assert loaded == "", f"{command} imported {loaded}"
@@ -134,5 +183,7 @@ def test_the_demo_says_what_to_type_next_with_the_demo_database() -> None:
     commands = [line.strip() for line in lines if line.strip().startswith(".venv/bin/agenda")]
     assert len(commands) >= 3 and all("--db .demo/agenda.db" in c for c in commands)
     assert any("escrito en el outbox" in line for line in lines)
-    clean = subprocess.run(["make", "-n", "clean"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    clean = subprocess.run(
+        ["make", "-n", "clean"], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
     assert "digests/*.png" in clean and "digests/*.html" in clean

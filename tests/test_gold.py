@@ -63,7 +63,12 @@ def test_false_region_links_on_empty_items(evaluation) -> None:  # noqa: ANN001
 
 def test_eval_command_json(tmp_path: Path) -> None:
     agenda = Path(sys.executable).parent / "agenda"
-    done = subprocess.run([str(agenda), "eval", str(GOLD), "--json", "--keywords", str(ROOT / "keywords")], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(agenda), "eval", str(GOLD), "--json", "--keywords", str(ROOT / "keywords")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(done.stdout)
     assert report["items"] >= 250
     assert set(report) >= {"regions", "communes", "commitments", "false_region_rate_on_empty"}
@@ -95,7 +100,9 @@ def commitment_evaluation(request):  # noqa: ANN001, ANN201
     keywords = load_keywords(ROOT / "keywords")
     keywords.commitments.clear()
     load_commitments(register, keywords)
-    return evaluate_commitments(Linker(keywords), read_gold(COMMITMENT_GOLD, required=COMMITMENT_FIELDS)), minimums
+    return evaluate_commitments(
+        Linker(keywords), read_gold(COMMITMENT_GOLD, required=COMMITMENT_FIELDS)
+    ), minimums
 
 
 def test_commitments_and_at_risk_meet_the_issue(commitment_evaluation) -> None:  # noqa: ANN001
@@ -110,8 +117,19 @@ def test_commitments_and_at_risk_meet_the_issue(commitment_evaluation) -> None: 
 def test_eval_command_reports_commitment_gold(tmp_path: Path) -> None:
     agenda = Path(sys.executable).parent / "agenda"
     done = subprocess.run(
-        [str(agenda), "eval", str(COMMITMENT_GOLD), "--json", "--keywords", str(ROOT / "keywords"),
-         "--register", str(REGISTERS["hand"][0])], capture_output=True, text=True, check=True,
+        [
+            str(agenda),
+            "eval",
+            str(COMMITMENT_GOLD),
+            "--json",
+            "--keywords",
+            str(ROOT / "keywords"),
+            "--register",
+            str(REGISTERS["hand"][0]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report = json.loads(done.stdout)
     assert report["items"] >= 120 and {"precision", "recall"} <= set(report["at_risk"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from tests.faultserver import RunningFaultServer, serve_faults
 LOOPBACK = FetchLimits(
     host_interval_seconds=0, retries=0, total_seconds=30, allow_private_networks=True
 )
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)  # 12:00 in Santiago
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 12:00 in Santiago
 LISTING = Selectors(item="article", link="a", title="a", date="time", summary="p")
 
 
@@ -216,32 +216,32 @@ def test_the_caps_keep_the_linker_input_under_spacy_limit() -> None:
 def test_santiago_date_survives_the_ends_of_the_calendar() -> None:
     from agenda.store import santiago_date
 
-    assert santiago_date(datetime(1, 1, 1, tzinfo=timezone.utc)) == "0001-01-01"
-    assert santiago_date(datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc)) == "9999-12-31"
+    assert santiago_date(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01"
+    assert santiago_date(datetime(9999, 12, 31, 23, 59, tzinfo=UTC)) == "9999-12-31"
 
 
 # -- 5. listing dates as Chilean sites write them -------------------------------------------------
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("24 nov 2026", datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)),
+        ("24 nov 2026", datetime(2026, 11, 24, 3, 0, tzinfo=UTC)),
         (
             "martes 24 de noviembre de 2026, 08:30",
-            datetime(2026, 11, 24, 11, 30, tzinfo=timezone.utc),
+            datetime(2026, 11, 24, 11, 30, tzinfo=UTC),
         ),
-        ("24/11/2026 08:30", datetime(2026, 11, 24, 11, 30, tzinfo=timezone.utc)),
-        ("24-11-2026", datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)),
+        ("24/11/2026 08:30", datetime(2026, 11, 24, 11, 30, tzinfo=UTC)),
+        ("24-11-2026", datetime(2026, 11, 24, 3, 0, tzinfo=UTC)),
         (
             "03/04/2026",
-            datetime(2026, 4, 3, 3, 0, tzinfo=timezone.utc),
+            datetime(2026, 4, 3, 3, 0, tzinfo=UTC),
         ),  # day first: 3 April (UTC-3 until Sunday 5)
-        ("Hace 3 horas", datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)),
-        ("hace 2 días", datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)),
+        ("Hace 3 horas", datetime(2026, 11, 24, 12, 0, tzinfo=UTC)),
+        ("hace 2 días", datetime(2026, 11, 22, 15, 0, tzinfo=UTC)),
         (
             "Publicado el 24 de noviembre de 2026 | 08:30 hrs",
-            datetime(2026, 11, 24, 11, 30, tzinfo=timezone.utc),
+            datetime(2026, 11, 24, 11, 30, tzinfo=UTC),
         ),
-        ("2026-11-24T09:15:00-03:00", datetime(2026, 11, 24, 12, 15, tzinfo=timezone.utc)),
+        ("2026-11-24T09:15:00-03:00", datetime(2026, 11, 24, 12, 15, tzinfo=UTC)),
         ("31/12/9999 23:59", None),
         ("Fri, 31 Dec 9999 23:59:59", None),
         ("sin fecha", None),
@@ -254,13 +254,13 @@ def test_listing_dates_as_chilean_sites_write_them(value: str, expected: datetim
 
 def test_relative_listing_dates_follow_the_run_clock() -> None:
     body = (
-        '<html><body><article><a href="/n/1">Nota</a><time>Hace 3 horas</time></article>'
-        "</body></html>"
-    ).encode()
+        b'<html><body><article><a href="/n/1">Nota</a><time>Hace 3 horas</time></article>'
+        b"</body></html>"
+    )
     article = extract(
         source("l", "https://d.cl/", kind="html", selectors=LISTING), body, now=NOW
     ).articles[0]
-    assert article.published_at_utc == datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+    assert article.published_at_utc == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 # -- 4. full text on a fresh install ---------------------------------------------------------------
@@ -342,7 +342,7 @@ def test_listing_dates_need_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
     assert parse_date("martes 24 de noviembre de 2026, 08:30", NOW) is not None
-    assert parse_date("Hace 3 horas", NOW) == datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+    assert parse_date("Hace 3 horas", NOW) == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def test_what_full_text_and_listing_dates_import_is_declared() -> None:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -55,23 +55,44 @@ def slow_sink() -> Iterator[SlowSmtpSink]:
     sink.stop()
 
 
-def workspace(tmp_path: Path, port: int, extra: str = "", to: str = "[gabinete@example.cl]") -> list[str]:
+def workspace(
+    tmp_path: Path, port: int, extra: str = "", to: str = "[gabinete@example.cl]"
+) -> list[str]:
     db = tmp_path / "agenda.db"
     open_database(db).close()
     config = tmp_path / "agenda.yaml"
     config.write_text(
-        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n  security: none\n  from: agenda@example.cl\n"
-        f"  to: {to}\n  outbox: {tmp_path / 'outbox'}\n{extra}", encoding="utf-8")
-    return ["--db", str(db), "--config", str(config), "--digests", str(tmp_path / "digests"),
-            "--keywords", str(ROOT / "keywords"), "--date", "2026-11-24"]
+        f"mail:\n  smtp_host: 127.0.0.1\n  smtp_port: {port}\n"
+        "  security: none\n  from: agenda@example.cl\n"
+        f"  to: {to}\n  outbox: {tmp_path / 'outbox'}\n{extra}",
+        encoding="utf-8",
+    )
+    return [
+        "--db",
+        str(db),
+        "--config",
+        str(config),
+        "--digests",
+        str(tmp_path / "digests"),
+        "--keywords",
+        str(ROOT / "keywords"),
+        "--date",
+        "2026-11-24",
+    ]
 
 
 @pytest.mark.slow
-def test_two_sends_at_once_mail_the_digest_once(slow_sink: SlowSmtpSink, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_two_sends_at_once_mail_the_digest_once(
+    slow_sink: SlowSmtpSink, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = workspace(tmp_path, slow_sink.port)
-    first = subprocess.Popen([sys.executable, "-m", "agenda.cli", "send", *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "agenda.cli", "send", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         assert slow_sink.entered.wait(120), "the first send never reached the server"
         # the first send is inside its SMTP session: a second one now must not mail again
@@ -120,11 +141,17 @@ class TricklingServer:
         self.listener.close()
 
 
-def test_a_trickling_server_cannot_hold_a_send_past_its_deadline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_trickling_server_cannot_hold_a_send_past_its_deadline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = TricklingServer()
     try:
-        args = workspace(tmp_path, server.port, extra="  send_deadline_seconds: 1\n",
-                         to="[gabinete@example.cl, seremi@example.cl]")
+        args = workspace(
+            tmp_path,
+            server.port,
+            extra="  send_deadline_seconds: 1\n",
+            to="[gabinete@example.cl, seremi@example.cl]",
+        )
         code = main(["send", *args])
     finally:
         server.close()
@@ -146,14 +173,20 @@ def test_send_deadline_is_configurable_and_checked() -> None:
     assert load_settings(None, environ={}).mail.send_deadline_seconds == 120
 
 
-def test_backup_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_backup_never_overwrites_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "agenda.db"
     open_database(db).close()
     notes = tmp_path / "informe.docx"
     notes.write_bytes(b"un documento que no es una base de datos")
     assert main(["backup", str(notes), "--db", str(db)]) == 2
     err = capsys.readouterr().err
-    assert f"{notes}: already exists" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    assert (
+        f"{notes}: already exists" in err
+        and "--force" in err
+        and len(err.strip().splitlines()) == 1
+    )
     assert notes.read_bytes() == b"un documento que no es una base de datos"
     assert main(["backup", str(tmp_path), "--db", str(db)]) == 2  # a folder
     assert "is a folder" in capsys.readouterr().err
@@ -164,20 +197,35 @@ def test_backup_never_overwrites_without_force(tmp_path: Path, capsys: pytest.Ca
 @pytest.fixture
 def linked_article(tmp_path: Path) -> tuple[Path, Path]:
     keywords_dir = tmp_path / "keywords"
-    shutil.copytree(ROOT / "keywords", keywords_dir, ignore=shutil.ignore_patterns("feedback.yaml", "dpa"))
+    shutil.copytree(
+        ROOT / "keywords", keywords_dir, ignore=shutil.ignore_patterns("feedback.yaml", "dpa")
+    )
     db = tmp_path / "agenda.db"
     store = Store(open_database(db))
-    source = Source(id="diario", name="Diario", url="https://d.cl/feed", kind="rss", region_code="national")
+    source = Source(
+        id="diario", name="Diario", url="https://d.cl/feed", kind="rss", region_code="national"
+    )
     store.sync_sources([source])
-    article = Article(url="https://d.cl/1", title="Corte de luz en Temuco y Lautaro", summary="El alcalde de Temuco pidió explicaciones.",
-                      source_id="diario", outlet="Diario", source_region="national",
-                      published_at_utc=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))
-    store.record_fetch(FetchResult(source, "ok"), [article], [Linker(load_keywords(keywords_dir)).link(article.link_text())])
+    article = Article(
+        url="https://d.cl/1",
+        title="Corte de luz en Temuco y Lautaro",
+        summary="El alcalde de Temuco pidió explicaciones.",
+        source_id="diario",
+        outlet="Diario",
+        source_region="national",
+        published_at_utc=datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
+    store.record_fetch(
+        FetchResult(source, "ok"),
+        [article],
+        [Linker(load_keywords(keywords_dir)).link(article.link_text())],
+    )
     return keywords_dir, db
 
 
-def test_the_same_feedback_twice_is_one_row_and_one_rule(linked_article: tuple[Path, Path],
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_same_feedback_twice_is_one_row_and_one_rule(
+    linked_article: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     keywords_dir, db = linked_article
     args = ["--db", str(db), "--keywords", str(keywords_dir)]
     rules = []
@@ -198,16 +246,20 @@ def test_migration_m009_folds_existing_duplicate_feedback(tmp_path: Path) -> Non
 
     db = Database(tmp_path / "old.db")
     migrations.apply(db, stop_before="m009_feedback_unique")
-    db["articles"].insert({"id": 1, "url": "https://d.cl/1", "title": "t", "local_date": "2026-11-24"})
+    db["articles"].insert(
+        {"id": 1, "url": "https://d.cl/1", "title": "t", "local_date": "2026-11-24"}
+    )
     for _ in range(3):
-        db["feedback"].insert({"article_id": 1, "action": "not", "kind": "commune", "code": "09101"})
+        db["feedback"].insert(
+            {"article_id": 1, "action": "not", "kind": "commune", "code": "09101"}
+        )
     migrations.apply(db)
     assert db["feedback"].count == 1
     Store(db).record_feedback(1, "not", "commune", "09101", "Temuco", [], [])
     assert db["feedback"].count == 1
 
 
-# -- the error tree and exit codes ------------------------------------------------------------------
+# -- the error tree and exit codes -----------------------------------------------------------------
 def test_every_error_the_cli_reports_is_in_the_tree_with_a_named_exit_code() -> None:
     from agenda import errors, ops
     from agenda.reports.digest import Digest
@@ -225,7 +277,9 @@ def test_every_error_the_cli_reports_is_in_the_tree_with_a_named_exit_code() -> 
     assert not hasattr(Linker, "_place_words")
 
 
-def test_logging_never_writes_to_a_closed_stderr(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_logging_never_writes_to_a_closed_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A handler set up while stderr was a stream that is closed later (pytest's capture between
     tests) used to print "I/O operation on closed file" on every later log line."""
     from agenda import logs

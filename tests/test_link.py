@@ -16,7 +16,20 @@ def codes(result, kind: str) -> set[str]:  # noqa: ANN001
     return {link.code for link in getattr(result, kind)}
 
 
-@pytest.mark.parametrize("spelling", ["Biobío", "Bio Bio", "BIOBÍO", "Bío Bío", "BIOBIO", "Bío-Bío", "Región del Biobío", "VIII Región", "Octava Región"])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Biobío",
+        "Bio Bio",
+        "BIOBÍO",
+        "Bío Bío",
+        "BIOBIO",
+        "Bío-Bío",
+        "Región del Biobío",
+        "VIII Región",
+        "Octava Región",
+    ],
+)
 def test_biobio_spellings_all_link_to_region_08(linker: Linker, spelling: str) -> None:
     result = linker.link(f"Lluvias intensas en {spelling} durante la noche.")
     assert codes(result, "regions") == {"08"}
@@ -35,7 +48,7 @@ def test_evidence_offsets_point_at_the_matched_text(linker: Linker) -> None:
     assert codes(result, "communes") == {"05801", "05109", "09101"}
     for link in result.all_links():
         for evidence in link.evidence:
-            assert text[evidence.start:evidence.end] == evidence.text
+            assert text[evidence.start : evidence.end] == evidence.text
 
 
 def test_region_phrase_links_region_not_commune(linker: Linker) -> None:
@@ -64,32 +77,60 @@ def test_traps_do_not_link(linker: Linker, text: str) -> None:
 
 
 def test_ambiguous_name_needs_evidence(linker: Linker) -> None:
-    assert codes(linker.link("Vecinos de la comuna de Victoria piden agua potable."), "communes") == {"09211"}
+    assert codes(
+        linker.link("Vecinos de la comuna de Victoria piden agua potable."), "communes"
+    ) == {"09211"}
     # with no trigger, no other place and no source prior: not linked
     assert codes(linker.link("Lautaro gana la elección del club."), "communes") == set()
     # the source's region is a prior for ambiguous names
-    assert codes(linker.link("Lautaro gana la elección del club.", source_region="09"), "communes") == {"09108"}
+    assert codes(
+        linker.link("Lautaro gana la elección del club.", source_region="09"), "communes"
+    ) == {"09108"}
     # a common noun ("victoria") needs more: a trigger, and another place of its region
-    assert codes(linker.link("Victoria gana la elección del club.", source_region="09"), "communes") == set()
-    assert codes(linker.link("En Victoria y Angol hubo cortes de luz."), "communes") == {"09211", "09201"}
+    assert (
+        codes(linker.link("Victoria gana la elección del club.", source_region="09"), "communes")
+        == set()
+    )
+    assert codes(linker.link("En Victoria y Angol hubo cortes de luz."), "communes") == {
+        "09211",
+        "09201",
+    }
 
 
 def test_person_and_foreign_evidence(linker: Linker) -> None:
-    assert codes(linker.link("El ministro del Interior, Tomás Valdivia, llegó a Temuco."), "communes") == {"09101"}
+    assert codes(
+        linker.link("El ministro del Interior, Tomás Valdivia, llegó a Temuco."), "communes"
+    ) == {"09101"}
     assert codes(linker.link("Pinto afirmó que el proyecto avanza."), "communes") == set()
     assert codes(linker.link("Santiago Ramírez marcó dos goles."), "communes") == set()
-    assert codes(linker.link("La ciudad de Concepción, en el norte de Paraguay, crece."), "communes") == set()
+    assert (
+        codes(linker.link("La ciudad de Concepción, en el norte de Paraguay, crece."), "communes")
+        == set()
+    )
     # once foreign in a text, foreign throughout (unless a strong trigger says otherwise)
-    assert codes(linker.link("Incendios en Los Ángeles\n\nVecinos de Los Ángeles, California, evacuan."), "communes") == set()
+    assert (
+        codes(
+            linker.link("Incendios en Los Ángeles\n\nVecinos de Los Ángeles, California, evacuan."),
+            "communes",
+        )
+        == set()
+    )
     assert codes(linker.link("Antofagasta de la Sierra atrae turistas."), "communes") == set()
 
 
 def test_lists_and_natural_features(linker: Linker) -> None:
-    assert codes(linker.link("Pescadores de Talcahuano, Hualpén, Penco y Tomé protestaron."), "communes") == {"08110", "08112", "08107", "08111"}
+    assert codes(
+        linker.link("Pescadores de Talcahuano, Hualpén, Penco y Tomé protestaron."), "communes"
+    ) == {"08110", "08112", "08107", "08111"}
     result = linker.link("Aumentan los rescates en el volcán Osorno.")
     assert codes(result, "regions") == {"10"} and codes(result, "communes") == set()
-    regions = linker.link("Conaf refuerza brigadas en las regiones de Valparaíso, O'Higgins, Maule y Biobío.")
-    assert codes(regions, "regions") == {"05", "06", "07", "08"} and codes(regions, "communes") == set()
+    regions = linker.link(
+        "Conaf refuerza brigadas en las regiones de Valparaíso, O'Higgins, Maule y Biobío."
+    )
+    assert (
+        codes(regions, "regions") == {"05", "06", "07", "08"}
+        and codes(regions, "communes") == set()
+    )
 
 
 def test_hyphenated_pair_links_both(linker: Linker) -> None:
@@ -98,11 +139,18 @@ def test_hyphenated_pair_links_both(linker: Linker) -> None:
 
 
 def test_commitment_by_alias_and_alert_in_same_sentence(linker: Linker) -> None:
-    text = "Las obras del Hospital de Quilpué están paralizadas desde octubre. Otro tema: retraso en trenes."
+    text = (
+        "Las obras del Hospital de Quilpué están paralizadas "
+        "desde octubre. Otro tema: retraso en trenes."
+    )
     result = linker.link(text)
-    commitment = next(l for l in result.commitments if l.code == "hospital-marga-marga")
+    commitment = next(
+        candidate for candidate in result.commitments if candidate.code == "hospital-marga-marga"
+    )
     assert commitment.at_risk
-    assert commitment.risk_evidence[0].text.startswith("Las obras del Hospital de Quilpué están paralizadas")
+    assert commitment.risk_evidence[0].text.startswith(
+        "Las obras del Hospital de Quilpué están paralizadas"
+    )
     assert "retraso" not in commitment.risk_evidence[0].text
 
 
@@ -114,7 +162,10 @@ def test_commitment_by_facility_word_plus_commune(linker: Linker) -> None:
 
 
 def test_generic_word_alone_never_links_a_commitment(linker: Linker) -> None:
-    assert codes(linker.link("Los hospitales del país enfrentan alta demanda."), "commitments") == set()
+    assert (
+        codes(linker.link("Los hospitales del país enfrentan alta demanda."), "commitments")
+        == set()
+    )
 
 
 def test_priorities_tagged(linker: Linker) -> None:
@@ -131,8 +182,10 @@ def test_link_command_reads_and_writes_json_lines(tmp_path: Path) -> None:
     agenda = Path(sys.executable).parent / "agenda"
     done = subprocess.run(
         [str(agenda), "link", "--keywords", str(ROOT / "keywords")],
-        input="\n".join(json.dumps(l, ensure_ascii=False) for l in lines) + "\n",
-        capture_output=True, text=True, check=True,
+        input="\n".join(json.dumps(item, ensure_ascii=False) for item in lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(out) == 3
@@ -142,7 +195,7 @@ def test_link_command_reads_and_writes_json_lines(tmp_path: Path) -> None:
     text = "Temporal en Bío Bío\n\nDaños en Talcahuano y Coronel."
     for commune in out[0]["communes"]:
         for evidence in commune["evidence"]:
-            assert text[evidence["start"]:evidence["end"]] == evidence["text"]
+            assert text[evidence["start"] : evidence["end"]] == evidence["text"]
     assert out[1]["regions"] == [] and out[1]["communes"] == []
     assert out[2]["commitments"][0]["id"] == "hospital-marga-marga"
     assert out[2]["commitments"][0]["at_risk"] is True

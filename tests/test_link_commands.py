@@ -58,7 +58,8 @@ def test_eval_command_prints_names(tmp_path: Path) -> None:
 
 def _read_line(stream: IO[str]) -> str:
     """One line, or fail (rather than hang) if none comes while stdin stays open. The wait is a
-    guard against hanging the suite, not a speed claim: a linker that waits for EOF never answers."""
+    guard against hanging the suite, not a speed claim: a linker that waits for EOF never
+    answers."""
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
     reader.start()

@@ -1,5 +1,6 @@
 """Names shared between places (issue 14): each class of mistake is a rule in
-keywords/disambiguation.yaml, and each test below holds one class on sentences not in the gold set."""
+keywords/disambiguation.yaml, and each test below holds one class on sentences not in the gold
+set."""
 
 from __future__ import annotations
 

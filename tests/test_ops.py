@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,9 @@ def test_second_lock_is_refused_with_the_holder_named(tmp_path: Path) -> None:
 
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path: Path) -> None:
     lock_path = tmp_path / "agenda.db.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunLocked, match=f"pid {holder.pid}"):
@@ -59,7 +61,7 @@ def test_a_killed_holder_leaves_no_stuck_lock(tmp_path: Path) -> None:
 
 def test_an_old_holder_is_reported_as_stuck(tmp_path: Path) -> None:
     first = RunLock(tmp_path / "x.lock")
-    first.acquire(now=datetime.now(timezone.utc) - timedelta(hours=7))
+    first.acquire(now=datetime.now(UTC) - timedelta(hours=7))
     try:
         with pytest.raises(RunLocked, match="looks stuck"):
             RunLock(tmp_path / "x.lock").acquire()
@@ -68,26 +70,56 @@ def test_an_old_holder_is_reported_as_stuck(tmp_path: Path) -> None:
 
 
 def article(url: str, title: str, when: datetime) -> Article:
-    return Article(url=url, title=title, summary="", source_id="diario", outlet="Diario", source_region="08", published_at_utc=when)
+    return Article(
+        url=url,
+        title=title,
+        summary="",
+        source_id="diario",
+        outlet="Diario",
+        source_region="08",
+        published_at_utc=when,
+    )
 
 
-def test_prune_removes_old_articles_links_and_runs_then_vacuums(tmp_path: Path, linker: Linker) -> None:
+def test_prune_removes_old_articles_links_and_runs_then_vacuums(
+    tmp_path: Path, linker: Linker
+) -> None:
     store = Store(open_database(tmp_path / "agenda.db"))
     store.sync_sources([SOURCE])
-    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
-    old = [article(f"https://d.cl/old{i}", f"Temporal en Temuco número {i} " + "x" * 2000, now - timedelta(days=500)) for i in range(200)]
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    old = [
+        article(
+            f"https://d.cl/old{i}",
+            f"Temporal en Temuco número {i} " + "x" * 2000,
+            now - timedelta(days=500),
+        )
+        for i in range(200)
+    ]
     new = [article("https://d.cl/new", "Feria en Concepción", now - timedelta(days=3))]
     items = old + new
-    store.record_fetch(FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items])
-    store.db["runs"].insert({"started_at_utc": (now - timedelta(days=450)).isoformat(), "status": "ok"})
+    store.record_fetch(
+        FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items]
+    )
+    store.db["runs"].insert(
+        {"started_at_utc": (now - timedelta(days=450)).isoformat(), "status": "ok"}
+    )
     report = prune(store.db, timedelta(days=400), now=now)
     assert (report.articles, report.runs) == (200, 1) and report.links > 200
     assert [r["url"] for r in store.db.query("select url from articles")] == ["https://d.cl/new"]
-    assert store.db.execute("select count(*) from links where article_id not in (select id from articles)").fetchone()[0] == 0
-    assert store.count("stories") == 1 and store.count("article_signatures") == 1  # the old stories went
+    assert (
+        store.db.execute(
+            "select count(*) from links where article_id not in (select id from articles)"
+        ).fetchone()[0]
+        == 0
+    )
+    assert (
+        store.count("stories") == 1 and store.count("article_signatures") == 1
+    )  # the old stories went
     assert story_problems(store.db.conn) == []
     assert store.db.execute("pragma auto_vacuum").fetchone()[0] == 2 and report.freed_pages > 0
-    assert store.search("Temporal") == [] and len(store.search("Feria")) == 1  # the FTS index followed
+    assert (
+        store.search("Temporal") == [] and len(store.search("Feria")) == 1
+    )  # the FTS index followed
     assert store.db.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
@@ -95,7 +127,7 @@ def test_backup_while_another_connection_writes(tmp_path: Path, linker: Linker) 
     db_path = tmp_path / "agenda.db"
     store = Store(open_database(db_path))
     store.sync_sources([SOURCE])
-    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     first = [article(f"https://d.cl/{i}", f"Noticia {i} en Talca", now) for i in range(300)]
     store.record_fetch(FetchResult(SOURCE, "ok"), first, [linker.link(a.title) for a in first])
     stop = threading.Event()

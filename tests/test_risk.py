@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -99,7 +99,9 @@ def test_press_names_keep_the_saints_name_and_never_a_single_word() -> None:
 def test_import_register_fixture_is_what_press_names_writes(keywords: Keywords) -> None:
     """As `agenda commitments import` writes an entry: the title as the only alias, the press
     names that are not the title as generated_aliases, no facility list."""
-    register = yaml.safe_load((GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8"))
+    register = yaml.safe_load(
+        (GOLD / "commitments-register-import.yaml").read_text(encoding="utf-8")
+    )
     for entry in register["commitments"]:
         communes = [keywords.place("commune", code).name for code in entry["communes"]]
         title = " ".join(entry["title"].lower().split())
@@ -156,7 +158,7 @@ def test_alerts_file_errors_name_file_line_field(keyword_copy: Path) -> None:
         text.replace("      - arbitraje\n", "      - arbitraje ... laudo ... corte\n"),
         encoding="utf-8",
     )
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip() == "legal:") + 2
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.strip() == "legal:") + 2
     with pytest.raises(ConfigErrors) as info:
         load_keywords(keyword_copy)
     assert f"{path}:{line}: field 'kinds.legal.terms': 'arbitraje ... laudo ... corte'" in str(
@@ -192,7 +194,8 @@ def risk(result, code: str):  # noqa: ANN001, ANN201
 def test_trouble_two_sentences_after_the_name_flags_the_subject(register_linker: Linker) -> None:
     text = (
         "Preocupación en Ovalle\n\nLas obras del nuevo hospital de Ovalle avanzaban a buen ritmo. "
-        "El edificio tendrá 280 camas. Sin embargo, la constructora se declaró en quiebra la semana pasada."
+        "El edificio tendrá 280 camas. Sin embargo, la "
+        "constructora se declaró en quiebra la semana pasada."
     )
     link = risk(register_linker.link(text), "hospital-ovalle")
     assert link.at_risk and link.risk_kind == "contractor" and not link.resolved
@@ -208,11 +211,13 @@ def test_negated_trouble_is_no_trouble_and_a_later_resolution_is_noted(
     register_linker: Linker,
 ) -> None:
     calm = register_linker.link(
-        "Ministra visita el nuevo hospital de Ovalle\n\nLa obra avanza sin retrasos y sin sobrecostos."
+        "Ministra visita el nuevo hospital de Ovalle\n\n"
+        "La obra avanza sin retrasos y sin sobrecostos."
     )
     assert not risk(calm, "hospital-ovalle").at_risk
     solved = register_linker.link(
-        "Talca: la nueva cárcel\n\nLas obras estuvieron paralizadas tres meses. Esta semana se retomaron las obras."
+        "Talca: la nueva cárcel\n\n"
+        "Las obras estuvieron paralizadas tres meses. Esta semana se retomaron las obras."
     )
     link = risk(solved, "carcel-talca")  # the headline's "Talca:" counts in the next sentence
     assert link.at_risk and link.resolved and link.risk_kind == "stoppage"
@@ -243,7 +248,8 @@ def test_a_commitment_named_in_a_list_is_mentioned_not_flagged_by_another_items_
     register_linker: Linker,
 ) -> None:
     text = (
-        "Cartera regional\n\nEl gobernador revisó la ruta costera, el Puente Industrial, la costanera de "
+        "Cartera regional\n\nEl gobernador revisó la ruta "
+        "costera, el Puente Industrial, la costanera de "
         "Chiguayante y el museo de Lota.\n\nLa costanera acumula dos años de atraso."
     )
     result = register_linker.link(text)
@@ -253,7 +259,8 @@ def test_a_commitment_named_in_a_list_is_mentioned_not_flagged_by_another_items_
 def test_trouble_belongs_to_the_commitment_of_its_paragraph(register_linker: Linker) -> None:
     text = (
         "Dos obras del Maule\n\nEl nuevo hospital de Curicó abrió su urgencia.\n\n"
-        "Distinta es la suerte de la nueva cárcel de Talca. Allí las faenas están detenidas desde junio."
+        "Distinta es la suerte de la nueva cárcel de Talca. "
+        "Allí las faenas están detenidas desde junio."
     )
     result = register_linker.link(text)
     assert {c.code: c.at_risk for c in result.commitments} == {
@@ -292,7 +299,7 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
     )
     store = Store(Database(memory=True))
     store.sync_sources([source])
-    when = datetime(2026, 11, 24, 15, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 24, 15, tzinfo=UTC)
     article = Article(
         url="https://d.cl/1",
         title="Talca: la nueva cárcel",
@@ -306,7 +313,7 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
         FetchResult(source, "ok"), [article], [register_linker.link(article.link_text())]
     )
     [stored] = store.articles_on(date(2026, 11, 24))
-    [link] = [l for l in stored["links"] if l.kind == "commitment"]
+    [link] = [item for item in stored["links"] if item.kind == "commitment"]
     assert (link.code, link.at_risk, link.risk_kind, link.resolved) == (
         "carcel-talca",
         True,

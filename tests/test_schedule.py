@@ -14,11 +14,17 @@ SANTIAGO = ZoneInfo("America/Santiago")
 
 
 def test_default_jobs_fire_at_night_in_santiago() -> None:
-    scheduler = build_scheduler(ScheduleSettings(), lambda: None, lambda: None, BackgroundScheduler(timezone=SANTIAGO))
+    scheduler = build_scheduler(
+        ScheduleSettings(), lambda: None, lambda: None, BackgroundScheduler(timezone=SANTIAGO)
+    )
     collect, digest = scheduler.get_job("collect"), scheduler.get_job("digest")
     after = datetime(2026, 11, 24, 6, 10, tzinfo=SANTIAGO)
-    assert digest.trigger.get_next_fire_time(None, after) == datetime(2026, 11, 24, 6, 30, tzinfo=SANTIAGO)
-    assert collect.trigger.get_next_fire_time(None, after) == datetime(2026, 11, 25, 0, 0, tzinfo=SANTIAGO)
+    assert digest.trigger.get_next_fire_time(None, after) == datetime(
+        2026, 11, 24, 6, 30, tzinfo=SANTIAGO
+    )
+    assert collect.trigger.get_next_fire_time(None, after) == datetime(
+        2026, 11, 25, 0, 0, tzinfo=SANTIAGO
+    )
     for job in (collect, digest):
         assert job.max_instances == 1 and job.coalesce is True and job.misfire_grace_time == 3600
 
@@ -33,11 +39,15 @@ def test_bad_cron_in_config_names_line(tmp_path) -> None:  # noqa: ANN001
 
 def test_password_only_from_environment(tmp_path) -> None:  # noqa: ANN001
     config = tmp_path / "agenda.yaml"
-    config.write_text("mail:\n  smtp_host: smtp.example.cl\n  smtp_password: secreto\n", encoding="utf-8")
+    config.write_text(
+        "mail:\n  smtp_host: smtp.example.cl\n  smtp_password: secreto\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="only from the environment"):
         load_settings(config, environ={})
     config.write_text("mail:\n  smtp_host: smtp.example.cl\n  security: ssl\n", encoding="utf-8")
-    settings = load_settings(config, environ={"AGENDA_SMTP_PASSWORD": "s3", "AGENDA_MAIL_TO": "x@e.cl, y@e.cl"})
+    settings = load_settings(
+        config, environ={"AGENDA_SMTP_PASSWORD": "s3", "AGENDA_MAIL_TO": "x@e.cl, y@e.cl"}
+    )
     assert settings.mail.smtp_password == "s3" and settings.mail.smtp_port == 465
     assert settings.mail.recipients == ("x@e.cl", "y@e.cl")
 
@@ -68,11 +78,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-def run_scheduler(clock: FakeClock, collect_job, digest_job, grace: int = 3600) -> BackgroundScheduler:  # noqa: ANN001
+def run_scheduler(
+    clock: FakeClock, collect_job, digest_job, grace: int = 3600
+) -> BackgroundScheduler:  # noqa: ANN001
     from apscheduler.executors.pool import ThreadPoolExecutor
 
     scheduler = BackgroundScheduler(timezone=SANTIAGO, executors={"default": ThreadPoolExecutor(4)})
-    build_scheduler(ScheduleSettings(misfire_grace_seconds=grace), collect_job, digest_job, scheduler)
+    build_scheduler(
+        ScheduleSettings(misfire_grace_seconds=grace), collect_job, digest_job, scheduler
+    )
     scheduler.start()
     return scheduler
 
@@ -92,7 +106,11 @@ def advance(scheduler: BackgroundScheduler, clock: FakeClock, to: datetime) -> N
     is then after ``to`` (run, skipped as misfired, or skipped as overlapping)."""
     clock.current = to
     scheduler.wakeup()
-    wait_until(lambda: all(job.next_run_time is None or job.next_run_time > to for job in scheduler.get_jobs()))
+    wait_until(
+        lambda: all(
+            job.next_run_time is None or job.next_run_time > to for job in scheduler.get_jobs()
+        )
+    )
 
 
 def test_misfire_within_grace_runs_once_when_the_machine_wakes(clock: FakeClock) -> None:
@@ -113,7 +131,9 @@ def test_misfire_beyond_grace_is_skipped_not_run_late(clock: FakeClock) -> None:
     try:
         advance(scheduler, clock, datetime(2026, 11, 24, 8, 0, tzinfo=SANTIAGO))  # 90 min late
         assert digests == []
-        assert scheduler.get_job("digest").next_run_time == datetime(2026, 11, 25, 6, 30, tzinfo=SANTIAGO)
+        assert scheduler.get_job("digest").next_run_time == datetime(
+            2026, 11, 25, 6, 30, tzinfo=SANTIAGO
+        )
     finally:
         scheduler.shutdown(wait=True)
 
@@ -131,14 +151,20 @@ def test_jobs_never_overlap(clock: FakeClock) -> None:
     clock.current = datetime(2026, 11, 24, 0, 59, tzinfo=SANTIAGO)
     scheduler = run_scheduler(clock, slow_collect, lambda: None)
     try:
-        advance(scheduler, clock, datetime(2026, 11, 24, 1, 0, 5, tzinfo=SANTIAGO))  # 01:00 collect starts
+        advance(
+            scheduler, clock, datetime(2026, 11, 24, 1, 0, 5, tzinfo=SANTIAGO)
+        )  # 01:00 collect starts
         wait_until(lambda: len(started) == 1)
-        advance(scheduler, clock, datetime(2026, 11, 24, 2, 0, 5, tzinfo=SANTIAGO))  # 02:00: still running
+        advance(
+            scheduler, clock, datetime(2026, 11, 24, 2, 0, 5, tzinfo=SANTIAGO)
+        )  # 02:00: still running
         assert len(started) == 1
         release.set()
         executor = scheduler._lookup_executor("default")
         wait_until(lambda: not executor._instances.get("collect"))  # the 01:00 run has ended
-        advance(scheduler, clock, datetime(2026, 11, 24, 3, 0, 5, tzinfo=SANTIAGO))  # 03:00: free again
+        advance(
+            scheduler, clock, datetime(2026, 11, 24, 3, 0, 5, tzinfo=SANTIAGO)
+        )  # 03:00: free again
         wait_until(lambda: len(started) == 2)
     finally:
         release.set()

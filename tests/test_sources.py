@@ -66,12 +66,26 @@ def test_repository_sources_file_is_valid() -> None:
         # not http
         (GOOD.replace("https://diario-uno.cl/feed", "file:///etc/passwd"), 4, "url", "http"),
         # html without selectors
-        (GOOD.replace("    selectors:\n      item: article\n      link: a\n      title: h2\n", ""), 9, "selectors", "needs selectors"),
+        (
+            GOOD.replace(
+                "    selectors:\n      item: article\n      link: a\n      title: h2\n", ""
+            ),
+            9,
+            "selectors",
+            "needs selectors",
+        ),
         # typo in a field name
         (GOOD.replace("    enabled: true", "    enabeld: true"), 7, "enabeld", "unknown field"),
     ],
 )
-def test_broken_file_names_file_line_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int, field: str | None, words: str) -> None:
+def test_broken_file_names_file_line_and_field(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    line: int,
+    field: str | None,
+    words: str,
+) -> None:
     path = write(tmp_path, text)
     code = main(["sources", "check", "--sources", str(path)])
     err = capsys.readouterr().err
@@ -99,12 +113,27 @@ def test_duplicate_ids_rejected(tmp_path: Path) -> None:
 def test_installed_command_exits_2_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("kind: rss", "kind: rdf"))
     agenda = Path(sys.executable).parent / "agenda"
-    done = subprocess.run([str(agenda), "collect", "--sources", str(path), "--db", str(tmp_path / "x.db")], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(agenda), "collect", "--sources", str(path), "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert f"{path}:5: field 'kind'" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize(("value", "expected"), [("08", "08"), (8, "08"), ("8", "08"), ("national", "national"), ("17", None), (True, None), ("x", None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("08", "08"),
+        (8, "08"),
+        ("8", "08"),
+        ("national", "national"),
+        ("17", None),
+        (True, None),
+        ("x", None),
+    ],
+)
 def test_normalise_region(value: object, expected: str | None) -> None:
     assert normalise_region(value) == expected

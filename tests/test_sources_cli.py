@@ -12,12 +12,12 @@ from sqlite_utils import Database
 
 from agenda.cli import main
 from agenda.collect import FetchLimits, make_client
-from tests.faultserver import RunningFaultServer, serve_faults
 from agenda.link import Linker
 from agenda.pipeline import collect_and_store
 from agenda.settings import Settings
 from agenda.sources import load_sources
 from agenda.store import Store, open_database
+from tests.faultserver import RunningFaultServer, serve_faults
 
 SOURCES = """\
 # Fuentes de prueba: los comentarios y el orden deben sobrevivir a `sources add`.
@@ -58,7 +58,9 @@ def sources_file(tmp_path: Path, server: RunningFaultServer) -> Path:
     path = tmp_path / "sources.yaml"
     path.write_text(SOURCES.format(base=server.base_url), encoding="utf-8")
     # the fault server is on loopback, which the collector refuses unless told otherwise
-    (tmp_path / "agenda.yaml").write_text("fetch:\n  allow_private_networks: true\n", encoding="utf-8")
+    (tmp_path / "agenda.yaml").write_text(
+        "fetch:\n  allow_private_networks: true\n", encoding="utf-8"
+    )
     return path
 
 
@@ -67,11 +69,23 @@ def loopback_config(sources_file: Path) -> list[str]:
 
 
 def check(sources_file: Path, *extra: str) -> int:
-    return main(["sources", "check", "--sources", str(sources_file), "--db", str(sources_file.parent / "agenda.db"),
-                 *loopback_config(sources_file), *extra])
+    return main(
+        [
+            "sources",
+            "check",
+            "--sources",
+            str(sources_file),
+            "--db",
+            str(sources_file.parent / "agenda.db"),
+            *loopback_config(sources_file),
+            *extra,
+        ]
+    )
 
 
-def test_check_prints_a_table_and_exits_1_when_a_source_is_unhealthy(sources_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_prints_a_table_and_exits_1_when_a_source_is_unhealthy(
+    sources_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert check(sources_file) == 1
     out, err = capsys.readouterr()
     lines = {line.split()[0]: line for line in out.splitlines()[1:-1]}
@@ -84,16 +98,26 @@ def test_check_prints_a_table_and_exits_1_when_a_source_is_unhealthy(sources_fil
     assert not (sources_file.parent / "agenda.db").exists()  # a probe creates no database
 
 
-def test_check_json_and_exit_0_when_all_are_healthy(sources_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_json_and_exit_0_when_all_are_healthy(
+    sources_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = sources_file.read_text(encoding="utf-8")
     sources_file.write_text(text[: text.index("  - id: roto")], encoding="utf-8")
     assert check(sources_file, "--json") == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["id"], r["status"], r["items"]) for r in rows] == [("uno", "ok", 3)]
-    assert set(rows[0]) >= {"newest", "latency_seconds", "error", "error_count", "next_attempt_at_utc"}
+    assert set(rows[0]) >= {
+        "newest",
+        "latency_seconds",
+        "error",
+        "error_count",
+        "next_attempt_at_utc",
+    }
 
 
-def test_check_shows_progress_on_a_terminal(sources_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_shows_progress_on_a_terminal(
+    sources_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
@@ -101,13 +125,22 @@ def test_check_shows_progress_on_a_terminal(sources_file: Path, capsys: pytest.C
     assert "probing sources" in capsys.readouterr().err
 
 
-def test_check_shows_a_resting_source_and_uses_conditional_get(sources_file: Path, server: RunningFaultServer, linker: Linker, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_shows_a_resting_source_and_uses_conditional_get(
+    sources_file: Path,
+    server: RunningFaultServer,
+    linker: Linker,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     db_path = sources_file.parent / "agenda.db"
 
     async def night() -> None:
         async with make_client() as client:
-            settings = Settings(fetch=FetchLimits(host_interval_seconds=0, allow_private_networks=True))
-            await collect_and_store(load_sources(sources_file), linker, client, Store(open_database(db_path)), settings)
+            settings = Settings(
+                fetch=FetchLimits(host_interval_seconds=0, allow_private_networks=True)
+            )
+            await collect_and_store(
+                load_sources(sources_file), linker, client, Store(open_database(db_path)), settings
+            )
 
     asyncio.run(night())
     feed_bytes = server.stats.bytes_by_path["/feed/uno.xml"]
@@ -115,25 +148,41 @@ def test_check_shows_a_resting_source_and_uses_conditional_get(sources_file: Pat
     rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["uno"]["not_modified"] and rows["uno"]["items"] == 3 and rows["uno"]["newest"]
     assert server.stats.bytes_by_path["/feed/uno.xml"] == feed_bytes  # the probe got a 304
-    assert rows["roto"]["error_count"] == 1 and rows["roto"]["next_attempt_at_utc"]  # resting after a failed night
+    assert (
+        rows["roto"]["error_count"] == 1 and rows["roto"]["next_attempt_at_utc"]
+    )  # resting after a failed night
     assert check(sources_file) == 1
     assert "resting after 1 failure in a row; next nightly attempt" in capsys.readouterr().out
     assert Database(db_path)["sources"].get("uno")["last_status"] == "ok"  # untouched by the probe
 
 
 def add(sources_file: Path, url: str, *extra: str) -> int:
-    return main(["sources", "add", url, "--sources", str(sources_file), *loopback_config(sources_file), *extra])
+    return main(
+        [
+            "sources",
+            "add",
+            url,
+            "--sources",
+            str(sources_file),
+            *loopback_config(sources_file),
+            *extra,
+        ]
+    )
 
 
-def test_add_discovers_the_announced_feed_and_keeps_the_file_as_it_was(sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_discovers_the_announced_feed_and_keeps_the_file_as_it_was(
+    sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = sources_file.read_text(encoding="utf-8")
     assert add(sources_file, f"{server.base_url}/home/el-austral/", "--region", "11") == 0
     out = capsys.readouterr().out
     assert f"announced {server.base_url}/feed/el-austral.xml: ok, 3 items" in out
-    assert f"announced {server.base_url}/fault/404: la página no existe (404)" in out  # the comments feed, broken
+    assert (
+        f"announced {server.base_url}/fault/404: la página no existe (404)" in out
+    )  # the comments feed, broken
     after = sources_file.read_text(encoding="utf-8")
     assert after.startswith(before)  # comments, blank lines, order and quoting untouched
-    assert after[len(before):] == (
+    assert after[len(before) :] == (
         "  - id: el-austral\n"
         "    name: Diario el-austral\n"
         f"    url: {server.base_url}/feed/el-austral.xml\n"
@@ -145,8 +194,20 @@ def test_add_discovers_the_announced_feed_and_keeps_the_file_as_it_was(sources_f
     assert added.region_code == "11" and added.enabled and added.kind == "rss"
 
 
-def test_add_accepts_a_feed_address_and_refuses_a_duplicate(sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert add(sources_file, f"{server.base_url}/feed/directo.xml", "--id", "directo", "--name", "Directo") == 0
+def test_add_accepts_a_feed_address_and_refuses_a_duplicate(
+    sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        add(
+            sources_file,
+            f"{server.base_url}/feed/directo.xml",
+            "--id",
+            "directo",
+            "--name",
+            "Directo",
+        )
+        == 0
+    )
     assert load_sources(sources_file).by_id("directo").region_code == "national"
     before = sources_file.read_text(encoding="utf-8")
     assert add(sources_file, f"{server.base_url}/feed/directo.xml?utm_source=x") == 1
@@ -154,7 +215,9 @@ def test_add_accepts_a_feed_address_and_refuses_a_duplicate(sources_file: Path, 
     assert sources_file.read_text(encoding="utf-8") == before
 
 
-def test_add_without_a_working_feed_changes_nothing(sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_without_a_working_feed_changes_nothing(
+    sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = sources_file.read_text(encoding="utf-8")
     assert add(sources_file, f"{server.base_url}/fault/html") == 1
     out, err = capsys.readouterr()
@@ -163,7 +226,9 @@ def test_add_without_a_working_feed_changes_nothing(sources_file: Path, server: 
     assert sources_file.read_text(encoding="utf-8") == before
 
 
-def test_add_dry_run_and_bad_region(sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_dry_run_and_bad_region(
+    sources_file: Path, server: RunningFaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = sources_file.read_text(encoding="utf-8")
     assert add(sources_file, f"{server.base_url}/home/tres/", "--dry-run") == 0
     assert '"id": "tres"' in capsys.readouterr().out
@@ -174,8 +239,15 @@ def test_add_dry_run_and_bad_region(sources_file: Path, server: RunningFaultServ
 
 def test_add_to_a_file_with_unindented_items(tmp_path: Path, server: RunningFaultServer) -> None:
     path = tmp_path / "sources.yaml"
-    path.write_text("sources:\n- id: a\n  name: A\n  url: https://a.cl/feed\n  kind: rss\n  region: national\n", encoding="utf-8")
-    (tmp_path / "agenda.yaml").write_text("fetch:\n  allow_private_networks: true\n", encoding="utf-8")
+    path.write_text(
+        "sources:\n- id: a\n  name: A\n  url: https://a.cl/feed\n  kind: rss\n  region: national\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "agenda.yaml").write_text(
+        "fetch:\n  allow_private_networks: true\n", encoding="utf-8"
+    )
     assert add(path, f"{server.base_url}/home/b/") == 0
-    assert path.read_text(encoding="utf-8").endswith("- id: b\n  name: Diario b\n" + f"  url: {server.base_url}/feed/b.xml\n  kind: rss\n  region: national\n  enabled: true\n")
-
+    assert path.read_text(encoding="utf-8").endswith(
+        "- id: b\n  name: Diario b\n"
+        + f"  url: {server.base_url}/feed/b.xml\n  kind: rss\n  region: national\n  enabled: true\n"
+    )

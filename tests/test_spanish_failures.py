@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -101,7 +101,7 @@ def test_every_failure_reads_in_spanish_in_the_digest(
                     store,
                     Settings(fetch=limits),
                     collector=collector,
-                    clock=lambda: datetime(2026, 11, 24, 15, tzinfo=timezone.utc),
+                    clock=lambda: datetime(2026, 11, 24, 15, tzinfo=UTC),
                 )
 
         # the slow one alone with a 2 s budget (its server sleeps 30 s); the rest with a long one
