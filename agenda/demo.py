@@ -32,6 +32,10 @@ def next_steps(work: Path) -> list[str]:
         f"  .venv/bin/agenda search {db} --json hospital",
         f"  .venv/bin/agenda digest {db} --date {SAMPLE_DAY}   (writes the day's digest again)",
         f"  .venv/bin/agenda feedback {db} ARTICLE_ID --not CODE   (ids from search)",
+        f"  .venv/bin/agenda report {db} --region 05 --from 2026-11-18 --to {SAMPLE_DAY}"
+        "   (a brief: HTML, PDF, CSV)",
+        f"  .venv/bin/agenda commitments report {db} --from 2026-11-23 --to 2026-11-29",
+        f"  .venv/bin/agenda commitments show {db} hospital-marga-marga",
     ]
 
 
