@@ -151,25 +151,33 @@ def jaccard(left: np.ndarray | bytes, right: np.ndarray | bytes) -> float:
     return shared / (left.size + right.size - shared)
 
 
-# The links whose codes say where an event happened: two articles that name places of these kinds,
-# none in common at some level, are about two events (a fire in Licantén, another in Vichuquén).
-PLACE_KINDS: tuple[str, ...] = ("region", "commune")
+# The links whose codes say where (and about what) an event happened: two articles that name codes
+# of these kinds, none in common at some level, are about two events (a fire in Licantén, another
+# in Vichuquén; the works of one commitment stalled, and those of another).
+PLACE_KINDS: tuple[str, ...] = ("region", "commune", "commitment")
+
+
+def _level(code: str) -> int:
+    """2 for a region code, 5 for a commune code, 0 for a commitment id."""
+    return len(code) if code.isdigit() else 0
 
 
 def compatible(left: frozenset[str], right: frozenset[str]) -> bool:
-    """Two sets of place codes allow one story: at each level (regions "06", communes "06101"),
-    either side names none, or they share one.
+    """Two sets of codes allow one story: at each level (regions "06", communes "06101",
+    commitment ids), either side names none, or they share one.
 
     >>> compatible(frozenset({"06", "06101"}), frozenset({"06"}))
     True
     >>> compatible(frozenset({"06"}), frozenset({"13"}))
     False
+    >>> compatible(frozenset({"hospital-buin"}), frozenset({"hospital-rengo"}))
+    False
     """
     if not left or not right or left == right:
         return True
-    for size in (2, 5):
-        mine = {code for code in left if len(code) == size}
-        theirs = {code for code in right if len(code) == size}
+    for level in (2, 5, 0):
+        mine = {code for code in left if _level(code) == level}
+        theirs = {code for code in right if _level(code) == level}
         if mine and theirs and mine.isdisjoint(theirs):
             return False
     return True

@@ -150,6 +150,26 @@ def test_never_one_story_across_different_regions(store: Store, linker: Linker) 
     assert story_of(store, "https://m0.cl/1") == story_of(store, "https://m2.cl/3")
 
 
+def test_never_one_story_across_different_commitments(store: Store, linker: Linker) -> None:
+    # the same wording about two commitments' works, with no place to tell them apart
+    from agenda.link import Link
+
+    def about(n: int, source: int, commitment: str) -> None:
+        article = art(n, *HOSPITAL, MONDAY)
+        article.source_id, article.outlet = SOURCES[source].id, SOURCES[source].name
+        article.url = f"https://m{source}.cl/{n}"
+        result = linker.link(article.link_text())
+        result.regions, result.communes = [], []
+        result.commitments = [Link("commitment", commitment, commitment)]
+        store.record_fetch(FetchResult(SOURCES[source], "ok"), [article], [result])
+
+    about(1, 0, "hospital-buin-paine")
+    about(2, 1, "hospital-rengo")
+    about(3, 2, "hospital-buin-paine")
+    assert story_of(store, "https://m0.cl/1") != story_of(store, "https://m1.cl/2")
+    assert story_of(store, "https://m0.cl/1") == story_of(store, "https://m2.cl/3")
+
+
 def test_best_title_is_the_article_with_most_links_then_the_earliest(
     store: Store, linker: Linker
 ) -> None:
