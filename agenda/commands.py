@@ -26,10 +26,11 @@ from agenda import commitment_commands, logs
 from agenda.collect import make_client
 from agenda.common import link_text
 from agenda.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, RunLocked, UsageError
-from agenda.keywords import Keywords, load_commitments, load_keywords
+from agenda.keywords import Keywords, load_keywords
 from agenda.ops import RunLock
 from agenda.ops import backup as ops_backup
 from agenda.ops import prune as ops_prune
+from agenda.register import load_commitments
 from agenda.settings import Settings, load_settings
 from agenda.sources import SourceList, load_sources
 from agenda.store import Store, open_database
