@@ -584,19 +584,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     from agenda import commands  # heavy imports (spaCy) only once options are parsed
 
     if args.command == "sources":
-        return (
-            commands.sources_add(args)
-            if args.sources_command == "add"
-            else commands.sources_check(args)
-        )
-    if args.command in ("report", "topics"):
-        from agenda import brief_commands
+        from agenda.source_commands import sources_add, sources_check
 
-        return (
-            brief_commands.report(args)
-            if args.command == "report"
-            else brief_commands.topics_check(args)
-        )
+        return (sources_add if args.sources_command == "add" else sources_check)(args)
+    if args.command == "feedback":
+        from agenda.feedback_commands import feedback
+
+        return feedback(args)
+    if args.command in ("report", "topics"):
+        from agenda.brief_commands import report, topics_check
+
+        return (report if args.command == "report" else topics_check)(args)
     if args.command == "eval":
         return commands.evaluate_gold(args)
     if args.command == "commitments":
