@@ -265,7 +265,8 @@ def _day(args: argparse.Namespace) -> date:
 
 
 def digest(args: argparse.Namespace) -> int:
-    from agenda.reports.digest import make_digest, write_digest
+    from agenda.reports.digest import make_digest
+    from agenda.reports.digest_files import write_digest
 
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
