@@ -14,15 +14,16 @@ line and exit 2.
 from __future__ import annotations
 
 import argparse
-import math
 import sqlite3
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from agenda import __version__
+from agenda.cli_types import bounded_int
+from agenda.cli_types import option_age as _age
+from agenda.cli_types import option_date as _date
 from agenda.errors import (
     EXIT_CONFIG,
     EXIT_INTERRUPTED,
@@ -36,7 +37,6 @@ from agenda.errors import (
 
 __all__ = ["EXIT_CONFIG", "EXIT_OK", "EXIT_PARTIAL", "build_parser", "main"]
 
-MAX_AGE_DAYS = 100 * 366  # --older-than: a century is already "everything"
 
 # (flags, options) of the options every command takes; defaults live on the top-level parser.
 COMMON_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
@@ -117,59 +117,6 @@ def _commands_of(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParse
                 inner = _commands_of(sub)
                 found.extend(inner or [sub])
     return found
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2026-11-24") from exc
-
-
-def _age(value: str) -> timedelta:
-    units = {"d": 1, "w": 7}
-    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in units:
-        days = int(value[:-1]) * units[value[-1]]
-        if not 1 <= days <= MAX_AGE_DAYS:
-            raise argparse.ArgumentTypeError(
-                f"'{value}' is out of range: between 1d and {MAX_AGE_DAYS}d"
-            )
-        return timedelta(days=days)
-    raise argparse.ArgumentTypeError(f"'{value}' is not an age like 400d or 12w")
-
-
-def bounded_int(low: int, high: int) -> Any:
-    """An argparse type: a whole number in [low, high] ("1e20" and "10**30" are refused)."""
-
-    def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range: between {low} and {high}")
-        return number
-
-    parse.__name__ = "whole number"
-    return parse
-
-
-def bounded_float(low: float, high: float) -> Any:
-    """An argparse type: a finite number in [low, high] (NaN and infinities refused)."""
-
-    def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
-        if not (math.isfinite(number) and low <= number <= high):
-            raise argparse.ArgumentTypeError(
-                f"{value} is out of range: between {low:g} and {high:g}"
-            )
-        return number
-
-    parse.__name__ = "number"
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -584,19 +531,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     from agenda import commands  # heavy imports (spaCy) only once options are parsed
 
     if args.command == "sources":
-        return (
-            commands.sources_add(args)
-            if args.sources_command == "add"
-            else commands.sources_check(args)
-        )
-    if args.command in ("report", "topics"):
-        from agenda import brief_commands
+        from agenda.source_commands import sources_add, sources_check
 
-        return (
-            brief_commands.report(args)
-            if args.command == "report"
-            else brief_commands.topics_check(args)
-        )
+        return (sources_add if args.sources_command == "add" else sources_check)(args)
+    if args.command == "feedback":
+        from agenda.feedback_commands import feedback
+
+        return feedback(args)
+    if args.command in ("report", "topics"):
+        from agenda.brief_commands import report, topics_check
+
+        return (report if args.command == "report" else topics_check)(args)
     if args.command == "eval":
         return commands.evaluate_gold(args)
     if args.command == "commitments":

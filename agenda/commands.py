@@ -4,7 +4,8 @@ Kept apart from cli.py so ``agenda --help`` stays instant. Heavy libraries (spaC
 linker, matplotlib through the digest, trafilatura through the pipeline) are imported inside the
 commands that need them: `agenda status`, `search` and `sources check` start without them (a test
 checks). Commands that only read refuse a database that does not exist; only collect, run and
-schedule create one.
+schedule create one. Groups of commands have their own modules: source_commands.py,
+feedback_commands.py, brief_commands.py, commitment_commands.py.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 from agenda import commitment_commands, logs
 from agenda.collect import make_client
 from agenda.common import link_text
-from agenda.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, RunLocked, UsageError
-from agenda.keywords import Keywords, load_commitments, load_keywords
+from agenda.errors import EXIT_CONFIG, EXIT_OK, EXIT_PARTIAL, RunLocked
+from agenda.keywords import Keywords, load_keywords
 from agenda.ops import RunLock
 from agenda.ops import backup as ops_backup
 from agenda.ops import prune as ops_prune
+from agenda.register import load_commitments
 from agenda.settings import Settings, load_settings
 from agenda.sources import SourceList, load_sources
 from agenda.store import Store, open_database
@@ -263,7 +265,8 @@ def _day(args: argparse.Namespace) -> date:
 
 
 def digest(args: argparse.Namespace) -> int:
-    from agenda.reports.digest import make_digest, write_digest
+    from agenda.reports.digest import make_digest
+    from agenda.reports.digest_files import write_digest
 
     settings = _settings(args)
     keywords = load_keywords(settings.keywords_dir)
@@ -551,72 +554,6 @@ def evaluate_gold(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def feedback(args: argparse.Namespace) -> int:
-    from agenda.feedback import apply_feedback
-
-    if args.article_id == "inbox":
-        return feedback_inbox(args)
-    if not args.article_id.isdigit() or args.path is not None:
-        raise UsageError(
-            "usage: agenda feedback ARTICLE_ID --not CODE | agenda feedback inbox PATH"
-        )
-    if not args.not_code and not args.add_code:
-        raise UsageError("say what to correct: --not CODE and/or --add CODE")
-    article_id = int(args.article_id)
-    settings = _settings(args)
-    keywords = load_keywords(settings.keywords_dir)
-    store = _store(settings)
-    recorded = {(row["action"], row["code"]) for row in store.feedback_for(article_id)}
-    removed, rules, path = apply_feedback(
-        store, keywords, article_id, args.not_code, args.add_code, today_in_santiago()
-    )
-    for action, code in (("not", args.not_code), ("add", args.add_code)):
-        if code and (action, code) in recorded:
-            print(f"article {article_id}: --{action} {code} was already recorded; nothing changed")
-    if removed:
-        print(
-            f"article {article_id}: removed "
-            + ", ".join(f"{kind} {code}" for kind, code in removed)
-        )
-    if args.add_code and ("add", args.add_code) not in recorded:
-        print(f"article {article_id}: added {args.add_code}")
-    for rule in rules:
-        context = f" after '{rule.before}'" if rule.before else ""
-        print(f"rule: do not link '{rule.name}' to {rule.code}{context}")
-    if path:
-        print(f"rules written to {path} for review")
-    return EXIT_OK
-
-
-def feedback_inbox(args: argparse.Namespace) -> int:
-    """Apply readers' "¿Error?" replies from an mbox file or Maildir folder, each message once."""
-    from agenda.feedback import apply_inbox
-    from agenda.store import iso, utc_now
-
-    if args.path is None:
-        raise UsageError(
-            "say where the replies are: agenda feedback inbox PATH (mbox file or Maildir folder)"
-        )
-    settings = _settings(args)
-    keywords = load_keywords(settings.keywords_dir)
-    store = _store(settings)
-    results = apply_inbox(
-        store, keywords, args.path, today_in_santiago(), iso(utc_now()) or "", dry_run=args.dry_run
-    )
-    for result in results:
-        detail = f": {result.detail}" if result.detail else ""
-        print(f"{result.status:12} {result.request.message_id} ({result.request.sender}){detail}")
-    counts = {
-        status: sum(1 for r in results if r.status == status)
-        for status in dict.fromkeys(r.status for r in results)
-    }
-    print(
-        f"{len(results)} messages: "
-        + (", ".join(f"{n} {status}" for status, n in counts.items()) or "none")
-    )
-    return EXIT_PARTIAL if any(r.status == "error" for r in results) else EXIT_OK
-
-
 def search(args: argparse.Namespace) -> int:
     store = _store(_settings(args))
     rows = store.search(args.query, limit=args.limit)
@@ -630,116 +567,6 @@ def search(args: argparse.Namespace) -> int:
         )
     if not rows:
         print("no results")
-    return EXIT_OK
-
-
-def sources_check(args: argparse.Namespace) -> int:
-    """Validate sources.yaml, probe every enabled source concurrently and print a table.
-
-    Exit 1 if any source is unhealthy, 2 if the file is invalid. The progress bar goes to stderr,
-    and only when it is a terminal (never in cron or CI).
-    """
-    from agenda.curation import format_table, probe_sources
-
-    settings = _settings(args)
-    sources = load_sources(settings.sources_path)
-    known = _known_state(settings)
-
-    progress = _TerminalProgress("probing sources")
-    probed = 0
-
-    def advance(_: object) -> None:
-        nonlocal probed
-        probed += 1
-        progress(probed, len(sources.enabled))
-
-    async def go() -> list[Any]:
-        async with make_client() as client:
-            return await probe_sources(client, sources, settings.fetch, known, on_result=advance)
-
-    try:
-        rows = asyncio.run(go())
-    finally:
-        progress.close()
-    if args.json:
-        print(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2))
-    else:
-        print(format_table(rows))
-    return EXIT_PARTIAL if any(row.status == "failed" for row in rows) else EXIT_OK
-
-
-def _known_state(settings: Settings) -> Any:
-    """What an existing database remembers about the sources.
-
-    Nothing (and no new file) otherwise.
-    """
-    from agenda.curation import KnownState
-
-    if not settings.db_path.exists():
-        return KnownState()
-    store = _store(settings)
-    return KnownState(
-        store.fetch_states(),
-        {row["id"]: row for row in store.source_health()},
-        store.newest_article_by_source(),
-    )
-
-
-def sources_add(args: argparse.Namespace) -> int:
-    """Find the feeds of a homepage, validate them and append the best one to sources.yaml.
-
-    Exit 0 when added (or shown, with --dry-run), 1 when no working feed was found or the feed
-    is already listed, 2 for an invalid sources.yaml or region code.
-    """
-    from agenda.curation import discover, new_entry
-    from agenda.errors import ConfigError
-    from agenda.extract import canonical_url
-    from agenda.sources import append_source, normalise_region
-
-    settings = _settings(args)
-    path = settings.sources_path
-    sources = load_sources(path) if path.exists() else SourceList(path)
-    region = normalise_region(args.region) if args.region is not None else "national"
-    if region is None:
-        raise ConfigError(
-            "--region",
-            None,
-            None,
-            f"unknown region code '{args.region}' (expected 01..16 or 'national')",
-        )
-    if args.id and args.id in {s.id for s in sources.sources}:
-        raise ConfigError(
-            str(path), sources.by_id(args.id).line, "id", f"'{args.id}' is already used"
-        )
-
-    async def go() -> Any:
-        async with make_client() as client:
-            return await discover(client, args.url, settings.fetch)
-
-    discovery = asyncio.run(go())
-    for candidate in discovery.candidates:
-        verdict = f"ok, {candidate.items} items" if candidate.ok else candidate.reason
-        print(f"  {candidate.how:9} {candidate.url}: {verdict}")
-    chosen = discovery.chosen
-    if chosen is None:
-        print(f"no working feed found for {args.url}", file=sys.stderr)
-        return EXIT_PARTIAL
-    listed = {canonical_url(s.url): s for s in sources.sources}
-    if canonical_url(chosen.url) in listed:
-        same = listed[canonical_url(chosen.url)]
-        print(
-            f"{chosen.url} is already in {path} as '{same.id}' (line {same.line})", file=sys.stderr
-        )
-        return EXIT_PARTIAL
-    entry = new_entry(chosen, sources, region, args.id, args.name)
-    if args.dry_run:
-        print(f"would add to {path}: " + json.dumps(entry, ensure_ascii=False))
-        return EXIT_OK
-    append_source(path, entry)
-    print(
-        f"added '{entry['id']}' ({entry['name']}, {entry['kind']}, region {entry['region']})"
-        f" to {path}"
-    )
     return EXIT_OK
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from agenda.errors import ConfigError
-from agenda.keywords import Keywords, parse_due
+from agenda.keywords import Keywords
+from agenda.register import parse_due
 from agenda.sheet_places import SheetPlaces
 from agenda.textnorm import fold
 

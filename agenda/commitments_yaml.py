@@ -17,7 +17,8 @@ from typing import Any
 
 from agenda.commitments_import import ParsedSheet, SheetCommitment, parse_sheet
 from agenda.common import write_atomically
-from agenda.keywords import Keywords, read_commitments
+from agenda.keywords import Keywords
+from agenda.register import read_commitments
 from agenda.textnorm import fold
 from agenda.yamlconf import load_yaml_text
 

@@ -63,8 +63,8 @@ from agenda.reports.digest import (
     render_email,
     render_text,
     spanish_list,
-    write_digest,
 )
+from agenda.reports.digest_files import write_digest
 from agenda.settings import MailSettings, Settings, address_problem
 from agenda.sources import normalise_region
 from agenda.store import Store, iso, utc_now

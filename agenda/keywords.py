@@ -3,7 +3,7 @@
     gazetteer.yaml        generated from keywords/dpa/ by scripts/build_gazetteer.py
     aliases.yaml          hand-written aliases and well-known geographic names
     disambiguation.yaml   rules for names that are also words, people, streets, foreign places
-    commitments.yaml      the commitments made to each region
+    commitments.yaml      the commitments made to each region (read by agenda/register.py)
     priorities.yaml       the government's priorities and their keywords
     alerts.yaml           terms that signal trouble for a commitment
     topics.yaml           the authorities' standing topics (optional; agenda/topics.py)
@@ -14,18 +14,16 @@ Every problem names the file, the line and the field.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from agenda.commitment_names import facility_words
 from agenda.errors import ConfigError, ConfigErrors
+from agenda.register import Commitment, load_commitments  # tests import both from here too
 from agenda.sources import REGION_CODES, normalise_region
 from agenda.textnorm import fold
 from agenda.topics import Topic, load_topics
-from agenda.yamlconf import LineDict, line_of, load_yaml
+from agenda.yamlconf import LineDict, line_of, list_of, load_yaml, str_list, top_entry, top_mapping
 
 
 @dataclass(frozen=True)
@@ -36,29 +34,6 @@ class Place:
     region_code: str
     province_code: str | None = None
     aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Commitment:
-    id: str
-    title: str
-    region_code: str
-    commune_codes: tuple[str, ...]
-    aliases: tuple[str, ...]
-    facility_words: tuple[str, ...]
-    priority_id: str | None
-    ministry: str | None
-    status: str | None = None  # the official status as the office's sheet writes it
-    due: str | None = None  # "2027", "2027-03" or "2027-03-15"
-    source: str | None = None  # where it was promised
-
-    # Press names written by `agenda commitments import` (agenda/commitment_names.py): matched
-    # like aliases, kept apart so an analyst sees which names were written by hand.
-    generated_aliases: tuple[str, ...] = ()
-
-    def names(self) -> tuple[str, ...]:
-        """Every name the commitment is matched by: hand-written aliases, then generated ones."""
-        return tuple(dict.fromkeys(self.aliases + self.generated_aliases))
 
 
 @dataclass(frozen=True)
@@ -174,67 +149,12 @@ def load_keywords(directory: Path | str) -> Keywords:
     return keywords
 
 
-def _mapping(path: Path, data: Any, key: str, kind: type = list) -> Any:
-    if not isinstance(data, dict) or key not in data:
-        raise ConfigError(
-            str(path), line_of(data), key, f"the file must have a top-level '{key}:' entry"
-        )
-    value = data[key]
-    if not isinstance(value, kind):
-        raise ConfigError(
-            str(path), line_of(data, key), key, f"must be a {'list' if kind is list else 'mapping'}"
-        )
-    return value
-
-
-def _top_mapping(path: Path, data: Any, keys: str) -> LineDict:
-    """The file's top level must be a mapping (``keys:`` …); an empty file is an empty one."""
-    if data is None:
-        return LineDict()
-    if not isinstance(data, dict):
-        raise ConfigError(
-            str(path),
-            line_of(data),
-            None,
-            f"must be a mapping with {keys}, not a {type(data).__name__}",
-        )
-    return data  # type: ignore[return-value]
-
-
-def _list_of(path: Path, data: LineDict, key: str) -> list[Any]:
-    """``data[key]`` as a list (absent: empty); anything else is a ConfigError naming the key."""
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConfigError(
-            str(path), line_of(data, key), key, f"must be a list, not a {type(value).__name__}"
-        )
-    return value
-
-
-def _str_list(
-    path: Path, entry: LineDict, key: str, errors: list[ConfigError], required: bool = False
-) -> tuple[str, ...]:
-    value = entry.get(key)
-    if value is None:
-        if required:
-            errors.append(ConfigError(str(path), entry.line, key, "missing required field"))
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        errors.append(
-            ConfigError(str(path), entry.line_of(key), key, "must be a list of non-empty texts")
-        )
-        return ()
-    return tuple(v.strip() for v in value)
-
-
 def _load_gazetteer(directory: Path, keywords: Keywords) -> None:
     path = directory / "gazetteer.yaml"
     data = load_yaml(path)
     errors: list[ConfigError] = []
     for kind, plural in (("region", "regions"), ("province", "provinces"), ("commune", "communes")):
-        for entry in _mapping(path, data, plural):
+        for entry in top_entry(path, data, plural):
             if not isinstance(entry, LineDict) or not entry.get("code") or not entry.get("name"):
                 errors.append(
                     ConfigError(
@@ -254,7 +174,7 @@ def _load_gazetteer(directory: Path, keywords: Keywords) -> None:
                     )
                 )
                 continue
-            aliases = _str_list(path, entry, "aliases", errors)
+            aliases = str_list(path, entry, "aliases", errors)
             keywords.places[f"{kind}:{code}"] = Place(
                 kind=kind,
                 code=code,
@@ -276,7 +196,7 @@ def _load_aliases(directory: Path, keywords: Keywords) -> None:
     path = directory / "aliases.yaml"
     if not path.exists():
         return
-    data = _top_mapping(path, load_yaml(path), "communes:, provinces:, regions:, places:")
+    data = top_mapping(path, load_yaml(path), "communes:, provinces:, regions:, places:")
     errors: list[ConfigError] = []
     for kind, plural in (("region", "regions"), ("province", "provinces"), ("commune", "communes")):
         extra = data.get(plural) or {}
@@ -318,7 +238,7 @@ def _load_aliases(directory: Path, keywords: Keywords) -> None:
                 place.province_code,
                 tuple(dict.fromkeys(place.aliases + tuple(aliases))),
             )
-    for index, entry in enumerate(_list_of(path, data, "places")):
+    for index, entry in enumerate(list_of(path, data, "places")):
         if not isinstance(entry, LineDict) or not isinstance(entry.get("name"), str):
             errors.append(
                 ConfigError(
@@ -351,7 +271,7 @@ def _load_priorities(directory: Path, keywords: Keywords) -> None:
     path = directory / "priorities.yaml"
     data = load_yaml(path)
     errors: list[ConfigError] = []
-    for entry in _mapping(path, data, "priorities"):
+    for entry in top_entry(path, data, "priorities"):
         if not isinstance(entry, LineDict):
             errors.append(
                 ConfigError(str(path), None, "priorities", "each priority must be a mapping")
@@ -373,7 +293,7 @@ def _load_priorities(directory: Path, keywords: Keywords) -> None:
                 )
             )
             weight = 1
-        terms = _str_list(path, entry, "keywords", errors, required=True)
+        terms = str_list(path, entry, "keywords", errors, required=True)
         if entry.get("id") and entry.get("name"):
             if str(entry["id"]) in keywords.priorities:
                 errors.append(
@@ -396,195 +316,6 @@ def _load_commitments(directory: Path, keywords: Keywords) -> None:
     load_commitments(directory / "commitments.yaml", keywords)
 
 
-def load_commitments(path: Path, keywords: Keywords) -> None:
-    """Read a register of commitments into ``keywords`` (places and priorities already loaded).
-
-    The keywords directory's commitments.yaml is read this way; ``agenda eval --register`` reads
-    another register over the same places.
-    """
-    read_commitments(path, load_yaml(path), keywords)
-
-
-def read_commitments(path: Path, data: Any, keywords: Keywords) -> None:
-    """Validate commitments.yaml's parsed ``data`` into ``keywords.commitments`` (also used by
-    the import to check the file it is about to write)."""
-    errors: list[ConfigError] = []
-    for entry in _mapping(path, data, "commitments"):
-        if not isinstance(entry, LineDict):
-            errors.append(
-                ConfigError(str(path), None, "commitments", "each commitment must be a mapping")
-            )
-            continue
-        before = len(errors)
-        for required in ("id", "title", "region"):
-            if not entry.get(required):
-                errors.append(
-                    ConfigError(str(path), entry.line, required, "missing required field")
-                )
-        region_code = normalise_region(entry.get("region"))
-        if entry.get("region") and (region_code is None or region_code == "national"):
-            errors.append(
-                ConfigError(
-                    str(path),
-                    entry.line_of("region"),
-                    "region",
-                    f"unknown region code '{entry.get('region')}'",
-                )
-            )
-        communes = _str_list(path, entry, "communes", errors)
-        for code in communes:
-            place = keywords.places.get(f"commune:{code}")
-            if place is None:
-                errors.append(
-                    ConfigError(
-                        str(path),
-                        entry.line_of("communes"),
-                        "communes",
-                        f"unknown commune code '{code}'",
-                    )
-                )
-            elif region_code and place.region_code != region_code:
-                errors.append(
-                    ConfigError(
-                        str(path),
-                        entry.line_of("communes"),
-                        "communes",
-                        f"commune {code} ({place.name}) is not in region {region_code}",
-                    )
-                )
-        generated = _str_list(path, entry, "generated_aliases", errors)
-        aliases = _str_list(path, entry, "aliases", errors, required=not generated)
-        for key, names in (("aliases", aliases), ("generated_aliases", generated)):
-            for alias in names:
-                if len(alias.split()) < 2:
-                    errors.append(
-                        ConfigError(
-                            str(path),
-                            entry.line_of(key),
-                            key,
-                            f"alias '{alias}' is a single word; use a specific phrase",
-                        )
-                    )
-        # No facility list: the kind of work the title names ("Hospital ..." -> hospital).
-        if "facility" in entry:
-            facility = _str_list(path, entry, "facility", errors)
-        else:
-            facility = tuple(facility_words(str(entry.get("title") or "")))
-        priority_id = entry.get("priority")
-        if priority_id is not None and not isinstance(priority_id, str):
-            known = ", ".join(keywords.priorities)
-            errors.append(
-                ConfigError(
-                    str(path),
-                    entry.line_of("priority"),
-                    "priority",
-                    f"must be one priority id (known: {known})",
-                )
-            )
-        elif priority_id is not None and priority_id not in keywords.priorities:
-            errors.append(
-                ConfigError(
-                    str(path),
-                    entry.line_of("priority"),
-                    "priority",
-                    f"unknown priority '{priority_id}' (known: {', '.join(keywords.priorities)})",
-                )
-            )
-        official = _official_fields(path, entry, errors)
-        commitment_id = str(entry.get("id") or "")
-        if commitment_id in keywords.commitments:
-            errors.append(
-                ConfigError(
-                    str(path),
-                    entry.line_of("id"),
-                    "id",
-                    f"duplicate commitment id '{commitment_id}'",
-                )
-            )
-        if len(errors) > before:
-            continue
-        keywords.commitments[commitment_id] = Commitment(
-            id=commitment_id,
-            title=str(entry["title"]),
-            region_code=str(region_code),
-            commune_codes=communes,
-            aliases=aliases,
-            facility_words=facility,
-            priority_id=priority_id,
-            ministry=official.get("ministry"),
-            status=official.get("status"),
-            due=official.get("due"),
-            source=official.get("source"),
-            generated_aliases=generated,
-        )
-    if errors:
-        raise ConfigErrors(errors)
-
-
-_DUE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-def parse_due(value: Any) -> str | None:
-    """A commitment's due date as written in commitments.yaml, checked; None when invalid.
-
-    >>> parse_due("2027-03"), parse_due(2027), parse_due("2027-02-30")
-    ('2027-03', '2027', None)
-    """
-    if isinstance(value, date):  # YAML reads an unquoted 2027-03-15 as a date
-        return value.isoformat()[:10]
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    match = _DUE.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        return None
-    year, month, day = (int(part) if part else None for part in match.groups())
-    try:
-        date(year or 0, month or 1, day or 1)
-    except ValueError:
-        return None
-    return value.strip()
-
-
-def due_end(due: str) -> date:
-    """The last day a due date allows: "2027" -> 2027-12-31, "2027-02" -> 2027-02-28."""
-    parts = [int(part) for part in due.split("-")]
-    if len(parts) == 3:
-        return date(*parts)
-    if len(parts) == 2:
-        year, month = parts
-        return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-    return date(parts[0], 12, 31)
-
-
-def _official_fields(path: Path, entry: LineDict, errors: list[ConfigError]) -> dict[str, str]:
-    """status, due, source and ministry: optional texts from the office's list."""
-    found: dict[str, str] = {}
-    for key in ("status", "source", "ministry"):
-        value = entry.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value.strip():
-            errors.append(
-                ConfigError(str(path), entry.line_of(key), key, "must be a non-empty text")
-            )
-            continue
-        found[key] = value.strip()
-    if entry.get("due") is not None:
-        due = parse_due(entry["due"])
-        if due is None:
-            errors.append(
-                ConfigError(
-                    str(path),
-                    entry.line_of("due"),
-                    "due",
-                    f"'{entry['due']}' is not a date like 2027, 2027-03 or 2027-03-15",
-                )
-            )
-        else:
-            found["due"] = due
-    return found
-
-
 def _load_alerts(directory: Path, keywords: Keywords) -> None:
     path = directory / "alerts.yaml"
     data = load_yaml(path)
@@ -594,7 +325,7 @@ def _load_alerts(directory: Path, keywords: Keywords) -> None:
         kinds = LineDict({"other": LineDict({"label": "problema", "terms": data["terms"]})})
         kinds.key_lines = {"other": line_of(data, "terms") or 0}
     else:
-        kinds = _mapping(path, data, "kinds", dict)
+        kinds = top_entry(path, data, "kinds", dict)
     for kind_id, entry in kinds.items():
         where = kinds.line_of(kind_id) if isinstance(kinds, LineDict) else None
         if not isinstance(entry, LineDict):
@@ -615,7 +346,7 @@ def _load_alerts(directory: Path, keywords: Keywords) -> None:
                 )
             )
             continue
-        terms = _str_list(path, entry, "terms", errors, required=True)
+        terms = str_list(path, entry, "terms", errors, required=True)
         for term in terms:
             problem = _term_problem(term)
             if problem:
@@ -676,7 +407,7 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
     path = directory / "disambiguation.yaml"
     if not path.exists():
         return
-    data = _top_mapping(path, load_yaml(path), "ambiguous:, strict:, … lists")
+    data = top_mapping(path, load_yaml(path), "ambiguous:, strict:, … lists")
     errors: list[ConfigError] = []
     known_names = {fold(alias) for place in keywords.places.values() for alias in place.aliases}
 
@@ -729,7 +460,7 @@ def _load_rules(directory: Path, keywords: Keywords) -> None:
         region_list_names=_region_list_names(path, data, errors),
         foreign_before=words("foreign_before"),
         foreign_markers=words("foreign_markers"),
-        never=tuple(v for v in _list_of(path, data, "never") if isinstance(v, str)),
+        never=tuple(v for v in list_of(path, data, "never") if isinstance(v, str)),
     )
     if errors:
         raise ConfigErrors(errors)
@@ -752,9 +483,9 @@ def _load_exclusions(directory: Path, keywords: Keywords) -> None:
     path = directory / "feedback.yaml"
     if not path.exists():
         return
-    data = _top_mapping(path, load_yaml(path), "exclusions:")
+    data = top_mapping(path, load_yaml(path), "exclusions:")
     errors: list[ConfigError] = []
-    for index, entry in enumerate(_list_of(path, data, "exclusions")):
+    for index, entry in enumerate(list_of(path, data, "exclusions")):
         if (
             not isinstance(entry, LineDict)
             or not isinstance(entry.get("name"), str)

@@ -31,22 +31,21 @@ Place rules (the lists are data, in keywords/disambiguation.yaml):
 Commitments match by their aliases (hand-written and generated), or by one of their facility
 words plus one of their communes in the same sentence; which of them the text is about, and which
 are in trouble, is read by ``agenda.risk`` (the rules are written there).
+
+The result types are in agenda/link_result.py, the tokenizer in agenda/link_tokens.py.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
-import spacy
 from spacy.matcher import PhraseMatcher
-from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from agenda.keywords import Keywords, Place
+from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
+from agenda.link_tokens import char_span, folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
     _LIST_GAP,
     _NEXT_PROPER_NAME,
@@ -59,10 +58,6 @@ from agenda.placecontext import (
 from agenda.risk import RiskReader
 from agenda.textnorm import fold
 
-_PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
-_SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
-_INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
 # Only these words may stand between a name and a foreign marker:
 # "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
@@ -119,105 +114,8 @@ _LOWERCASE_OPENERS = (
 )
 
 
-_RESULT_LISTS = {
-    "region": "regions",
-    "province": "provinces",
-    "commune": "communes",
-    "commitment": "commitments",
-    "priority": "priorities",
-    "alert": "alerts",
-}
-
-
-class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
-    text: str
-    start: int
-    end: int
-
-    def as_dict(self) -> dict[str, object]:
-        return {"text": self.text, "start": self.start, "end": self.end}
-
-
-@dataclass
-class Link:
-    kind: str  # region | province | commune | commitment | priority | alert
-    code: str  # official code, commitment id, priority id, or the alert term
-    name: str
-    evidence: list[Evidence] = field(default_factory=list)
-    at_risk: bool = False  # commitments only: the text reports trouble for it (agenda.risk)
-    risk_evidence: list[Evidence] = field(
-        default_factory=list
-    )  # the trouble's sentence, the name's
-    risk_kind: str | None = None  # keywords/alerts.yaml kind of the first trouble ("delay", ...)
-    resolved: bool = False  # the text reports the trouble solved, after reporting it
-    resolution_evidence: list[Evidence] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        key = "id" if self.kind in ("commitment", "priority") else "code"
-        out: dict[str, object] = {
-            key: self.code,
-            "name": self.name,
-            "evidence": [e.as_dict() for e in self.evidence],
-        }
-        if self.kind == "commitment":
-            out["at_risk"] = self.at_risk
-            out["risk_evidence"] = [e.as_dict() for e in self.risk_evidence]
-            out["risk_kind"] = self.risk_kind
-            out["resolved"] = self.resolved
-            out["resolution_evidence"] = [e.as_dict() for e in self.resolution_evidence]
-        return out
-
-
-@dataclass
-class LinkResult:
-    regions: list[Link] = field(default_factory=list)
-    provinces: list[Link] = field(default_factory=list)
-    communes: list[Link] = field(default_factory=list)
-    commitments: list[Link] = field(default_factory=list)
-    priorities: list[Link] = field(default_factory=list)
-    alerts: list[Link] = field(default_factory=list)
-
-    def all_links(self) -> list[Link]:
-        return (
-            self.regions
-            + self.provinces
-            + self.communes
-            + self.commitments
-            + self.priorities
-            + self.alerts
-        )
-
-    def as_dict(self) -> dict[str, list[dict[str, object]]]:
-        return {
-            "regions": [link.as_dict() for link in self.regions],
-            "provinces": [link.as_dict() for link in self.provinces],
-            "communes": [link.as_dict() for link in self.communes],
-            "commitments": [link.as_dict() for link in self.commitments],
-            "priorities": [link.as_dict() for link in self.priorities],
-            "alerts": [link.as_dict() for link in self.alerts],
-        }
-
-
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
-
-
-def _char_span(doc: Doc, first: int, last: int) -> tuple[int, int]:
-    """Character offsets of tokens [first, last): text and folded text share them."""
-    final = doc[last - 1]
-    return doc[first].idx, final.idx + len(final)
-
-
-def sentence_bounds(text: str) -> list[int]:
-    """Start offsets of the sentences of ``text`` (cheap rules: punctuation + space, newlines)."""
-    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
-
-
-def _sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
-    index = bisect.bisect_right(starts, offset) - 1
-    begin = starts[index]
-    end = starts[index + 1] if index + 1 < len(starts) else len(text)
-    return begin, len(text[:end].rstrip()) if end > begin else end
 
 
 class Linker(PlaceContext):
@@ -226,16 +124,7 @@ class Linker(PlaceContext):
     def __init__(self, keywords: Keywords) -> None:
         self.keywords = keywords
         self.rules = keywords.rules
-        self.nlp = spacy.blank("es")
-        # Text and patterns are folded first, so a lean tokenizer for lowercase ASCII-like text
-        # does: punctuation off both ends, and "santiago-chillan" / "buin-paine" split in two.
-        # It is several times faster than the general Spanish rules, same tokens for our needs.
-        self.nlp.tokenizer = Tokenizer(
-            self.nlp.vocab,
-            prefix_search=_PREFIX.search,
-            suffix_search=_SUFFIX.search,
-            infix_finditer=_INFIX.finditer,
-        )
+        self.nlp = folded_nlp()
         self._place_by_alias: dict[str, Place] = {}
         self._place_matcher = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         self._topic_matcher = self._place_matcher  # one matcher, one pass over the tokens
@@ -379,7 +268,7 @@ class Linker(PlaceContext):
         )
         result = LinkResult()
         index: dict[tuple[str, str], Link] = {}
-        lists = {kind: getattr(result, attribute) for kind, attribute in _RESULT_LISTS.items()}
+        lists = {kind: getattr(result, attribute) for kind, attribute in RESULT_LISTS.items()}
 
         def add(kind: str, code: str, name: str, start: int, end: int) -> Link:
             link = index.get((kind, code))
@@ -429,9 +318,9 @@ class Linker(PlaceContext):
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
         for first, match_id, last in kept:
             if match_id == self._never_match:
-                never_ends.add(_char_span(doc, first, last)[1])
+                never_ends.add(char_span(doc, first, last)[1])
                 continue
-            start, end = _char_span(doc, first, last)
+            start, end = char_span(doc, first, last)
             name = " ".join(folded[start:end].split())
             place = self._place_by_match[match_id]
             if rules.require_capital and not self._capitalised(
@@ -654,7 +543,7 @@ class Linker(PlaceContext):
         facilities: list[tuple[set[str], int, int]] = []
         for match_id, first, last in matches:
             kind, code = self._topic_by_match[match_id]
-            start, end = _char_span(doc, first, last)
+            start, end = char_span(doc, first, last)
             if kind == "commitment":
                 names.append((code, start, end))
             elif kind == "facility":
@@ -671,7 +560,7 @@ class Linker(PlaceContext):
             names,
             facilities,
             communes,
-            lambda offset: _sentence_at(text, starts, offset),
+            lambda offset: sentence_at(text, starts, offset),
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title

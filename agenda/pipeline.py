@@ -26,7 +26,8 @@ from agenda.deliver import DeliveryReport, Mailer, Recipient, send_digest
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
 from agenda.keywords import Keywords
-from agenda.link import Linker, LinkResult
+from agenda.link import Linker
+from agenda.link_result import LinkResult
 from agenda.settings import Settings
 from agenda.sources import Source, SourceList
 from agenda.store import SANTIAGO, Store, utc_now

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
-from agenda.keywords import Commitment, Keywords
+from agenda.keywords import Keywords
+from agenda.register import Commitment
 from agenda.textnorm import fold
 
 Span = tuple[int, int]

@@ -159,3 +159,63 @@ def line_of(value: Any, key: str | None = None) -> int | None:
     if isinstance(value, LineDict):
         return value.line_of(key) if key is not None else value.line
     return None
+
+
+# The checks every keyword file shares (agenda/keywords.py, agenda/register.py).
+
+
+def top_entry(path: Path, data: Any, key: str, kind: type = list) -> Any:
+    """``data[key]``, which must be there and be a ``kind`` (list, or dict for a mapping)."""
+    if not isinstance(data, dict) or key not in data:
+        raise ConfigError(
+            str(path), line_of(data), key, f"the file must have a top-level '{key}:' entry"
+        )
+    value = data[key]
+    if not isinstance(value, kind):
+        raise ConfigError(
+            str(path), line_of(data, key), key, f"must be a {'list' if kind is list else 'mapping'}"
+        )
+    return value
+
+
+def top_mapping(path: Path, data: Any, keys: str) -> LineDict:
+    """The file's top level must be a mapping (``keys:`` …); an empty file is an empty one."""
+    if data is None:
+        return LineDict()
+    if not isinstance(data, dict):
+        raise ConfigError(
+            str(path),
+            line_of(data),
+            None,
+            f"must be a mapping with {keys}, not a {type(data).__name__}",
+        )
+    return data  # type: ignore[return-value]
+
+
+def list_of(path: Path, data: LineDict, key: str) -> list[Any]:
+    """``data[key]`` as a list (absent: empty); anything else is a ConfigError naming the key."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(
+            str(path), line_of(data, key), key, f"must be a list, not a {type(value).__name__}"
+        )
+    return value
+
+
+def str_list(
+    path: Path, entry: LineDict, key: str, errors: list[ConfigError], required: bool = False
+) -> tuple[str, ...]:
+    """``entry[key]`` as stripped non-empty texts; a problem is appended to ``errors``."""
+    value = entry.get(key)
+    if value is None:
+        if required:
+            errors.append(ConfigError(str(path), entry.line, key, "missing required field"))
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        errors.append(
+            ConfigError(str(path), entry.line_of(key), key, "must be a list of non-empty texts")
+        )
+        return ()
+    return tuple(v.strip() for v in value)

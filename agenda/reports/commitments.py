@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from agenda.common import write_atomically
-from agenda.keywords import Commitment, Keywords
+from agenda.keywords import Keywords
+from agenda.register import Commitment
 from agenda.reports.signals import (
     CRITICO,
     SIGNAL_NAMES,

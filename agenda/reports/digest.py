@@ -10,6 +10,8 @@ several, or "Nacional" when it names none. Two renderings of the same day (``ren
   every article link at most once;
 - the web edition (``digests/YYYY-MM-DD.html``): everything, every article of the day linked.
 
+The files are written by ``agenda.reports.digest_files``.
+
 Ranking is explainable: every story carries the reasons that gave it its score.
 """
 
@@ -19,11 +21,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agenda.common import SANTIAGO, write_atomically
+from agenda.common import SANTIAGO
 from agenda.keywords import Keywords
+from agenda.reports.digest_files import write_digest  # noqa: F401 (re-exported for tests)
 from agenda.reports.highlight import (
     Segment,
     TermIndex,
@@ -33,16 +35,14 @@ from agenda.reports.highlight import (
     snippet,
     story_terms,
 )
-from agenda.reports.render import (  # noqa: F401 (render_email, safe_url: re-exported)
+from agenda.reports.render import (  # noqa: F401 (re-exported: tests, bench, deliver.py)
     render_email,
     render_html,
-    render_index,
     render_text,
     safe_url,
 )
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
 from agenda.reports.topics import TopicSection, topic_matches, topic_sections
-from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.store import Store
@@ -553,15 +553,6 @@ def _place_names(links: Iterable[StoredLink]) -> list[str]:
     return list(dict.fromkeys([link.name for link in communes] + provinces + regions))
 
 
-# -- files -------------------------------------------------------------------------------
-@dataclass
-class DigestFiles:
-    html: Path
-    text: Path
-    chart: Path | None  # no chart on a day without news
-    index: Path
-
-
 def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
     """The day's stories (grouped once) and its national edition."""
     articles = store.articles_on(day)
@@ -569,45 +560,3 @@ def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories
     day_stories = build_stories(day, articles, keywords, stored)
     day_stories.topic_matches = topic_matches(store, keywords.topics.values(), day)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)
-
-
-def write_digest(
-    digest: Digest, directory: Path, settings: DigestSettings | None = None
-) -> tuple[DigestFiles, bytes]:
-    """Write digests/YYYY-MM-DD.html (web edition), .txt (the e-mail's text) and .png (the
-    chart, not on an empty day) atomically, and refresh digests/index.html."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = digest.day.isoformat()
-    from agenda.reports.chart import render_chart  # matplotlib: only when a digest is written
-
-    chart = b"" if digest.empty else render_chart(digest)
-    files = DigestFiles(
-        directory / f"{stem}.html",
-        directory / f"{stem}.txt",
-        directory / f"{stem}.png" if chart else None,
-        directory / "index.html",
-    )
-    if files.chart:
-        write_atomically(files.chart, chart)
-    chart_src = files.chart.name if files.chart else None
-    write_atomically(
-        files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8")
-    )
-    write_atomically(files.text, render_text(digest, settings).encode("utf-8"))
-    write_atomically(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
-    return files, chart
-
-
-def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:
-    entries = []
-    for path in sorted(directory.glob("????-??-??.html"), reverse=True):
-        try:
-            day = date.fromisoformat(path.stem)
-        except ValueError:
-            continue
-        text_path = path.with_suffix(".txt")
-        lines = (
-            text_path.read_text(encoding="utf-8").splitlines()[3:5] if text_path.exists() else []
-        )
-        entries.append((path.name, spanish_date(day), " · ".join(line for line in lines if line)))
-    return entries

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from agenda.keywords import due_end
+from agenda.register import due_end
 from agenda.textnorm import fold
 
 CRITICO, ATENCION, NORMAL, SIN_NOTICIAS = "critico", "atencion", "normal", "sin_noticias"

@@ -35,7 +35,7 @@ from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS
 
 if TYPE_CHECKING:  # types only: `agenda status` and `search` must not load spaCy or feedparser
     from agenda.extract import Article
-    from agenda.link import LinkResult
+    from agenda.link_result import LinkResult
     from agenda.sources import Source
 
 # FTS5 query syntax: a query with any of it is an FTS5 expression, not a list of words
@@ -455,7 +455,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         corrections = self.feedback_for(article_id) if self.db["feedback"].exists() else []
         if not corrections:
             return link_result
-        from agenda.link import Link  # local: the store only needs it when there is feedback
+        from agenda.link_result import Link  # local: the store only needs it when there is feedback
 
         rejected = {(c["kind"], c["code"]) for c in corrections if c["action"] == "not"}
         rejected_regions = {code for kind, code in rejected if kind == "region"}
