@@ -24,6 +24,7 @@ from typing import Any
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords
 from agenda.register import parse_due
+from agenda.reports.spanish import MONTHS
 from agenda.sheet_places import SheetPlaces
 from agenda.textnorm import fold
 
@@ -50,26 +51,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("title", "region")
 # Official statuses, written the way commitments.yaml keeps them; another the sheet uses is kept.
 STATUSES = ("en diseño", "en licitación", "en ejecución", "paralizado", "terminado")
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        (
-            "enero",
-            "febrero",
-            "marzo",
-            "abril",
-            "mayo",
-            "junio",
-            "julio",
-            "agosto",
-            "septiembre",
-            "octubre",
-            "noviembre",
-            "diciembre",
-        ),
-        start=1,
-    )
-}
+_MONTHS = {name: number for number, name in enumerate(MONTHS, start=1)}
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
 _MONTHS["setiembre"] = _MONTHS["sept"] = 9
 HEADER_SEARCH_ROWS = 5  # a title line or two above the header is common in office sheets

@@ -10,13 +10,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from agenda.common import write_atomically
 from agenda.reports.briefs import Brief, DayAttention
-from agenda.reports.digest import safe_url
-from agenda.reports.spanish import WEEKDAYS, spanish_date, spanish_list
+from agenda.reports.spanish import WEEKDAYS, spanish_date
+from agenda.reports.templating import template_environment
 from agenda.textnorm import fold
 
 CSV_COLUMNS = ["fecha", "medio", "titulo", "url", "regiones", "comunas", "compromisos"]
@@ -24,15 +23,7 @@ CSV_COLUMNS = ["fecha", "medio", "titulo", "url", "regiones", "comunas", "compro
 CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 640, 220, 36, 28, 14
 BLUE, ORANGE, GREY = "#4a78c2", "#d9730d", "#5f6368"
 
-_environment = Environment(
-    loader=PackageLoader("agenda.reports", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_environment.filters["spanish_list"] = spanish_list
-_environment.filters["safe_url"] = safe_url
+_environment = template_environment()
 _environment.filters["spanish_date"] = spanish_date
 _environment.filters["short_date"] = lambda day: f"{WEEKDAYS[day.weekday()][:3]} {day:%d/%m}"
 _environment.filters["percent"] = lambda share: f"{share * 100:.1f}".replace(".", ",") + " %"

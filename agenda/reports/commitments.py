@@ -18,8 +18,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from agenda.common import write_atomically
 from agenda.keywords import Keywords
 from agenda.register import Commitment
@@ -32,7 +30,8 @@ from agenda.reports.signals import (
     explain_signal,
     is_resolving,
 )
-from agenda.reports.spanish import MONTHS, NORTH_TO_SOUTH, spanish_date, spanish_list
+from agenda.reports.spanish import MONTHS, NORTH_TO_SOUTH, spanish_date
+from agenda.reports.templating import template_environment
 
 if TYPE_CHECKING:
     from agenda.store import Store
@@ -310,21 +309,7 @@ def _follow_up(
 
 
 # -- rendering -------------------------------------------------------------------------------
-def _safe_url(url: str) -> str:
-    from agenda.reports.digest import safe_url
-
-    return safe_url(url)
-
-
-_environment = Environment(
-    loader=PackageLoader("agenda.reports", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_environment.filters["spanish_list"] = spanish_list
-_environment.filters["safe_url"] = _safe_url
+_environment = template_environment()
 _environment.filters["short_date"] = short_date
 _environment.globals["SIGNAL_NAMES"] = SIGNAL_NAMES
 _environment.globals["SIGNALS"] = SIGNALS

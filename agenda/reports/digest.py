@@ -39,7 +39,6 @@ from agenda.reports.render import (  # noqa: F401 (re-exported: tests, bench, de
     render_email,
     render_html,
     render_text,
-    safe_url,
 )
 from agenda.reports.spanish import NORTH_TO_SOUTH, spanish_date, spanish_list
 from agenda.reports.topics import TopicSection, topic_matches, topic_sections

@@ -12,23 +12,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from agenda.common import is_web_url
 from agenda.reports.highlight import Segment
 from agenda.reports.spanish import count_words, spanish_list, spanish_number
+from agenda.reports.templating import template_environment
 from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.reports.digest import Digest, Story
 
 FEEDBACK_TITLE_CHARS = 60  # the subject names the article; a whole headline makes it unreadable
-
-
-def safe_url(url: str) -> str:
-    """Only http(s) links reach a reader: a feed's "javascript:" link becomes a dead one."""
-    return url if is_web_url(url) else "#"
 
 
 def rich(pieces: Sequence[Segment]) -> Markup:
@@ -96,16 +90,8 @@ class Links:
         return feedback_link(story, note.place_code if note else None, self.settings.feedback_to)
 
 
-_environment = Environment(
-    loader=PackageLoader("agenda.reports", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_environment = template_environment()
 _environment.filters.update(
-    spanish_list=spanish_list,
-    safe_url=safe_url,
     rich=rich,
     plain=plain,
     num=spanish_number,
