@@ -3,6 +3,8 @@
 ``schema``  the migrations and ``open_database``
 ``base``    ``Store``: sources, articles and links (one source's results in one transaction),
             feedback, runs, deliveries
+``stories``, ``commitments``, ``briefs``, ``inbox``   readers and writers by concern (mixins)
+``chunks``  long ``in (?, …)`` lists a chunk at a time
 """
 
 from agenda.common import SANTIAGO, iso, santiago_date, utc_now  # re-exported for the stages

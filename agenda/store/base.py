@@ -20,6 +20,7 @@ from agenda.common import iso, santiago_date, utc_now
 from agenda.errors import SearchQueryError
 from agenda.fetched import DUE_TOLERANCE, FetchResult, FetchState, next_attempt_at
 from agenda.store.briefs import BriefsMixin
+from agenda.store.chunks import in_chunks
 from agenda.store.commitments import CommitmentReaders
 from agenda.store.inbox import FeedbackInboxMixin
 from agenda.store.schema import migrations
@@ -134,11 +135,8 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
 
     def known_article_urls(self, urls: Iterable[str]) -> set[str]:
         """Which of these canonical URLs are stored already (their pages need no fetching)."""
-        wanted = list(dict.fromkeys(urls))
         found: set[str] = set()
-        for start in range(0, len(wanted), 500):  # SQLite's limit on ? placeholders
-            chunk = wanted[start : start + 500]
-            placeholders = ",".join("?" * len(chunk))
+        for chunk, placeholders in in_chunks(urls):
             found.update(
                 row["url"]
                 for row in self.db.query(

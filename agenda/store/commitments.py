@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from agenda.store.chunks import in_chunks
+
 
 class CommitmentReaders:
     """SQL of the commitment follow-up (``agenda/reports/commitments.py``)."""
@@ -60,10 +62,7 @@ class CommitmentReaders:
 
     def _outlets_of(self, article_ids: set[int]) -> dict[int, list[str]]:
         found: dict[int, list[str]] = {}
-        ids = sorted(article_ids)
-        for start in range(0, len(ids), 500):  # SQLite's limit on ? placeholders
-            chunk = ids[start : start + 500]
-            placeholders = ",".join("?" * len(chunk))
+        for chunk, placeholders in in_chunks(sorted(article_ids)):
             for row in self.db.query(
                 "select a.article_id, coalesce(s.name, a.source_id) as name from article_sources a"
                 f" left join sources s on s.id = a.source_id where a.article_id in ({placeholders})"

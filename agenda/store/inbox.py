@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
+from agenda.store.chunks import in_chunks
+
 
 class FeedbackInboxMixin:
     """Mixed into ``Store``: one row per e-mail read by ``agenda feedback inbox``."""
@@ -14,11 +16,8 @@ class FeedbackInboxMixin:
 
     def processed_feedback_messages(self, message_ids: Iterable[str]) -> set[str]:
         """Which of these Message-IDs were read before (applied or not)."""
-        wanted = list(dict.fromkeys(message_ids))
         found: set[str] = set()
-        for start in range(0, len(wanted), 500):  # SQLite's limit on ? placeholders
-            chunk = wanted[start : start + 500]
-            placeholders = ",".join("?" * len(chunk))
+        for chunk, placeholders in in_chunks(message_ids):
             found.update(
                 row["message_id"]
                 for row in self.db.query(

@@ -24,11 +24,11 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlite_utils import Database
 
+from agenda.store.chunks import in_chunks
 from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, SIGNATURE_SIZE, MinHasher, StoryIndex
 
 log = logging.getLogger("agenda")
 _PLACE_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in PLACE_KINDS) + ")"
-_CHUNK = 500  # SQLite's limit on ? placeholders, with room to spare
 
 
 class StoredLink(NamedTuple):
@@ -72,11 +72,6 @@ def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]
 def _places(text: str) -> frozenset[str]:
     """The place codes stored as "06,06101"."""
     return frozenset(text.split(",")) if text else frozenset()
-
-
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 class StoryKeeper:
@@ -328,8 +323,7 @@ def refresh_story(db: Database, story_id: int) -> None:
 def forget_pruned(db: Database, story_ids: Iterable[int]) -> None:
     """After articles were deleted (``agenda prune``): stories left without articles go, the
     others (a story that straddles the cut-off) are recounted."""
-    for chunk in _chunks(sorted(set(story_ids))):
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(sorted(set(story_ids))):
         empty = (
             f"select id from stories s where s.id in ({marks})"
             " and not exists (select 1 from articles a where a.story_id = s.id)"
