@@ -214,6 +214,31 @@ class StoryNote:
     place_code: str | None
 
 
+class StoryNotes:
+    """Story id -> ``StoryNote``, each made when a rendering first asks for it: a day has
+    20,000 stories and the renderings show a note under a few hundred of them."""
+
+    def __init__(self, stories: Iterable[Story], keywords: Keywords) -> None:
+        self._stories = {s.id: s for s in stories}
+        self._terms = TermIndex(keywords)
+        self._communes = commune_index(keywords)
+        self._notes: dict[int, StoryNote] = {}
+
+    def __getitem__(self, story_id: int) -> StoryNote:
+        note = self._notes.get(story_id)
+        if note is None:
+            story = self._stories[story_id]
+            note = self._notes[story_id] = StoryNote(
+                snippet(story.summary, story.title, story_terms(story, self._terms)),
+                plain_why(story),
+                place_code(story, self._communes),
+            )
+        return note
+
+    def get(self, story_id: int, default: StoryNote | None = None) -> StoryNote | None:
+        return self[story_id] if story_id in self._stories else default
+
+
 @dataclass
 class Digest:
     day: date
@@ -233,7 +258,7 @@ class Digest:
     priorities: list[tuple[str, int]]
     failing_sources: list[SourceProblem]
     source_count: int
-    notes: dict[int, StoryNote] = field(default_factory=dict)  # story id -> note
+    notes: StoryNotes  # story id -> note, made on demand
     topics: list[TopicSection] = field(default_factory=list)  # "Temas solicitados"
 
     @property
@@ -444,15 +469,15 @@ def build_digest(
     shown.update(s.id for s in top)
     topics = topic_sections(stories, keywords.topics.values(), day_stories.topic_matches, shown)
     sections = _sections(stories, commitments, keywords, shown)
+    region_stories = Counter(code for s in stories for code in s.region_codes)
+    region_critical = Counter(m.region_code for m in day_stories.commitments.values() if m.at_risk)
     coverage = [
         CoverageRow(
             r.code,
             r.name,
             day_stories.region_articles[r.code],
-            sum(1 for s in stories if r.code in s.region_codes),
-            sum(
-                1 for m in day_stories.commitments.values() if m.region_code == r.code and m.at_risk
-            ),
+            region_stories[r.code],
+            region_critical[r.code],
         )
         for r in sorted(keywords.regions(), key=lambda r: NORTH_TO_SOUTH.index(r.code))
         if edition.national or r.code in wanted
@@ -469,15 +494,6 @@ def build_digest(
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
     article_ids = {a.id for s in stories for a in s.articles}
-    communes, terms = commune_index(keywords), TermIndex(keywords)
-    notes = {
-        s.id: StoryNote(
-            snippet(s.summary, s.title, story_terms(s, terms)),
-            plain_why(s),
-            place_code(s, communes),
-        )
-        for s in stories
-    }
     return Digest(
         day=day,
         date_words=spanish_date(day),
@@ -496,7 +512,7 @@ def build_digest(
         priorities=Counter(p for s in stories for p in s.priorities).most_common(),
         failing_sources=failing,
         source_count=sum(1 for row in sources if row.get("enabled", 1)),
-        notes=notes,
+        notes=StoryNotes(stories, keywords),
         topics=topics,
     )
 

@@ -16,19 +16,39 @@ from markupsafe import Markup, escape
 
 from agenda.reports.highlight import Segment
 from agenda.reports.spanish import count_words, spanish_list, spanish_number
-from agenda.reports.templating import template_environment
+from agenda.reports.templating import safe_url, template_environment
 from agenda.settings import DigestSettings
 
 if TYPE_CHECKING:
     from agenda.reports.digest import Digest, Story
 
 FEEDBACK_TITLE_CHARS = 60  # the subject names the article; a whole headline makes it unreadable
+WEB_CARDS = 10  # stories of a web section shown in full; the rest one line each, every link kept
 
 
 def rich(pieces: Sequence[Segment]) -> Markup:
     """Segments as HTML: matched words in <b>, everything escaped."""
     bold_text = Markup("<b>{}</b>")
     return Markup("").join(bold_text.format(t) if bold else escape(t) for t, bold in pieces)
+
+
+def story_lines(stories: Sequence[Story]) -> Markup:
+    """The web edition's compact list: one line per story (its headline, outlets and its other
+    articles' links), escaped here rather than by the template: a day has thousands of them."""
+    lines = []
+    for story in stories:
+        others = [
+            f'<a href="{escape(safe_url(a.url))}">{escape(", ".join(a.outlets))}</a>'
+            for a in story.articles
+            if a.url != story.url
+        ]
+        also = f" · También: {', '.join(others)}" if others else ""
+        lines.append(
+            f'<li id="tema-{story.id}"><a href="{escape(safe_url(story.url))}">'
+            f"{escape(story.title)}</a> <span>— {escape(', '.join(story.outlets))}{also}</span>"
+            "</li>"
+        )
+    return Markup("\n".join(lines))
 
 
 def outlets(names: Sequence[str], shown: int = 2) -> str:
@@ -97,6 +117,7 @@ _environment.filters.update(
     num=spanish_number,
     count=count_words,
     outlets=outlets,
+    story_lines=story_lines,
 )
 
 
@@ -118,7 +139,7 @@ def render_html(
     """The web edition (digests/YYYY-MM-DD.html): everything, every article of the day linked."""
     links = Links(digest, settings or DigestSettings())
     template = _environment.get_template("web.html.j2")
-    return template.render(d=digest, links=links, chart_src=chart_src)
+    return template.render(d=digest, links=links, chart_src=chart_src, cards=WEB_CARDS)
 
 
 def render_index(entries: list[tuple[str, str, str]]) -> str:
