@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agenda.errors import ConfigError
 from agenda.reports.commitments import build_report
-from agenda.reports.digest import Story, _rank, _story
+from agenda.reports.digest import LinkProfiles, Story, _story
 from agenda.reports.signals import SIGNAL_NAMES, SIGNALS
 from agenda.reports.spanish import region_title, spanish_list, spanish_period
 from agenda.store.briefs import ArticleFilter, fts_query_error
@@ -328,12 +328,12 @@ def rank_stories(
     for article in articles:
         groups.setdefault(article["story_id"], []).append(article)
     stored = store.stored_stories(groups)
+    profiles = LinkProfiles(keywords)
     ranked = []
     for story_id, members in groups.items():
-        story = _story(members, keywords, stored.get(story_id))  # its headline, kept at ingest
         # members come oldest first (``brief_articles`` orders by day)
         first, last = (date.fromisoformat(members[i]["local_date"]) for i in (0, -1))
-        _rank(story, last, keywords)
+        story = _story(members, profiles, stored.get(story_id), last)  # headline kept at ingest
         ranked.append(BriefStory(story, first, last, len(members)))
     ranked.sort(key=lambda s: (-s.story.score, -s.article_count, s.story.title))
     return ranked

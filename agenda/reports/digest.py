@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from agenda.common import SANTIAGO
+from agenda.common import SANTIAGO, cyclic_gc_paused
 from agenda.keywords import Keywords
 from agenda.reports.digest_files import write_digest  # noqa: F401 (re-exported for tests)
 from agenda.reports.highlight import (
@@ -291,6 +291,7 @@ class Digest:
         return f"Agenda Regional{edition} — {self.date_words}{critical}"
 
 
+@cyclic_gc_paused()
 def build_stories(
     day: date,
     articles: list[dict[str, Any]],
@@ -310,16 +311,83 @@ def build_stories(
     region_articles: Counter[str] = Counter()
     stories = []
     stored = stored or {}
+    profiles = LinkProfiles(keywords)
     for key, members in groups.items():
-        story = _story(members, keywords, stored.get(key))
-        _rank(story, day, keywords)
+        story = _story(members, profiles, stored.get(key), day)
         stories.append(story)
         for member in members:
-            region_articles.update({link.code for link in member["links"] if link.kind == "region"})
+            region_articles.update(profiles.of(tuple(member["links"])).region_codes)
         if story.commitment_ids:
             _mention(story, members, keywords, commitments)
     stories.sort(key=lambda s: (-s.score, s.title))
     return DayStories(day, stories, len(articles), commitments, region_articles)
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What a set of links says of any story that has them (a day has 20,000 stories but far
+    fewer distinct sets of links): its places, priorities and commitments, and the parts of
+    its score that come from them."""
+
+    region_codes: tuple[str, ...]
+    places: tuple[str, ...]
+    priorities: tuple[str, ...]
+    commitment_ids: tuple[str, ...]
+    commitments: tuple[str, ...]
+    at_risk: bool
+    parts: tuple[tuple[float, str], ...]
+
+
+class LinkProfiles:
+    """Link profiles, each computed once (for a day's digest or a brief's period)."""
+
+    def __init__(self, keywords: Keywords) -> None:
+        self.keywords = keywords
+        self.weights = {p.name: p.weight for p in keywords.priorities.values()}
+        self._known: dict[tuple[StoredLink, ...], _Profile] = {}
+
+    def of(self, links: tuple[StoredLink, ...]) -> _Profile:
+        profile = self._known.get(links)
+        if profile is None:
+            profile = self._known[links] = self._profile(links)
+        return profile
+
+    def _profile(self, links: tuple[StoredLink, ...]) -> _Profile:
+        regions: set[str] = set()
+        commitment_ids: dict[str, None] = {}
+        priorities: dict[str, None] = {}
+        at_risk = False
+        known_commitments = self.keywords.commitments
+        for link in links:
+            kind = link.kind
+            if kind == "region":
+                regions.add(link.code)
+            elif kind == "commitment":
+                if link.code in known_commitments:
+                    commitment_ids[link.code] = None
+                at_risk = at_risk or link.at_risk
+            elif kind == "priority":
+                priorities[link.name] = None
+        titles = tuple(known_commitments[c].title for c in commitment_ids)
+        parts: list[tuple[float, str]] = []
+        if at_risk:
+            parts.append((AT_RISK_WEIGHT, "compromiso en situación crítica"))
+        if titles:
+            parts.append(
+                (COMMITMENT_WEIGHT * min(2, len(titles)), "compromiso: " + spanish_list(titles))
+            )
+        priority_score = min(PRIORITY_CAP, sum(self.weights.get(n, 1) for n in priorities))
+        if priority_score:
+            parts.append((priority_score, "prioridades: " + spanish_list(list(priorities))))
+        return _Profile(
+            tuple(sorted(regions)),
+            tuple(_place_names(links)),
+            tuple(priorities),
+            tuple(commitment_ids),
+            titles,
+            at_risk,
+            tuple(parts),
+        )
 
 
 def _mention(
@@ -357,8 +425,12 @@ def _mention(
 
 
 def _story(
-    members: list[dict[str, Any]], keywords: Keywords, stored: Mapping[str, Any] | None = None
+    members: list[dict[str, Any]],
+    profiles: LinkProfiles,
+    stored: Mapping[str, Any] | None,
+    day: date,
 ) -> Story:
+    """A story from its articles (of a day, or of a brief's period), ranked as on ``day``."""
     if stored is not None and stored.get("lead_article_id") is not None:
         # the store keeps the lead over all the story's days
         lead: Mapping[str, Any] = stored
@@ -367,52 +439,41 @@ def _story(
         # the lead is the article with the most links (the fullest account), then the earliest
         lead = max(members, key=lambda a: (len(a["links"]), -(a["id"])))
         lead_id = lead["id"]
-    # one pass over the links: a day has 20,000 stories
-    links = (
-        members[0]["links"] if len(members) == 1 else [link for a in members for link in a["links"]]
-    )
-    regions: set[str] = set()
-    commitment_ids: dict[str, None] = {}
-    priorities: dict[str, None] = {}
-    at_risk = False
-    for link in links:
-        kind = link.kind
-        if kind == "region":
-            regions.add(link.code)
-        elif kind == "commitment":
-            if link.code in keywords.commitments:
-                commitment_ids[link.code] = None
-            at_risk = at_risk or link.at_risk
-        elif kind == "priority":
-            priorities[link.name] = None
     if len(members) == 1:
         only = members[0]
+        links = tuple(only["links"])
         outlets = list(only["outlets"])
         published = only["published_at_utc"]
+        summary = (only.get("summary") or "") if only["id"] == lead_id else ""
     else:
+        links = tuple(link for a in members for link in a["links"])
         outlets = list(dict.fromkeys(o for a in members for o in a["outlets"]))
         published = max(
             (a["published_at_utc"] for a in members if a["published_at_utc"]), default=None
         )
-    return Story(
+        summary = next((a.get("summary") or "" for a in members if a["id"] == lead_id), "")
+    profile = profiles.of(links)
+    story = Story(
         id=lead_id,
         title=lead["title"],
         url=lead["url"],
         outlets=outlets,
         articles=[StoryArticle(a["id"], a["title"], a["url"], a["outlets"]) for a in members],
-        region_codes=sorted(regions),
-        places=_place_names(links),
-        priorities=list(priorities),
-        commitment_ids=list(commitment_ids),
-        commitments=[keywords.commitments[c].title for c in commitment_ids],
-        at_risk=at_risk,
+        region_codes=list(profile.region_codes),
+        places=list(profile.places),
+        priorities=list(profile.priorities),
+        commitment_ids=list(profile.commitment_ids),
+        commitments=list(profile.commitments),
+        at_risk=profile.at_risk,
         published_at_utc=published,
         story_id=members[0].get("story_id"),
-        summary=next((a.get("summary") or "" for a in members if a["id"] == lead_id), ""),
+        summary=summary,
     )
+    _rank(story, profile, day)
+    return story
 
 
-def _rank(story: Story, day: date, keywords: Keywords) -> None:
+def _rank(story: Story, profile: _Profile, day: date) -> None:
     """Score a story and say why, in Spanish, part by part."""
     parts: list[tuple[float, str]] = []
     if len(story.outlets) > 1:
@@ -422,28 +483,18 @@ def _rank(story: Story, day: date, keywords: Keywords) -> None:
                 f"{len(story.outlets)} medios",
             )
         )
-    if story.at_risk:
-        parts.append((AT_RISK_WEIGHT, "compromiso en situación crítica"))
-    if story.commitments:
-        parts.append(
-            (
-                COMMITMENT_WEIGHT * min(2, len(story.commitments)),
-                "compromiso: " + spanish_list(story.commitments),
-            )
-        )
-    weights = {p.name: p.weight for p in keywords.priorities.values()}
-    priority_score = min(PRIORITY_CAP, sum(weights.get(name, 1) for name in story.priorities))
-    if priority_score:
-        parts.append((priority_score, "prioridades: " + spanish_list(story.priorities)))
+    parts += profile.parts
     if story.published_at_utc:
         local = datetime.fromisoformat(story.published_at_utc).astimezone(SANTIAGO)
         if local.date() == day:
             fraction = (local.hour * 60 + local.minute) / (24 * 60)
             parts.append((RECENCY_WEIGHT * fraction, f"publicada a las {local:%H:%M}"))
     story.score = round(sum(score for score, _ in parts), 2)
-    story.reasons = [reason for _, reason in sorted(parts, key=lambda p: -p[0])]
+    parts.sort(key=lambda p: -p[0])
+    story.reasons = [reason for _, reason in parts]
 
 
+@cyclic_gc_paused()
 def build_digest(
     day_stories: DayStories,
     sources: list[dict[str, Any]],
