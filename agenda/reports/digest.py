@@ -487,11 +487,24 @@ def _rank(story: Story, profile: _Profile, day: date) -> None:
     if story.published_at_utc:
         local = datetime.fromisoformat(story.published_at_utc).astimezone(SANTIAGO)
         if local.date() == day:
-            fraction = (local.hour * 60 + local.minute) / (24 * 60)
-            parts.append((RECENCY_WEIGHT * fraction, f"publicada a las {local:%H:%M}"))
-    story.score = round(sum(score for score, _ in parts), 2)
-    parts.sort(key=lambda p: -p[0])
+            minutes = local.hour * 60 + local.minute
+            parts.append(
+                (
+                    RECENCY_WEIGHT * minutes / (24 * 60),
+                    f"publicada a las {local.hour:02}:{local.minute:02}",
+                )
+            )
+    total = 0.0
+    for score, _ in parts:
+        total += score
+    story.score = round(total, 2)
+    if len(parts) > 1:
+        parts.sort(key=_by_score)
     story.reasons = [reason for _, reason in parts]
+
+
+def _by_score(part: tuple[float, str]) -> float:
+    return -part[0]
 
 
 @cyclic_gc_paused()
@@ -544,12 +557,15 @@ def build_digest(
         for row in sources
         if row.get("enabled", 1) and (row.get("error_count") or 0) > 0
     ]
-    article_ids = {a.id for s in stories for a in s.articles}
     return Digest(
         day=day,
         date_words=spanish_date(day),
         edition=edition,
-        article_count=len(article_ids) if not edition.national else day_stories.article_count,
+        article_count=(
+            day_stories.article_count
+            if edition.national
+            else len({a.id for s in stories for a in s.articles})
+        ),
         story_count=len(stories),
         outlet_count=len({o for s in stories for o in s.outlets}),
         region_count=sum(1 for row in coverage if row.articles),
@@ -619,10 +635,9 @@ def _place_names(links: Iterable[StoredLink]) -> list[str]:
     return list(dict.fromkeys([link.name for link in communes] + provinces + regions))
 
 
+@cyclic_gc_paused()
 def make_digest(store: Store, keywords: Keywords, day: date) -> tuple[DayStories, Digest]:
     """The day's stories (grouped once) and its national edition."""
-    articles = store.articles_on(day)
-    stored = store.stories_by_id({a["story_id"] for a in articles}, with_links=False)
-    day_stories = build_stories(day, articles, keywords, stored)
+    day_stories = build_stories(day, store.articles_on(day), keywords, store.story_heads_on(day))
     day_stories.topic_matches = topic_matches(store, keywords.topics.values(), day)
     return day_stories, build_digest(day_stories, store.source_health(), keywords)

@@ -76,7 +76,7 @@ def topic_sections(
     sections = []
     for topic in topics:
         matched = matches.get(topic.id, set())
-        found = [s for s in stories if any(a.id in matched for a in s.articles)]
+        found = [s for s in stories if any(a.id in matched for a in s.articles)] if matched else []
         section = TopicSection(
             topic.id,
             topic.title,

@@ -46,8 +46,9 @@ class StoredLink(NamedTuple):
 
 # What ``stored_links`` reads, from ``links l``.
 LINK_COLUMNS = (
-    "l.article_id, l.kind, l.code, l.name, l.at_risk, l.risk_evidence, l.risk_kind, l.resolved"
-)
+    "l.article_id, l.kind, l.code, l.name, l.at_risk,"
+    " case when l.at_risk then l.risk_evidence end, l.risk_kind, l.resolved"
+)  # the alert sentences only where there is an alert: most links have none to read
 
 
 def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]:
@@ -502,6 +503,19 @@ class StoriesMixin:
                     {**row, "at_risk": bool(row["at_risk"])}
                 )
         return stories
+
+    def story_heads_on(self, day: date) -> dict[int, dict[str, Any]]:
+        """The stories of a day's articles by id, with what a digest shows of them: ``id,
+        title, url, lead_article_id`` (the headline kept over all the story's days)."""
+        columns = ("id", "title", "url", "lead_article_id")
+        return {
+            row[0]: dict(zip(columns, row, strict=True))
+            for row in self.db.execute(
+                f"select {', '.join(columns)} from stories"
+                " where id in (select story_id from articles where local_date = ?)",
+                [day.isoformat()],
+            )
+        }
 
     def stories_between(self, first_day: date, last_day: date) -> dict[int, dict[str, Any]]:
         """The stories with an article on some day of ``first_day``..``last_day``, as
