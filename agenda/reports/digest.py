@@ -94,11 +94,12 @@ class Story:
     url: str
     outlets: list[str]
     articles: list[StoryArticle]
-    region_codes: list[str]
-    places: list[str]
-    priorities: list[str]
-    commitment_ids: list[str]
-    commitments: list[str]
+    # shared with every story of the same links (immutable: a day has 20,000 stories)
+    region_codes: tuple[str, ...]
+    places: tuple[str, ...]
+    priorities: tuple[str, ...]
+    commitment_ids: tuple[str, ...]
+    commitments: tuple[str, ...]
     at_risk: bool
     published_at_utc: str | None
     score: float = 0.0
@@ -312,18 +313,22 @@ def build_stories(
     stories = []
     stored = stored or {}
     profiles = LinkProfiles(keywords)
+    articles_per_profile: Counter[_Profile] = Counter()
     for key, members in groups.items():
         story = _story(members, profiles, stored.get(key), day)
         stories.append(story)
         for member in members:
-            region_articles.update(profiles.of(tuple(member["links"])).region_codes)
+            articles_per_profile[profiles.of(tuple(member["links"]))] += 1
         if story.commitment_ids:
             _mention(story, members, keywords, commitments)
+    for profile, count in articles_per_profile.items():
+        for code in profile.region_codes:
+            region_articles[code] += count
     stories.sort(key=lambda s: (-s.score, s.title))
     return DayStories(day, stories, len(articles), commitments, region_articles)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: one object per link set
 class _Profile:
     """What a set of links says of any story that has them (a day has 20,000 stories but far
     fewer distinct sets of links): its places, priorities and commitments, and the parts of
@@ -442,7 +447,7 @@ def _story(
     if len(members) == 1:
         only = members[0]
         links = tuple(only["links"])
-        outlets = list(only["outlets"])
+        outlets = only["outlets"]  # the article's own list: nothing changes it
         published = only["published_at_utc"]
         summary = (only.get("summary") or "") if only["id"] == lead_id else ""
     else:
@@ -459,11 +464,11 @@ def _story(
         url=lead["url"],
         outlets=outlets,
         articles=[StoryArticle(a["id"], a["title"], a["url"], a["outlets"]) for a in members],
-        region_codes=list(profile.region_codes),
-        places=list(profile.places),
-        priorities=list(profile.priorities),
-        commitment_ids=list(profile.commitment_ids),
-        commitments=list(profile.commitments),
+        region_codes=profile.region_codes,
+        places=profile.places,
+        priorities=profile.priorities,
+        commitment_ids=profile.commitment_ids,
+        commitments=profile.commitments,
         at_risk=profile.at_risk,
         published_at_utc=published,
         story_id=members[0].get("story_id"),

@@ -9,6 +9,7 @@ relative to it; ``feedback_to``: the analysts' address).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape as html_escape
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -34,19 +35,20 @@ def rich(pieces: Sequence[Segment]) -> Markup:
 
 def story_lines(stories: Sequence[Story]) -> Markup:
     """The web edition's compact list: one line per story (its headline, outlets and its other
-    articles' links), escaped here rather than by the template: a day has thousands of them."""
+    articles' links), escaped here with the standard library's html.escape rather than by the
+    template: a day has thousands of them."""
     lines = []
     for story in stories:
         others = [
-            f'<a href="{escape(safe_url(a.url))}">{escape(", ".join(a.outlets))}</a>'
+            f'<a href="{html_escape(safe_url(a.url))}">{html_escape(", ".join(a.outlets))}</a>'
             for a in story.articles
             if a.url != story.url
         ]
         also = f" · También: {', '.join(others)}" if others else ""
         lines.append(
-            f'<li id="tema-{story.id}"><a href="{escape(safe_url(story.url))}">'
-            f"{escape(story.title)}</a> <span>— {escape(', '.join(story.outlets))}{also}</span>"
-            "</li>"
+            f'<li id="tema-{story.id}"><a href="{html_escape(safe_url(story.url))}">'
+            f"{html_escape(story.title)}</a> <span>— {html_escape(', '.join(story.outlets))}"
+            f"{also}</span></li>"
         )
     return Markup("\n".join(lines))
 
