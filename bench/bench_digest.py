@@ -200,13 +200,12 @@ def build_database() -> None:
 
 
 def measure_digest() -> dict[str, float]:
-    """Runs in its own process: the whole digest (read, group by story, rank, HTML + text +
-    chart) against one plain SELECT of the day's articles joined with their links (fetchall),
-    alternated three times; the best of each."""
+    """Runs in its own process: the whole digest (read, group by story, rank, HTML with its
+    inline chart + text) against one plain SELECT of the day's articles joined with their links
+    (fetchall), alternated three times; the best of each."""
     import sqlite3
 
     from agenda.keywords import load_keywords
-    from agenda.reports.chart import render_chart
     from agenda.reports.digest import build_digest, build_stories, render_html, render_text
     from agenda.store import Store, open_database
 
@@ -220,7 +219,7 @@ def measure_digest() -> dict[str, float]:
         queried = time.perf_counter()
         stories = build_stories(DAY, articles, keywords, stored)
         digest = build_digest(stories, store.source_health(), keywords)
-        render_html(digest, "x.png"), render_text(digest), render_chart(digest)
+        render_html(digest), render_text(digest)  # the web edition draws its chart itself
         return time.perf_counter() - started, queried - started, len(articles), len(stories.stories)
 
     def bare_once() -> float:
