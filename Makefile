@@ -29,4 +29,4 @@ gazetteer: $(STAMP)
 	$(BIN)/python scripts/build_gazetteer.py
 
 clean:
-	rm -rf .demo digests/*.html digests/*.txt digests/*.png digests/compromisos digests/informes .pytest_cache
+	rm -rf .demo digests/*.html digests/*.txt digests/compromisos digests/informes .pytest_cache

@@ -1,11 +1,11 @@
 """One function per CLI command: load configuration, call the pipeline, print a short report.
 
 Kept apart from cli.py so ``agenda --help`` stays instant. Heavy libraries (spaCy through the
-linker, matplotlib through the digest, trafilatura through the pipeline) are imported inside the
-commands that need them: `agenda status`, `search` and `sources check` start without them (a test
-checks). Commands that only read refuse a database that does not exist; only collect, run and
-schedule create one. Groups of commands have their own modules: source_commands.py,
-feedback_commands.py, brief_commands.py, commitment_commands.py.
+linker, trafilatura through the pipeline) are imported inside the commands that need them:
+`agenda status`, `search` and `sources check` start without them (a test checks). Commands
+that only read refuse a database that does not exist; only collect, run and schedule create
+one. Groups of commands have their own modules: source_commands.py, feedback_commands.py,
+brief_commands.py, commitment_commands.py.
 """
 
 from __future__ import annotations
@@ -272,18 +272,14 @@ def digest(args: argparse.Namespace) -> int:
     keywords = load_keywords(settings.keywords_dir)
     store = _store(settings)
     _, result = make_digest(store, keywords, _day(args))
-    files, _ = write_digest(result, settings.digests_dir, settings.digest)
+    files = write_digest(result, settings.digests_dir, settings.digest)
     print(
         f"digest for {result.date_words}: {result.article_count} articles"
         f" in {result.story_count} stories,"
         f" {result.region_count} regions,"
         f" {len(result.critical)} critical commitments"
     )
-    print(
-        "\n".join(
-            f"  {path}" for path in (files.html, files.text, files.chart, files.index) if path
-        )
-    )
+    print("\n".join(f"  {path}" for path in (files.html, files.text, files.index)))
     return EXIT_OK
 
 

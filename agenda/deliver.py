@@ -12,10 +12,9 @@ Recipients (``recipients.yaml``, validated once)::
 Without a recipients file, the addresses in the mail settings get the national edition.
 
 A message is a multipart/alternative: a plain-text part, and an HTML part (CSS inlined, table
-layout, no scripts, no external resources), optionally related to an inline image (Content-ID;
-the digest's short e-mail has none: its chart is in the web edition it links to). Each
-(digest date, recipient) has one row in the store's ``deliveries`` table and one file in
-``<outbox>/queue/``:
+layout, no scripts, no external resources, no images: the chart is in the web edition the
+e-mail links to). Each (digest date, recipient) has one row in the store's ``deliveries``
+table and one file in ``<outbox>/queue/``:
 
     queue(...)   writes the message file and marks the row "pending" (a sent row stays sent
                  unless ``resend``)
@@ -72,7 +71,6 @@ from agenda.yamlconf import LineDict, line_of, load_yaml
 
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(hours=6)
-CHART_CID = "grafico-regiones"
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -100,10 +98,9 @@ def build_message(
     sender: str,
     recipient: str,
     digest_date: str,
-    chart_png: bytes | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
-    """multipart/alternative(text/plain, multipart/related(text/html, image/png))."""
+    """multipart/alternative(text/plain, text/html)."""
     message = EmailMessage()
     message["Subject"] = subject  # EmailMessage applies RFC 2047 to non-ASCII headers
     message["From"] = sender
@@ -113,15 +110,6 @@ def build_message(
     message["Message-ID"] = message_id(digest_date, recipient, domain)
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(inline_css(html), subtype="html", charset="utf-8")
-    if chart_png is not None:
-        html_part = list(message.iter_parts())[1]  # the alternative's text/html part
-        html_part.add_related(
-            chart_png,
-            maintype="image",
-            subtype="png",
-            cid=f"<{CHART_CID}>",
-            filename=f"regiones-{digest_date}.png",
-        )
     return message
 
 

@@ -73,5 +73,5 @@ def configure(json_lines: bool = False, verbose: bool = False, stream=None) -> N
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose or json_lines else logging.WARNING)
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "matplotlib", "trafilatura"):
+    for noisy in ("httpx", "httpcore", "apscheduler.executors", "trafilatura"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,6 +1,6 @@
 """The sources' commands: `agenda sources check` (probe every source, print a table) and
 `agenda sources add` (find a homepage's feed and append it to sources.yaml). Thin, like
-commands.py; `sources check` starts without spaCy, matplotlib or trafilatura (a test checks).
+commands.py; `sources check` starts without spaCy or trafilatura (a test checks).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The e-mail (CSS inlined, as sent) measured at 375 x 812, a phone screen: at most 6 screens on the
 demo day and 8 on a generated day of 2,000 articles. The web edition at 375 px and 1024 px: no
-horizontal overflow, every section present, the chart loaded and legible. Screenshots are written
+horizontal overflow, every section present, the inline chart legible (its labels measured as
+rendered) and inside the page. Screenshots are written
 under each test's temporary folder for a person to look at.
 """
 
@@ -21,7 +22,6 @@ from sqlite_utils import Database
 from agenda.deliver import inline_css
 from agenda.keywords import Keywords
 from agenda.link import Linker
-from agenda.reports.chart import LABEL_PT, WIDTH_PX
 from agenda.reports.digest import Digest, make_digest, render_email, write_digest
 from agenda.settings import DigestSettings
 from agenda.store import Store
@@ -53,7 +53,7 @@ SETTINGS = DigestSettings(archive_url=None, feedback_to="analistas@example.cl")
 
 def _write(digest: Digest, folder: Path) -> tuple[Path, Path]:
     """The web edition and the e-mail's HTML part (CSS inlined, as the message carries it)."""
-    files, _ = write_digest(digest, folder, SETTINGS)
+    files = write_digest(digest, folder, SETTINGS)
     email = folder / "email.html"
     email.write_text(inline_css(render_email(digest, SETTINGS)), encoding="utf-8")
     return files.html, email
@@ -101,6 +101,47 @@ def _article_links_once(email: Path) -> None:
     none may appear twice."""
     hrefs = Counter(re.findall(r'href="(https?://[^"]+)"', email.read_text(encoding="utf-8")))
     assert hrefs and hrefs.most_common(1)[0][1] == 1, hrefs.most_common(3)
+
+
+CHART = """() => {
+    const svg = document.querySelector('#cobertura svg.chart');
+    const edge = (r) => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom});
+    const section = getComputedStyle(document.querySelector('#cobertura'));
+    const inside = document.querySelector('#cobertura').getBoundingClientRect();
+    return {
+        svg: edge(svg.getBoundingClientRect()),
+        content: {left: inside.left + parseFloat(section.paddingLeft),
+                  right: inside.right - parseFloat(section.paddingRight)},
+        texts: [...svg.querySelectorAll('text')].map((t) => ({
+            text: t.textContent,
+            px: parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a,
+            ...edge(t.getBoundingClientRect()),
+        })),
+        bars: [...svg.querySelectorAll('rect')].map((b) => edge(b.getBoundingClientRect())),
+    };
+}"""
+
+
+def _assert_chart_legible(page: Any) -> None:
+    """The chart as Chromium lays it out: inside the section, every label at least 12 px as
+    rendered and within the chart, no label over a bar, a bar for each count but 0."""
+    chart = page.evaluate(CHART)
+    svg, content = chart["svg"], chart["content"]
+    assert content["left"] - 0.5 <= svg["left"] and svg["right"] <= content["right"] + 0.5
+    assert len(chart["texts"]) == 1 + 2 * 16  # the title, then each region's name and count
+    counts = [text["text"] for text in chart["texts"][2::2]]
+    assert len(chart["bars"]) == sum(1 for count in counts if count != "0") > 0
+    for text in chart["texts"]:
+        assert text["px"] >= 12 and text["bottom"] - text["top"] >= 12, text
+        assert svg["left"] - 0.5 <= text["left"] and text["right"] <= svg["right"] + 0.5, text
+        for bar in chart["bars"]:
+            apart = (
+                text["right"] <= bar["left"] + 0.5
+                or bar["right"] <= text["left"] + 0.5
+                or text["bottom"] <= bar["top"] + 0.5
+                or bar["bottom"] <= text["top"] + 0.5
+            )
+            assert apart, (text, bar)
 
 
 def _screens(browser: Any, page_path: Path, shot: Path) -> float:
@@ -166,12 +207,7 @@ def test_web_edition_renders_without_overflow(
             box = page.locator(f"#{section}").bounding_box()
             assert box is not None and box["height"] > 0, section
             assert box["x"] >= 0 and box["x"] + box["width"] <= inner_width + 1, section
-        natural, shown = page.evaluate(
-            "[document.querySelector('img.chart').naturalWidth, "
-            "document.querySelector('img.chart').width]"
-        )
-        assert natural == 2 * WIDTH_PX  # drawn at twice the size
-        assert LABEL_PT * 100 / 72 * shown / WIDTH_PX >= 12  # labels at least 12 px as shown
+        _assert_chart_legible(page)
         assert page.locator("script").count() == 0
         # the navigation stays on screen while reading a region far down the page
         page.locator("nav a[href='#region-16']").click()
@@ -180,3 +216,20 @@ def test_web_edition_renders_without_overflow(
     finally:
         page.close()
     assert (tmp_path / f"web-{width}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_chart_of_a_full_day_stays_legible_on_a_phone(
+    browser: Any, big_pages: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Every region with notes (the longest names, the widest counts): nothing clipped or
+    overlapping at 375 px."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(big_pages[0].as_uri())
+        _assert_chart_legible(page)
+        assert page.locator("#cobertura svg.chart rect").count() == 16  # every region has notes
+        page.locator("#cobertura svg.chart").screenshot(path=str(tmp_path / "chart-375.png"))
+    finally:
+        page.close()
+    assert (tmp_path / "chart-375.png").stat().st_size > 5_000

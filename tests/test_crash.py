@@ -4,7 +4,9 @@ Also: two runs started together, one runs and the other exits 3."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -153,6 +155,27 @@ def kill_when(args: list[str], ready: Callable[[], bool], deadline: float = 120)
     assert process.returncode == -signal.SIGKILL
 
 
+def kill_while_writing(args: list[str], path: Path) -> bytes:
+    """Kill the run in the middle of writing ``path``. Its temporary file (common.
+    write_atomically writes PATH.tmp, then renames it) is made a FIFO that the test holds open,
+    one page deep, and never reads: the writer blocks once that page is full and stays there
+    until killed, whatever the machine's load. Then the FIFO becomes what a crash leaves, a
+    partly written PATH.tmp. Returns the bytes written before the kill."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(temporary)
+    reader = os.open(temporary, os.O_RDONLY | os.O_NONBLOCK)  # the writer's open won't wait
+    try:
+        fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)
+        kill_when(args, lambda: bool(select.select([reader], [], [], 0)[0]))  # page written
+        written = os.read(reader, 1 << 20)
+    finally:
+        os.close(reader)
+    temporary.unlink()
+    temporary.write_bytes(written)
+    return written
+
+
 @pytest.fixture(scope="module")
 def baseline(feed_server: RunningServer, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     tmp_path = tmp_path_factory.mktemp("baseline")
@@ -179,8 +202,11 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(
         )
     elif point == "between-sources":
         kill_when(args, lambda: FEEDS // 3 <= stored_sources(db_path) < FEEDS)
-    else:  # the chart is the digest's first file: collection is over, the digest is being written
-        kill_when(args, lambda: (tmp_path / "digests" / "2026-11-24.png").exists())
+    else:  # collection is over, the web edition (the digest's first file) is being written
+        web = tmp_path / "digests" / "2026-11-24.html"
+        written = kill_while_writing(args, web)
+        assert written.lower().startswith(b"<!doctype html>") and b"</html>" not in written
+        assert not web.exists()  # cut mid-file: the edition was never put in place
     killed = snapshot(db_path) if db_path.exists() else (set(), set(), "ok", 0)
     assert killed[2] == "ok" and killed[3] == 0
     if killed[0]:  # every article stored before the kill is in exactly one story
@@ -195,6 +221,8 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(
     statuses = [
         row[0] for row in sqlite3.connect(db_path).execute("select status from runs order by id")
     ]
+    if point == "during-digest":  # the rerun writes the whole edition over the partial file
+        assert "</html>" in web.read_text(encoding="utf-8") and not list(web.parent.glob("*.tmp"))
     assert statuses[-1] == "ok" and (
         statuses[:-1] == ["interrupted"]
         or point == "during-fetch"

@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from agenda.deliver import (
-    CHART_CID,
     FileOutbox,
     SmtpMailer,
     build_message,
@@ -21,10 +20,7 @@ from agenda.store import Store, utc_now
 from .conftest import SmtpSink, free_port
 
 RECIPIENTS = ("a@example.cl", "b@example.cl")
-HTML = (
-    "<html><head><style>p { color: #c5221f; }</style></head><body>"
-    "<p>Ñuble</p><img src='cid:grafico-regiones'></body></html>"
-)
+HTML = "<html><head><style>p { color: #c5221f; }</style></head><body><p>Ñuble</p></body></html>"
 
 
 def message(recipient: str):  # noqa: ANN201
@@ -35,7 +31,6 @@ def message(recipient: str):  # noqa: ANN201
         "agenda@example.cl",
         recipient,
         "2026-11-24",
-        chart_png=b"\x89PNG fake",
     )
 
 
@@ -54,15 +49,12 @@ def test_message_structure_headers_and_inlined_css() -> None:
     assert parsed.get_content_type() == "multipart/alternative"
     assert str(parsed["Subject"]).endswith("· Ñuble")
     assert parsed["Message-ID"].startswith("<agenda-2026-11-24-") and parsed["Date"]
-    text, related = parsed.get_payload()
-    assert text.get_content_type() == "text/plain"
-    assert related.get_content_type() == "multipart/related"
-    html_part, image = related.get_payload()
+    text, html_part = parsed.get_payload()  # no image: the chart is in the web edition
+    assert text.get_content_type() == "text/plain" and html_part.get_content_type() == "text/html"
     html = html_part.get_content()
     assert (
         "<style" not in html and 'style="color: #c5221f;"' in html
     )  # CSS inlined for mail clients
-    assert image.get_content_type() == "image/png" and image["Content-ID"] == f"<{CHART_CID}>"
 
 
 def test_smtp_down_then_back_delivers_each_exactly_once(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from agenda.collect import FetchResult
 from agenda.extract import Article
 from agenda.keywords import Keywords
 from agenda.link import Linker
-from agenda.reports.chart import render_chart
+from agenda.reports.chart import LABEL_PX, WIDTH, region_chart
 from agenda.reports.digest import (
     Edition,
     build_digest,
@@ -174,7 +174,7 @@ def test_national_digest_structure_and_ranking(linker: Linker, keywords: Keyword
         and "<link" not in html
         and "<img" not in html
     )
-    web = render_html(digest, chart_src="2026-11-24.png")
+    web = render_html(digest)
     assert "Radio Caída" in web and "1 falla consecutiva" in web and 'id="fuentes"' in web
 
 
@@ -297,12 +297,14 @@ def test_empty_day_says_so_in_one_sentence(keywords: Keywords, tmp_path) -> None
             sentence in html
             and "0 fuentes" not in html
             and "<img" not in html
+            and "<svg" not in html  # no chart of zeros
             and "Lo principal" not in html
         )
-    files, chart = write_digest(digest, tmp_path)
-    assert (
-        files.chart is None and chart == b"" and not list(tmp_path.glob("*.png"))
-    )  # no chart of zeros
+    assert region_chart(digest) == ""
+    files = write_digest(digest, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (files.html, files.text, files.index)
+    )  # the web edition, the e-mail's text and the archive: nothing else
     # with sources failing, the same one sentence says how many
     store.sync_sources([BROKEN])
     store.record_fetch(FetchResult(BROKEN, "error", error="no respondió en 20 s"))
@@ -313,17 +315,45 @@ def test_empty_day_says_so_in_one_sentence(keywords: Keywords, tmp_path) -> None
 
 
 def test_chart_is_drawn_for_a_phone(linker: Linker, keywords: Keywords) -> None:
-    import struct
+    """One bar per region with notes, north to south, red where a commitment is critical, each
+    counted in Chilean style; 13 px labels in a chart shown at its own width (web.html.j2)."""
+    import html
+    import re
 
-    store = stored(linker, ARTICLES)
-    png = render_chart(
-        build_digest(
-            build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
-        )
+    store = stored(linker, ARTICLES + many_in_valparaiso(1200))
+    digest = build_digest(
+        build_stories(DAY, store.articles_on(DAY), keywords), store.source_health(), keywords
     )
-    assert png.startswith(b"\x89PNG") and len(png) > 5000
-    width, height = struct.unpack(">II", png[16:24])
-    assert width == 720 and height > width  # twice the 360 px it is shown at; one row per region
+    svg = region_chart(digest)
+    assert svg.startswith(f'<svg class="chart" viewBox="0 0 {WIDTH} ') and svg.endswith("</svg>")
+    assert 'role="img"' in svg and "<title>Notas por región, de norte a sur</title>" in svg
+    bars = re.findall(r'<rect [^>]*fill="(#[0-9a-f]+)"><title>([^:<]+): ([^<]+)</title>', svg)
+    counted = {row.name: row for row in digest.coverage if row.articles}
+    assert [name for _, name, _ in bars] == list(counted)  # one bar per region, north to south
+    assert [name for _, name, _ in bars] == ["Valparaíso", "Biobío", "La Araucanía"]
+    colours = {name: colour for colour, name, _ in bars}
+    assert colours["Valparaíso"] == "#c5221f" != colours["Biobío"] == colours["La Araucanía"]
+    valparaiso = counted["Valparaíso"]
+    assert valparaiso.articles > 1000 and valparaiso.critical == 1
+    what = f"{valparaiso.articles // 1000}.{valparaiso.articles % 1000:03d} notas, 1 compromiso"
+    assert dict((name, said) for _, name, said in bars)["Valparaíso"] == what + " crítico"
+    texts = re.findall(r'<text [^>]*font-size="(\d+)"[^>]*>([^<]*)</text>', svg)
+    shown = [html.unescape(text) for _, text in texts]  # O&#39;Higgins: escaped in the markup
+    assert shown[0] == "Notas por región" and shown[1::2] == [r.name for r in digest.coverage]
+    counts = [f"{r.articles:,}".replace(",", ".") for r in digest.coverage]
+    assert shown[2::2] == counts  # every region its count, "1.2xx" in Chilean style; 0 has no bar
+    assert all(int(size) >= LABEL_PX for size, _ in texts)  # no smaller print
+    label = re.search(r'aria-label="([^"]+)"', svg)
+    assert label and f"Valparaíso: {what} crítico" in label.group(1)
+    assert "<script" not in svg
+
+
+def many_in_valparaiso(count: int) -> list[Article]:
+    """Short notes about Valparaíso's port: a count past a thousand (1.2xx on the chart)."""
+    return [
+        art(LITORAL, f"https://l.cl/puerto-{n}", f"Movimiento {n} en el puerto de Valparaíso")
+        for n in range(count)
+    ]
 
 
 def test_each_story_is_shown_once_and_every_article_link_at_most_once(
@@ -364,7 +394,7 @@ def test_web_edition_links_every_article_of_the_day(
     store = Store(Database(memory=True))
     demo_day(linker, store, tmp_path)
     _, digest = make_digest(store, keywords, DAY)
-    files, _ = write_digest(digest, tmp_path / "digests")
+    files = write_digest(digest, tmp_path / "digests")
     web = files.html.read_text(encoding="utf-8")
     urls = [a["url"] for a in store.articles_on(DAY)]
     assert len(urls) == 47

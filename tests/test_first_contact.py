@@ -134,7 +134,7 @@ def test_search_plain_words_phrases_and_json(db: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().out.strip().endswith("no results")
 
 
-HEAVY = ("spacy", "matplotlib", "trafilatura")
+HEAVY = ("spacy", "trafilatura", "weasyprint")
 PROBE = """
 import sys
 from agenda.cli import main
@@ -186,4 +186,4 @@ def test_the_demo_says_what_to_type_next_with_the_demo_database() -> None:
     clean = subprocess.run(
         ["make", "-n", "clean"], capture_output=True, text=True, cwd=ROOT, check=True
     ).stdout
-    assert "digests/*.png" in clean and "digests/*.html" in clean
+    assert "digests/*.html" in clean and "digests/*.txt" in clean

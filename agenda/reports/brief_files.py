@@ -15,13 +15,13 @@ from markupsafe import Markup
 from agenda.common import write_atomically
 from agenda.reports.briefs import Brief, DayAttention
 from agenda.reports.spanish import WEEKDAYS, spanish_date
+from agenda.reports.svg import BLUE, GREY, ORANGE, svg_chart, svg_text
 from agenda.reports.templating import template_environment
 from agenda.textnorm import fold
 
 CSV_COLUMNS = ["fecha", "medio", "titulo", "url", "regiones", "comunas", "compromisos"]
 # Chart geometry (SVG user units; the chart scales to the page's width)
 CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 640, 220, 36, 28, 14
-BLUE, ORANGE, GREY = "#4a78c2", "#d9730d", "#5f6368"
 
 _environment = template_environment()
 _environment.filters["spanish_date"] = spanish_date
@@ -53,21 +53,12 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
     baseline = CHART_HEIGHT - CHART_BOTTOM
     parts = [
         (
-            f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
-            f'xmlns="http://www.w3.org/2000/svg" '
-            f'aria-label="Noticias por día y porcentaje del total">'
-        ),
-        (
             f'<line x1="{CHART_LEFT}" y1="{baseline}" x2="{CHART_WIDTH - CHART_LEFT}" '
             f'y2="{baseline}" stroke="{GREY}" stroke-width="1"/>'
         ),
-        (
-            f'<text x="{CHART_LEFT - 4}" y="{CHART_TOP + 4}" font-size="11" text-anchor="end" '
-            f'fill="{BLUE}">{most}</text>'
-        ),
-        (
-            f'<text x="{CHART_WIDTH - CHART_LEFT + 4}" y="{CHART_TOP + 4}" font-size="11" '
-            f'fill="{ORANGE}">{top_share * 100:.0f} %</text>'
+        svg_text(CHART_LEFT - 4, CHART_TOP + 4, str(most), fill=BLUE, anchor="end"),
+        svg_text(
+            CHART_WIDTH - CHART_LEFT + 4, CHART_TOP + 4, f"{top_share * 100:.0f} %", fill=ORANGE
         ),
     ]
     points = []
@@ -85,18 +76,14 @@ def attention_svg(attention: list[DayAttention]) -> Markup:
             share_y = baseline - plot_height * day.share / top_share
             points.append(f"{x + step / 2:.1f},{share_y:.1f}")
         if index % label_every == 0:
-            parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{baseline + 16}" font-size="11" '
-                f'text-anchor="middle" fill="{GREY}">{day.day:%d/%m}</text>'
-            )
+            parts.append(svg_text(x + step / 2, baseline + 16, f"{day.day:%d/%m}", anchor="middle"))
     parts.append(
         f'<polyline points="{" ".join(points)}" fill="none" stroke="{ORANGE}" stroke-width="2"/>'
     )
     for point in points:  # dots: one day alone still shows
         dot_x, dot_y = point.split(",")
         parts.append(f'<circle cx="{dot_x}" cy="{dot_y}" r="3" fill="{ORANGE}"/>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return svg_chart(CHART_WIDTH, CHART_HEIGHT, "Noticias por día y porcentaje del total", parts)
 
 
 def render_brief_html(brief: Brief) -> str:

@@ -1,5 +1,5 @@
-"""The digest's files: digests/YYYY-MM-DD.html (web edition), .txt (the e-mail's text), .png
-(the chart) and the archive's index.html, each written atomically.
+"""The digest's files: digests/YYYY-MM-DD.html (web edition, its chart drawn inline), .txt
+(the e-mail's text) and the archive's index.html, each written atomically.
 """
 
 from __future__ import annotations
@@ -22,35 +22,23 @@ if TYPE_CHECKING:
 class DigestFiles:
     html: Path
     text: Path
-    chart: Path | None  # no chart on a day without news
     index: Path
 
 
 def write_digest(
     digest: Digest, directory: Path, settings: DigestSettings | None = None
-) -> tuple[DigestFiles, bytes]:
-    """Write digests/YYYY-MM-DD.html (web edition), .txt (the e-mail's text) and .png (the
-    chart, not on an empty day) atomically, and refresh digests/index.html."""
+) -> DigestFiles:
+    """Write digests/YYYY-MM-DD.html (web edition) and .txt (the e-mail's text) atomically, and
+    refresh digests/index.html."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = digest.day.isoformat()
-    from agenda.reports.chart import render_chart  # matplotlib: only when a digest is written
-
-    chart = b"" if digest.empty else render_chart(digest)
     files = DigestFiles(
-        directory / f"{stem}.html",
-        directory / f"{stem}.txt",
-        directory / f"{stem}.png" if chart else None,
-        directory / "index.html",
+        directory / f"{stem}.html", directory / f"{stem}.txt", directory / "index.html"
     )
-    if files.chart:
-        write_atomically(files.chart, chart)
-    chart_src = files.chart.name if files.chart else None
-    write_atomically(
-        files.html, render_html(digest, chart_src=chart_src, settings=settings).encode("utf-8")
-    )
+    write_atomically(files.html, render_html(digest, settings).encode("utf-8"))
     write_atomically(files.text, render_text(digest, settings).encode("utf-8"))
     write_atomically(files.index, render_index(_archive_entries(directory)).encode("utf-8"))
-    return files, chart
+    return files
 
 
 def _archive_entries(directory: Path) -> list[tuple[str, str, str]]:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
+from agenda.reports.chart import region_chart
 from agenda.reports.highlight import Segment
 from agenda.reports.spanish import count_words, spanish_list, spanish_number
 from agenda.reports.templating import safe_url, template_environment
@@ -135,13 +136,12 @@ def render_text(digest: Digest, settings: DigestSettings | None = None) -> str:
     return _environment.get_template("email.txt.j2").render(d=digest, links=links) + "\n"
 
 
-def render_html(
-    digest: Digest, chart_src: str | None = None, settings: DigestSettings | None = None
-) -> str:
-    """The web edition (digests/YYYY-MM-DD.html): everything, every article of the day linked."""
+def render_html(digest: Digest, settings: DigestSettings | None = None) -> str:
+    """The web edition (digests/YYYY-MM-DD.html): everything, every article of the day linked,
+    and the chart of notes per region drawn inline."""
     links = Links(digest, settings or DigestSettings())
     template = _environment.get_template("web.html.j2")
-    return template.render(d=digest, links=links, chart_src=chart_src, cards=WEB_CARDS)
+    return template.render(d=digest, links=links, chart=region_chart(digest), cards=WEB_CARDS)
 
 
 def render_index(entries: list[tuple[str, str, str]]) -> str:
