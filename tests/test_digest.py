@@ -437,3 +437,24 @@ def test_archive_url_and_feedback_to_come_from_agenda_yaml(
     with pytest.raises(ConfigError) as info:
         load_settings(config, environ={})
     assert ":2" in str(info.value) and "archive_url" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://www.elmercurio.cl/nota-1", True),
+        ("HTTP://Diario.cl/a?b=1#c", True),
+        ("http://diario.cl", True),
+        ("https:///sin-servidor", False),
+        ("http://", False),
+        ("javascript:alert(1)", False),
+        ("JavaScript://diario.cl/%0aalert(1)", False),
+        (" data:text/html,<script>", False),
+        ("file:///etc/passwd", False),
+        ("ftp://diario.cl/a", False),
+    ],
+)
+def test_only_web_addresses_are_shown_as_links(url: str, shown: bool) -> None:
+    from agenda.common import is_web_url
+
+    assert is_web_url(url) is shown
