@@ -288,7 +288,7 @@ class Linker(PlaceContext):
                     lists[kind].append(link)
                 link.evidence.append(evidence)
 
-        self._topics(text, doc, topic_matches, mentions, add)
+        self._topics(text, folded, doc, topic_matches, mentions, add)
         return result
 
     def _place_mentions(
@@ -321,22 +321,24 @@ class Linker(PlaceContext):
                 never_ends.add(char_span(doc, first, last)[1])
                 continue
             start, end = char_span(doc, first, last)
-            name = " ".join(folded[start:end].split())
             place = self._place_by_match[match_id]
-            if rules.require_capital and not self._capitalised(
-                text, folded, start, end, place.kind
+            # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
+            phrase = folded.startswith(_LOWERCASE_OPENERS, start)
+            if (
+                rules.require_capital
+                and not phrase
+                and not self._capitalised(text, start, end, place.kind)
             ):
                 continue
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
-            opener = folded.startswith(_LOWERCASE_OPENERS, start)
-            if not opener and self._road_or_title(text, folded, start, end, before, place.kind):
+            if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
+            name = " ".join(folded[start:end].split())
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
             strong = not before.phrases.isdisjoint(self._strong_triggers)
-            phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
             tier = (
                 "strict"
                 if name in rules.strict
@@ -425,13 +427,9 @@ class Linker(PlaceContext):
         return bool(opening) and opening[-1] not in '.!?:«"\n'
 
     @staticmethod
-    def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
-        """Every word capitalised but the small ones inside.
-
-        "San Pedro de la Paz", not "los Andes".
-        """
-        if folded.startswith(_LOWERCASE_OPENERS, start):
-            return True
+    def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
+        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
+        Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
         surface = text[start:end]
         if surface.isupper():
             return True
@@ -532,6 +530,7 @@ class Linker(PlaceContext):
     def _topics(
         self,
         text: str,
+        folded: str,
         doc: Doc,
         matches: list[tuple[int, int, int]],
         mentions: list[_Mention],
@@ -556,7 +555,7 @@ class Linker(PlaceContext):
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
         findings, troubles = self._risk.read(
             text,
-            fold(text),
+            folded,
             names,
             facilities,
             communes,
