@@ -178,6 +178,14 @@ class RiskReader:
         self._on_existing = {
             c.id for c in keywords.commitments.values() if works_on_existing(c.title)
         }
+        # The words a generic name of each commitment is made of, gathered once (not per mention).
+        self._generic_words: dict[str, frozenset[str]] = {}
+        for c in keywords.commitments.values():
+            facility = {w for f in c.facility_words for w in fold(f).split()}
+            facility |= {w + "s" for w in facility} | {w + "es" for w in facility}
+            self._generic_words[c.id] = frozenset(
+                facility | self._commune_words[c.id] | GENERIC_QUALIFIERS | _STOP_WORDS
+            )
 
     # -- which mentions count --------------------------------------------------------------
     def _generic(self, commitment: Commitment, folded_name: str) -> bool:
@@ -190,9 +198,7 @@ class RiskReader:
             return False  # "Hospital Buin-Paine": no existing facility is named after two communes
         if commitment.id in self._on_existing:  # "Ampliación del Aeródromo X": X exists today
             return not name.startswith(("nuevo ", "nueva "))
-        facility = {w for f in commitment.facility_words for w in fold(f).split()}
-        facility |= {w + "s" for w in facility} | {w + "es" for w in facility}
-        allowed = facility | self._commune_words[commitment.id] | GENERIC_QUALIFIERS | _STOP_WORDS
+        allowed = self._generic_words[commitment.id]
         words = re.split(r"[\s-]+", name)
         after_river = [i for i, w in enumerate(words) if w == "rio"]
         if after_river:
@@ -238,7 +244,7 @@ class RiskReader:
                 specific.add(commitment_id)
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
-        for code, start, _ in communes:
+        for code, start, _ in communes if facilities else ():  # only facility words read them
             sentence = sentence_of(start)
             communes_by_sentence.setdefault(sentence, set()).add(code)
             if _DATELINE.fullmatch(text, *sentence):  # "Ovalle: avanzan obras del hospital"
@@ -253,6 +259,8 @@ class RiskReader:
             for commitment_id in sorted(ids):
                 if present.intersection(commitments[commitment_id].commune_codes):
                     candidates.append((commitment_id, start, end, sentence, True))
+        if not candidates:
+            return [], []
         paragraphs = [m.span() for m in _PARAGRAPH.finditer(text)]
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
