@@ -72,16 +72,31 @@ class _Terms:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        tails: dict[str, list[str] | None] = {}
         for index, term in enumerate(terms):
             first = fold(term.strip()).split()[0].rstrip("*")
-            pattern = re.compile(_term_pattern(term, bounded=False))
-            self._by_opening.setdefault(first[:3], []).append((index, pattern))
-        # only the word openings some term starts with: the engine skips the other words in C
+            source = _term_pattern(term, bounded=False)
+            key = first[:3]
+            self._by_opening.setdefault(key, []).append((index, re.compile(source)))
+            # what must follow the opening for this term to match ("en" -> "\s+quiebra")
+            known = tails.setdefault(key, [])
+            if known is not None and source.startswith(re.escape(key)):
+                known.append(source[len(re.escape(key)) :])
+            else:
+                tails[key] = None  # no tail to check: every opening goes to Python
+        # Only the word openings some term starts with: the engine skips the other words in C.
+        # An opening is reported only when one of its terms goes on from there (a lookahead over
+        # their tails): the common openings ("en", "no", "con") cost no Python step then.
         keys = sorted(self._by_opening, key=len, reverse=True)
         self._openings = (
             re.compile(
                 r"(?<!\w)(?:"
-                + "|".join(re.escape(k) + ("" if len(k) == 3 else r"(?!\w)") for k in keys)
+                + "|".join(
+                    re.escape(k)
+                    + ("" if len(k) == 3 else r"(?!\w)")
+                    + ("" if tails[k] is None else "(?=" + "|".join(tails[k] or ["(?!)"]) + ")")
+                    for k in keys
+                )
                 + ")"
             )
             if keys
