@@ -375,7 +375,8 @@ class Linker(PlaceContext):
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
-        candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+        if not_chilean:  # most texts name no person or foreign place: nothing to look up
+            candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
         candidates = self._read_as_elsewhere(folded, candidates)
         supported = {
             m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")

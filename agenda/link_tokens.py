@@ -53,4 +53,9 @@ def sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
     index = bisect.bisect_right(starts, offset) - 1
     begin = starts[index]
     end = starts[index + 1] if index + 1 < len(starts) else len(text)
-    return begin, len(text[:end].rstrip()) if end > begin else end
+    if end <= begin:
+        return begin, end
+    # what len(text[:end].rstrip()) gives, without copying the text up to here on every call
+    while end and text[end - 1].isspace():
+        end -= 1
+    return begin, end
