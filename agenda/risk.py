@@ -87,19 +87,21 @@ class _Terms:
         # Only the word openings some term starts with: the engine skips the other words in C.
         # An opening is reported only when one of its terms goes on from there (a lookahead over
         # their tails): the common openings ("en", "no", "con") cost no Python step then.
-        keys = sorted(self._by_opening, key=len, reverse=True)
+        # The openings are grouped by their first letter: fewer alternatives tried at each word.
+        by_letter: dict[str, list[str]] = {}
+        for key in sorted(self._by_opening, key=len, reverse=True):
+            by_letter.setdefault(key[0], []).append(
+                re.escape(key[1:])
+                + ("" if len(key) == 3 else r"(?!\w)")
+                + ("" if tails[key] is None else "(?=" + "|".join(tails[key] or ["(?!)"]) + ")")
+            )
         self._openings = (
             re.compile(
                 r"(?<!\w)(?:"
-                + "|".join(
-                    re.escape(k)
-                    + ("" if len(k) == 3 else r"(?!\w)")
-                    + ("" if tails[k] is None else "(?=" + "|".join(tails[k] or ["(?!)"]) + ")")
-                    for k in keys
-                )
+                + "|".join(re.escape(c) + "(?:" + "|".join(v) + ")" for c, v in by_letter.items())
                 + ")"
             )
-            if keys
+            if by_letter
             else None
         )
 
