@@ -424,8 +424,11 @@ class Linker(PlaceContext):
         A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
         if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
             return False
-        opening = text[: before.word_end - len(before.word)].rstrip()
-        return bool(opening) and opening[-1] not in '.!?:«"\n'
+        # the last character before the word, blanks skipped (no copy of the text up to here)
+        at = before.word_end - len(before.word)
+        while at and text[at - 1].isspace():
+            at -= 1
+        return at > 0 and text[at - 1] not in '.!?:«"\n'
 
     @staticmethod
     def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
@@ -439,6 +442,8 @@ class Linker(PlaceContext):
         ):  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
             return any(c.isupper() for c in surface)
         words = surface.split()
+        if len(words) == 1:  # most names are one word
+            return words[0][:1].isupper()
         return words[0][:1].isupper() and all(
             w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:]
         )

@@ -21,6 +21,7 @@ _LIST_ITEM = re.compile(
     r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)"
 )
 _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑÜ")
 _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 _NEXT_WORD = re.compile(r"[\w'’-]+")
@@ -47,7 +48,7 @@ class _Before(NamedTuple):
 
     phrases: frozenset[str]
     word: str  # original text, "" when the text before is not a word
-    word_end: int
+    word_end: int  # where ``word`` ends; 0 when there is no word
     after_de: bool
 
 
@@ -66,10 +67,10 @@ def _before(text: str, folded: str, start: int) -> _Before:
     original = text[window:start].rsplit(None, 2)
     after_de = len(original) >= 2 and words[-1] in ("de", "del")
     word = original[-2] if after_de else (original[-1] if original else "")
-    word_end = text.rfind(word, window, start) + len(word) if word else 0
-    if not _CAPITALISED_WORD.fullmatch(word):
-        word = ""
-    return _Before(phrases, word, word_end, after_de)
+    # most words before a name are lowercase ("en", "de"): no pattern to run for them
+    if word[:1] not in _CAPITALS or not _CAPITALISED_WORD.fullmatch(word):
+        return _Before(phrases, "", 0, after_de)
+    return _Before(phrases, word, text.rfind(word, window, start) + len(word), after_de)
 
 
 class PlaceContext:
