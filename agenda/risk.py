@@ -262,10 +262,16 @@ class RiskReader:
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
         for code, start, _ in communes if facilities else ():  # only facility words read them
-            sentence = sentence_of(start)
-            communes_by_sentence.setdefault(sentence, set()).add(code)
-            if _DATELINE.fullmatch(text, *sentence):  # "Ovalle: avanzan obras del hospital"
-                communes_by_sentence.setdefault(sentence_of(sentence[1] + 1), set()).add(code)
+            communes_by_sentence.setdefault(sentence_of(start), set()).add(code)
+        # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
+        # too (each sentence looked at once; only the communes named in it are passed on)
+        spill = [
+            (sentence_of(sentence[1] + 1), frozenset(codes))
+            for sentence, codes in communes_by_sentence.items()
+            if _DATELINE.fullmatch(text, *sentence)
+        ]
+        for sentence, codes in spill:
+            communes_by_sentence.setdefault(sentence, set()).update(codes)
         for ids, start, end in facilities:
             if _NAMED_FACILITY.match(text, end):
                 continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
