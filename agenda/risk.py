@@ -65,6 +65,40 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
     return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
 
 
+def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
+    """One pattern for the word openings of several term sets: one scan of the text for all.
+
+    Only the word openings some term starts with: the engine skips the other words in C. An
+    opening is reported only when one of its terms goes on from there (a lookahead over their
+    tails), so the common openings ("en", "no", "con") cost no Python step; the openings are
+    grouped by their first letter, so fewer alternatives are tried at each word. Two openings
+    never meet at one place (three letters, or a whole shorter word), so one scan reports what
+    the scans of each set would."""
+    tails: dict[str, list[str] | None] = {}
+    for terms in term_sets:
+        for key, own in terms.tails.items():
+            known = tails.setdefault(key, [])
+            if known is None or own is None:
+                tails[key] = None  # no tail to check: every opening goes to Python
+            else:
+                known.extend(own)
+    by_letter: dict[str, list[str]] = {}
+    for key in sorted(tails, key=len, reverse=True):
+        lookahead = tails[key]
+        by_letter.setdefault(key[0], []).append(
+            re.escape(key[1:])
+            + ("" if len(key) == 3 else r"(?!\w)")
+            + ("" if lookahead is None else "(?=" + "|".join(lookahead or ["(?!)"]) + ")")
+        )
+    if not by_letter:
+        return None
+    return re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(c) + "(?:" + "|".join(v) + ")" for c, v in by_letter.items())
+        + ")"
+    )
+
+
 class _Terms:
     """Many terms found in one pass: each word's first three letters pick the few terms that
     may start there (a hundred alternatives tried at every character was the linker's slowest
@@ -72,52 +106,41 @@ class _Terms:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
-        tails: dict[str, list[str] | None] = {}
+        # what must follow an opening for one of its terms to match ("en" -> "\s+quiebra");
+        # None: a term whose pattern does not start with its opening, every opening is tried
+        self.tails: dict[str, list[str] | None] = {}
         for index, term in enumerate(terms):
             first = fold(term.strip()).split()[0].rstrip("*")
             source = _term_pattern(term, bounded=False)
             key = first[:3]
             self._by_opening.setdefault(key, []).append((index, re.compile(source)))
-            # what must follow the opening for this term to match ("en" -> "\s+quiebra")
-            known = tails.setdefault(key, [])
+            known = self.tails.setdefault(key, [])
             if known is not None and source.startswith(re.escape(key)):
                 known.append(source[len(re.escape(key)) :])
             else:
-                tails[key] = None  # no tail to check: every opening goes to Python
-        # Only the word openings some term starts with: the engine skips the other words in C.
-        # An opening is reported only when one of its terms goes on from there (a lookahead over
-        # their tails): the common openings ("en", "no", "con") cost no Python step then.
-        # The openings are grouped by their first letter: fewer alternatives tried at each word.
-        by_letter: dict[str, list[str]] = {}
-        for key in sorted(self._by_opening, key=len, reverse=True):
-            by_letter.setdefault(key[0], []).append(
-                re.escape(key[1:])
-                + ("" if len(key) == 3 else r"(?!\w)")
-                + ("" if tails[key] is None else "(?=" + "|".join(tails[key] or ["(?!)"]) + ")")
-            )
-        self._openings = (
-            re.compile(
-                r"(?<!\w)(?:"
-                + "|".join(re.escape(c) + "(?:" + "|".join(v) + ")" for c, v in by_letter.items())
-                + ")"
-            )
-            if by_letter
-            else None
-        )
+                self.tails[key] = None
+        self._openings = _openings_pattern([self])
 
     def finditer(
-        self, folded: str, pos: int = 0, endpos: int | None = None
+        self,
+        folded: str,
+        pos: int = 0,
+        endpos: int | None = None,
+        openings: list[tuple[int, str]] | None = None,
     ) -> Iterator[tuple[int, int, int]]:
-        """(term index, start, end) of each match in folded[pos:endpos]."""
+        """(term index, start, end) of each match in folded[pos:endpos]. ``openings``: the
+        (start, opening) found by a joint scan (``_openings_pattern``) over this set and others."""
         end_of_last = -1
         endpos = len(folded) if endpos is None else endpos
-        if self._openings is None:
-            return
-        for opening in self._openings.finditer(folded, pos, endpos):
-            start = opening.start()
-            candidates = self._by_opening[opening.group()]
-            if start < end_of_last:
-                continue
+        if openings is None:
+            if self._openings is None:
+                return
+            found = self._openings.finditer(folded, pos, endpos)
+            openings = [(m.start(), m.group()) for m in found]
+        for start, key in openings:
+            candidates = self._by_opening.get(key)
+            if candidates is None or start < end_of_last:
+                continue  # another set's opening, or inside the last match
             for index, pattern in candidates:
                 match = pattern.match(folded, start, endpos)
                 if match:
@@ -166,6 +189,7 @@ class RiskReader:
         self._trouble_terms = kinds
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
+        self._openings = _openings_pattern([self._trouble, self._resolutions])
         negations = "|".join(_term_pattern(n) for n in keywords.alert_negations) or "(?!)"
         # "sin embargo, hay retrasos" is no negation
         self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
@@ -345,7 +369,13 @@ class RiskReader:
             only = len(findings) == 1 and any(not m.in_list for m in own)
             if in_title or several or only:
                 subjects.add(commitment_id)
-        hits = self._hits(folded, self._trouble, sentence_of, trouble=True)
+        # one scan of the text for the openings of trouble and resolution terms both
+        openings = (
+            [(m.start(), m.group()) for m in self._openings.finditer(folded)]
+            if self._openings is not None
+            else []
+        )
+        hits = self._hits(folded, self._trouble, openings, sentence_of, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short.
         title_end = paragraphs[0][1] if has_title else 0
         for hit in sorted(hits, key=lambda h: (h.start < title_end, h.start)):
@@ -360,7 +390,7 @@ class RiskReader:
                 finding.risk_sentences = list(dict.fromkeys([trouble_sentence, mention.sentence]))
         # A resolution after the trouble, or in an article that reports none ("retoman las
         # faenas"), says the commitment is back on track: the follow-up report reads it.
-        for hit in self._hits(folded, self._resolutions, sentence_of, trouble=False):
+        for hit in self._hits(folded, self._resolutions, openings, sentence_of, trouble=False):
             for commitment_id, _ in self._owners(
                 hit.start, mentions, paragraphs, subjects, sentence_of
             ):
@@ -376,11 +406,12 @@ class RiskReader:
         self,
         folded: str,
         terms: _Terms,
+        openings: list[tuple[int, str]],
         sentence_of: Callable[[int], Span],
         trouble: bool,
     ) -> list[Hit]:
         hits = []
-        for index, start, end in terms.finditer(folded):
+        for index, start, end in terms.finditer(folded, openings=openings):
             sentence = sentence_of(start)
             if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
