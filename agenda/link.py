@@ -288,7 +288,7 @@ class Linker(PlaceContext):
                     lists[kind].append(link)
                 link.evidence.append(evidence)
 
-        self._topics(text, doc, topic_matches, mentions, add)
+        self._topics(text, folded, doc, topic_matches, mentions, add)
         return result
 
     def _place_mentions(
@@ -304,11 +304,11 @@ class Linker(PlaceContext):
             return []
         # Longest match wins, then the earliest; overlapping shorter matches are dropped.
         matches.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken: set[int] = set()
+        taken = bytearray(max(m[2] for m in matches))  # 1 for each token a kept match covers
         kept = []
         for match_id, first, last in matches:
-            if taken.isdisjoint(range(first, last)):
-                taken.update(range(first, last))
+            if taken.find(1, first, last) < 0:  # searched in C, no set of token numbers
+                taken[first:last] = b"\x01" * (last - first)
                 kept.append((first, match_id, last))
         kept.sort()
         rules = self.rules
@@ -321,22 +321,24 @@ class Linker(PlaceContext):
                 never_ends.add(char_span(doc, first, last)[1])
                 continue
             start, end = char_span(doc, first, last)
-            name = " ".join(folded[start:end].split())
             place = self._place_by_match[match_id]
-            if rules.require_capital and not self._capitalised(
-                text, folded, start, end, place.kind
+            # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
+            phrase = folded.startswith(_LOWERCASE_OPENERS, start)
+            if (
+                rules.require_capital
+                and not phrase
+                and not self._capitalised(text, start, end, place.kind)
             ):
                 continue
             before = _before(text, folded, start)
             if not before.phrases.isdisjoint(self._not_place_before):
                 continue
-            opener = folded.startswith(_LOWERCASE_OPENERS, start)
-            if not opener and self._road_or_title(text, folded, start, end, before, place.kind):
+            if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
+            name = " ".join(folded[start:end].split())
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
             strong = not before.phrases.isdisjoint(self._strong_triggers)
-            phrase = folded.startswith(_LOWERCASE_OPENERS, start)  # "municipalidad de ...": a place
             tier = (
                 "strict"
                 if name in rules.strict
@@ -373,7 +375,8 @@ class Linker(PlaceContext):
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
-        candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+        if not_chilean:  # most texts name no person or foreign place: nothing to look up
+            candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
         candidates = self._read_as_elsewhere(folded, candidates)
         supported = {
             m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
@@ -421,17 +424,16 @@ class Linker(PlaceContext):
         A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
         if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
             return False
-        opening = text[: before.word_end - len(before.word)].rstrip()
-        return bool(opening) and opening[-1] not in '.!?:«"\n'
+        # the last character before the word, blanks skipped (no copy of the text up to here)
+        at = before.word_end - len(before.word)
+        while at and text[at - 1].isspace():
+            at -= 1
+        return at > 0 and text[at - 1] not in '.!?:«"\n'
 
     @staticmethod
-    def _capitalised(text: str, folded: str, start: int, end: int, kind: str) -> bool:
-        """Every word capitalised but the small ones inside.
-
-        "San Pedro de la Paz", not "los Andes".
-        """
-        if folded.startswith(_LOWERCASE_OPENERS, start):
-            return True
+    def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
+        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
+        Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
         surface = text[start:end]
         if surface.isupper():
             return True
@@ -440,6 +442,8 @@ class Linker(PlaceContext):
         ):  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
             return any(c.isupper() for c in surface)
         words = surface.split()
+        if len(words) == 1:  # most names are one word
+            return words[0][:1].isupper()
         return words[0][:1].isupper() and all(
             w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:]
         )
@@ -532,6 +536,7 @@ class Linker(PlaceContext):
     def _topics(
         self,
         text: str,
+        folded: str,
         doc: Doc,
         matches: list[tuple[int, int, int]],
         mentions: list[_Mention],
@@ -556,7 +561,7 @@ class Linker(PlaceContext):
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
         findings, troubles = self._risk.read(
             text,
-            fold(text),
+            folded,
             names,
             facilities,
             communes,

@@ -15,7 +15,10 @@ from spacy.tokens import Doc
 _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
 _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
 _INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"»”)]*\s+|\n+")
+# A sentence ends after [.!?;:] (closing quotes or brackets, then blanks) or at newlines. Written
+# to open with one character class, so the engine skips to candidates in C: several times faster
+# than the same rule opened by a lookbehind, and the same offsets.
+_SENTENCE_END = re.compile(r"[.!?;:\n](?:(?<=\n)\n*|(?<=[.!?;:])[\"»”)]*\s+)")
 
 
 def folded_nlp() -> Language:
@@ -50,4 +53,9 @@ def sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
     index = bisect.bisect_right(starts, offset) - 1
     begin = starts[index]
     end = starts[index + 1] if index + 1 < len(starts) else len(text)
-    return begin, len(text[:end].rstrip()) if end > begin else end
+    if end <= begin:
+        return begin, end
+    # what len(text[:end].rstrip()) gives, without copying the text up to here on every call
+    while end and text[end - 1].isspace():
+        end -= 1
+    return begin, end

@@ -21,6 +21,7 @@ _LIST_ITEM = re.compile(
     r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)"
 )
 _LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑÜ")
 _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 _NEXT_WORD = re.compile(r"[\w'’-]+")
@@ -47,13 +48,14 @@ class _Before(NamedTuple):
 
     phrases: frozenset[str]
     word: str  # original text, "" when the text before is not a word
-    word_end: int
+    word_end: int  # where ``word`` ends; 0 when there is no word
     after_de: bool
 
 
 def _before(text: str, folded: str, start: int) -> _Before:
     window = max(0, start - 48)
-    words = folded[window:start].split()
+    # rsplit: only the last words count, no need to split the whole window (hot path)
+    words = folded[window:start].rsplit(None, 4)
     phrase = words[-1] if words else ""
     suffixes = [phrase] if words else []
     for word in words[-2:-5:-1]:  # the last two, three and four words
@@ -62,13 +64,13 @@ def _before(text: str, folded: str, start: int) -> _Before:
     phrases = frozenset(suffixes)
     if start == 0 or not text[start - 1].isspace():
         return _Before(phrases, "", 0, False)
-    original = text[window:start].split()
+    original = text[window:start].rsplit(None, 2)
     after_de = len(original) >= 2 and words[-1] in ("de", "del")
     word = original[-2] if after_de else (original[-1] if original else "")
-    word_end = text.rfind(word, window, start) + len(word) if word else 0
-    if not _CAPITALISED_WORD.fullmatch(word):
-        word = ""
-    return _Before(phrases, word, word_end, after_de)
+    # most words before a name are lowercase ("en", "de"): no pattern to run for them
+    if word[:1] not in _CAPITALS or not _CAPITALISED_WORD.fullmatch(word):
+        return _Before(phrases, "", 0, after_de)
+    return _Before(phrases, word, text.rfind(word, window, start) + len(word), after_de)
 
 
 class PlaceContext:
@@ -130,12 +132,13 @@ class PlaceContext:
     ) -> bool:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
         "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
-        window = max(start - 90, text.rfind("\n", 0, start) + 1)
-        folds = folded[window:start].split()[-8:]
+        # the line's start, looked for only within reach (a paragraph can be long)
+        window = max(start - 90, text.rfind("\n", max(0, start - 90), start) + 1)
+        folds = folded[window:start].rsplit(None, 8)[-8:]
         if self._body_words.isdisjoint(folds):
             return False
         bodies = self._zone_bodies if bodies is None else bodies
-        originals = text[window:start].split()[-len(folds) :]
+        originals = text[window:start].rsplit(None, len(folds))[-len(folds) :]
         # the words between the body and the name are the body's own: capitalised or small words
         size = len(folds)
         own_name_from = size
@@ -168,9 +171,10 @@ class PlaceContext:
                 return True
         if not before.word and (before.after_de or _NAME_SMALL_WORDS.isdisjoint(before.phrases)):
             return False  # no capitalised word right before (or before "de"): no title runs here
-        window = max(start - 60, text.rfind("\n", 0, start) + 1)  # a name never runs over a line
-        originals = text[window:start].split()[-6:]
-        folds = folded[window:start].split()[-6:]  # folding keeps lengths: the same words
+        # a name never runs over a line (the line's start, looked for only within reach)
+        window = max(start - 60, text.rfind("\n", max(0, start - 60), start) + 1)
+        originals = text[window:start].rsplit(None, 6)[-6:]
+        folds = folded[window:start].rsplit(None, 6)[-6:]  # folding keeps lengths: same words
         size = len(originals)
         first = size
         while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):

@@ -65,6 +65,40 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
     return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
 
 
+def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
+    """One pattern for the word openings of several term sets: one scan of the text for all.
+
+    Only the word openings some term starts with: the engine skips the other words in C. An
+    opening is reported only when one of its terms goes on from there (a lookahead over their
+    tails), so the common openings ("en", "no", "con") cost no Python step; the openings are
+    grouped by their first letter, so fewer alternatives are tried at each word. Two openings
+    never meet at one place (three letters, or a whole shorter word), so one scan reports what
+    the scans of each set would."""
+    tails: dict[str, list[str] | None] = {}
+    for terms in term_sets:
+        for key, own in terms.tails.items():
+            known = tails.setdefault(key, [])
+            if known is None or own is None:
+                tails[key] = None  # no tail to check: every opening goes to Python
+            else:
+                known.extend(own)
+    by_letter: dict[str, list[str]] = {}
+    for key in sorted(tails, key=len, reverse=True):
+        lookahead = tails[key]
+        by_letter.setdefault(key[0], []).append(
+            re.escape(key[1:])
+            + ("" if len(key) == 3 else r"(?!\w)")
+            + ("" if lookahead is None else "(?=" + "|".join(lookahead or ["(?!)"]) + ")")
+        )
+    if not by_letter:
+        return None
+    return re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(c) + "(?:" + "|".join(v) + ")" for c, v in by_letter.items())
+        + ")"
+    )
+
+
 class _Terms:
     """Many terms found in one pass: each word's first three letters pick the few terms that
     may start there (a hundred alternatives tried at every character was the linker's slowest
@@ -72,35 +106,41 @@ class _Terms:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        # what must follow an opening for one of its terms to match ("en" -> "\s+quiebra");
+        # None: a term whose pattern does not start with its opening, every opening is tried
+        self.tails: dict[str, list[str] | None] = {}
         for index, term in enumerate(terms):
             first = fold(term.strip()).split()[0].rstrip("*")
-            pattern = re.compile(_term_pattern(term, bounded=False))
-            self._by_opening.setdefault(first[:3], []).append((index, pattern))
-        # only the word openings some term starts with: the engine skips the other words in C
-        keys = sorted(self._by_opening, key=len, reverse=True)
-        self._openings = (
-            re.compile(
-                r"(?<!\w)(?:"
-                + "|".join(re.escape(k) + ("" if len(k) == 3 else r"(?!\w)") for k in keys)
-                + ")"
-            )
-            if keys
-            else None
-        )
+            source = _term_pattern(term, bounded=False)
+            key = first[:3]
+            self._by_opening.setdefault(key, []).append((index, re.compile(source)))
+            known = self.tails.setdefault(key, [])
+            if known is not None and source.startswith(re.escape(key)):
+                known.append(source[len(re.escape(key)) :])
+            else:
+                self.tails[key] = None
+        self._openings = _openings_pattern([self])
 
     def finditer(
-        self, folded: str, pos: int = 0, endpos: int | None = None
+        self,
+        folded: str,
+        pos: int = 0,
+        endpos: int | None = None,
+        openings: list[tuple[int, str]] | None = None,
     ) -> Iterator[tuple[int, int, int]]:
-        """(term index, start, end) of each match in folded[pos:endpos]."""
+        """(term index, start, end) of each match in folded[pos:endpos]. ``openings``: the
+        (start, opening) found by a joint scan (``_openings_pattern``) over this set and others."""
         end_of_last = -1
         endpos = len(folded) if endpos is None else endpos
-        if self._openings is None:
-            return
-        for opening in self._openings.finditer(folded, pos, endpos):
-            start = opening.start()
-            candidates = self._by_opening[opening.group()]
-            if start < end_of_last:
-                continue
+        if openings is None:
+            if self._openings is None:
+                return
+            found = self._openings.finditer(folded, pos, endpos)
+            openings = [(m.start(), m.group()) for m in found]
+        for start, key in openings:
+            candidates = self._by_opening.get(key)
+            if candidates is None or start < end_of_last:
+                continue  # another set's opening, or inside the last match
             for index, pattern in candidates:
                 match = pattern.match(folded, start, endpos)
                 if match:
@@ -149,6 +189,7 @@ class RiskReader:
         self._trouble_terms = kinds
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
+        self._openings = _openings_pattern([self._trouble, self._resolutions])
         negations = "|".join(_term_pattern(n) for n in keywords.alert_negations) or "(?!)"
         # "sin embargo, hay retrasos" is no negation
         self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
@@ -178,6 +219,14 @@ class RiskReader:
         self._on_existing = {
             c.id for c in keywords.commitments.values() if works_on_existing(c.title)
         }
+        # The words a generic name of each commitment is made of, gathered once (not per mention).
+        self._generic_words: dict[str, frozenset[str]] = {}
+        for c in keywords.commitments.values():
+            facility = {w for f in c.facility_words for w in fold(f).split()}
+            facility |= {w + "s" for w in facility} | {w + "es" for w in facility}
+            self._generic_words[c.id] = frozenset(
+                facility | self._commune_words[c.id] | GENERIC_QUALIFIERS | _STOP_WORDS
+            )
 
     # -- which mentions count --------------------------------------------------------------
     def _generic(self, commitment: Commitment, folded_name: str) -> bool:
@@ -190,9 +239,7 @@ class RiskReader:
             return False  # "Hospital Buin-Paine": no existing facility is named after two communes
         if commitment.id in self._on_existing:  # "Ampliación del Aeródromo X": X exists today
             return not name.startswith(("nuevo ", "nueva "))
-        facility = {w for f in commitment.facility_words for w in fold(f).split()}
-        facility |= {w + "s" for w in facility} | {w + "es" for w in facility}
-        allowed = facility | self._commune_words[commitment.id] | GENERIC_QUALIFIERS | _STOP_WORDS
+        allowed = self._generic_words[commitment.id]
         words = re.split(r"[\s-]+", name)
         after_river = [i for i, w in enumerate(words) if w == "rio"]
         if after_river:
@@ -238,11 +285,17 @@ class RiskReader:
                 specific.add(commitment_id)
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
-        for code, start, _ in communes:
-            sentence = sentence_of(start)
-            communes_by_sentence.setdefault(sentence, set()).add(code)
-            if _DATELINE.fullmatch(text, *sentence):  # "Ovalle: avanzan obras del hospital"
-                communes_by_sentence.setdefault(sentence_of(sentence[1] + 1), set()).add(code)
+        for code, start, _ in communes if facilities else ():  # only facility words read them
+            communes_by_sentence.setdefault(sentence_of(start), set()).add(code)
+        # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
+        # too (each sentence looked at once; only the communes named in it are passed on)
+        spill = [
+            (sentence_of(sentence[1] + 1), frozenset(codes))
+            for sentence, codes in communes_by_sentence.items()
+            if _DATELINE.fullmatch(text, *sentence)
+        ]
+        for sentence, codes in spill:
+            communes_by_sentence.setdefault(sentence, set()).update(codes)
         for ids, start, end in facilities:
             if _NAMED_FACILITY.match(text, end):
                 continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
@@ -253,6 +306,8 @@ class RiskReader:
             for commitment_id in sorted(ids):
                 if present.intersection(commitments[commitment_id].commune_codes):
                     candidates.append((commitment_id, start, end, sentence, True))
+        if not candidates:
+            return [], []
         paragraphs = [m.span() for m in _PARAGRAPH.finditer(text)]
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
@@ -314,7 +369,13 @@ class RiskReader:
             only = len(findings) == 1 and any(not m.in_list for m in own)
             if in_title or several or only:
                 subjects.add(commitment_id)
-        hits = self._hits(folded, self._trouble, sentence_of, trouble=True)
+        # one scan of the text for the openings of trouble and resolution terms both
+        openings = (
+            [(m.start(), m.group()) for m in self._openings.finditer(folded)]
+            if self._openings is not None
+            else []
+        )
+        hits = self._hits(folded, self._trouble, openings, sentence_of, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short.
         title_end = paragraphs[0][1] if has_title else 0
         for hit in sorted(hits, key=lambda h: (h.start < title_end, h.start)):
@@ -329,7 +390,7 @@ class RiskReader:
                 finding.risk_sentences = list(dict.fromkeys([trouble_sentence, mention.sentence]))
         # A resolution after the trouble, or in an article that reports none ("retoman las
         # faenas"), says the commitment is back on track: the follow-up report reads it.
-        for hit in self._hits(folded, self._resolutions, sentence_of, trouble=False):
+        for hit in self._hits(folded, self._resolutions, openings, sentence_of, trouble=False):
             for commitment_id, _ in self._owners(
                 hit.start, mentions, paragraphs, subjects, sentence_of
             ):
@@ -345,11 +406,12 @@ class RiskReader:
         self,
         folded: str,
         terms: _Terms,
+        openings: list[tuple[int, str]],
         sentence_of: Callable[[int], Span],
         trouble: bool,
     ) -> list[Hit]:
         hits = []
-        for index, start, end in terms.finditer(folded):
+        for index, start, end in terms.finditer(folded, openings=openings):
             sentence = sentence_of(start)
             if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
