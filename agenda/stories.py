@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -128,10 +129,29 @@ class MinHasher:
 
     def of(self, title: str, summary: str) -> Fingerprint | None:
         """The article's fingerprint, or None when it has no features (it cannot be compared)."""
-        hashes = np.fromiter(features(title, summary), dtype=np.uint64)
-        if hashes.size == 0:
-            return None
-        return Fingerprint(self.signature(hashes), np.unique(hashes.astype(np.uint32)))
+        return self.many([(title, summary)])[0]
+
+    def many(self, texts: list[tuple[str, str]]) -> list[Fingerprint | None]:
+        """Fingerprints of several articles (title, summary), as ``of`` gives them: one
+        vectorised MinHash for all (a source's batch), not one numpy round per article."""
+        found = [np.fromiter(features(title, summary), dtype=np.uint64) for title, summary in texts]
+        sizes = [hashes.size for hashes in found]
+        if not any(sizes):
+            return [None] * len(texts)
+        every = np.concatenate(found)
+        values = self.a[:, None] * every[None, :] + self.b[:, None]  # wraps on purpose, as above
+        starts = np.cumsum([0, *sizes[:-1]])[np.asarray(sizes) > 0]
+        minima = np.minimum.reduceat(values, starts, axis=1).astype(np.uint32).T
+        fingerprints: list[Fingerprint | None] = []
+        row = 0
+        for hashes in found:
+            if not hashes.size:
+                fingerprints.append(None)
+                continue
+            unique = np.unique(hashes.astype(np.uint32))
+            fingerprints.append(Fingerprint(minima[row].copy(), unique))
+            row += 1
+        return fingerprints
 
 
 def jaccard(left: np.ndarray | bytes, right: np.ndarray | bytes) -> float:
@@ -265,9 +285,7 @@ class _Day:
         )
         for key in band_keys(fingerprint.signature[None, :])[0].tolist():
             self.pending.setdefault(key, []).append(slot)
-        self.pending_count += 1
-        if self.pending_count >= self.MERGE_EVERY:
-            self._merge()
+        self.pending_count += 1  # merged by the index between batches (``merge_if_due``)
 
     def add_many(
         self,
@@ -294,35 +312,43 @@ class _Day:
         self.sorted_keys = (entries >> _SHIFT).astype(np.uint32)
         self.sorted_slots = (entries & _LOW).astype(np.uint32)
 
-    def candidates(self, keys: np.ndarray) -> np.ndarray:
-        """Slots that share a band key with ``keys`` (the newest few of a crowded bucket)."""
-        found = []
-        if self.sorted_keys.size:
-            # sorted probes: each binary search starts where the previous one ended
-            ordered = np.sort(keys)
-            low = np.searchsorted(self.sorted_keys, ordered)
-            high = np.searchsorted(self.sorted_keys, ordered + np.uint32(1))
-            counts = np.minimum(high - low, CROWDED_BUCKET)
-            total = int(counts.sum())
-            if total:
-                # the last ``counts`` entries of each matching range, gathered in one step
-                starts = np.repeat(high - counts, counts)
-                steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-                found.append(self.sorted_slots[starts + steps].astype(np.int64))
-        if self.pending:
-            extra = [
-                slot
-                for key in keys.tolist()
-                for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
-            ]
-            if extra:
-                found.append(np.asarray(extra, dtype=np.int64))
-        if not found:
+    def bulk_candidates(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For several articles' band keys (rows x BANDS), the slots of the sorted bulk that
+        share a band key with each (the newest few of a crowded bucket): (owner row, slot)
+        pairs, unique, by owner then slot. One search for a source's whole batch."""
+        empty = np.empty(0, dtype=np.int64)
+        if not self.sorted_keys.size or not keys.size:
+            return empty, empty
+        flat = keys.ravel()
+        order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
+        probes = flat[order]
+        low = np.searchsorted(self.sorted_keys, probes)
+        high = np.searchsorted(self.sorted_keys, probes + np.uint32(1))
+        counts = np.minimum(high - low, CROWDED_BUCKET)
+        total = int(counts.sum())
+        if not total:
+            return empty, empty
+        # the last ``counts`` entries of each matching range, gathered in one step
+        starts = np.repeat(high - counts, counts)
+        steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        slots = self.sorted_slots[starts + steps].astype(np.int64)
+        owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
+        pairs = np.unique(owners * len(self.article_ids) + slots)
+        return pairs // len(self.article_ids), pairs % len(self.article_ids)
+
+    def pending_candidates(self, keys: np.ndarray) -> np.ndarray:
+        """Slots added since the last merge that share a band key with ``keys``, ascending (all
+        after the bulk's slots)."""
+        if not self.pending:
             return np.empty(0, dtype=np.int64)
-        seen = np.zeros(len(self.article_ids), dtype=bool)  # cheaper than sorting to dedupe
-        for slots in found:
-            seen[slots] = True
-        return np.flatnonzero(seen)
+        found = {
+            slot for key in keys.tolist() for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
+        }
+        return np.asarray(sorted(found), dtype=np.int64)
+
+    def merge_if_due(self) -> None:
+        if self.pending_count >= self.MERGE_EVERY:
+            self._merge()
 
 
 class StoryIndex:
@@ -366,18 +392,81 @@ class StoryIndex:
             del self.days[known]
 
     def find(self, fingerprint: Fingerprint | None, places: frozenset[str], day: int) -> int | None:
-        """The story a new article of ``day`` joins, or None for a new story.
-
-        Among the window's articles that share a band, those alike enough and not about other
-        places; of their stories, those whose first article (in the window) is also alike and
-        compatible; the story of the most similar article wins."""
+        """The story a new article of ``day`` joins, or None for a new story (``assign_many``
+        for one article that is not indexed afterwards)."""
         if fingerprint is None:
             return None
-        keys = band_keys(fingerprint.signature[None, :])[0]
+        keys = band_keys(fingerprint.signature[None, :])
+        bulk = {d: entry.bulk_candidates(keys) for d, entry in self._window_days(day)}
+        return self._find(fingerprint, places, day, 0, bulk)
+
+    def assign_many(
+        self,
+        article_ids: list[int],
+        fingerprints: list[Fingerprint | None],
+        places: list[frozenset[str]],
+        days: list[int],
+        new_story: Callable[[], int],
+    ) -> list[int]:
+        """The story of each new article, in order (a story started by ``new_story()`` when it
+        joins none), each indexed before the next is looked up: the stories are those of
+        ``find`` then ``add`` one article at a time, but the bulk of the window is searched once
+        for the whole batch (numpy calls cost per call, not per probe)."""
+        rows = [k for k, fingerprint in enumerate(fingerprints) if fingerprint is not None]
+        keys = (
+            band_keys(np.stack([fingerprints[k].signature for k in rows]))  # type: ignore[union-attr]
+            if rows
+            else np.empty((0, BANDS), dtype=np.uint32)
+        )
+        row_of = {k: row for row, k in enumerate(rows)}
+        # a batch's articles share their days: the bulk of each day is searched once
+        bulk: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for ordinal in sorted({d for k in rows for d in self.window(days[k])}):
+            entry = self.days.get(ordinal)
+            if entry is not None:
+                bulk[ordinal] = entry.bulk_candidates(keys)
+        stories = []
+        for k, (article_id, fingerprint) in enumerate(zip(article_ids, fingerprints, strict=True)):
+            story_id = (
+                None
+                if fingerprint is None
+                else self._find(fingerprint, places[k], days[k], row_of[k], bulk)
+            )
+            if story_id is None:
+                story_id = new_story()
+            stories.append(story_id)
+            self.add(article_id, story_id, fingerprint, places[k], days[k], merge=False)
+        for ordinal in set(days):
+            if ordinal in self.days:
+                self.days[ordinal].merge_if_due()
+        return stories
+
+    def _window_days(self, day: int) -> list[tuple[int, _Day]]:
+        return [(d, self.days[d]) for d in self.window(day) if d in self.days and len(self.days[d])]
+
+    def _find(
+        self,
+        fingerprint: Fingerprint,
+        places: frozenset[str],
+        day: int,
+        row: int,
+        bulk: dict[int, tuple[np.ndarray, np.ndarray]],
+    ) -> int | None:
+        """Among the window's articles that share a band, those alike enough and not about other
+        places; of their stories, those whose first article (in the window) is also alike and
+        compatible; the story of the most similar article wins. ``bulk[day]``: the batch's
+        (row, slot) candidates in each day's sorted bulk, from ``_Day.bulk_candidates``."""
+        keys: np.ndarray | None = None
         scored: list[tuple[float, int, _Day]] = []
-        window = [self.days[d] for d in self.window(day) if d in self.days and len(self.days[d])]
-        for entry in window:
-            slots = entry.candidates(keys)
+        window = self._window_days(day)
+        for ordinal, entry in window:
+            owners, found = bulk.get(ordinal, (np.empty(0, np.int64), np.empty(0, np.int64)))
+            low, high = np.searchsorted(owners, [row, row + 1])
+            slots = found[low:high]
+            if entry.pending:
+                if keys is None:
+                    keys = band_keys(fingerprint.signature[None, :])[0]
+                slots = np.concatenate([slots, entry.pending_candidates(keys)])
             if not slots.size:
                 continue
             estimates = (entry.signatures[slots] == fingerprint.signature).mean(axis=1)
@@ -390,6 +479,7 @@ class StoryIndex:
             )
         tried: set[int] = set()
         checks = 0
+        entries = [entry for _, entry in window]
         # the most alike first (by the estimate), checked exactly: its story is the one to join
         for _, slot, entry in sorted(scored, key=lambda match: -match[0]):
             story_id = entry.story_ids[slot]
@@ -401,7 +491,7 @@ class StoryIndex:
             if jaccard(fingerprint.features, entry.features[slot]) < self.threshold:
                 continue
             tried.add(story_id)
-            first_places, first_features = self._first_article(story_id, window)
+            first_places, first_features = self._first_article(story_id, entries)
             alike_first = (
                 jaccard(fingerprint.features, first_features) >= self.threshold * LEADER_FACTOR
             )
@@ -430,12 +520,16 @@ class StoryIndex:
         fingerprint: Fingerprint | None,
         places: frozenset[str],
         day: int,
+        merge: bool = True,
     ) -> None:
-        """Index a stored article (one without features is never a candidate)."""
+        """Index a stored article (one without features is never a candidate). ``merge=False``
+        inside a batch: its bulk candidates were searched before the batch began."""
         entry = self.days.get(day)
         if entry is None or fingerprint is None:
             return
         entry.add(article_id, story_id, fingerprint, places)
+        if merge:
+            entry.merge_if_due()
 
     def set_places(self, article_id: int, day: int, places: frozenset[str]) -> None:
         """An article's places changed (feedback, a relink): later look-ups use the new ones."""

@@ -17,8 +17,8 @@ from agenda.link import Linker
 from agenda.settings import load_settings
 from agenda.sources import Source
 from agenda.store import Store, open_database
+from agenda.store.keeper import StoryKeeper, _backfill_day
 from agenda.store.schema import migrations
-from agenda.store.stories import StoryKeeper, _backfill_day
 from tests.storycheck import story_problems
 
 MONDAY = datetime(2026, 11, 23, 15, tzinfo=UTC)
