@@ -76,17 +76,30 @@ def features(title: str, summary: str) -> set[int]:
     counted several times: rewrites keep the facts, other events change them. Each feature is
     kept as a stable 61-bit hash, not a string."""
     text = f"{title}. {summary}"
-    folded = fold(text)
+    words = _WORD.findall(fold(text))  # fold keeps one character for one: same words as text's
     # a crude stem (the first five letters) lets "dejan" meet "dejaron", "lluvia" meet "lluvias"
-    found = {
-        w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())
-    }
-    for original, word in zip(_WORD.findall(text), _WORD.findall(folded), strict=False):
+    found = {w[:STEM] for w in words if not _excluded(w) and (len(w) > 2 or w.isdigit())}
+    for original, word in zip(_WORD.findall(text), words, strict=False):
         if _excluded(word):
             continue
         copies = NUMBER_WEIGHT if word.isdigit() else NAME_WEIGHT if original[:1].isupper() else 1
         found.update(f"#{copy}{word}" for copy in range(copies - 1))
-    return {_stable_hash(feature) for feature in found}
+    cache = _HASHES
+    if len(cache) > _HASHES_KEPT:  # a night's vocabulary fits; a year's is not kept
+        cache.clear()
+    hashes = set()
+    for feature in found:
+        value = cache.get(feature)
+        if value is None:
+            value = cache[feature] = _stable_hash(feature)
+        hashes.add(value)
+    return hashes
+
+
+# Feature hashes already computed: news vocabulary repeats, and two CRC-32s per feature were a
+# third of the cost of a fingerprint.
+_HASHES: dict[str, int] = {}
+_HASHES_KEPT = 200_000
 
 
 def _stable_hash(text: str) -> int:
@@ -274,8 +287,15 @@ class _Day:
         return start
 
     def add(
-        self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
+        self,
+        article_id: int,
+        story_id: int,
+        fingerprint: Fingerprint,
+        places: frozenset[str],
+        keys: np.ndarray,
     ) -> None:
+        """One article, its band ``keys`` already computed: looked up in ``pending`` until the
+        next merge."""
         slot = self._append(
             [article_id],
             [story_id],
@@ -283,7 +303,7 @@ class _Day:
             [fingerprint.features],
             [places],
         )
-        for key in band_keys(fingerprint.signature[None, :])[0].tolist():
+        for key in keys.tolist():
             self.pending.setdefault(key, []).append(slot)
         self.pending_count += 1  # merged by the index between batches (``merge_if_due``)
 
@@ -312,13 +332,17 @@ class _Day:
         self.sorted_keys = (entries >> _SHIFT).astype(np.uint32)
         self.sorted_slots = (entries & _LOW).astype(np.uint32)
 
-    def bulk_candidates(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For several articles' band keys (rows x BANDS), the slots of the sorted bulk that
-        share a band key with each (the newest few of a crowded bucket): (owner row, slot)
-        pairs, unique, by owner then slot. One search for a source's whole batch."""
-        empty = np.empty(0, dtype=np.int64)
+    def bulk_candidates(
+        self, keys: np.ndarray, signatures: np.ndarray, least: float
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """For several articles (their band keys, rows x BANDS, and signatures), the slots of
+        the sorted bulk that share a band key with each (the newest few of a crowded bucket)
+        and whose signature estimate is at least ``least``: (where each row's slots start in
+        the two arrays, one more than rows; slots, by row then slot; their estimates). One
+        search and one comparison for a source's whole batch."""
+        nothing = [0] * (len(keys) + 1), np.empty(0, dtype=np.int64), np.empty(0)
         if not self.sorted_keys.size or not keys.size:
-            return empty, empty
+            return nothing
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
         probes = flat[order]
@@ -327,14 +351,22 @@ class _Day:
         counts = np.minimum(high - low, CROWDED_BUCKET)
         total = int(counts.sum())
         if not total:
-            return empty, empty
+            return nothing
         # the last ``counts`` entries of each matching range, gathered in one step
         starts = np.repeat(high - counts, counts)
         steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         slots = self.sorted_slots[starts + steps].astype(np.int64)
         owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
-        pairs = np.unique(owners * len(self.article_ids) + slots)
-        return pairs // len(self.article_ids), pairs % len(self.article_ids)
+        # estimated before de-duplication: few pairs share two bands, and sorting them all
+        # cost more than comparing the few twice
+        estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
+        near = estimates >= least
+        pairs, first = np.unique(
+            owners[near] * len(self.article_ids) + slots[near], return_index=True
+        )
+        owners = pairs // len(self.article_ids)
+        bounds = np.searchsorted(owners, np.arange(len(keys) + 1)).tolist()
+        return bounds, pairs % len(self.article_ids), estimates[near][first]
 
     def pending_candidates(self, keys: np.ndarray) -> np.ndarray:
         """Slots added since the last merge that share a band key with ``keys``, ascending (all
@@ -397,8 +429,12 @@ class StoryIndex:
         if fingerprint is None:
             return None
         keys = band_keys(fingerprint.signature[None, :])
-        bulk = {d: entry.bulk_candidates(keys) for d, entry in self._window_days(day)}
-        return self._find(fingerprint, places, day, 0, bulk)
+        least = self.threshold - PREFILTER_MARGIN
+        bulk = {
+            d: entry.bulk_candidates(keys, fingerprint.signature[None, :], least)
+            for d, entry in self._window_days(day)
+        }
+        return self._find(fingerprint, keys[0], places, day, 0, bulk)
 
     def assign_many(
         self,
@@ -413,29 +449,32 @@ class StoryIndex:
         ``find`` then ``add`` one article at a time, but the bulk of the window is searched once
         for the whole batch (numpy calls cost per call, not per probe)."""
         rows = [k for k, fingerprint in enumerate(fingerprints) if fingerprint is not None]
-        keys = (
-            band_keys(np.stack([fingerprints[k].signature for k in rows]))  # type: ignore[union-attr]
+        signatures = (
+            np.stack([fingerprints[k].signature for k in rows])  # type: ignore[union-attr]
             if rows
-            else np.empty((0, BANDS), dtype=np.uint32)
+            else np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)
         )
+        keys = band_keys(signatures)
         row_of = {k: row for row, k in enumerate(rows)}
+        least = self.threshold - PREFILTER_MARGIN
         # a batch's articles share their days: the bulk of each day is searched once
-        bulk: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        bulk: dict[int, tuple[list[int], np.ndarray, np.ndarray]] = {}
         for ordinal in sorted({d for k in rows for d in self.window(days[k])}):
             entry = self.days.get(ordinal)
             if entry is not None:
-                bulk[ordinal] = entry.bulk_candidates(keys)
+                bulk[ordinal] = entry.bulk_candidates(keys, signatures, least)
         stories = []
         for k, (article_id, fingerprint) in enumerate(zip(article_ids, fingerprints, strict=True)):
-            story_id = (
-                None
-                if fingerprint is None
-                else self._find(fingerprint, places[k], days[k], row_of[k], bulk)
-            )
+            story_id = None
+            if fingerprint is not None:
+                row = row_of[k]
+                story_id = self._find(fingerprint, keys[row], places[k], days[k], row, bulk)
             if story_id is None:
                 story_id = new_story()
             stories.append(story_id)
-            self.add(article_id, story_id, fingerprint, places[k], days[k], merge=False)
+            entry = self.days.get(days[k])
+            if entry is not None and fingerprint is not None:
+                entry.add(article_id, story_id, fingerprint, places[k], keys[row_of[k]])
         for ordinal in set(days):
             if ordinal in self.days:
                 self.days[ordinal].merge_if_due()
@@ -447,36 +486,39 @@ class StoryIndex:
     def _find(
         self,
         fingerprint: Fingerprint,
+        keys: np.ndarray,
         places: frozenset[str],
         day: int,
         row: int,
-        bulk: dict[int, tuple[np.ndarray, np.ndarray]],
+        bulk: dict[int, tuple[list[int], np.ndarray, np.ndarray]],
     ) -> int | None:
         """Among the window's articles that share a band, those alike enough and not about other
         places; of their stories, those whose first article (in the window) is also alike and
         compatible; the story of the most similar article wins. ``bulk[day]``: the batch's
-        (row, slot) candidates in each day's sorted bulk, from ``_Day.bulk_candidates``."""
-        keys: np.ndarray | None = None
+        near candidates in each day's sorted bulk, from ``_Day.bulk_candidates``."""
         scored: list[tuple[float, int, _Day]] = []
         window = self._window_days(day)
+        least = self.threshold - PREFILTER_MARGIN
         for ordinal, entry in window:
-            owners, found = bulk.get(ordinal, (np.empty(0, np.int64), np.empty(0, np.int64)))
-            low, high = np.searchsorted(owners, [row, row + 1])
-            slots = found[low:high]
-            if entry.pending:
-                if keys is None:
-                    keys = band_keys(fingerprint.signature[None, :])[0]
-                slots = np.concatenate([slots, entry.pending_candidates(keys)])
-            if not slots.size:
-                continue
-            estimates = (entry.signatures[slots] == fingerprint.signature).mean(axis=1)
-            near = estimates >= self.threshold - PREFILTER_MARGIN
-            scored += zip(
-                estimates[near].tolist(),
-                slots[near].tolist(),
-                [entry] * int(near.sum()),
-                strict=True,
-            )
+            if ordinal in bulk:
+                bounds, slots, estimates = bulk[ordinal]
+                low, high = bounds[row], bounds[row + 1]
+                scored += zip(
+                    estimates[low:high].tolist(),
+                    slots[low:high].tolist(),
+                    [entry] * (high - low),
+                    strict=True,
+                )
+            pending = entry.pending_candidates(keys)
+            if pending.size:  # added since the bulk was sorted (after its slots)
+                estimates = (entry.signatures[pending] == fingerprint.signature).mean(axis=1)
+                near = estimates >= least
+                scored += zip(
+                    estimates[near].tolist(),
+                    pending[near].tolist(),
+                    [entry] * int(near.sum()),
+                    strict=True,
+                )
         tried: set[int] = set()
         checks = 0
         entries = [entry for _, entry in window]
@@ -520,16 +562,15 @@ class StoryIndex:
         fingerprint: Fingerprint | None,
         places: frozenset[str],
         day: int,
-        merge: bool = True,
     ) -> None:
-        """Index a stored article (one without features is never a candidate). ``merge=False``
-        inside a batch: its bulk candidates were searched before the batch began."""
+        """Index a stored article (one without features is never a candidate)."""
         entry = self.days.get(day)
         if entry is None or fingerprint is None:
             return
-        entry.add(article_id, story_id, fingerprint, places)
-        if merge:
-            entry.merge_if_due()
+        entry.add(
+            article_id, story_id, fingerprint, places, band_keys(fingerprint.signature[None, :])[0]
+        )
+        entry.merge_if_due()
 
     def set_places(self, article_id: int, day: int, places: frozenset[str]) -> None:
         """An article's places changed (feedback, a relink): later look-ups use the new ones."""

@@ -114,6 +114,23 @@ def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linke
     assert [r["url"] for r in store.search("ñuble")] == ["https://d.cl/b", "https://d.cl/a"]
 
 
+def test_the_search_index_follows_an_articles_words_only(store: Store, linker: Linker) -> None:
+    """Giving an article its story leaves its search index alone (a trigger on any update
+    re-indexed the whole text of every new article); filling in its text re-indexes it."""
+    when = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    ok = FetchResult(SOURCE, "ok")
+    bare = article("https://d.cl/1", "Obras en la región", when)
+    store.record_fetch(ok, [bare], [linker.link(bare.link_text())])
+    before = store.db.conn.total_changes
+    store.db.execute("update articles set story_id = story_id")
+    assert store.db.conn.total_changes - before == 1  # the row only, no re-indexing
+    assert store.search("quilpue") == []
+    full = article("https://d.cl/1", "Obras en la región", when)
+    full.text = "El hospital de Quilpué supera el 80 por ciento de avance."
+    store.record_fetch(ok, [full], [linker.link(full.link_text())])
+    assert [row["url"] for row in store.search("quilpue")] == ["https://d.cl/1"]
+
+
 def test_links_follow_the_stored_text_only(store: Store, linker: Linker) -> None:
     """A stored article's links change only when its own text does: filled in by a full-text
     fetch of the same title and summary, yes; a repeat with other words, never."""
