@@ -1,34 +1,26 @@
 """Stories: which stored articles tell the same news. Pure (numpy only); the store uses it.
 
-Each article gets a fingerprint: its word features (title + summary) and a MinHash signature of
-them. An incremental LSH index over the articles of a few days finds, for a new article, the
-ones that share a band of its signature (the cost of a look-up grows with the few candidates,
-not with the number of articles). A candidate is accepted when the exact Jaccard similarity of
-the two feature sets passes the threshold (the 128-value estimate errs by +-0.04 right where
-the decision is made), the two do not name different regions or different communes, and the
-new article is as alike the story's first article in the window (no chaining from one event to
-the next).
-
-Features: the folded content words, with the words that identify an event (numbers, and the
-capitalised names: places, people, institutions) counted several times, so that
-"portonazos en Maipú" and "portonazos en Puente Alto" stay apart while a rewrite of the same
-story, which keeps its names and figures, comes together. Words common to all regional news
-("comuna", "municipalidad") are left out by a fixed list (``COMMON_WORDS``): the same article
-gets the same signature whatever else arrived that day.
+Each article gets a fingerprint (``agenda.fingerprint``): its word features (title + summary)
+and a MinHash signature of them. An incremental LSH index over the articles of a few days
+finds, for a new article, the ones that share a band of its signature (the cost of a look-up
+grows with the few candidates, not with the number of articles). A candidate is accepted when
+the exact Jaccard similarity of the two feature sets passes the threshold (the 128-value
+estimate errs by +-0.04 right where the decision is made), the two do not name different
+regions or different communes, and the new article is as alike the story's first article in
+the window (no chaining from one event to the next).
 """
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 
-from agenda.textnorm import fold
+# the fingerprints are made in agenda.fingerprint; the store reads these names from here
+from agenda.fingerprint import SIGNATURE_SIZE, Fingerprint, MinHasher, jaccard
 
-SIGNATURE_SIZE = 128
+__all__ = ["SIGNATURE_SIZE", "Fingerprint", "MinHasher", "jaccard"]
+
 BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 98% of the time
 # Chosen on the first 300 pairs of tests/fixtures/duplicates/ stored day by day (as in
 # tests/test_cluster.py), over a grid of names 2..3 x numbers 2..6 x threshold 0.15..0.30: at
@@ -38,161 +30,10 @@ SIMILARITY_THRESHOLD = 0.25
 LEADER_FACTOR = 1.0  # a new article must be this alike (x threshold) the story's first article
 PREFILTER_MARGIN = 0.08  # exact checks only where the signature estimate is within 3 sigma
 MAX_EXACT_CHECKS = 8  # of the most alike by the estimate: a template repeated all day has hundreds
-NAME_WEIGHT = 2
-NUMBER_WEIGHT = 4
-STEM = 5
 # A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
 # story: only its newest members are compared.
 CROWDED_BUCKET = 20
 DEFAULT_WINDOW_DAYS = 3
-_PRIME = (1 << 61) - 1
-_WORD = re.compile(r"[\w']+")
-_STOPWORDS = frozenset(
-    """a al algo ante antes aun asi aunque cada como con contra cual cuando de del desde donde dos
-    durante e el ella ellas ellos en entre era es esa ese eso esta este esto estos estas fue fueron
-    ha han hasta hay la las le les lo los mas me mientras muy ni no nos o otra otro para pero por
-    que quien se segun ser si sin sino sobre su sus tambien tras un una uno unos unas y ya sera
-    seran tiene tienen dijo afirmo anuncio senalo indico luego hoy ayer manana semana ano anos dia
-    dias""".split()
-)
-# Words of every regional story, whatever the event: they only make unrelated articles collide.
-# The most frequent content words of tests/gold/linking.jsonl (394 regional articles, none of
-# them in the duplicates set), less the ones that name a topic (salud, puerto, incendio).
-COMMON_WORDS = frozenset(
-    """comuna comunal comunas municipal municipalidad municipio region regional regiones provincia
-    provincial vecinos vecina vecino autoridad autoridades sector sectores ciudad local
-    destaco destacan informo informaron indicaron explico agrego sostuvo precisaron aseguro
-    senalaron comento detallo manifesto nuevo nueva nuevos nuevas ultimo ultima primer primera
-    mayor personas este""".split()
-)
-
-
-def _excluded() -> frozenset[str]:
-    """The words never counted (read at each batch: the bench measures without COMMON_WORDS)."""
-    return _STOPWORDS | COMMON_WORDS
-
-
-def features(title: str, summary: str, excluded: frozenset[str] | None = None) -> set[int]:
-    """Content words (crudely stemmed) of one article, with its names and, more, its numbers
-    counted several times: rewrites keep the facts, other events change them. Each feature is
-    kept as a stable 61-bit hash, not a string. ``excluded``: ``_excluded()``, passed by a
-    caller that computes many."""
-    if excluded is None:
-        excluded = _excluded()
-    text = f"{title}. {summary}"
-    words = _WORD.findall(fold(text))  # fold keeps one character for one: same words as text's
-    # a crude stem (the first five letters) lets "dejan" meet "dejaron", "lluvia" meet "lluvias"
-    found = {w[:STEM] for w in words if w not in excluded and (len(w) > 2 or w.isdigit())}
-    for original, word in zip(_WORD.findall(text), words, strict=False):
-        if word in excluded:
-            continue
-        copies = NUMBER_WEIGHT if word.isdigit() else NAME_WEIGHT if original[:1].isupper() else 1
-        if copies > 1:
-            found.update(f"#{copy}{word}" for copy in range(copies - 1))
-    cache = _HASHES
-    if len(cache) > _HASHES_KEPT:  # a night's vocabulary fits; a year's is not kept
-        cache.clear()
-    hashes = set()
-    for feature in found:
-        value = cache.get(feature)
-        if value is None:
-            value = cache[feature] = _stable_hash(feature)
-        hashes.add(value)
-    return hashes
-
-
-# Feature hashes already computed: news vocabulary repeats, and two CRC-32s per feature were a
-# third of the cost of a fingerprint.
-_HASHES: dict[str, int] = {}
-_HASHES_KEPT = 50_000  # about 8 MB
-
-
-def _stable_hash(text: str) -> int:
-    """Two CRC-32s make 61 stable bits (Python's hash() is salted per process)."""
-    data = text.encode("utf-8")
-    return ((zlib.crc32(data) << 32) | zlib.crc32(data, 0x9E3779B9)) & _PRIME
-
-
-class Fingerprint(NamedTuple):
-    """What the index keeps of an article: its MinHash signature (``SIGNATURE_SIZE`` uint32)
-    and its feature set (sorted unique uint32: the low bits of the feature hashes)."""
-
-    signature: np.ndarray
-    features: np.ndarray
-
-    def to_bytes(self) -> tuple[bytes, bytes]:
-        return self.signature.tobytes(), self.features.tobytes()
-
-    @classmethod
-    def from_bytes(cls, signature: bytes, features: bytes) -> Fingerprint:
-        return cls(
-            np.frombuffer(signature, dtype=np.uint32), np.frombuffer(features, dtype=np.uint32)
-        )
-
-
-class MinHasher:
-    """Fingerprints of articles: MinHash signatures of ``SIGNATURE_SIZE`` 32-bit values."""
-
-    def __init__(self, size: int = SIGNATURE_SIZE, seed: int = 20261124) -> None:
-        rng = np.random.default_rng(seed)
-        self.a = rng.integers(1, _PRIME, size=size, dtype=np.uint64)
-        self.b = rng.integers(0, _PRIME, size=size, dtype=np.uint64)
-        self.size = size
-
-    def signature(self, hashes: np.ndarray) -> np.ndarray:
-        # (a*x + b) mod 2**64 overflows on purpose: a fast universal-ish family; the low 32 bits
-        # of the minimum are kept (two different minima agree by chance once in 4 billion)
-        values = self.a[:, None] * hashes[None, :] + self.b[:, None]
-        return values.min(axis=1).astype(np.uint32)
-
-    def of(self, title: str, summary: str) -> Fingerprint | None:
-        """The article's fingerprint, or None when it has no features (it cannot be compared)."""
-        return self.many([(title, summary)])[0]
-
-    def many(self, texts: list[tuple[str, str]]) -> list[Fingerprint | None]:
-        """Fingerprints of several articles (title, summary), as ``of`` gives them: one
-        vectorised MinHash for all (a source's batch), not one numpy round per article."""
-        excluded = _excluded()
-        found = [
-            np.fromiter(features(title, summary, excluded), dtype=np.uint64)
-            for title, summary in texts
-        ]
-        sizes = [hashes.size for hashes in found]
-        if not any(sizes):
-            return [None] * len(texts)
-        every = np.concatenate(found)
-        values = self.a[:, None] * every[None, :] + self.b[:, None]  # wraps on purpose, as above
-        starts = np.cumsum([0, *sizes[:-1]])[np.asarray(sizes) > 0]
-        minima = np.minimum.reduceat(values, starts, axis=1).astype(np.uint32).T
-        fingerprints: list[Fingerprint | None] = []
-        row = 0
-        for hashes in found:
-            if not hashes.size:
-                fingerprints.append(None)
-                continue
-            unique = np.unique(hashes.astype(np.uint32))
-            fingerprints.append(Fingerprint(minima[row].copy(), unique))
-            row += 1
-        return fingerprints
-
-
-def jaccard(left: np.ndarray | bytes, right: np.ndarray | bytes) -> float:
-    """Jaccard similarity of two sorted unique feature arrays (or their bytes).
-
-    >>> jaccard(np.array([1, 2, 3], dtype=np.uint32), np.array([2, 3, 4], dtype=np.uint32))
-    0.5
-    """
-    if isinstance(left, bytes):
-        left = np.frombuffer(left, dtype=np.uint32)
-    if isinstance(right, bytes):
-        right = np.frombuffer(right, dtype=np.uint32)
-    if not left.size or not right.size:
-        return 0.0
-    positions = np.minimum(np.searchsorted(right, left), right.size - 1)
-    shared = int(np.count_nonzero(right[positions] == left))
-    return shared / (left.size + right.size - shared)
-
-
 # The links whose codes say where (and about what) an event happened: two articles that name codes
 # of these kinds, none in common at some level, are about two events (a fire in Licantén, another
 # in Vichuquén; the works of one commitment stalled, and those of another).
@@ -243,6 +84,9 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return mixed >> np.uint32(1)
 
 
+_PAIRS_AT_ONCE = 8192  # candidate pairs compared in one step: 8 MB of gathered signatures
+
+
 class _Day:
     """The indexed articles of one day: a sorted array of (band key << 32 | slot) entries for
     the bulk, and a dict for the few added since (merged into the array when it grows)."""
@@ -253,13 +97,14 @@ class _Day:
         self.article_ids: list[int] = []
         self.story_ids: list[int] = []
         self.places: list[frozenset[str]] = []
-        self.features: list[np.ndarray | bytes] = []
+        self.features: list[bytes] = []  # sorted uint32 feature hashes, as stored
         self.signatures = np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)  # grows by doubling
         # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
         self.sorted_keys = np.empty(0, dtype=np.uint32)
         self.sorted_slots = np.empty(0, dtype=np.uint32)
         self.pending: dict[int, list[int]] = {}
         self.pending_count = 0
+        self.merged = 0  # slots below this are in the sorted arrays
         self.first_of_story: dict[int, int] = {}  # story -> its first slot (lowest article id)
         self.slot_of: dict[int, int] = {}  # article -> slot
 
@@ -271,7 +116,7 @@ class _Day:
         article_ids: list[int],
         story_ids: list[int],
         signatures: np.ndarray,
-        features: list[np.ndarray | bytes],
+        features: list[bytes],
         places: list[frozenset[str]],
     ) -> int:
         start = len(self.article_ids)
@@ -309,7 +154,7 @@ class _Day:
             [article_id],
             [story_id],
             fingerprint.signature[None, :],
-            [fingerprint.features],
+            [fingerprint.features.tobytes()],  # bytes: 80 bytes less than an array, per article
             [places],
         )
         for key in keys.tolist():
@@ -330,16 +175,26 @@ class _Day:
         self._merge()
 
     def _merge(self) -> None:
+        """Move the slots added since the last merge from ``pending`` into the sorted arrays:
+        only the new entries are sorted, then inserted (re-sorting a day of 50,000 articles
+        every 2,000 cost seconds over a night, and 100 MB of temporaries at its end)."""
         self.pending.clear()
         self.pending_count = 0
-        count = len(self.article_ids)
-        if not count:
+        start, count = self.merged, len(self.article_ids)
+        if count == start:
             return
-        keys = band_keys(self.signatures[:count]).astype(np.uint64)
-        slots = np.arange(count, dtype=np.uint64)[:, None]
+        keys = band_keys(self.signatures[start:count]).astype(np.uint64)
+        slots = np.arange(start, count, dtype=np.uint64)[:, None]
         entries = np.sort(((keys << _SHIFT) | slots).ravel())
-        self.sorted_keys = (entries >> _SHIFT).astype(np.uint32)
-        self.sorted_slots = (entries & _LOW).astype(np.uint32)
+        new_keys = (entries >> _SHIFT).astype(np.uint32)
+        new_slots = (entries & _LOW).astype(np.uint32)
+        if self.sorted_keys.size:
+            # after the equal keys already there: their slots are older, a bucket stays by slot
+            at = np.searchsorted(self.sorted_keys, new_keys, side="right")
+            new_keys = np.insert(self.sorted_keys, at, new_keys)
+            new_slots = np.insert(self.sorted_slots, at, new_slots)
+        self.sorted_keys, self.sorted_slots = new_keys, new_slots
+        self.merged = count
 
     def bulk_candidates(
         self, keys: np.ndarray, signatures: np.ndarray, least: float
@@ -367,8 +222,13 @@ class _Day:
         slots = self.sorted_slots[starts + steps].astype(np.int64)
         owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
         # estimated before de-duplication: few pairs share two bands, and sorting them all
-        # cost more than comparing the few twice
-        estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
+        # cost more than comparing the few twice. A chunk at a time: a batch of 100 articles
+        # has 100,000 pairs, and gathering both signatures of each at once took 100 MB.
+        estimates = np.empty(total)
+        for start in range(0, total, _PAIRS_AT_ONCE):
+            part = slice(start, start + _PAIRS_AT_ONCE)
+            equal = self.signatures[slots[part]] == signatures[owners[part]]
+            estimates[part] = equal.mean(axis=1)
         near = estimates >= least
         pairs, first = np.unique(
             owners[near] * len(self.article_ids) + slots[near], return_index=True

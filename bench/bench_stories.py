@@ -223,7 +223,7 @@ def measure_rebuild() -> tuple[float, int]:
 
 
 def measure_pairs() -> tuple[tuple[float, float], tuple[float, float]]:
-    import agenda.stories as stories
+    import agenda.fingerprint as fingerprint
     from agenda.keywords import load_keywords
     from agenda.link import Linker
     from agenda.store import Store, open_database
@@ -232,8 +232,8 @@ def measure_pairs() -> tuple[tuple[float, float], tuple[float, float]]:
     linker = Linker(load_keywords(ROOT / "keywords"))
     pairs = load_pairs()
     figures = []
-    for common in (stories.COMMON_WORDS, frozenset()):
-        stories.COMMON_WORDS = common
+    for common in (fingerprint.COMMON_WORDS, frozenset()):
+        fingerprint.COMMON_WORDS = common
         with tempfile.TemporaryDirectory() as folder:
             figures.append(
                 precision_recall(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from agenda.stories import SIGNATURE_SIZE, Fingerprint, MinHasher, StoryIndex, _Day
+from agenda.stories import SIGNATURE_SIZE, Fingerprint, MinHasher, StoryIndex, _Day, band_keys
 from tests.test_cluster import load_pairs
 
 DAY = 740_000  # a date ordinal: the loaded day, the next two get the new articles
@@ -97,3 +97,22 @@ def test_a_batch_gets_the_stories_of_one_article_at_a_time(
     joined = sum(1 for story in expected if story < 10**6)  # joined a loaded article's story
     started = len({story for story in expected if story >= 10**6})
     assert joined > 50 and started < len(expected) - joined - 20  # new stories grew too
+
+
+def test_merging_new_articles_keeps_the_bulk_as_one_sort_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the articles added since the last merge are sorted and inserted: the bulk is the
+    (band key, slot) order of sorting every article at once, buckets oldest first."""
+    monkeypatch.setattr(_Day, "MERGE_EVERY", 37)
+    fingerprints = [f for f in MinHasher().many(texts()) if f is not None]
+    index = index_with_a_loaded_day(fingerprints, 100)
+    for number, fingerprint in enumerate(fingerprints[100:], start=101):
+        index.add(number, number, fingerprint, frozenset(), DAY)
+    day = index.days[DAY]
+    day._merge()
+    keys = band_keys(day.signatures[: len(day)]).astype(np.uint64)
+    slots = np.arange(len(day), dtype=np.uint64)[:, None]
+    entries = np.sort(((keys << np.uint64(32)) | slots).ravel())
+    assert np.array_equal(day.sorted_keys, (entries >> np.uint64(32)).astype(np.uint32))
+    assert np.array_equal(day.sorted_slots, (entries & np.uint64(0xFFFFFFFF)).astype(np.uint32))

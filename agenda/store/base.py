@@ -239,6 +239,12 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         if news:
             self._stories.assign_many(list(news.values()))
 
+    def release_story_index(self) -> None:
+        """Free the in-memory story index (a day of 50,000 articles holds about 70 MB) once the
+        run has stored what it collected: the digest does not need it, and the next new article
+        reads it back from the stored fingerprints."""
+        self._stories.reset()
+
     def _link_keys(self, article_id: int) -> set[tuple[str, str, int]]:
         return {
             (kind, code, at_risk)
