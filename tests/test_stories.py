@@ -112,6 +112,31 @@ def test_the_same_story_on_monday_and_wednesday_is_one_story(store: Store, linke
     assert story_problems(store.db.conn) == []
 
 
+def test_one_feed_gets_its_stories_together(store: Store, linker: Linker) -> None:
+    """A source's new articles are assigned as one batch: the second joins the story the first
+    just started, an article the feed lists twice is stored and counted once, and the story
+    row is what one article at a time would have left (lead, counts, links)."""
+    put(store, linker, [art(1, *HOSPITAL, MONDAY)], source=0)
+    first, again = art(2, *STRIKE, MONDAY), art(2, *STRIKE, MONDAY)
+    put(store, linker, [first, art(3, *STRIKE_LATER, MONDAY), again], source=1)
+    strike = story_of(store, "https://m1.cl/2")
+    assert strike == story_of(store, "https://m1.cl/3") != story_of(store, "https://m0.cl/1")
+    story = store.stories_by_id([strike])[strike]
+    assert story["article_count"] == 2 and story["outlet_count"] == 1
+    more_links = max(
+        (2, 3),
+        key=lambda n: (
+            store.db.execute(
+                "select count(*) from links l join articles a on a.id = l.article_id where a.url = ?",
+                [f"https://m1.cl/{n}"],
+            ).fetchone()[0],
+            -n,
+        ),
+    )
+    assert story["url"] == f"https://m1.cl/{more_links}"
+    assert story_problems(store.db.conn) == []
+
+
 def test_outside_the_window_a_story_starts_again(tmp_path: Path, linker: Linker) -> None:
     store = Store(open_database(tmp_path / "agenda.db"), story_window_days=2)
     store.sync_sources(SOURCES)
