@@ -84,7 +84,7 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return mixed >> np.uint32(1)
 
 
-_PAIRS_AT_ONCE = 8192  # candidate pairs compared in one step: 8 MB of gathered signatures
+_PAIRS_AT_ONCE = 16384  # candidate pairs compared in one step: 2 MB of gathered low bytes
 
 
 class _Day:
@@ -99,6 +99,7 @@ class _Day:
         self.places: list[frozenset[str]] = []
         self.features: list[bytes] = []  # sorted uint32 feature hashes, as stored
         self.signatures = np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)  # grows by doubling
+        self.low = np.empty((0, SIGNATURE_SIZE), dtype=np.uint8)  # their low bytes: a pre-filter
         # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
         self.sorted_keys = np.empty(0, dtype=np.uint32)
         self.sorted_slots = np.empty(0, dtype=np.uint32)
@@ -122,12 +123,14 @@ class _Day:
         start = len(self.article_ids)
         needed = start + len(article_ids)
         if needed > len(self.signatures):
-            grown = np.empty(
-                (max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32
-            )
+            size = max(needed, 2 * len(self.signatures), 64)
+            grown = np.empty((size, SIGNATURE_SIZE), dtype=np.uint32)
             grown[:start] = self.signatures[:start]
-            self.signatures = grown
+            grown_low = np.empty((size, SIGNATURE_SIZE), dtype=np.uint8)
+            grown_low[:start] = self.low[:start]
+            self.signatures, self.low = grown, grown_low
         self.signatures[start:needed] = signatures
+        self.low[start:needed] = signatures.astype(np.uint8)  # the low byte of each value
         self.features += features
         self.article_ids += article_ids
         self.story_ids += story_ids
@@ -221,14 +224,20 @@ class _Day:
         steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         slots = self.sorted_slots[starts + steps].astype(np.int64)
         owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
-        # estimated before de-duplication: few pairs share two bands, and sorting them all
-        # cost more than comparing the few twice. A chunk at a time: a batch of 100 articles
-        # has 100,000 pairs, and gathering both signatures of each at once took 100 MB.
-        estimates = np.empty(total)
+        # First on the low bytes of the signatures: they agree wherever the values do, so a
+        # pair below ``least`` on them is below on the values (99% of the pairs of crowded
+        # buckets), at a quarter of the memory traffic. A chunk at a time: a batch of 100
+        # articles has 100,000 pairs, and gathering all their signatures at once took 100 MB.
+        # Estimated before de-duplication: sorting every pair cost more than the few repeats.
+        low = signatures.astype(np.uint8)
+        kept = []
         for start in range(0, total, _PAIRS_AT_ONCE):
             part = slice(start, start + _PAIRS_AT_ONCE)
-            equal = self.signatures[slots[part]] == signatures[owners[part]]
-            estimates[part] = equal.mean(axis=1)
+            agree = (self.low[slots[part]] == low[owners[part]]).mean(axis=1)
+            kept.append(start + np.flatnonzero(agree >= least))
+        maybe = np.concatenate(kept)
+        slots, owners = slots[maybe], owners[maybe]
+        estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
         near = estimates >= least
         pairs, first = np.unique(
             owners[near] * len(self.article_ids) + slots[near], return_index=True

@@ -127,7 +127,8 @@ def test_one_feed_gets_its_stories_together(store: Store, linker: Linker) -> Non
         (2, 3),
         key=lambda n: (
             store.db.execute(
-                "select count(*) from links l join articles a on a.id = l.article_id where a.url = ?",
+                "select count(*) from links l join articles a on a.id = l.article_id"
+                " where a.url = ?",
                 [f"https://m1.cl/{n}"],
             ).fetchone()[0],
             -n,
