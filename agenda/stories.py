@@ -269,7 +269,8 @@ class StoryIndex:
     """The articles of some days, by day, for finding the story a new article belongs to.
 
     The store loads the days a new article's window needs (``missing_days``, ``load_day``),
-    asks ``find`` and then ``add``s the article; ``forget_days_before`` bounds memory.
+    then gives a source's new articles their stories with ``assign_many`` (``find`` and ``add``
+    do it for one article); ``forget_days_before`` bounds memory.
     """
 
     def __init__(

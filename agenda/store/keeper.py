@@ -137,10 +137,6 @@ class StoryKeeper:
         self._load_days(index, index.missing_days(date.fromisoformat(local_date).toordinal()))
         return index
 
-    def assign(self, new: NewArticle) -> int:
-        """Put a just-stored article (its links stored too) in a story; returns the story."""
-        return self.assign_many([new])[0]
-
     def assign_many(self, news: list[NewArticle]) -> list[int]:
         """Put just-stored articles (their links stored too), in the order they were stored,
         in stories; returns each one's story."""
