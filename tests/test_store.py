@@ -98,6 +98,25 @@ def test_articles_on_a_day_with_links_and_outlets(store: Store, linker: Linker) 
     assert day[0]["outlets"] == ["Diario"]
 
 
+def test_a_days_articles_share_their_plain_links(store: Store, linker: Linker) -> None:
+    """Two articles naming the same place read back one shared link (a night has 300,000), and
+    equal to what each would have alone."""
+    when = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    items = [
+        article("https://d.cl/1", "Lluvias en Temuco", when),
+        article("https://d.cl/2", "Corte de agua en Temuco", when),
+    ]
+    store.record_fetch(
+        FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items]
+    )
+    first, second = (
+        {(link.kind, link.code): link for link in a["links"]}
+        for a in store.articles_on(date(2026, 11, 24))
+    )
+    assert first[("commune", "09101")] is second[("commune", "09101")]
+    assert first[("commune", "09101")] == ("commune", "09101", "Temuco", False, (), None, False)
+
+
 def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linker) -> None:
     items = [
         article("https://d.cl/a", "Lluvias en Ñuble", datetime(2026, 11, 23, 12, tzinfo=UTC)),

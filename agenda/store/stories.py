@@ -49,12 +49,21 @@ LINK_COLUMNS = (
 
 def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]:
     """Link rows (``LINK_COLUMNS``) by article, as reports read them: no evidence spans (only
-    the sentences that flag a commitment), and one shared string per code and name."""
+    the sentences that flag a commitment), and one shared string per code and name. A plain
+    link (no risk, not resolved) is one shared tuple for every article that has it: a night's
+    50,000 articles have 300,000 links, 40 MB as tuples of their own."""
     links: dict[int, list[StoredLink]] = {}
+    plain: dict[tuple[str, str, str], StoredLink] = {}
     for article_id, kind, code, name, at_risk, risk_evidence, risk_kind, resolved in rows:
-        evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
-        links.setdefault(article_id, []).append(
-            StoredLink(
+        if not at_risk and not resolved and risk_kind is None:
+            link = plain.get((kind, code, name))
+            if link is None:
+                link = plain[kind, code, name] = StoredLink(
+                    sys.intern(kind), sys.intern(code), sys.intern(name), False, ()
+                )
+        else:
+            evidence = tuple(e["text"] for e in json.loads(risk_evidence)) if at_risk else ()
+            link = StoredLink(
                 sys.intern(kind),
                 sys.intern(code),
                 sys.intern(name),
@@ -63,7 +72,7 @@ def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]
                 risk_kind,
                 bool(resolved),
             )
-        )
+        links.setdefault(article_id, []).append(link)
     return links
 
 
