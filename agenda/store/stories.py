@@ -235,10 +235,14 @@ class StoriesMixin:
         empty with ``with_links=False``, for a reader that has the articles' own links)."""
         wanted = json.dumps(sorted({int(i) for i in ids if i is not None}))
         stories: dict[int, dict[str, Any]] = {}
+        days: dict[str, str] = {}  # one string per day, not two per story
         # the ids travel as one JSON array: a day has 20,000 stories, more than SQLite's ? limit
         for row in self.db.query(
             "select * from stories where id in (select value from json_each(?))", [wanted]
         ):
+            for key in ("first_local_date", "last_local_date"):
+                if row[key] is not None:
+                    row[key] = days.setdefault(row[key], row[key])
             row["links"] = []
             stories[row["id"]] = row
         if with_links:
