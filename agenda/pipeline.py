@@ -227,6 +227,7 @@ async def run_cycle(
             sources, linker, client, store, settings, progress=progress
         )
         seconds["seconds_collect_link_store"] = time.monotonic() - started
+        store.release_story_index()  # its memory goes to the digest (the night's peak)
         errors += [f"{source_id}: {reason}" for source_id, reason in summary.collect.failures]
         day = day or today_in_santiago()
         started = time.monotonic()

@@ -1,33 +1,26 @@
 """Stories: which stored articles tell the same news. Pure (numpy only); the store uses it.
 
-Each article gets a fingerprint: its word features (title + summary) and a MinHash signature of
-them. An incremental LSH index over the articles of a few days finds, for a new article, the
-ones that share a band of its signature (the cost of a look-up grows with the few candidates,
-not with the number of articles). A candidate is accepted when the exact Jaccard similarity of
-the two feature sets passes the threshold (the 128-value estimate errs by +-0.04 right where
-the decision is made), the two do not name different regions or different communes, and the
-new article is as alike the story's first article in the window (no chaining from one event to
-the next).
-
-Features: the folded content words, with the words that identify an event (numbers, and the
-capitalised names: places, people, institutions) counted several times, so that
-"portonazos en Maipú" and "portonazos en Puente Alto" stay apart while a rewrite of the same
-story, which keeps its names and figures, comes together. Words common to all regional news
-("comuna", "municipalidad") are left out by a fixed list (``COMMON_WORDS``): the same article
-gets the same signature whatever else arrived that day.
+Each article gets a fingerprint (``agenda.fingerprint``): its word features (title + summary)
+and a MinHash signature of them. An incremental LSH index over the articles of a few days
+finds, for a new article, the ones that share a band of its signature (the cost of a look-up
+grows with the few candidates, not with the number of articles). A candidate is accepted when
+the exact Jaccard similarity of the two feature sets passes the threshold (the 128-value
+estimate errs by +-0.04 right where the decision is made), the two do not name different
+regions or different communes, and the new article is as alike the story's first article in
+the window (no chaining from one event to the next).
 """
 
 from __future__ import annotations
 
-import re
-import zlib
-from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 
-from agenda.textnorm import fold
+# the fingerprints are made in agenda.fingerprint; the store reads these names from here
+from agenda.fingerprint import SIGNATURE_SIZE, Fingerprint, MinHasher, jaccard
 
-SIGNATURE_SIZE = 128
+__all__ = ["SIGNATURE_SIZE", "Fingerprint", "MinHasher", "jaccard"]
+
 BANDS = 64  # 64 bands of 2 rows: a pair at 0.25 similarity becomes a candidate 98% of the time
 # Chosen on the first 300 pairs of tests/fixtures/duplicates/ stored day by day (as in
 # tests/test_cluster.py), over a grid of names 2..3 x numbers 2..6 x threshold 0.15..0.30: at
@@ -37,120 +30,10 @@ SIMILARITY_THRESHOLD = 0.25
 LEADER_FACTOR = 1.0  # a new article must be this alike (x threshold) the story's first article
 PREFILTER_MARGIN = 0.08  # exact checks only where the signature estimate is within 3 sigma
 MAX_EXACT_CHECKS = 8  # of the most alike by the estimate: a template repeated all day has hundreds
-NAME_WEIGHT = 2
-NUMBER_WEIGHT = 4
-STEM = 5
 # A band bucket this full holds boilerplate shared by many articles ("Síguenos en…"), not one
 # story: only its newest members are compared.
 CROWDED_BUCKET = 20
 DEFAULT_WINDOW_DAYS = 3
-_PRIME = (1 << 61) - 1
-_WORD = re.compile(r"[\w']+")
-_STOPWORDS = frozenset(
-    """a al algo ante antes aun asi aunque cada como con contra cual cuando de del desde donde dos
-    durante e el ella ellas ellos en entre era es esa ese eso esta este esto estos estas fue fueron
-    ha han hasta hay la las le les lo los mas me mientras muy ni no nos o otra otro para pero por
-    que quien se segun ser si sin sino sobre su sus tambien tras un una uno unos unas y ya sera
-    seran tiene tienen dijo afirmo anuncio senalo indico luego hoy ayer manana semana ano anos dia
-    dias""".split()
-)
-# Words of every regional story, whatever the event: they only make unrelated articles collide.
-# The most frequent content words of tests/gold/linking.jsonl (394 regional articles, none of
-# them in the duplicates set), less the ones that name a topic (salud, puerto, incendio).
-COMMON_WORDS = frozenset(
-    """comuna comunal comunas municipal municipalidad municipio region regional regiones provincia
-    provincial vecinos vecina vecino autoridad autoridades sector sectores ciudad local
-    destaco destacan informo informaron indicaron explico agrego sostuvo precisaron aseguro
-    senalaron comento detallo manifesto nuevo nueva nuevos nuevas ultimo ultima primer primera
-    mayor personas este""".split()
-)
-
-
-def _excluded(word: str) -> bool:
-    return word in _STOPWORDS or word in COMMON_WORDS
-
-
-def features(title: str, summary: str) -> set[int]:
-    """Content words (crudely stemmed) of one article, with its names and, more, its numbers
-    counted several times: rewrites keep the facts, other events change them. Each feature is
-    kept as a stable 61-bit hash, not a string."""
-    text = f"{title}. {summary}"
-    folded = fold(text)
-    # a crude stem (the first five letters) lets "dejan" meet "dejaron", "lluvia" meet "lluvias"
-    found = {
-        w[:STEM] for w in _WORD.findall(folded) if not _excluded(w) and (len(w) > 2 or w.isdigit())
-    }
-    for original, word in zip(_WORD.findall(text), _WORD.findall(folded), strict=False):
-        if _excluded(word):
-            continue
-        copies = NUMBER_WEIGHT if word.isdigit() else NAME_WEIGHT if original[:1].isupper() else 1
-        found.update(f"#{copy}{word}" for copy in range(copies - 1))
-    return {_stable_hash(feature) for feature in found}
-
-
-def _stable_hash(text: str) -> int:
-    """Two CRC-32s make 61 stable bits (Python's hash() is salted per process)."""
-    data = text.encode("utf-8")
-    return ((zlib.crc32(data) << 32) | zlib.crc32(data, 0x9E3779B9)) & _PRIME
-
-
-class Fingerprint(NamedTuple):
-    """What the index keeps of an article: its MinHash signature (``SIGNATURE_SIZE`` uint32)
-    and its feature set (sorted unique uint32: the low bits of the feature hashes)."""
-
-    signature: np.ndarray
-    features: np.ndarray
-
-    def to_bytes(self) -> tuple[bytes, bytes]:
-        return self.signature.tobytes(), self.features.tobytes()
-
-    @classmethod
-    def from_bytes(cls, signature: bytes, features: bytes) -> Fingerprint:
-        return cls(
-            np.frombuffer(signature, dtype=np.uint32), np.frombuffer(features, dtype=np.uint32)
-        )
-
-
-class MinHasher:
-    """Fingerprints of articles: MinHash signatures of ``SIGNATURE_SIZE`` 32-bit values."""
-
-    def __init__(self, size: int = SIGNATURE_SIZE, seed: int = 20261124) -> None:
-        rng = np.random.default_rng(seed)
-        self.a = rng.integers(1, _PRIME, size=size, dtype=np.uint64)
-        self.b = rng.integers(0, _PRIME, size=size, dtype=np.uint64)
-        self.size = size
-
-    def signature(self, hashes: np.ndarray) -> np.ndarray:
-        # (a*x + b) mod 2**64 overflows on purpose: a fast universal-ish family; the low 32 bits
-        # of the minimum are kept (two different minima agree by chance once in 4 billion)
-        values = self.a[:, None] * hashes[None, :] + self.b[:, None]
-        return values.min(axis=1).astype(np.uint32)
-
-    def of(self, title: str, summary: str) -> Fingerprint | None:
-        """The article's fingerprint, or None when it has no features (it cannot be compared)."""
-        hashes = np.fromiter(features(title, summary), dtype=np.uint64)
-        if hashes.size == 0:
-            return None
-        return Fingerprint(self.signature(hashes), np.unique(hashes.astype(np.uint32)))
-
-
-def jaccard(left: np.ndarray | bytes, right: np.ndarray | bytes) -> float:
-    """Jaccard similarity of two sorted unique feature arrays (or their bytes).
-
-    >>> jaccard(np.array([1, 2, 3], dtype=np.uint32), np.array([2, 3, 4], dtype=np.uint32))
-    0.5
-    """
-    if isinstance(left, bytes):
-        left = np.frombuffer(left, dtype=np.uint32)
-    if isinstance(right, bytes):
-        right = np.frombuffer(right, dtype=np.uint32)
-    if not left.size or not right.size:
-        return 0.0
-    positions = np.minimum(np.searchsorted(right, left), right.size - 1)
-    shared = int(np.count_nonzero(right[positions] == left))
-    return shared / (left.size + right.size - shared)
-
-
 # The links whose codes say where (and about what) an event happened: two articles that name codes
 # of these kinds, none in common at some level, are about two events (a fire in Licantén, another
 # in Vichuquén; the works of one commitment stalled, and those of another).
@@ -201,6 +84,9 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return mixed >> np.uint32(1)
 
 
+_PAIRS_AT_ONCE = 16384  # candidate pairs compared in one step: 2 MB of gathered low bytes
+
+
 class _Day:
     """The indexed articles of one day: a sorted array of (band key << 32 | slot) entries for
     the bulk, and a dict for the few added since (merged into the array when it grows)."""
@@ -211,13 +97,15 @@ class _Day:
         self.article_ids: list[int] = []
         self.story_ids: list[int] = []
         self.places: list[frozenset[str]] = []
-        self.features: list[np.ndarray | bytes] = []
+        self.features: list[bytes] = []  # sorted uint32 feature hashes, as stored
         self.signatures = np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)  # grows by doubling
+        self.low = np.empty((0, SIGNATURE_SIZE), dtype=np.uint8)  # their low bytes: a pre-filter
         # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
         self.sorted_keys = np.empty(0, dtype=np.uint32)
         self.sorted_slots = np.empty(0, dtype=np.uint32)
         self.pending: dict[int, list[int]] = {}
         self.pending_count = 0
+        self.merged = 0  # slots below this are in the sorted arrays
         self.first_of_story: dict[int, int] = {}  # story -> its first slot (lowest article id)
         self.slot_of: dict[int, int] = {}  # article -> slot
 
@@ -229,18 +117,20 @@ class _Day:
         article_ids: list[int],
         story_ids: list[int],
         signatures: np.ndarray,
-        features: list[np.ndarray | bytes],
+        features: list[bytes],
         places: list[frozenset[str]],
     ) -> int:
         start = len(self.article_ids)
         needed = start + len(article_ids)
         if needed > len(self.signatures):
-            grown = np.empty(
-                (max(needed, 2 * len(self.signatures), 64), SIGNATURE_SIZE), dtype=np.uint32
-            )
+            size = max(needed, 2 * len(self.signatures), 64)
+            grown = np.empty((size, SIGNATURE_SIZE), dtype=np.uint32)
             grown[:start] = self.signatures[:start]
-            self.signatures = grown
+            grown_low = np.empty((size, SIGNATURE_SIZE), dtype=np.uint8)
+            grown_low[:start] = self.low[:start]
+            self.signatures, self.low = grown, grown_low
         self.signatures[start:needed] = signatures
+        self.low[start:needed] = signatures.astype(np.uint8)  # the low byte of each value
         self.features += features
         self.article_ids += article_ids
         self.story_ids += story_ids
@@ -254,20 +144,25 @@ class _Day:
         return start
 
     def add(
-        self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
+        self,
+        article_id: int,
+        story_id: int,
+        fingerprint: Fingerprint,
+        places: frozenset[str],
+        keys: np.ndarray,
     ) -> None:
+        """One article, its band ``keys`` already computed: looked up in ``pending`` until the
+        next merge."""
         slot = self._append(
             [article_id],
             [story_id],
             fingerprint.signature[None, :],
-            [fingerprint.features],
+            [fingerprint.features.tobytes()],  # bytes: 80 bytes less than an array, per article
             [places],
         )
-        for key in band_keys(fingerprint.signature[None, :])[0].tolist():
+        for key in keys.tolist():
             self.pending.setdefault(key, []).append(slot)
-        self.pending_count += 1
-        if self.pending_count >= self.MERGE_EVERY:
-            self._merge()
+        self.pending_count += 1  # merged by the index between batches (``merge_if_due``)
 
     def add_many(
         self,
@@ -283,53 +178,99 @@ class _Day:
         self._merge()
 
     def _merge(self) -> None:
+        """Move the slots added since the last merge from ``pending`` into the sorted arrays:
+        only the new entries are sorted, then inserted (re-sorting a day of 50,000 articles
+        every 2,000 cost seconds over a night, and 100 MB of temporaries at its end)."""
         self.pending.clear()
         self.pending_count = 0
-        count = len(self.article_ids)
-        if not count:
+        start, count = self.merged, len(self.article_ids)
+        if count == start:
             return
-        keys = band_keys(self.signatures[:count]).astype(np.uint64)
-        slots = np.arange(count, dtype=np.uint64)[:, None]
+        keys = band_keys(self.signatures[start:count]).astype(np.uint64)
+        slots = np.arange(start, count, dtype=np.uint64)[:, None]
         entries = np.sort(((keys << _SHIFT) | slots).ravel())
-        self.sorted_keys = (entries >> _SHIFT).astype(np.uint32)
-        self.sorted_slots = (entries & _LOW).astype(np.uint32)
-
-    def candidates(self, keys: np.ndarray) -> np.ndarray:
-        """Slots that share a band key with ``keys`` (the newest few of a crowded bucket)."""
-        found = []
+        new_keys = (entries >> _SHIFT).astype(np.uint32)
+        new_slots = (entries & _LOW).astype(np.uint32)
         if self.sorted_keys.size:
-            # sorted probes: each binary search starts where the previous one ended
-            ordered = np.sort(keys)
-            low = np.searchsorted(self.sorted_keys, ordered)
-            high = np.searchsorted(self.sorted_keys, ordered + np.uint32(1))
-            counts = np.minimum(high - low, CROWDED_BUCKET)
-            total = int(counts.sum())
-            if total:
-                # the last ``counts`` entries of each matching range, gathered in one step
-                starts = np.repeat(high - counts, counts)
-                steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-                found.append(self.sorted_slots[starts + steps].astype(np.int64))
-        if self.pending:
-            extra = [
-                slot
-                for key in keys.tolist()
-                for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
-            ]
-            if extra:
-                found.append(np.asarray(extra, dtype=np.int64))
-        if not found:
+            # after the equal keys already there: their slots are older, a bucket stays by slot
+            at = np.searchsorted(self.sorted_keys, new_keys, side="right")
+            new_keys = np.insert(self.sorted_keys, at, new_keys)
+            new_slots = np.insert(self.sorted_slots, at, new_slots)
+        self.sorted_keys, self.sorted_slots = new_keys, new_slots
+        self.merged = count
+
+    def bulk_candidates(
+        self, keys: np.ndarray, signatures: np.ndarray, least: float
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """For several articles (their band keys, rows x BANDS, and signatures), the slots of
+        the sorted bulk that share a band key with each (the newest few of a crowded bucket)
+        and whose signature estimate is at least ``least``: (where each row's slots start in
+        the two arrays, one more than rows; slots, by row then slot; their estimates). One
+        search and one comparison for a source's whole batch."""
+        nothing = [0] * (len(keys) + 1), np.empty(0, dtype=np.int64), np.empty(0)
+        if not self.sorted_keys.size or not keys.size:
+            return nothing
+        flat = keys.ravel()
+        order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
+        probes = flat[order]
+        # both ends of each key's range in one search (a key + 1 never wraps: keys are 31-bit)
+        ends = np.searchsorted(self.sorted_keys, np.concatenate((probes, probes + np.uint32(1))))
+        low, high = ends[: probes.size], ends[probes.size :]
+        counts = np.minimum(high - low, CROWDED_BUCKET)
+        total = int(counts.sum())
+        if not total:
+            return nothing
+        # the last ``counts`` entries of each matching range, gathered in one step
+        starts = np.repeat(high - counts, counts)
+        steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        slots = self.sorted_slots[starts + steps].astype(np.int64)
+        owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
+        # First on the low bytes of the signatures: they agree wherever the values do, so a
+        # pair below ``least`` on them is below on the values (99% of the pairs of crowded
+        # buckets), at a quarter of the memory traffic. A chunk at a time: a batch of 100
+        # articles has 100,000 pairs, and gathering all their signatures at once took 100 MB.
+        # Estimated before de-duplication: sorting every pair cost more than the few repeats.
+        low_bytes = signatures.astype(np.uint8)
+        # counted in uint8 (a third of a float mean's time); ``need`` agrees equal in the
+        # estimate's own terms (count / SIGNATURE_SIZE >= least)
+        need = next((c for c in range(SIGNATURE_SIZE + 1) if c / SIGNATURE_SIZE >= least), 255)
+        kept = []
+        for start in range(0, total, _PAIRS_AT_ONCE):
+            part = slice(start, start + _PAIRS_AT_ONCE)
+            agree = self.low[slots[part]] == low_bytes[owners[part]]
+            kept.append(start + np.flatnonzero(agree.sum(axis=1, dtype=np.uint8) >= need))
+        maybe = np.concatenate(kept)
+        slots, owners = slots[maybe], owners[maybe]
+        estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
+        near = estimates >= least
+        pairs, first = np.unique(
+            owners[near] * len(self.article_ids) + slots[near], return_index=True
+        )
+        owners = pairs // len(self.article_ids)
+        bounds = np.searchsorted(owners, np.arange(len(keys) + 1)).tolist()
+        return bounds, pairs % len(self.article_ids), estimates[near][first]
+
+    def pending_candidates(self, keys: np.ndarray) -> np.ndarray:
+        """Slots added since the last merge that share a band key with ``keys``, ascending (all
+        after the bulk's slots)."""
+        if not self.pending:
             return np.empty(0, dtype=np.int64)
-        seen = np.zeros(len(self.article_ids), dtype=bool)  # cheaper than sorting to dedupe
-        for slots in found:
-            seen[slots] = True
-        return np.flatnonzero(seen)
+        found = {
+            slot for key in keys.tolist() for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
+        }
+        return np.asarray(sorted(found), dtype=np.int64)
+
+    def merge_if_due(self) -> None:
+        if self.pending_count >= self.MERGE_EVERY:
+            self._merge()
 
 
 class StoryIndex:
     """The articles of some days, by day, for finding the story a new article belongs to.
 
     The store loads the days a new article's window needs (``missing_days``, ``load_day``),
-    asks ``find`` and then ``add``s the article; ``forget_days_before`` bounds memory.
+    then gives a source's new articles their stories with ``assign_many`` (``find`` and ``add``
+    do it for one article); ``forget_days_before`` bounds memory.
     """
 
     def __init__(
@@ -366,30 +307,104 @@ class StoryIndex:
             del self.days[known]
 
     def find(self, fingerprint: Fingerprint | None, places: frozenset[str], day: int) -> int | None:
-        """The story a new article of ``day`` joins, or None for a new story.
-
-        Among the window's articles that share a band, those alike enough and not about other
-        places; of their stories, those whose first article (in the window) is also alike and
-        compatible; the story of the most similar article wins."""
+        """The story a new article of ``day`` joins, or None for a new story (``assign_many``
+        for one article that is not indexed afterwards)."""
         if fingerprint is None:
             return None
-        keys = band_keys(fingerprint.signature[None, :])[0]
+        keys = band_keys(fingerprint.signature[None, :])
+        least = self.threshold - PREFILTER_MARGIN
+        bulk = {
+            d: entry.bulk_candidates(keys, fingerprint.signature[None, :], least)
+            for d, entry in self._window_days(day)
+        }
+        return self._find(fingerprint, keys[0], places, day, 0, bulk)
+
+    def assign_many(
+        self,
+        article_ids: list[int],
+        fingerprints: list[Fingerprint | None],
+        places: list[frozenset[str]],
+        days: list[int],
+        new_story: Callable[[], int],
+    ) -> list[int]:
+        """The story of each new article, in order (a story started by ``new_story()`` when it
+        joins none), each indexed before the next is looked up: the stories are those of
+        ``find`` then ``add`` one article at a time, but the bulk of the window is searched once
+        for the whole batch (numpy calls cost per call, not per probe)."""
+        rows = [k for k, fingerprint in enumerate(fingerprints) if fingerprint is not None]
+        signatures = (
+            np.stack([fingerprints[k].signature for k in rows])  # type: ignore[union-attr]
+            if rows
+            else np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)
+        )
+        keys = band_keys(signatures)
+        row_of = {k: row for row, k in enumerate(rows)}
+        least = self.threshold - PREFILTER_MARGIN
+        # a batch's articles share their days: the bulk of each day is searched once
+        bulk: dict[int, tuple[list[int], np.ndarray, np.ndarray]] = {}
+        for ordinal in sorted({d for k in rows for d in self.window(days[k])}):
+            entry = self.days.get(ordinal)
+            if entry is not None:
+                bulk[ordinal] = entry.bulk_candidates(keys, signatures, least)
+        stories = []
+        for k, (article_id, fingerprint) in enumerate(zip(article_ids, fingerprints, strict=True)):
+            story_id = None
+            if fingerprint is not None:
+                row = row_of[k]
+                story_id = self._find(fingerprint, keys[row], places[k], days[k], row, bulk)
+            if story_id is None:
+                story_id = new_story()
+            stories.append(story_id)
+            entry = self.days.get(days[k])
+            if entry is not None and fingerprint is not None:
+                entry.add(article_id, story_id, fingerprint, places[k], keys[row_of[k]])
+        for ordinal in set(days):
+            if ordinal in self.days:
+                self.days[ordinal].merge_if_due()
+        return stories
+
+    def _window_days(self, day: int) -> list[tuple[int, _Day]]:
+        return [(d, self.days[d]) for d in self.window(day) if d in self.days and len(self.days[d])]
+
+    def _find(
+        self,
+        fingerprint: Fingerprint,
+        keys: np.ndarray,
+        places: frozenset[str],
+        day: int,
+        row: int,
+        bulk: dict[int, tuple[list[int], np.ndarray, np.ndarray]],
+    ) -> int | None:
+        """Among the window's articles that share a band, those alike enough and not about other
+        places; of their stories, those whose first article (in the window) is also alike and
+        compatible; the story of the most similar article wins. ``bulk[day]``: the batch's
+        near candidates in each day's sorted bulk, from ``_Day.bulk_candidates``."""
         scored: list[tuple[float, int, _Day]] = []
-        window = [self.days[d] for d in self.window(day) if d in self.days and len(self.days[d])]
-        for entry in window:
-            slots = entry.candidates(keys)
-            if not slots.size:
-                continue
-            estimates = (entry.signatures[slots] == fingerprint.signature).mean(axis=1)
-            near = estimates >= self.threshold - PREFILTER_MARGIN
-            scored += zip(
-                estimates[near].tolist(),
-                slots[near].tolist(),
-                [entry] * int(near.sum()),
-                strict=True,
-            )
+        window = self._window_days(day)
+        least = self.threshold - PREFILTER_MARGIN
+        for ordinal, entry in window:
+            if ordinal in bulk:
+                bounds, slots, estimates = bulk[ordinal]
+                low, high = bounds[row], bounds[row + 1]
+                scored += zip(
+                    estimates[low:high].tolist(),
+                    slots[low:high].tolist(),
+                    [entry] * (high - low),
+                    strict=True,
+                )
+            pending = entry.pending_candidates(keys)
+            if pending.size:  # added since the bulk was sorted (after its slots)
+                estimates = (entry.signatures[pending] == fingerprint.signature).mean(axis=1)
+                near = estimates >= least
+                scored += zip(
+                    estimates[near].tolist(),
+                    pending[near].tolist(),
+                    [entry] * int(near.sum()),
+                    strict=True,
+                )
         tried: set[int] = set()
         checks = 0
+        entries = [entry for _, entry in window]
         # the most alike first (by the estimate), checked exactly: its story is the one to join
         for _, slot, entry in sorted(scored, key=lambda match: -match[0]):
             story_id = entry.story_ids[slot]
@@ -401,7 +416,7 @@ class StoryIndex:
             if jaccard(fingerprint.features, entry.features[slot]) < self.threshold:
                 continue
             tried.add(story_id)
-            first_places, first_features = self._first_article(story_id, window)
+            first_places, first_features = self._first_article(story_id, entries)
             alike_first = (
                 jaccard(fingerprint.features, first_features) >= self.threshold * LEADER_FACTOR
             )
@@ -435,7 +450,10 @@ class StoryIndex:
         entry = self.days.get(day)
         if entry is None or fingerprint is None:
             return
-        entry.add(article_id, story_id, fingerprint, places)
+        entry.add(
+            article_id, story_id, fingerprint, places, band_keys(fingerprint.signature[None, :])[0]
+        )
+        entry.merge_if_due()
 
     def set_places(self, article_id: int, day: int, places: frozenset[str]) -> None:
         """An article's places changed (feedback, a relink): later look-ups use the new ones."""

@@ -98,6 +98,25 @@ def test_articles_on_a_day_with_links_and_outlets(store: Store, linker: Linker) 
     assert day[0]["outlets"] == ["Diario"]
 
 
+def test_a_days_articles_share_their_plain_links(store: Store, linker: Linker) -> None:
+    """Two articles naming the same place read back one shared link (a night has 300,000), and
+    equal to what each would have alone."""
+    when = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    items = [
+        article("https://d.cl/1", "Lluvias en Temuco", when),
+        article("https://d.cl/2", "Corte de agua en Temuco", when),
+    ]
+    store.record_fetch(
+        FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items]
+    )
+    first, second = (
+        {(link.kind, link.code): link for link in a["links"]}
+        for a in store.articles_on(date(2026, 11, 24))
+    )
+    assert first[("commune", "09101")] is second[("commune", "09101")]
+    assert first[("commune", "09101")] == ("commune", "09101", "Temuco", False, (), None, False)
+
+
 def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linker) -> None:
     items = [
         article("https://d.cl/a", "Lluvias en Ñuble", datetime(2026, 11, 23, 12, tzinfo=UTC)),
@@ -112,6 +131,23 @@ def test_full_text_search_folds_accents_newest_first(store: Store, linker: Linke
         FetchResult(SOURCE, "ok"), items, [linker.link(a.link_text()) for a in items]
     )
     assert [r["url"] for r in store.search("ñuble")] == ["https://d.cl/b", "https://d.cl/a"]
+
+
+def test_the_search_index_follows_an_articles_words_only(store: Store, linker: Linker) -> None:
+    """Giving an article its story leaves its search index alone (a trigger on any update
+    re-indexed the whole text of every new article); filling in its text re-indexes it."""
+    when = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    ok = FetchResult(SOURCE, "ok")
+    bare = article("https://d.cl/1", "Obras en la región", when)
+    store.record_fetch(ok, [bare], [linker.link(bare.link_text())])
+    before = store.db.conn.total_changes
+    store.db.execute("update articles set story_id = story_id")
+    assert store.db.conn.total_changes - before == 1  # the row only, no re-indexing
+    assert store.search("quilpue") == []
+    full = article("https://d.cl/1", "Obras en la región", when)
+    full.text = "El hospital de Quilpué supera el 80 por ciento de avance."
+    store.record_fetch(ok, [full], [linker.link(full.link_text())])
+    assert [row["url"] for row in store.search("quilpue")] == ["https://d.cl/1"]
 
 
 def test_links_follow_the_stored_text_only(store: Store, linker: Linker) -> None:

@@ -17,8 +17,8 @@ from agenda.link import Linker
 from agenda.settings import load_settings
 from agenda.sources import Source
 from agenda.store import Store, open_database
+from agenda.store.keeper import StoryKeeper, _backfill_day
 from agenda.store.schema import migrations
-from agenda.store.stories import StoryKeeper, _backfill_day
 from tests.storycheck import story_problems
 
 MONDAY = datetime(2026, 11, 23, 15, tzinfo=UTC)
@@ -109,6 +109,32 @@ def test_the_same_story_on_monday_and_wednesday_is_one_story(store: Store, linke
     assert story["article_count"] == 2 and story["outlet_count"] == 2
     places = {(link["kind"], link["code"]) for link in story["links"]}
     assert ("commune", "05601") in places  # San Antonio
+    assert story_problems(store.db.conn) == []
+
+
+def test_one_feed_gets_its_stories_together(store: Store, linker: Linker) -> None:
+    """A source's new articles are assigned as one batch: the second joins the story the first
+    just started, an article the feed lists twice is stored and counted once, and the story
+    row is what one article at a time would have left (lead, counts, links)."""
+    put(store, linker, [art(1, *HOSPITAL, MONDAY)], source=0)
+    first, again = art(2, *STRIKE, MONDAY), art(2, *STRIKE, MONDAY)
+    put(store, linker, [first, art(3, *STRIKE_LATER, MONDAY), again], source=1)
+    strike = story_of(store, "https://m1.cl/2")
+    assert strike == story_of(store, "https://m1.cl/3") != story_of(store, "https://m0.cl/1")
+    story = store.stories_by_id([strike])[strike]
+    assert story["article_count"] == 2 and story["outlet_count"] == 1
+    more_links = max(
+        (2, 3),
+        key=lambda n: (
+            store.db.execute(
+                "select count(*) from links l join articles a on a.id = l.article_id"
+                " where a.url = ?",
+                [f"https://m1.cl/{n}"],
+            ).fetchone()[0],
+            -n,
+        ),
+    )
+    assert story["url"] == f"https://m1.cl/{more_links}"
     assert story_problems(store.db.conn) == []
 
 

@@ -51,6 +51,11 @@ class StoredCounts:
     links: int = 0
 
 
+def _link_tuples(rows: list[tuple[Any, ...]]) -> list[tuple[str, str, str, int]]:
+    """(kind, code, name, at_risk) of the link rows ``_replace_links`` wrote."""
+    return [(kind, code, name, at_risk) for _, kind, code, name, _, at_risk, *_ in rows]
+
+
 __all__ = ["StoredLink"]  # re-exported: it lives with the readers in stories.py
 
 
@@ -182,9 +187,13 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         now: datetime,
         counts: StoredCounts,
     ) -> None:
-        """Each article with its links and its story (a new article joins one or starts one)."""
+        """Each article with its links and its story (a new article joins one or starts one).
+
+        The new articles get their stories together once all are stored (same transaction):
+        one index search and a few statements for the batch, not five per article."""
         if articles:
             self._stories.begin()
+        news: dict[int, NewArticle] = {}  # by id: a feed may list an article twice
         for article, link_result in zip(articles, links, strict=True):
             article_id, is_new, text_changed, new_outlet = self._upsert_article(article, now)
             counts.new += is_new
@@ -194,6 +203,10 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             if is_new or text_changed:  # a duplicate brings its source, never new evidence
                 rows = self._replace_links(article_id, link_result)
                 counts.links += len(rows)
+            if article_id in news:  # stored earlier in this batch, its story not yet given
+                if text_changed:
+                    news[article_id] = news[article_id]._replace(links=_link_tuples(rows))
+                continue
             story = (
                 None
                 if is_new
@@ -203,20 +216,15 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             )
             if story is None:
                 moment = article.published_at_utc or now
-                self._stories.assign(
-                    NewArticle(
-                        article_id,
-                        article.title,
-                        article.summary,
-                        article.url,
-                        iso(moment) or "",
-                        santiago_date(moment),
-                        source_name,
-                        [
-                            (kind, code, name, at_risk)
-                            for _, kind, code, name, _, at_risk, *_ in rows
-                        ],
-                    )
+                news[article_id] = NewArticle(
+                    article_id,
+                    article.title,
+                    article.summary,
+                    article.url,
+                    iso(moment) or "",
+                    santiago_date(moment),
+                    source_name,
+                    _link_tuples(rows),
                 )
                 continue
             after = self._link_keys(article_id)
@@ -228,6 +236,14 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                 k for k in (before or set()) if k[0] in PLACE_KINDS
             }:
                 self._stories.places_changed(article_id)
+        if news:
+            self._stories.assign_many(list(news.values()))
+
+    def release_story_index(self) -> None:
+        """Free the in-memory story index (a day of 50,000 articles holds about 70 MB) once the
+        run has stored what it collected: the digest does not need it, and the next new article
+        reads it back from the stored fingerprints."""
+        self._stories.reset()
 
     def _link_keys(self, article_id: int) -> set[tuple[str, str, int]]:
         return {

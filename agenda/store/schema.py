@@ -267,6 +267,22 @@ def m010_feedback_inbox(db: Database) -> None:
     )
 
 
+@migrations()
+def m011_fts_reindex_only_on_new_words(db: Database) -> None:
+    """Re-index an article's words only when its words change. The trigger sqlite-utils made
+    fires on any update: giving a new article its story (``story_id``) deleted and re-inserted
+    its whole text in ``articles_fts``, a third of what stories cost at ingest."""
+    db.execute("drop trigger if exists articles_au")
+    db.execute(
+        "create trigger articles_au after update of title, summary, text on articles begin\n"
+        "  insert into articles_fts (articles_fts, rowid, title, summary, text)"
+        " values ('delete', old.rowid, old.title, old.summary, old.text);\n"
+        "  insert into articles_fts (rowid, title, summary, text)"
+        " values (new.rowid, new.title, new.summary, new.text);\n"
+        "end"
+    )
+
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HOW_TO_MAKE_ONE = "`agenda collect` or `agenda run` creates one; or point to one with --db PATH"
 

@@ -1,11 +1,12 @@
-"""Stories in the store: assignment at ingest, the links a story carries, and the readers.
+"""Stories in the store: the links a story carries, and the readers.
 
 Every stored article belongs to exactly one story (``articles.story_id``), decided when the
 article is stored, in the same transaction, by ``agenda.stories`` over the articles of a sliding
-window of days. A story row keeps what reports need without reading its articles again: the best
-title (the article with most links, then the earliest), first and last seen, the count of its
-articles and outlets; ``story_links`` is the union of its articles' links, kept current when an
-article is relinked or an analyst corrects it.
+window of days (``keeper.py``: ``StoryKeeper``, ``backfill_stories``). A story row keeps what
+reports need without reading its articles again: the best title (the article with most links,
+then the earliest), first and last seen, the count of its articles and outlets; ``story_links``
+is the union of its articles' links, kept current when an article is relinked or an analyst
+corrects it.
 
 Readers for reports: ``articles_on`` / ``articles_between`` (articles with their links, outlets
 and ``story_id``), ``stories_by_id``, ``stories_between``, ``story_articles``.
@@ -14,22 +15,19 @@ and ``story_id``), ``stories_by_id``, ``stories_between``, ``story_articles``.
 from __future__ import annotations
 
 import json
-import logging
-import sqlite3
 import sys
 from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
-import numpy as np
 from sqlite_utils import Database
 
 from agenda.common import cyclic_gc_paused
 from agenda.store.chunks import in_chunks
-from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, SIGNATURE_SIZE, MinHasher, StoryIndex
+from agenda.store.keeper import NewArticle, StoryKeeper, backfill_stories
 
-log = logging.getLogger("agenda")
-_PLACE_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in PLACE_KINDS) + ")"
+# the writers live in keeper.py; imported from here by the store, the schema and the tests
+__all__ = ["NewArticle", "StoryKeeper", "backfill_stories"]
 
 
 class StoredLink(NamedTuple):
@@ -53,8 +51,9 @@ LINK_COLUMNS = (
 
 def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]:
     """Link rows (``LINK_COLUMNS``) by article, as reports read them: no evidence spans (only
-    the sentences that flag a commitment), and one shared object per distinct link without
-    alert (a day of 20,000 articles has 60,000 links but a few thousand distinct ones)."""
+    the sentences that flag a commitment), one shared string per code and name, and one
+    shared tuple per distinct link without an alert, for every article that has it: a night's
+    50,000 articles have 300,000 links (40 MB as tuples of their own), a few thousand distinct."""
     links: dict[int, list[StoredLink]] = {}
     shared: dict[tuple[Any, ...], StoredLink] = {}
     for row in rows:
@@ -88,194 +87,6 @@ def stored_links(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[StoredLink]]
         else:
             found.append(link)
     return links
-
-
-def _places(text: str) -> frozenset[str]:
-    """The place codes stored as "06,06101"."""
-    return frozenset(text.split(",")) if text else frozenset()
-
-
-class StoryKeeper:
-    """Assigns stories to new articles of one database (one per ``Store``). Not thread-safe."""
-
-    def __init__(self, db: Database, window_days: int = DEFAULT_WINDOW_DAYS) -> None:
-        self.db = db
-        self.window_days = window_days
-        self.hasher = MinHasher()
-        self.index: StoryIndex | None = None
-        self.newest_article_id = 0  # another writer (a second process) makes the index stale
-
-    def reset(self) -> None:
-        """Forget the in-memory index (after a rolled-back transaction): rebuilt on next use."""
-        self.index = None
-
-    def begin(self) -> None:
-        """Called inside a source's transaction: drop the index if another writer added
-        articles since (it would miss them), and keep memory bounded to recent days."""
-        newest = self.db.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
-        if self.index is None or newest != self.newest_article_id:
-            self.index = StoryIndex(self.window_days)
-            self.newest_article_id = newest
-        elif len(self.index.days) > 6 * self.window_days:
-            self.index.forget_days_before(max(self.index.days) - 2 * self.window_days)
-
-    def _load_days(self, index: StoryIndex, days: list[int]) -> None:
-        for ordinal in days:
-            day = date.fromordinal(ordinal).isoformat()
-            rows = self.db.execute(
-                "select s.article_id, a.story_id, s.signature, s.features, s.places"
-                " from article_signatures s join articles a on a.id = s.article_id"
-                " where s.local_date = ? order by s.article_id",
-                [day],
-            ).fetchall()
-            shared: dict[str, frozenset[str]] = {"": frozenset()}  # a few hundred distinct sets
-            index.load_day(
-                ordinal,
-                [r[0] for r in rows],
-                [r[1] for r in rows],
-                np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint32).reshape(
-                    len(rows), SIGNATURE_SIZE
-                ),
-                [r[3] for r in rows],
-                [shared.get(r[4] or "") or shared.setdefault(r[4], _places(r[4])) for r in rows],
-            )
-
-    def load_window(self, local_date: str) -> StoryIndex:
-        """The index, holding every day an article of ``local_date`` may share a story with
-        (read back from the stored fingerprints the first time they are needed)."""
-        if self.index is None:
-            self.begin()
-        index = self.index
-        assert index is not None
-        self._load_days(index, index.missing_days(date.fromisoformat(local_date).toordinal()))
-        return index
-
-    def assign(self, new: NewArticle) -> int:
-        """Put a just-stored article (its links stored too) in a story; returns the story."""
-        index = self.load_window(new.local_date)
-        ordinal = date.fromisoformat(new.local_date).toordinal()
-        places = frozenset(code for kind, code, _, _ in new.links if kind in PLACE_KINDS)
-        fingerprint = self.hasher.of(new.title, new.summary or "")
-        story_id = index.find(fingerprint, places, ordinal)
-        conn = self.db.conn
-        if story_id is None:
-            story_id = _start_story(conn, new)
-        else:
-            _join_story(conn, story_id, new)
-        conn.execute("update articles set story_id = ? where id = ?", [story_id, new.id])
-        if fingerprint is not None:
-            conn.execute(
-                "insert or replace into article_signatures (article_id, local_date, signature,"
-                " features, places) values (?, ?, ?, ?, ?)",
-                [new.id, new.local_date, *fingerprint.to_bytes(), ",".join(sorted(places))],
-            )
-        index.add(new.id, story_id, fingerprint, places, ordinal)
-        self.newest_article_id = max(self.newest_article_id, new.id)
-        return story_id
-
-    def places_changed(self, article_id: int) -> None:
-        """An article's region or commune links changed: its stored places and the index
-        follow (later look-ups use the new ones)."""
-        row = self.db.execute(
-            "select local_date from articles where id = ?", [article_id]
-        ).fetchone()
-        if row is None:
-            return
-        places = frozenset(
-            r[0]
-            for r in self.db.execute(
-                f"select code from links where article_id = ? and kind in {_PLACE_KINDS_SQL}",
-                [article_id],
-            )
-        )
-        self.db.execute(
-            "update article_signatures set places = ? where article_id = ?",
-            [",".join(sorted(places)), article_id],
-        )
-        if self.index is not None:
-            self.index.set_places(article_id, date.fromisoformat(row[0]).toordinal(), places)
-
-
-class NewArticle(NamedTuple):
-    """What a story needs of a just-stored article (no re-read from the database)."""
-
-    id: int
-    title: str
-    summary: str
-    url: str
-    seen_at_utc: str  # its publication time, or first seen when the feed gives none
-    local_date: str
-    outlet: str
-    links: list[tuple[str, str, str, int]]  # kind, code, name, at_risk
-
-
-def _start_story(conn: sqlite3.Connection, new: NewArticle) -> int:
-    story_id = int(
-        conn.execute(
-            "insert into stories (title, url, lead_article_id, lead_link_count, first_seen_at_utc,"
-            " last_seen_at_utc,"
-            " first_local_date, last_local_date, article_count, outlet_count) values (?, ?, ?, ?,"
-            " ?, ?, ?, ?, 1, 1)",
-            [
-                new.title,
-                new.url,
-                new.id,
-                len(new.links),
-                new.seen_at_utc,
-                new.seen_at_utc,
-                new.local_date,
-                new.local_date,
-            ],
-        ).lastrowid
-        or 0
-    )
-    conn.execute(
-        "insert into story_outlets (story_id, outlet) values (?, ?)", [story_id, new.outlet]
-    )
-    conn.executemany(
-        "insert into story_links (story_id, kind, code, name, at_risk) values (?, ?, ?, ?, ?)",
-        [(story_id, *link) for link in new.links],
-    )
-    return story_id
-
-
-def _join_story(conn: sqlite3.Connection, story_id: int, new: NewArticle) -> None:
-    """Count an article in its story's row, outlets and links without re-reading the story's
-    other articles (a story followed for weeks has hundreds)."""
-    # the lead: the article with most links, then the earliest
-    better = "(lead_link_count < :links or (lead_link_count = :links and lead_article_id > :id))"
-    conn.execute(
-        "update stories set article_count = article_count + 1,"
-        " first_seen_at_utc = min(first_seen_at_utc, :seen), last_seen_at_utc ="
-        " max(last_seen_at_utc, :seen),"
-        " first_local_date = min(first_local_date, :day), last_local_date = max(last_local_date,"
-        " :day),"
-        f" title = case when {better} then :title else title end, url = case when {better} then"
-        " :url else url end,"
-        f" lead_article_id = case when {better} then :id else lead_article_id end,"
-        f" lead_link_count = case when {better} then :links else lead_link_count end where id ="
-        " :story",
-        {
-            "seen": new.seen_at_utc,
-            "day": new.local_date,
-            "title": new.title,
-            "url": new.url,
-            "id": new.id,
-            "links": len(new.links),
-            "story": story_id,
-        },
-    )
-    if conn.execute(
-        "insert or ignore into story_outlets (story_id, outlet) values (?, ?)",
-        [story_id, new.outlet],
-    ).rowcount:
-        conn.execute("update stories set outlet_count = outlet_count + 1 where id = ?", [story_id])
-    conn.executemany(
-        "insert into story_links (story_id, kind, code, name, at_risk) values (?, ?, ?, ?, ?)"
-        " on conflict (story_id, kind, code) do update set at_risk = max(at_risk,"
-        " excluded.at_risk)",
-        [(story_id, *link) for link in new.links],
-    )
 
 
 def add_outlets(db: Database, story_id: int, article_id: int) -> None:
@@ -362,62 +173,9 @@ def forget_pruned(db: Database, story_ids: Iterable[int]) -> None:
             refresh_story(db, story_id)
 
 
-def backfill_stories(db: Database, window_days: int = DEFAULT_WINDOW_DAYS) -> int:
-    """Give a story to every article that has none, day by day in the order they were stored,
-    holding only the window's days in memory (a year of articles is never read at once).
-    Returns how many articles were assigned."""
-    keeper = StoryKeeper(db, window_days)
-    days = [
-        row[0]
-        for row in db.execute(
-            "select distinct local_date from articles where story_id is null order by local_date"
-        )
-    ]
-    assigned = 0
-    for day in days:
-        with db.atomic():  # a day at a time: an interrupted back-fill resumes where it was
-            assigned += _backfill_day(db, keeper, day)
-        if keeper.index is not None:
-            keeper.index.forget_days_before(date.fromisoformat(day).toordinal() - window_days)
-    if assigned:
-        log.info("stories: %d articles assigned to stories", assigned)
-    return assigned
-
-
-def _backfill_day(db: Database, keeper: StoryKeeper, day: str) -> int:
-    """Stories for one day's articles without one, in the order they were stored."""
-    keeper.begin()
-    rows = db.execute(
-        "select a.id, a.title, a.summary, a.url, coalesce(a.published_at_utc,"
-        " a.first_seen_at_utc), a.outlet,"
-        " (select s.name from article_sources x join sources s on s.id = x.source_id where"
-        " x.article_id = a.id"
-        "  order by x.first_seen_at_utc limit 1)"
-        " from articles a where a.local_date = ? and a.story_id is null order by a.id",
-        [day],
-    ).fetchall()
-    links: dict[int, list[tuple[str, str, str, int]]] = {}
-    for article_id, kind, code, name, at_risk in db.execute(
-        "select l.article_id, l.kind, l.code, l.name, l.at_risk from articles a join links l"
-        " on l.article_id = a.id"
-        " where a.local_date = ? and a.story_id is null",
-        [day],
-    ):
-        links.setdefault(article_id, []).append((kind, code, name, at_risk))
-    for article_id, title, summary, url, seen, outlet, source_name in rows:
-        keeper.assign(
-            NewArticle(
-                article_id,
-                title,
-                summary or "",
-                url,
-                seen or "",
-                day,
-                source_name or outlet or "",
-                links.get(article_id, []),
-            )
-        )
-    return len(rows)
+# Columns whose values repeat from article to article: one string each, not one per row (the
+# digest holds a day's rows at once).
+_REPEATED = ("outlet", "source_id", "source_region", "local_date")
 
 
 class StoriesMixin:
@@ -455,8 +213,13 @@ class StoriesMixin:
             f" join sources s on s.id = x.source_id where {where} order by x.first_seen_at_utc",
             params,
         ):
-            outlets.setdefault(article_id, []).append(name)
+            outlets.setdefault(article_id, []).append(sys.intern(name) if name else name)
+        shared: dict[str, str] = {}  # a night's 50,000 articles name a few hundred outlets
         for article in articles:
+            for key in _REPEATED:
+                value = article[key]
+                if value is not None:
+                    article[key] = shared.setdefault(value, value)
             article["links"] = links.get(article["id"], [])
             article["outlets"] = outlets.get(article["id"], [article["outlet"]])
         return articles
@@ -487,10 +250,14 @@ class StoriesMixin:
         empty with ``with_links=False``, for a reader that has the articles' own links)."""
         wanted = json.dumps(sorted({int(i) for i in ids if i is not None}))
         stories: dict[int, dict[str, Any]] = {}
+        days: dict[str, str] = {}  # one string per day, not two per story
         # the ids travel as one JSON array: a day has 20,000 stories, more than SQLite's ? limit
         for row in self.db.query(
             "select * from stories where id in (select value from json_each(?))", [wanted]
         ):
+            for key in ("first_local_date", "last_local_date"):
+                if row[key] is not None:
+                    row[key] = days.setdefault(row[key], row[key])
             row["links"] = []
             stories[row["id"]] = row
         if with_links:
