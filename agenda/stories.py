@@ -213,9 +213,15 @@ class _Day:
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
         probes = flat[order]
-        # both ends of each key's range in one search (a key + 1 never wraps: keys are 31-bit)
-        ends = np.searchsorted(self.sorted_keys, np.concatenate((probes, probes + np.uint32(1))))
-        low, high = ends[: probes.size], ends[probes.size :]
+        # where each key's range starts; its end is searched only for the keys found there (a
+        # few percent: most bands of a new article match nothing), and a key + 1 never wraps
+        # (keys are 31-bit)
+        low = np.searchsorted(self.sorted_keys, probes)
+        found = np.flatnonzero(
+            self.sorted_keys[np.minimum(low, self.sorted_keys.size - 1)] == probes
+        )
+        high = low.copy()
+        high[found] = np.searchsorted(self.sorted_keys, probes[found] + np.uint32(1))
         counts = np.minimum(high - low, CROWDED_BUCKET)
         total = int(counts.sum())
         if not total:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from sqlite_utils import Database
 
+from agenda.common import cyclic_gc_paused
 from agenda.stories import DEFAULT_WINDOW_DAYS, PLACE_KINDS, SIGNATURE_SIZE, MinHasher, StoryIndex
 
 log = logging.getLogger("agenda")
@@ -145,6 +146,9 @@ class StoryKeeper:
             stories += self._assign_batch(news[start : start + BATCH])
         return stories
 
+    # The index adds a small list per band key of each new article (64 per article): with the
+    # collector running, each few articles set off a collection over the linker's large heap.
+    @cyclic_gc_paused()
     def _assign_batch(self, news: list[NewArticle]) -> list[int]:
         if not news:
             return []
