@@ -84,6 +84,8 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return mixed >> np.uint32(1)
 
 
+_NO_SLOTS = np.empty(0, dtype=np.int64)
+_NO_SLOTS.flags.writeable = False  # shared: no candidate added since the last merge
 _PAIRS_AT_ONCE = 16384  # candidate pairs compared in one step: 2 MB of gathered low bytes
 
 
@@ -259,12 +261,15 @@ class _Day:
     def pending_candidates(self, keys: np.ndarray) -> np.ndarray:
         """Slots added since the last merge that share a band key with ``keys``, ascending (all
         after the bulk's slots)."""
-        if not self.pending:
-            return np.empty(0, dtype=np.int64)
-        found = {
-            slot for key in keys.tolist() for slot in self.pending.get(key, ())[-CROWDED_BUCKET:]
-        }
-        return np.asarray(sorted(found), dtype=np.int64)
+        pending = self.pending
+        # most keys of a new article meet nothing: test membership first, slice only the hits
+        hits = [pending[key] for key in keys.tolist() if key in pending] if pending else None
+        if not hits:
+            return _NO_SLOTS
+        found: set[int] = set()
+        for slots in hits:
+            found.update(slots[-CROWDED_BUCKET:] if len(slots) > CROWDED_BUCKET else slots)
+        return np.fromiter(sorted(found), dtype=np.int64, count=len(found))
 
     def merge_if_due(self) -> None:
         if self.pending_count >= self.MERGE_EVERY:
