@@ -133,7 +133,8 @@ async def collect_and_store(
             extraction.warnings += await add_full_text(
                 collector, store, result.source, extraction.articles
             )
-        articles, links = _linked(linker, extraction.articles, extraction.warnings)
+        stored = store.known_articles(extraction.articles)
+        articles, links = _linked(linker, extraction.articles, extraction.warnings, stored)
         counts = store.record_fetch(result, articles, links, now=now, warnings=extraction.warnings)
         summary.sources_ok += 1
         summary.articles_new += counts.new
@@ -177,12 +178,19 @@ async def add_full_text(
 
 
 def _linked(
-    linker: Linker, articles: list[Article], warnings: list[str]
-) -> tuple[list[Article], list[LinkResult]]:
+    linker: Linker, articles: list[Article], warnings: list[str], stored: list[bool]
+) -> tuple[list[Article], list[LinkResult | None]]:
     """Link each article on its own: one the linker cannot read is skipped with a warning, and
-    the source's other articles still land."""
-    kept, links = [], []
-    for article in articles:
+    the source's other articles still land. An article stored already (``stored``) keeps the
+    links read from its own text and is not read again (a feed lists the same items night
+    after night), unless it brings a text to fill in."""
+    kept: list[Article] = []
+    links: list[LinkResult | None] = []
+    for article, known in zip(articles, stored, strict=True):
+        if known and not article.text:
+            kept.append(article)
+            links.append(None)
+            continue
         try:
             region = _prior(article.source_region)
             links.append(linker.link(article.link_text(), source_region=region))

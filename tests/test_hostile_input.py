@@ -332,6 +332,56 @@ def test_a_duplicate_from_another_feed_adds_its_source_and_keeps_the_evidence(
             )  # every evidence sentence is in the stored article's own text
 
 
+class CountingLinker:
+    """The real linker, counting the texts it reads."""
+
+    def __init__(self, linker: Linker) -> None:
+        self.linker = linker
+        self.texts: list[str] = []
+
+    def link(self, text: str, **kwargs: object) -> object:
+        self.texts.append(text)
+        return self.linker.link(text, **kwargs)  # type: ignore[arg-type]
+
+
+def test_items_a_feed_lists_again_are_not_read_again(
+    files, tmp_path: Path, linker: Linker
+) -> None:  # noqa: ANN001
+    root, server = files
+    old = item("Hospital de Quilpué avanza", "https://otro.cl/nota", text="Obras en Quilpué.")
+    (root / "feed.xml").write_bytes(rss(old))
+    feed = [source("uno", f"{server.base_url}/files/feed.xml")]
+    db_path = tmp_path / "a.db"
+    counting = CountingLinker(linker)
+    collect(feed, db_path, counting)  # type: ignore[arg-type]
+    links = list(Database(db_path).query("select kind, code, evidence from links order by 1, 2"))
+    assert len(counting.texts) == 1 and links
+    # the next night the feed lists the same item and a new one (a changed feed: no 304)
+    new = item("Puente en Temuco", "https://otro.cl/nota-2", text="Un puente en Temuco.")
+    (root / "feed.xml").write_bytes(rss(old, new))
+    summary, _ = collect(feed, db_path, counting)  # type: ignore[arg-type]
+    assert (summary.articles_new, summary.articles_seen) == (1, 1)
+    assert len(counting.texts) == 2 and "Temuco" in counting.texts[-1]  # only the new item
+    after = list(
+        Database(db_path).query(
+            "select kind, code, evidence from links where article_id ="
+            " (select id from articles where url = 'https://otro.cl/nota') order by 1, 2"
+        )
+    )
+    assert after == links  # the stored item keeps the links read from its own text
+    # an item the feed now lists under another address, with the feed id it had, is known too
+    with_id = (
+        "<item><title>Plan de viviendas</title><link>{}</link><guid>plan-77</guid>"
+        "<description>Viviendas en Angol.</description></item>"
+    )
+    (root / "feed.xml").write_bytes(rss(with_id.format("https://otro.cl/plan")))
+    collect(feed, db_path, counting)  # type: ignore[arg-type]
+    moved = extract(feed[0], rss(with_id.format("https://otro.cl/plan-nuevo"))).articles
+    unknown = extract(feed[0], rss(item("Otra", "https://otro.cl/otra"))).articles
+    store = Store(open_database(db_path))
+    assert store.known_articles(moved + unknown) == [True, False]
+
+
 def test_listing_dates_need_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """dateparser reads its Spanish data from the wheel: no download, even on a first parse."""
     import socket

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -138,6 +138,21 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
                 resting[row["id"]] = when
         return resting
 
+    def known_articles(self, articles: Sequence[Article]) -> list[bool]:
+        """Which of these articles are stored already (by address, or by feed id where they
+        have one): their stored links stay, so the linker need not read them again (unless
+        they bring a text to fill in)."""
+        urls = self.known_article_urls(a.url for a in articles)
+        guid_keys: set[str] = set()
+        for chunk, placeholders in in_chunks([a.guid_key for a in articles if a.guid_key]):
+            guid_keys.update(
+                row[0]
+                for row in self.db.execute(
+                    f"select guid_key from articles where guid_key in ({placeholders})", chunk
+                )
+            )
+        return [a.url in urls or (bool(a.guid_key) and a.guid_key in guid_keys) for a in articles]
+
     def known_article_urls(self, urls: Iterable[str]) -> set[str]:
         """Which of these canonical URLs are stored already (their pages need no fetching)."""
         found: set[str] = set()
@@ -155,7 +170,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         self,
         result: FetchResult,
         articles: list[Article] | None = None,
-        links: list[LinkResult] | None = None,
+        links: list[LinkResult | None] | None = None,
         error: str | None = None,
         now: datetime | None = None,
         warnings: list[str] | None = None,
@@ -183,7 +198,7 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
         self,
         source_name: str,
         articles: list[Article],
-        links: list[LinkResult],
+        links: list[LinkResult | None],
         now: datetime,
         counts: StoredCounts,
     ) -> None:
@@ -201,6 +216,9 @@ class Store(StoriesMixin, BriefsMixin, CommitmentReaders, FeedbackInboxMixin):
             before = None if is_new else self._link_keys(article_id)
             rows = []
             if is_new or text_changed:  # a duplicate brings its source, never new evidence
+                if link_result is None:  # ``known_articles`` said stored and it no longer is:
+                    # the source fails whole (rolled back) and the next run links the article
+                    raise RuntimeError(f"article {article.url} was not linked")
                 rows = self._replace_links(article_id, link_result)
                 counts.links += len(rows)
             if article_id in news:  # stored earlier in this batch, its story not yet given
