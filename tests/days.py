@@ -25,8 +25,12 @@ DAY = date(2026, 11, 24)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def demo_day(linker: Linker, store: Store, folder: Path) -> None:
-    """The sample's feeds for DAY, read from disk as the demo serves them (no network)."""
+BROKEN_SOURCE_ERROR = "el servidor respondió con un error (500); se reintentó 3 veces"
+
+
+def demo_day(linker: Linker, store: Store, folder: Path, now: datetime | None = None) -> None:
+    """The sample's feeds for DAY, read from disk as the demo serves them (no network);
+    ``now``: when the run stored them (default: the clock)."""
     filled = write_sources(
         ROOT / "sample" / "sources.yaml", "http://sample.invalid", folder / "sources.yaml"
     )
@@ -35,13 +39,7 @@ def demo_day(linker: Linker, store: Store, folder: Path) -> None:
     for source in sources.enabled:
         path = ROOT / "sample" / source.url.replace("http://sample.invalid/", "")
         if not path.exists():
-            store.record_fetch(
-                FetchResult(
-                    source,
-                    "error",
-                    error="el servidor respondió con un error (500); se reintentó 3 veces",
-                )
-            )
+            store.record_fetch(FetchResult(source, "error", error=BROKEN_SOURCE_ERROR), now=now)
             continue
         articles = extract(
             source, path.read_bytes(), "https://demo.example.cl/site/noticias.html"
@@ -50,6 +48,7 @@ def demo_day(linker: Linker, store: Store, folder: Path) -> None:
             FetchResult(source, "ok"),
             articles,
             [linker.link(a.link_text(), source.region_code) for a in articles],
+            now=now,
         )
 
 

@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 
 from agenda import cli
-from agenda.collect import FetchResult
 from agenda.errors import ConfigError, ConfigErrors
-from agenda.extract import extract
 from agenda.keywords import Keywords, load_keywords
 from agenda.link import Linker
 from agenda.reports.brief_files import render_brief_html, render_csv, write_brief
@@ -26,10 +24,9 @@ from agenda.reports.briefs import BriefRequest, build_brief, check_request
 from agenda.reports.digest import build_digest, build_stories
 from agenda.reports.render import render_email, render_html, render_text
 from agenda.reports.topics import topic_matches
-from agenda.sampleserver import write_sources
-from agenda.sources import load_sources
 from agenda.store import Store, open_database
 from agenda.topics import Topic
+from tests.days import BROKEN_SOURCE_ERROR, demo_day
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK = (date(2026, 11, 18), date(2026, 11, 24))
@@ -43,29 +40,8 @@ QUILPUE = (
 def sample_db(tmp_path_factory: pytest.TempPathFactory, linker: Linker) -> Path:
     """The sample's feeds stored in a database file, without a network (one source fails)."""
     folder = tmp_path_factory.mktemp("briefs")
-    sources = load_sources(
-        write_sources(
-            ROOT / "sample" / "sources.yaml", "http://sample.invalid", folder / "sources.yaml"
-        )
-    )
     store = Store(open_database(folder / "agenda.db"))
-    store.sync_sources(sources.sources)
-    for source in sources.enabled:
-        path = ROOT / "sample" / source.url.replace("http://sample.invalid/", "")
-        if not path.exists():
-            store.record_fetch(
-                FetchResult(source, "error", error="HTTP 500 Internal Server Error"), now=RUN_TIME
-            )
-            continue
-        articles = extract(
-            source, path.read_bytes(), "https://demo.example.cl/site/noticias.html"
-        ).articles
-        store.record_fetch(
-            FetchResult(source, "ok"),
-            articles,
-            [linker.link(a.link_text(), source.region_code) for a in articles],
-            now=RUN_TIME,
-        )
+    demo_day(linker, store, folder, now=RUN_TIME)
     store.db.close()
     return folder / "agenda.db"
 
@@ -108,9 +84,7 @@ def test_region_brief(store: Store, keywords: Keywords) -> None:
     assert brief.commitments[0] is marga  # the critical one first
     assert dict(brief.regions)["Valparaíso"] == brief.article_count
     assert [s.first_day for s in brief.timeline] == sorted(s.first_day for s in brief.timeline)
-    assert [s["error"] for s in brief.sources_failed] == [
-        "HTTP 500 Internal Server Error"
-    ]  # the method note
+    assert [s["error"] for s in brief.sources_failed] == [BROKEN_SOURCE_ERROR]  # the method note
     earlier = build_brief(
         store, keywords, BriefRequest(date(2026, 11, 1), date(2026, 11, 7), ("05",))
     )
