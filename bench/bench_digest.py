@@ -89,6 +89,30 @@ def synthetic_articles(
     return made
 
 
+def insert_day(db, rows: list[tuple], links: list[tuple], sources: list[tuple]) -> None:  # noqa: ANN001
+    """A day of synthetic articles in bulk, in one transaction: ``rows`` as (id, url, title,
+    summary, text, outlet, source_id, source_region, published, first seen, local_date),
+    ``links`` as (article_id, kind, code, name, evidence, at_risk, risk_evidence), ``sources``
+    as (article_id, source_id, first seen)."""
+    with db.atomic():
+        db.conn.executemany(
+            "insert into articles (id, url, title, summary, text, "
+            "outlet, source_id, source_region, published_at_utc, "
+            "first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        db.conn.executemany(
+            "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence)"
+            " values (?,?,?,?,?,?,?)",
+            links,
+        )
+        db.conn.executemany(
+            "insert into article_sources (article_id, source_id, first_seen_at_utc)"
+            " values (?,?,?)",
+            sources,
+        )
+
+
 def build_database() -> None:
     from agenda.keywords import load_keywords
     from agenda.store import Store, open_database
@@ -152,23 +176,7 @@ def build_database() -> None:
                 ),
             ]
             sources.append((article_id, "bench", published.isoformat(timespec="seconds")))
-        with db.atomic():
-            db.conn.executemany(
-                "insert into articles (id, url, title, summary, text, "
-                "outlet, source_id, source_region, published_at_utc, "
-                "first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-            db.conn.executemany(
-                "insert into links (article_id, kind, code, name, evidence, at_risk, risk_evidence)"
-                " values (?,?,?,?,?,?,?)",
-                links,
-            )
-            db.conn.executemany(
-                "insert into article_sources (article_id, source_id, first_seen_at_utc)"
-                " values (?,?,?)",
-                sources,
-            )
+        insert_day(db, rows, links, sources)
     measured = DAY.isoformat()
     with db.atomic():
         # the other days' articles get one story each, in bulk: the digest reads only its day's

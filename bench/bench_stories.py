@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_digest import synthetic_articles  # noqa: E402
+from bench_digest import insert_day, synthetic_articles  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 WINDOW_DB = RESULTS / "stories-60k.db"
@@ -100,23 +100,7 @@ def build_window_database() -> None:
                 (article_id, "commune", code, name, evidence, 0, "[]"),
             ]
             sources.append((article_id, "bench", moment))
-        with db.atomic():
-            db.conn.executemany(
-                "insert into articles (id, url, title, summary, text, outlet, source_id,"
-                " source_region, published_at_utc,"
-                " first_seen_at_utc, local_date) values (?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-            db.conn.executemany(
-                "insert into links (article_id, kind, code, name, evidence, at_risk,"
-                " risk_evidence) values (?,?,?,?,?,?,?)",
-                links,
-            )
-            db.conn.executemany(
-                "insert into article_sources (article_id, source_id, first_seen_at_utc) values"
-                " (?,?,?)",
-                sources,
-            )
+        insert_day(db, rows, links, sources)
     with db.atomic():
         backfill_stories(db)
     db.close()
