@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -62,20 +63,10 @@ def features(title: str, summary: str, excluded: frozenset[str] | None = None) -
     caller that computes many."""
     if excluded is None:
         excluded = _excluded()
-    cache = _word_cache(excluded)
-    text = f"{title}. {summary}"
-    originals = _WORD.findall(text)
-    words = _WORD.findall(fold(text))  # fold keeps one character for one: the same words
-    hashes: set[int] = set()
-    for original, word in zip(originals, words, strict=False):
-        key = (word, original[:1].isupper())
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = _word_features(word, key[1], excluded)
-        hashes.update(found)
-    for word in words[len(originals) :]:  # only if folding made more words: their stems
-        hashes.update(_word_features(word, False, excluded)[:1])
-    return hashes
+    # one look-up per word as written, in C: news vocabulary repeats, and per-word Python work
+    # was most of the cost of a fingerprint
+    found = _word_cache(excluded).__getitem__
+    return set(chain.from_iterable(map(found, _WORD.findall(f"{title}. {summary}"))))
 
 
 def _word_features(word: str, capitalised: bool, excluded: frozenset[str]) -> tuple[int, ...]:
@@ -90,18 +81,33 @@ def _word_features(word: str, capitalised: bool, excluded: frozenset[str]) -> tu
     return tuple(_stable_hash(feature) for feature in found)
 
 
-# The features of each (word, capitalised) already met: news vocabulary repeats, and per-word
-# work was most of the cost of a fingerprint. Kept for one excluded-word list at a time.
-_WORDS: dict[tuple[str, bool], tuple[int, ...]] = {}
-_WORDS_FOR: list[frozenset[str]] = []
+class _WordFeatures(dict[str, tuple[int, ...]]):
+    """The features of each word as written (its folded form, capitalised or not), made the
+    first time the word is met."""
+
+    def __init__(self, excluded: frozenset[str]) -> None:
+        super().__init__()
+        self.excluded = excluded
+
+    def __missing__(self, written: str) -> tuple[int, ...]:
+        # fold keeps one character for one; the rare character it turns into a separator
+        # leaves more words, of which the first counts whole and the rest by their stems
+        first, *rest = _WORD.findall(fold(written)) or [""]
+        made = _word_features(first, written[:1].isupper(), self.excluded) if first else ()
+        for word in rest:
+            made += _word_features(word, False, self.excluded)[:1]
+        self[written] = made
+        return made
+
+
+_WORDS: list[_WordFeatures] = []  # one cache, for one excluded-word list at a time
 _WORDS_KEPT = 50_000  # about 10 MB; a night's vocabulary fits, a year's is not kept
 
 
-def _word_cache(excluded: frozenset[str]) -> dict[tuple[str, bool], tuple[int, ...]]:
-    if not _WORDS_FOR or _WORDS_FOR[0] is not excluded or len(_WORDS) > _WORDS_KEPT:
-        _WORDS.clear()
-        _WORDS_FOR[:] = [excluded]
-    return _WORDS
+def _word_cache(excluded: frozenset[str]) -> _WordFeatures:
+    if not _WORDS or _WORDS[0].excluded is not excluded or len(_WORDS[0]) > _WORDS_KEPT:
+        _WORDS[:] = [_WordFeatures(excluded)]
+    return _WORDS[0]
 
 
 def _stable_hash(text: str) -> int:
