@@ -105,7 +105,9 @@ class _Day:
         # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
         self.sorted_keys = np.empty(0, dtype=np.uint32)
         self.sorted_slots = np.empty(0, dtype=np.uint32)
-        self.pending: dict[int, list[int]] = {}
+        # band key -> slots added since the last merge, as tuples of ints: the collector stops
+        # tracking those (lists it scans at every full collection: 64 per article)
+        self.pending: dict[int, tuple[int, ...]] = {}
         self.pending_count = 0
         self.merged = 0  # slots below this are in the sorted arrays
         self.first_of_story: dict[int, int] = {}  # story -> its first slot (lowest article id)
@@ -162,8 +164,9 @@ class _Day:
             [fingerprint.features.tobytes()],  # bytes: 80 bytes less than an array, per article
             [places],
         )
+        pending = self.pending
         for key in keys.tolist():
-            self.pending.setdefault(key, []).append(slot)
+            pending[key] = pending.get(key, ()) + (slot,)
         self.pending_count += 1  # merged by the index between batches (``merge_if_due``)
 
     def add_many(
