@@ -22,6 +22,7 @@ import httpx
 
 from agenda import logs
 from agenda.collect import PAGE_ACCEPT, Collector, FetchResult
+from agenda.common import long_lived_heap_frozen
 from agenda.deliver import DeliveryReport, Mailer, Recipient, send_digest
 from agenda.errors import ParseError
 from agenda.extract import Article, extract, extract_page
@@ -142,7 +143,8 @@ async def collect_and_store(
         summary.links += counts.links
         summary.warnings.extend((result.source.id, w) for w in extraction.warnings)
 
-    await collector.fetch_all(due, states, on_result=on_result)
+    with long_lived_heap_frozen():
+        await collector.fetch_all(due, states, on_result=on_result)
     return summary
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import gc
 from datetime import date
 from pathlib import Path
 
@@ -175,6 +176,36 @@ def test_same_story_from_two_feeds_is_stored_once_with_both_sources(
     )
     assert len(rows) == 1
     assert "utm_" not in rows[0]["url"]
+
+
+def test_collection_keeps_the_long_lived_heap_out_of_the_collector_and_gives_it_back(
+    tmp_path: Path, sample_sources: Path, linker: Linker
+) -> None:
+    """While sources are stored, the objects alive before (the linker's) are frozen: full
+    collections skip them. After the run, and after a run that fails, nothing stays frozen."""
+    settings = settings_for(tmp_path, sample_sources)
+    store = Store(open_database(settings.db_path))
+    frozen_during: list[int] = []
+
+    async def collect(progress):  # noqa: ANN001, ANN202
+        async with make_client() as client:
+            return await collect_and_store(
+                load_sources(sample_sources), linker, client, store, settings, progress=progress
+            )
+
+    summary = asyncio.run(collect(lambda done, total: frozen_during.append(gc.get_freeze_count())))
+    assert summary.sources_ok > 0 and len(frozen_during) == summary.sources_ok + len(
+        summary.failures
+    )
+    assert min(frozen_during) > 10_000  # the linker's vocabulary and patterns, at least
+    assert gc.get_freeze_count() == 0
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # an operator's Ctrl-C in the middle of the night
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(collect(stop))
+    assert gc.get_freeze_count() == 0
 
 
 FAULTY = """\
