@@ -84,14 +84,37 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return mixed >> np.uint32(1)
 
 
-_NO_SLOTS = np.empty(0, dtype=np.int64)
-_NO_SLOTS.flags.writeable = False  # shared: no candidate added since the last merge
+def _inserted(
+    keys: np.ndarray, slots: np.ndarray, new_keys: np.ndarray, new_slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A sorted run of (key, slot) with newer sorted entries inserted after the equal keys
+    already there (their slots are older: a bucket stays by slot)."""
+    if not keys.size:
+        return new_keys, new_slots
+    at = np.searchsorted(keys, new_keys, side="right")
+    return np.insert(keys, at, new_keys), np.insert(slots, at, new_slots)
+
+
+def _last_of_ranges(ends: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions of the last ``counts[i]`` entries before ``ends[i]``, for every i."""
+    total = int(counts.sum())
+    starts = np.repeat(ends - counts, counts)
+    return starts + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)
+_NO_ROWS.flags.writeable = False  # shared: a look-up with no batch of its own
+# what a day's search gives a batch: where each row's candidates start (one more than rows),
+# their slots by row then slot, their signature estimates
+_Candidates = tuple[list[int], np.ndarray, np.ndarray]
 _PAIRS_AT_ONCE = 16384  # candidate pairs compared in one step: 2 MB of gathered low bytes
 
 
 class _Day:
-    """The indexed articles of one day: a sorted array of (band key << 32 | slot) entries for
-    the bulk, and a dict for the few added since (merged into the array when it grows)."""
+    """The indexed articles of one day, their band keys in two sorted runs of (band key, slot):
+    the bulk (a day read back from the store, then every ``MERGE_EVERY`` articles) and the recent
+    run (the articles added since, inserted after each batch: small, so cheap to insert into).
+    Both are searched with numpy, a batch at a time: no Python work per band key."""
 
     MERGE_EVERY = 2000
 
@@ -105,11 +128,10 @@ class _Day:
         # band keys sorted, and the slot of each: half the bytes of (key, slot) pairs to search
         self.sorted_keys = np.empty(0, dtype=np.uint32)
         self.sorted_slots = np.empty(0, dtype=np.uint32)
-        # band key -> slots added since the last merge, as tuples of ints: the collector stops
-        # tracking those (lists it scans at every full collection: 64 per article)
-        self.pending: dict[int, tuple[int, ...]] = {}
-        self.pending_count = 0
-        self.merged = 0  # slots below this are in the sorted arrays
+        self.recent_keys = np.empty(0, dtype=np.uint32)
+        self.recent_slots = np.empty(0, dtype=np.uint32)
+        self.merged = 0  # slots below this are in the bulk
+        self.indexed = 0  # slots below this are in the bulk or the recent run
         self.first_of_story: dict[int, int] = {}  # story -> its first slot (lowest article id)
         self.slot_of: dict[int, int] = {}  # article -> slot
 
@@ -148,26 +170,17 @@ class _Day:
         return start
 
     def add(
-        self,
-        article_id: int,
-        story_id: int,
-        fingerprint: Fingerprint,
-        places: frozenset[str],
-        keys: np.ndarray,
+        self, article_id: int, story_id: int, fingerprint: Fingerprint, places: frozenset[str]
     ) -> None:
-        """One article, its band ``keys`` already computed: looked up in ``pending`` until the
-        next merge."""
-        slot = self._append(
+        """One article: a candidate for the rest of its batch at once (``young_candidates``),
+        in the recent run after it (``index_new``)."""
+        self._append(
             [article_id],
             [story_id],
             fingerprint.signature[None, :],
             [fingerprint.features.tobytes()],  # bytes: 80 bytes less than an array, per article
             [places],
         )
-        pending = self.pending
-        for key in keys.tolist():
-            pending[key] = pending.get(key, ()) + (slot,)
-        self.pending_count += 1  # merged by the index between batches (``merge_if_due``)
 
     def add_many(
         self,
@@ -183,26 +196,35 @@ class _Day:
         self._merge()
 
     def _merge(self) -> None:
-        """Move the slots added since the last merge from ``pending`` into the sorted arrays:
-        only the new entries are sorted, then inserted (re-sorting a day of 50,000 articles
-        every 2,000 cost seconds over a night, and 100 MB of temporaries at its end)."""
-        self.pending.clear()
-        self.pending_count = 0
+        """Move every slot added since the last merge into the bulk: only the new entries are
+        sorted, then inserted (re-sorting a day of 50,000 articles every 2,000 cost seconds over
+        a night, and 100 MB of temporaries at its end)."""
         start, count = self.merged, len(self.article_ids)
-        if count == start:
-            return
+        self.recent_keys, self.recent_slots = self.recent_keys[:0], self.recent_slots[:0]
+        self.merged = self.indexed = count
+        if count > start:
+            self.sorted_keys, self.sorted_slots = _inserted(
+                self.sorted_keys, self.sorted_slots, *self._sorted_entries(start, count)
+            )
+
+    def index_new(self) -> None:
+        """After a batch: its articles go into the recent run; every ``MERGE_EVERY`` articles,
+        all of them since the last merge go into the bulk."""
+        count = len(self.article_ids)
+        if count - self.merged >= self.MERGE_EVERY:
+            self._merge()
+        elif count > self.indexed:
+            self.recent_keys, self.recent_slots = _inserted(
+                self.recent_keys, self.recent_slots, *self._sorted_entries(self.indexed, count)
+            )
+            self.indexed = count
+
+    def _sorted_entries(self, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The band keys of slots [start, count) and their slots, by key then slot."""
         keys = band_keys(self.signatures[start:count]).astype(np.uint64)
         slots = np.arange(start, count, dtype=np.uint64)[:, None]
         entries = np.sort(((keys << _SHIFT) | slots).ravel())
-        new_keys = (entries >> _SHIFT).astype(np.uint32)
-        new_slots = (entries & _LOW).astype(np.uint32)
-        if self.sorted_keys.size:
-            # after the equal keys already there: their slots are older, a bucket stays by slot
-            at = np.searchsorted(self.sorted_keys, new_keys, side="right")
-            new_keys = np.insert(self.sorted_keys, at, new_keys)
-            new_slots = np.insert(self.sorted_slots, at, new_slots)
-        self.sorted_keys, self.sorted_slots = new_keys, new_slots
-        self.merged = count
+        return (entries >> _SHIFT).astype(np.uint32), (entries & _LOW).astype(np.uint32)
 
     def bulk_candidates(
         self, keys: np.ndarray, signatures: np.ndarray, least: float
@@ -232,9 +254,7 @@ class _Day:
         if not total:
             return nothing
         # the last ``counts`` entries of each matching range, gathered in one step
-        starts = np.repeat(high - counts, counts)
-        steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        slots = self.sorted_slots[starts + steps].astype(np.int64)
+        slots = self.sorted_slots[_last_of_ranges(high, counts)].astype(np.int64)
         owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
         # First on the low bytes of the signatures: they agree wherever the values do, so a
         # pair below ``least`` on them is below on the values (99% of the pairs of crowded
@@ -261,22 +281,63 @@ class _Day:
         bounds = np.searchsorted(owners, np.arange(len(keys) + 1)).tolist()
         return bounds, pairs % len(self.article_ids), estimates[near][first]
 
-    def pending_candidates(self, keys: np.ndarray) -> np.ndarray:
-        """Slots added since the last merge that share a band key with ``keys``, ascending (all
-        after the bulk's slots)."""
-        pending = self.pending
-        # most keys of a new article meet nothing: test membership first, slice only the hits
-        hits = [pending[key] for key in keys.tolist() if key in pending] if pending else None
-        if not hits:
-            return _NO_SLOTS
-        found: set[int] = set()
-        for slots in hits:
-            found.update(slots[-CROWDED_BUCKET:] if len(slots) > CROWDED_BUCKET else slots)
-        return np.fromiter(sorted(found), dtype=np.int64, count=len(found))
-
-    def merge_if_due(self) -> None:
-        if self.pending_count >= self.MERGE_EVERY:
-            self._merge()
+    def young_candidates(
+        self, keys: np.ndarray, signatures: np.ndarray, members: np.ndarray, least: float
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """Like ``bulk_candidates``, among the younger articles: the recent run, and the rows
+        of the batch itself that join this day (``members``, ascending: they get the next
+        slots, in order) before each row. A crowded bucket gives its newest ``CROWDED_BUCKET``
+        over both, as when each article was looked up after the one before was indexed."""
+        rows = len(keys)
+        nothing = [0] * (rows + 1), np.empty(0, dtype=np.int64), np.empty(0)
+        if not (self.recent_keys.size or members.size) or not rows:
+            return nothing
+        base = len(self.article_ids)  # the members' first slot
+        flat = keys.ravel()
+        order = np.argsort(flat)  # sorted probes: each search starts near the last
+        flat, probe_rows = flat[order], order // keys.shape[1]
+        # the batch's own: each member's keys, by (key, member number); a probe meets the
+        # members before its row, and the newest of those first
+        own_low = own_high = np.zeros(flat.size, dtype=np.int64)
+        own_entries = np.empty(0, dtype=np.uint64)
+        if members.size:
+            numbers = np.arange(members.size, dtype=np.uint64)[:, None]
+            own_entries = np.sort(((keys[members].astype(np.uint64) << _SHIFT) | numbers).ravel())
+            wanted = flat.astype(np.uint64) << _SHIFT
+            before = np.searchsorted(members, probe_rows).astype(np.uint64)
+            own_low = np.searchsorted(own_entries, wanted)
+            own_high = np.searchsorted(own_entries, wanted | before)
+        own = np.minimum(own_high - own_low, CROWDED_BUCKET)
+        recent = np.zeros(flat.size, dtype=np.int64)
+        recent_high = recent
+        if self.recent_keys.size:
+            recent_low = np.searchsorted(self.recent_keys, flat)
+            found = np.flatnonzero(
+                self.recent_keys[np.minimum(recent_low, self.recent_keys.size - 1)] == flat
+            )
+            recent_high = recent_low.copy()  # the end searched only where the key is found
+            recent_high[found] = np.searchsorted(self.recent_keys, flat[found] + np.uint32(1))
+            recent = np.minimum(recent_high - recent_low, CROWDED_BUCKET - own)
+        own_slots = (own_entries[_last_of_ranges(own_high, own)] & _LOW).astype(np.int64)
+        slots = np.concatenate(
+            [
+                self.recent_slots[_last_of_ranges(recent_high, recent)].astype(np.int64),
+                base + own_slots,
+            ]
+        )
+        owners = np.concatenate([np.repeat(probe_rows, recent), np.repeat(probe_rows, own)])
+        if not owners.size:
+            return nothing
+        recent_count = int(recent.sum())
+        others = np.concatenate(
+            [self.signatures[slots[:recent_count]], signatures[members[own_slots]]]
+        )
+        estimates = (others == signatures[owners]).mean(axis=1)
+        near = estimates >= least
+        size = base + members.size
+        pairs, first = np.unique(owners[near] * size + slots[near], return_index=True)
+        bounds = np.searchsorted(pairs // size, np.arange(rows + 1)).tolist()
+        return bounds, pairs % size, estimates[near][first]
 
 
 class StoryIndex:
@@ -325,13 +386,17 @@ class StoryIndex:
         for one article that is not indexed afterwards)."""
         if fingerprint is None:
             return None
-        keys = band_keys(fingerprint.signature[None, :])
+        signatures = fingerprint.signature[None, :]
+        keys = band_keys(signatures)
         least = self.threshold - PREFILTER_MARGIN
-        bulk = {
-            d: entry.bulk_candidates(keys, fingerprint.signature[None, :], least)
+        candidates = {
+            d: (
+                entry.bulk_candidates(keys, signatures, least),
+                entry.young_candidates(keys, signatures, _NO_ROWS, least),
+            )
             for d, entry in self._window_days(day)
         }
-        return self._find(fingerprint, keys[0], places, day, 0, bulk)
+        return self._find(fingerprint, places, day, 0, candidates)
 
     def assign_many(
         self,
@@ -343,7 +408,7 @@ class StoryIndex:
     ) -> list[int]:
         """The story of each new article, in order (a story started by ``new_story()`` when it
         joins none), each indexed before the next is looked up: the stories are those of
-        ``find`` then ``add`` one article at a time, but the bulk of the window is searched once
+        ``find`` then ``add`` one article at a time, but each day of the window is searched once
         for the whole batch (numpy calls cost per call, not per probe)."""
         rows = [k for k, fingerprint in enumerate(fingerprints) if fingerprint is not None]
         signatures = (
@@ -354,27 +419,31 @@ class StoryIndex:
         keys = band_keys(signatures)
         row_of = {k: row for row, k in enumerate(rows)}
         least = self.threshold - PREFILTER_MARGIN
-        # a batch's articles share their days: the bulk of each day is searched once
-        bulk: dict[int, tuple[list[int], np.ndarray, np.ndarray]] = {}
+        # a batch's articles share their days: each day is searched once, its young articles
+        # with the batch's own rows that join it
+        candidates: dict[int, tuple[_Candidates, _Candidates]] = {}
         for ordinal in sorted({d for k in rows for d in self.window(days[k])}):
             entry = self.days.get(ordinal)
             if entry is not None:
-                bulk[ordinal] = entry.bulk_candidates(keys, signatures, least)
+                members = np.array([row_of[k] for k in rows if days[k] == ordinal], dtype=np.int64)
+                candidates[ordinal] = (
+                    entry.bulk_candidates(keys, signatures, least),
+                    entry.young_candidates(keys, signatures, members, least),
+                )
         stories = []
         for k, (article_id, fingerprint) in enumerate(zip(article_ids, fingerprints, strict=True)):
             story_id = None
             if fingerprint is not None:
-                row = row_of[k]
-                story_id = self._find(fingerprint, keys[row], places[k], days[k], row, bulk)
+                story_id = self._find(fingerprint, places[k], days[k], row_of[k], candidates)
             if story_id is None:
                 story_id = new_story()
             stories.append(story_id)
             entry = self.days.get(days[k])
             if entry is not None and fingerprint is not None:
-                entry.add(article_id, story_id, fingerprint, places[k], keys[row_of[k]])
+                entry.add(article_id, story_id, fingerprint, places[k])
         for ordinal in set(days):
             if ordinal in self.days:
-                self.days[ordinal].merge_if_due()
+                self.days[ordinal].index_new()
         return stories
 
     def _window_days(self, day: int) -> list[tuple[int, _Day]]:
@@ -383,37 +452,24 @@ class StoryIndex:
     def _find(
         self,
         fingerprint: Fingerprint,
-        keys: np.ndarray,
         places: frozenset[str],
         day: int,
         row: int,
-        bulk: dict[int, tuple[list[int], np.ndarray, np.ndarray]],
+        candidates: dict[int, tuple[_Candidates, _Candidates]],
     ) -> int | None:
         """Among the window's articles that share a band, those alike enough and not about other
         places; of their stories, those whose first article (in the window) is also alike and
-        compatible; the story of the most similar article wins. ``bulk[day]``: the batch's
-        near candidates in each day's sorted bulk, from ``_Day.bulk_candidates``."""
+        compatible; the story of the most similar article wins. ``candidates[day]``: the batch's
+        near candidates in each day's bulk and among its younger articles (``_Day``)."""
         scored: list[tuple[float, int, _Day]] = []
         window = self._window_days(day)
-        least = self.threshold - PREFILTER_MARGIN
         for ordinal, entry in window:
-            if ordinal in bulk:
-                bounds, slots, estimates = bulk[ordinal]
+            for bounds, slots, estimates in candidates.get(ordinal, ()):
                 low, high = bounds[row], bounds[row + 1]
                 scored += zip(
                     estimates[low:high].tolist(),
                     slots[low:high].tolist(),
                     [entry] * (high - low),
-                    strict=True,
-                )
-            pending = entry.pending_candidates(keys)
-            if pending.size:  # added since the bulk was sorted (after its slots)
-                estimates = (entry.signatures[pending] == fingerprint.signature).mean(axis=1)
-                near = estimates >= least
-                scored += zip(
-                    estimates[near].tolist(),
-                    pending[near].tolist(),
-                    [entry] * int(near.sum()),
                     strict=True,
                 )
         tried: set[int] = set()
@@ -464,10 +520,8 @@ class StoryIndex:
         entry = self.days.get(day)
         if entry is None or fingerprint is None:
             return
-        entry.add(
-            article_id, story_id, fingerprint, places, band_keys(fingerprint.signature[None, :])[0]
-        )
-        entry.merge_if_due()
+        entry.add(article_id, story_id, fingerprint, places)
+        entry.index_new()
 
     def set_places(self, article_id: int, day: int, places: frozenset[str]) -> None:
         """An article's places changed (feedback, a relink): later look-ups use the new ones."""
