@@ -116,3 +116,49 @@ def test_merging_new_articles_keeps_the_bulk_as_one_sort_would(
     entries = np.sort(((keys << np.uint64(32)) | slots).ravel())
     assert np.array_equal(day.sorted_keys, (entries >> np.uint64(32)).astype(np.uint32))
     assert np.array_equal(day.sorted_slots, (entries & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def test_crowded_buckets_give_a_batch_the_stories_of_one_article_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Articles from a small vocabulary share band keys by the dozen: the newest
+    ``CROWDED_BUCKET`` of a bucket are taken over the recent run and the batch's own rows
+    together, as one lookup after another would take them."""
+    from agenda.stories import CROWDED_BUCKET
+
+    monkeypatch.setattr(_Day, "MERGE_EVERY", 120)
+    rng = np.random.default_rng(20261202)
+    words = [f"palabra{n}" for n in range(40)]
+    bodies = [" ".join(rng.choice(words, size=10)) for _ in range(500)]
+    for k in range(0, 500, 5):  # a rewrite of an earlier article, now and then
+        bodies[k] = bodies[int(rng.integers(0, k + 1))] + " " + words[k % 40]
+    fingerprints = MinHasher().many([(body, "") for body in bodies])
+    loaded = 100
+    new = range(loaded, 500)
+
+    alone = index_with_a_loaded_day(fingerprints, loaded)
+    fresh = counter(10**6)
+    expected = []
+    for k in new:
+        story = alone.find(fingerprints[k], places(k), DAY)
+        story = next(fresh) if story is None else story
+        alone.add(k + 1, story, fingerprints[k], places(k), DAY)
+        expected.append(story)
+    day = alone.days[DAY]
+    keys = np.concatenate([day.sorted_keys, day.recent_keys])
+    assert np.unique(keys, return_counts=True)[1].max() > 2 * CROWDED_BUCKET  # crowded indeed
+
+    together = index_with_a_loaded_day(fingerprints, loaded)
+    fresh = counter(10**6)
+    got: list[int] = []
+    for start in range(0, len(new), 45):
+        chunk = list(new[start : start + 45])
+        got += together.assign_many(
+            [k + 1 for k in chunk],
+            [fingerprints[k] for k in chunk],
+            [places(k) for k in chunk],
+            [DAY] * len(chunk),
+            lambda: next(fresh),
+        )
+    assert got == expected
+    assert sum(1 for story in expected if story < 10**6) > 20  # some join loaded stories
