@@ -50,10 +50,19 @@ from agenda.placecontext import (
     _LIST_GAP,
     _NEXT_PROPER_NAME,
     _SMALL_WORDS,
+    FOREIGN,
+    NOT_PLACE,
+    PERSON,
+    REGION_ONLY,
+    ROAD,
+    STRONG,
+    WEAK,
     PlaceContext,
     _Before,
     _before,
     _Mention,
+    before_phrases,
+    phrase_flags,
 )
 from agenda.risk import RiskReader
 from agenda.textnorm import fold
@@ -139,6 +148,18 @@ class Linker(PlaceContext):
         self._not_place_before = frozenset(rules.not_place_before)
         self._region_only_before = frozenset(rules.region_only_before)
         self._foreign_before = frozenset(rules.foreign_before)
+        self._road_before = frozenset(rules.road_before)
+        self._phrase_flags = phrase_flags(
+            {
+                NOT_PLACE: self._not_place_before,
+                STRONG: self._strong_triggers,
+                WEAK: self._weak_triggers,
+                PERSON: self._person_before,
+                REGION_ONLY: self._region_only_before,
+                FOREIGN: self._foreign_before,
+                ROAD: self._road_before,
+            }
+        )
         self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
         self._foreign_after_re = re.compile(
@@ -164,7 +185,6 @@ class Linker(PlaceContext):
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
         self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
-        self._road_before = frozenset(rules.road_before)
         self._region_by_short_name = {
             fold(place.name): place
             for place in self.keywords.places.values()
@@ -330,15 +350,15 @@ class Linker(PlaceContext):
                 and not self._capitalised(text, start, end, place.kind)
             ):
                 continue
-            before = _before(text, folded, start)
-            if not before.phrases.isdisjoint(self._not_place_before):
+            before = _before(text, folded, start, self._phrase_flags)
+            if before.flags & NOT_PLACE:
                 continue
             if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             name = " ".join(folded[start:end].split())
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
-            strong = not before.phrases.isdisjoint(self._strong_triggers)
+            strong = bool(before.flags & STRONG)
             tier = (
                 "strict"
                 if name in rules.strict
@@ -367,7 +387,7 @@ class Linker(PlaceContext):
                 if twin is None or not self._body_before(text, folded, start, self._region_bodies):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
-            if not before.phrases.isdisjoint(self._region_only_before) and place.kind in (
+            if before.flags & REGION_ONLY and place.kind in (
                 "commune",
                 "province",
             ):
@@ -385,7 +405,7 @@ class Linker(PlaceContext):
         mentions = []
         for mention, tier, before in candidates:
             region = mention.place.region_code
-            weak = not before.phrases.isdisjoint(self._weak_triggers)
+            weak = before.flags & WEAK
             if tier == "ambiguous" and not (weak or region in supported or region == source_region):
                 continue
             if tier == "strict" and not (weak and (region in supported or region == source_region)):
@@ -407,7 +427,7 @@ class Linker(PlaceContext):
         reason = not_chilean.get(" ".join(folded[mention.start : mention.end].split()))
         if reason is None or tier == "strong":
             return False
-        if reason == "person" and not before.phrases.isdisjoint(self._weak_triggers):
+        if reason == "person" and before.flags & WEAK:
             return False
         return True
 
@@ -416,7 +436,7 @@ class Linker(PlaceContext):
         contexts = self.keywords.exclusions.get((name, place.code))
         if not contexts:
             return False
-        return None in contexts or not before.phrases.isdisjoint(contexts)
+        return None in contexts or not contexts.isdisjoint(before_phrases(before.words))
 
     @staticmethod
     def _named_body(text: str, before: _Before) -> bool:
@@ -499,7 +519,7 @@ class Linker(PlaceContext):
         people_here: set[str],
         never_ends: set[int],
     ) -> bool:
-        if not before.phrases.isdisjoint(self._person_before):
+        if before.flags & PERSON:
             return True
         previous = fold(before.word)
         if (
@@ -529,7 +549,7 @@ class Linker(PlaceContext):
         return False
 
     def _is_foreign(self, folded: str, before: _Before, end: int) -> bool:
-        if not before.phrases.isdisjoint(self._foreign_before):
+        if before.flags & FOREIGN:
             return True
         return bool(self._foreign_after_re.match(folded, end))
 
