@@ -47,7 +47,6 @@ from agenda.keywords import Keywords, Place
 from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
 from agenda.link_tokens import char_span, folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
-    _LIST_GAP,
     _NEXT_PROPER_NAME,
     _SMALL_WORDS,
     FOREIGN,
@@ -121,6 +120,10 @@ _LOWERCASE_OPENERS = (
     "archipielago",
     "isla ",
 )
+
+
+# What ``placecontext._LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
+_LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -336,11 +339,15 @@ class Linker(PlaceContext):
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
+        never_match = self._never_match
         for first, match_id, last in kept:
-            if match_id == self._never_match:
-                never_ends.add(char_span(doc, first, last)[1])
+            # char_span's offsets, inline: a call less per mention
+            final = doc[last - 1]
+            end = final.idx + len(final)
+            if match_id == never_match:
+                never_ends.add(end)
                 continue
-            start, end = char_span(doc, first, last)
+            start = doc[first].idx
             place = self._place_by_match[match_id]
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
@@ -355,7 +362,8 @@ class Linker(PlaceContext):
                 continue
             if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
-            name = " ".join(folded[start:end].split())
+            # one token has no blanks to squeeze (most names)
+            name = folded[start:end] if last - first == 1 else " ".join(folded[start:end].split())
             if self.keywords.exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
@@ -455,17 +463,16 @@ class Linker(PlaceContext):
         """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
         Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
         surface = text[start:end]
-        if surface.isupper():
-            return True
-        if (
-            kind == "area"
-        ):  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
-            return any(c.isupper() for c in surface)
+        if kind == "area":
+            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
+            return surface.isupper() or any(c.isupper() for c in surface)
+        if not surface[:1].isupper():  # "la victoria": only an all-capitals text is left
+            return surface.isupper()
         words = surface.split()
-        if len(words) == 1:  # most names are one word
-            return words[0][:1].isupper()
-        return words[0][:1].isupper() and all(
-            w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:]
+        return (
+            len(words) == 1  # most names are one word
+            or surface.isupper()
+            or all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
         )
 
     @staticmethod
@@ -485,8 +492,11 @@ class Linker(PlaceContext):
         """
         chains: list[list[int]] = []
         for index, (mention, _, _) in enumerate(candidates):
-            if chains and _LIST_GAP.match(
-                folded[candidates[chains[-1][-1]][0].end : mention.start]
+            # what _LIST_GAP matches, by a set lookup: a separator between blanks
+            if (
+                chains
+                and folded[candidates[chains[-1][-1]][0].end : mention.start].strip()
+                in _LIST_SEPARATORS
             ):
                 chains[-1].append(index)
             else:

@@ -255,6 +255,13 @@ class RiskReader:
             self._generic_words[c.id] = frozenset(
                 facility | self._commune_words[c.id] | GENERIC_QUALIFIERS | _STOP_WORDS
             )
+        # Whether each of a commitment's own names is generic, worked out once per name: the
+        # matcher finds these names (another spacing of one is worked out when it is met).
+        self._generic_names = {
+            (c.id, " ".join(fold(name).split())): self._generic(c, fold(name))
+            for c in keywords.commitments.values()
+            for name in c.names()
+        }
 
     # -- which mentions count --------------------------------------------------------------
     def _generic(self, commitment: Commitment, folded_name: str) -> bool:
@@ -308,7 +315,11 @@ class RiskReader:
             sentence = sentence_of(start)
             if self._existing(folded, start, end, sentence):
                 continue
-            generic = self._generic(commitments[commitment_id], folded[start:end])
+            generic = self._generic_names.get(
+                (commitment_id, " ".join(folded[start:end].split()))
+            )
+            if generic is None:
+                generic = self._generic(commitments[commitment_id], folded[start:end])
             if not generic:
                 specific.add(commitment_id)
             candidates.append((commitment_id, start, end, sentence, generic))
