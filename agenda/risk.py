@@ -65,6 +65,14 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
     return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
 
 
+def _any_term(terms: Iterable[str]) -> str:
+    """The terms as one alternation, the word boundary before them written once: the engine
+    tests it once per character instead of once per term (what each ``_term_pattern`` would),
+    and then only the terms whose first letter is there. The same matches."""
+    bodies = [_term_pattern(term, bounded=False) for term in terms]
+    return r"(?<!\w)(?:" + "|".join(bodies) + ")" if bodies else "(?!)"
+
+
 def _openings_body(term_sets: Iterable[_Terms]) -> str | None:
     """The alternatives of ``_openings_pattern``, without the word boundary before them."""
     tails: dict[str, list[str] | None] = {}
@@ -218,18 +226,18 @@ class RiskReader:
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
         self._openings = _OpeningScan([self._trouble, self._resolutions])
-        negations = "|".join(_term_pattern(n) for n in keywords.alert_negations) or "(?!)"
+        negations = _any_term(keywords.alert_negations)
         # "sin embargo, hay retrasos" is no negation
         self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
-        cues = "|".join(_term_pattern(c) for c in keywords.project_cues) or "(?!)"
+        cues = _any_term(keywords.project_cues)
         self._cue = re.compile(cues)  # searched in one sentence at a time
-        new_words = "|".join(_term_pattern(w) for w in keywords.new_words) or "(?!)"
+        new_words = _any_term(keywords.new_words)
         self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
         self._own_names = {
             c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
         }
-        existing = "|".join(_term_pattern(w) for w in keywords.existing_words) or "(?!)"
+        existing = _any_term(keywords.existing_words)
         self._existing_before = re.compile(
             r"(?:"
             + existing
