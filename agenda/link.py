@@ -351,12 +351,13 @@ class Linker(PlaceContext):
             place = self._place_by_match[match_id]
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
-            if (
-                rules.require_capital
-                and not phrase
-                and not self._capitalised(text, start, end, place.kind)
-            ):
-                continue
+            if rules.require_capital and not phrase:
+                if last - first == 1 and place.kind != "area":
+                    # one word (most names): _capitalised's answer from its first letter
+                    if not (text[start].isupper() or text[start:end].isupper()):
+                        continue
+                elif not self._capitalised(text, start, end, place.kind):
+                    continue
             before = _before(text, folded, start, self._phrase_flags)
             if before.flags & NOT_PLACE:
                 continue
@@ -490,20 +491,21 @@ class Linker(PlaceContext):
 
         'Talcahuano, Hualpén, Penco y Tomé'.
         """
-        chains: list[list[int]] = []
+        chains: list[list[int]] = []  # runs of two names or more, as indexes
+        previous_end = 0
         for index, (mention, _, _) in enumerate(candidates):
             # what _LIST_GAP matches, by a set lookup: a separator between blanks
-            if (
-                chains
-                and folded[candidates[chains[-1][-1]][0].end : mention.start].strip()
-                in _LIST_SEPARATORS
-            ):
-                chains[-1].append(index)
-            else:
-                chains.append([index])
+            if index and folded[previous_end : mention.start].strip() in _LIST_SEPARATORS:
+                if chains and chains[-1][-1] == index - 1:
+                    chains[-1].append(index)
+                else:
+                    chains.append([index - 1, index])
+            previous_end = mention.end
+        if not chains:  # most texts list no places
+            return candidates
         result = list(candidates)
         for chain in chains:
-            if len(chain) > 1 and any(candidates[i][1] in ("plain", "strong") for i in chain):
+            if any(candidates[i][1] in ("plain", "strong") for i in chain):
                 communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
                 for i in chain:
                     mention = candidates[i][0]
@@ -531,7 +533,7 @@ class Linker(PlaceContext):
     ) -> bool:
         if before.flags & PERSON:
             return True
-        previous = fold(before.word)
+        previous = fold(before.word) if before.word else ""
         if (
             previous
             and previous in self.rules.first_names
