@@ -48,7 +48,6 @@ from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
 from agenda.link_tokens import char_span, folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
-    _SMALL_WORDS,
     FOREIGN,
     NOT_PLACE,
     PERSON,
@@ -72,7 +71,6 @@ _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
-# Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset(
     {
@@ -89,26 +87,6 @@ _NOT_SURNAMES = frozenset(
         "las",
     }
 )
-_NOT_BODIES = frozenset(
-    {
-        "torta",
-        "spurs",
-        "dia",
-        "fiesta",
-        "virgen",
-        "camino",
-        "plaza",
-        "calle",
-        "avenida",
-        "el",
-        "la",
-        "los",
-        "las",
-        "batalla",
-        "san",
-        "santa",
-    }
-)
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
 _LOWERCASE_OPENERS = (
     "comuna",
@@ -122,10 +100,8 @@ _LOWERCASE_OPENERS = (
 )
 
 
-# What ``placecontext._LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
-_LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
-
-
+# A link a mention makes: its index key (kind, code), then kind, code and name.
+_LinkTarget = tuple[tuple[str, str], str, str, str]
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
 
@@ -211,7 +187,8 @@ class Linker(PlaceContext):
         for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         # What a mention of each place links, worked out once: a commune, its province, its region.
-        self._links_of: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
+        # (kind, code) of the link, then kind, code and name apart: no key tuple made per mention
+        self._links_of: dict[tuple[str, str], tuple[_LinkTarget, ...]] = {}
         for place in self.keywords.places.values():
             links = []
             if place.kind in ("commune", "province"):
@@ -220,7 +197,10 @@ class Linker(PlaceContext):
                 province = self.keywords.place("province", place.province_code)
                 links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
-            self._links_of[place.kind, place.code] = (*links, ("region", region.code, region.name))
+            links.append(("region", region.code, region.name))
+            self._links_of[place.kind, place.code] = tuple(
+                ((kind, code), kind, code, name) for kind, code, name in links
+            )
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -301,15 +281,17 @@ class Linker(PlaceContext):
             link.evidence.append(Evidence(text[start:end], start, end))
             return link
 
-        for mention in mentions:
+        links_of = self._links_of
+        for place, start, end in mentions:
             # one evidence tuple for the commune, its province and its region
-            evidence = Evidence(text[mention.start : mention.end], mention.start, mention.end)
-            for kind, code, name in self._links_of[mention.place.kind, mention.place.code]:
-                link = index.get((kind, code))
+            evidence = Evidence(text[start:end], start, end)
+            for key, kind, code, name in links_of[place.kind, place.code]:
+                link = index.get(key)
                 if link is None:
-                    link = index[kind, code] = Link(kind, code, name)
+                    link = index[key] = Link(kind, code, name, [evidence])
                     lists[kind].append(link)
-                link.evidence.append(evidence)
+                else:
+                    link.evidence.append(evidence)
 
         self._topics(text, folded, doc, topic_matches, mentions, add)
         return result
@@ -446,79 +428,6 @@ class Linker(PlaceContext):
         if not contexts:
             return False
         return None in contexts or not contexts.isdisjoint(before_phrases(before.words))
-
-    @staticmethod
-    def _named_body(text: str, before: _Before) -> bool:
-        """'la Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name.
-        A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
-        if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
-            return False
-        # the last character before the word, blanks skipped (no copy of the text up to here)
-        at = before.word_end - len(before.word)
-        while at and text[at - 1].isspace():
-            at -= 1
-        return at > 0 and text[at - 1] not in '.!?:«"\n'
-
-    @staticmethod
-    def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
-        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
-        Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
-        surface = text[start:end]
-        if kind == "area":
-            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
-            return surface.isupper() or any(c.isupper() for c in surface)
-        if not surface[:1].isupper():  # "la victoria": only an all-capitals text is left
-            return surface.isupper()
-        words = surface.split()
-        return (
-            len(words) == 1  # most names are one word
-            or surface.isupper()
-            or all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
-        )
-
-    @staticmethod
-    def _continues_as_other_name(text: str, end: int) -> bool:
-        """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
-        match = _NEXT_PROPER_NAME.match(text, end)
-        if not match or not match.group(1):
-            return False
-        return fold(match.group(2)) != "chile"
-
-    def _lists_vouch(
-        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
-        """A doubtful name listed with sure places is a place.
-
-        'Talcahuano, Hualpén, Penco y Tomé'.
-        """
-        chains: list[list[int]] = []  # runs of two names or more, as indexes
-        previous_end = 0
-        for index, (mention, _, _) in enumerate(candidates):
-            # what _LIST_GAP matches, by a set lookup: a separator between blanks
-            if index and folded[previous_end : mention.start].strip() in _LIST_SEPARATORS:
-                if chains and chains[-1][-1] == index - 1:
-                    chains[-1].append(index)
-                else:
-                    chains.append([index - 1, index])
-            previous_end = mention.end
-        if not chains:  # most texts list no places
-            return candidates
-        result = list(candidates)
-        for chain in chains:
-            if any(candidates[i][1] in ("plain", "strong") for i in chain):
-                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
-                for i in chain:
-                    mention = candidates[i][0]
-                    # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
-                    twin = (
-                        self._commune_twin.get(mention.place.code)
-                        if mention.place.kind == "region"
-                        else None
-                    )
-                    if twin is not None and communes >= 2:
-                        mention = _Mention(twin, mention.start, mention.end)
-                    result[i] = (mention, "strong", candidates[i][2])
-        return result
 
     def _is_person(
         self,

@@ -11,6 +11,7 @@ import re
 from typing import NamedTuple
 
 from agenda.keywords import Keywords, Place
+from agenda.textnorm import fold
 
 _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
 _REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
@@ -25,6 +26,29 @@ _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 _NEXT_WORD = re.compile(r"[\w'’-]+")
 _NAME_SMALL_WORDS = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
+# Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
+_NOT_BODIES = frozenset(
+    {
+        "torta",
+        "spurs",
+        "dia",
+        "fiesta",
+        "virgen",
+        "camino",
+        "plaza",
+        "calle",
+        "avenida",
+        "el",
+        "la",
+        "los",
+        "las",
+        "batalla",
+        "san",
+        "santa",
+    }
+)
+# What ``_LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
+_LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
 
 
 def _own_name_word(original: str, folded: str) -> bool:
@@ -122,6 +146,7 @@ class PlaceContext:
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
     _province_by_name: dict[str, Place]
+    _commune_twin: dict[str, Place]
 
     def _read_as_elsewhere(
         self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
@@ -285,3 +310,76 @@ class PlaceContext:
                     mentions[index] = _Mention(twin, mention.start, mention.end)
                     break
         return mentions
+
+    @staticmethod
+    def _named_body(text: str, before: _Before) -> bool:
+        """'la Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name.
+        A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
+        if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
+            return False
+        # the last character before the word, blanks skipped (no copy of the text up to here)
+        at = before.word_end - len(before.word)
+        while at and text[at - 1].isspace():
+            at -= 1
+        return at > 0 and text[at - 1] not in '.!?:«"\n'
+
+    @staticmethod
+    def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
+        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
+        Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
+        surface = text[start:end]
+        if kind == "area":
+            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
+            return surface.isupper() or any(c.isupper() for c in surface)
+        if not surface[:1].isupper():  # "la victoria": only an all-capitals text is left
+            return surface.isupper()
+        words = surface.split()
+        return (
+            len(words) == 1  # most names are one word
+            or surface.isupper()
+            or all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
+        )
+
+    @staticmethod
+    def _continues_as_other_name(text: str, end: int) -> bool:
+        """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
+        match = _NEXT_PROPER_NAME.match(text, end)
+        if not match or not match.group(1):
+            return False
+        return fold(match.group(2)) != "chile"
+
+    def _lists_vouch(
+        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
+    ) -> list[tuple[_Mention, str, _Before]]:
+        """A doubtful name listed with sure places is a place.
+
+        'Talcahuano, Hualpén, Penco y Tomé'.
+        """
+        chains: list[list[int]] = []  # runs of two names or more, as indexes
+        previous_end = 0
+        for index, (mention, _, _) in enumerate(candidates):
+            # what _LIST_GAP matches, by a set lookup: a separator between blanks
+            if index and folded[previous_end : mention.start].strip() in _LIST_SEPARATORS:
+                if chains and chains[-1][-1] == index - 1:
+                    chains[-1].append(index)
+                else:
+                    chains.append([index - 1, index])
+            previous_end = mention.end
+        if not chains:  # most texts list no places
+            return candidates
+        result = list(candidates)
+        for chain in chains:
+            if any(candidates[i][1] in ("plain", "strong") for i in chain):
+                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
+                for i in chain:
+                    mention = candidates[i][0]
+                    # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
+                    twin = (
+                        self._commune_twin.get(mention.place.code)
+                        if mention.place.kind == "region"
+                        else None
+                    )
+                    if twin is not None and communes >= 2:
+                        mention = _Mention(twin, mention.start, mention.end)
+                    result[i] = (mention, "strong", candidates[i][2])
+        return result
