@@ -108,7 +108,7 @@ class _Before(NamedTuple):
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
-    window = max(0, start - 48)
+    window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # rsplit: only the last words count, no need to split the whole window (hot path)
     words = folded[window:start].rsplit(None, 4)
     flags = 0
@@ -195,7 +195,8 @@ class PlaceContext:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
         "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
         # the line's start, looked for only within reach (a paragraph can be long)
-        window = max(start - 90, text.rfind("\n", max(0, start - 90), start) + 1)
+        reach = start - 90 if start > 90 else 0
+        window = text.rfind("\n", reach, start) + 1 or reach
         folds = folded[window:start].rsplit(None, 8)[-8:]
         if self._body_words.isdisjoint(folds):
             return False
@@ -237,7 +238,8 @@ class PlaceContext:
         ):
             return False  # no capitalised word right before (or before "de"): no title runs here
         # a name never runs over a line (the line's start, looked for only within reach)
-        window = max(start - 60, text.rfind("\n", max(0, start - 60), start) + 1)
+        reach = start - 60 if start > 60 else 0
+        window = text.rfind("\n", reach, start) + 1 or reach
         originals = text[window:start].rsplit(None, 6)[-6:]
         folds = folded[window:start].rsplit(None, 6)[-6:]  # folding keeps lengths: same words
         size = len(originals)
