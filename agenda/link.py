@@ -309,7 +309,7 @@ class Linker(PlaceContext):
             return []
         # Longest match wins, then the earliest; overlapping shorter matches are dropped.
         matches.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken = bytearray(max(m[2] for m in matches))  # 1 for each token a kept match covers
+        taken = bytearray(len(doc))  # 1 for each token a kept match covers
         kept = []
         for match_id, first, last in matches:
             if taken.find(1, first, last) < 0:  # searched in C, no set of token numbers
