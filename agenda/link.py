@@ -321,7 +321,11 @@ class Linker(PlaceContext):
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
-        never_match = self._never_match
+        # what each mention reads, fetched once per text (the loop is the linker's hot path)
+        never_match, place_by_match = self._never_match, self._place_by_match
+        phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
+        require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
+        foreign_after = self._foreign_after_re.match
         for first, match_id, last in kept:
             # char_span's offsets, inline: a call less per mention
             final = doc[last - 1]
@@ -330,35 +334,30 @@ class Linker(PlaceContext):
                 never_ends.add(end)
                 continue
             start = doc[first].idx
-            place = self._place_by_match[match_id]
+            place = place_by_match[match_id]
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
-            if rules.require_capital and not phrase:
+            if require_capital and not phrase:
                 if last - first == 1 and place.kind != "area":
                     # one word (most names): _capitalised's answer from its first letter
                     if not (text[start].isupper() or text[start:end].isupper()):
                         continue
                 elif not self._capitalised(text, start, end, place.kind):
                     continue
-            before = _before(text, folded, start, self._phrase_flags)
+            before = _before(text, folded, start, phrase_flags)
             if before.flags & NOT_PLACE:
                 continue
             if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             # one token has no blanks to squeeze (most names)
             name = folded[start:end] if last - first == 1 else " ".join(folded[start:end].split())
-            if self.keywords.exclusions and self._excluded(name, place, before):
+            if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
-            tier = (
-                "strict"
-                if name in rules.strict
-                else "ambiguous"
-                if name in rules.ambiguous
-                else "plain"
-            )
+            tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
             if not phrase:
-                if self._is_foreign(folded, before, end):
+                # a foreign marker before ("estado de") or after (", California")
+                if before.flags & FOREIGN or foreign_after(folded, end):
                     not_chilean[name] = "foreign"
                     continue
                 if not strong and self._is_person(
@@ -468,11 +467,6 @@ class Linker(PlaceContext):
             ):
                 return True  # "Santiago Ramírez", "Fresia Castro", "María Elena Contreras"
         return False
-
-    def _is_foreign(self, folded: str, before: _Before, end: int) -> bool:
-        if before.flags & FOREIGN:
-            return True
-        return bool(self._foreign_after_re.match(folded, end))
 
     def _topics(
         self,
