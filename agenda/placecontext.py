@@ -164,13 +164,10 @@ class PlaceContext:
             return candidates
         result = []
         for index, (mention, tier, before) in enumerate(candidates):
-            if (
-                mention.place.kind == "commune"
-                and tier != "strong"
-                and not self._listed(folded, candidates, index)
-            ):
+            if mention.place.kind == "commune" and tier != "strong":
                 reading = readings.get(" ".join(folded[mention.start : mention.end].split()))
-                if reading is not None:
+                # the list's gaps looked at only for a name read elsewhere (few)
+                if reading is not None and not self._listed(folded, candidates, index):
                     mention = _Mention(reading, mention.start, mention.end)
             result.append((mention, tier, before))
         return result
@@ -291,12 +288,16 @@ class PlaceContext:
             # the same words matched as communes ("Valparaíso") are the regions here
             kept = [m for m in mentions if not any(m.start < e and s < m.end for s, e in taken)]
             mentions = sorted(kept + found, key=lambda m: m.start)
-        for index, mention in enumerate(mentions):
-            twin = (
-                self._region_twin.get(mention.place.code)
-                if mention.place.kind == "commune"
-                else None
-            )
+        region_twin = self._region_twin
+        # the communes named as a region is (few): the others have no range to stand in
+        twins = [
+            i
+            for i, m in enumerate(mentions)
+            if m.place.kind == "commune" and m.place.code in region_twin
+        ]
+        for index in twins:
+            mention = mentions[index]
+            twin = region_twin.get(mention.place.code)
             if twin is None:
                 continue
             neighbours = [
