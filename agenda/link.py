@@ -47,13 +47,20 @@ from agenda.keywords import Keywords, Place
 from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
 from agenda.link_tokens import char_span, folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
-    _LIST_GAP,
     _NEXT_PROPER_NAME,
-    _SMALL_WORDS,
+    FOREIGN,
+    NOT_PLACE,
+    PERSON,
+    REGION_ONLY,
+    ROAD,
+    STRONG,
+    WEAK,
     PlaceContext,
     _Before,
     _before,
     _Mention,
+    before_phrases,
+    phrase_flags,
 )
 from agenda.risk import RiskReader
 from agenda.textnorm import fold
@@ -64,7 +71,6 @@ _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
 )
-# Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset(
     {
@@ -81,26 +87,6 @@ _NOT_SURNAMES = frozenset(
         "las",
     }
 )
-_NOT_BODIES = frozenset(
-    {
-        "torta",
-        "spurs",
-        "dia",
-        "fiesta",
-        "virgen",
-        "camino",
-        "plaza",
-        "calle",
-        "avenida",
-        "el",
-        "la",
-        "los",
-        "las",
-        "batalla",
-        "san",
-        "santa",
-    }
-)
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
 _LOWERCASE_OPENERS = (
     "comuna",
@@ -114,6 +100,8 @@ _LOWERCASE_OPENERS = (
 )
 
 
+# A link a mention makes: its index key (kind, code), then kind, code and name.
+_LinkTarget = tuple[tuple[str, str], str, str, str]
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
 
@@ -139,6 +127,18 @@ class Linker(PlaceContext):
         self._not_place_before = frozenset(rules.not_place_before)
         self._region_only_before = frozenset(rules.region_only_before)
         self._foreign_before = frozenset(rules.foreign_before)
+        self._road_before = frozenset(rules.road_before)
+        self._phrase_flags = phrase_flags(
+            {
+                NOT_PLACE: self._not_place_before,
+                STRONG: self._strong_triggers,
+                WEAK: self._weak_triggers,
+                PERSON: self._person_before,
+                REGION_ONLY: self._region_only_before,
+                FOREIGN: self._foreign_before,
+                ROAD: self._road_before,
+            }
+        )
         self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
         self._foreign_after_re = re.compile(
@@ -164,7 +164,6 @@ class Linker(PlaceContext):
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
         self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
-        self._road_before = frozenset(rules.road_before)
         self._region_by_short_name = {
             fold(place.name): place
             for place in self.keywords.places.values()
@@ -188,7 +187,8 @@ class Linker(PlaceContext):
         for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         # What a mention of each place links, worked out once: a commune, its province, its region.
-        self._links_of: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
+        # (kind, code) of the link, then kind, code and name apart: no key tuple made per mention
+        self._links_of: dict[tuple[str, str], tuple[_LinkTarget, ...]] = {}
         for place in self.keywords.places.values():
             links = []
             if place.kind in ("commune", "province"):
@@ -197,7 +197,10 @@ class Linker(PlaceContext):
                 province = self.keywords.place("province", place.province_code)
                 links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
-            self._links_of[place.kind, place.code] = (*links, ("region", region.code, region.name))
+            links.append(("region", region.code, region.name))
+            self._links_of[place.kind, place.code] = tuple(
+                ((kind, code), kind, code, name) for kind, code, name in links
+            )
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -278,15 +281,17 @@ class Linker(PlaceContext):
             link.evidence.append(Evidence(text[start:end], start, end))
             return link
 
-        for mention in mentions:
+        links_of = self._links_of
+        for place, start, end in mentions:
             # one evidence tuple for the commune, its province and its region
-            evidence = Evidence(text[mention.start : mention.end], mention.start, mention.end)
-            for kind, code, name in self._links_of[mention.place.kind, mention.place.code]:
-                link = index.get((kind, code))
+            evidence = Evidence(text[start:end], start, end)
+            for key, kind, code, name in links_of[place.kind, place.code]:
+                link = index.get(key)
                 if link is None:
-                    link = index[kind, code] = Link(kind, code, name)
+                    link = index[key] = Link(kind, code, name, [evidence])
                     lists[kind].append(link)
-                link.evidence.append(evidence)
+                else:
+                    link.evidence.append(evidence)
 
         self._topics(text, folded, doc, topic_matches, mentions, add)
         return result
@@ -304,7 +309,7 @@ class Linker(PlaceContext):
             return []
         # Longest match wins, then the earliest; overlapping shorter matches are dropped.
         matches.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken = bytearray(max(m[2] for m in matches))  # 1 for each token a kept match covers
+        taken = bytearray(len(doc))  # 1 for each token a kept match covers
         kept = []
         for match_id, first, last in matches:
             if taken.find(1, first, last) < 0:  # searched in C, no set of token numbers
@@ -316,38 +321,43 @@ class Linker(PlaceContext):
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
+        # what each mention reads, fetched once per text (the loop is the linker's hot path)
+        never_match, place_by_match = self._never_match, self._place_by_match
+        phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
+        require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
+        foreign_after = self._foreign_after_re.match
         for first, match_id, last in kept:
-            if match_id == self._never_match:
-                never_ends.add(char_span(doc, first, last)[1])
+            # char_span's offsets, inline: a call less per mention
+            final = doc[last - 1]
+            end = final.idx + len(final)
+            if match_id == never_match:
+                never_ends.add(end)
                 continue
-            start, end = char_span(doc, first, last)
-            place = self._place_by_match[match_id]
+            start = doc[first].idx
+            place = place_by_match[match_id]
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
-            if (
-                rules.require_capital
-                and not phrase
-                and not self._capitalised(text, start, end, place.kind)
-            ):
-                continue
-            before = _before(text, folded, start)
-            if not before.phrases.isdisjoint(self._not_place_before):
+            if require_capital and not phrase:
+                if last - first == 1 and place.kind != "area":
+                    # one word (most names): _capitalised's answer from its first letter
+                    if not (text[start].isupper() or text[start:end].isupper()):
+                        continue
+                elif not self._capitalised(text, start, end, place.kind):
+                    continue
+            before = _before(text, folded, start, phrase_flags)
+            if before.flags & NOT_PLACE:
                 continue
             if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
-            name = " ".join(folded[start:end].split())
-            if self.keywords.exclusions and self._excluded(name, place, before):
+            # one token has no blanks to squeeze (most names)
+            name = folded[start:end] if last - first == 1 else " ".join(folded[start:end].split())
+            if exclusions and self._excluded(name, place, before):
                 continue
-            strong = not before.phrases.isdisjoint(self._strong_triggers)
-            tier = (
-                "strict"
-                if name in rules.strict
-                else "ambiguous"
-                if name in rules.ambiguous
-                else "plain"
-            )
+            strong = bool(before.flags & STRONG)
+            tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
             if not phrase:
-                if self._is_foreign(folded, before, end):
+                # a foreign marker before ("estado de") or after (", California")
+                if before.flags & FOREIGN or foreign_after(folded, end):
                     not_chilean[name] = "foreign"
                     continue
                 if not strong and self._is_person(
@@ -367,7 +377,7 @@ class Linker(PlaceContext):
                 if twin is None or not self._body_before(text, folded, start, self._region_bodies):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
-            if not before.phrases.isdisjoint(self._region_only_before) and place.kind in (
+            if before.flags & REGION_ONLY and place.kind in (
                 "commune",
                 "province",
             ):
@@ -385,7 +395,7 @@ class Linker(PlaceContext):
         mentions = []
         for mention, tier, before in candidates:
             region = mention.place.region_code
-            weak = not before.phrases.isdisjoint(self._weak_triggers)
+            weak = before.flags & WEAK
             if tier == "ambiguous" and not (weak or region in supported or region == source_region):
                 continue
             if tier == "strict" and not (weak and (region in supported or region == source_region)):
@@ -407,7 +417,7 @@ class Linker(PlaceContext):
         reason = not_chilean.get(" ".join(folded[mention.start : mention.end].split()))
         if reason is None or tier == "strong":
             return False
-        if reason == "person" and not before.phrases.isdisjoint(self._weak_triggers):
+        if reason == "person" and before.flags & WEAK:
             return False
         return True
 
@@ -416,77 +426,7 @@ class Linker(PlaceContext):
         contexts = self.keywords.exclusions.get((name, place.code))
         if not contexts:
             return False
-        return None in contexts or not before.phrases.isdisjoint(contexts)
-
-    @staticmethod
-    def _named_body(text: str, before: _Before) -> bool:
-        """'la Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name.
-        A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
-        if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
-            return False
-        # the last character before the word, blanks skipped (no copy of the text up to here)
-        at = before.word_end - len(before.word)
-        while at and text[at - 1].isspace():
-            at -= 1
-        return at > 0 and text[at - 1] not in '.!?:«"\n'
-
-    @staticmethod
-    def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
-        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
-        Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
-        surface = text[start:end]
-        if surface.isupper():
-            return True
-        if (
-            kind == "area"
-        ):  # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
-            return any(c.isupper() for c in surface)
-        words = surface.split()
-        if len(words) == 1:  # most names are one word
-            return words[0][:1].isupper()
-        return words[0][:1].isupper() and all(
-            w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:]
-        )
-
-    @staticmethod
-    def _continues_as_other_name(text: str, end: int) -> bool:
-        """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
-        match = _NEXT_PROPER_NAME.match(text, end)
-        if not match or not match.group(1):
-            return False
-        return fold(match.group(2)) != "chile"
-
-    def _lists_vouch(
-        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
-        """A doubtful name listed with sure places is a place.
-
-        'Talcahuano, Hualpén, Penco y Tomé'.
-        """
-        chains: list[list[int]] = []
-        for index, (mention, _, _) in enumerate(candidates):
-            if chains and _LIST_GAP.match(
-                folded[candidates[chains[-1][-1]][0].end : mention.start]
-            ):
-                chains[-1].append(index)
-            else:
-                chains.append([index])
-        result = list(candidates)
-        for chain in chains:
-            if len(chain) > 1 and any(candidates[i][1] in ("plain", "strong") for i in chain):
-                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
-                for i in chain:
-                    mention = candidates[i][0]
-                    # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
-                    twin = (
-                        self._commune_twin.get(mention.place.code)
-                        if mention.place.kind == "region"
-                        else None
-                    )
-                    if twin is not None and communes >= 2:
-                        mention = _Mention(twin, mention.start, mention.end)
-                    result[i] = (mention, "strong", candidates[i][2])
-        return result
+        return None in contexts or not contexts.isdisjoint(before_phrases(before.words))
 
     def _is_person(
         self,
@@ -499,9 +439,9 @@ class Linker(PlaceContext):
         people_here: set[str],
         never_ends: set[int],
     ) -> bool:
-        if not before.phrases.isdisjoint(self._person_before):
+        if before.flags & PERSON:
             return True
-        previous = fold(before.word)
+        previous = fold(before.word) if before.word else ""
         if (
             previous
             and previous in self.rules.first_names
@@ -527,11 +467,6 @@ class Linker(PlaceContext):
             ):
                 return True  # "Santiago Ramírez", "Fresia Castro", "María Elena Contreras"
         return False
-
-    def _is_foreign(self, folded: str, before: _Before, end: int) -> bool:
-        if not before.phrases.isdisjoint(self._foreign_before):
-            return True
-        return bool(self._foreign_after_re.match(folded, end))
 
     def _topics(
         self,

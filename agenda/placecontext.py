@@ -8,10 +8,10 @@ once); the lists themselves are data, in keywords/disambiguation.yaml.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from agenda.keywords import Keywords, Place
+from agenda.textnorm import fold
 
 _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
 _REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
@@ -26,6 +26,29 @@ _CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
 _SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
 _NEXT_WORD = re.compile(r"[\w'’-]+")
 _NAME_SMALL_WORDS = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
+# Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
+_NOT_BODIES = frozenset(
+    {
+        "torta",
+        "spurs",
+        "dia",
+        "fiesta",
+        "virgen",
+        "camino",
+        "plaza",
+        "calle",
+        "avenida",
+        "el",
+        "la",
+        "los",
+        "las",
+        "batalla",
+        "san",
+        "santa",
+    }
+)
+# What ``_LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
+_LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
 
 
 def _own_name_word(original: str, folded: str) -> bool:
@@ -35,42 +58,80 @@ def _own_name_word(original: str, folded: str) -> bool:
     ] not in ",.;:!?)»\"'"
 
 
-@dataclass(frozen=True)
-class _Mention:
+class _Mention(NamedTuple):  # a tuple: cheap to make, a dozen per text
     place: Place
     start: int
     end: int
 
 
-class _Before(NamedTuple):
-    """What stands right before a mention: the last one to four folded words, as phrases, and the
-    word before it in the original text (skipping one "de"), for capitalisation checks."""
+# What the phrases right before a name are, as bits (``_Before.flags``): one dict lookup per
+# phrase built at the linker's start, instead of a set test per rule list per mention.
+NOT_PLACE, STRONG, WEAK, PERSON, REGION_ONLY, FOREIGN, ROAD = (1 << bit for bit in range(7))
 
-    phrases: frozenset[str]
+
+def phrase_flags(lists: dict[int, frozenset[str]]) -> dict[str, int]:
+    """Each phrase of the lists (bit -> phrases) -> its bits; also every shorter ending of a
+    phrase ("de" of "comuna de") -> its bits or 0, so ``_before`` stops at the first ending
+    that no phrase has."""
+    flags: dict[str, int] = {}
+    for bit, phrases in lists.items():
+        for phrase in phrases:
+            words = phrase.split()
+            for size in range(1, len(words)):
+                flags.setdefault(" ".join(words[-size:]), 0)
+            flags[phrase] = flags.get(phrase, 0) | bit
+    return flags
+
+
+def before_phrases(words: list[str]) -> list[str]:
+    """The last one to four words as phrases ("de", "comuna de", "la comuna de", ...)."""
+    if not words:
+        return []
+    phrase = words[-1]
+    phrases = [phrase]
+    for word in words[-2:-5:-1]:
+        phrase = f"{word} {phrase}"
+        phrases.append(phrase)
+    return phrases
+
+
+class _Before(NamedTuple):
+    """What stands right before a mention: the rule lists its last one to four folded words are
+    in (bits), those words, and the word before it in the original text (skipping one "de"),
+    for capitalisation checks."""
+
+    flags: int
+    words: list[str]  # ``before_phrases`` makes the phrases, when a rule needs them all
     word: str  # original text, "" when the text before is not a word
     word_end: int  # where ``word`` ends; 0 when there is no word
     after_de: bool
 
 
-def _before(text: str, folded: str, start: int) -> _Before:
-    window = max(0, start - 48)
+def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
+    window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # rsplit: only the last words count, no need to split the whole window (hot path)
     words = folded[window:start].rsplit(None, 4)
-    phrase = words[-1] if words else ""
-    suffixes = [phrase] if words else []
-    for word in words[-2:-5:-1]:  # the last two, three and four words
-        phrase = f"{word} {phrase}"
-        suffixes.append(phrase)
-    phrases = frozenset(suffixes)
+    flags = 0
+    if words:
+        phrase = words[-1]
+        found = flags_of.get(phrase)
+        if found is not None:
+            flags = found
+            for word in words[-2:-5:-1]:  # the last two, three and four words
+                phrase = f"{word} {phrase}"
+                found = flags_of.get(phrase)
+                if found is None:
+                    break  # no listed phrase ends so: none longer does either
+                flags |= found
     if start == 0 or not text[start - 1].isspace():
-        return _Before(phrases, "", 0, False)
+        return _Before(flags, words, "", 0, False)
     original = text[window:start].rsplit(None, 2)
     after_de = len(original) >= 2 and words[-1] in ("de", "del")
     word = original[-2] if after_de else (original[-1] if original else "")
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if word[:1] not in _CAPITALS or not _CAPITALISED_WORD.fullmatch(word):
-        return _Before(phrases, "", 0, after_de)
-    return _Before(phrases, word, text.rfind(word, window, start) + len(word), after_de)
+        return _Before(flags, words, "", 0, after_de)
+    return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
 
 
 class PlaceContext:
@@ -85,6 +146,7 @@ class PlaceContext:
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
     _province_by_name: dict[str, Place]
+    _commune_twin: dict[str, Place]
 
     def _read_as_elsewhere(
         self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
@@ -102,13 +164,10 @@ class PlaceContext:
             return candidates
         result = []
         for index, (mention, tier, before) in enumerate(candidates):
-            if (
-                mention.place.kind == "commune"
-                and tier != "strong"
-                and not self._listed(folded, candidates, index)
-            ):
+            if mention.place.kind == "commune" and tier != "strong":
                 reading = readings.get(" ".join(folded[mention.start : mention.end].split()))
-                if reading is not None:
+                # the list's gaps looked at only for a name read elsewhere (few)
+                if reading is not None and not self._listed(folded, candidates, index):
                     mention = _Mention(reading, mention.start, mention.end)
             result.append((mention, tier, before))
         return result
@@ -133,7 +192,8 @@ class PlaceContext:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
         "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
         # the line's start, looked for only within reach (a paragraph can be long)
-        window = max(start - 90, text.rfind("\n", max(0, start - 90), start) + 1)
+        reach = start - 90 if start > 90 else 0
+        window = text.rfind("\n", reach, start) + 1 or reach
         folds = folded[window:start].rsplit(None, 8)[-8:]
         if self._body_words.isdisjoint(folds):
             return False
@@ -160,8 +220,9 @@ class PlaceContext:
     ) -> bool:
         """The name is part of another proper name: a road ("Camino a Melipilla"), a newspaper, club
         or firm ("El Mercurio de Valparaíso", "Aguas Antofagasta", "Coquimbo Unido")."""
-        if not before.phrases.isdisjoint(self._road_before):
-            phrase = max(before.phrases & self._road_before, key=len)
+        if before.flags & ROAD:
+            listed = [p for p in before_phrases(before.words) if p in self._road_before]
+            phrase = max(listed, key=len)
             if text[start - len(phrase) - 1 : start - len(phrase)].isupper():
                 return True
         if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
@@ -169,10 +230,13 @@ class PlaceContext:
             following = _NEXT_WORD.match(folded, end + 1)
             if following and following.group() in self.keywords.rules.title_words:
                 return True
-        if not before.word and (before.after_de or _NAME_SMALL_WORDS.isdisjoint(before.phrases)):
+        if not before.word and (
+            before.after_de or not before.words or before.words[-1] not in _NAME_SMALL_WORDS
+        ):
             return False  # no capitalised word right before (or before "de"): no title runs here
         # a name never runs over a line (the line's start, looked for only within reach)
-        window = max(start - 60, text.rfind("\n", max(0, start - 60), start) + 1)
+        reach = start - 60 if start > 60 else 0
+        window = text.rfind("\n", reach, start) + 1 or reach
         originals = text[window:start].rsplit(None, 6)[-6:]
         folds = folded[window:start].rsplit(None, 6)[-6:]  # folding keeps lengths: same words
         size = len(originals)
@@ -224,12 +288,16 @@ class PlaceContext:
             # the same words matched as communes ("Valparaíso") are the regions here
             kept = [m for m in mentions if not any(m.start < e and s < m.end for s, e in taken)]
             mentions = sorted(kept + found, key=lambda m: m.start)
-        for index, mention in enumerate(mentions):
-            twin = (
-                self._region_twin.get(mention.place.code)
-                if mention.place.kind == "commune"
-                else None
-            )
+        region_twin = self._region_twin
+        # the communes named as a region is (few): the others have no range to stand in
+        twins = [
+            i
+            for i, m in enumerate(mentions)
+            if m.place.kind == "commune" and m.place.code in region_twin
+        ]
+        for index in twins:
+            mention = mentions[index]
+            twin = region_twin.get(mention.place.code)
             if twin is None:
                 continue
             neighbours = [
@@ -245,3 +313,76 @@ class PlaceContext:
                     mentions[index] = _Mention(twin, mention.start, mention.end)
                     break
         return mentions
+
+    @staticmethod
+    def _named_body(text: str, before: _Before) -> bool:
+        """'la Feria Modelo de Ovalle', 'Corte de Apelaciones de Temuco': a body carrying the name.
+        A capitalised word that opens a sentence ("Hinchas de O'Higgins") is not a body's name."""
+        if not (before.after_de and before.word) or fold(before.word) in _NOT_BODIES:
+            return False
+        # the last character before the word, blanks skipped (no copy of the text up to here)
+        at = before.word_end - len(before.word)
+        while at and text[at - 1].isspace():
+            at -= 1
+        return at > 0 and text[at - 1] not in '.!?:«"\n'
+
+    @staticmethod
+    def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
+        """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
+        Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
+        surface = text[start:end]
+        if kind == "area":
+            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
+            return surface.isupper() or any(c.isupper() for c in surface)
+        if not surface[:1].isupper():  # "la victoria": only an all-capitals text is left
+            return surface.isupper()
+        words = surface.split()
+        return (
+            len(words) == 1  # most names are one word
+            or surface.isupper()
+            or all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
+        )
+
+    @staticmethod
+    def _continues_as_other_name(text: str, end: int) -> bool:
+        """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
+        match = _NEXT_PROPER_NAME.match(text, end)
+        if not match or not match.group(1):
+            return False
+        return fold(match.group(2)) != "chile"
+
+    def _lists_vouch(
+        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
+    ) -> list[tuple[_Mention, str, _Before]]:
+        """A doubtful name listed with sure places is a place.
+
+        'Talcahuano, Hualpén, Penco y Tomé'.
+        """
+        chains: list[list[int]] = []  # runs of two names or more, as indexes
+        previous_end = 0
+        for index, (mention, _, _) in enumerate(candidates):
+            # what _LIST_GAP matches, by a set lookup: a separator between blanks
+            if index and folded[previous_end : mention.start].strip() in _LIST_SEPARATORS:
+                if chains and chains[-1][-1] == index - 1:
+                    chains[-1].append(index)
+                else:
+                    chains.append([index - 1, index])
+            previous_end = mention.end
+        if not chains:  # most texts list no places
+            return candidates
+        result = list(candidates)
+        for chain in chains:
+            if any(candidates[i][1] in ("plain", "strong") for i in chain):
+                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
+                for i in chain:
+                    mention = candidates[i][0]
+                    # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
+                    twin = (
+                        self._commune_twin.get(mention.place.code)
+                        if mention.place.kind == "region"
+                        else None
+                    )
+                    if twin is not None and communes >= 2:
+                        mention = _Mention(twin, mention.start, mention.end)
+                    result[i] = (mention, "strong", candidates[i][2])
+        return result

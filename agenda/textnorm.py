@@ -42,6 +42,11 @@ FOLD_TABLE = _build_fold_table()
 # several times faster than str.translate over every character (the linker's hot path).
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NON_ASCII_FOLD = {chr(k): v for k, v in FOLD_TABLE.items() if k > 127}
+# Characters that fold to another folded character (Greek oxia to the acute accent, which folds
+# to an apostrophe): replaced one at a time, the order would matter; with them, one pass.
+_FOLDS_AGAIN = frozenset(
+    k for k, v in _NON_ASCII_FOLD.items() if any(c in _NON_ASCII_FOLD for c in v)
+)
 
 
 def _fold_char(match: re.Match[str]) -> str:
@@ -56,7 +61,16 @@ def fold(text: str) -> str:
         return lowered
     if len(lowered) != len(text):  # a rare character whose lowercase is longer ("İ")
         return text.translate(FOLD_TABLE)
-    return _NON_ASCII.sub(_fold_char, lowered)
+    # each distinct accented letter replaced at once: a text has a handful of them ("á", "ñ"),
+    # but dozens of occurrences (a Python call each through a substitution callback)
+    present = set(_NON_ASCII.findall(lowered))
+    if not _FOLDS_AGAIN.isdisjoint(present):
+        return _NON_ASCII.sub(_fold_char, lowered)
+    for char in present:
+        base = _NON_ASCII_FOLD.get(char)
+        if base is not None:
+            lowered = lowered.replace(char, base)
+    return lowered
 
 
 def nfc(text: str) -> str:

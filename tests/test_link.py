@@ -199,3 +199,21 @@ def test_link_command_reads_and_writes_json_lines(tmp_path: Path) -> None:
     assert out[1]["regions"] == [] and out[1]["communes"] == []
     assert out[2]["commitments"][0]["id"] == "hospital-marga-marga"
     assert out[2]["commitments"][0]["at_risk"] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(chr(c) for c in range(0x20, 0x2000) if len(chr(c).lower()) == 1),
+        "Ñandú en el «Biobío»",
+        "\u1ffd\u00b4 y \u00b4\u1ffd",  # oxia folds to the acute accent, which folds again
+    ],
+)
+def test_fold_is_the_table_one_character_at_a_time(text: str) -> None:
+    """fold replaces each distinct accented letter of a text at once; what it gives is still
+    the fold table applied to each character of the text, in one pass."""
+    from agenda.textnorm import FOLD_TABLE, fold
+
+    expected = "".join(FOLD_TABLE.get(ord(c), c) for c in text)
+    assert fold(text) == expected
+    assert len(fold(text)) == len(text)

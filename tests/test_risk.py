@@ -331,3 +331,24 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
     assert "[obras paralizadas]" in render_text(digest)
     assert '<span class="tag alert">obras paralizadas</span>' in render_html(digest)
     assert '<span class="tag alert">obras paralizadas</span>' in render_email(digest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "retraso en las obras; paralizadas las faenas (sin fecha de entrega)",
+        "øretraso, ßparalizadas, ²atraso y ñretraso no son palabras; un retraso sí",
+        "_retraso 3atraso x-retraso «atraso» ¿retraso? \nretomaron las obras",
+        "atrasos al comienzo y obras suspendidas al final, retomo las faenas",
+    ],
+)
+def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
+    linker: Linker, text: str
+) -> None:
+    """The openings of trouble and resolution terms are found by a faster scan (an ASCII class
+    before the word, non-ASCII letters filtered after): the same (start, opening) as the plain
+    pattern, a word boundary before each, also next to letters and signs outside ASCII."""
+    scan = linker._risk._openings
+    plain = [(m.start(), m.group()) for m in scan._plain.finditer(text)]
+    assert plain  # the texts do hold openings
+    assert scan(text) == plain
