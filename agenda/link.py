@@ -102,6 +102,8 @@ _LOWERCASE_OPENERS = (
 
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
+
+
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
 
