@@ -466,12 +466,16 @@ class StoryIndex:
         for ordinal, entry in window:
             for bounds, slots, estimates in candidates.get(ordinal, ()):
                 low, high = bounds[row], bounds[row + 1]
+                if low == high:  # most rows meet nothing in most days: no slicing for them
+                    continue
                 scored += zip(
                     estimates[low:high].tolist(),
                     slots[low:high].tolist(),
                     [entry] * (high - low),
                     strict=True,
                 )
+        if not scored:
+            return None
         tried: set[int] = set()
         checks = 0
         entries = [entry for _, entry in window]
