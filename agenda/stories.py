@@ -84,6 +84,11 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return mixed >> np.uint32(1)
 
 
+# what a day's search gives a batch: where each row's candidates start (one more than rows),
+# their slots by row then slot, their signature estimates
+_Candidates = tuple[list[int], np.ndarray, np.ndarray]
+
+
 def _inserted(
     keys: np.ndarray, slots: np.ndarray, new_keys: np.ndarray, new_slots: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,11 +107,33 @@ def _last_of_ranges(ends: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return starts + np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
+def _key_ranges(sorted_keys: np.ndarray, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of the sorted ``probes`` starts and ends in ``sorted_keys`` (non-empty). The
+    end is searched only for the keys found there (most bands of a new article match nothing),
+    and a key + 1 never wraps (keys are 31-bit)."""
+    low = np.searchsorted(sorted_keys, probes)
+    found = np.flatnonzero(sorted_keys[np.minimum(low, sorted_keys.size - 1)] == probes)
+    high = low.copy()
+    high[found] = np.searchsorted(sorted_keys, probes[found] + np.uint32(1))
+    return low, high
+
+
+def _by_row(
+    rows: int, owners: np.ndarray, slots: np.ndarray, estimates: np.ndarray, size: int
+) -> _Candidates:
+    """Candidate pairs (owner row, slot < ``size``) kept once each, by row then slot, with
+    where each row's start: what a day's search gives a batch."""
+    pairs, first = np.unique(owners * size + slots, return_index=True)
+    bounds = np.searchsorted(pairs // size, np.arange(rows + 1)).tolist()
+    return bounds, pairs % size, estimates[first]
+
+
+def _no_candidates(rows: int) -> _Candidates:
+    return [0] * (rows + 1), np.empty(0, dtype=np.int64), np.empty(0)
+
+
 _NO_ROWS = np.empty(0, dtype=np.int64)
 _NO_ROWS.flags.writeable = False  # shared: a look-up with no batch of its own
-# what a day's search gives a batch: where each row's candidates start (one more than rows),
-# their slots by row then slot, their signature estimates
-_Candidates = tuple[list[int], np.ndarray, np.ndarray]
 _PAIRS_AT_ONCE = 16384  # candidate pairs compared in one step: 2 MB of gathered low bytes
 
 
@@ -234,25 +261,15 @@ class _Day:
         and whose signature estimate is at least ``least``: (where each row's slots start in
         the two arrays, one more than rows; slots, by row then slot; their estimates). One
         search and one comparison for a source's whole batch."""
-        nothing = [0] * (len(keys) + 1), np.empty(0, dtype=np.int64), np.empty(0)
         if not self.sorted_keys.size or not keys.size:
-            return nothing
+            return _no_candidates(len(keys))
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
-        probes = flat[order]
-        # where each key's range starts; its end is searched only for the keys found there (a
-        # few percent: most bands of a new article match nothing), and a key + 1 never wraps
-        # (keys are 31-bit)
-        low = np.searchsorted(self.sorted_keys, probes)
-        found = np.flatnonzero(
-            self.sorted_keys[np.minimum(low, self.sorted_keys.size - 1)] == probes
-        )
-        high = low.copy()
-        high[found] = np.searchsorted(self.sorted_keys, probes[found] + np.uint32(1))
+        low, high = _key_ranges(self.sorted_keys, flat[order])
         counts = np.minimum(high - low, CROWDED_BUCKET)
         total = int(counts.sum())
         if not total:
-            return nothing
+            return _no_candidates(len(keys))
         # the last ``counts`` entries of each matching range, gathered in one step
         slots = self.sorted_slots[_last_of_ranges(high, counts)].astype(np.int64)
         owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
@@ -274,12 +291,7 @@ class _Day:
         slots, owners = slots[maybe], owners[maybe]
         estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
         near = estimates >= least
-        pairs, first = np.unique(
-            owners[near] * len(self.article_ids) + slots[near], return_index=True
-        )
-        owners = pairs // len(self.article_ids)
-        bounds = np.searchsorted(owners, np.arange(len(keys) + 1)).tolist()
-        return bounds, pairs % len(self.article_ids), estimates[near][first]
+        return _by_row(len(keys), owners[near], slots[near], estimates[near], len(self.article_ids))
 
     def young_candidates(
         self, keys: np.ndarray, signatures: np.ndarray, members: np.ndarray, least: float
@@ -289,9 +301,8 @@ class _Day:
         slots, in order) before each row. A crowded bucket gives its newest ``CROWDED_BUCKET``
         over both, as when each article was looked up after the one before was indexed."""
         rows = len(keys)
-        nothing = [0] * (rows + 1), np.empty(0, dtype=np.int64), np.empty(0)
         if not (self.recent_keys.size or members.size) or not rows:
-            return nothing
+            return _no_candidates(rows)
         base = len(self.article_ids)  # the members' first slot
         flat = keys.ravel()
         order = np.argsort(flat)  # sorted probes: each search starts near the last
@@ -311,12 +322,7 @@ class _Day:
         recent = np.zeros(flat.size, dtype=np.int64)
         recent_high = recent
         if self.recent_keys.size:
-            recent_low = np.searchsorted(self.recent_keys, flat)
-            found = np.flatnonzero(
-                self.recent_keys[np.minimum(recent_low, self.recent_keys.size - 1)] == flat
-            )
-            recent_high = recent_low.copy()  # the end searched only where the key is found
-            recent_high[found] = np.searchsorted(self.recent_keys, flat[found] + np.uint32(1))
+            recent_low, recent_high = _key_ranges(self.recent_keys, flat)
             recent = np.minimum(recent_high - recent_low, CROWDED_BUCKET - own)
         own_slots = (own_entries[_last_of_ranges(own_high, own)] & _LOW).astype(np.int64)
         slots = np.concatenate(
@@ -327,17 +333,14 @@ class _Day:
         )
         owners = np.concatenate([np.repeat(probe_rows, recent), np.repeat(probe_rows, own)])
         if not owners.size:
-            return nothing
+            return _no_candidates(rows)
         recent_count = int(recent.sum())
         others = np.concatenate(
             [self.signatures[slots[:recent_count]], signatures[members[own_slots]]]
         )
         estimates = (others == signatures[owners]).mean(axis=1)
         near = estimates >= least
-        size = base + members.size
-        pairs, first = np.unique(owners[near] * size + slots[near], return_index=True)
-        bounds = np.searchsorted(pairs // size, np.arange(rows + 1)).tolist()
-        return bounds, pairs % size, estimates[near][first]
+        return _by_row(rows, owners[near], slots[near], estimates[near], base + members.size)
 
 
 class StoryIndex:
