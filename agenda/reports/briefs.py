@@ -10,15 +10,13 @@ digest's own ranking.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from agenda.common import cyclic_gc_paused
 from agenda.errors import ConfigError
 from agenda.reports.commitments import build_report
 from agenda.reports.digest import LinkProfiles, Story, _story
@@ -263,22 +261,11 @@ def default_title(request: BriefRequest, keywords: Keywords) -> str:
 
 
 # -- the brief --------------------------------------------------------------------------
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """A month of a region is hundreds of thousands of small objects, none in a cycle; each of
-    the collector's full passes rescans all of them (measured: half the brief's time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_brief(store: Store, keywords: Keywords, request: BriefRequest) -> Brief:
     """Read the matching articles and shape the brief (call ``check_request`` first)."""
-    with _no_cycle_collection():
+    # a month of a region is hundreds of thousands of small objects, none in a cycle: each
+    # full pass of the collector rescanned all of them (measured: half the brief's time)
+    with cyclic_gc_paused():
         return _build_brief(store, keywords, request)
 
 
