@@ -89,6 +89,23 @@ def synthetic_articles(
     return made
 
 
+def article_row(article_id: int, title: str, summary: str, moment: str, day: date) -> tuple:
+    """One bench article as ``insert_day`` stores it (one source, "Bench"; no text)."""
+    return (
+        article_id,
+        f"https://bench.cl/{article_id}",
+        title,
+        summary,
+        "",
+        "Bench",
+        "bench",
+        "national",
+        moment,
+        moment,
+        day.isoformat(),
+    )
+
+
 def insert_day(db, rows: list[tuple], links: list[tuple], sources: list[tuple]) -> None:  # noqa: ANN001
     """A day of synthetic articles in bulk, in one transaction: ``rows`` as (id, url, title,
     summary, text, outlet, source_id, source_region, published, first seen, local_date),
@@ -144,21 +161,8 @@ def build_database() -> None:
             published = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC) + timedelta(
                 seconds=rng.randrange(86_000)
             )
-            rows.append(
-                (
-                    article_id,
-                    f"https://bench.cl/{article_id}",
-                    title,
-                    summary,
-                    "",
-                    "Bench",
-                    "bench",
-                    "national",
-                    published.isoformat(timespec="seconds"),
-                    published.isoformat(timespec="seconds"),
-                    day.isoformat(),
-                )
-            )
+            moment = published.isoformat(timespec="seconds")
+            rows.append(article_row(article_id, title, summary, moment, day))
             evidence = json.dumps(
                 [{"text": name, "start": title.find(name), "end": title.find(name) + len(name)}]
             )

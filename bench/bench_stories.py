@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_digest import insert_day, synthetic_articles  # noqa: E402
+from bench_digest import article_row, insert_day, synthetic_articles  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 WINDOW_DB = RESULTS / "stories-60k.db"
@@ -81,21 +81,7 @@ def build_window_database() -> None:
                 seconds=rng.randrange(40_000)
             )
             moment = published.isoformat(timespec="seconds")
-            rows.append(
-                (
-                    article_id,
-                    f"https://bench.cl/{article_id}",
-                    title,
-                    summary,
-                    "",
-                    "Bench",
-                    "bench",
-                    "national",
-                    moment,
-                    moment,
-                    day.isoformat(),
-                )
-            )
+            rows.append(article_row(article_id, title, summary, moment, day))
             evidence = json.dumps([{"text": name, "start": 0, "end": len(name)}])
             links += [
                 (article_id, "region", region, keywords.region_name(region), evidence, 0, "[]"),
