@@ -36,8 +36,9 @@ _Spans = tuple[tuple[int, int], ...]
 # A phrase with more places where a blank may or may not stand would be searched in too many
 # forms (two per place): such keywords are refused when the matcher is built.
 MOST_OPTIONAL_BLANKS = 10
-# Text around found strings, tokenized and kept: as many pieces as spaCy's own cache keeps, none
-# so long that the cache could grow large.
+# Readings of found strings in the chunks around them, kept: as many as spaCy's own cache keeps
+# chunks, for stretches this short (the cache stays small; a longer one, in text with few blanks,
+# is tokenized once per text).
 _REGIONS_KEPT = 10_000
 _LONGEST_REGION_KEPT = 200
 _BLANK = re.compile(r"\s")
@@ -61,6 +62,14 @@ class _Form(NamedTuple):
 
 
 _UNREAD = _Reading((), ())  # not in the cache of readings
+
+
+class _Stretch(NamedTuple):
+    """A stretch of a text tokenized: from the start of a chunk to the end of one, its tokens."""
+
+    first: int
+    last: int
+    spans: set[tuple[int, int]]
 
 
 class FoldedPhraseMatcher:
@@ -90,7 +99,7 @@ class FoldedPhraseMatcher:
         for string, found in readings.items():
             whole = None
             if " ".join(string.split()) == string:  # no blank but single spaces between chunks
-                own = _doc_spans(tokenizer(string))
+                own = self._spans(string)
                 whole = next((reading for reading in found if reading.spans == own), None)
             self._forms.append(_Form(tuple(found), whole))
         # every occurrence, overlapping ones too; the DFA searches fastest
@@ -111,6 +120,7 @@ class FoldedPhraseMatcher:
         matches: list[Match] = []
         size = len(folded)
         forms = self._forms
+        long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
         found = self._automaton.find_matches_as_indexes(folded, overlapping=True)
         for index, start, end in found:
             # a token starts or ends only where a side is not a letter or digit
@@ -122,7 +132,7 @@ class FoldedPhraseMatcher:
                 continue
             reading = forms[index].whole
             if reading is None or not (before.isspace() and after.isspace()):
-                reading = self._reading_here(folded, start, end, index)
+                reading = self._reading_here(folded, start, end, index, long_stretch)
                 if reading is None:
                     continue
             tokens = len(reading.spans)
@@ -131,34 +141,49 @@ class FoldedPhraseMatcher:
         matches.sort(key=_SPAN)  # stable: the keys of one span stay in their order
         return matches
 
-    def _reading_here(self, folded: str, start: int, end: int, index: int) -> _Reading | None:
+    def _reading_here(
+        self, folded: str, start: int, end: int, index: int, long_stretch: list[_Stretch]
+    ) -> _Reading | None:
         """The reading of the string found at [start, end) whose tokens are tokens of the text,
-        if any; worked out on the chunks around it, and kept for the same chunks."""
+        if any, read on the chunks around it: kept for the same chunks, or, when they are long
+        (text with few blanks), for the other strings found in them in this text."""
+        if long_stretch and long_stretch[0].first <= start and end <= long_stretch[0].last:
+            return _made_of(long_stretch[0].spans, start, self._forms[index].readings)
         first = _region_start(folded, start)
         # to the end of the chunk (or whitespace run) the string ends in
         boundary = (_NON_BLANK if folded[end - 1].isspace() else _BLANK).search(folded, end)
-        region = folded[first : boundary.start() if boundary else len(folded)]
+        last = boundary.start() if boundary else len(folded)
+        if last - first > _LONGEST_REGION_KEPT:
+            tokens = self._spans(folded[first:last])
+            spans = {(first + begin, first + stop) for begin, stop in tokens}
+            long_stretch[:] = [_Stretch(first, last, spans)]
+            return _made_of(spans, start, self._forms[index].readings)
+        region = folded[first:last]
         key = (index, start - first, region)
         reading = self._reading_in_region.get(key, _UNREAD)
         if reading is _UNREAD:
             if len(self._reading_in_region) >= _REGIONS_KEPT:
                 self._reading_in_region.clear()
-            reading = self._tokens_reading(region, start - first, self._forms[index].readings)
-            if len(region) <= _LONGEST_REGION_KEPT:
-                self._reading_in_region[key] = reading
+            readings = self._forms[index].readings
+            reading = _made_of(set(self._spans(region)), start - first, readings)
+            self._reading_in_region[key] = reading
         return reading
 
-    def _tokens_reading(
-        self, region: str, offset: int, readings: tuple[_Reading, ...]
-    ) -> _Reading | None:
-        """The reading at ``offset`` in ``region`` made of the region's own tokens: tiling the
-        string found but for single spaces (never a token between two tokens), they are then all
-        its tokens."""
-        spans = set(_doc_spans(self.tokenizer(region)))
-        for reading in readings:
-            if all((begin + offset, stop + offset) in spans for begin, stop in reading.spans):
-                return reading
-        return None
+    def _spans(self, text: str) -> _Spans:
+        """The spans of the tokens of ``text`` alone."""
+        return tuple((token.idx, token.idx + len(token.text)) for token in self.tokenizer(text))
+
+
+def _made_of(
+    spans: set[tuple[int, int]], offset: int, readings: tuple[_Reading, ...]
+) -> _Reading | None:
+    """The reading whose tokens, moved by ``offset``, are all tokens (``spans``) of the text: as
+    they tile the string found but for single spaces (never a token between two tokens), they are
+    then all its tokens."""
+    for reading in readings:
+        if all((begin + offset, stop + offset) in spans for begin, stop in reading.spans):
+            return reading
+    return None
 
 
 def _region_start(folded: str, position: int) -> int:
@@ -174,10 +199,6 @@ def _region_start(folded: str, position: int) -> int:
     for other in _BLANK.finditer(folded, blank + 1, position):
         blank = other.start()
     return blank + 1
-
-
-def _doc_spans(doc: Doc) -> _Spans:
-    return tuple((token.idx, token.idx + len(token.text)) for token in doc)
 
 
 def _forms(tokens: tuple[str, ...]) -> list[tuple[str, _Spans]]:

@@ -174,6 +174,21 @@ def test_phrases_with_blanks_punctuation_and_shared_keys() -> None:
     assert_same(matcher, AWKWARD + [random_text(rng, texts, words) for _ in range(3000)])
 
 
+def test_long_chunks(linker_matcher: FoldedPhraseMatcher) -> None:
+    """Text with few blanks: its long chunks are tokenized once for all the strings in them."""
+    rng = random.Random(3)
+    phrases = [text for _, texts in linker_matcher.phrases for text in texts]
+    texts = []
+    for _ in range(40):
+        glue = rng.choice(["", ",", "-", "/", ".", "(", ")", "'", "«"])
+        chunks = [
+            glue.join(rng.choice(phrases).replace(" ", glue) for _ in range(rng.randint(1, 60)))
+            for _ in range(rng.randint(1, 4))
+        ]
+        texts.append(rng.choice([" ", "\n", ", "]).join(chunks))
+    assert_same(linker_matcher, texts)
+
+
 def test_a_phrase_with_too_many_forms_is_refused() -> None:
     phrase = "-".join(["a"] * (MOST_OPTIONAL_BLANKS // 2 + 2))
     with pytest.raises(ValueError, match="optional"):
