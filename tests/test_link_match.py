@@ -83,6 +83,7 @@ AWKWARD = [
     "LOS ÁNGELES, los angeles, Los Ángeles:",
     "hospital hospitales liceo liceos puente",
     "rm RM R.M. firma forma",
+    "😀Temuco 😀 Valdivia😀\x00Osorno\x00 𝕋emuco Ñuble",
 ]
 
 
@@ -163,7 +164,7 @@ def test_phrases_with_blanks_punctuation_and_shared_keys() -> None:
     phrases = [
         ("a", ["bio  bio", " bio", "bio ", "rio\nbueno", "x\n y", "santa  cruz,", "o'higgins"]),
         ("b", ["bio - bio", "(la ligua)", "la ligua", "«biobio»", "a-b-c", "1-2", "1 - 2", "-"]),
-        ("c", ["la ligua", "bio", "rio bueno", "santa cruz", "...", "san jose de maipo"]),
+        ("c", ["la ligua", "bio", "rio bueno", "santa cruz", "...", "san jose", "bio  bio"]),
         ("d", ["la ligua", "bio", "hospital", "a/b", "a.b", "'", "maipo."]),
         ("e", ["la ligua", "hospital", "a / b", "»", "cruz, rio"]),
     ] + [(f"key{n}", ["hospital", "liceo"]) for n in range(12)]
