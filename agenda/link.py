@@ -1,9 +1,11 @@
 """Linking: which regions, provinces, communes, commitments and priorities a text is about.
 
-``Linker(keywords)`` builds spaCy ``PhraseMatcher``s once (``spacy.blank("es")``: tokenizer only,
-no model download); ``Linker.link(text)`` is a pure function of the text. Matching runs on the
-folded text (lowercase, no accents, same length), so "Biobío", "BIOBÍO" and "Bio Bio" meet the same
-pattern and every match's offsets point into the original text, which is what evidence keeps.
+``Linker(keywords)`` builds its phrase matcher once; ``Linker.link(text)`` is a pure function of
+the text. A phrase matches where spaCy's tokenizer (``spacy.blank("es")``: no model download) would
+cut the text into the phrase's tokens, as a spaCy ``PhraseMatcher`` would find it, but searched as
+strings, without tokenizing the text (agenda/link_match.py). Matching runs on the folded text
+(lowercase, no accents, same length), so "Biobío", "BIOBÍO" and "Bio Bio" meet the same pattern and
+every match's offsets point into the original text, which is what evidence keeps.
 
 Place rules (the lists are data, in keywords/disambiguation.yaml):
   - the longest match wins ("Región de Valparaíso" over "Valparaíso", "Santiago de Compostela"
@@ -32,7 +34,8 @@ Commitments match by their aliases (hand-written and generated), or by one of th
 words plus one of their communes in the same sentence; which of them the text is about, and which
 are in trouble, is read by ``agenda.risk`` (the rules are written there).
 
-The result types are in agenda/link_result.py, the tokenizer in agenda/link_tokens.py.
+The result types are in agenda/link_result.py, the tokenizer in agenda/link_tokens.py, the matcher
+in agenda/link_match.py.
 """
 
 from __future__ import annotations
@@ -40,12 +43,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
-
 from agenda.keywords import Keywords, Place
+from agenda.link_match import FoldedPhraseMatcher, Match
 from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
-from agenda.link_tokens import char_span, folded_nlp, sentence_at, sentence_bounds
+from agenda.link_tokens import folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
     FOREIGN,
@@ -114,10 +115,7 @@ class Linker(PlaceContext):
     def __init__(self, keywords: Keywords) -> None:
         self.keywords = keywords
         self.rules = keywords.rules
-        self.nlp = folded_nlp()
         self._place_by_alias: dict[str, Place] = {}
-        self._place_matcher = PhraseMatcher(self.nlp.vocab, attr="ORTH")
-        self._topic_matcher = self._place_matcher  # one matcher, one pass over the tokens
         self._facility_words: dict[str, set[str]] = {}  # folded facility word -> commitment ids
         # Context lists compiled once: "...<phrase> " right before a name, "<phrase>" right after.
         rules = self.rules
@@ -206,8 +204,9 @@ class Linker(PlaceContext):
         self._build()
 
     # -- building ---------------------------------------------------------------------------
-    def _patterns(self, phrases: Iterable[str]) -> list[Doc]:
-        return [self.nlp.make_doc(fold(p)) for p in dict.fromkeys(phrases) if p.strip()]
+    @staticmethod
+    def _patterns(phrases: Iterable[str]) -> list[str]:
+        return [fold(p) for p in dict.fromkeys(phrases) if p.strip()]
 
     def _build(self) -> None:
         precedence = {"region": 0, "commune": 1, "province": 2, "area": 3}
@@ -219,30 +218,30 @@ class Linker(PlaceContext):
         by_place: dict[str, list[str]] = {}
         for alias, place in self._place_by_alias.items():
             by_place.setdefault(f"{place.kind}:{place.code}", []).append(alias)
-        strings = self.nlp.vocab.strings
-        self._place_by_match: dict[int, Place] = {}
+        # One matcher, one pass over the text: places, `never` phrases and topics, keyed so.
+        phrases: list[tuple[str, list[str]]] = []
+        self._place_by_match: dict[str, Place] = {}
         for key, aliases in by_place.items():
-            self._place_matcher.add(key, self._patterns(aliases))
-            self._place_by_match[strings[key]] = self.keywords.places[key]
-        self._place_matcher.add("NEVER", self._patterns(self.rules.never))
-        self._never_match = strings["NEVER"]
+            phrases.append((key, self._patterns(aliases)))
+            self._place_by_match[key] = self.keywords.places[key]
+        self._never_match = "NEVER"
+        phrases.append((self._never_match, self._patterns(self.rules.never)))
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
         for commitment in self.keywords.commitments.values():
-            self._topic_matcher.add(
-                f"commitment|{commitment.id}", self._patterns(commitment.names())
-            )
+            phrases.append((f"commitment|{commitment.id}", self._patterns(commitment.names())))
             for word in commitment.facility_words:
                 for form in (word, word + "s", word + "es"):
                     self._facility_words.setdefault(fold(form), set()).add(commitment.id)
         for form in self._facility_words:
-            self._topic_matcher.add(f"facility|{form}", self._patterns([form]))
+            phrases.append((f"facility|{form}", self._patterns([form])))
         for priority in self.keywords.priorities.values():
-            self._topic_matcher.add(f"priority|{priority.id}", self._patterns(priority.keywords))
+            phrases.append((f"priority|{priority.id}", self._patterns(priority.keywords)))
+        self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases
         self._topic_by_match = {
-            strings[label]: tuple(label.split("|", 1))
+            label: tuple(label.split("|", 1))
             for label in [f"commitment|{c}" for c in self.keywords.commitments]
             + [f"facility|{f}" for f in self._facility_words]
             + [f"priority|{p}" for p in self.keywords.priorities]
@@ -256,8 +255,7 @@ class Linker(PlaceContext):
         '08'
         """
         folded = fold(text)
-        doc = self.nlp.make_doc(folded)
-        matches = self._place_matcher(doc)
+        matches = self._matcher(folded)
         place_ids = self._place_ids
         place_matches = [m for m in matches if m[0] in place_ids]
         topic_matches = [m for m in matches if m[0] not in place_ids]
@@ -269,7 +267,7 @@ class Linker(PlaceContext):
             if kind == "commitment"
         }
         mentions = self._place_mentions(
-            text, folded, doc, place_matches, source_region, commitment_regions
+            text, folded, place_matches, source_region, commitment_regions
         )
         result = LinkResult()
         index: dict[tuple[str, str], Link] = {}
@@ -295,28 +293,27 @@ class Linker(PlaceContext):
                 else:
                     link.evidence.append(evidence)
 
-        self._topics(text, folded, doc, topic_matches, mentions, add)
+        self._topics(text, folded, topic_matches, mentions, add)
         return result
 
     def _place_mentions(
         self,
         text: str,
         folded: str,
-        doc: Doc,
-        matches: list[tuple[int, int, int]],
+        matches: list[Match],
         source_region: str | None,
         commitment_regions: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> list[_Mention]:
         if not matches:
             return []
-        # Longest match wins, then the earliest; overlapping shorter matches are dropped.
-        matches.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken = bytearray(len(doc))  # 1 for each token a kept match covers
+        # Longest match (in tokens) wins, then the earliest; overlapping shorter ones are dropped.
+        matches.sort(key=lambda m: (-m[3], m[1]))
+        taken = bytearray(len(folded))  # 1 for each character a kept match covers
         kept = []
-        for match_id, first, last in matches:
-            if taken.find(1, first, last) < 0:  # searched in C, no set of token numbers
-                taken[first:last] = b"\x01" * (last - first)
-                kept.append((first, match_id, last))
+        for match_id, start, end, tokens in matches:
+            if taken.find(1, start, end) < 0:  # searched in C, no set of offsets
+                taken[start:end] = b"\x01" * (end - start)
+                kept.append((start, match_id, end, tokens))
         kept.sort()
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
@@ -328,19 +325,15 @@ class Linker(PlaceContext):
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
         foreign_after = self._foreign_after_re.match
-        for first, match_id, last in kept:
-            # char_span's offsets, inline: a call less per mention
-            final = doc[last - 1]
-            end = final.idx + len(final)
+        for start, match_id, end, tokens in kept:
             if match_id == never_match:
                 never_ends.add(end)
                 continue
-            start = doc[first].idx
             place = place_by_match[match_id]
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
             if require_capital and not phrase:
-                if last - first == 1 and place.kind != "area":
+                if tokens == 1 and place.kind != "area":
                     # one word (most names): _capitalised's answer from its first letter
                     if not (text[start].isupper() or text[start:end].isupper()):
                         continue
@@ -352,7 +345,7 @@ class Linker(PlaceContext):
             if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             # one token has no blanks to squeeze (most names)
-            name = folded[start:end] if last - first == 1 else " ".join(folded[start:end].split())
+            name = folded[start:end] if tokens == 1 else " ".join(folded[start:end].split())
             if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
@@ -474,8 +467,7 @@ class Linker(PlaceContext):
         self,
         text: str,
         folded: str,
-        doc: Doc,
-        matches: list[tuple[int, int, int]],
+        matches: list[Match],
         mentions: list[_Mention],
         add,
     ) -> None:  # type: ignore[no-untyped-def]
@@ -483,9 +475,8 @@ class Linker(PlaceContext):
             return
         names: list[tuple[str, int, int]] = []
         facilities: list[tuple[set[str], int, int]] = []
-        for match_id, first, last in matches:
+        for match_id, start, end, _ in matches:
             kind, code = self._topic_by_match[match_id]
-            start, end = char_span(doc, first, last)
             if kind == "commitment":
                 names.append((code, start, end))
             elif kind == "facility":

@@ -1,5 +1,5 @@
-"""The linker's view of text: a lean spaCy tokenizer for folded text, token spans as character
-offsets, and sentence bounds (cheap rules: punctuation and a space, newlines).
+"""The linker's view of text: a lean spaCy tokenizer for folded text (its phrases match on its
+tokens, agenda/link_match.py), and sentence bounds (cheap rules: punctuation and a space, newlines).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import re
 import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Doc
 
 _PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
 _SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
@@ -34,12 +33,6 @@ def folded_nlp() -> Language:
         infix_finditer=_INFIX.finditer,
     )
     return nlp
-
-
-def char_span(doc: Doc, first: int, last: int) -> tuple[int, int]:
-    """Character offsets of tokens [first, last): text and folded text share them."""
-    final = doc[last - 1]
-    return doc[first].idx, final.idx + len(final)
 
 
 def sentence_bounds(text: str) -> list[int]:
