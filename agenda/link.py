@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
 from agenda.link_match import FoldedPhraseMatcher, Match
 from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
@@ -100,6 +101,14 @@ _LOWERCASE_OPENERS = (
     "isla ",
 )
 
+
+# Where the matcher's phrases of each kind of key are written, for an analyst's error message.
+_FILE_OF_PHRASES = {
+    "NEVER": "disambiguation.yaml",
+    "commitment": "commitments.yaml",
+    "facility": "commitments.yaml",
+    "priority": "priorities.yaml",
+}
 
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
@@ -236,7 +245,13 @@ class Linker(PlaceContext):
             phrases.append((f"facility|{form}", self._patterns([form])))
         for priority in self.keywords.priorities.values():
             phrases.append((f"priority|{priority.id}", self._patterns(priority.keywords)))
-        self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
+        try:
+            self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
+        except ValueError as exc:  # a keyword the matcher cannot search: the analyst's to mend
+            key, reason = str(exc).split(": ", 1)
+            kind = key.split("|")[0].split(":")[0]
+            file = _FILE_OF_PHRASES.get(kind, "gazetteer.yaml")
+            raise ConfigError(str(self.keywords.directory / file), None, None, reason) from None
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases

@@ -93,7 +93,11 @@ class FoldedPhraseMatcher:
         readings: dict[str, list[_Reading]] = {}
         for tokens, keys in keys_by_tokens.items():
             ordered = tuple(keys) if len(keys) == 1 else self._hash_table_order(tokens, keys)
-            for string, spans in _forms(tokens):
+            try:
+                forms = _forms(tokens)
+            except ValueError as exc:
+                raise ValueError(f"{ordered[0]}: {exc}") from None  # the key names where it is
+            for string, spans in forms:
                 readings.setdefault(string, []).append(_Reading(spans, ordered))
         self._forms: list[_Form] = []
         for string, found in readings.items():

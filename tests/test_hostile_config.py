@@ -3,6 +3,7 @@ naming the file or option, exit 2, never a traceback; a bad recipient does not s
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
@@ -325,6 +326,19 @@ def test_a_list_as_a_commitments_priority_is_named(
     )
     assert code == 2 and "Traceback" not in err
     assert f"{path}:" in err and "field 'priority': must be one priority id" in err
+
+
+def test_a_keyword_the_matcher_cannot_search_is_named(
+    keywords_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a dash between letters is a place where a blank may stand or not: 2**12 forms to search
+    path = keywords_dir / "priorities.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("[delincuencia,", "[a-b-c-d-e-f-g-h-i-j-k-l-m,"), encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "hola"}\n')))
+    code, out, err = run(capsys, "link", "--keywords", str(keywords_dir))
+    assert code == 2 and out == ""
+    assert_one_line(err, str(path), "a - b - c", "optional")
 
 
 # -- numbers on the command line ---------------------------------------------------------------
