@@ -325,8 +325,10 @@ class RiskReader:
         sentence_of: Callable[[int], Span],
     ) -> tuple[list[Finding], list[Hit]]:
         """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
-        ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions.
-        Returns the commitments found, in order of first mention, and the trouble terms."""
+        ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions;
+        ``sentence_of``: the (start, end) of the sentence around an offset, the same for every
+        offset inside it. Returns the commitments found, in order of first mention, and the
+        trouble terms."""
         commitments = self.keywords.commitments
         specific: set[str] = set()
         candidates: list[
@@ -345,8 +347,13 @@ class RiskReader:
                 specific.add(commitment_id)
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
+        sentence, codes = (0, 0), set()
         for code, start, _ in communes if facilities else ():  # only facility words read them
-            communes_by_sentence.setdefault(sentence_of(start), set()).add(code)
+            # the communes of one sentence come in a row: its bounds are looked up once
+            if not sentence[0] <= start < sentence[1]:
+                sentence = sentence_of(start)
+                codes = communes_by_sentence.setdefault(sentence, set())
+            codes.add(code)
         # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
         # too (each sentence looked at once; only the communes named in it are passed on)
         # (a dateline ends with its colon: the pattern runs only on sentences that do)
