@@ -7,6 +7,7 @@ once); the lists themselves are data, in keywords/disambiguation.yaml.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -107,6 +108,10 @@ class _Before(NamedTuple):
     after_de: bool
 
 
+# A _Before made from a tuple in C: the NamedTuple's own __new__ is a Python call (hot path).
+_new_before = functools.partial(tuple.__new__, _Before)
+
+
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
     window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # rsplit: only the last words count, no need to split the whole window (hot path)
@@ -124,14 +129,14 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
                     break  # no listed phrase ends so: none longer does either
                 flags |= found
     if start == 0 or not text[start - 1].isspace():
-        return _Before(flags, words, "", 0, False)
+        return _new_before((flags, words, "", 0, False))
     original = text[window:start].rsplit(None, 2)
     after_de = len(original) >= 2 and words[-1] in ("de", "del")
     word = original[-2] if after_de else (original[-1] if original else "")
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if word[:1] not in _CAPITALS or not _CAPITALISED_WORD.fullmatch(word):
-        return _Before(flags, words, "", 0, after_de)
-    return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
+        return _new_before((flags, words, "", 0, after_de))
+    return _new_before((flags, words, word, text.rfind(word, window, start) + len(word), after_de))
 
 
 class PlaceContext:
@@ -262,8 +267,10 @@ class PlaceContext:
         each item is a region or province, not a city; so is a city's name at one end of a range
         of regions ("desde Coquimbo hasta Biobío")."""
         found = []
-        if "regiones" in folded or "provincias" in folded:
-            for match in _REGION_LIST.finditer(folded):
+        # no list can start before the first of the two words: the pattern runs from there on
+        openings = [at for at in (folded.find("regiones"), folded.find("provincias")) if at >= 0]
+        if openings:
+            for match in _REGION_LIST.finditer(folded, min(openings)):
                 names = (
                     self._region_by_short_name
                     if match.group(1) == "regiones"
