@@ -347,13 +347,13 @@ class RiskReader:
                 specific.add(commitment_id)
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
-        sentence, codes = (0, 0), set()
+        last_sentence, last_codes = (0, 0), set()
         for code, start, _ in communes if facilities else ():  # only facility words read them
             # the communes of one sentence come in a row: its bounds are looked up once
-            if not sentence[0] <= start < sentence[1]:
-                sentence = sentence_of(start)
-                codes = communes_by_sentence.setdefault(sentence, set())
-            codes.add(code)
+            if not last_sentence[0] <= start < last_sentence[1]:
+                last_sentence = sentence_of(start)
+                last_codes = communes_by_sentence.setdefault(last_sentence, set())
+            last_codes.add(code)
         # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
         # too (each sentence looked at once; only the communes named in it are passed on)
         # (a dateline ends with its colon: the pattern runs only on sentences that do)
