@@ -310,7 +310,7 @@ class PlaceContext:
         twins = [
             i
             for i, m in enumerate(mentions)
-            if m.place.kind == "commune" and m.place.code in region_twin
+            if m.place.code in region_twin and m.place.kind == "commune"
         ]
         for index in twins:
             mention = mentions[index]

@@ -427,9 +427,10 @@ class RiskReader:
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
-            findings.setdefault(mention.id, Finding(mention.id)).mentions.append(
-                (mention.start, mention.end)
-            )
+            finding = findings.get(mention.id)
+            if finding is None:  # a Finding made only for a new commitment, not per mention
+                finding = findings[mention.id] = Finding(mention.id)
+            finding.mentions.append((mention.start, mention.end))
         has_title = len(paragraphs) > 1
         subjects = set()
         for commitment_id in findings:
