@@ -7,6 +7,7 @@ once); the lists themselves are data, in keywords/disambiguation.yaml.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -47,6 +48,8 @@ _NOT_BODIES = frozenset(
         "santa",
     }
 )
+# A capitalised article opening a title: "El Llanquihue", "La Estrella".
+_ARTICLES = frozenset({"El", "La", "Los", "Las"})
 # What ``_LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
 _LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
 
@@ -107,6 +110,10 @@ class _Before(NamedTuple):
     after_de: bool
 
 
+# A _Before made from a tuple in C: the NamedTuple's own __new__ is a Python call (hot path).
+_new_before = functools.partial(tuple.__new__, _Before)
+
+
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
     window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # rsplit: only the last words count, no need to split the whole window (hot path)
@@ -123,15 +130,21 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
                 if found is None:
                     break  # no listed phrase ends so: none longer does either
                 flags |= found
-    if start == 0 or not text[start - 1].isspace():
-        return _Before(flags, words, "", 0, False)
-    original = text[window:start].rsplit(None, 2)
-    after_de = len(original) >= 2 and words[-1] in ("de", "del")
-    word = original[-2] if after_de else (original[-1] if original else "")
+    if start == 0 or not text[start - 1].isspace() or not words:
+        return _new_before((flags, words, "", 0, False))
+    # fold leaves every blank where it was: each original word stands where its folded word does
+    # (found by rfind: a word has no blanks, so its last occurrence before the blanks is itself)
+    after_de = len(words) >= 2 and words[-1] in ("de", "del")
+    at = folded.rfind(words[-1], window, start)
+    if after_de:
+        at = folded.rfind(words[-2], window, at)
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
-    if word[:1] not in _CAPITALS or not _CAPITALISED_WORD.fullmatch(word):
-        return _Before(flags, words, "", 0, after_de)
-    return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
+    if text[at] not in _CAPITALS:
+        return _new_before((flags, words, "", 0, after_de))
+    word = text[at : at + len(words[-2] if after_de else words[-1])]
+    if not _CAPITALISED_WORD.fullmatch(word):
+        return _new_before((flags, words, "", 0, after_de))
+    return _new_before((flags, words, word, text.rfind(word, window, start) + len(word), after_de))
 
 
 class PlaceContext:
@@ -239,6 +252,8 @@ class PlaceContext:
         window = text.rfind("\n", reach, start) + 1 or reach
         originals = text[window:start].rsplit(None, 6)[-6:]
         folds = folded[window:start].rsplit(None, 6)[-6:]  # folding keeps lengths: same words
+        if self.keywords.rules.title_words.isdisjoint(folds) and _ARTICLES.isdisjoint(originals):
+            return False  # no title word and no capitalised article: no title whatever the run
         size = len(originals)
         first = size
         while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):
@@ -250,9 +265,9 @@ class PlaceContext:
         chain = originals[first:]
         if not self.keywords.rules.title_words.isdisjoint(folds[first:]):
             return True
-        if chain == [chain[0]] and chain[0] in ("El", "La", "Los", "Las") and kind == "commune":
+        if chain == [chain[0]] and chain[0] in _ARTICLES and kind == "commune":
             return True  # a city takes no article: "El Llanquihue" is the newspaper
-        if chain[0] in ("El", "La", "Los", "Las"):  # a title in mid-sentence: "según El Llanquihue"
+        if chain[0] in _ARTICLES:  # a title in mid-sentence: "según El Llanquihue"
             opening = text[: text.rfind(chain[0], window, start)].rstrip(" \t")
             return bool(opening) and opening[-1] not in '.!?:«"\n'
         return False
@@ -262,8 +277,10 @@ class PlaceContext:
         each item is a region or province, not a city; so is a city's name at one end of a range
         of regions ("desde Coquimbo hasta Biobío")."""
         found = []
-        if "regiones" in folded or "provincias" in folded:
-            for match in _REGION_LIST.finditer(folded):
+        # no list can start before the first of the two words: the pattern runs from there on
+        openings = [at for at in (folded.find("regiones"), folded.find("provincias")) if at >= 0]
+        if openings:
+            for match in _REGION_LIST.finditer(folded, min(openings)):
                 names = (
                     self._region_by_short_name
                     if match.group(1) == "regiones"
@@ -293,7 +310,7 @@ class PlaceContext:
         twins = [
             i
             for i, m in enumerate(mentions)
-            if m.place.kind == "commune" and m.place.code in region_twin
+            if m.place.code in region_twin and m.place.kind == "commune"
         ]
         for index in twins:
             mention = mentions[index]

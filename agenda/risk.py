@@ -32,8 +32,9 @@ _STOP_WORDS = frozenset(
     {"de", "del", "la", "el", "los", "las", "y", "e", "sobre", "en", "al", "a", "rio"}
 )
 # A list: separators that open an item (an article or a capitalised name after ", " or " y "),
-# at least two in the sentence, and one right before or right after the name.
-_ITEM_OPENING = re.compile(r"(?:,|\sy|\se)\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
+# at least two in the sentence, and one right before or right after the name. Written to open
+# with one character class (a comma or a blank), so the engine skips to those in C.
+_ITEM_OPENING = re.compile(r"(?:,|\s[ye])\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
 _LIST_BEFORE = re.compile(r"(?:,|\by|\be)\s*(?:(?:el|la|los|las|del|al)\s+)?$")
 _LIST_AFTER = re.compile(r"^\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
 _DATELINE = re.compile(
@@ -324,8 +325,10 @@ class RiskReader:
         sentence_of: Callable[[int], Span],
     ) -> tuple[list[Finding], list[Hit]]:
         """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
-        ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions.
-        Returns the commitments found, in order of first mention, and the trouble terms."""
+        ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions;
+        ``sentence_of``: the (start, end) of the sentence around an offset, the same for every
+        offset inside it. Returns the commitments found, in order of first mention, and the
+        trouble terms."""
         commitments = self.keywords.commitments
         specific: set[str] = set()
         candidates: list[
@@ -344,14 +347,22 @@ class RiskReader:
                 specific.add(commitment_id)
             candidates.append((commitment_id, start, end, sentence, generic))
         communes_by_sentence: dict[Span, set[str]] = {}
+        last_sentence, last_codes = (0, 0), set()
         for code, start, _ in communes if facilities else ():  # only facility words read them
-            communes_by_sentence.setdefault(sentence_of(start), set()).add(code)
+            # the communes of one sentence come in a row: its bounds are looked up once
+            if not last_sentence[0] <= start < last_sentence[1]:
+                last_sentence = sentence_of(start)
+                last_codes = communes_by_sentence.setdefault(last_sentence, set())
+            last_codes.add(code)
         # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
         # too (each sentence looked at once; only the communes named in it are passed on)
+        # (a dateline ends with its colon: the pattern runs only on sentences that do)
         spill = [
             (sentence_of(sentence[1] + 1), frozenset(codes))
             for sentence, codes in communes_by_sentence.items()
-            if _DATELINE.fullmatch(text, *sentence)
+            if sentence[1] > sentence[0]
+            and text[sentence[1] - 1] == ":"
+            and _DATELINE.fullmatch(text, *sentence)
         ]
         for sentence, codes in spill:
             communes_by_sentence.setdefault(sentence, set()).update(codes)
@@ -416,9 +427,10 @@ class RiskReader:
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
-            findings.setdefault(mention.id, Finding(mention.id)).mentions.append(
-                (mention.start, mention.end)
-            )
+            finding = findings.get(mention.id)
+            if finding is None:  # a Finding made only for a new commitment, not per mention
+                finding = findings[mention.id] = Finding(mention.id)
+            finding.mentions.append((mention.start, mention.end))
         has_title = len(paragraphs) > 1
         subjects = set()
         for commitment_id in findings:

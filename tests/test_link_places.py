@@ -5,6 +5,8 @@ set."""
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,64 @@ if __name__ == "__main__":
 def test_a_title_word_on_the_next_line_is_not_part_of_the_name(linker: Linker) -> None:
     text = "Temporal en Valparaíso\n\nDeportes suspendidos por la lluvia."
     assert places(linker, text) == ({"05"}, {"05101"})
+
+
+def test_lists_of_regions_after_the_words_inside_other_words(linker: Linker) -> None:
+    """The list pattern runs from the first "regiones" or "provincias" of the text: one inside
+    another word ("subregiones") or a list of the other kind earlier still leaves each list read."""
+    text = "Las subregiones del norte crecen. Las provincias de Quillota y Petorca se unen."
+    result = linker.link(text)
+    assert {link.code for link in result.provinces} == {"055", "054"}
+    assert {link.code for link in result.communes} == set()
+    text = "Las provincias del sur esperan. Las regiones de Maule y Ñuble; en Talca llueve."
+    assert places(linker, text) == ({"07", "16"}, {"07101"})
+
+
+def test_fold_keeps_every_blank_in_place() -> None:
+    """``_before`` reads the original word where its folded word stands: fold must map every
+    blank to a blank and nothing else to one, on both of its paths (accents replaced, or the
+    whole table when a lowercase is longer, "İ")."""
+    from agenda.textnorm import fold
+
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    one_to_one = "".join(c for c in characters if len(c.lower()) == 1) + "é"
+    for text in (one_to_one, one_to_one + "İ"):
+        folded = fold(text)
+        assert len(folded) == len(text)
+        assert [c.isspace() for c in folded] == [c.isspace() for c in text]
+
+
+def _word_before_by_splitting_the_text(text: str, folded: str, start: int) -> tuple[str, int, bool]:
+    """What ``_before`` answered for the word before a name when it split the text's own window
+    (the rule as first written): the reference for the faster reading."""
+    window = max(start - 48, 0)
+    words = folded[window:start].rsplit(None, 4)
+    if start == 0 or not text[start - 1].isspace():
+        return "", 0, False
+    original = text[window:start].rsplit(None, 2)
+    after_de = len(original) >= 2 and words[-1] in ("de", "del")
+    word = original[-2] if after_de else (original[-1] if original else "")
+    if not re.fullmatch(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*", word):
+        return "", 0, after_de
+    return word, text.rfind(word, window, start) + len(word), after_de
+
+
+def test_the_word_before_a_name_is_read_as_splitting_the_text_would(linker: Linker) -> None:
+    """Awkward runs of words and blanks ("D De", "DE", tabs, no-break spaces, line separators,
+    a window that cuts a word): the same word, end and "de" as splitting the text again."""
+    from agenda.placecontext import _before
+    from agenda.textnorm import fold
+
+    words = ["de", "De", "DE", "del", "D", "e", "El", "Juan", "JUAN", "Ñuble", "Ángel", "x",
+             "ministro", "O'Higgins", "(", ")", ",", "«La", "İstanbul", "straße", "Á", "dé", "1",
+             "_", "a-b", "Camino", "a", "comuna"]  # fmt: skip
+    blanks = [" ", "  ", "\n", "\t", "\u00a0", "\u2028", "\x0b", " \n ", "\r\n", "\u3000"]
+    rng = random.Random(14)
+    for _ in range(3000):
+        text = "".join(rng.choice(words) + rng.choice(blanks) for _ in range(rng.randint(0, 14)))
+        text += "Talca"
+        folded = fold(text)
+        for start in {len(text) - 5, rng.randint(0, len(text)), len(text)}:
+            before = _before(text, folded, start, linker._phrase_flags)
+            expected = _word_before_by_splitting_the_text(text, folded, start)
+            assert (before.word, before.word_end, before.after_de) == expected, (text, start)

@@ -4,6 +4,7 @@ the trouble kinds file, and the risk detail stored with each link."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -20,10 +21,12 @@ from agenda.errors import ConfigErrors
 from agenda.extract import Article
 from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.link import Linker
+from agenda.link_tokens import sentence_at, sentence_bounds
 from agenda.reports.digest import build_digest, build_stories
 from agenda.reports.render import render_email, render_html, render_text
 from agenda.sources import Source
 from agenda.store import Store
+from agenda.textnorm import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "gold"
@@ -352,3 +355,51 @@ def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
     plain = [(m.start(), m.group()) for m in scan._plain.finditer(text)]
     assert plain  # the texts do hold openings
     assert scan(text) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "retraso en las obras, el puente y el liceo; Paine, Buin e Isla, y la comuna",
+        "A,\tel hospital B\ny C, e\u00a0Isla, los\nBuin y\u2028Paine, yel, ye  la, ,\u3000Ella",
+        "sin comas: solo y Nada e Otra,la y\tel fin,\n\nLa",
+    ],
+)
+def test_list_item_openings_are_the_plain_alternations(text: str) -> None:
+    """The item-opening pattern opens with one class ("," or a blank before "y"/"e"): the same
+    openings as the alternation it replaced, around tabs, newlines and other blanks too."""
+    from agenda.risk import _ITEM_OPENING
+
+    plain = re.compile(r"(?:,|\sy|\se)\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
+    spans = [m.span() for m in _ITEM_OPENING.finditer(text)]
+    assert spans  # the texts do hold openings
+    assert spans == [m.span() for m in plain.finditer(text)]
+
+
+def test_communes_read_in_any_order_and_a_datelines_spill_over(register_linker: Linker) -> None:
+    """The communes of one sentence share its bounds (looked up once, for the first of them):
+    the same reading whatever their order, the dateline's communes counting in the next one."""
+    text = (
+        "Buin: avanzan las obras del hospital.\n"
+        "En Paine el hospital sufre retrasos; en Buin y en Paine marchan. Otro tema en Buin."
+    )
+    folded = fold(text)
+    ids = register_linker._facility_words["hospital"]
+    facilities = [(ids, m.start(), m.end()) for m in re.finditer("hospital", folded)]
+    communes = [
+        (code, m.start(), m.end())
+        for name, code in (("Buin", "13402"), ("Paine", "13404"))
+        for m in re.finditer(name, text)
+    ]
+    starts = sentence_bounds(text)
+
+    def read(order: list[tuple[str, int, int]]) -> object:
+        return register_linker._risk.read(
+            text, folded, [], facilities, order, lambda at: sentence_at(text, starts, at)
+        )
+
+    findings, hits = read(sorted(communes, key=lambda c: c[1]))
+    assert [(f.id, f.mentions, f.at_risk) for f in findings] == [
+        ("hospital-buin-paine", [(28, 36)], True)
+    ]
+    assert read(communes) == read(communes[::-1]) == (findings, hits)
