@@ -256,7 +256,7 @@ class RiskReader:
             + existing
             + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
         )
-        self._existing_after = re.compile(r"^\s+(?:" + existing + r")(?!\w)")
+        self._existing_after = re.compile(r"\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
             c.id: {
                 w

@@ -247,6 +247,19 @@ def test_existing_facility_and_facility_without_a_project_cue_are_not_the_commit
     )
 
 
+def test_an_existing_word_after_the_name_is_read_anywhere_in_the_text(
+    register_linker: Linker,
+) -> None:
+    # "el hospital actual": the word after the name counts wherever the name stands, not only
+    # at the text's start (a pattern anchored with "^" matched at offset 0 alone)
+    text = "En Ovalle, las obras de reparación del hospital actual siguen."
+    start = text.index("hospital")
+    end = start + len("hospital")
+    reader = register_linker._risk
+    assert reader._existing(fold(text), start, end, (0, len(text)))
+    assert not reader._existing(fold(text), start, end - 1, (0, len(text)))
+
+
 def test_a_commitment_named_in_a_list_is_mentioned_not_flagged_by_another_items_trouble(
     register_linker: Linker,
 ) -> None:
