@@ -18,6 +18,11 @@ _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁ�
 _REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
 # Between two ends of a range or list: "desde Coquimbo hasta Biobío", "Valparaíso y Maule".
 _RANGE_GAP = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
+# A direction after a name that is also a region's: the region's extent, not the city ("las
+# lluvias llegarán hasta Coquimbo por el norte", "desde Valparaíso hacia el sur").
+_DIRECTION_AFTER = re.compile(
+    r"\s+(?:por|hacia)\s+el\s+(?:norte|sur|oriente|poniente|este|oeste)(?!\w)"
+)
 _LIST_ITEM = re.compile(
     r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)"
 )
@@ -50,6 +55,8 @@ _NOT_BODIES = frozenset(
 )
 # A capitalised article opening a title: "El Llanquihue", "La Estrella".
 _ARTICLES = frozenset({"El", "La", "Los", "Las"})
+# Before a road's phrase in lowercase, the words that make it the road's name.
+_ROAD_ARTICLES = frozenset({"el", "la", "del", "al"})
 # What ``_LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
 _LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
 
@@ -238,6 +245,14 @@ class PlaceContext:
             phrase = max(listed, key=len)
             if text[start - len(phrase) - 1 : start - len(phrase)].isupper():
                 return True
+            # in lowercase, an article makes it the road ("por el camino a Valparaíso"), not a
+            # journey ("iba camino a Talca")
+            article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
+            if article and article[0] in _ROAD_ARTICLES:
+                return True
+        if before.words and (before.words[-1] in ("y", "e") or before.words[-1].endswith(",")):
+            if self._listed_after_feature(before.words):
+                return True  # "los cerros Alegre y Concepción": a hill's name, not the city
         if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
             # the next word, on the same line, goes on with the name: "Coquimbo Unido"
             following = _NEXT_WORD.match(folded, end + 1)
@@ -272,10 +287,36 @@ class PlaceContext:
             return bool(opening) and opening[-1] not in '.!?:«"\n'
         return False
 
+    @functools.cached_property
+    def _feature_plurals(self) -> frozenset[str]:
+        """The one-word features listed before names in the singular and the plural ("cerro",
+        "cerros"): the plural heads a list of the features' own names."""
+        words = {p for p in self.keywords.rules.not_place_before if " " not in p}
+        return frozenset(
+            w for w in words if w.endswith("s") and (w[:-1] in words or w[:-2] in words)
+        )
+
+    def _listed_after_feature(self, words: list[str]) -> bool:
+        """The words before a name end in a list of one-word items headed by a feature's plural:
+        "cerros Alegre y", "cerros Cordillera, Alegre," (folded words, the last a separator)."""
+        at = len(words) - 1
+        if words[at] in ("y", "e"):
+            at -= 1  # the last item stands before the "y"
+        while at > 0:
+            if not words[at].rstrip(",").isalpha():
+                return False
+            at -= 1  # the item is read: what stands before it?
+            if words[at] in self._feature_plurals:
+                return True
+            if not words[at].endswith(","):
+                return False  # neither the list's head nor another item
+        return False
+
     def _region_lists(self, folded: str, mentions: list[_Mention]) -> list[_Mention]:
         """'las regiones de Valparaíso, O'Higgins y Maule', 'las provincias de El Loa y Tocopilla':
         each item is a region or province, not a city; so is a city's name at one end of a range
-        of regions ("desde Coquimbo hasta Biobío")."""
+        of regions ("desde Coquimbo hasta Biobío"), or with a direction after it ("hasta Coquimbo
+        por el norte")."""
         found = []
         # no list can start before the first of the two words: the pattern runs from there on
         openings = [at for at in (folded.find("regiones"), folded.find("provincias")) if at >= 0]
@@ -316,6 +357,9 @@ class PlaceContext:
             mention = mentions[index]
             twin = region_twin.get(mention.place.code)
             if twin is None:
+                continue
+            if _DIRECTION_AFTER.match(folded, mention.end):
+                mentions[index] = _Mention(twin, mention.start, mention.end)
                 continue
             neighbours = [
                 (mentions[i], i < index) for i in (index - 1, index + 1) if 0 <= i < len(mentions)

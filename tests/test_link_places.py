@@ -57,6 +57,11 @@ def test_lists_and_ranges_of_regions(linker: Linker) -> None:
     assert places(linker, "Las regiones de Santiago y Valparaíso lideran.") == ({"05", "13"}, set())
     assert places(linker, "Las provincias de Quillota y Petorca se unen.") == ({"05"}, set())
     assert places(linker, "Lloverá desde Coquimbo hasta Biobío.") == ({"04", "08"}, set())
+    # a direction after a region's name shared by a city: the region's extent
+    text = "Las lluvias llegarán hasta Coquimbo por el norte y hasta Los Lagos por el sur."
+    assert places(linker, text) == ({"04", "10"}, set())
+    assert places(linker, "Marejadas desde Antofagasta hacia el sur.") == ({"02"}, set())
+    assert places(linker, "El alcalde de Coquimbo viajó hacia el norte.") == ({"04"}, {"04102"})
 
 
 @pytest.mark.parametrize(
@@ -67,9 +72,32 @@ def test_lists_and_ranges_of_regions(linker: Linker) -> None:
         ("Vecinos de Lo Prado piden un semáforo en avenida San Pablo.", {"13"}, {"13117"}),
         # lowercase "camino a" may be a journey: the place stays
         ("El camión iba camino a Temuco cuando volcó.", {"09"}, {"09101"}),
+        # ... but with an article it names the road
+        ("Un choque en el camino a Valparaíso cortó el tránsito en Curacaví.", {"13"}, {"13503"}),
+        ("Taco por la ruta a Farellones.", set(), set()),
     ],
 )
 def test_roads_named_after_places(
+    linker: Linker, text: str, regions: set[str], communes: set[str]
+) -> None:
+    assert places(linker, text) == (regions, communes)
+
+
+@pytest.mark.parametrize(
+    "text, regions, communes",
+    [
+        ("Sin luz en los cerros Alegre y Concepción, en Valparaíso.", {"05"}, {"05101"}),
+        ("Vecinos de los cerros Florida, Bellavista y Concepción piden escaleras.", set(), set()),
+        # a list with no feature's plural at its head is a list of places
+        (
+            "Vecinos de Talcahuano, Penco y Concepción protestan.",
+            {"08"},
+            {"08101", "08107", "08110"},
+        ),
+        ("Cerros, Penco y Concepción.", {"08"}, {"08101", "08107"}),
+    ],
+)
+def test_lists_of_features_named_like_places(
     linker: Linker, text: str, regions: set[str], communes: set[str]
 ) -> None:
     assert places(linker, text) == (regions, communes)
