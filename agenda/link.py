@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
@@ -109,6 +110,8 @@ _FILE_OF_PHRASES = {
     "facility": "commitments.yaml",
     "priority": "priorities.yaml",
 }
+
+_TOKENS = itemgetter(3)  # a match's number of tokens
 
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
@@ -321,8 +324,9 @@ class Linker(PlaceContext):
     ) -> list[_Mention]:
         if not matches:
             return []
-        # Longest match (in tokens) wins, then the earliest; overlapping shorter ones are dropped.
-        matches.sort(key=lambda m: (-m[3], m[1]))
+        # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
+        # the sort is stable); overlapping shorter ones are dropped.
+        matches.sort(key=_TOKENS, reverse=True)
         taken = bytearray(len(folded))  # 1 for each character a kept match covers
         kept = []
         for match_id, start, end, tokens in matches:
@@ -376,7 +380,8 @@ class Linker(PlaceContext):
                     not_chilean.setdefault(name, "person")
                     people_here.add(name)
                     continue
-                strong = strong or self._named_body(text, before)
+                # a body's name ends "... de": only then is there one to look at (most names)
+                strong = strong or (before.after_de and self._named_body(text, before))
                 if place.kind in ("commune", "province") and self._continues_as_other_name(
                     text, end
                 ):
