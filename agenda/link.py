@@ -336,6 +336,7 @@ class Linker(PlaceContext):
         kept.sort()
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
+        names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
@@ -400,8 +401,13 @@ class Linker(PlaceContext):
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
+            names.append(name)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
-            candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+            candidates = [
+                candidate
+                for candidate, name in zip(candidates, names)
+                if not self._seen_as_other(name, *candidate[1:], not_chilean)
+            ]
         candidates = self._read_as_elsewhere(folded, candidates)
         supported = {
             m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
@@ -418,18 +424,12 @@ class Linker(PlaceContext):
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
-    def _seen_as_other(
-        self,
-        folded: str,
-        mention: _Mention,
-        tier: str,
-        before: _Before,
-        not_chilean: dict[str, str],
-    ) -> bool:
+    @staticmethod
+    def _seen_as_other(name: str, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
         unless this mention has a strong trigger (or, against a person reading, a weak one:
         "en Linares")."""
-        reason = not_chilean.get(" ".join(folded[mention.start : mention.end].split()))
+        reason = not_chilean.get(name)
         if reason is None or tier == "strong":
             return False
         if reason == "person" and before.flags & WEAK:
