@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import partial
 from operator import itemgetter
 
 from agenda.errors import ConfigError
@@ -405,7 +406,7 @@ class Linker(PlaceContext):
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
             candidates = [
                 candidate
-                for candidate, name in zip(candidates, names)
+                for candidate, name in zip(candidates, names, strict=True)
                 if not self._seen_as_other(name, *candidate[1:], not_chilean)
             ]
         candidates = self._read_as_elsewhere(folded, candidates)
@@ -513,7 +514,7 @@ class Linker(PlaceContext):
             names,
             facilities,
             communes,
-            lambda offset: sentence_at(text, starts, offset),
+            partial(sentence_at, text, starts),  # called in C, not through a lambda
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
