@@ -82,7 +82,7 @@ class FoldedPhraseMatcher:
         self.phrases = [(key, list(texts)) for key, texts in phrases]
         # (string found, its offset in the chunks around it, those chunks) -> its reading there
         self._reading_in_region: dict[tuple[int, int, str], _Reading | None] = {}
-        # (string found, the sign right after it that ends the chunk) -> its reading there
+        # (string found, the one character after it that ends the chunk) -> its reading there
         self._reading_before_sign: dict[tuple[int, str], _Reading | None] = {}
         keys_by_tokens: dict[tuple[str, ...], list[str]] = {}
         for key, texts in self.phrases:
@@ -158,8 +158,8 @@ class FoldedPhraseMatcher:
         return matches
 
     def _read_before_sign(self, index: int, sign: str) -> _Reading | None:
-        """The reading of searched string ``index`` in the chunk it makes with ``sign`` after it,
-        kept (a few signs follow names: ",", ".", ":")."""
+        """The reading of searched string ``index`` in the chunk it makes with the one character
+        after it, ``sign`` (most often ",", "." or ":"), kept."""
         if len(self._reading_before_sign) >= _REGIONS_KEPT:
             self._reading_before_sign.clear()
         string = self._strings[index]
