@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import partial
+from operator import itemgetter
 
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
@@ -109,6 +111,8 @@ _FILE_OF_PHRASES = {
     "facility": "commitments.yaml",
     "priority": "priorities.yaml",
 }
+
+_TOKENS = itemgetter(3)  # a match's number of tokens
 
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
@@ -321,8 +325,9 @@ class Linker(PlaceContext):
     ) -> list[_Mention]:
         if not matches:
             return []
-        # Longest match (in tokens) wins, then the earliest; overlapping shorter ones are dropped.
-        matches.sort(key=lambda m: (-m[3], m[1]))
+        # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
+        # the sort is stable); overlapping shorter ones are dropped.
+        matches.sort(key=_TOKENS, reverse=True)
         taken = bytearray(len(folded))  # 1 for each character a kept match covers
         kept = []
         for match_id, start, end, tokens in matches:
@@ -332,6 +337,7 @@ class Linker(PlaceContext):
         kept.sort()
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
+        names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
@@ -376,7 +382,8 @@ class Linker(PlaceContext):
                     not_chilean.setdefault(name, "person")
                     people_here.add(name)
                     continue
-                strong = strong or self._named_body(text, before)
+                # a body's name ends "... de": only then is there one to look at (most names)
+                strong = strong or (before.after_de and self._named_body(text, before))
                 if place.kind in ("commune", "province") and self._continues_as_other_name(
                     text, end
                 ):
@@ -395,8 +402,13 @@ class Linker(PlaceContext):
             if strong or phrase:
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
+            names.append(name)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
-            candidates = [c for c in candidates if not self._seen_as_other(folded, *c, not_chilean)]
+            candidates = [
+                candidate
+                for candidate, name in zip(candidates, names, strict=True)
+                if not self._seen_as_other(name, *candidate[1:], not_chilean)
+            ]
         candidates = self._read_as_elsewhere(folded, candidates)
         supported = {
             m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
@@ -413,18 +425,12 @@ class Linker(PlaceContext):
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
-    def _seen_as_other(
-        self,
-        folded: str,
-        mention: _Mention,
-        tier: str,
-        before: _Before,
-        not_chilean: dict[str, str],
-    ) -> bool:
+    @staticmethod
+    def _seen_as_other(name: str, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
         unless this mention has a strong trigger (or, against a person reading, a weak one:
         "en Linares")."""
-        reason = not_chilean.get(" ".join(folded[mention.start : mention.end].split()))
+        reason = not_chilean.get(name)
         if reason is None or tier == "strong":
             return False
         if reason == "person" and before.flags & WEAK:
@@ -508,7 +514,7 @@ class Linker(PlaceContext):
             names,
             facilities,
             communes,
-            lambda offset: sentence_at(text, starts, offset),
+            partial(sentence_at, text, starts),  # called in C, not through a lambda
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title

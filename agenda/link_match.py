@@ -82,6 +82,8 @@ class FoldedPhraseMatcher:
         self.phrases = [(key, list(texts)) for key, texts in phrases]
         # (string found, its offset in the chunks around it, those chunks) -> its reading there
         self._reading_in_region: dict[tuple[int, int, str], _Reading | None] = {}
+        # (string found, the one character after it that ends the chunk) -> its reading there
+        self._reading_before_sign: dict[tuple[int, str], _Reading | None] = {}
         keys_by_tokens: dict[tuple[str, ...], list[str]] = {}
         for key, texts in self.phrases:
             for text in texts:
@@ -99,6 +101,7 @@ class FoldedPhraseMatcher:
                 raise ValueError(f"{ordered[0]}: {exc}") from None  # the key names where it is
             for string, spans in forms:
                 readings.setdefault(string, []).append(_Reading(spans, ordered))
+        self._strings = list(readings)  # the searched strings, by the automaton's index
         self._forms: list[_Form] = []
         for string, found in readings.items():
             whole = None
@@ -108,7 +111,7 @@ class FoldedPhraseMatcher:
             self._forms.append(_Form(tuple(found), whole))
         # every occurrence, overlapping ones too; the DFA searches fastest
         self._automaton = ahocorasick_rs.AhoCorasick(
-            list(readings), implementation=ahocorasick_rs.Implementation.DFA
+            self._strings, implementation=ahocorasick_rs.Implementation.DFA
         )
 
     def _hash_table_order(self, tokens: tuple[str, ...], keys: list[str]) -> tuple[str, ...]:
@@ -135,15 +138,34 @@ class FoldedPhraseMatcher:
             if after.isalnum() and folded[end - 1].isalnum():
                 continue
             reading = forms[index].whole
-            if reading is None or not (before.isspace() and after.isspace()):
+            if reading is None or not before.isspace():
                 reading = self._reading_here(folded, start, end, index, long_stretch)
-                if reading is None:
-                    continue
+            elif after.isspace():
+                pass  # the string is whole chunks of the text: its own reading
+            elif end + 1 == size or folded[end + 1].isspace():
+                # "valparaiso," (a quarter of the strings found): the chunk is the string and a sign
+                reading = self._reading_before_sign.get((index, after), _UNREAD)
+                if reading is _UNREAD:
+                    reading = self._read_before_sign(index, after)
+            else:
+                reading = self._reading_here(folded, start, end, index, long_stretch)
+            if reading is None:
+                continue
             tokens = len(reading.spans)
             for key in reading.keys:
                 matches.append((key, start, end, tokens))
         matches.sort(key=_SPAN)  # stable: the keys of one span stay in their order
         return matches
+
+    def _read_before_sign(self, index: int, sign: str) -> _Reading | None:
+        """The reading of searched string ``index`` in the chunk it makes with the one character
+        after it, ``sign`` (most often ",", "." or ":"), kept."""
+        if len(self._reading_before_sign) >= _REGIONS_KEPT:
+            self._reading_before_sign.clear()
+        string = self._strings[index]
+        reading = _made_of(set(self._spans(string + sign)), 0, self._forms[index].readings)
+        self._reading_before_sign[index, sign] = reading
+        return reading
 
     def _reading_here(
         self, folded: str, start: int, end: int, index: int, long_stretch: list[_Stretch]

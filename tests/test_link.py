@@ -205,13 +205,14 @@ def test_link_command_reads_and_writes_json_lines(tmp_path: Path) -> None:
     "text",
     [
         "".join(chr(c) for c in range(0x20, 0x2000) if len(chr(c).lower()) == 1),
+        "".join(chr(c) for c in range(0x20, 0x100)),  # all Latin-1: folded by a byte table
         "Ñandú en el «Biobío»",
         "\u1ffd\u00b4 y \u00b4\u1ffd",  # oxia folds to the acute accent, which folds again
     ],
 )
 def test_fold_is_the_table_one_character_at_a_time(text: str) -> None:
-    """fold replaces each distinct accented letter of a text at once; what it gives is still
-    the fold table applied to each character of the text, in one pass."""
+    """fold replaces each distinct accented letter of a text at once, or folds Latin-1 text by a
+    byte table; what it gives is still the fold table applied to each character, in one pass."""
     from agenda.textnorm import FOLD_TABLE, fold
 
     expected = "".join(FOLD_TABLE.get(ord(c), c) for c in text)

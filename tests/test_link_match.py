@@ -81,6 +81,7 @@ AWKWARD = [
     "Ruta 5 km 1.234, Talca2, 2Talca, Talca-2, talca/linares, -Talca-",
     "región\tdel\u00a0Biobío y Región  de  Valparaíso",
     "LOS ÁNGELES, los angeles, Los Ángeles:",
+    "Biobío, Ñuble. Maule: Temuco;\nArica! Osorno) Talca»\tChillán- maipo.. Arica,,",
     "hospital hospitales liceo liceos puente",
     "rm RM R.M. firma forma",
     "😀Temuco 😀 Valdivia😀\x00Osorno\x00 𝕋emuco Ñuble",
