@@ -359,7 +359,12 @@ class Linker(PlaceContext):
                     if not (text[start].isupper() or text[start:end].isupper()):
                         continue
                 elif not self._capitalised(text, start, end, place.kind):
-                    continue
+                    # "en Santiago centro": the alias "Santiago Centro" is not written as a name,
+                    # but the same place's shorter alias inside it may be (a rare case)
+                    inside = self._capitalised_inside(text, matches, match_id, start, end)
+                    if inside is None:
+                        continue
+                    start, end, tokens = inside
             before = _before(text, folded, start, phrase_flags)
             if before.flags & NOT_PLACE:
                 continue
@@ -424,6 +429,23 @@ class Linker(PlaceContext):
                 continue
             mentions.append(mention)
         return self._region_lists(folded, mentions)
+
+    def _capitalised_inside(
+        self, text: str, matches: list[Match], match_id: str, start: int, end: int
+    ) -> tuple[int, int, int] | None:
+        """The longest match of the same place within [start, end) that is capitalised as a
+        name: (start, end, tokens), or None."""
+        place = self._place_by_match[match_id]
+        inside = [
+            (other_start, other_end, tokens)
+            for key, other_start, other_end, tokens in matches
+            if key == match_id
+            and start <= other_start
+            and other_end <= end
+            and (other_start, other_end) != (start, end)
+            and self._capitalised(text, other_start, other_end, place.kind)
+        ]
+        return max(inside, key=lambda m: m[1] - m[0], default=None)
 
     @staticmethod
     def _seen_as_other(name: str, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:

@@ -103,6 +103,17 @@ def test_lists_of_features_named_like_places(
     assert places(linker, text) == (regions, communes)
 
 
+def test_a_longer_alias_not_written_as_a_name_leaves_the_same_places_shorter_one(
+    linker: Linker,
+) -> None:
+    result = linker.link("Los locatarios de Santiago centro cerraron temprano.")
+    assert [(c.code, [e.text for e in c.evidence]) for c in result.communes] == [
+        ("13101", ["Santiago"])
+    ]
+    # another place's shorter alias is not taken: "San Pedro" is not San Pedro de la Paz
+    assert places(linker, "Vecinos de San Pedro de la paz protestan.") == (set(), set())
+
+
 def test_bodies_named_after_a_zone(linker: Linker) -> None:
     assert places(linker, "La Prefectura Santiago Sur detuvo a dos sujetos en La Cisterna.") == (
         {"13"},
