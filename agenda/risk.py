@@ -338,9 +338,7 @@ class RiskReader:
             sentence = sentence_of(start)
             if self._existing(folded, start, end, sentence):
                 continue
-            generic = self._generic_names.get(
-                (commitment_id, " ".join(folded[start:end].split()))
-            )
+            generic = self._generic_names.get((commitment_id, " ".join(folded[start:end].split())))
             if generic is None:
                 generic = self._generic(commitments[commitment_id], folded[start:end])
             if not generic:

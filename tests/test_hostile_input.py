@@ -344,9 +344,7 @@ class CountingLinker:
         return self.linker.link(text, **kwargs)  # type: ignore[arg-type]
 
 
-def test_items_a_feed_lists_again_are_not_read_again(
-    files, tmp_path: Path, linker: Linker
-) -> None:  # noqa: ANN001
+def test_items_a_feed_lists_again_are_not_read_again(files, tmp_path: Path, linker: Linker) -> None:  # noqa: ANN001
     root, server = files
     old = item("Hospital de Quilpué avanza", "https://otro.cl/nota", text="Obras en Quilpué.")
     (root / "feed.xml").write_bytes(rss(old))
