@@ -480,14 +480,16 @@ class Linker(PlaceContext):
         if before.flags & PERSON:
             return True
         previous = fold(before.word) if before.word else ""
-        if (
-            previous
-            and previous in self.rules.first_names
-            and (tier != "plain" or not before.after_de)
-        ):
-            return (
-                True  # "Tomás Valdivia", "Alonso de Ercilla" (but "Santa María de Arica" is Arica)
-            )
+        if previous and previous in self.rules.first_names:
+            if tier != "plain" or not before.after_de:
+                return True  # "Tomás Valdivia", "Alonso de Ercilla"
+            # "Santa María de Arica" is Arica, but a title in lowercase before the first name
+            # makes it a person's: "el mariscal Andrés de Santa Cruz" (not "sector San Pedro de")
+            title = before.words[-3] if len(before.words) >= 3 else ""
+            if title in self._person_before:
+                at = before.word_end - len(before.word) - 1 - len(title)
+                if at >= 0 and text[at : at + len(title)].islower():
+                    return True
         if (
             previous
             and not before.after_de

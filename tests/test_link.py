@@ -116,6 +116,12 @@ def test_person_and_foreign_evidence(linker: Linker) -> None:
         == set()
     )
     assert codes(linker.link("Antofagasta de la Sierra atrae turistas."), "communes") == set()
+    # a first name and "de" before a name: a person's only after a title in lowercase
+    text = "La biografía del mariscal José de Santa Cruz, presentada ayer, vuelve a Santa Cruz."
+    assert codes(linker.link(text), "communes") == set()
+    assert codes(linker.link("La feria de Santa María de Arica abrió."), "communes") == {"15101"}
+    text = "Vecinos del sector San Pedro de Quillota piden un semáforo."
+    assert codes(linker.link(text), "communes") == {"05501"}
 
 
 def test_lists_and_natural_features(linker: Linker) -> None:
