@@ -73,7 +73,8 @@ from agenda.textnorm import fold
 # "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
-    "estado|provincia|ciudad|condado|departamento|pais|region|zona|frontera|costa|capital|pequeno|pueblo"
+    "estado|provincia|ciudad|municipio|condado|departamento|pais|region|zona|frontera|costa|capital|"
+    "pequeno|pueblo"
 )
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset(
