@@ -73,8 +73,8 @@ from agenda.textnorm import fold
 # "Concepción, en el norte de Paraguay".
 _FOREIGN_FILLERS = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
-    "estado|provincia|ciudad|municipio|condado|departamento|pais|region|zona|frontera|costa|capital|"
-    "pequeno|pueblo"
+    "estado|provincia|ciudad|municipio|condado|departamento|pais|region|zona|frontera|con|costa|"
+    "capital|pequeno|pueblo"
 )
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES = frozenset(
@@ -105,6 +105,8 @@ _LOWERCASE_OPENERS = (
 )
 
 
+# Between a name and its own region or province: "Victoria, en Malleco", "Curicó (Maule)".
+_OWN_AREA_GAP = re.compile(r"\s*(?:,|\(|-)\s*(?:en\s+)?(?:(?:la|el)\s+)?")
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
 _FILE_OF_PHRASES = {
     "NEVER": "disambiguation.yaml",
@@ -376,6 +378,10 @@ class Linker(PlaceContext):
             if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
+            if strong and place.kind == "region" and place.code in self._commune_twin:
+                # "el alcalde de Maule": a region's short name, with the commune's own evidence
+                if len(before.words) < 2 or before.words[-2] not in ("provincia", "region"):
+                    place = self._commune_twin[place.code]
             tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
@@ -409,6 +415,7 @@ class Linker(PlaceContext):
                 tier = "strong"
             candidates.append((_Mention(place, start, end), tier, before))
             names.append(name)
+        candidates = self._placed_by_next(folded, candidates)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
             candidates = [
                 candidate
@@ -430,6 +437,27 @@ class Linker(PlaceContext):
                 continue
             mentions.append(mention)
         return self._region_lists(folded, mentions)
+
+    @staticmethod
+    def _placed_by_next(
+        folded: str, candidates: list[tuple[_Mention, str, _Before]]
+    ) -> list[tuple[_Mention, str, _Before]]:
+        """A name followed by its own region or province is the Chilean place, however it is
+        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)"."""
+        result = candidates
+        for index in range(len(candidates) - 1):
+            mention, tier, before = candidates[index]
+            following = candidates[index + 1][0].place
+            if tier == "strong" or following.kind not in ("region", "province"):
+                continue
+            place = mention.place
+            if following.code not in (place.region_code, place.province_code):
+                continue
+            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1][0].start):
+                if result is candidates:
+                    result = list(candidates)
+                result[index] = (mention, "strong", before)
+        return result
 
     def _capitalised_inside(
         self, text: str, matches: list[Match], match_id: str, start: int, end: int

@@ -124,6 +124,30 @@ def test_person_and_foreign_evidence(linker: Linker) -> None:
     assert codes(linker.link(text), "communes") == {"05501"}
 
 
+def test_own_evidence_beats_a_reading_elsewhere(linker: Linker) -> None:
+    # a region's short name with a commune's own trigger is the commune
+    assert codes(
+        linker.link("El alcalde de Maule, Patricio Cancino, acusó atrasos."), "communes"
+    ) == {"07105"}
+    assert codes(linker.link("Lluvias en Maule y Ñuble."), "communes") == set()
+    # a name followed by its own region or province is the Chilean place, though foreign later
+    text = "Nacida en Los Ángeles, en la Región del Biobío, estudiará en Los Ángeles, California."
+    assert codes(linker.link(text), "communes") == {"08301"}
+    text = "Productores de Victoria (Malleco) viajaron a Victoria, en Canadá."
+    assert codes(linker.link(text), "communes") == {"09211"}
+    # ... and not by another one ("victoria" is also a common noun: it needs such evidence)
+    text = "La victoria de Victoria, en la Región de Ñuble, sorprendió."
+    assert codes(linker.link(text), "communes") == set()
+
+
+def test_brands_and_far_foreign_markers(linker: Linker) -> None:
+    assert codes(linker.link("La Hyundai Santa Cruz lidera las ventas."), "communes") == set()
+    text = "La banda tocó en Linares, Nuevo León, y en Nogales, en la frontera con Arizona."
+    assert codes(linker.link(text), "communes") == set()
+    text = "Turistas llegan a la isla de Providencia, en el Caribe colombiano."
+    assert codes(linker.link(text), "communes") == set()
+
+
 def test_lists_and_natural_features(linker: Linker) -> None:
     assert codes(
         linker.link("Pescadores de Talcahuano, Hualpén, Penco y Tomé protestaron."), "communes"
