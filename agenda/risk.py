@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import ahocorasick_rs
+
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Keywords
 from agenda.register import Commitment
@@ -128,8 +130,11 @@ class _OpeningScan:
         if body is not None and all(re.fullmatch(r"\w+", key) for key in keys):
             self._scan = re.compile(r"[^a-zA-Z0-9_](" + body + ")")
             self._first = re.compile(body)  # the text's first word: no sign before it
+        self._may_hold = _WordsPrefilter([need for terms in sets for need in terms.needs])
 
     def __call__(self, folded: str) -> list[tuple[int, str]]:
+        if not self._may_hold(folded):
+            return []  # no term's words all there: no term starts anywhere (most texts)
         if self._scan is None or self._first is None:
             if self._plain is None:
                 return []
@@ -141,6 +146,46 @@ class _OpeningScan:
             if folded[m.start()] < "\x80" or not _is_word_char(folded[m.start()])
         ]
         return [(0, first.group()), *found] if first else found
+
+
+class _WordsPrefilter:
+    """Whether a text may hold a match of one of some patterns, each given by the strings any
+    match of it holds (its literal words): a pattern whose strings are not all in the text has
+    no match in it. The strings are found in one pass in C (Aho-Corasick); words of one or two
+    letters ("de", "se") are not looked for, as they are in every text (a pattern made only of
+    such words always may match; dropping three-letter words too, "con", "los", lets through
+    "la rca" and more texts than their hits cost). Each pattern's strings are checked only when
+    its longest is there (few per text)."""
+
+    def __init__(self, needs: Iterable[frozenset[str]]) -> None:
+        sought = [frozenset(w for w in need if len(w) > 2) for need in needs]
+        self._always = not all(sought)  # a pattern with no string to look for
+        strings = sorted({w for need in sought for w in need})
+        index = {string: at for at, string in enumerate(strings)}
+        self._needs_by_longest: dict[int, list[frozenset[int]]] = {}
+        for need in sought:
+            if need:
+                longest = index[max(sorted(need), key=len)]
+                self._needs_by_longest.setdefault(longest, []).append(
+                    frozenset(index[w] for w in need)
+                )
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(strings, implementation=ahocorasick_rs.Implementation.DFA)
+            if strings
+            else None
+        )
+
+    def __call__(self, text: str) -> bool:
+        if self._always:
+            return True
+        if self._automaton is None:
+            return False
+        # overlapping: a string inside a longer one found ("obra" in "obras") is found too
+        found = {at for at, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True)}
+        needs_by_longest = self._needs_by_longest
+        return any(
+            need <= found for at in found if at in needs_by_longest for need in needs_by_longest[at]
+        )
 
 
 def _is_word_char(char: str) -> bool:
@@ -158,6 +203,9 @@ class _Terms:
         # what must follow an opening for one of its terms to match ("en" -> "\s+quiebra");
         # None: a term whose pattern does not start with its opening, every opening is tried
         self.tails: dict[str, list[str] | None] = {}
+        # the strings an opening's match holds: its term's literal words, or only the opening
+        # where the term does not start with it (then the opening alone is reported)
+        self.needs: list[frozenset[str]] = []
         for index, term in enumerate(terms):
             first = fold(term.strip()).split()[0].rstrip("*")
             source = _term_pattern(term, bounded=False)
@@ -166,8 +214,11 @@ class _Terms:
             known = self.tails.setdefault(key, [])
             if known is not None and source.startswith(re.escape(key)):
                 known.append(source[len(re.escape(key)) :])
+                words = (w.rstrip("*") for w in fold(term.replace("...", " ")).split())
+                self.needs.append(frozenset(w for w in words if w))
             else:
                 self.tails[key] = None
+                self.needs.append(frozenset({key}))
         self._openings = _openings_pattern([self])
 
     def finditer(

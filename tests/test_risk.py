@@ -356,6 +356,7 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
         "øretraso, ßparalizadas, ²atraso y ñretraso no son palabras; un retraso sí",
         "_retraso 3atraso x-retraso «atraso» ¿retraso? \nretomaron las obras",
         "atrasos al comienzo y obras suspendidas al final, retomo las faenas",
+        "la\tRCA fue rechazada;\u00a0retomaron\n las\u2028obras, se  adjudicó",
     ],
 )
 def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
@@ -368,6 +369,27 @@ def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
     plain = [(m.start(), m.group()) for m in scan._plain.finditer(text)]
     assert plain  # the texts do hold openings
     assert scan(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("text", "may_hold"),
+    [
+        ("el alcalde visitó la plaza", False),  # no term's words: no scan
+        ("se informó que la empresa adjudicó el contrato", True),  # words apart: scanned
+        ("SE ADJUDICÓ", True),  # a term: its opening found
+    ],
+)
+def test_trouble_openings_prefilter_passes_every_text_with_a_term(
+    linker: Linker, text: str, may_hold: bool
+) -> None:
+    """A text is scanned for openings only when it holds all the literal words of some term
+    (found in one pass): a text without them has no opening; one with them is scanned."""
+    scan = linker._risk._openings
+    folded = fold(text)
+    plain = [(m.start(), m.group()) for m in scan._plain.finditer(folded)]
+    assert scan._may_hold(folded) is may_hold
+    assert scan(folded) == plain
+    assert may_hold or not plain
 
 
 @pytest.mark.parametrize(
