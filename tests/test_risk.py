@@ -356,18 +356,52 @@ def test_risk_kind_and_resolution_are_stored_and_read_back(register_linker: Link
         "øretraso, ßparalizadas, ²atraso y ñretraso no son palabras; un retraso sí",
         "_retraso 3atraso x-retraso «atraso» ¿retraso? \nretomaron las obras",
         "atrasos al comienzo y obras suspendidas al final, retomo las faenas",
+        "la\tRCA fue rechazada;\u00a0retomaron\n las\u2028obras, se  adjudicó",
     ],
 )
 def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
     linker: Linker, text: str
 ) -> None:
-    """The openings of trouble and resolution terms are found by a faster scan (an ASCII class
-    before the word, non-ASCII letters filtered after): the same (start, opening) as the plain
-    pattern, a word boundary before each, also next to letters and signs outside ASCII."""
+    """The openings of trouble and resolution terms are found by a faster scan (each opening
+    searched alone, the word boundary before it tested after): the same (start, opening) as
+    the plain pattern, a word boundary before each, also next to letters and signs outside
+    ASCII."""
     scan = linker._risk._openings
-    plain = [(m.start(), m.group()) for m in scan._plain.finditer(text)]
+    plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(text)]
     assert plain  # the texts do hold openings
     assert scan(text) == plain
+
+
+def _plain_openings(linker: Linker) -> re.Pattern[str]:
+    """The plain pattern of every opening of trouble and resolution terms, unsifted."""
+    from agenda.risk import _openings_pattern
+
+    pattern = _openings_pattern([linker._risk._trouble, linker._risk._resolutions])
+    assert pattern is not None
+    return pattern
+
+
+@pytest.mark.parametrize(
+    ("text", "may_hold"),
+    [
+        ("el alcalde visitó la plaza", False),  # no term's words: no scan
+        ("se informó que la empresa adjudicó el contrato", True),  # words apart: scanned
+        ("SE ADJUDICÓ", True),  # a term: its opening found
+    ],
+)
+def test_trouble_openings_prefilter_passes_every_text_with_a_term(
+    linker: Linker, text: str, may_hold: bool
+) -> None:
+    """A text is scanned for openings only when it holds all the literal words of some term
+    (found in one pass), and only for those terms' openings: a text without them has no
+    opening; one with them is scanned, with the same openings found as by the plain pattern."""
+    scan = linker._risk._openings
+    folded = fold(text)
+    plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(folded)]
+    keys = scan._sieve(folded)
+    assert bool(keys) is may_hold
+    assert scan(folded) == plain
+    assert {key for _, key in plain} <= keys
 
 
 @pytest.mark.parametrize(
