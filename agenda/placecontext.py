@@ -250,9 +250,11 @@ class PlaceContext:
             article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
             if article and article[0] in _ROAD_ARTICLES:
                 return True
-        if before.words and (before.words[-1] in ("y", "e") or before.words[-1].endswith(",")):
-            if self._listed_after_feature(before.words):
-                return True  # "los cerros Alegre y Concepción": a hill's name, not the city
+        # (a list's head is one of the words before: most texts have none, a set test in C)
+        if not self._feature_plurals.isdisjoint(before.words) and (
+            self._listed_after_feature(before.words)
+        ):
+            return True  # "los cerros Alegre y Concepción": a hill's name, not the city
         if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
             # the next word, on the same line, goes on with the name: "Coquimbo Unido"
             following = _NEXT_WORD.match(folded, end + 1)
@@ -302,6 +304,8 @@ class PlaceContext:
         at = len(words) - 1
         if words[at] in ("y", "e"):
             at -= 1  # the last item stands before the "y"
+        elif not words[at].endswith(","):
+            return False  # the name follows no separator
         while at > 0:
             if not words[at].rstrip(",").isalpha():
                 return False
