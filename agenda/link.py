@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from functools import partial
 from operator import itemgetter
 
@@ -324,7 +325,7 @@ class Linker(PlaceContext):
         folded: str,
         matches: list[Match],
         source_region: str | None,
-        commitment_regions: set[str] = frozenset(),  # type: ignore[assignment]
+        commitment_regions: AbstractSet[str] = frozenset(),
     ) -> list[_Mention]:
         if not matches:
             return []
