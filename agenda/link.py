@@ -14,19 +14,24 @@ Place rules (the lists are data, in keywords/disambiguation.yaml):
   - a name that goes on as a longer proper name ("Antofagasta de la Sierra", "Coronel de
     Carabineros") is not the commune;
   - person evidence drops it: a title or a first name before ("ministro Valdivia", "Tomás
-    Valdivia"), a speech verb after ("Pinto afirmó"), or a first-name-like commune followed by a
-    surname ("Santiago Ramírez");
+    Valdivia", "el mariscal José de Santa Cruz"), a speech verb after ("Pinto afirmó"), or a
+    first-name-like commune followed by a surname ("Santiago Ramírez");
   - foreign evidence drops it: "estado de Victoria", "Los Ángeles, California", "San Fernando, en
     la provincia de Buenos Aires";
   - streets, buildings, feasts and works drop it ("calle Victoria", "día de Santa Bárbara");
     natural features keep only the region ("volcán Osorno");
   - a name found to be a person or a foreign place once is that everywhere in the text, unless
-    a strong trigger ("comuna de") says otherwise;
+    a strong trigger ("comuna de") or its own region or province right after it ("Los Ángeles,
+    en la Región del Biobío") says otherwise;
   - a region's or a zone's body before a name gives the region ("Seremi de Salud de Coquimbo",
-    "Prefectura Santiago Sur"); so do lists and ranges of regions; a name read once as a region or
-    province is that again unless it has a commune's evidence ("comuna de", "alcalde de");
-  - a road ("Camino a Melipilla", "curva Puerto Montt") or a newspaper's, club's or firm's name
+    "Prefectura Santiago Sur"); so do lists and ranges of regions and a direction after the name
+    ("hasta Coquimbo por el norte"); a name read once as a region or province is that again
+    unless it has a commune's evidence ("comuna de", "alcalde de"), which also makes a region's
+    short name the commune ("el alcalde de Maule");
+  - a road ("Camino a Melipilla", "por el camino a Valparaíso", "curva Puerto Montt"), a list
+    of features ("los cerros Alegre y Concepción") or a newspaper's, club's or firm's name
     ("El Mercurio de Valparaíso", "Coquimbo Unido") is not the place (agenda/placecontext.py);
+  - a longer alias not written as a name ("Santiago centro") leaves the same place's shorter one;
   - names listed as ambiguous need positive evidence: a trigger before them, another place of
     the same region, or the source's own region; names listed as strict (common nouns such as
     "Navidad") need a strong trigger, or a weak one plus another place of the same region.
