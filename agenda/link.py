@@ -53,7 +53,7 @@ from operator import itemgetter
 
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
-from agenda.link_match import FoldedPhraseMatcher, Match
+from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
 from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
 from agenda.link_tokens import folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
@@ -260,11 +260,10 @@ class Linker(PlaceContext):
             phrases.append((f"priority|{priority.id}", self._patterns(priority.keywords)))
         try:
             self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
-        except ValueError as exc:  # a keyword the matcher cannot search: the analyst's to mend
-            key, reason = str(exc).split(": ", 1)
-            kind = key.split("|")[0].split(":")[0]
+        except UnsearchablePhrase as exc:  # a keyword the matcher cannot search: the analyst's
+            kind = exc.key.split("|")[0].split(":")[0]
             file = _FILE_OF_PHRASES.get(kind, "gazetteer.yaml")
-            raise ConfigError(str(self.keywords.directory / file), None, None, reason) from None
+            raise ConfigError(str(self.keywords.directory / file), None, None, exc.reason) from None
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases

@@ -46,6 +46,15 @@ _NON_BLANK = re.compile(r"\S")
 _SPAN = itemgetter(1, 2)  # a match's (start, end): the PhraseMatcher's order
 
 
+class UnsearchablePhrase(ValueError):
+    """A phrase that would have to be searched in too many forms; ``key`` says whose it is."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
 class _Reading(NamedTuple):
     """One token sequence a searched string can be: its tokens' spans in the string, its keys."""
 
@@ -98,7 +107,7 @@ class FoldedPhraseMatcher:
             try:
                 forms = _forms(tokens)
             except ValueError as exc:
-                raise ValueError(f"{ordered[0]}: {exc}") from None  # the key names where it is
+                raise UnsearchablePhrase(ordered[0], str(exc)) from None
             for string, spans in forms:
                 readings.setdefault(string, []).append(_Reading(spans, ordered))
         self._strings = list(readings)  # the searched strings, by the automaton's index
