@@ -111,8 +111,6 @@ _LOWERCASE_OPENERS = (
 )
 
 
-# Between a name and its own region or province: "Victoria, en Malleco", "Curicó (Maule)".
-_OWN_AREA_GAP = re.compile(r"\s*(?:,|\(|-)\s*(?:en\s+)?(?:(?:la|el)\s+)?")
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
 _FILE_OF_PHRASES = {
     "NEVER": "disambiguation.yaml",
@@ -186,6 +184,12 @@ class Linker(PlaceContext):
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
         self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
+        # one-word features listed in the singular and the plural ("cerro", "cerros"): the plural
+        # heads a list of the features' own names ("los cerros Alegre y Concepción")
+        features = {p for p in rules.not_place_before if " " not in p}
+        self._feature_plurals = frozenset(
+            w for w in features if w.endswith("s") and (w[:-1] in features or w[:-2] in features)
+        )
         self._region_by_short_name = {
             fold(place.name): place
             for place in self.keywords.places.values()
@@ -442,27 +446,6 @@ class Linker(PlaceContext):
                 continue
             mentions.append(mention)
         return self._region_lists(folded, mentions)
-
-    @staticmethod
-    def _placed_by_next(
-        folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
-        """A name followed by its own region or province is the Chilean place, however it is
-        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)"."""
-        result = candidates
-        for index in range(len(candidates) - 1):
-            mention, tier, before = candidates[index]
-            following = candidates[index + 1][0].place
-            if tier == "strong" or following.kind not in ("region", "province"):
-                continue
-            place = mention.place
-            if following.code not in (place.region_code, place.province_code):
-                continue
-            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1][0].start):
-                if result is candidates:
-                    result = list(candidates)
-                result[index] = (mention, "strong", before)
-        return result
 
     def _capitalised_inside(
         self, text: str, matches: list[Match], match_id: str, start: int, end: int

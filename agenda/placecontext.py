@@ -18,6 +18,8 @@ _NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁ�
 _REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
 # Between two ends of a range or list: "desde Coquimbo hasta Biobío", "Valparaíso y Maule".
 _RANGE_GAP = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
+# Between a name and its own region or province: "Victoria, en Malleco", "Curicó (Maule)".
+_OWN_AREA_GAP = re.compile(r"\s*(?:,|\(|-)\s*(?:en\s+)?(?:(?:la|el)\s+)?")
 # A direction after a name that is also a region's: the region's extent, not the city ("las
 # lluvias llegarán hasta Coquimbo por el norte", "desde Valparaíso hacia el sur").
 _DIRECTION_AFTER = re.compile(
@@ -163,6 +165,7 @@ class PlaceContext:
     _region_bodies: frozenset[str]
     _zone_bodies: frozenset[str]
     _body_words: frozenset[str]
+    _feature_plurals: frozenset[str]
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
     _province_by_name: dict[str, Place]
@@ -289,15 +292,6 @@ class PlaceContext:
             return bool(opening) and opening[-1] not in '.!?:«"\n'
         return False
 
-    @functools.cached_property
-    def _feature_plurals(self) -> frozenset[str]:
-        """The one-word features listed before names in the singular and the plural ("cerro",
-        "cerros"): the plural heads a list of the features' own names."""
-        words = {p for p in self.keywords.rules.not_place_before if " " not in p}
-        return frozenset(
-            w for w in words if w.endswith("s") and (w[:-1] in words or w[:-2] in words)
-        )
-
     def _listed_after_feature(self, words: list[str]) -> bool:
         """The words before a name end in a list of one-word items headed by a feature's plural:
         "cerros Alegre y", "cerros Cordillera, Alegre," (folded words, the last a separator)."""
@@ -415,6 +409,27 @@ class PlaceContext:
         if not match or not match.group(1):
             return False
         return fold(match.group(2)) != "chile"
+
+    @staticmethod
+    def _placed_by_next(
+        folded: str, candidates: list[tuple[_Mention, str, _Before]]
+    ) -> list[tuple[_Mention, str, _Before]]:
+        """A name followed by its own region or province is the Chilean place, however it is
+        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)"."""
+        result = candidates
+        for index in range(len(candidates) - 1):
+            mention, tier, before = candidates[index]
+            following = candidates[index + 1][0].place
+            if tier == "strong" or following.kind not in ("region", "province"):
+                continue
+            place = mention.place
+            if following.code not in (place.region_code, place.province_code):
+                continue
+            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1][0].start):
+                if result is candidates:
+                    result = list(candidates)
+                result[index] = (mention, "strong", before)
+        return result
 
     def _lists_vouch(
         self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
