@@ -5,7 +5,8 @@ Texts are built from the bundled sample feeds and the gold items (Spanish region
 the project), shuffled into article-sized pieces of several paragraphs. Only the gold items up to
 g426 are used: the pool stays the same as gold items are added, so the line compares across
 changes. The tokenizer baseline is
-`spacy.blank("es").make_doc` over the same texts, timed in the same process, best of 3.
+`spacy.blank("es").make_doc` over the same texts, timed in the same process, best of 3. The first
+line says which linker was measured: compiled by mypyc or pure Python (agenda/compiled_linker.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import spacy  # noqa: E402
 
+from agenda.compiled_linker import linker_kind  # noqa: E402
 from agenda.extract import extract  # noqa: E402
 from agenda.keywords import load_keywords  # noqa: E402
 from agenda.link import Linker  # noqa: E402
@@ -78,6 +80,7 @@ def main() -> int:
         for text in texts:
             linker._matcher(fold(text))
 
+    print(f"linker: {linker_kind()}", flush=True)
     tokenizer_seconds = best_of(3, tokenize)
     linker_seconds = best_of(3, link)
     matching_seconds = best_of(3, matching)

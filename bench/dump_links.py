@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_link import PARAGRAPHS_PER_TEXT, TEXTS, paragraphs  # noqa: E402
 
 from agenda.common import link_text  # noqa: E402
+from agenda.compiled_linker import linker_kind  # noqa: E402
 from agenda.keywords import load_keywords  # noqa: E402
 from agenda.link import Linker  # noqa: E402
 
@@ -31,6 +32,7 @@ def main() -> int:
     linker = Linker(keywords)
     regions = sorted(p.code for p in keywords.places.values() if p.kind == "region")
     out = sys.stdout
+    print(f"linker: {linker_kind()}", file=sys.stderr)  # compiled and pure must dump the same
 
     def dump(label: str, text: str, region: str | None) -> None:
         result = linker.link(text, source_region=region)
