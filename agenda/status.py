@@ -1,7 +1,8 @@
 """``agenda status``: what happened overnight, for an analyst at 8 am (and ``--json`` for tools).
 
 The last runs with their counts per stage, the sources that are failing (with their next attempt),
-the outbox (messages waiting or failing), and when the scheduler will next collect and send.
+the outbox (messages waiting or failing), when the scheduler will next collect and send, and
+which linker runs: compiled by mypyc or pure Python (agenda/compiled_linker.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from agenda.compiled_linker import linker_kind
 from agenda.settings import Settings
 from agenda.store import Store
 
@@ -72,6 +74,7 @@ def collect_status(
         "failing_sources": failing,
         "outbox": outbox,
         "next_scheduled": schedule,
+        "linker": linker_kind(),
     }
 
 
@@ -119,4 +122,5 @@ def format_status(report: dict[str, Any], timezone_name: str = "America/Santiago
         f"Next collect: {_local(report['next_scheduled']['collect'], zone)};"
         f" next digest: {_local(report['next_scheduled']['digest'], zone)}"
     )
+    lines.append(f"Linker: {report['linker']}")
     return "\n".join(lines)

@@ -135,7 +135,11 @@ def main() -> int:
     if failed is None:
         return 0
     required = os.environ.get("AGENDA_REQUIRE_COMPILED") == "1"
-    outcome = "and AGENDA_REQUIRE_COMPILED=1" if required else "the linker runs as pure Python"
+    outcome = (
+        "AGENDA_REQUIRE_COMPILED=1, so that is an error"
+        if required
+        else "the linker runs as pure Python"
+    )
     print(f"compiled linker: not built: {failed}; {outcome}", file=sys.stderr)
     return 1 if required else 0
 

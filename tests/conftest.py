@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from agenda.compiled_linker import linker_kind
 from agenda.keywords import Keywords, load_keywords
 from agenda.link import Linker
 from agenda.sampleserver import RunningServer, serve, write_sources
@@ -13,6 +14,11 @@ from agenda.sampleserver import RunningServer, serve, write_sources
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Which linker the tests ran: compiled by mypyc when built (agenda/compiled_linker.py).
+    terminalreporter.write_line(f"linker: {linker_kind()}")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import pytest
 
 from agenda.cli import main
 from agenda.collect import FetchResult
+from agenda.compiled_linker import linker_kind
 from agenda.deliver import build_message, queue
 from agenda.extract import Article
 from agenda.link import Linker
@@ -64,6 +65,7 @@ def test_status_json_shows_runs_failures_outbox_and_schedule(
     assert report["next_scheduled"]["digest"].endswith(
         "06:30:00-03:00"
     )  # America/Santiago, summer time
+    assert report["linker"] == linker_kind()  # compiled (mypyc) or pure Python, as it runs
 
 
 def test_status_text(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,6 +77,7 @@ def test_status_text(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         and "Outbox: 1 message(s) waiting" in out
         and "Next collect:" in out
     )
+    assert f"Linker: {linker_kind()}\n" in out  # compiled (mypyc) or pure Python, as it runs
 
 
 def test_prune_and_backup_commands(
