@@ -2,8 +2,8 @@
 
 The linker's modules (``COMPILED``) are plain typed Python. `make demo`, `make test` and
 `make bench` first run ``scripts/build_linker.py``, which compiles them with mypyc into
-``.compiled/<digest>/`` in the checkout (gitignored); the linker then runs about 1.5 times as
-fast with the same results. The digest covers every source mypyc reads for them (``COMPILED``
+``.compiled/<digest>/`` in the checkout (gitignored); the linker then gives the same results,
+faster (bench/bench_link.py). The digest covers every source mypyc reads for them (``COMPILED``
 and the agenda modules they import, ``READ_BY_MYPYC``: mypyc builds their types and ``Final``
 constants into the compiled code), this file (the recipe: modules, group, optimisation level),
 the Python build and the mypy version.
@@ -13,8 +13,11 @@ compiled module is imported it hashes those files (about 1 ms) and, if ``.compil
 exists, loads every compiled module and mypyc's shared library from there; otherwise the pure
 Python modules load, as they would without it. An edit to any of those files therefore means pure
 Python until the next build, never stale compiled code. ``AGENDA_PURE_PYTHON=1`` forces pure
-Python. ``linker_kind()`` says which linker a process runs (bench_link.py and the test session
-print it).
+Python. ``linker_kind()`` says which linker a process runs (bench_link.py, the test session and
+``agenda status`` print it).
+
+Compiled, the annotations of those modules are checked at run time (a wrong one raises TypeError
+where Python would go on) and their functions and classes cannot be monkeypatched.
 """
 
 from __future__ import annotations
