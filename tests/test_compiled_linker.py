@@ -119,6 +119,45 @@ def test_the_build_for_the_current_sources_is_loaded(tmp_path: Path) -> None:
     assert finder.find_spec("agenda.link_result", None) is None
 
 
+LOAD_LINKER_FROM = """
+import sys
+from agenda.compiled_linker import CompiledLinkerFinder, linker_kind
+
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, CompiledLinkerFinder)]
+sys.meta_path.insert(0, CompiledLinkerFinder(sys.argv[1]))
+import agenda.link
+
+print(linker_kind(), agenda.link.__file__, sep="\\n")
+"""
+
+
+def load_linker_from(build_root: Path) -> list[str]:
+    """[linker_kind(), agenda.link's file] of a process whose finder looks in build_root."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_LINKER_FROM, str(build_root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_a_process_loads_the_real_build_only_for_its_own_sources(tmp_path: Path) -> None:
+    # The build `make test` made (required in CI), copied under another digest, then its own.
+    built = extension_files(os.path.join(BUILD_ROOT, source_digest()))
+    assert built or not REQUIRED
+    stale = tmp_path / ("0" * compiled_linker.DIGEST_CHARS)
+    if built:
+        shutil.copytree(os.path.join(BUILD_ROOT, source_digest()), stale)
+    else:
+        fake_build(stale)
+    assert load_linker_from(tmp_path) == [PURE_PYTHON, source_file("agenda.link")]
+    if built:
+        current = extension_files(str(stale.rename(tmp_path / source_digest())))
+        assert load_linker_from(tmp_path) == [COMPILED_MYPYC, current["agenda.link"]]
+
+
 def test_this_session_runs_the_build_there_is_for_its_sources() -> None:
     import agenda.link
 
