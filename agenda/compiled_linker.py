@@ -11,7 +11,7 @@ the Python build and the mypy version.
 Importing ``agenda`` puts ``CompiledLinkerFinder`` first on ``sys.meta_path``. The first time a
 compiled module is imported it hashes those files (about 1 ms) and, if ``.compiled/<digest>/``
 exists, loads every compiled module and mypyc's shared library from there; otherwise the pure
-Python modules load, as they would without it. An edit to any of those files therefore means pure
+Python modules load from their .py files. An edit to any of those files therefore means pure
 Python until the next build, never stale compiled code. ``AGENDA_PURE_PYTHON=1`` forces pure
 Python. ``linker_kind()`` says which linker a process runs (bench_link.py, the test session and
 ``agenda status`` print it).
@@ -86,7 +86,7 @@ def source_file(module: str) -> str:
 
 def source_digest() -> str:
     """What a build must have been made from: the sources above, this file, Python and mypy."""
-    import hashlib  # here, not at the top: only processes that import the linker pay for it
+    import hashlib  # here: `import agenda` alone does not need it
 
     digest = hashlib.sha256()
     digest.update(f"{sys.version}\0{EXTENSION_SUFFIXES[0]}\0".encode())
@@ -111,11 +111,12 @@ def extension_files(build_dir: str) -> dict[str, str]:
 
 
 class CompiledLinkerFinder:
-    """Loads COMPILED from build_root/<digest>/ when that build exists; decides once per process."""
+    """Loads COMPILED from build_root/<digest>/ when that build exists, else from their .py files
+    (never from an extension module that happens to lie beside one); decides once per process."""
 
-    def __init__(self, build_root: str) -> None:
+    def __init__(self, build_root: str, pure: bool = False) -> None:
         self.build_root = build_root
-        self._files: dict[str, str] | None = None
+        self._files: dict[str, str] | None = {} if pure else None
 
     def files(self) -> dict[str, str]:
         """The build's extension files by module name; empty: the pure modules load."""
@@ -126,18 +127,21 @@ class CompiledLinkerFinder:
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname != SHARED_LIBRARY and fullname not in COMPILED:
+        file: str | None
+        if fullname in COMPILED:
+            file = self.files().get(fullname, source_file(fullname))
+        elif fullname == SHARED_LIBRARY:
+            file = self.files().get(fullname)
+        else:
             return None
-        file = self.files().get(fullname)
         return None if file is None else spec_from_file_location(fullname, file)
 
 
 def install() -> None:
-    """Put the finder first on sys.meta_path, unless AGENDA_PURE_PYTHON=1 (agenda/__init__.py)."""
-    if os.environ.get("AGENDA_PURE_PYTHON") == "1":
-        return
+    """Put the finder first on sys.meta_path (agenda/__init__.py); AGENDA_PURE_PYTHON=1: pure."""
     if not any(isinstance(finder, CompiledLinkerFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, CompiledLinkerFinder(BUILD_ROOT))
+        pure = os.environ.get("AGENDA_PURE_PYTHON") == "1"
+        sys.meta_path.insert(0, CompiledLinkerFinder(BUILD_ROOT, pure))
 
 
 def linker_kind() -> str:

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from importlib.machinery import ExtensionFileLoader
+from importlib.machinery import ExtensionFileLoader, SourceFileLoader
 from pathlib import Path
 from typing import Any
 
@@ -96,16 +96,31 @@ def fake_build(build_dir: Path) -> dict[str, str]:
     return extension_files(str(build_dir))
 
 
+def loads_the_pure_modules(finder: CompiledLinkerFinder) -> bool:
+    """Whether finder gives each compiled module's .py file, and no shared library."""
+    specs = {name: finder.find_spec(name, None) for name in COMPILED}
+    return finder.find_spec(SHARED_LIBRARY, None) is None and all(
+        spec is not None
+        and spec.origin == source_file(name)
+        and isinstance(spec.loader, SourceFileLoader)
+        for name, spec in specs.items()
+    )
+
+
 def test_no_build_or_a_stale_or_partial_one_means_the_pure_modules(tmp_path: Path) -> None:
-    assert CompiledLinkerFinder(str(tmp_path / "nothing")).find_spec("agenda.link", None) is None
+    assert loads_the_pure_modules(CompiledLinkerFinder(str(tmp_path / "nothing")))
     fake_build(tmp_path / ("0" * compiled_linker.DIGEST_CHARS))  # the build of other sources
     finder = CompiledLinkerFinder(str(tmp_path))
-    assert finder.files() == {}
-    assert all(finder.find_spec(name, None) is None for name in (*COMPILED, SHARED_LIBRARY))
+    assert finder.files() == {} and loads_the_pure_modules(finder)
     partial = tmp_path / "partial"
     fake_build(partial / source_digest())
     next(partial.rglob("risk*")).unlink()
-    assert CompiledLinkerFinder(str(partial)).find_spec("agenda.link", None) is None
+    assert loads_the_pure_modules(CompiledLinkerFinder(str(partial)))
+
+
+def test_agenda_pure_python_means_the_pure_modules_beside_a_current_build(tmp_path: Path) -> None:
+    fake_build(tmp_path / source_digest())
+    assert loads_the_pure_modules(CompiledLinkerFinder(str(tmp_path), pure=True))
 
 
 def test_the_build_for_the_current_sources_is_loaded(tmp_path: Path) -> None:
