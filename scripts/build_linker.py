@@ -9,9 +9,11 @@ renames it to .compiled/<digest>/, so a build is there whole or not at all, then
 builds of other digests. One build at a time (a lock file); the compiler's output goes to
 .compiled/build.log.
 
-When the build cannot be made (no C compiler, no Python headers, no mypy, a compile error) it
-prints one line saying what failed and exits 0: the linker runs as pure Python. With
-AGENDA_REQUIRE_COMPILED=1 (.ci/run sets it) that is an error, exit 1.
+With AGENDA_PURE_PYTHON=1 it builds nothing: the processes it is set for run pure Python anyway
+(`AGENDA_PURE_PYTHON=1 make test` while editing the linker). When the build cannot be made (no C
+compiler, no Python headers, no mypy, a compile error) it prints one line saying what failed and
+exits 0: the linker runs as pure Python. With AGENDA_REQUIRE_COMPILED=1 (.ci/run sets it) that
+is an error, exit 1.
 """
 
 from __future__ import annotations
@@ -127,6 +129,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.compile_into:
         compile_into(args.compile_into)
+        return 0
+    if os.environ.get("AGENDA_PURE_PYTHON") == "1":
+        print("compiled linker: not built (AGENDA_PURE_PYTHON=1)")
         return 0
     try:
         failed = build(args.into.resolve())

@@ -242,7 +242,7 @@ def test_the_linker_of_this_session_links_the_gold_items_as_pure_python_does(
 def run_build(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BUILD_SCRIPT), *args],
-        env={**os.environ, **env},
+        env={**os.environ, "AGENDA_PURE_PYTHON": "0", **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -273,3 +273,10 @@ def test_the_build_is_a_no_op_when_the_current_sources_are_built(tmp_path: Path)
     done = run_build("--into", str(tmp_path), CC="no-such-cc")  # it would fail if it built
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout == f"compiled linker: up to date ({tmp_path / source_digest()})\n"
+
+
+def test_the_build_builds_nothing_when_pure_python_is_forced(tmp_path: Path) -> None:
+    done = run_build("--into", str(tmp_path), AGENDA_PURE_PYTHON="1")
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout == "compiled linker: not built (AGENDA_PURE_PYTHON=1)\n"
+    assert list(tmp_path.iterdir()) == []
