@@ -160,48 +160,44 @@ class _SiftedOpeningScan:
         self._sieve = _OpeningsSieve(needs, index)
         self._words = _WordSearch(strings)
 
-    def __call__(self, folded: str) -> list[tuple[int, str]]:
-        hits = self._words(folded)
-        keys = self._sieve({at for at, _, _ in hits})
+    def openings(self, folded: str) -> list[tuple[int, str]]:
+        """(start, opening) of each opening in ``folded``, in the order of the text."""
+        hits = self._words.find(folded)
+        keys = self._sieve.keys({at for at, _, _ in hits})
         if not keys:
             return []  # no term's words all there: no term starts anywhere
         alone = self._alone
         if alone is None:
             joint = self._joint.finditer(folded) if self._joint is not None else ()
             return [(m.start(), m.group()) for m in joint]
-        literal_starts: dict[str, set[int]] = {}
+        # the first words' places, in the order of the text (a word and a longer one with the
+        # same letters are both found at one place: it is tried once)
+        placed: list[tuple[int, str]] = []
         for at, start, _ in hits:
             key = self._opening_at.get(at)
             if key is not None and key in keys:
-                literal_starts.setdefault(key, set()).add(start)
+                placed.append((start, key))
+        placed.sort()
         found: list[tuple[int, str]] = []
-        for key in keys:
-            pattern = alone[key]
-            if key in self._placed:
-                starts = sorted(literal_starts.get(key, ()))
-                matched = _matched_starts(pattern, folded, starts, len(key))
-            else:
-                matched = [m.start() for m in pattern.finditer(folded)]
-            for start in matched:
+        free: dict[str, int] = {}  # where finditer would go on after each opening's last match
+        last: tuple[int, str] = (-1, "")
+        for start, key in placed:
+            if (start, key) == last or start < free.get(key, 0):
+                continue
+            last = (start, key)
+            if alone[key].match(folded, start):
+                free[key] = start + len(key)
                 if not start or not _is_word_char(folded[start - 1]):
                     found.append((start, key))
-        if len(keys) > 1:
+        searched = [key for key in keys if key not in self._placed]
+        for key in searched:
+            for match in alone[key].finditer(folded):
+                start = match.start()
+                if not start or not _is_word_char(folded[start - 1]):
+                    found.append((start, key))
+        if searched and len(keys) > 1:
             found.sort()
         return found
-
-
-def _matched_starts(
-    pattern: re.Pattern[str], folded: str, starts: list[int], width: int
-) -> list[int]:
-    """Of ``starts`` (ascending), those where ``pattern`` matches (``width`` characters), as
-    ``pattern.finditer`` reports them: none inside the last match."""
-    matched: list[int] = []
-    free = 0
-    for start in starts:
-        if start >= free and pattern.match(folded, start):
-            matched.append(start)
-            free = start + width
-    return matched
 
 
 @final
@@ -219,7 +215,7 @@ class _WordSearch:
             else None
         )
 
-    def __call__(self, folded: str) -> list[tuple[int, int, int]]:
+    def find(self, folded: str) -> list[tuple[int, int, int]]:
         """(word index, start, end) of each occurrence."""
         if self._in_text is None or self._in_bytes is None:
             return []
@@ -251,7 +247,7 @@ class _OpeningsSieve:
                     (key, frozenset(index[w] for w in words))
                 )
 
-    def __call__(self, found: set[int]) -> frozenset[str]:
+    def keys(self, found: set[int]) -> frozenset[str]:
         """The openings for the words found (their numbers)."""
         needs_by_longest = self._needs_by_longest
         keys = [
@@ -391,6 +387,14 @@ def _paragraphs(text: str) -> list[Span]:
     return spans
 
 
+def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
+    """The one of ``sentences`` that holds ``offset`` (then ``sentence_of(offset)``), if any."""
+    for sentence in sentences:
+        if sentence[0] <= offset < sentence[1]:
+            return sentence
+    return None
+
+
 def _paragraph_of(paragraphs: list[Span], offset: int) -> int:
     """The number of the paragraph holding ``offset``; 0 when none does."""
     for number, (start, end) in enumerate(paragraphs):
@@ -411,7 +415,7 @@ def _after_list_separator(folded: str, begin: int, end: int) -> bool:
         return False  # an article must be followed by a blank
     for article in _ARTICLES:
         at = stop - len(article)
-        if at >= begin and folded.startswith(article, at):
+        if at >= begin and folded[at:stop] == article:
             if _ends_with_separator(folded, begin, _before_blanks(folded, begin, at)):
                 return True
     return False
@@ -587,19 +591,37 @@ class RiskReader:
         sentence_of: Callable[[int], Span],
         candidates: list[_Candidate],
     ) -> None:
-        """Adds the facility words with one of a commitment's communes in their sentence."""
+        """Adds the facility words with one of a commitment's communes in their sentence, or in
+        a dateline right before it ("Ovalle: avanzan obras del hospital")."""
+        kept = [
+            (ids, start, end, sentence_of(start))
+            for ids, start, end in facilities
+            # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
+            if not _NAMED_FACILITY.match(text, end)
+        ]
+        if not kept:
+            return
+        # The communes of each sentence that counts: a facility word's, or a dateline (it ends
+        # with a colon: a commune after the text's last one is in none, its sentence not looked
+        # up). The communes of one sentence come in a row: its bounds are looked up once.
+        last_colon = text.rfind(":")
+        facility_sentences = [sentence for _, _, _, sentence in kept]
         communes_by_sentence: dict[Span, set[str]] = {}
         last_sentence: Span = (0, 0)
         last_codes: set[str] = set()
         for code, start, _ in communes:
-            # the communes of one sentence come in a row: its bounds are looked up once
             if not last_sentence[0] <= start < last_sentence[1]:
-                last_sentence = sentence_of(start)
-                last_codes = communes_by_sentence.setdefault(last_sentence, set())
+                sentence = _sentence_holding(facility_sentences, start)
+                if sentence is None:
+                    if start > last_colon and not text[start].isspace():
+                        continue
+                    sentence = sentence_of(start)
+                last_sentence = sentence
+                last_codes = communes_by_sentence.setdefault(sentence, set())
             last_codes.add(code)
-        # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
-        # too (each sentence looked at once; only the communes named in it are passed on)
-        # (a dateline ends with its colon: the pattern runs only on sentences that do)
+        # a dateline's communes count in the next sentence too (each sentence looked at once;
+        # only the communes named in it are passed on; the pattern runs only on sentences
+        # that end with a colon)
         spill = [
             (sentence_of(sentence[1] + 1), frozenset(codes))
             for sentence, codes in communes_by_sentence.items()
@@ -609,10 +631,7 @@ class RiskReader:
         ]
         for sentence, codes in spill:
             communes_by_sentence.setdefault(sentence, set()).update(codes)
-        for ids, start, end in facilities:
-            if _NAMED_FACILITY.match(text, end):
-                continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-            sentence = sentence_of(start)
+        for ids, start, end, sentence in kept:
             present = communes_by_sentence.get(sentence)
             if not present or self._existing(folded, start, end, sentence):
                 continue
@@ -624,7 +643,7 @@ class RiskReader:
     def _in_list(text: str, folded: str, start: int, end: int, sentence: Span) -> bool:
         """One item of an enumeration ("el hospital A, el puente B y el liceo C"), or a plural
         facility word ("los hospitales de ..."): mentioned, not the subject."""
-        if folded.endswith("s", start, end) and folded.find(" ", start, end) < 0:
+        if folded[end - 1] == "s" and folded.find(" ", start, end) < 0:
             return True  # "hospitales", "puentes": several facilities
         # a separator right before or right after the name (rare: looked at first)...
         if not (
@@ -665,7 +684,7 @@ class RiskReader:
             if in_title or several or only:
                 subjects.add(commitment_id)
         # one scan of the text for the openings of trouble and resolution terms both
-        openings = self._openings(folded)
+        openings = self._openings.openings(folded)
         troubles = self._hits(folded, openings, sentence_of, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).

@@ -370,7 +370,7 @@ def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
     scan = linker._risk._openings
     plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(text)]
     assert plain  # the texts do hold openings
-    assert scan(text) == plain
+    assert scan.openings(text) == plain
 
 
 def _plain_openings(linker: Linker) -> re.Pattern[str]:
@@ -399,9 +399,9 @@ def test_trouble_openings_prefilter_passes_every_text_with_a_term(
     scan = linker._risk._openings
     folded = fold(text)
     plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(folded)]
-    keys = scan._sieve({at for at, _, _ in scan._words(folded)})
+    keys = scan._sieve.keys({at for at, _, _ in scan._words.find(folded)})
     assert bool(keys) is may_hold
-    assert scan(folded) == plain
+    assert scan.openings(folded) == plain
     assert {key for _, key in plain} <= keys
 
 
@@ -506,4 +506,37 @@ def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_find
     pattern = _plain_openings(linker)
     for _ in range(400):
         text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 12)))
-        assert scan(text) == [(m.start(), m.group()) for m in pattern.finditer(text)], text
+        assert scan.openings(text) == [(m.start(), m.group()) for m in pattern.finditer(text)], text
+
+
+@pytest.mark.parametrize(
+    ("text", "commune_at", "found"),
+    [
+        ("Buin: avanzan las obras del hospital.", "Buin", True),
+        ("Buin: avanzan las obras del hospital. El alcalde dijo: bien.", "Buin", True),
+        ("Avanzan las obras del hospital de Buin.", "Buin", True),
+        ("Avanzan las obras del hospital. Buin espera: bien.", "Buin", False),
+        ("Dijo: avanzan las obras del hospital. En Buin.", "Buin", False),
+        # a commune given at a blank (never by the matcher) still has its sentence looked up
+        ("Buin: avanzan las obras del hospital.", " avanzan", True),
+    ],
+)
+def test_a_communes_sentence_counts_when_it_is_the_facilitys_or_a_dateline(
+    register_linker: Linker, text: str, commune_at: str, found: bool
+) -> None:
+    """Only the communes of a facility word's sentence, or of a dateline (it ends with a
+    colon), are read: a commune after the text's last colon is in no dateline."""
+    folded = fold(text)
+    ids = register_linker._facility_words["hospital"]
+    start = text.index("hospital")
+    at = text.index(commune_at)
+    starts = sentence_bounds(text)
+    findings, _ = register_linker._risk.read(
+        text,
+        folded,
+        [],
+        [(ids, start, start + len("hospital"))],
+        [("13402", at, at + 4)],
+        lambda offset: sentence_at(text, starts, offset),
+    )
+    assert [f.id for f in findings] == (["hospital-buin-paine"] if found else [])
