@@ -363,13 +363,10 @@ class _Mention:
         self.in_list = in_list
 
 
-# A commitment's possible mention: (id, start, end, sentence, whether it needs a project cue).
-_Candidate = tuple[str, int, int, Span, bool]
-
-
-def _by_position(candidate: _Candidate) -> tuple[int, int]:
-    """The first mention first; at one place the longest."""
-    return candidate[1], -candidate[2]
+# A commitment's possible mention: (start, -end, number, id, end, sentence, whether it needs a
+# project cue). Sorted as it is: the first mention first, at one place the longest, then in the
+# order found (the number; a sort with a key function calls it from C for each).
+_Candidate = tuple[int, int, int, str, int, Span, bool]
 
 
 def _paragraphs(text: str) -> list[Span]:
@@ -492,10 +489,9 @@ class RiskReader:
             )
         # Whether each of a commitment's own names is generic, worked out once per name: the
         # matcher finds these names (another spacing of one is worked out when it is met).
-        self._generic_names = {
-            (c.id, " ".join(fold(name).split())): self._generic(c, fold(name))
+        self._generic_names: dict[str, dict[str, bool]] = {
+            c.id: {" ".join(fold(name).split()): self._generic(c, fold(name)) for name in c.names()}
             for c in keywords.commitments.values()
-            for name in c.names()
         }
 
     # -- which mentions count --------------------------------------------------------------
@@ -549,12 +545,12 @@ class RiskReader:
             sentence = sentence_of(start)
             if self._existing(folded, start, end, sentence):
                 continue
-            generic = self._generic_names.get((commitment_id, " ".join(folded[start:end].split())))
+            generic = self._generic_names[commitment_id].get(" ".join(folded[start:end].split()))
             if generic is None:
                 generic = self._generic(self._commitments[commitment_id], folded[start:end])
             if not generic:
                 specific.add(commitment_id)
-            candidates.append((commitment_id, start, end, sentence, generic))
+            candidates.append((start, -end, len(candidates), commitment_id, end, sentence, generic))
         if facilities:
             self._facility_candidates(text, folded, facilities, communes, sentence_of, candidates)
         if not candidates:
@@ -562,7 +558,8 @@ class RiskReader:
         paragraphs = _paragraphs(text)
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
-        for commitment_id, start, end, sentence, needs_cue in sorted(candidates, key=_by_position):
+        candidates.sort()
+        for start, _, _, commitment_id, end, sentence, needs_cue in candidates:
             if (
                 needs_cue
                 and commitment_id not in specific
@@ -637,7 +634,9 @@ class RiskReader:
                 continue
             for commitment_id in sorted(ids):
                 if not present.isdisjoint(self._commune_codes[commitment_id]):
-                    candidates.append((commitment_id, start, end, sentence, True))
+                    candidates.append(
+                        (start, -end, len(candidates), commitment_id, end, sentence, True)
+                    )
 
     @staticmethod
     def _in_list(text: str, folded: str, start: int, end: int, sentence: Span) -> bool:
