@@ -18,8 +18,8 @@ keywords/project_cues.yaml):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from typing import Final, final
 
 import ahocorasick_rs
 
@@ -29,20 +29,25 @@ from agenda.register import Commitment
 from agenda.textnorm import fold
 
 Span = tuple[int, int]
-_PARAGRAPH = re.compile(r"[^\n]+")
-_STOP_WORDS = frozenset(
+_STOP_WORDS: Final = frozenset(
     {"de", "del", "la", "el", "los", "las", "y", "e", "sobre", "en", "al", "a", "rio"}
 )
 # A list: separators that open an item (an article or a capitalised name after ", " or " y "),
 # at least two in the sentence, and one right before or right after the name. Written to open
 # with one character class (a comma or a blank), so the engine skips to those in C.
-_ITEM_OPENING = re.compile(r"(?:,|\s[ye])\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
-_LIST_BEFORE = re.compile(r"(?:,|\by|\be)\s*(?:(?:el|la|los|las|del|al)\s+)?$")
-_LIST_AFTER = re.compile(r"^\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
-_DATELINE = re.compile(
+_ITEM_OPENING: Final = re.compile(r"(?:,|\s[ye])\s+(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))")
+_ARTICLES: Final = ("el", "la", "los", "las", "del", "al")  # before a list's item
+_LIST_AFTER: Final = re.compile(  # matched at the name's end
+    r"\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))"
+)
+_DATELINE: Final = re.compile(
     r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
 )  # a headline's "Ovalle:", "Puerto Montt:"
-_NAMED_FACILITY = re.compile(r"[ \t]+[A-ZÁÉÍÓÚÑ][\w-]+")  # "hospital Gustavo Fricke": another one
+_NAMED_FACILITY: Final = re.compile(
+    r"[ \t]+[A-ZÁÉÍÓÚÑ][\w-]+"
+)  # "hospital Gustavo Fricke": another one
+# Words this short are not looked for by the sieve (``_OpeningsSieve``).
+_SIEVE_SHORT: Final = 3
 
 
 def _pair(name: str, commune_words: set[str]) -> bool:
@@ -119,59 +124,121 @@ def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
     return None if body is None else re.compile(r"(?<!\w)(?:" + body + ")")
 
 
+@final
 class _SiftedOpeningScan:
     """``_openings_pattern``'s (start, opening) over a whole text, looked for only where a term
-    may be: the text is sifted first for the words each term's match holds
-    (``_OpeningsSieve``), which leaves no opening in most texts and one or two in the others;
-    each of those is then searched alone, by its own pattern opening with its letters (found in
-    C by a string search, where the joint pattern stops at every word): 19 -> 8 us on a bench
-    text. The word boundary before an opening is tested after, on the one character before it.
-    Two openings never meet at one place (``_openings_pattern``), and one made of letters is
-    never inside another's word: the searches together report what the joint pattern would.
-    Openings that hold a sign could meet the next word's sign: those keep the joint pattern."""
+    may be. One pass in C (``_WordSearch``) finds the words of the terms, and the sieve
+    (``_OpeningsSieve``) keeps the openings of the terms whose words are all there: none in
+    most texts, one or two in the others. The same pass found where such an opening may stand:
+    at the first word of one of its terms (a match starts with it), when all its terms' first
+    words have three letters or more; its own pattern, opening with its letters, is tried
+    there only. An opening with a shorter first word ("en", "se") is searched for through the
+    text. The word boundary before an opening is tested after, on the one character before
+    it. Two openings never meet at one place (``_openings_pattern``), and one made of letters
+    is never inside another's word: the searches together report what the joint pattern
+    would. Openings that hold a sign could meet the next word's sign: those keep the joint
+    pattern."""
 
-    def __init__(self, term_sets: Iterable[_Terms]) -> None:
-        sets = list(term_sets)
-        self._sieve = _OpeningsSieve(need for terms in sets for need in terms.needs)
-        self._joint = _openings_pattern(sets)
-        alternatives = _opening_alternatives(sets)
-        self._alone = (
+    def __init__(self, term_sets: list[_Terms]) -> None:
+        needs = [need for terms in term_sets for need in terms.needs]
+        literals = [pair for terms in term_sets for pair in terms.literals]
+        alternatives = _opening_alternatives(term_sets)
+        self._joint = _openings_pattern(term_sets)
+        self._alone: dict[str, re.Pattern[str]] | None = (
             {key: re.compile(re.escape(key[0]) + rest) for key, rest in alternatives.items()}
             if all(re.fullmatch(r"\w+", key) for key in alternatives)
             else None
         )
+        # a short first word ("en") would be found all over: its opening is searched for instead
+        searched = {key for key, literal in literals if len(literal) < 3}
+        placed = {(key, literal) for key, literal in literals if key not in searched}
+        self._placed = frozenset(key for key, _ in placed)
+        words = {word for _, needed in needs for word in needed if len(word) > _SIEVE_SHORT}
+        strings = sorted(words | {literal for _, literal in placed})
+        index = {string: at for at, string in enumerate(strings)}
+        self._opening_at: dict[int, str] = {index[literal]: key for key, literal in placed}
+        self._sieve = _OpeningsSieve(needs, index)
+        self._words = _WordSearch(strings)
 
-    def __call__(self, folded: str) -> list[tuple[int, str]]:
-        keys = self._sieve(folded)
+    def openings(self, folded: str) -> list[tuple[int, str]]:
+        """(start, opening) of each opening in ``folded``, in the order of the text."""
+        hits = self._words.find(folded)
+        keys = self._sieve.keys({at for at, _, _ in hits})
         if not keys:
             return []  # no term's words all there: no term starts anywhere
-        if self._alone is None:
+        alone = self._alone
+        if alone is None:
             joint = self._joint.finditer(folded) if self._joint is not None else ()
             return [(m.start(), m.group()) for m in joint]
-        found = [
-            (start, key)
-            for key in keys
-            for start in (m.start() for m in self._alone[key].finditer(folded))
-            if not start or not _is_word_char(folded[start - 1])
-        ]
-        if len(keys) > 1:
+        # the first words' places, in the order of the text (a word and a longer one with the
+        # same letters are both found at one place: it is tried once)
+        placed: list[tuple[int, str]] = []
+        for at, start, _ in hits:
+            key = self._opening_at.get(at)
+            if key is not None and key in keys:
+                placed.append((start, key))
+        placed.sort()
+        found: list[tuple[int, str]] = []
+        free: dict[str, int] = {}  # where finditer would go on after each opening's last match
+        last: tuple[int, str] = (-1, "")
+        for start, key in placed:
+            if (start, key) == last or start < free.get(key, 0):
+                continue
+            last = (start, key)
+            if alone[key].match(folded, start):
+                free[key] = start + len(key)
+                if not start or not _is_word_char(folded[start - 1]):
+                    found.append((start, key))
+        searched = [key for key in keys if key not in self._placed]
+        for key in searched:
+            for match in alone[key].finditer(folded):
+                start = match.start()
+                if not start or not _is_word_char(folded[start - 1]):
+                    found.append((start, key))
+        if searched and len(keys) > 1:
             found.sort()
         return found
 
 
+@final
+class _WordSearch:
+    """Every occurrence of some words in a text, overlapping ("obra" inside "obras" too), in one
+    pass in C (Aho-Corasick). A text all in ASCII (most) is searched as bytes, a third faster:
+    there an offset in bytes is one in characters."""
+
+    def __init__(self, words: list[str]) -> None:
+        dfa = ahocorasick_rs.Implementation.DFA
+        self._in_text = ahocorasick_rs.AhoCorasick(words, implementation=dfa) if words else None
+        self._in_bytes = (
+            ahocorasick_rs.BytesAhoCorasick([w.encode() for w in words], implementation=dfa)
+            if words
+            else None
+        )
+
+    def find(self, folded: str) -> list[tuple[int, int, int]]:
+        """(word index, start, end) of each occurrence."""
+        if self._in_text is None or self._in_bytes is None:
+            return []
+        if folded.isascii():
+            return self._in_bytes.find_matches_as_indexes(folded.encode(), overlapping=True)
+        return self._in_text.find_matches_as_indexes(folded, overlapping=True)
+
+
+@final
 class _OpeningsSieve:
     """The openings that may start a match in a text: those of the terms whose literal words
-    are all in it (a match holds them all). The words are found in one pass in C
-    (Aho-Corasick); words of three letters or fewer ("de", "los", "rca") are not looked for:
-    most texts hold them, and their hits cost more than the scans they save (a term made only
-    of such words always may match). Each term's words are checked only when its longest is
-    there (few per text)."""
+    are all in it (a match holds them all). Words of three letters or fewer ("de", "los",
+    "rca") are not looked for: most texts hold them, and their hits cost more than the scans
+    they save (a term made only of such words always may match). Each term's words are checked
+    only when its longest is there (few per text)."""
 
-    def __init__(self, needs: Iterable[tuple[str, frozenset[str]]]) -> None:
-        sought = [(key, frozenset(w for w in words if len(w) > 3)) for key, words in needs]
+    def __init__(self, needs: list[tuple[str, frozenset[str]]], index: dict[str, int]) -> None:
+        """``needs``: each term's opening and words; ``index``: each word's number in the
+        search (``_WordSearch``) whose findings the sieve reads."""
+        sought = [
+            (key, frozenset(w for w in words if len(w) > _SIEVE_SHORT)) for key, words in needs
+        ]
         self._always = frozenset(key for key, words in sought if not words)
-        strings = sorted({w for _, words in sought for w in words})
-        index = {string: at for at, string in enumerate(strings)}
         self._needs_by_longest: dict[int, list[tuple[str, frozenset[int]]]] = {}
         for key, words in sought:
             if words:
@@ -179,18 +246,9 @@ class _OpeningsSieve:
                 self._needs_by_longest.setdefault(longest, []).append(
                     (key, frozenset(index[w] for w in words))
                 )
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(strings, implementation=ahocorasick_rs.Implementation.DFA)
-            if strings
-            else None
-        )
 
-    def __call__(self, folded: str) -> frozenset[str]:
-        if self._automaton is None:
-            return self._always
-        # overlapping: a word inside a longer one found ("obra" in "obras") is found too
-        hits = self._automaton.find_matches_as_indexes(folded, overlapping=True)
-        found = {at for at, _, _ in hits}
+    def keys(self, found: set[int]) -> frozenset[str]:
+        """The openings for the words found (their numbers)."""
         needs_by_longest = self._needs_by_longest
         keys = [
             key
@@ -207,6 +265,16 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
+def _first_literal(term: str) -> str:
+    """The letters every match of ``_term_pattern(term)`` starts with: its first word, less a
+    final "*" ("paraliz" of "paraliz*"); "" when it starts with a gap."""
+    words = fold(term.split("...")[0]).split()
+    if not words:
+        return ""
+    return words[0][:-1] if words[0].endswith("*") else words[0]
+
+
+@final
 class _Terms:
     """Many terms found in one pass: each word's first three letters pick the few terms that
     may start there (a hundred alternatives tried at every character was the linker's slowest
@@ -220,6 +288,9 @@ class _Terms:
         # each term's opening and the words a match from there holds: the term's literal words,
         # or only the opening where the term does not start with it (then it alone is reported)
         self.needs: list[tuple[str, frozenset[str]]] = []
+        # each term's opening and what each reported opening starts with: the term's first
+        # literal, or the opening itself where the term does not start with it
+        self.literals: list[tuple[str, str]] = []
         for index, term in enumerate(terms):
             first = fold(term.strip()).split()[0].rstrip("*")
             source = _term_pattern(term, bounded=False)
@@ -230,68 +301,138 @@ class _Terms:
                 known.append(source[len(re.escape(key)) :])
                 words = (w.rstrip("*") for w in fold(term.replace("...", " ")).split())
                 self.needs.append((key, frozenset(w for w in words if w)))
+                self.literals.append((key, _first_literal(term)))
             else:
                 self.tails[key] = None
                 self.needs.append((key, frozenset({key})))
-        self._openings = _openings_pattern([self])
+                self.literals.append((key, key))
 
-    def finditer(
-        self,
-        folded: str,
-        pos: int = 0,
-        endpos: int | None = None,
-        openings: list[tuple[int, str]] | None = None,
-    ) -> Iterator[tuple[int, int, int]]:
-        """(term index, start, end) of each match in folded[pos:endpos]. ``openings``: the
-        (start, opening) found by a joint scan (``_openings_pattern``) over this set and others."""
+    def matches(self, folded: str, openings: list[tuple[int, str]]) -> list[tuple[int, int, int]]:
+        """(term index, start, end) of each match in ``folded``. ``openings``: the (start,
+        opening) found by a joint scan over this set and others (``_SiftedOpeningScan``)."""
+        found: list[tuple[int, int, int]] = []
         end_of_last = -1
-        endpos = len(folded) if endpos is None else endpos
-        if openings is None:
-            if self._openings is None:
-                return
-            found = self._openings.finditer(folded, pos, endpos)
-            openings = [(m.start(), m.group()) for m in found]
         for start, key in openings:
             candidates = self._by_opening.get(key)
             if candidates is None or start < end_of_last:
                 continue  # another set's opening, or inside the last match
             for index, pattern in candidates:
-                match = pattern.match(folded, start, endpos)
+                match = pattern.match(folded, start)
                 if match:
                     end_of_last = match.end()
-                    yield index, start, match.end()
+                    found.append((index, start, end_of_last))
                     break
+        return found
 
 
-@dataclass
+@final
 class Hit:
-    term: str
-    kind: str
-    start: int
-    end: int
+    """A trouble or resolution term found in a text."""
+
+    def __init__(self, term: str, kind: str, start: int, end: int) -> None:
+        self.term = term
+        self.kind = kind
+        self.start = start
+        self.end = end
 
 
-@dataclass
+@final
 class Finding:
     """One commitment in one text."""
 
-    id: str
-    mentions: list[Span] = field(default_factory=list)
-    at_risk: bool = False
-    risk_kind: str | None = None
-    risk_sentences: list[Span] = field(default_factory=list)  # the trouble's, then the name's
-    resolved: bool = False
-    resolution_sentences: list[Span] = field(default_factory=list)
+    def __init__(self, id: str) -> None:
+        self.id = id
+        self.mentions: list[Span] = []
+        self.at_risk = False
+        self.risk_kind: str | None = None
+        self.risk_sentences: list[Span] = []  # the trouble's, then the name's
+        self.resolved = False
+        self.resolution_sentences: list[Span] = []
 
 
-@dataclass
+@final
 class _Mention:
-    id: str
-    start: int
-    end: int
-    sentence: Span
-    paragraph: int
-    in_list: bool
+    def __init__(
+        self, id: str, start: int, end: int, sentence: Span, paragraph: int, in_list: bool
+    ) -> None:
+        self.id = id
+        self.start = start
+        self.end = end
+        self.sentence = sentence
+        self.paragraph = paragraph
+        self.in_list = in_list
+
+
+# A commitment's possible mention: (start, -end, number, id, end, sentence, whether it needs a
+# project cue). Sorted as it is: the first mention first, at one place the longest, then in the
+# order found (the number; a sort with a key function calls it from C for each).
+_Candidate = tuple[int, int, int, str, int, Span, bool]
+
+
+def _paragraphs(text: str) -> list[Span]:
+    """The (start, end) of each run of characters other than a newline."""
+    spans: list[Span] = []
+    start = 0
+    size = len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            end = size
+        if end > start:
+            spans.append((start, end))
+        start = end + 1
+    return spans
+
+
+def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
+    """The one of ``sentences`` that holds ``offset`` (then ``sentence_of(offset)``), if any."""
+    for sentence in sentences:
+        if sentence[0] <= offset < sentence[1]:
+            return sentence
+    return None
+
+
+def _paragraph_of(paragraphs: list[Span], offset: int) -> int:
+    """The number of the paragraph holding ``offset``; 0 when none does."""
+    for number, (start, end) in enumerate(paragraphs):
+        if start <= offset < end:
+            return number
+    return 0
+
+
+def _after_list_separator(folded: str, begin: int, end: int) -> bool:
+    """Whether folded[begin:end] ends an item of a list and maybe the next one's article: ","
+    or a word "y"/"e", then blanks, then maybe an article and blanks (what
+    ``(?:,|\\by|\\be)\\s*(?:(?:el|la|los|las|del|al)\\s+)?$`` finds, read back from the
+    end: a search would try every place of the sentence)."""
+    stop = _before_blanks(folded, begin, end)
+    if _ends_with_separator(folded, begin, stop):
+        return True
+    if stop == end:
+        return False  # an article must be followed by a blank
+    for article in _ARTICLES:
+        at = stop - len(article)
+        if at >= begin and folded[at:stop] == article:
+            if _ends_with_separator(folded, begin, _before_blanks(folded, begin, at)):
+                return True
+    return False
+
+
+def _before_blanks(text: str, begin: int, end: int) -> int:
+    """Where the blanks that end text[begin:end] start."""
+    while end > begin and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _ends_with_separator(folded: str, begin: int, end: int) -> bool:
+    """folded[begin:end] ends with "," or with a word that starts with "y" or "e" there."""
+    if end <= begin:
+        return False
+    last = folded[end - 1]
+    if last == ",":
+        return True
+    return (last == "y" or last == "e") and (end - 1 == begin or not _is_word_char(folded[end - 2]))
 
 
 class RiskReader:
@@ -301,8 +442,9 @@ class RiskReader:
         self.keywords = keywords
         kinds = [(kind.id, term) for kind in keywords.alert_kinds.values() for term in kind.terms]
         self._trouble_terms = kinds
+        self._resolution_terms = list(keywords.alert_resolutions)
         self._trouble = _Terms(term for _, term in kinds)
-        self._resolutions = _Terms(keywords.alert_resolutions)
+        self._resolutions = _Terms(self._resolution_terms)
         self._openings = _SiftedOpeningScan([self._trouble, self._resolutions])
         negations = _any_term(keywords.alert_negations)
         # "sin embargo, hay retrasos" is no negation
@@ -312,6 +454,10 @@ class RiskReader:
         new_words = _any_term(keywords.new_words)
         self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
+        self._commitments = dict(keywords.commitments)
+        self._commune_codes = {
+            c.id: frozenset(c.commune_codes) for c in keywords.commitments.values()
+        }
         self._own_names = {
             c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
         }
@@ -343,10 +489,9 @@ class RiskReader:
             )
         # Whether each of a commitment's own names is generic, worked out once per name: the
         # matcher finds these names (another spacing of one is worked out when it is met).
-        self._generic_names = {
-            (c.id, " ".join(fold(name).split())): self._generic(c, fold(name))
+        self._generic_names: dict[str, dict[str, bool]] = {
+            c.id: {" ".join(fold(name).split()): self._generic(c, fold(name)) for name in c.names()}
             for c in keywords.commitments.values()
-            for name in c.names()
         }
 
     # -- which mentions count --------------------------------------------------------------
@@ -394,95 +539,129 @@ class RiskReader:
         ``sentence_of``: the (start, end) of the sentence around an offset, the same for every
         offset inside it. Returns the commitments found, in order of first mention, and the
         trouble terms."""
-        commitments = self.keywords.commitments
         specific: set[str] = set()
-        candidates: list[
-            tuple[str, int, int, Span, bool]
-        ] = []  # id, start, end, sentence, needs cue
+        candidates: list[_Candidate] = []
         for commitment_id, start, end in names:
             sentence = sentence_of(start)
             if self._existing(folded, start, end, sentence):
                 continue
-            generic = self._generic_names.get((commitment_id, " ".join(folded[start:end].split())))
+            generic = self._generic_names[commitment_id].get(" ".join(folded[start:end].split()))
             if generic is None:
-                generic = self._generic(commitments[commitment_id], folded[start:end])
+                generic = self._generic(self._commitments[commitment_id], folded[start:end])
             if not generic:
                 specific.add(commitment_id)
-            candidates.append((commitment_id, start, end, sentence, generic))
-        communes_by_sentence: dict[Span, set[str]] = {}
-        last_sentence, last_codes = (0, 0), set()
-        for code, start, _ in communes if facilities else ():  # only facility words read them
-            # the communes of one sentence come in a row: its bounds are looked up once
-            if not last_sentence[0] <= start < last_sentence[1]:
-                last_sentence = sentence_of(start)
-                last_codes = communes_by_sentence.setdefault(last_sentence, set())
-            last_codes.add(code)
-        # "Ovalle: avanzan obras del hospital": a dateline's communes count in the next sentence
-        # too (each sentence looked at once; only the communes named in it are passed on)
-        # (a dateline ends with its colon: the pattern runs only on sentences that do)
-        spill = [
-            (sentence_of(sentence[1] + 1), frozenset(codes))
-            for sentence, codes in communes_by_sentence.items()
-            if sentence[1] > sentence[0]
-            and text[sentence[1] - 1] == ":"
-            and _DATELINE.fullmatch(text, *sentence)
-        ]
-        for sentence, codes in spill:
-            communes_by_sentence.setdefault(sentence, set()).update(codes)
-        for ids, start, end in facilities:
-            if _NAMED_FACILITY.match(text, end):
-                continue  # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-            sentence = sentence_of(start)
-            present = communes_by_sentence.get(sentence)
-            if not present or self._existing(folded, start, end, sentence):
-                continue
-            for commitment_id in sorted(ids):
-                if present.intersection(commitments[commitment_id].commune_codes):
-                    candidates.append((commitment_id, start, end, sentence, True))
+            candidates.append((start, -end, len(candidates), commitment_id, end, sentence, generic))
+        if facilities:
+            self._facility_candidates(text, folded, facilities, communes, sentence_of, candidates)
         if not candidates:
             return [], []
-        paragraphs = [m.span() for m in _PARAGRAPH.finditer(text)]
+        paragraphs = _paragraphs(text)
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
-        for commitment_id, start, end, sentence, needs_cue in sorted(
-            candidates, key=lambda c: (c[1], -c[2])
-        ):
+        candidates.sort()
+        for start, _, _, commitment_id, end, sentence, needs_cue in candidates:
             if (
                 needs_cue
                 and commitment_id not in specific
                 and not self._has_cue(folded, start, sentence)
             ):
                 continue
-            if any(s <= start < e for s, e in taken.get(commitment_id, [])):
+            spans = taken.get(commitment_id)
+            if spans is None:
+                spans = taken[commitment_id] = []
+            elif any(s <= start < e for s, e in spans):
                 continue  # a facility word inside the name already found
-            taken.setdefault(commitment_id, []).append((start, end))
-            paragraph = next((i for i, (s, e) in enumerate(paragraphs) if s <= start < e), 0)
+            spans.append((start, end))
+            paragraph = _paragraph_of(paragraphs, start)
             in_list = self._in_list(text, folded, start, end, sentence)
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
             return [], []
-        return self._judge(text, folded, mentions, paragraphs, sentence_of)
+        return self._judge(folded, mentions, paragraphs, sentence_of)
+
+    def _facility_candidates(
+        self,
+        text: str,
+        folded: str,
+        facilities: list[tuple[set[str], int, int]],
+        communes: list[tuple[str, int, int]],
+        sentence_of: Callable[[int], Span],
+        candidates: list[_Candidate],
+    ) -> None:
+        """Adds the facility words with one of a commitment's communes in their sentence, or in
+        a dateline right before it ("Ovalle: avanzan obras del hospital")."""
+        kept = [
+            (ids, start, end, sentence_of(start))
+            for ids, start, end in facilities
+            # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
+            if not _NAMED_FACILITY.match(text, end)
+        ]
+        if not kept:
+            return
+        # The communes of each sentence that counts: a facility word's, or a dateline (it ends
+        # with a colon: a commune after the text's last one is in none, its sentence not looked
+        # up). The communes of one sentence come in a row: its bounds are looked up once.
+        last_colon = text.rfind(":")
+        facility_sentences = [sentence for _, _, _, sentence in kept]
+        communes_by_sentence: dict[Span, set[str]] = {}
+        last_sentence: Span = (0, 0)
+        last_codes: set[str] = set()
+        for code, start, _ in communes:
+            if not last_sentence[0] <= start < last_sentence[1]:
+                sentence = _sentence_holding(facility_sentences, start)
+                if sentence is None:
+                    if start > last_colon and not text[start].isspace():
+                        continue
+                    sentence = sentence_of(start)
+                last_sentence = sentence
+                last_codes = communes_by_sentence.setdefault(sentence, set())
+            last_codes.add(code)
+        # a dateline's communes count in the next sentence too (each sentence looked at once;
+        # only the communes named in it are passed on; the pattern runs only on sentences
+        # that end with a colon)
+        spill = [
+            (sentence_of(sentence[1] + 1), frozenset(codes))
+            for sentence, codes in communes_by_sentence.items()
+            if sentence[1] > sentence[0]
+            and text[sentence[1] - 1] == ":"
+            and _DATELINE.fullmatch(text, sentence[0], sentence[1])
+        ]
+        for sentence, codes in spill:
+            communes_by_sentence.setdefault(sentence, set()).update(codes)
+        for ids, start, end, sentence in kept:
+            present = communes_by_sentence.get(sentence)
+            if not present or self._existing(folded, start, end, sentence):
+                continue
+            for commitment_id in sorted(ids):
+                if not present.isdisjoint(self._commune_codes[commitment_id]):
+                    candidates.append(
+                        (start, -end, len(candidates), commitment_id, end, sentence, True)
+                    )
 
     @staticmethod
     def _in_list(text: str, folded: str, start: int, end: int, sentence: Span) -> bool:
         """One item of an enumeration ("el hospital A, el puente B y el liceo C"), or a plural
         facility word ("los hospitales de ..."): mentioned, not the subject."""
-        if folded[start:end].endswith("s") and " " not in folded[start:end]:
+        if folded[end - 1] == "s" and folded.find(" ", start, end) < 0:
             return True  # "hospitales", "puentes": several facilities
-        openings = _ITEM_OPENING.finditer(text, sentence[0], sentence[1])
-        if (
-            sum(1 for o in openings if not start <= o.start() < end) < 2
-        ):  # "Buin y Paine" is one name
+        # a separator right before or right after the name (rare: looked at first)...
+        if not (
+            _after_list_separator(folded, sentence[0], start)
+            or _LIST_AFTER.match(text, end, sentence[1])
+        ):
             return False
-        return bool(
-            _LIST_BEFORE.search(folded[sentence[0] : start])
-            or _LIST_AFTER.match(text[end : sentence[1]])
-        )
+        # ... and at least two in the sentence, not counting one inside the name ("Buin y Paine")
+        separators = 0
+        for opening in _ITEM_OPENING.finditer(text, sentence[0], sentence[1]):
+            if not start <= opening.start() < end:
+                separators += 1
+                if separators == 2:
+                    return True
+        return False
 
     # -- subject, trouble, resolution ---------------------------------------------------------
     def _judge(
         self,
-        text: str,
         folded: str,
         mentions: list[_Mention],
         paragraphs: list[Span],
@@ -495,7 +674,7 @@ class RiskReader:
                 finding = findings[mention.id] = Finding(mention.id)
             finding.mentions.append((mention.start, mention.end))
         has_title = len(paragraphs) > 1
-        subjects = set()
+        subjects: set[str] = set()
         for commitment_id in findings:
             own = [m for m in mentions if m.id == commitment_id]
             in_title = has_title and any(m.paragraph == 0 and not m.in_list for m in own)
@@ -504,44 +683,51 @@ class RiskReader:
             if in_title or several or only:
                 subjects.add(commitment_id)
         # one scan of the text for the openings of trouble and resolution terms both
-        openings = self._openings(folded)
-        hits = self._hits(folded, self._trouble, openings, sentence_of, trouble=True)
-        # The body's account of the trouble is the evidence to keep; the title says it in short.
+        openings = self._openings.openings(folded)
+        troubles = self._hits(folded, openings, sentence_of, trouble=True)
+        # The body's account of the trouble is the evidence to keep; the title says it in short
+        # (the hits come in the order of the text: the body's first, then the title's).
         title_end = paragraphs[0][1] if has_title else 0
-        for hit in sorted(hits, key=lambda h: (h.start < title_end, h.start)):
-            for commitment_id, mention in self._owners(
-                hit.start, mentions, paragraphs, subjects, sentence_of
+        body_first = [t for t in troubles if t[0].start >= title_end] + [
+            t for t in troubles if t[0].start < title_end
+        ]
+        for hit, trouble_sentence in body_first:
+            for commitment_id, mention in _owners(
+                hit.start, trouble_sentence, mentions, paragraphs, subjects
             ):
                 finding = findings[commitment_id]
                 if finding.at_risk:
                     continue
                 finding.at_risk, finding.risk_kind = True, hit.kind
-                trouble_sentence = sentence_of(hit.start)
-                finding.risk_sentences = list(dict.fromkeys([trouble_sentence, mention.sentence]))
+                finding.risk_sentences = (
+                    [trouble_sentence]
+                    if trouble_sentence == mention.sentence
+                    else [trouble_sentence, mention.sentence]
+                )
         # A resolution after the trouble, or in an article that reports none ("retoman las
         # faenas"), says the commitment is back on track: the follow-up report reads it.
-        for hit in self._hits(folded, self._resolutions, openings, sentence_of, trouble=False):
-            for commitment_id, _ in self._owners(
-                hit.start, mentions, paragraphs, subjects, sentence_of
-            ):
+        for hit, sentence in self._hits(folded, openings, sentence_of, trouble=False):
+            for commitment_id, _ in _owners(hit.start, sentence, mentions, paragraphs, subjects):
                 finding = findings[commitment_id]
-                first_trouble = finding.risk_sentences[0][0] if finding.at_risk else None
-                if finding.resolved or (first_trouble is not None and hit.start <= first_trouble):
+                if finding.resolved or (
+                    finding.at_risk and hit.start <= finding.risk_sentences[0][0]
+                ):
                     continue
                 finding.resolved = True
-                finding.resolution_sentences = [sentence_of(hit.start)]
-        return list(findings.values()), hits
+                finding.resolution_sentences = [sentence]
+        return list(findings.values()), [hit for hit, _ in troubles]
 
     def _hits(
         self,
         folded: str,
-        terms: _Terms,
         openings: list[tuple[int, str]],
         sentence_of: Callable[[int], Span],
         trouble: bool,
-    ) -> list[Hit]:
-        hits = []
-        for index, start, end in terms.finditer(folded, openings=openings):
+    ) -> list[tuple[Hit, Span]]:
+        """The trouble (or resolution) terms found, each with its sentence."""
+        hits: list[tuple[Hit, Span]] = []
+        terms = self._trouble if trouble else self._resolutions
+        for index, start, end in terms.matches(folded, openings):
             sentence = sentence_of(start)
             if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
@@ -550,38 +736,43 @@ class RiskReader:
             kind, term = (
                 self._trouble_terms[index]
                 if trouble
-                else ("resolution", self.keywords.alert_resolutions[index])
+                else ("resolution", self._resolution_terms[index])
             )
-            hits.append(Hit(term, kind, start, end))
+            hits.append((Hit(term, kind, start, end), sentence))
         return hits
 
-    @staticmethod
-    def _owners(
-        offset: int,
-        mentions: list[_Mention],
-        paragraphs: list[Span],
-        subjects: set[str],
-        sentence_of: Callable[[int], Span],
-    ) -> list[tuple[str, _Mention]]:
-        """Whose trouble this is: the commitment named in the sentence, else the nearest one
-        named in the paragraph, else the text's subject (with the mention nearest to it)."""
-        sentence = sentence_of(offset)
-        paragraph = next((i for i, (s, e) in enumerate(paragraphs) if s <= offset < e), 0)
-        named = [m for m in mentions if not m.in_list and m.sentence == sentence]
-        if not named:
-            near = [m for m in mentions if not m.in_list and m.paragraph == paragraph]
-            if near:
-                distance = min(abs(m.start - offset) for m in near)
-                named = [m for m in near if abs(m.start - offset) == distance]
-        if not named:
-            named = [
-                min(
-                    (m for m in mentions if m.id == commitment_id),
-                    key=lambda m: abs(m.start - offset),
-                )
-                for commitment_id in sorted(subjects)
-            ]
-        owners: dict[str, _Mention] = {}
-        for mention in named:
-            owners.setdefault(mention.id, mention)
-        return list(owners.items())
+
+def _owners(
+    offset: int,
+    sentence: Span,
+    mentions: list[_Mention],
+    paragraphs: list[Span],
+    subjects: set[str],
+) -> list[tuple[str, _Mention]]:
+    """Whose trouble (at ``offset``, in ``sentence``) this is: the commitment named in the
+    sentence, else the nearest one named in the paragraph, else the text's subject (with the
+    mention nearest to it)."""
+    named = [m for m in mentions if not m.in_list and m.sentence == sentence]
+    if not named:
+        paragraph = _paragraph_of(paragraphs, offset)
+        near = [m for m in mentions if not m.in_list and m.paragraph == paragraph]
+        if near:
+            distance = min(abs(m.start - offset) for m in near)
+            named = [m for m in near if abs(m.start - offset) == distance]
+    if not named:
+        named = [_nearest(mentions, commitment_id, offset) for commitment_id in sorted(subjects)]
+    owners: dict[str, _Mention] = {}
+    for mention in named:
+        owners.setdefault(mention.id, mention)
+    return list(owners.items())
+
+
+def _nearest(mentions: list[_Mention], commitment_id: str, offset: int) -> _Mention:
+    """The first of the commitment's mentions nearest to ``offset`` (it has one)."""
+    nearest = next(m for m in mentions if m.id == commitment_id)
+    for mention in mentions:
+        if mention.id == commitment_id and abs(mention.start - offset) < abs(
+            nearest.start - offset
+        ):
+            nearest = mention
+    return nearest

@@ -24,6 +24,7 @@ from agenda.link import Linker
 from agenda.link_tokens import sentence_at, sentence_bounds
 from agenda.reports.digest import build_digest, build_stories
 from agenda.reports.render import render_email, render_html, render_text
+from agenda.risk import Span
 from agenda.sources import Source
 from agenda.store import Store
 from agenda.textnorm import fold
@@ -369,7 +370,7 @@ def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
     scan = linker._risk._openings
     plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(text)]
     assert plain  # the texts do hold openings
-    assert scan(text) == plain
+    assert scan.openings(text) == plain
 
 
 def _plain_openings(linker: Linker) -> re.Pattern[str]:
@@ -398,9 +399,9 @@ def test_trouble_openings_prefilter_passes_every_text_with_a_term(
     scan = linker._risk._openings
     folded = fold(text)
     plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(folded)]
-    keys = scan._sieve(folded)
+    keys = scan._sieve.keys({at for at, _, _ in scan._words.find(folded)})
     assert bool(keys) is may_hold
-    assert scan(folded) == plain
+    assert scan.openings(folded) == plain
     assert {key for _, key in plain} <= keys
 
 
@@ -440,13 +441,102 @@ def test_communes_read_in_any_order_and_a_datelines_spill_over(register_linker: 
     ]
     starts = sentence_bounds(text)
 
-    def read(order: list[tuple[str, int, int]]) -> object:
-        return register_linker._risk.read(
+    def read(order: list[tuple[str, int, int]]) -> tuple[list[tuple[object, ...]], list[Span]]:
+        findings, hits = register_linker._risk.read(
             text, folded, [], facilities, order, lambda at: sentence_at(text, starts, at)
+        )
+        return (
+            [(f.id, f.mentions, f.at_risk, f.risk_kind, f.risk_sentences) for f in findings],
+            [(h.start, h.end) for h in hits],
         )
 
     findings, hits = read(sorted(communes, key=lambda c: c[1]))
-    assert [(f.id, f.mentions, f.at_risk) for f in findings] == [
-        ("hospital-buin-paine", [(28, 36)], True)
-    ]
+    assert [finding[:3] for finding in findings] == [("hospital-buin-paine", [(28, 36)], True)]
+    assert hits
     assert read(communes) == read(communes[::-1]) == (findings, hits)
+
+
+def test_list_separator_read_back_is_the_plain_search() -> None:
+    """Whether a name follows a list's separator is read back from the name (a search tried
+    every place of the sentence): the same answer as the plain pattern on every short string
+    of separators, articles, blanks and letters, and after the sentence's first character."""
+    from itertools import product
+
+    from agenda.risk import _after_list_separator
+
+    plain = re.compile(r"(?:,|\by|\be)\s*(?:(?:el|la|los|las|del|al)\s+)?$")
+    alphabet = [",", "y", "e", "l", "a", "d", "s", "o", "x", " ", "\t", "\n", "é"]
+    for size in range(6):
+        for letters in product(alphabet, repeat=size):
+            text = "".join(letters)
+            for begin in (0, 1) if text else (0,):
+                expected = bool(plain.search(text[begin:]))
+                assert _after_list_separator(text, begin, len(text)) is expected, (text, begin)
+    # inside a longer text: only folded[begin:end] is read
+    assert _after_list_separator("hoy, el", 0, 6) and not _after_list_separator("x, el", 2, 5)
+
+
+@pytest.mark.parametrize("text", ["", "\n", "a", "uno\n\ndos\n", "\n\nuno\ndos", "a\r\nb\u2028c\n"])
+def test_paragraphs_are_the_runs_between_newlines(text: str) -> None:
+    from agenda.risk import _paragraphs
+
+    assert _paragraphs(text) == [m.span() for m in re.finditer(r"[^\n]+", text)]
+
+
+def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_finds(
+    linker: Linker,
+) -> None:
+    """The openings found where their terms' first words stand (or, for a short first word,
+    searched through the text) are the plain pattern's, in ASCII texts (searched as bytes)
+    and others, on words of the terms glued to each other, to letters and to signs."""
+    import random
+
+    reader = linker._risk
+    words = sorted(
+        {w for terms in (reader._trouble, reader._resolutions) for _, ws in terms.needs for w in ws}
+        | {
+            literal
+            for terms in (reader._trouble, reader._resolutions)
+            for _, literal in terms.literals
+        }
+    )
+    glue = [" ", " ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " de "]
+    rng = random.Random(20261202)
+    scan = reader._openings
+    pattern = _plain_openings(linker)
+    for _ in range(400):
+        text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 12)))
+        assert scan.openings(text) == [(m.start(), m.group()) for m in pattern.finditer(text)], text
+
+
+@pytest.mark.parametrize(
+    ("text", "commune_at", "found"),
+    [
+        ("Buin: avanzan las obras del hospital.", "Buin", True),
+        ("Buin: avanzan las obras del hospital. El alcalde dijo: bien.", "Buin", True),
+        ("Avanzan las obras del hospital de Buin.", "Buin", True),
+        ("Avanzan las obras del hospital. Buin espera: bien.", "Buin", False),
+        ("Dijo: avanzan las obras del hospital. En Buin.", "Buin", False),
+        # a commune given at a blank (never by the matcher) still has its sentence looked up
+        ("Buin: avanzan las obras del hospital.", " avanzan", True),
+    ],
+)
+def test_a_communes_sentence_counts_when_it_is_the_facilitys_or_a_dateline(
+    register_linker: Linker, text: str, commune_at: str, found: bool
+) -> None:
+    """Only the communes of a facility word's sentence, or of a dateline (it ends with a
+    colon), are read: a commune after the text's last colon is in no dateline."""
+    folded = fold(text)
+    ids = register_linker._facility_words["hospital"]
+    start = text.index("hospital")
+    at = text.index(commune_at)
+    starts = sentence_bounds(text)
+    findings, _ = register_linker._risk.read(
+        text,
+        folded,
+        [],
+        [(ids, start, start + len("hospital"))],
+        [("13402", at, at + 4)],
+        lambda offset: sentence_at(text, starts, offset),
+    )
+    assert [f.id for f in findings] == (["hospital-buin-paine"] if found else [])
