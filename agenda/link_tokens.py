@@ -4,20 +4,20 @@ tokens, agenda/link_match.py), and sentence bounds (cheap rules: punctuation and
 
 from __future__ import annotations
 
-import bisect
 import re
+from typing import Final
 
 import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 
-_PREFIX = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
-_SUFFIX = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
-_INFIX = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
+_PREFIX: Final = re.compile(r"""^[\[\("'«“‘¿¡<{*#@$%&+-]""")
+_SUFFIX: Final = re.compile(r"""[\]\)"'»”’.,;:!?%>}*-]$""")
+_INFIX: Final = re.compile(r"(?<=[a-z0-9])[-/](?=[a-z])|(?<=[a-z])[.,;:!?](?=[a-z])|[\u2026]")
 # A sentence ends after [.!?;:] (closing quotes or brackets, then blanks) or at newlines. Written
 # to open with one character class, so the engine skips to candidates in C: several times faster
 # than the same rule opened by a lookbehind, and the same offsets.
-_SENTENCE_END = re.compile(r"[.!?;:\n](?:(?<=\n)\n*|(?<=[.!?;:])[\"»”)]*\s+)")
+_SENTENCE_END: Final = re.compile(r"[.!?;:\n](?:(?<=\n)\n*|(?<=[.!?;:])[\"»”)]*\s+)")
 
 
 def folded_nlp() -> Language:
@@ -43,7 +43,15 @@ def sentence_bounds(text: str) -> list[int]:
 def sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
     """The (start, end) of the sentence of ``text`` around ``offset``; ``starts`` from
     ``sentence_bounds``, end without trailing blanks."""
-    index = bisect.bisect_right(starts, offset) - 1
+    # bisect_right by hand: compiled, a loop over ints costs less than a call into ``bisect``
+    low, high = 0, len(starts)
+    while low < high:
+        middle = (low + high) // 2
+        if offset < starts[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    index = low - 1
     begin = starts[index]
     end = starts[index + 1] if index + 1 < len(starts) else len(text)
     if end <= begin:
