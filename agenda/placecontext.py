@@ -230,9 +230,10 @@ class PlaceContext:
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        folds = folded[window:start].rsplit(None, 8)[-8:]
+        folds = folded[window:start].rsplit(None, 8)
         if self._body_words.isdisjoint(folds):
-            return False
+            return False  # (a quick test: it also reads the window's rest, a ninth item)
+        folds = folds[-8:]
         bodies = self._zone_bodies if bodies is None else bodies
         originals = text[window:start].rsplit(None, len(folds))[-len(folds) :]
         # the words between the body and the name are the body's own: capitalised or small words
@@ -266,12 +267,16 @@ class PlaceContext:
             article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
             if article and article[0] in _ROAD_ARTICLES:
                 return True
-        # (a list's head is one of the words before: most texts have none, a set test in C)
-        if not self._feature_plurals.isdisjoint(before.words) and (
-            self._listed_after_feature(before.words)
+        words = before.words
+        # the cheap part of _listed_after_feature first (a separator last): no call for most names
+        if (
+            words
+            and (words[-1] in ("y", "e") or words[-1].endswith(","))
+            and self._listed_after_feature(words)
         ):
             return True  # "los cerros Alegre y Concepción": a hill's name, not the city
-        if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
+        # (a one-character slice, not startswith(" ", end): compiled, a comparison, not a call)
+        if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
             # the next word, on the same line, goes on with the name: "Coquimbo Unido"
             following = _NEXT_WORD.match(folded, end + 1)
             if following and following.group() in self.keywords.rules.title_words:
@@ -418,6 +423,8 @@ class PlaceContext:
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
         """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
+        if not text[end : end + 1].isspace():
+            return False  # most names end before punctuation or a line's end: no pattern to run
         match = _NEXT_PROPER_NAME.match(text, end)
         if not match or not match.group(1):
             return False
