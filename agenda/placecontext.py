@@ -13,7 +13,9 @@ from typing import Final, NamedTuple, final
 from agenda.keywords import Keywords, Place
 from agenda.textnorm import fold
 
-_NEXT_PROPER_NAME: Final = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
+_NEXT_PROPER_NAME: Final = re.compile(
+    r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)"
+)
 _REGION_LIST: Final = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
 # Between two ends of a range or list: "desde Coquimbo hasta Biobío", "Valparaíso y Maule".
 _RANGE_GAP: Final = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
