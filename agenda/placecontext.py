@@ -8,6 +8,7 @@ once); the lists themselves are data, in keywords/disambiguation.yaml.
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import Final, NamedTuple, final
 
 from agenda.keywords import Keywords, Place
@@ -69,6 +70,16 @@ def _own_name_word(original: str, folded: str) -> bool:
     return (original[:1].isupper() or folded in _NAME_SMALL_WORDS) and original[
         -1:
     ] not in ",.;:!?)»\"'"
+
+
+def _separator_between(folded: str, start: int, end: int) -> bool:
+    """``folded[start:end]`` is one separator between blanks ("Penco y Tomé", "A, B"): what
+    _LIST_GAP matches, read in place (the gaps between names are long: no copy to strip)."""
+    while start < end and folded[start].isspace():
+        start += 1
+    while end > start and folded[end - 1].isspace():
+        end -= 1
+    return end - start == 1 and folded[start] in _LIST_SEPARATORS
 
 
 class _Mention(NamedTuple):  # a tuple: cheap to make, a dozen per text
@@ -169,6 +180,10 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
     if not (word.isalnum() or _CAPITALISED_WORD.fullmatch(word)):
         return _Before(flags, words, "", 0, after_de)
     return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
+
+
+# A mention's start, as a sort key: compiled, a lambda would build its closure on every call.
+_START: Final = attrgetter("start")
 
 
 class PlaceContext:
@@ -363,7 +378,7 @@ class PlaceContext:
             taken = [(m.start, m.end) for m in found]
             # the same words matched as communes ("Valparaíso") are the regions here
             kept = [m for m in mentions if not any(m.start < e and s < m.end for s, e in taken)]
-            mentions = sorted(kept + found, key=lambda m: m.start)
+            mentions = sorted(kept + found, key=_START)
         region_twin = self._region_twin
         # the communes named as a region is (few): the others have no range to stand in
         twins = [
@@ -463,8 +478,7 @@ class PlaceContext:
         chains: list[list[int]] = []  # runs of two names or more, as indexes
         previous_end = 0
         for index, (mention, _, _) in enumerate(candidates):
-            # what _LIST_GAP matches, by a set lookup: a separator between blanks
-            if index and folded[previous_end : mention.start].strip() in _LIST_SEPARATORS:
+            if index and _separator_between(folded, previous_end, mention.start):
                 if chains and chains[-1][-1] == index - 1:
                     chains[-1].append(index)
                 else:
