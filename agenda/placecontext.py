@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from operator import attrgetter
-from typing import Final, NamedTuple, final
+from typing import Final, final
 
 from agenda.keywords import Keywords, Place
 from agenda.textnorm import fold
@@ -82,10 +82,17 @@ def _separator_between(folded: str, start: int, end: int) -> bool:
     return end - start == 1 and folded[start] in _LIST_SEPARATORS
 
 
-class _Mention(NamedTuple):  # a tuple: cheap to make, a dozen per text
-    place: Place
-    start: int
-    end: int
+@final
+class _Mention:
+    """A place named at ``start:end`` of the text."""
+
+    # a plain class, not a NamedTuple: compiled, it is made and read without a Python-level call
+    __slots__ = ("place", "start", "end")
+
+    def __init__(self, place: Place, start: int, end: int) -> None:
+        self.place = place
+        self.start = start
+        self.end = end
 
 
 # What the phrases right before a name are, as bits (``_Before.flags``): one dict lookup per
