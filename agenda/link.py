@@ -313,7 +313,8 @@ class Linker(PlaceContext):
             return link
 
         links_of = self._links_of
-        for place, start, end in mentions:
+        for mention in mentions:
+            place, start, end = mention.place, mention.start, mention.end
             # one evidence tuple for the commune, its province and its region
             evidence = Evidence(text[start:end], start, end)
             for key, kind, code, name in links_of[place.kind, place.code]:

@@ -7,35 +7,37 @@ once); the lists themselves are data, in keywords/disambiguation.yaml.
 
 from __future__ import annotations
 
-import functools
 import re
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Final, final
 
 from agenda.keywords import Keywords, Place
 from agenda.textnorm import fold
 
-_NEXT_PROPER_NAME = re.compile(r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)")
-_REGION_LIST = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
+_NEXT_PROPER_NAME: Final = re.compile(
+    r"\s+(?:(de|del|de la|de las|de los)\s+)?([A-ZÁÉÍÓÚÑÜ][\w'’-]+)"
+)
+_REGION_LIST: Final = re.compile(r"\b(regiones|provincias)\s+(?:de|del)\s+([^.;:\n]+)")
 # Between two ends of a range or list: "desde Coquimbo hasta Biobío", "Valparaíso y Maule".
-_RANGE_GAP = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
+_RANGE_GAP: Final = re.compile(r"\s*(?:,|-|y|e|a|hasta)?\s*(?:(?:la|el)\s+)?")
 # Between a name and its own region or province: "Victoria, en Malleco", "Curicó (Maule)".
-_OWN_AREA_GAP = re.compile(r"\s*(?:,|\(|-)\s*(?:en\s+)?(?:(?:la|el)\s+)?")
+_OWN_AREA_GAP: Final = re.compile(r"\s*(?:,|\(|-)\s*(?:en\s+)?(?:(?:la|el)\s+)?")
 # A direction after a name that is also a region's: the region's extent, not the city ("las
 # lluvias llegarán hasta Coquimbo por el norte", "desde Valparaíso hacia el sur").
-_DIRECTION_AFTER = re.compile(
+_DIRECTION_AFTER: Final = re.compile(
     r"\s+(?:por|hacia)\s+el\s+(?:norte|sur|oriente|poniente|este|oeste)(?!\w)"
 )
-_LIST_ITEM = re.compile(
+_LIST_ITEM: Final = re.compile(
     r"(?:^|,\s*|\s+y\s+|\s+e\s+)(?:(?:la|el|los)\s+)?([\w'’]+(?:\s(?!y\b|e\b)[\w'’]+)?)"
 )
-_LIST_GAP = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
-_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑÜ")
-_CAPITALISED_WORD = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
-_SMALL_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
-_NEXT_WORD = re.compile(r"[\w'’-]+")
-_NAME_SMALL_WORDS = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
+_LIST_GAP: Final = re.compile(r"\s*(?:,|-|\by\b|\be\b)\s*$")
+_CAPITALS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑÜ")
+_CAPITALISED_WORD: Final = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\w'’]*")
+_SMALL_WORDS: Final = frozenset({"de", "del", "la", "las", "los", "el", "y", "e"})
+_NEXT_WORD: Final = re.compile(r"[\w'’-]+")
+_NAME_SMALL_WORDS: Final = _SMALL_WORDS - {"y", "e"}  # "La Granja y San Ramón" is two names
 # Capitalised words before "de X" that do not make X a body's seat: dates, feasts, articles.
-_NOT_BODIES = frozenset(
+_NOT_BODIES: Final = frozenset(
     {
         "torta",
         "spurs",
@@ -56,11 +58,11 @@ _NOT_BODIES = frozenset(
     }
 )
 # A capitalised article opening a title: "El Llanquihue", "La Estrella".
-_ARTICLES = frozenset({"El", "La", "Los", "Las"})
+_ARTICLES: Final = frozenset({"El", "La", "Los", "Las"})
 # Before a road's phrase in lowercase, the words that make it the road's name.
-_ROAD_ARTICLES = frozenset({"el", "la", "del", "al"})
+_ROAD_ARTICLES: Final = frozenset({"el", "la", "del", "al"})
 # What ``_LIST_GAP`` matches, once stripped of blanks: "Penco y Tomé", "A, B".
-_LIST_SEPARATORS = frozenset({",", "-", "y", "e"})
+_LIST_SEPARATORS: Final = frozenset({",", "-", "y", "e"})
 
 
 def _own_name_word(original: str, folded: str) -> bool:
@@ -70,15 +72,39 @@ def _own_name_word(original: str, folded: str) -> bool:
     ] not in ",.;:!?)»\"'"
 
 
-class _Mention(NamedTuple):  # a tuple: cheap to make, a dozen per text
-    place: Place
-    start: int
-    end: int
+def _separator_between(folded: str, start: int, end: int) -> bool:
+    """``folded[start:end]`` is one separator between blanks ("Penco y Tomé", "A, B"): what
+    _LIST_GAP matches, read in place (the gaps between names are long: no copy to strip)."""
+    while start < end and folded[start].isspace():
+        start += 1
+    while end > start and folded[end - 1].isspace():
+        end -= 1
+    return end - start == 1 and folded[start] in _LIST_SEPARATORS
+
+
+@final
+class _Mention:
+    """A place named at ``start:end`` of the text."""
+
+    # a plain class, not a NamedTuple: compiled, it is made and read without a Python-level call
+    __slots__ = ("place", "start", "end")
+
+    def __init__(self, place: Place, start: int, end: int) -> None:
+        self.place = place
+        self.start = start
+        self.end = end
 
 
 # What the phrases right before a name are, as bits (``_Before.flags``): one dict lookup per
-# phrase built at the linker's start, instead of a set test per rule list per mention.
-NOT_PLACE, STRONG, WEAK, PERSON, REGION_ONLY, FOREIGN, ROAD = (1 << bit for bit in range(7))
+# phrase built at the linker's start, instead of a set test per rule list per mention. Literal
+# constants: compiled code uses them as numbers, with no lookup of a module's global.
+NOT_PLACE: Final = 1
+STRONG: Final = 2
+WEAK: Final = 4
+PERSON: Final = 8
+REGION_ONLY: Final = 16
+FOREIGN: Final = 32
+ROAD: Final = 64
 
 
 def phrase_flags(lists: dict[int, frozenset[str]]) -> dict[str, int]:
@@ -107,53 +133,64 @@ def before_phrases(words: list[str]) -> list[str]:
     return phrases
 
 
-class _Before(NamedTuple):
+@final
+class _Before:
     """What stands right before a mention: the rule lists its last one to four folded words are
     in (bits), those words, and the word before it in the original text (skipping one "de"),
     for capitalisation checks."""
 
-    flags: int
-    words: list[str]  # ``before_phrases`` makes the phrases, when a rule needs them all
-    word: str  # original text, "" when the text before is not a word
-    word_end: int  # where ``word`` ends; 0 when there is no word
-    after_de: bool
+    # a plain class, not a NamedTuple: compiled, its fields are read without a lookup
+    __slots__ = ("flags", "words", "word", "word_end", "after_de")
 
-
-# A _Before made from a tuple in C: the NamedTuple's own __new__ is a Python call (hot path).
-_new_before = functools.partial(tuple.__new__, _Before)
+    def __init__(
+        self, flags: int, words: list[str], word: str, word_end: int, after_de: bool
+    ) -> None:
+        self.flags = flags
+        self.words = words  # ``before_phrases`` makes the phrases, when a rule needs them all
+        self.word = word  # original text, "" when the text before is not a word
+        self.word_end = word_end  # where ``word`` ends; 0 when there is no word
+        self.after_de = after_de
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
     window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # rsplit: only the last words count, no need to split the whole window (hot path)
     words = folded[window:start].rsplit(None, 4)
+    count = len(words)
     flags = 0
-    if words:
-        phrase = words[-1]
+    if count:
+        phrase = words[count - 1]
         found = flags_of.get(phrase)
         if found is not None:
             flags = found
-            for word in words[-2:-5:-1]:  # the last two, three and four words
-                phrase = f"{word} {phrase}"
+            # the last two, three and four words (with five, the first is the window's rest)
+            for index in range(count - 2, 0 if count == 5 else -1, -1):
+                phrase = f"{words[index]} {phrase}"
                 found = flags_of.get(phrase)
                 if found is None:
                     break  # no listed phrase ends so: none longer does either
                 flags |= found
-    if start == 0 or not text[start - 1].isspace() or not words:
-        return _new_before((flags, words, "", 0, False))
+    if start == 0 or not text[start - 1].isspace() or not count:
+        return _Before(flags, words, "", 0, False)
     # fold leaves every blank where it was: each original word stands where its folded word does
     # (found by rfind: a word has no blanks, so its last occurrence before the blanks is itself)
-    after_de = len(words) >= 2 and words[-1] in ("de", "del")
-    at = folded.rfind(words[-1], window, start)
+    after_de = count >= 2 and words[count - 1] in ("de", "del")
+    last = words[count - 2] if after_de else words[count - 1]
+    at = folded.rfind(words[count - 1], window, start)
     if after_de:
-        at = folded.rfind(words[-2], window, at)
+        at = folded.rfind(last, window, at)
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
-        return _new_before((flags, words, "", 0, after_de))
-    word = text[at : at + len(words[-2] if after_de else words[-1])]
-    if not _CAPITALISED_WORD.fullmatch(word):
-        return _new_before((flags, words, "", 0, after_de))
-    return _new_before((flags, words, word, text.rfind(word, window, start) + len(word), after_de))
+        return _Before(flags, words, "", 0, after_de)
+    word = text[at : at + len(last)]
+    # letters and digits only (most words) match the pattern: no need to run it
+    if not (word.isalnum() or _CAPITALISED_WORD.fullmatch(word)):
+        return _Before(flags, words, "", 0, after_de)
+    return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
+
+
+# A mention's start, as a sort key: compiled, a lambda would build its closure on every call.
+_START: Final = attrgetter("start")
 
 
 class PlaceContext:
@@ -217,9 +254,10 @@ class PlaceContext:
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        folds = folded[window:start].rsplit(None, 8)[-8:]
+        folds = folded[window:start].rsplit(None, 8)
         if self._body_words.isdisjoint(folds):
-            return False
+            return False  # (a quick test: it also reads the window's rest, a ninth item)
+        folds = folds[-8:]
         bodies = self._zone_bodies if bodies is None else bodies
         originals = text[window:start].rsplit(None, len(folds))[-len(folds) :]
         # the words between the body and the name are the body's own: capitalised or small words
@@ -253,12 +291,16 @@ class PlaceContext:
             article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
             if article and article[0] in _ROAD_ARTICLES:
                 return True
-        # (a list's head is one of the words before: most texts have none, a set test in C)
-        if not self._feature_plurals.isdisjoint(before.words) and (
-            self._listed_after_feature(before.words)
+        words = before.words
+        # the cheap part of _listed_after_feature first (a separator last): no call for most names
+        if (
+            words
+            and (words[-1] in ("y", "e") or words[-1].endswith(","))
+            and self._listed_after_feature(words)
         ):
             return True  # "los cerros Alegre y Concepción": a hill's name, not the city
-        if text.startswith(" ", end) and text[end + 1 : end + 2].isupper():
+        # (a one-character slice, not startswith(" ", end): compiled, a comparison, not a call)
+        if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
             # the next word, on the same line, goes on with the name: "Coquimbo Unido"
             following = _NEXT_WORD.match(folded, end + 1)
             if following and following.group() in self.keywords.rules.title_words:
@@ -343,7 +385,7 @@ class PlaceContext:
             taken = [(m.start, m.end) for m in found]
             # the same words matched as communes ("Valparaíso") are the regions here
             kept = [m for m in mentions if not any(m.start < e and s < m.end for s, e in taken)]
-            mentions = sorted(kept + found, key=lambda m: m.start)
+            mentions = sorted(kept + found, key=_START)
         region_twin = self._region_twin
         # the communes named as a region is (few): the others have no range to stand in
         twins = [
@@ -405,6 +447,8 @@ class PlaceContext:
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
         """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
+        if not text[end : end + 1].isspace():
+            return False  # most names end before punctuation or a line's end: no pattern to run
         match = _NEXT_PROPER_NAME.match(text, end)
         if not match or not match.group(1):
             return False
@@ -441,8 +485,7 @@ class PlaceContext:
         chains: list[list[int]] = []  # runs of two names or more, as indexes
         previous_end = 0
         for index, (mention, _, _) in enumerate(candidates):
-            # what _LIST_GAP matches, by a set lookup: a separator between blanks
-            if index and folded[previous_end : mention.start].strip() in _LIST_SEPARATORS:
+            if index and _separator_between(folded, previous_end, mention.start):
                 if chains and chains[-1][-1] == index - 1:
                     chains[-1].append(index)
                 else:
