@@ -50,11 +50,12 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from functools import partial
 from operator import itemgetter
+from typing import Final, final
 
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
 from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
-from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
+from agenda.link_result import Evidence, Link, LinkResult
 from agenda.link_tokens import folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
@@ -124,9 +125,45 @@ _TOKENS = itemgetter(3)  # a match's number of tokens
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
 
+# An Evidence made from a tuple in C: the NamedTuple's own __new__ is a Python call (dozens a text).
+_new_evidence: Final = partial(tuple.__new__, Evidence)
+
 
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
+
+
+@final
+class _Links:
+    """One text's links as they are found: each (kind, code) once, in the order first found, in
+    its kind's list of ``result``, with every mention's evidence."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.result = LinkResult()
+        self._lists = self.result.lists_by_kind()
+        self._index: dict[tuple[str, str], Link] = {}
+
+    def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
+        """A place mention: the links it makes (a commune, its province, its region)."""
+        # one evidence tuple for all of them
+        evidence = _new_evidence((self.text[start:end], start, end))
+        for key, kind, code, name in targets:
+            link = self._index.get(key)
+            if link is None:
+                link = self._index[key] = Link(kind, code, name, [evidence])
+                self._lists[kind].append(link)
+            else:
+                link.evidence.append(evidence)
+
+    def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
+        """A mention of a topic or an alert term: its link, with the mention as evidence."""
+        link = self._index.get((kind, code))
+        if link is None:
+            link = self._index[kind, code] = Link(kind, code, name)
+            self._lists[kind].append(link)
+        link.evidence.append(_new_evidence((self.text[start:end], start, end)))
+        return link
 
 
 class Linker(PlaceContext):
@@ -271,11 +308,15 @@ class Linker(PlaceContext):
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases
-        self._topic_by_match = {
-            label: tuple(label.split("|", 1))
-            for label in [f"commitment|{c}" for c in self.keywords.commitments]
-            + [f"facility|{f}" for f in self._facility_words]
-            + [f"priority|{p}" for p in self.keywords.priorities]
+        # a topic's match key -> (kind, code)
+        self._topic_by_match: dict[str, tuple[str, str]] = {
+            f"{kind}|{code}": (kind, code)
+            for kind, codes in (
+                ("commitment", self.keywords.commitments),
+                ("facility", self._facility_words),
+                ("priority", self.keywords.priorities),
+            )
+            for code in codes
         }
 
     # -- linking ----------------------------------------------------------------------------
@@ -292,40 +333,20 @@ class Linker(PlaceContext):
         topic_matches = [m for m in matches if m[0] not in place_ids]
         # a commitment named in the text vouches for its region
         # ("viviendas definitivas de Santa Juana")
-        commitment_regions = {
-            self.keywords.commitments[code].region_code
-            for kind, code in (self._topic_by_match[m[0]] for m in topic_matches)
-            if kind == "commitment"
-        }
+        commitment_regions: set[str] = set()
+        for match in topic_matches:
+            kind, code = self._topic_by_match[match[0]]
+            if kind == "commitment":
+                commitment_regions.add(self.keywords.commitments[code].region_code)
         mentions = self._place_mentions(
             text, folded, place_matches, source_region, commitment_regions
         )
-        result = LinkResult()
-        index: dict[tuple[str, str], Link] = {}
-        lists = {kind: getattr(result, attribute) for kind, attribute in RESULT_LISTS.items()}
-
-        def add(kind: str, code: str, name: str, start: int, end: int) -> Link:
-            link = index.get((kind, code))
-            if link is None:
-                link = index[kind, code] = Link(kind, code, name)
-                lists[kind].append(link)
-            link.evidence.append(Evidence(text[start:end], start, end))
-            return link
-
+        links = _Links(text)
         links_of = self._links_of
         for place, start, end in mentions:
-            # one evidence tuple for the commune, its province and its region
-            evidence = Evidence(text[start:end], start, end)
-            for key, kind, code, name in links_of[place.kind, place.code]:
-                link = index.get(key)
-                if link is None:
-                    link = index[key] = Link(kind, code, name, [evidence])
-                    lists[kind].append(link)
-                else:
-                    link.evidence.append(evidence)
-
-        self._topics(text, folded, topic_matches, mentions, add)
-        return result
+            links.add_place(links_of[place.kind, place.code], start, end)
+        self._topics(text, folded, topic_matches, mentions, links)
+        return links.result
 
     def _place_mentions(
         self,
@@ -531,8 +552,8 @@ class Linker(PlaceContext):
         folded: str,
         matches: list[Match],
         mentions: list[_Mention],
-        add,
-    ) -> None:  # type: ignore[no-untyped-def]
+        links: _Links,
+    ) -> None:
         if not matches:
             return
         names: list[tuple[str, int, int]] = []
@@ -544,7 +565,7 @@ class Linker(PlaceContext):
             elif kind == "facility":
                 facilities.append((self._facility_words[code], start, end))
             else:
-                add("priority", code, self.keywords.priorities[code].name, start, end)
+                links.add("priority", code, self.keywords.priorities[code].name, start, end)
         if not (names or facilities):
             return
         starts = sentence_bounds(text)
@@ -560,16 +581,18 @@ class Linker(PlaceContext):
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
             for start, end in finding.mentions:
-                link = add("commitment", finding.id, title, start, end)
+                link = links.add("commitment", finding.id, title, start, end)
             link.at_risk, link.risk_kind, link.resolved = (
                 finding.at_risk,
                 finding.risk_kind,
                 finding.resolved,
             )
-            link.risk_evidence = [Evidence(text[s:e], s, e) for s, e in finding.risk_sentences]
+            link.risk_evidence = [
+                _new_evidence((text[s:e], s, e)) for s, e in finding.risk_sentences
+            ]
             link.resolution_evidence = [
-                Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences
+                _new_evidence((text[s:e], s, e)) for s, e in finding.resolution_sentences
             ]
         if findings:
             for hit in troubles:
-                add("alert", hit.term, hit.term, hit.start, hit.end)
+                links.add("alert", hit.term, hit.term, hit.start, hit.end)
