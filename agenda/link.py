@@ -78,13 +78,13 @@ from agenda.textnorm import fold
 
 # Only these words may stand between a name and a foreign marker:
 # "Concepción, en el norte de Paraguay".
-_FOREIGN_FILLERS = (
+_FOREIGN_FILLERS: Final = (
     "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
     "estado|provincia|ciudad|municipio|condado|departamento|pais|region|zona|frontera|con|costa|"
     "capital|pequeno|pueblo"
 )
 # Capitalised words that may follow a place name without making it a person's first name.
-_NOT_SURNAMES = frozenset(
+_NOT_SURNAMES: Final = frozenset(
     {
         "centro",
         "chile",
@@ -100,7 +100,7 @@ _NOT_SURNAMES = frozenset(
     }
 )
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
-_LOWERCASE_OPENERS = (
+_LOWERCASE_OPENERS: Final = (
     "comuna",
     "municipalidad",
     "ilustre",
@@ -113,24 +113,35 @@ _LOWERCASE_OPENERS = (
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
-_FILE_OF_PHRASES = {
+_FILE_OF_PHRASES: Final = {
     "NEVER": "disambiguation.yaml",
     "commitment": "commitments.yaml",
     "facility": "commitments.yaml",
     "priority": "priorities.yaml",
 }
 
-_TOKENS = itemgetter(3)  # a match's number of tokens
+_TOKENS: Final = itemgetter(3)  # a match's number of tokens
 
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
 
-# An Evidence made from a tuple in C: the NamedTuple's own __new__ is a Python call (dozens a text).
+# An Evidence and a _Mention made from a tuple in C: a NamedTuple's own __new__ is a Python call
+# (dozens a text).
 _new_evidence: Final = partial(tuple.__new__, Evidence)
+_new_mention: Final = partial(tuple.__new__, _Mention)
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
+
+
+def _clause_follows(folded: str, end: int) -> bool:
+    """What the foreign marker pattern needs right after a name, blanks skipped: "," or "(" or
+    "en" (most names are followed by none of them: no pattern run for those)."""
+    size = len(folded)
+    while end < size and folded[end].isspace():
+        end += 1
+    return end < size and folded[end] in ",(e"
 
 
 @final
@@ -384,14 +395,15 @@ class Linker(PlaceContext):
                 never_ends.add(end)
                 continue
             place = place_by_match[match_id]
+            kind = place.kind  # read again where place changes (an attribute of a Python object)
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
             if require_capital and not phrase:
-                if tokens == 1 and place.kind != "area":
+                if tokens == 1 and kind != "area":
                     # one word (most names): _capitalised's answer from its first letter
                     if not (text[start].isupper() or text[start:end].isupper()):
                         continue
-                elif not self._capitalised(text, start, end, place.kind):
+                elif not self._capitalised(text, start, end, kind):
                     # "en Santiago centro": the alias "Santiago Centro" is not written as a name,
                     # but the same place's shorter alias inside it may be (a rare case)
                     inside = self._capitalised_inside(text, matches, match_id, start, end)
@@ -401,21 +413,24 @@ class Linker(PlaceContext):
             before = _before(text, folded, start, phrase_flags)
             if before.flags & NOT_PLACE:
                 continue
-            if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
+            if not phrase and self._road_or_title(text, folded, start, end, before, kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             # one token has no blanks to squeeze (most names)
             name = folded[start:end] if tokens == 1 else " ".join(folded[start:end].split())
             if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
-            if strong and place.kind == "region" and place.code in self._commune_twin:
+            if strong and kind == "region" and place.code in self._commune_twin:
                 # "el alcalde de Maule": a region's short name, with the commune's own evidence
                 if len(before.words) < 2 or before.words[-2] not in ("provincia", "region"):
                     place = self._commune_twin[place.code]
+                    kind = place.kind
             tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
-                if before.flags & FOREIGN or foreign_after(folded, end):
+                if before.flags & FOREIGN or (
+                    _clause_follows(folded, end) and foreign_after(folded, end)
+                ):
                     not_chilean[name] = "foreign"
                     continue
                 if not strong and self._is_person(
@@ -426,31 +441,27 @@ class Linker(PlaceContext):
                     continue
                 # a body's name ends "... de": only then is there one to look at (most names)
                 strong = strong or (before.after_de and self._named_body(text, before))
-                if place.kind in ("commune", "province") and self._continues_as_other_name(
-                    text, end
-                ):
+                if kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if place.kind in ("commune", "province") and self._body_before(text, folded, start):
+            if kind in ("commune", "province") and self._body_before(text, folded, start):
                 # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
-                twin = self._region_twin.get(place.code) if place.kind == "commune" else None
+                twin = self._region_twin.get(place.code) if kind == "commune" else None
                 if twin is None or not self._body_before(text, folded, start, self._region_bodies):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
-            if before.flags & REGION_ONLY and place.kind in (
-                "commune",
-                "province",
-            ):
+                kind = place.kind
+            if before.flags & REGION_ONLY and kind in ("commune", "province"):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
-            candidates.append((_Mention(place, start, end), tier, before))
+            candidates.append((_new_mention((place, start, end)), tier, before))
             names.append(name)
         candidates = self._placed_by_next(folded, candidates)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
             candidates = [
                 candidate
                 for candidate, name in zip(candidates, names, strict=True)
-                if not self._seen_as_other(name, *candidate[1:], not_chilean)
+                if not self._seen_as_other(name, candidate[1], candidate[2], not_chilean)
             ]
         candidates = self._read_as_elsewhere(folded, candidates)
         supported = {
