@@ -248,3 +248,22 @@ def test_fold_is_the_table_one_character_at_a_time(text: str) -> None:
     expected = "".join(FOLD_TABLE.get(ord(c), c) for c in text)
     assert fold(text) == expected
     assert len(fold(text)) == len(text)
+
+
+def test_trie_alternatives_match_what_the_plain_alternation_matches() -> None:
+    """The foreign-marker pattern is written as a tree of common beginnings: it must accept
+    exactly the strings the plain alternation of the same phrases accepts."""
+    import itertools
+    import re
+
+    from agenda.link import _trie_alternatives
+
+    phrases = ["ee.uu.", "eeuu", "a", "ab", "abc", "b c", "ba", "peru", "peruana", "peruano"]
+    plain = re.compile("|".join(map(re.escape, phrases)))
+    tree = re.compile(_trie_alternatives(phrases))
+    candidates = {"".join(p) for n in range(6) for p in itertools.product("abce.u p", repeat=n)}
+    candidates |= set(phrases) | {"peruan", "ee.uu", "perua"}
+    for text in candidates:
+        assert bool(plain.fullmatch(text)) == bool(tree.fullmatch(text)), text
+        assert bool(plain.match(text)) == bool(tree.match(text)), text
+    assert re.compile(_trie_alternatives([])).match("") is None  # no phrase: never matches
