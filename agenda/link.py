@@ -46,6 +46,7 @@ in agenda/link_match.py.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from functools import partial
@@ -366,8 +367,13 @@ class Linker(PlaceContext):
         folded = fold(text)
         matches = self._matcher(folded)
         place_ids = self._place_ids
-        place_matches = [m for m in matches if m[0] in place_ids]
-        topic_matches = [m for m in matches if m[0] not in place_ids]
+        place_matches: list[Match] = []
+        topic_matches: list[Match] = []
+        for match in matches:
+            if match[0] in place_ids:
+                place_matches.append(match)
+            else:
+                topic_matches.append(match)
         # a commitment named in the text vouches for its region
         # ("viviendas definitivas de Santa Juana")
         commitment_regions: set[str] = set()
@@ -398,13 +404,15 @@ class Linker(PlaceContext):
         # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
         # the sort is stable); overlapping shorter ones are dropped.
         matches.sort(key=_TOKENS, reverse=True)
-        taken = bytearray(len(folded))  # 1 for each character a kept match covers
-        kept = []
+        kept: list[tuple[int, str, int, int]] = []  # by start: their spans never overlap
+        kept_starts: list[int] = []
         for match_id, start, end, tokens in matches:
-            if taken.find(1, start, end) < 0:  # searched in C, no set of offsets
-                taken[start:end] = b"\x01" * (end - start)
-                kept.append((start, match_id, end, tokens))
-        kept.sort()
+            # the kept match that starts last before this one ends is the only one it can overlap
+            at = bisect_left(kept_starts, end)
+            if at and kept[at - 1][2] > start:
+                continue
+            kept_starts.insert(at, start)
+            kept.insert(at, (start, match_id, end, tokens))
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
@@ -490,18 +498,26 @@ class Linker(PlaceContext):
                 if not self._seen_as_other(name, candidate[1], candidate[2], not_chilean)
             ]
         candidates = self._read_as_elsewhere(folded, candidates)
-        supported = {
-            m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
-        } | commitment_regions
+        # the regions sure mentions support, for the doubtful ones (most texts have none)
+        supported: AbstractSet[str] = frozenset()
+        if any(tier == "ambiguous" or tier == "strict" for _, tier, _ in candidates):
+            supported = {
+                m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
+            } | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
         for mention, tier, before in candidates:
-            region = mention.place.region_code
-            weak = before.flags & WEAK
-            if tier == "ambiguous" and not (weak or region in supported or region == source_region):
-                continue
-            if tier == "strict" and not (weak and (region in supported or region == source_region)):
-                continue
+            if tier == "ambiguous" or tier == "strict":
+                region = mention.place.region_code
+                weak = before.flags & WEAK
+                if tier == "ambiguous" and not (
+                    weak or region in supported or region == source_region
+                ):
+                    continue
+                if tier == "strict" and not (
+                    weak and (region in supported or region == source_region)
+                ):
+                    continue
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
