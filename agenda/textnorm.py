@@ -43,10 +43,9 @@ FOLD_TABLE: Final = _build_fold_table()
 # several times faster than str.translate over every character (the linker's hot path).
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 _NON_ASCII_FOLD: Final = {chr(k): v for k, v in FOLD_TABLE.items() if k > 127}
-# The same for text all in Latin-1, as a table of bytes (each folds to a Latin-1 character).
-_LATIN1_FOLD: Final = bytes(
-    ord(_NON_ASCII_FOLD.get(chr(byte), chr(byte))) if byte > 127 else byte for byte in range(256)
-)
+# Text all in Latin-1 is lowercased and folded in one pass, by a table of bytes (each Latin-1
+# character lowercases and folds to a Latin-1 character).
+_LATIN1_FOLD: Final = bytes(ord(FOLD_TABLE.get(byte, chr(byte))) for byte in range(256))
 # Characters that fold to another folded character (Greek oxia to the acute accent, which folds
 # to an apostrophe): replaced one at a time, the order would matter; with them, one pass.
 _FOLDS_AGAIN: Final = frozenset(
@@ -61,15 +60,17 @@ def _fold_char(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """Lowercase and strip accents, one character for one character."""
+    if text.isascii():  # most single words: nothing but lowercase to do
+        return text.lower()
+    try:  # Latin-1 text (Spanish without typographic quotes or dashes): a byte table, in C
+        return text.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1")
+    except UnicodeEncodeError:
+        pass
     lowered = text.lower()
-    if lowered.isascii():  # most single words: nothing left to fold
+    if lowered.isascii():  # the Kelvin sign lowercases to "k"
         return lowered
     if len(lowered) != len(text):  # a rare character whose lowercase is longer ("İ")
         return text.translate(FOLD_TABLE)
-    try:  # Latin-1 text (Spanish without typographic quotes or dashes): a byte table, in C
-        return lowered.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1")
-    except UnicodeEncodeError:
-        pass
     # each distinct accented letter replaced at once: a text has a handful of them ("á", "ñ"),
     # but dozens of occurrences (a Python call each through a substitution callback)
     present = set(_NON_ASCII.findall(lowered))
