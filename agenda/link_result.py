@@ -57,6 +57,21 @@ class Link:
         self.resolved = resolved
         self.resolution_evidence = [] if resolution_evidence is None else resolution_evidence
 
+    def __reduce__(self) -> tuple[type[Link], tuple[object, ...]]:
+        # pickle and copy rebuild through __init__ with every field (a compiled class's
+        # __new__ runs __init__ too, so the default way, without arguments, would fail)
+        return Link, (
+            self.kind,
+            self.code,
+            self.name,
+            self.evidence,
+            self.at_risk,
+            self.risk_evidence,
+            self.risk_kind,
+            self.resolved,
+            self.resolution_evidence,
+        )
+
     def as_dict(self) -> dict[str, object]:
         key = "id" if self.kind in ("commitment", "priority") else "code"
         out: dict[str, object] = {
@@ -97,6 +112,17 @@ class LinkResult:
         self.commitments = [] if commitments is None else commitments
         self.priorities = [] if priorities is None else priorities
         self.alerts = [] if alerts is None else alerts
+
+    def __reduce__(self) -> tuple[type[LinkResult], tuple[object, ...]]:
+        # as Link's: through __init__ with every field
+        return LinkResult, (
+            self.regions,
+            self.provinces,
+            self.communes,
+            self.commitments,
+            self.priorities,
+            self.alerts,
+        )
 
     def lists_by_kind(self) -> dict[str, list[Link]]:
         """Each link kind -> the list that holds it (the linker appends to these)."""

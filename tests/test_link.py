@@ -267,3 +267,18 @@ def test_trie_alternatives_match_what_the_plain_alternation_matches() -> None:
         assert bool(plain.fullmatch(text)) == bool(tree.fullmatch(text)), text
         assert bool(plain.match(text)) == bool(tree.match(text)), text
     assert re.compile(_trie_alternatives([])).match("") is None  # no phrase: never matches
+
+
+def test_link_results_pickle_and_copy(linker: Linker) -> None:
+    """LinkResult and Link write their own __init__ (a native constructor when compiled by mypyc):
+    pickle and copy still rebuild them whole."""
+    import copy
+    import pickle
+
+    result = linker.link("Lluvias en Bio Bio y en Valparaíso; alerta por el hospital de Ancud.")
+    assert result.regions
+    for twin in (pickle.loads(pickle.dumps(result)), copy.copy(result), copy.deepcopy(result)):
+        assert twin == result
+        assert twin.as_dict() == result.as_dict()
+    link = result.regions[0]
+    assert copy.copy(link) == link and pickle.loads(pickle.dumps(link)) == link
