@@ -35,6 +35,7 @@ BUILD_ROOT = os.path.join(os.path.dirname(PACKAGE_DIR), ".compiled")
 COMPILED = (
     "agenda.link",
     "agenda.link_match",
+    "agenda.link_result",
     "agenda.link_tokens",
     "agenda.placecontext",
     "agenda.risk",
@@ -52,7 +53,6 @@ READ_BY_MYPYC = (
     "agenda.fetched",
     "agenda.fingerprint",
     "agenda.keywords",
-    "agenda.link_result",
     "agenda.publication_dates",
     "agenda.register",
     "agenda.sources",

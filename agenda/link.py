@@ -46,15 +46,17 @@ in agenda/link_match.py.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from functools import partial
 from operator import itemgetter
+from typing import Final, final
 
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
 from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
-from agenda.link_result import RESULT_LISTS, Evidence, Link, LinkResult
+from agenda.link_result import Evidence, Link, LinkResult
 from agenda.link_tokens import folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
@@ -77,13 +79,13 @@ from agenda.textnorm import fold
 
 # Only these words may stand between a name and a foreign marker:
 # "Concepción, en el norte de Paraguay".
-_FOREIGN_FILLERS = (
-    "en|el|la|los|las|del|de|al|un|una|norte|sur|este|oeste|centro|noreste|noroeste|sureste|suroeste|"
-    "estado|provincia|ciudad|municipio|condado|departamento|pais|region|zona|frontera|con|costa|"
-    "capital|pequeno|pueblo"
-)
+_FOREIGN_FILLERS: Final = (
+    "en el la los las del de al un una norte sur este oeste centro noreste noroeste sureste "
+    "suroeste estado provincia ciudad municipio condado departamento pais region zona frontera "
+    "con costa capital pequeno pueblo"
+).split()
 # Capitalised words that may follow a place name without making it a person's first name.
-_NOT_SURNAMES = frozenset(
+_NOT_SURNAMES: Final = frozenset(
     {
         "centro",
         "chile",
@@ -99,7 +101,7 @@ _NOT_SURNAMES = frozenset(
     }
 )
 # Words that open a place phrase in lowercase: "comuna de Maule" is capitalised enough.
-_LOWERCASE_OPENERS = (
+_LOWERCASE_OPENERS: Final = (
     "comuna",
     "municipalidad",
     "ilustre",
@@ -112,21 +114,92 @@ _LOWERCASE_OPENERS = (
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
-_FILE_OF_PHRASES = {
+_FILE_OF_PHRASES: Final = {
     "NEVER": "disambiguation.yaml",
     "commitment": "commitments.yaml",
     "facility": "commitments.yaml",
     "priority": "priorities.yaml",
 }
 
-_TOKENS = itemgetter(3)  # a match's number of tokens
+_TOKENS: Final = itemgetter(3)  # a match's number of tokens
 
 # A link a mention makes: its index key (kind, code), then kind, code and name.
 _LinkTarget = tuple[tuple[str, str], str, str, str]
 
+# An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a text).
+_new_evidence: Final = partial(tuple.__new__, Evidence)
+
 
 def _alternatives(phrases: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(set(phrases), key=len, reverse=True))) or "(?!)"
+
+
+# Phrases as a tree of their letters: a character -> the subtree after it; "" ends a phrase.
+_Tree = dict[str, "_Tree"]
+
+
+def _trie_alternatives(phrases: Iterable[str]) -> str:
+    """A pattern for any of the phrases, written as a tree of their common beginnings
+    ("a(?:lemania|rgentina)"): the engine tries each letter once, not each phrase in turn (the
+    foreign markers are dozens). It matches the same strings as the plain alternation, maybe
+    another of them first: for a yes or no (``match``) only."""
+    tree: _Tree = {}
+    for phrase in sorted(set(phrases)):
+        node = tree
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _subtree_pattern(tree) if tree else "(?!)"
+
+
+def _subtree_pattern(node: _Tree) -> str:
+    branches = [re.escape(char) + _subtree_pattern(child) for char, child in node.items() if char]
+    if not branches:
+        return ""
+    pattern = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{pattern})?" if "" in node else pattern
+
+
+def _clause_follows(folded: str, end: int) -> bool:
+    """What the foreign marker pattern needs right after a name, blanks skipped: "," or "(" or
+    "en" (most names are followed by none of them: no pattern run for those)."""
+    size = len(folded)
+    while end < size and folded[end].isspace():
+        end += 1
+    return end < size and folded[end] in ",(e"
+
+
+@final
+class _Links:
+    """One text's links as they are found: each (kind, code) once, in the order first found, in
+    its kind's list of ``result``, with every mention's evidence."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.result = LinkResult()
+        self._lists = self.result.lists_by_kind()
+        self._index: dict[tuple[str, str], Link] = {}
+
+    def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
+        """A place mention: the links it makes (a commune, its province, its region)."""
+        # one evidence tuple for all of them
+        evidence = _new_evidence((self.text[start:end], start, end))
+        for key, kind, code, name in targets:
+            link = self._index.get(key)
+            if link is None:
+                link = self._index[key] = Link(kind, code, name, [evidence])
+                self._lists[kind].append(link)
+            else:
+                link.evidence.append(evidence)
+
+    def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
+        """A mention of a topic or an alert term: its link, with the mention as evidence."""
+        link = self._index.get((kind, code))
+        if link is None:
+            link = self._index[kind, code] = Link(kind, code, name)
+            self._lists[kind].append(link)
+        link.evidence.append(_new_evidence((self.text[start:end], start, end)))
+        return link
 
 
 class Linker(PlaceContext):
@@ -162,11 +235,11 @@ class Linker(PlaceContext):
         self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
         self._foreign_after_re = re.compile(
-            r"\s*(?:,|\(|\ben\b)\s*(?:(?:"
-            + _FOREIGN_FILLERS
-            + r")\s+)*(?:"
-            + _alternatives(rules.foreign_markers)
-            + r")(?![\w])"
+            r"\s*(?:,|\(|\ben\b)\s*(?:"
+            + _trie_alternatives(_FOREIGN_FILLERS)
+            + r"\s+)*"
+            + _trie_alternatives(rules.foreign_markers)
+            + r"(?![\w])"
         )
         # regions whose short name is also a commune's ("Maule", "Los Lagos", "Aysén")
         communes_by_name = {
@@ -271,11 +344,15 @@ class Linker(PlaceContext):
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases
-        self._topic_by_match = {
-            label: tuple(label.split("|", 1))
-            for label in [f"commitment|{c}" for c in self.keywords.commitments]
-            + [f"facility|{f}" for f in self._facility_words]
-            + [f"priority|{p}" for p in self.keywords.priorities]
+        # a topic's match key -> (kind, code)
+        self._topic_by_match: dict[str, tuple[str, str]] = {
+            f"{kind}|{code}": (kind, code)
+            for kind, codes in (
+                ("commitment", self.keywords.commitments),
+                ("facility", self._facility_words),
+                ("priority", self.keywords.priorities),
+            )
+            for code in codes
         }
 
     # -- linking ----------------------------------------------------------------------------
@@ -288,45 +365,30 @@ class Linker(PlaceContext):
         folded = fold(text)
         matches = self._matcher(folded)
         place_ids = self._place_ids
-        place_matches = [m for m in matches if m[0] in place_ids]
-        topic_matches = [m for m in matches if m[0] not in place_ids]
+        place_matches: list[Match] = []
+        topic_matches: list[Match] = []
+        for match in matches:
+            if match[0] in place_ids:
+                place_matches.append(match)
+            else:
+                topic_matches.append(match)
         # a commitment named in the text vouches for its region
         # ("viviendas definitivas de Santa Juana")
-        commitment_regions = {
-            self.keywords.commitments[code].region_code
-            for kind, code in (self._topic_by_match[m[0]] for m in topic_matches)
-            if kind == "commitment"
-        }
+        commitment_regions: set[str] = set()
+        for match in topic_matches:
+            kind, code = self._topic_by_match[match[0]]
+            if kind == "commitment":
+                commitment_regions.add(self.keywords.commitments[code].region_code)
         mentions = self._place_mentions(
             text, folded, place_matches, source_region, commitment_regions
         )
-        result = LinkResult()
-        index: dict[tuple[str, str], Link] = {}
-        lists = {kind: getattr(result, attribute) for kind, attribute in RESULT_LISTS.items()}
-
-        def add(kind: str, code: str, name: str, start: int, end: int) -> Link:
-            link = index.get((kind, code))
-            if link is None:
-                link = index[kind, code] = Link(kind, code, name)
-                lists[kind].append(link)
-            link.evidence.append(Evidence(text[start:end], start, end))
-            return link
-
+        links = _Links(text)
         links_of = self._links_of
         for mention in mentions:
-            place, start, end = mention.place, mention.start, mention.end
-            # one evidence tuple for the commune, its province and its region
-            evidence = Evidence(text[start:end], start, end)
-            for key, kind, code, name in links_of[place.kind, place.code]:
-                link = index.get(key)
-                if link is None:
-                    link = index[key] = Link(kind, code, name, [evidence])
-                    lists[kind].append(link)
-                else:
-                    link.evidence.append(evidence)
-
-        self._topics(text, folded, topic_matches, mentions, add)
-        return result
+            place = mention.place
+            links.add_place(links_of[place.kind, place.code], mention.start, mention.end)
+        self._topics(text, folded, topic_matches, mentions, links)
+        return links.result
 
     def _place_mentions(
         self,
@@ -341,13 +403,15 @@ class Linker(PlaceContext):
         # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
         # the sort is stable); overlapping shorter ones are dropped.
         matches.sort(key=_TOKENS, reverse=True)
-        taken = bytearray(len(folded))  # 1 for each character a kept match covers
-        kept = []
+        kept: list[tuple[int, str, int, int]] = []  # by start: their spans never overlap
+        kept_starts: list[int] = []
         for match_id, start, end, tokens in matches:
-            if taken.find(1, start, end) < 0:  # searched in C, no set of offsets
-                taken[start:end] = b"\x01" * (end - start)
-                kept.append((start, match_id, end, tokens))
-        kept.sort()
+            # the kept match that starts last before this one ends is the only one it can overlap
+            at = bisect_left(kept_starts, end)
+            if at and kept[at - 1][2] > start:
+                continue
+            kept_starts.insert(at, start)
+            kept.insert(at, (start, match_id, end, tokens))
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
@@ -364,14 +428,15 @@ class Linker(PlaceContext):
                 never_ends.add(end)
                 continue
             place = place_by_match[match_id]
+            kind = place.kind  # read again where place changes (an attribute of a Python object)
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             phrase = folded.startswith(_LOWERCASE_OPENERS, start)
             if require_capital and not phrase:
-                if tokens == 1 and place.kind != "area":
+                if tokens == 1 and kind != "area":
                     # one word (most names): _capitalised's answer from its first letter
                     if not (text[start].isupper() or text[start:end].isupper()):
                         continue
-                elif not self._capitalised(text, start, end, place.kind):
+                elif not self._capitalised(text, start, end, kind):
                     # "en Santiago centro": the alias "Santiago Centro" is not written as a name,
                     # but the same place's shorter alias inside it may be (a rare case)
                     inside = self._capitalised_inside(text, matches, match_id, start, end)
@@ -381,21 +446,24 @@ class Linker(PlaceContext):
             before = _before(text, folded, start, phrase_flags)
             if before.flags & NOT_PLACE:
                 continue
-            if not phrase and self._road_or_title(text, folded, start, end, before, place.kind):
+            if not phrase and self._road_or_title(text, folded, start, end, before, kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
             # one token has no blanks to squeeze (most names)
             name = folded[start:end] if tokens == 1 else " ".join(folded[start:end].split())
             if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
-            if strong and place.kind == "region" and place.code in self._commune_twin:
+            if strong and kind == "region" and place.code in self._commune_twin:
                 # "el alcalde de Maule": a region's short name, with the commune's own evidence
                 if len(before.words) < 2 or before.words[-2] not in ("provincia", "region"):
                     place = self._commune_twin[place.code]
+                    kind = place.kind
             tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
-                if before.flags & FOREIGN or foreign_after(folded, end):
+                if before.flags & FOREIGN or (
+                    _clause_follows(folded, end) and foreign_after(folded, end)
+                ):
                     not_chilean[name] = "foreign"
                     continue
                 if not strong and self._is_person(
@@ -406,20 +474,16 @@ class Linker(PlaceContext):
                     continue
                 # a body's name ends "... de": only then is there one to look at (most names)
                 strong = strong or (before.after_de and self._named_body(text, before))
-                if place.kind in ("commune", "province") and self._continues_as_other_name(
-                    text, end
-                ):
+                if kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if place.kind in ("commune", "province") and self._body_before(text, folded, start):
+            if kind in ("commune", "province") and self._body_before(text, folded, start):
                 # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
-                twin = self._region_twin.get(place.code) if place.kind == "commune" else None
+                twin = self._region_twin.get(place.code) if kind == "commune" else None
                 if twin is None or not self._body_before(text, folded, start, self._region_bodies):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
-            if before.flags & REGION_ONLY and place.kind in (
-                "commune",
-                "province",
-            ):
+                kind = place.kind
+            if before.flags & REGION_ONLY and kind in ("commune", "province"):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
@@ -430,21 +494,29 @@ class Linker(PlaceContext):
             candidates = [
                 candidate
                 for candidate, name in zip(candidates, names, strict=True)
-                if not self._seen_as_other(name, *candidate[1:], not_chilean)
+                if not self._seen_as_other(name, candidate[1], candidate[2], not_chilean)
             ]
         candidates = self._read_as_elsewhere(folded, candidates)
-        supported = {
-            m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
-        } | commitment_regions
+        # the regions sure mentions support, for the doubtful ones (most texts have none)
+        supported: AbstractSet[str] = frozenset()
+        if any(tier == "ambiguous" or tier == "strict" for _, tier, _ in candidates):
+            supported = {
+                m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
+            } | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
         for mention, tier, before in candidates:
-            region = mention.place.region_code
-            weak = before.flags & WEAK
-            if tier == "ambiguous" and not (weak or region in supported or region == source_region):
-                continue
-            if tier == "strict" and not (weak and (region in supported or region == source_region)):
-                continue
+            if tier == "ambiguous" or tier == "strict":
+                region = mention.place.region_code
+                weak = before.flags & WEAK
+                if tier == "ambiguous" and not (
+                    weak or region in supported or region == source_region
+                ):
+                    continue
+                if tier == "strict" and not (
+                    weak and (region in supported or region == source_region)
+                ):
+                    continue
             mentions.append(mention)
         return self._region_lists(folded, mentions)
 
@@ -532,8 +604,8 @@ class Linker(PlaceContext):
         folded: str,
         matches: list[Match],
         mentions: list[_Mention],
-        add,
-    ) -> None:  # type: ignore[no-untyped-def]
+        links: _Links,
+    ) -> None:
         if not matches:
             return
         names: list[tuple[str, int, int]] = []
@@ -545,7 +617,7 @@ class Linker(PlaceContext):
             elif kind == "facility":
                 facilities.append((self._facility_words[code], start, end))
             else:
-                add("priority", code, self.keywords.priorities[code].name, start, end)
+                links.add("priority", code, self.keywords.priorities[code].name, start, end)
         if not (names or facilities):
             return
         starts = sentence_bounds(text)
@@ -561,16 +633,18 @@ class Linker(PlaceContext):
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
             for start, end in finding.mentions:
-                link = add("commitment", finding.id, title, start, end)
+                link = links.add("commitment", finding.id, title, start, end)
             link.at_risk, link.risk_kind, link.resolved = (
                 finding.at_risk,
                 finding.risk_kind,
                 finding.resolved,
             )
-            link.risk_evidence = [Evidence(text[s:e], s, e) for s, e in finding.risk_sentences]
+            link.risk_evidence = [
+                _new_evidence((text[s:e], s, e)) for s, e in finding.risk_sentences
+            ]
             link.resolution_evidence = [
-                Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences
+                _new_evidence((text[s:e], s, e)) for s, e in finding.resolution_sentences
             ]
         if findings:
             for hit in troubles:
-                add("alert", hit.term, hit.term, hit.start, hit.end)
+                links.add("alert", hit.term, hit.term, hit.start, hit.end)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from itertools import pairwise
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import ahocorasick_rs
 from spacy.matcher import PhraseMatcher
@@ -35,15 +35,15 @@ _Spans = tuple[tuple[int, int], ...]
 
 # A phrase with more places where a blank may or may not stand would be searched in too many
 # forms (two per place): such keywords are refused when the matcher is built.
-MOST_OPTIONAL_BLANKS = 10
+MOST_OPTIONAL_BLANKS: Final = 10
 # Readings of found strings in the chunks around them, kept: as many as spaCy's own cache keeps
 # chunks, for stretches this short (the cache stays small; a longer one, in text with few blanks,
 # is tokenized once per text).
-_REGIONS_KEPT = 10_000
-_LONGEST_REGION_KEPT = 200
-_BLANK = re.compile(r"\s")
-_NON_BLANK = re.compile(r"\S")
-_SPAN = itemgetter(1, 2)  # a match's (start, end): the PhraseMatcher's order
+_REGIONS_KEPT: Final = 10_000
+_LONGEST_REGION_KEPT: Final = 200
+_BLANK: Final = re.compile(r"\s")
+_NON_BLANK: Final = re.compile(r"\S")
+_SPAN: Final = itemgetter(1, 2)  # a match's (start, end): the PhraseMatcher's order
 
 
 class UnsearchablePhrase(ValueError):
@@ -70,7 +70,7 @@ class _Form(NamedTuple):
     whole: _Reading | None
 
 
-_UNREAD = _Reading((), ())  # not in the cache of readings
+_UNREAD: Final = _Reading((), ())  # not in the cache of readings
 
 
 class _Stretch(NamedTuple):

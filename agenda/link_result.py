@@ -1,23 +1,15 @@
 """What the linker finds in a text: ``LinkResult``, its ``Link``s and their ``Evidence``.
 
 Plain data, apart from ``agenda.link`` so the store and the pipeline read and write results
-without importing spaCy.
+without importing spaCy. ``Link`` and ``LinkResult`` write their own ``__init__`` (the dataclass
+gives the rest): compiled by mypyc with the linker, a written one is a native constructor, where
+the dataclass's would stay interpreted Python (the linker makes about fifteen links a text).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import NamedTuple
-
-# A link kind -> the LinkResult list that holds it.
-RESULT_LISTS = {
-    "region": "regions",
-    "province": "provinces",
-    "commune": "communes",
-    "commitment": "commitments",
-    "priority": "priorities",
-    "alert": "alerts",
-}
 
 
 class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
@@ -29,7 +21,7 @@ class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per arti
         return {"text": self.text, "start": self.start, "end": self.end}
 
 
-@dataclass
+@dataclass(init=False)
 class Link:
     kind: str  # region | province | commune | commitment | priority | alert
     code: str  # official code, commitment id, priority id, or the alert term
@@ -42,6 +34,43 @@ class Link:
     risk_kind: str | None = None  # keywords/alerts.yaml kind of the first trouble ("delay", ...)
     resolved: bool = False  # the text reports the trouble solved, after reporting it
     resolution_evidence: list[Evidence] = field(default_factory=list)
+
+    def __init__(
+        self,
+        kind: str,
+        code: str,
+        name: str,
+        evidence: list[Evidence] | None = None,
+        at_risk: bool = False,
+        risk_evidence: list[Evidence] | None = None,
+        risk_kind: str | None = None,
+        resolved: bool = False,
+        resolution_evidence: list[Evidence] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.code = code
+        self.name = name
+        self.evidence = [] if evidence is None else evidence
+        self.at_risk = at_risk
+        self.risk_evidence = [] if risk_evidence is None else risk_evidence
+        self.risk_kind = risk_kind
+        self.resolved = resolved
+        self.resolution_evidence = [] if resolution_evidence is None else resolution_evidence
+
+    def __reduce__(self) -> tuple[type[Link], tuple[object, ...]]:
+        # pickle and copy rebuild through __init__ with every field (a compiled class's
+        # __new__ runs __init__ too, so the default way, without arguments, would fail)
+        return Link, (
+            self.kind,
+            self.code,
+            self.name,
+            self.evidence,
+            self.at_risk,
+            self.risk_evidence,
+            self.risk_kind,
+            self.resolved,
+            self.resolution_evidence,
+        )
 
     def as_dict(self) -> dict[str, object]:
         key = "id" if self.kind in ("commitment", "priority") else "code"
@@ -59,7 +88,7 @@ class Link:
         return out
 
 
-@dataclass
+@dataclass(init=False)
 class LinkResult:
     regions: list[Link] = field(default_factory=list)
     provinces: list[Link] = field(default_factory=list)
@@ -67,6 +96,44 @@ class LinkResult:
     commitments: list[Link] = field(default_factory=list)
     priorities: list[Link] = field(default_factory=list)
     alerts: list[Link] = field(default_factory=list)
+
+    def __init__(
+        self,
+        regions: list[Link] | None = None,
+        provinces: list[Link] | None = None,
+        communes: list[Link] | None = None,
+        commitments: list[Link] | None = None,
+        priorities: list[Link] | None = None,
+        alerts: list[Link] | None = None,
+    ) -> None:
+        self.regions = [] if regions is None else regions
+        self.provinces = [] if provinces is None else provinces
+        self.communes = [] if communes is None else communes
+        self.commitments = [] if commitments is None else commitments
+        self.priorities = [] if priorities is None else priorities
+        self.alerts = [] if alerts is None else alerts
+
+    def __reduce__(self) -> tuple[type[LinkResult], tuple[object, ...]]:
+        # as Link's: through __init__ with every field
+        return LinkResult, (
+            self.regions,
+            self.provinces,
+            self.communes,
+            self.commitments,
+            self.priorities,
+            self.alerts,
+        )
+
+    def lists_by_kind(self) -> dict[str, list[Link]]:
+        """Each link kind -> the list that holds it (the linker appends to these)."""
+        return {
+            "region": self.regions,
+            "province": self.provinces,
+            "commune": self.communes,
+            "commitment": self.commitments,
+            "priority": self.priorities,
+            "alert": self.alerts,
+        }
 
     def all_links(self) -> list[Link]:
         return (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Final
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -37,18 +38,17 @@ def _build_fold_table() -> dict[int, str]:
     return table
 
 
-FOLD_TABLE = _build_fold_table()
+FOLD_TABLE: Final = _build_fold_table()
 # After str.lower() only non-ASCII characters still need folding: a regex over those few is
 # several times faster than str.translate over every character (the linker's hot path).
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_NON_ASCII_FOLD = {chr(k): v for k, v in FOLD_TABLE.items() if k > 127}
-# The same for text all in Latin-1, as a table of bytes (each folds to a Latin-1 character).
-_LATIN1_FOLD = bytes(
-    ord(_NON_ASCII_FOLD.get(chr(byte), chr(byte))) if byte > 127 else byte for byte in range(256)
-)
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_FOLD: Final = {chr(k): v for k, v in FOLD_TABLE.items() if k > 127}
+# Text all in Latin-1 is lowercased and folded in one pass, by a table of bytes (each Latin-1
+# character lowercases and folds to a Latin-1 character).
+_LATIN1_FOLD: Final = bytes(ord(FOLD_TABLE.get(byte, chr(byte))) for byte in range(256))
 # Characters that fold to another folded character (Greek oxia to the acute accent, which folds
 # to an apostrophe): replaced one at a time, the order would matter; with them, one pass.
-_FOLDS_AGAIN = frozenset(
+_FOLDS_AGAIN: Final = frozenset(
     k for k, v in _NON_ASCII_FOLD.items() if any(c in _NON_ASCII_FOLD for c in v)
 )
 
@@ -60,15 +60,17 @@ def _fold_char(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """Lowercase and strip accents, one character for one character."""
+    if text.isascii():  # most single words: nothing but lowercase to do
+        return text.lower()
+    try:  # Latin-1 text (Spanish without typographic quotes or dashes): a byte table, in C
+        return text.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1")
+    except UnicodeEncodeError:
+        pass
     lowered = text.lower()
-    if lowered.isascii():  # most single words: nothing left to fold
+    if lowered.isascii():  # the Kelvin sign lowercases to "k"
         return lowered
     if len(lowered) != len(text):  # a rare character whose lowercase is longer ("İ")
         return text.translate(FOLD_TABLE)
-    try:  # Latin-1 text (Spanish without typographic quotes or dashes): a byte table, in C
-        return lowered.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1")
-    except UnicodeEncodeError:
-        pass
     # each distinct accented letter replaced at once: a text has a handful of them ("á", "ñ"),
     # but dozens of occurrences (a Python call each through a substitution callback)
     present = set(_NON_ASCII.findall(lowered))
@@ -88,7 +90,7 @@ def nfc(text: str) -> str:
 
 # C0 controls except tab and newline, DEL, and C1 controls: never text, and ESC sequences in a
 # title would drive the analyst's terminal when `agenda search` prints it.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strip_controls(text: str) -> str:

@@ -248,3 +248,37 @@ def test_fold_is_the_table_one_character_at_a_time(text: str) -> None:
     expected = "".join(FOLD_TABLE.get(ord(c), c) for c in text)
     assert fold(text) == expected
     assert len(fold(text)) == len(text)
+
+
+def test_trie_alternatives_match_what_the_plain_alternation_matches() -> None:
+    """The foreign-marker pattern is written as a tree of common beginnings: it must accept
+    exactly the strings the plain alternation of the same phrases accepts."""
+    import itertools
+    import re
+
+    from agenda.link import _trie_alternatives
+
+    phrases = ["ee.uu.", "eeuu", "a", "ab", "abc", "b c", "ba", "peru", "peruana", "peruano"]
+    plain = re.compile("|".join(map(re.escape, phrases)))
+    tree = re.compile(_trie_alternatives(phrases))
+    candidates = {"".join(p) for n in range(6) for p in itertools.product("abce.u p", repeat=n)}
+    candidates |= set(phrases) | {"peruan", "ee.uu", "perua"}
+    for text in candidates:
+        assert bool(plain.fullmatch(text)) == bool(tree.fullmatch(text)), text
+        assert bool(plain.match(text)) == bool(tree.match(text)), text
+    assert re.compile(_trie_alternatives([])).match("") is None  # no phrase: never matches
+
+
+def test_link_results_pickle_and_copy(linker: Linker) -> None:
+    """LinkResult and Link write their own __init__ (a native constructor when compiled by mypyc):
+    pickle and copy still rebuild them whole."""
+    import copy
+    import pickle
+
+    result = linker.link("Lluvias en Bio Bio y en Valparaíso; alerta por el hospital de Ancud.")
+    assert result.regions
+    for twin in (pickle.loads(pickle.dumps(result)), copy.copy(result), copy.deepcopy(result)):
+        assert twin == result
+        assert twin.as_dict() == result.as_dict()
+    link = result.regions[0]
+    assert copy.copy(link) == link and pickle.loads(pickle.dumps(link)) == link
