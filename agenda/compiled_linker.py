@@ -32,7 +32,10 @@ from types import ModuleType
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 BUILD_ROOT = os.path.join(os.path.dirname(PACKAGE_DIR), ".compiled")
 
+# keywords.py too: its dataclasses (Place, the rules) are read on every mention, and compiled
+# they are native classes, whose attributes are read in C.
 COMPILED = (
+    "agenda.keywords",
     "agenda.link",
     "agenda.link_match",
     "agenda.link_result",
@@ -52,7 +55,6 @@ READ_BY_MYPYC = (
     "agenda.extract",
     "agenda.fetched",
     "agenda.fingerprint",
-    "agenda.keywords",
     "agenda.publication_dates",
     "agenda.register",
     "agenda.sources",

@@ -130,7 +130,7 @@ def test_the_build_for_the_current_sources_is_loaded(tmp_path: Path) -> None:
         spec = finder.find_spec(name, None)
         assert spec is not None and spec.origin == files[name]
         assert isinstance(spec.loader, ExtensionFileLoader)
-    assert finder.find_spec("agenda.keywords", None) is None  # only the compiled modules
+    assert finder.find_spec("agenda.store", None) is None  # only the compiled modules
     assert finder.find_spec("agenda.commitment_names", None) is None
 
 
