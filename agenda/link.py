@@ -287,7 +287,8 @@ class Linker(PlaceContext):
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         # What a mention of each place links, worked out once: a commune, its province, its region.
         # (kind, code) of the link, then kind, code and name apart: no key tuple made per mention
-        self._links_of: dict[tuple[str, str], tuple[_LinkTarget, ...]] = {}
+        # (kind -> code -> targets: two lookups by a string cost less than a key tuple made)
+        self._links_of: dict[str, dict[str, tuple[_LinkTarget, ...]]] = {}
         for place in self.keywords.places.values():
             links = []
             if place.kind in ("commune", "province"):
@@ -297,7 +298,7 @@ class Linker(PlaceContext):
                 links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
             links.append(("region", region.code, region.name))
-            self._links_of[place.kind, place.code] = tuple(
+            self._links_of.setdefault(place.kind, {})[place.code] = tuple(
                 ((kind, code), kind, code, name) for kind, code, name in links
             )
         self._build()
@@ -386,7 +387,7 @@ class Linker(PlaceContext):
         links_of = self._links_of
         for mention in mentions:
             place = mention.place
-            links.add_place(links_of[place.kind, place.code], mention.start, mention.end)
+            links.add_place(links_of[place.kind][place.code], mention.start, mention.end)
         self._topics(text, folded, topic_matches, mentions, links)
         return links.result
 
@@ -403,15 +404,16 @@ class Linker(PlaceContext):
         # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
         # the sort is stable); overlapping shorter ones are dropped.
         matches.sort(key=_TOKENS, reverse=True)
-        kept: list[tuple[int, str, int, int]] = []  # by start: their spans never overlap
+        kept: list[Match] = []  # by start: their spans never overlap
         kept_starts: list[int] = []
-        for match_id, start, end, tokens in matches:
+        for match in matches:
+            start, end = match[1], match[2]
             # the kept match that starts last before this one ends is the only one it can overlap
             at = bisect_left(kept_starts, end)
             if at and kept[at - 1][2] > start:
                 continue
             kept_starts.insert(at, start)
-            kept.insert(at, (start, match_id, end, tokens))
+            kept.insert(at, match)  # the matcher's own tuple: no new one per match
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
@@ -423,7 +425,7 @@ class Linker(PlaceContext):
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
         foreign_after = self._foreign_after_re.match
-        for start, match_id, end, tokens in kept:
+        for match_id, start, end, tokens in kept:
             if match_id == never_match:
                 never_ends.add(end)
                 continue
