@@ -46,7 +46,6 @@ in agenda/link_match.py.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from functools import partial
@@ -111,6 +110,7 @@ _LOWERCASE_OPENERS: Final = (
     "archipielago",
     "isla ",
 )
+_LONGEST_OPENER: Final = max(map(len, _LOWERCASE_OPENERS))
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
@@ -166,7 +166,11 @@ def _clause_follows(folded: str, end: int) -> bool:
     size = len(folded)
     while end < size and folded[end].isspace():
         end += 1
-    return end < size and folded[end] in ",(e"
+    if end >= size:
+        return False
+    first = folded[end]
+    # "en", not any word in e ("el", "es", "entre"...: the pattern would fail on them)
+    return first == "," or first == "(" or (first == "e" and folded[end + 1 : end + 2] == "n")
 
 
 @final
@@ -409,7 +413,15 @@ class Linker(PlaceContext):
         for match in matches:
             start, end = match[1], match[2]
             # the kept match that starts last before this one ends is the only one it can overlap
-            at = bisect_left(kept_starts, end)
+            # (bisect_left by hand: compiled, a loop over ints costs less than a call into bisect)
+            low, high = 0, len(kept_starts)
+            while low < high:
+                middle = (low + high) // 2
+                if kept_starts[middle] < end:
+                    low = middle + 1
+                else:
+                    high = middle
+            at = low
             if at and kept[at - 1][2] > start:
                 continue
             kept_starts.insert(at, start)
@@ -432,7 +444,8 @@ class Linker(PlaceContext):
             place = place_by_match[match_id]
             kind = place.kind  # read again where place changes (an attribute of a Python object)
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
-            phrase = folded.startswith(_LOWERCASE_OPENERS, start)
+            # (on a slice: compiled, startswith(tuple) without a start is a native call)
+            phrase = folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
             if require_capital and not phrase:
                 if tokens == 1 and kind != "area":
                     # one word (most names): _capitalised's answer from its first letter
