@@ -406,8 +406,11 @@ class Linker(PlaceContext):
         if not matches:
             return []
         # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
-        # the sort is stable); overlapping shorter ones are dropped.
-        matches.sort(key=_TOKENS, reverse=True)
+        # the sort is stable); overlapping shorter ones are dropped. Matches all of one length
+        # stay as they are: no sort to call (a generic call with a key, compiled).
+        tokens = matches[0][3]
+        if any(match[3] != tokens for match in matches):
+            matches.sort(key=_TOKENS, reverse=True)
         kept: list[Match] = []  # by start: their spans never overlap
         kept_starts: list[int] = []
         for match in matches:
