@@ -46,7 +46,6 @@ in agenda/link_match.py.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from functools import partial
@@ -111,6 +110,7 @@ _LOWERCASE_OPENERS: Final = (
     "archipielago",
     "isla ",
 )
+_LONGEST_OPENER: Final = max(map(len, _LOWERCASE_OPENERS))
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
@@ -166,7 +166,11 @@ def _clause_follows(folded: str, end: int) -> bool:
     size = len(folded)
     while end < size and folded[end].isspace():
         end += 1
-    return end < size and folded[end] in ",(e"
+    if end >= size:
+        return False
+    first = folded[end]
+    # "en", not any word in e ("el", "es", "entre"...: the pattern would fail on them)
+    return first == "," or first == "(" or (first == "e" and folded[end + 1 : end + 2] == "n")
 
 
 @final
@@ -287,7 +291,8 @@ class Linker(PlaceContext):
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         # What a mention of each place links, worked out once: a commune, its province, its region.
         # (kind, code) of the link, then kind, code and name apart: no key tuple made per mention
-        self._links_of: dict[tuple[str, str], tuple[_LinkTarget, ...]] = {}
+        # (kind -> code -> targets: two lookups by a string cost less than a key tuple made)
+        self._links_of: dict[str, dict[str, tuple[_LinkTarget, ...]]] = {}
         for place in self.keywords.places.values():
             links = []
             if place.kind in ("commune", "province"):
@@ -297,7 +302,7 @@ class Linker(PlaceContext):
                 links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
             links.append(("region", region.code, region.name))
-            self._links_of[place.kind, place.code] = tuple(
+            self._links_of.setdefault(place.kind, {})[place.code] = tuple(
                 ((kind, code), kind, code, name) for kind, code, name in links
             )
         self._build()
@@ -386,7 +391,7 @@ class Linker(PlaceContext):
         links_of = self._links_of
         for mention in mentions:
             place = mention.place
-            links.add_place(links_of[place.kind, place.code], mention.start, mention.end)
+            links.add_place(links_of[place.kind][place.code], mention.start, mention.end)
         self._topics(text, folded, topic_matches, mentions, links)
         return links.result
 
@@ -401,17 +406,29 @@ class Linker(PlaceContext):
         if not matches:
             return []
         # Longest match (in tokens) wins, then the earliest (the matcher gives them by start, and
-        # the sort is stable); overlapping shorter ones are dropped.
-        matches.sort(key=_TOKENS, reverse=True)
-        kept: list[tuple[int, str, int, int]] = []  # by start: their spans never overlap
+        # the sort is stable); overlapping shorter ones are dropped. Matches all of one length
+        # stay as they are: no sort to call (a generic call with a key, compiled).
+        tokens = matches[0][3]
+        if any(match[3] != tokens for match in matches):
+            matches.sort(key=_TOKENS, reverse=True)
+        kept: list[Match] = []  # by start: their spans never overlap
         kept_starts: list[int] = []
-        for match_id, start, end, tokens in matches:
+        for match in matches:
+            start, end = match[1], match[2]
             # the kept match that starts last before this one ends is the only one it can overlap
-            at = bisect_left(kept_starts, end)
+            # (bisect_left by hand: compiled, a loop over ints costs less than a call into bisect)
+            low, high = 0, len(kept_starts)
+            while low < high:
+                middle = (low + high) // 2
+                if kept_starts[middle] < end:
+                    low = middle + 1
+                else:
+                    high = middle
+            at = low
             if at and kept[at - 1][2] > start:
                 continue
             kept_starts.insert(at, start)
-            kept.insert(at, (start, match_id, end, tokens))
+            kept.insert(at, match)  # the matcher's own tuple: no new one per match
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
@@ -423,14 +440,15 @@ class Linker(PlaceContext):
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
         foreign_after = self._foreign_after_re.match
-        for start, match_id, end, tokens in kept:
+        for match_id, start, end, tokens in kept:
             if match_id == never_match:
                 never_ends.add(end)
                 continue
             place = place_by_match[match_id]
             kind = place.kind  # read again where place changes (an attribute of a Python object)
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
-            phrase = folded.startswith(_LOWERCASE_OPENERS, start)
+            # (on a slice: compiled, startswith(tuple) without a start is a native call)
+            phrase = folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
             if require_capital and not phrase:
                 if tokens == 1 and kind != "area":
                     # one word (most names): _capitalised's answer from its first letter

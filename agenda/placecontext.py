@@ -189,6 +189,28 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
     return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
 
 
+def _region_list_matches(folded: str) -> list[re.Match[str]]:
+    """What ``_REGION_LIST.finditer(folded)`` finds, the pattern run only where one of its two
+    words stands (searched for, it tries every place of the text after the first of them)."""
+    matches = []
+    regiones, provincias = folded.find("regiones"), folded.find("provincias")
+    resume = 0  # as finditer: the next match starts after the last one
+    while regiones >= 0 or provincias >= 0:
+        if provincias < 0 or 0 <= regiones < provincias:
+            at = regiones
+            regiones = folded.find("regiones", at + 1)
+        else:
+            at = provincias
+            provincias = folded.find("provincias", at + 1)
+        if at < resume:
+            continue
+        match = _REGION_LIST.match(folded, at)
+        if match is not None:
+            matches.append(match)
+            resume = match.end()
+    return matches
+
+
 # A mention's start, as a sort key: compiled, a lambda would build its closure on every call.
 _START: Final = attrgetter("start")
 
@@ -358,29 +380,24 @@ class PlaceContext:
         of regions ("desde Coquimbo hasta Biobío"), or with a direction after it ("hasta Coquimbo
         por el norte")."""
         found = []
-        # no list can start before the first of the two words: the pattern runs from there on
-        openings = [at for at in (folded.find("regiones"), folded.find("provincias")) if at >= 0]
-        if openings:
-            for match in _REGION_LIST.finditer(folded, min(openings)):
-                names = (
-                    self._region_by_short_name
-                    if match.group(1) == "regiones"
-                    else self._province_by_name
-                )
-                for item in _LIST_ITEM.finditer(match.group(2)):
-                    words = item.group(1).split()
-                    # the longest prefix of the item that is a short name
-                    # ("biobio ante" -> "biobio")
-                    for size in range(len(words), 0, -1):
-                        place = names.get(" ".join(words[:size]))
-                        if place is not None:
-                            start = match.start(2) + item.start(1)
-                            found.append(
-                                _Mention(place, start, start + len(" ".join(words[:size])))
-                            )
-                            break
-                    else:
-                        break  # the list ended
+        for match in _region_list_matches(folded):
+            names = (
+                self._region_by_short_name
+                if match.group(1) == "regiones"
+                else self._province_by_name
+            )
+            for item in _LIST_ITEM.finditer(match.group(2)):
+                words = item.group(1).split()
+                # the longest prefix of the item that is a short name
+                # ("biobio ante" -> "biobio")
+                for size in range(len(words), 0, -1):
+                    place = names.get(" ".join(words[:size]))
+                    if place is not None:
+                        start = match.start(2) + item.start(1)
+                        found.append(_Mention(place, start, start + len(" ".join(words[:size]))))
+                        break
+                else:
+                    break  # the list ended
         if found:
             taken = [(m.start, m.end) for m in found]
             # the same words matched as communes ("Valparaíso") are the regions here

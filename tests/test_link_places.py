@@ -256,3 +256,17 @@ def test_the_word_before_a_name_is_read_as_splitting_the_text_would(linker: Link
             before = _before(text, folded, start, linker._phrase_flags)
             expected = _word_before_by_splitting_the_text(text, folded, start)
             assert (before.word, before.word_end, before.after_de) == expected, (text, start)
+
+
+def test_region_lists_are_found_where_the_pattern_would_find_them() -> None:
+    """The pattern run only where "regiones" or "provincias" stands finds what searching the
+    whole text finds: lists one inside another, words inside longer ones, no "de" after."""
+    from agenda.placecontext import _REGION_LIST, _region_list_matches
+
+    pieces = ["regiones", "provincias", "de", "del", "subprovincias", "regionesde", "Maule",
+              "biobio", "y", ",", ".", ";", "\n", "las", "en"]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(3000):
+        folded = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        expected = [m.span(2) for m in _REGION_LIST.finditer(folded)]
+        assert [m.span(2) for m in _region_list_matches(folded)] == expected, folded
