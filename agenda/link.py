@@ -445,7 +445,7 @@ class Linker(PlaceContext):
                 never_ends.add(end)
                 continue
             place = place_by_match[match_id]
-            kind = place.kind  # read again where place changes (an attribute of a Python object)
+            kind = place.kind  # read once here, and again below where place changes
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             # (on a slice: compiled, startswith(tuple) without a start is a native call)
             phrase = folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
