@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from itertools import pairwise
-from operator import itemgetter
 from typing import Final, NamedTuple
 
 import ahocorasick_rs
@@ -43,7 +42,6 @@ _REGIONS_KEPT: Final = 10_000
 _LONGEST_REGION_KEPT: Final = 200
 _BLANK: Final = re.compile(r"\s")
 _NON_BLANK: Final = re.compile(r"\S")
-_SPAN: Final = itemgetter(1, 2)  # a match's (start, end): the PhraseMatcher's order
 
 
 class UnsearchablePhrase(ValueError):
@@ -161,9 +159,15 @@ class FoldedPhraseMatcher:
             if reading is None:
                 continue
             tokens = len(reading.spans)
-            for key in reading.keys:
-                matches.append((key, start, end, tokens))
-        matches.sort(key=_SPAN)  # stable: the keys of one span stay in their order
+            # the PhraseMatcher's order, by start then end: the search gives them by end, so
+            # most go last, and a few (a shorter phrase inside a longer one) a little before
+            at = _insertion_point(matches, start, end)
+            for key in reading.keys:  # the keys of one span stay in their order
+                if at == len(matches):
+                    matches.append((key, start, end, tokens))
+                else:
+                    matches.insert(at, (key, start, end, tokens))
+                at += 1
         return matches
 
     def _read_before_sign(self, index: int, sign: str) -> _Reading | None:
@@ -207,6 +211,18 @@ class FoldedPhraseMatcher:
     def _spans(self, text: str) -> _Spans:
         """The spans of the tokens of ``text`` alone."""
         return tuple((token.idx, token.idx + len(token.text)) for token in self.tokenizer(text))
+
+
+def _insertion_point(matches: list[Match], start: int, end: int) -> int:
+    """Where a match at [start, end) goes in ``matches`` (ordered by start, then end) to keep
+    them so: after those with the same span."""
+    at = len(matches)
+    while at:
+        _, other_start, other_end, _ = matches[at - 1]
+        if other_start < start or (other_start == start and other_end <= end):
+            break
+        at -= 1
+    return at
 
 
 def _made_of(
