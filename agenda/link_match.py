@@ -136,6 +136,7 @@ class FoldedPhraseMatcher:
         forms = self._forms
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
         found = self._automaton.find_matches_as_indexes(folded, overlapping=True)
+        last_start = last_end = -1  # the span of the last match in ``matches``
         for index, start, end in found:
             # a token starts or ends only where a side is not a letter or digit
             before = folded[start - 1] if start else " "
@@ -159,15 +160,18 @@ class FoldedPhraseMatcher:
             if reading is None:
                 continue
             tokens = len(reading.spans)
-            # the PhraseMatcher's order, by start then end: the search gives them by end, so
-            # most go last, and a few (a shorter phrase inside a longer one) a little before
-            at = _insertion_point(matches, start, end)
-            for key in reading.keys:  # the keys of one span stay in their order
-                if at == len(matches):
+            # the PhraseMatcher's order, by start then end (the keys of one span in their
+            # order): the search gives them by end, so most go last, and a few (a shorter
+            # phrase inside a longer one) a little before
+            if start > last_start or (start == last_start and end >= last_end):
+                for key in reading.keys:
                     matches.append((key, start, end, tokens))
-                else:
+                last_start, last_end = start, end
+            else:
+                at = _insertion_point(matches, start, end)
+                for key in reading.keys:
                     matches.insert(at, (key, start, end, tokens))
-                at += 1
+                    at += 1
         return matches
 
     def _read_before_sign(self, index: int, sign: str) -> _Reading | None:
