@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from itertools import pairwise
-from operator import itemgetter
 from typing import Final, NamedTuple
 
 import ahocorasick_rs
@@ -43,7 +42,6 @@ _REGIONS_KEPT: Final = 10_000
 _LONGEST_REGION_KEPT: Final = 200
 _BLANK: Final = re.compile(r"\s")
 _NON_BLANK: Final = re.compile(r"\S")
-_SPAN: Final = itemgetter(1, 2)  # a match's (start, end): the PhraseMatcher's order
 
 
 class UnsearchablePhrase(ValueError):
@@ -138,6 +136,7 @@ class FoldedPhraseMatcher:
         forms = self._forms
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
         found = self._automaton.find_matches_as_indexes(folded, overlapping=True)
+        last_start = last_end = -1  # the span of the last match in ``matches``
         for index, start, end in found:
             # a token starts or ends only where a side is not a letter or digit
             before = folded[start - 1] if start else " "
@@ -161,9 +160,18 @@ class FoldedPhraseMatcher:
             if reading is None:
                 continue
             tokens = len(reading.spans)
-            for key in reading.keys:
-                matches.append((key, start, end, tokens))
-        matches.sort(key=_SPAN)  # stable: the keys of one span stay in their order
+            # the PhraseMatcher's order, by start then end (the keys of one span in their
+            # order): the search gives them by end, so most go last, and a few (a shorter
+            # phrase inside a longer one) a little before
+            if start > last_start or (start == last_start and end >= last_end):
+                for key in reading.keys:
+                    matches.append((key, start, end, tokens))
+                last_start, last_end = start, end
+            else:
+                at = _insertion_point(matches, start, end)
+                for key in reading.keys:
+                    matches.insert(at, (key, start, end, tokens))
+                    at += 1
         return matches
 
     def _read_before_sign(self, index: int, sign: str) -> _Reading | None:
@@ -207,6 +215,18 @@ class FoldedPhraseMatcher:
     def _spans(self, text: str) -> _Spans:
         """The spans of the tokens of ``text`` alone."""
         return tuple((token.idx, token.idx + len(token.text)) for token in self.tokenizer(text))
+
+
+def _insertion_point(matches: list[Match], start: int, end: int) -> int:
+    """Where a match at [start, end) goes in ``matches`` (ordered by start, then end) to keep
+    them so: after those with the same span."""
+    at = len(matches)
+    while at:
+        _, other_start, other_end, _ = matches[at - 1]
+        if other_start < start or (other_start == start and other_end <= end):
+            break
+        at -= 1
+    return at
 
 
 def _made_of(

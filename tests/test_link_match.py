@@ -176,6 +176,22 @@ def test_phrases_with_blanks_punctuation_and_shared_keys() -> None:
     assert_same(matcher, AWKWARD + [random_text(rng, texts, words) for _ in range(3000)])
 
 
+def test_phrases_inside_longer_ones_come_in_the_phrase_matchers_order() -> None:
+    """The search finds strings by where they end; matches come by start, then end, the keys of
+    one span in their order: a longer phrase found after a shorter one inside it goes before."""
+    phrases = [
+        ("a", ["rio bueno sur", "bueno", "rio"]),
+        ("b", ["rio bueno", "sur", "bueno"]),
+        ("c", ["bueno sur", "rio bueno"]),
+    ]
+    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
+    found = matcher("el rio bueno sur, rio bueno")
+    assert [(start, end) for _, start, end, _ in found] == sorted(
+        (start, end) for _, start, end, _ in found
+    )
+    assert_same(matcher, ["el rio bueno sur, rio bueno", "bueno sur rio bueno sur rio"])
+
+
 def test_long_chunks(linker_matcher: FoldedPhraseMatcher) -> None:
     """Text with few blanks: its long chunks are tokenized once for all the strings in them."""
     rng = random.Random(3)
