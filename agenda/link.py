@@ -56,7 +56,7 @@ from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
 from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
 from agenda.link_result import Evidence, Link, LinkResult
-from agenda.link_tokens import folded_nlp, sentence_at, sentence_bounds
+from agenda.link_tokens import count_at_most, folded_nlp, sentence_at, sentence_bounds
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
     FOREIGN,
@@ -416,15 +416,7 @@ class Linker(PlaceContext):
         for match in matches:
             start, end = match[1], match[2]
             # the kept match that starts last before this one ends is the only one it can overlap
-            # (bisect_left by hand: compiled, a loop over ints costs less than a call into bisect)
-            low, high = 0, len(kept_starts)
-            while low < high:
-                middle = (low + high) // 2
-                if kept_starts[middle] < end:
-                    low = middle + 1
-                else:
-                    high = middle
-            at = low
+            at = count_at_most(kept_starts, end - 1)  # the kept matches starting before end
             if at and kept[at - 1][2] > start:
                 continue
             kept_starts.insert(at, start)

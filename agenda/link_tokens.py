@@ -67,18 +67,23 @@ def sentence_bounds(text: str) -> list[int]:
     return starts
 
 
-def sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
-    """The (start, end) of the sentence of ``text`` around ``offset``; ``starts`` from
-    ``sentence_bounds``, end without trailing blanks."""
-    # bisect_right by hand: compiled, a loop over ints costs less than a call into ``bisect``
-    low, high = 0, len(starts)
+def count_at_most(values: list[int], value: int) -> int:
+    """How many of the sorted ``values`` are <= ``value`` (``bisect.bisect_right``), written out:
+    compiled, a loop over ints costs less than a call into the bisect module."""
+    low, high = 0, len(values)
     while low < high:
         middle = (low + high) // 2
-        if offset < starts[middle]:
+        if value < values[middle]:
             high = middle
         else:
             low = middle + 1
-    index = low - 1
+    return low
+
+
+def sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
+    """The (start, end) of the sentence of ``text`` around ``offset``; ``starts`` from
+    ``sentence_bounds``, end without trailing blanks."""
+    index = count_at_most(starts, offset) - 1
     begin = starts[index]
     end = starts[index + 1] if index + 1 < len(starts) else len(text)
     if end <= begin:
