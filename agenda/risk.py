@@ -442,9 +442,8 @@ class RiskReader:
         self.keywords = keywords
         kinds = [(kind.id, term) for kind in keywords.alert_kinds.values() for term in kind.terms]
         self._trouble_terms = kinds
-        self._resolution_terms = list(keywords.alert_resolutions)
         self._trouble = _Terms(term for _, term in kinds)
-        self._resolutions = _Terms(self._resolution_terms)
+        self._resolutions = _Terms(keywords.alert_resolutions)
         self._openings = _SiftedOpeningScan([self._trouble, self._resolutions])
         negations = _any_term(keywords.alert_negations)
         # "sin embargo, hay retrasos" is no negation
@@ -454,7 +453,6 @@ class RiskReader:
         new_words = _any_term(keywords.new_words)
         self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
-        self._commitments = dict(keywords.commitments)
         self._commune_codes = {
             c.id: frozenset(c.commune_codes) for c in keywords.commitments.values()
         }
@@ -547,7 +545,7 @@ class RiskReader:
                 continue
             generic = self._generic_names[commitment_id].get(" ".join(folded[start:end].split()))
             if generic is None:
-                generic = self._generic(self._commitments[commitment_id], folded[start:end])
+                generic = self._generic(self.keywords.commitments[commitment_id], folded[start:end])
             if not generic:
                 specific.add(commitment_id)
             candidates.append((start, -end, len(candidates), commitment_id, end, sentence, generic))
@@ -736,7 +734,7 @@ class RiskReader:
             kind, term = (
                 self._trouble_terms[index]
                 if trouble
-                else ("resolution", self._resolution_terms[index])
+                else ("resolution", self.keywords.alert_resolutions[index])
             )
             hits.append((Hit(term, kind, start, end), sentence))
         return hits
