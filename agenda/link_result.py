@@ -8,7 +8,7 @@ the dataclass's would stay interpreted Python (the linker makes about fifteen li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 
@@ -19,6 +19,14 @@ class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per arti
 
     def as_dict(self) -> dict[str, object]:
         return {"text": self.text, "start": self.start, "end": self.end}
+
+
+def _field_values(instance: Link | LinkResult) -> tuple[object, ...]:
+    """What ``__reduce__`` rebuilds an instance from: its fields' values, in the order its
+    ``__init__`` takes them. Pickle and copy go through ``__init__`` with every field: a class
+    compiled by mypyc runs ``__init__`` from ``__new__`` too, so the default way, without
+    arguments, would fail."""
+    return tuple(getattr(instance, f.name) for f in fields(instance))
 
 
 @dataclass(init=False)
@@ -58,19 +66,7 @@ class Link:
         self.resolution_evidence = [] if resolution_evidence is None else resolution_evidence
 
     def __reduce__(self) -> tuple[type[Link], tuple[object, ...]]:
-        # pickle and copy rebuild through __init__ with every field (a compiled class's
-        # __new__ runs __init__ too, so the default way, without arguments, would fail)
-        return Link, (
-            self.kind,
-            self.code,
-            self.name,
-            self.evidence,
-            self.at_risk,
-            self.risk_evidence,
-            self.risk_kind,
-            self.resolved,
-            self.resolution_evidence,
-        )
+        return Link, _field_values(self)
 
     def as_dict(self) -> dict[str, object]:
         key = "id" if self.kind in ("commitment", "priority") else "code"
@@ -114,15 +110,7 @@ class LinkResult:
         self.alerts = [] if alerts is None else alerts
 
     def __reduce__(self) -> tuple[type[LinkResult], tuple[object, ...]]:
-        # as Link's: through __init__ with every field
-        return LinkResult, (
-            self.regions,
-            self.provinces,
-            self.communes,
-            self.commitments,
-            self.priorities,
-            self.alerts,
-        )
+        return LinkResult, _field_values(self)
 
     def lists_by_kind(self) -> dict[str, list[Link]]:
         """Each link kind -> the list that holds it (the linker appends to these)."""
