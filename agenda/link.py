@@ -122,9 +122,10 @@ _FILE_OF_PHRASES: Final = {
 }
 
 _TOKENS: Final = itemgetter(3)  # a match's number of tokens
+_NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by name each call
 
-# A link a mention makes: its index key (kind, code), then kind, code and name.
-_LinkTarget = tuple[tuple[str, str], str, str, str]
+# A link a mention makes: its kind, code and name.
+_LinkTarget = tuple[str, str, str]
 
 # An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a text).
 _new_evidence: Final = partial(tuple.__new__, Evidence)
@@ -181,28 +182,32 @@ class _Links:
     def __init__(self, text: str) -> None:
         self.text = text
         self.result = LinkResult()
-        self._lists = self.result.lists_by_kind()
-        self._index: dict[tuple[str, str], Link] = {}
+        # kind -> code -> link: two lookups by strings whose hashes are kept, where a (kind, code)
+        # key would be a tuple hashed anew on every lookup (and made anew for every topic)
+        self._index: dict[str, dict[str, Link]] = {}
 
     def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
         """A place mention: the links it makes (a commune, its province, its region)."""
         # one evidence tuple for all of them
         evidence = _new_evidence((self.text[start:end], start, end))
-        for key, kind, code, name in targets:
-            link = self._index.get(key)
-            if link is None:
-                link = self._index[key] = Link(kind, code, name, [evidence])
-                self._lists[kind].append(link)
-            else:
-                link.evidence.append(evidence)
+        for kind, code, name in targets:
+            self._link(kind, code, name).evidence.append(evidence)
 
     def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
         """A mention of a topic or an alert term: its link, with the mention as evidence."""
-        link = self._index.get((kind, code))
-        if link is None:
-            link = self._index[kind, code] = Link(kind, code, name)
-            self._lists[kind].append(link)
+        link = self._link(kind, code, name)
         link.evidence.append(_new_evidence((self.text[start:end], start, end)))
+        return link
+
+    def _link(self, kind: str, code: str, name: str) -> Link:
+        """The link to (kind, code), made and listed the first time."""
+        links = self._index.get(kind)
+        if links is None:
+            links = self._index[kind] = {}
+        link = links.get(code)
+        if link is None:
+            link = links[code] = Link(kind, code, name)
+            self.result.list_of(kind).append(link)
         return link
 
 
@@ -236,15 +241,18 @@ class Linker(PlaceContext):
                 ROAD: self._road_before,
             }
         )
-        self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
+        # (bound methods, fetched once: compiled, pattern.match(...) is looked up by name each call)
+        self._person_after = re.compile(
+            r"\s+(?:" + _alternatives(rules.person_after) + r")\b"
+        ).match
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
-        self._foreign_after_re = re.compile(
+        self._foreign_after = re.compile(
             r"\s*(?:,|\(|\ben\b)\s*(?:"
             + _trie_alternatives(_FOREIGN_FILLERS)
             + r"\s+)*"
             + _trie_alternatives(rules.foreign_markers)
             + r"(?![\w])"
-        )
+        ).match
         # regions whose short name is also a commune's ("Maule", "Los Lagos", "Aysén")
         communes_by_name = {
             fold(p.name): p for p in self.keywords.places.values() if p.kind == "commune"
@@ -290,7 +298,6 @@ class Linker(PlaceContext):
         for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         # What a mention of each place links, worked out once: a commune, its province, its region.
-        # (kind, code) of the link, then kind, code and name apart: no key tuple made per mention
         # (kind -> code -> targets: two lookups by a string cost less than a key tuple made)
         self._links_of: dict[str, dict[str, tuple[_LinkTarget, ...]]] = {}
         for place in self.keywords.places.values():
@@ -302,9 +309,7 @@ class Linker(PlaceContext):
                 links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
             links.append(("region", region.code, region.name))
-            self._links_of.setdefault(place.kind, {})[place.code] = tuple(
-                ((kind, code), kind, code, name) for kind, code, name in links
-            )
+            self._links_of.setdefault(place.kind, {})[place.code] = tuple(links)
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -325,9 +330,18 @@ class Linker(PlaceContext):
         # One matcher, one pass over the text: places, `never` phrases and topics, keyed so.
         phrases: list[tuple[str, list[str]]] = []
         self._place_by_match: dict[str, Place] = {}
+        # The places with an alias opened by a word of _LOWERCASE_OPENERS: only their matches can
+        # be so opened (the opener's letters all stand in the first token, the alias's and the
+        # text's alike: no token ends within a run of letters).
+        opener_words = tuple(opener.rstrip() for opener in _LOWERCASE_OPENERS)
+        phrase_matches: set[str] = set()
         for key, aliases in by_place.items():
-            phrases.append((key, self._patterns(aliases)))
+            patterns = self._patterns(aliases)
+            phrases.append((key, patterns))
             self._place_by_match[key] = self.keywords.places[key]
+            if any(pattern.lstrip().startswith(opener_words) for pattern in patterns):
+                phrase_matches.add(key)
+        self._phrase_matches = frozenset(phrase_matches)
         self._never_match = "NEVER"
         phrases.append((self._never_match, self._patterns(self.rules.never)))
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
@@ -411,16 +425,18 @@ class Linker(PlaceContext):
         tokens = matches[0][3]
         if any(match[3] != tokens for match in matches):
             matches.sort(key=_TOKENS, reverse=True)
-        kept: list[Match] = []  # by start: their spans never overlap
+        # Kept as indexes into matches: compiled, a match read from the list is unpacked into
+        # native fields, and putting it in another list would make a new tuple (and new ints).
+        kept: list[int] = []  # by start: their spans never overlap
         kept_starts: list[int] = []
-        for match in matches:
-            start, end = match[1], match[2]
+        for index in range(len(matches)):
+            _, start, end, _ = matches[index]
             # the kept match that starts last before this one ends is the only one it can overlap
             at = count_at_most(kept_starts, end - 1)  # the kept matches starting before end
-            if at and kept[at - 1][2] > start:
+            if at and matches[kept[at - 1]][2] > start:
                 continue
             kept_starts.insert(at, start)
-            kept.insert(at, match)  # the matcher's own tuple: no new one per match
+            kept.insert(at, index)
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
@@ -431,20 +447,28 @@ class Linker(PlaceContext):
         never_match, place_by_match = self._never_match, self._place_by_match
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
-        foreign_after = self._foreign_after_re.match
-        for match_id, start, end, tokens in kept:
+        phrase_matches, foreign_after = self._phrase_matches, self._foreign_after
+        for index in kept:
+            match_id, start, end, tokens = matches[index]
             if match_id == never_match:
                 never_ends.add(end)
                 continue
             place = place_by_match[match_id]
             kind = place.kind  # read once here, and again below where place changes
-            # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
+            # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not; only
+            # a place with an alias so opened is looked at (few)
             # (on a slice: compiled, startswith(tuple) without a start is a native call)
-            phrase = folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
+            phrase = match_id in phrase_matches and folded[
+                start : start + _LONGEST_OPENER
+            ].startswith(_LOWERCASE_OPENERS)
             if require_capital and not phrase:
                 if tokens == 1 and kind != "area":
-                    # one word (most names): _capitalised's answer from its first letter
-                    if not (text[start].isupper() or text[start:end].isupper()):
+                    # one word (most names): _capitalised's answer from its first letter; an
+                    # ASCII letter (most) answers without a method call
+                    initial = ord(text[start])
+                    if 97 <= initial <= 122 or not (
+                        65 <= initial <= 90 or text[start].isupper() or text[start:end].isupper()
+                    ):
                         continue
                 elif not self._capitalised(text, start, end, kind):
                     # "en Santiago centro": the alias "Santiago Centro" is not written as a name,
@@ -596,10 +620,11 @@ class Linker(PlaceContext):
             and (previous in people_here or before.word_end in never_ends)
         ):
             return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
-        if tier != "plain" and self._person_after_re.match(folded, end):
+        if tier != "plain" and self._person_after(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
-        if name.split()[0] in self.rules.first_names:
-            following = _NEXT_PROPER_NAME.match(text, end)
+        space = name.find(" ")  # the name's blanks are single spaces
+        if (name if space < 0 else name[:space]) in self.rules.first_names:
+            following = _NEXT_PROPER_NAME_MATCH(text, end)
             if (
                 following
                 and not following.group(1)
