@@ -78,11 +78,13 @@ from agenda.textnorm import fold
 
 # Only these words may stand between a name and a foreign marker:
 # "Concepción, en el norte de Paraguay".
-_FOREIGN_FILLERS: Final = (
-    "en el la los las del de al un una norte sur este oeste centro noreste noroeste sureste "
-    "suroeste estado provincia ciudad municipio condado departamento pais region zona frontera "
-    "con costa capital pequeno pueblo"
-).split()
+_FOREIGN_FILLERS: Final = frozenset(
+    (
+        "en el la los las del de al un una norte sur este oeste centro noreste noroeste sureste "
+        "suroeste estado provincia ciudad municipio condado departamento pais region zona "
+        "frontera con costa capital pequeno pueblo"
+    ).split()
+)
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES: Final = frozenset(
     {
@@ -111,6 +113,8 @@ _LOWERCASE_OPENERS: Final = (
     "isla ",
 )
 _LONGEST_OPENER: Final = max(map(len, _LOWERCASE_OPENERS))
+_OPENER_HEAD: Final = 3  # no opener is shorter
+_OPENER_HEADS: Final = frozenset(opener[:_OPENER_HEAD] for opener in _LOWERCASE_OPENERS)
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
@@ -124,8 +128,8 @@ _FILE_OF_PHRASES: Final = {
 _TOKENS: Final = itemgetter(3)  # a match's number of tokens
 _NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by name each call
 
-# A link a mention makes: its kind, code and name.
-_LinkTarget = tuple[str, str, str]
+# A link a mention makes: its key in _Links (_link_key), kind, code and name.
+_LinkTarget = tuple[str, str, str, str]
 
 # An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a text).
 _new_evidence: Final = partial(tuple.__new__, Evidence)
@@ -161,17 +165,39 @@ def _subtree_pattern(node: _Tree) -> str:
     return f"(?:{pattern})?" if "" in node else pattern
 
 
-def _clause_follows(folded: str, end: int) -> bool:
-    """What the foreign marker pattern needs right after a name, blanks skipped: "," or "(" or
-    "en" (most names are followed by none of them: no pattern run for those)."""
-    size = len(folded)
-    while end < size and folded[end].isspace():
+def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], size: int) -> bool:
+    """What the foreign marker pattern (``Linker._foreign_after``) needs right after a name,
+    looked at without it: "," or "(" or "en", then filler words each followed by blanks (blanks
+    anywhere between), then a marker's first ``size`` letters, one of ``heads``. Most names are
+    followed by none of that: no pattern run for those. A yes is only a maybe."""
+    length = len(folded)
+    while end < length and folded[end].isspace():
         end += 1
-    if end >= size:
+    if end >= length:
         return False
     first = folded[end]
-    # "en", not any word in e ("el", "es", "entre"...: the pattern would fail on them)
-    return first == "," or first == "(" or (first == "e" and folded[end + 1 : end + 2] == "n")
+    if first == "," or first == "(":
+        end += 1
+    elif first == "e" and folded[end + 1 : end + 2] == "n":
+        end += 2  # "en", or any word in en ("entre"): the pattern tells them apart
+    else:
+        return False
+    while True:
+        while end < length and folded[end].isspace():
+            end += 1
+        if folded[end : end + size] in heads:
+            return True
+        word_end = end
+        while word_end < length and not folded[word_end].isspace():
+            word_end += 1
+        # a filler goes on only when blanks follow it
+        if word_end >= length or folded[end:word_end] not in _FOREIGN_FILLERS:
+            return False
+        end = word_end
+
+
+def _link_key(kind: str, code: str) -> str:
+    return kind + " " + code  # no kind has a blank
 
 
 @final
@@ -182,31 +208,28 @@ class _Links:
     def __init__(self, text: str) -> None:
         self.text = text
         self.result = LinkResult()
-        # kind -> code -> link: two lookups by strings whose hashes are kept, where a (kind, code)
-        # key would be a tuple hashed anew on every lookup (and made anew for every topic)
-        self._index: dict[str, dict[str, Link]] = {}
+        # keyed by a string made of kind and code: its hash is kept (a place's key is made once,
+        # with the linker), where a (kind, code) tuple would be hashed anew on every lookup
+        self._index: dict[str, Link] = {}
 
     def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
         """A place mention: the links it makes (a commune, its province, its region)."""
         # one evidence tuple for all of them
         evidence = _new_evidence((self.text[start:end], start, end))
-        for kind, code, name in targets:
-            self._link(kind, code, name).evidence.append(evidence)
+        for key, kind, code, name in targets:
+            self._link(key, kind, code, name).evidence.append(evidence)
 
     def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
         """A mention of a topic or an alert term: its link, with the mention as evidence."""
-        link = self._link(kind, code, name)
+        link = self._link(_link_key(kind, code), kind, code, name)
         link.evidence.append(_new_evidence((self.text[start:end], start, end)))
         return link
 
-    def _link(self, kind: str, code: str, name: str) -> Link:
+    def _link(self, key: str, kind: str, code: str, name: str) -> Link:
         """The link to (kind, code), made and listed the first time."""
-        links = self._index.get(kind)
-        if links is None:
-            links = self._index[kind] = {}
-        link = links.get(code)
+        link = self._index.get(key)
         if link is None:
-            link = links[code] = Link(kind, code, name)
+            link = self._index[key] = Link(kind, code, name)
             self.result.list_of(kind).append(link)
         return link
 
@@ -253,6 +276,14 @@ class Linker(PlaceContext):
             + _trie_alternatives(rules.foreign_markers)
             + r"(?![\w])"
         ).match
+        # the markers' first letters, for a look before the pattern (_foreign_clause_may_follow);
+        # a marker opened by a blank (none is) would leave the pattern every clause
+        markers = rules.foreign_markers
+        size = min(map(len, markers), default=0)
+        if any(marker[:1].isspace() for marker in markers):
+            size = 0
+        self._foreign_head_size = size
+        self._foreign_heads = frozenset(marker[:size] for marker in markers)
         # regions whose short name is also a commune's ("Maule", "Los Lagos", "Aysén")
         communes_by_name = {
             fold(p.name): p for p in self.keywords.places.values() if p.kind == "commune"
@@ -309,7 +340,9 @@ class Linker(PlaceContext):
                 links.append(("province", province.code, province.name))
             region = self.keywords.place("region", place.region_code)
             links.append(("region", region.code, region.name))
-            self._links_of.setdefault(place.kind, {})[place.code] = tuple(links)
+            self._links_of.setdefault(place.kind, {})[place.code] = tuple(
+                (_link_key(kind, code), kind, code, name) for kind, code, name in links
+            )
         self._build()
 
     # -- building ---------------------------------------------------------------------------
@@ -330,18 +363,9 @@ class Linker(PlaceContext):
         # One matcher, one pass over the text: places, `never` phrases and topics, keyed so.
         phrases: list[tuple[str, list[str]]] = []
         self._place_by_match: dict[str, Place] = {}
-        # The places with an alias opened by a word of _LOWERCASE_OPENERS: only their matches can
-        # be so opened (the opener's letters all stand in the first token, the alias's and the
-        # text's alike: no token ends within a run of letters).
-        opener_words = tuple(opener.rstrip() for opener in _LOWERCASE_OPENERS)
-        phrase_matches: set[str] = set()
         for key, aliases in by_place.items():
-            patterns = self._patterns(aliases)
-            phrases.append((key, patterns))
+            phrases.append((key, self._patterns(aliases)))
             self._place_by_match[key] = self.keywords.places[key]
-            if any(pattern.lstrip().startswith(opener_words) for pattern in patterns):
-                phrase_matches.add(key)
-        self._phrase_matches = frozenset(phrase_matches)
         self._never_match = "NEVER"
         phrases.append((self._never_match, self._patterns(self.rules.never)))
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
@@ -447,7 +471,8 @@ class Linker(PlaceContext):
         never_match, place_by_match = self._never_match, self._place_by_match
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
-        phrase_matches, foreign_after = self._phrase_matches, self._foreign_after
+        foreign_heads, foreign_head_size = self._foreign_heads, self._foreign_head_size
+        foreign_after = self._foreign_after
         for index in kept:
             match_id, start, end, tokens = matches[index]
             if match_id == never_match:
@@ -455,10 +480,10 @@ class Linker(PlaceContext):
                 continue
             place = place_by_match[match_id]
             kind = place.kind  # read once here, and again below where place changes
-            # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not; only
-            # a place with an alias so opened is looked at (few)
-            # (on a slice: compiled, startswith(tuple) without a start is a native call)
-            phrase = match_id in phrase_matches and folded[
+            # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
+            # (on a slice: compiled, startswith(tuple) without a start is a native call; the
+            # first letters tried first: they rule out most names)
+            phrase = folded[start : start + _OPENER_HEAD] in _OPENER_HEADS and folded[
                 start : start + _LONGEST_OPENER
             ].startswith(_LOWERCASE_OPENERS)
             if require_capital and not phrase:
@@ -496,7 +521,8 @@ class Linker(PlaceContext):
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
                 if before.flags & FOREIGN or (
-                    _clause_follows(folded, end) and foreign_after(folded, end)
+                    _foreign_clause_may_follow(folded, end, foreign_heads, foreign_head_size)
+                    and foreign_after(folded, end)
                 ):
                     not_chilean[name] = "foreign"
                     continue
