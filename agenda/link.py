@@ -187,13 +187,20 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
             end += 1
         if folded[end : end + size] in heads:
             return True
-        word_end = end
-        while word_end < length and not folded[word_end].isspace():
-            word_end += 1
-        # a filler goes on only when blanks follow it
-        if word_end >= length or folded[end:word_end] not in _FOREIGN_FILLERS:
-            return False
-        end = word_end
+        # the word up to the next space (str.find, not a loop a character at a time): a filler
+        # (letters only) goes on only when blanks follow it
+        space = folded.find(" ", end)
+        word = folded[end:space] if space >= 0 else folded[end:]
+        if space < 0 or word not in _FOREIGN_FILLERS:
+            if word.isalnum():
+                return False
+            # "2024)", "dijo.": its letters end at a character that no filler has, unless at
+            # another blank ("la\nciudad": the pattern tells)
+            letters = 0
+            while word[letters].isalnum():
+                letters += 1
+            return word[letters].isspace()
+        end = space
 
 
 def _link_key(kind: str, code: str) -> str:
