@@ -370,9 +370,13 @@ class Linker(PlaceContext):
         # One matcher, one pass over the text: places, `never` phrases and topics, keyed so.
         phrases: list[tuple[str, list[str]]] = []
         self._place_by_match: dict[str, Place] = {}
+        squeezed: set[str] = set()  # the aliases as written, their blanks squeezed already
         for key, aliases in by_place.items():
-            phrases.append((key, self._patterns(aliases)))
+            patterns = self._patterns(aliases)
+            phrases.append((key, patterns))
             self._place_by_match[key] = self.keywords.places[key]
+            squeezed.update(p for p in patterns if " ".join(p.split()) == p)
+        self._squeezed_aliases = frozenset(squeezed)  # a name found written so needs no squeeze
         self._never_match = "NEVER"
         phrases.append((self._never_match, self._patterns(self.rules.never)))
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
@@ -479,6 +483,7 @@ class Linker(PlaceContext):
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
         foreign_heads, foreign_head_size = self._foreign_heads, self._foreign_head_size
+        squeezed_aliases = self._squeezed_aliases
         foreign_after = self._foreign_after
         for index in kept:
             match_id, start, end, tokens = matches[index]
@@ -514,8 +519,11 @@ class Linker(PlaceContext):
                 continue
             if not phrase and self._road_or_title(text, folded, start, end, before, kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
-            # one token has no blanks to squeeze (most names)
-            name = folded[start:end] if tokens == 1 else " ".join(folded[start:end].split())
+            # one token has no blanks to squeeze (most names), nor has an alias as written (most of
+            # the rest)
+            name = folded[start:end]
+            if tokens != 1 and name not in squeezed_aliases:
+                name = " ".join(name.split())
             if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
