@@ -131,8 +131,15 @@ _NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by
 # A link a mention makes: its key in _Links (_link_key), kind, code and name.
 _LinkTarget = tuple[str, str, str, str]
 
-# An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a text).
-_new_evidence: Final = partial(tuple.__new__, Evidence)
+# as constants: compiled, a class imported from a module is looked up in a dict on every use
+_TUPLE_NEW: Final = tuple.__new__
+_EVIDENCE: Final = Evidence
+
+
+def _new_evidence(fields: tuple[str, int, int]) -> Evidence:
+    """An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a
+    text); tuple.__new__ called as is costs less than through a partial."""
+    return _TUPLE_NEW(_EVIDENCE, fields)
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -204,7 +211,7 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
 
 
 def _link_key(kind: str, code: str) -> str:
-    return kind + " " + code  # no kind has a blank
+    return f"{kind} {code}"  # no kind has a blank
 
 
 @final
