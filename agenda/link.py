@@ -199,8 +199,8 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
         space = folded.find(" ", end)
         word = folded[end:space] if space >= 0 else folded[end:]
         if space < 0 or word not in _FOREIGN_FILLERS:
-            if word.isalnum():
-                return False
+            if not word or word.isalnum():
+                return False  # the text's end, or a word and no filler
             # "2024)", "dijo.": its letters end at a character that no filler has, unless at
             # another blank ("la\nciudad": the pattern tells)
             letters = 0
