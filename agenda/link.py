@@ -668,8 +668,12 @@ class Linker(PlaceContext):
             and (previous in people_here or before.word_end in never_ends)
         ):
             return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
-        if tier != "plain" and self._person_after(folded, end):
+        # both patterns below open with blanks: a name followed by none ("Temuco,") runs neither
+        # (a slice: "" at the text's end, which is no blank)
+        if tier != "plain" and folded[end : end + 1].isspace() and self._person_after(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
+        if not text[end : end + 1].isspace():
+            return False
         space = name.find(" ")  # the name's blanks are single spaces
         if (name if space < 0 else name[:space]) in self.rules.first_names:
             following = _NEXT_PROPER_NAME_MATCH(text, end)
