@@ -227,6 +227,16 @@ def test_long_chunks(linker_matcher: FoldedPhraseMatcher, linker_places: Abstrac
     assert_same(linker_matcher, texts, linker_places)
 
 
+def test_phrases_beyond_latin1() -> None:
+    """Text all in Latin-1 is searched as bytes; a phrase or a text beyond it, as a str."""
+    phrases = [("a", ["“bio”", "bio"]), ("b", ["rio … bueno", "rio bueno"])]
+    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases, {"a"})
+    texts = ["“bio” rio … bueno", "el bio, rio bueno", "bio\u2003rio bueno “bio”"]
+    assert_same(matcher, texts, {"a"})
+    latin1 = FoldedPhraseMatcher(folded_nlp().tokenizer, [("a", ["bio"]), ("b", ["rio bueno"])])
+    assert_same(latin1, texts + ["«bio» rio bueno"])
+
+
 def test_a_phrase_with_too_many_forms_is_refused() -> None:
     phrase = "-".join(["a"] * (MOST_OPTIONAL_BLANKS // 2 + 2))
     with pytest.raises(ValueError, match="optional"):
