@@ -181,14 +181,12 @@ class FoldedPhraseMatcher:
             reading = form.whole
             # most strings found are whole chunks, a space (or the text's edge) on each side:
             # their own reading, decided on two characters compared (no string made)
-            if (
-                reading is None
-                or not (start == 0 or folded[start - 1] == " ")
-                or not (end == size or folded[end] == " ")
-            ):
+            if reading is None or not (start == 0 or folded[start - 1] == " "):
                 reading = self._reading_at(folded, start, end, form, index, long_stretch)
-                if reading is None:
-                    continue
+            elif not (end == size or folded[end] == " "):
+                reading = self._reading_after_blank(folded, start, end, form, index, long_stretch)
+            if reading is None:
+                continue
             tokens = reading.tokens
             # the PhraseMatcher's order, by start then end (the keys of one span in their
             # order): the search gives them by end, so most go last, and a few (a shorter
@@ -230,14 +228,30 @@ class FoldedPhraseMatcher:
         before = folded[start - 1] if start else " "
         if form.first_alnum and before.isalnum():
             return None
-        after = folded[end] if end < len(folded) else " "
+        if form.whole is not None and before.isspace():
+            return self._reading_after_blank(folded, start, end, form, index, long_stretch)
+        if form.last_alnum and end < len(folded) and folded[end].isalnum():
+            return None
+        return self._reading_here(folded, start, end, form, index, long_stretch)
+
+    def _reading_after_blank(
+        self,
+        folded: str,
+        start: int,
+        end: int,
+        form: _Form,
+        index: int,
+        long_stretch: list[_Stretch],
+    ) -> _Reading | None:
+        """The same, for a string that has a reading as whole chunks, found after a blank (or at
+        the text's start)."""
+        if end == len(folded):
+            return form.whole
+        after = folded[end]
         if form.last_alnum and after.isalnum():
             return None
-        reading = form.whole
-        if reading is None or not before.isspace():
-            return self._reading_here(folded, start, end, form, index, long_stretch)
         if after.isspace():
-            return reading  # the string is whole chunks of the text: its own reading
+            return form.whole  # the string is whole chunks of the text: its own reading
         if end + 1 == len(folded) or folded[end + 1].isspace():
             # "valparaiso," (a quarter of the strings found): the chunk is the string and a sign
             reading = form.before_sign.get(after, _UNREAD)
