@@ -397,7 +397,7 @@ class Linker(PlaceContext):
         for priority in self.keywords.priorities.values():
             phrases.append((f"priority|{priority.id}", self._patterns(priority.keywords)))
         try:
-            self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
+            self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases, self._place_ids)
         except UnsearchablePhrase as exc:  # a keyword the matcher cannot search: the analyst's
             kind = exc.key.split("|")[0].split(":")[0]
             file = _FILE_OF_PHRASES.get(kind, "gazetteer.yaml")
@@ -424,15 +424,7 @@ class Linker(PlaceContext):
         '08'
         """
         folded = fold(text)
-        matches = self._matcher(folded)
-        place_ids = self._place_ids
-        place_matches: list[Match] = []
-        topic_matches: list[Match] = []
-        for match in matches:
-            if match[0] in place_ids:
-                place_matches.append(match)
-            else:
-                topic_matches.append(match)
+        place_matches, topic_matches = self._matcher(folded)
         # a commitment named in the text vouches for its region
         # ("viviendas definitivas de Santa Juana")
         commitment_regions: set[str] = set()

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from itertools import pairwise
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, final
 
 import ahocorasick_rs
 from spacy.matcher import PhraseMatcher
@@ -40,6 +41,8 @@ MOST_OPTIONAL_BLANKS: Final = 10
 # is tokenized once per text).
 _REGIONS_KEPT: Final = 10_000
 _LONGEST_REGION_KEPT: Final = 200
+# Readings of one searched string before a sign, kept: a text may bring any character.
+_SIGNS_KEPT: Final = 64
 _BLANK: Final = re.compile(r"\s")
 _NON_BLANK: Final = re.compile(r"\S")
 
@@ -53,22 +56,42 @@ class UnsearchablePhrase(ValueError):
         self.reason = reason
 
 
-class _Reading(NamedTuple):
-    """One token sequence a searched string can be: its tokens' spans in the string, its keys."""
+@final
+class _Reading:
+    """One token sequence a searched string can be: its tokens' spans in the string, its keys
+    (places and the others apart, each in the PhraseMatcher's order) and number of tokens."""
 
-    spans: _Spans
-    keys: tuple[str, ...]
+    # a plain class, not a NamedTuple: compiled, its fields are read without a lookup
+    __slots__ = ("spans", "place_keys", "other_keys", "tokens")
+
+    def __init__(
+        self, spans: _Spans, place_keys: tuple[str, ...], other_keys: tuple[str, ...]
+    ) -> None:
+        self.spans = spans
+        self.place_keys = place_keys
+        self.other_keys = other_keys
+        self.tokens = len(spans)
 
 
-class _Form(NamedTuple):
-    """A searched string's readings, and the one that holds where the string is whole chunks of
-    the text (None when it has none or other blanks than single spaces)."""
+@final
+class _Form:
+    """A searched string, what is known of it before any text: its readings, the one that holds
+    where the string is whole chunks of the text (None when it has none or other blanks than
+    single spaces), whether its ends are letters or digits; and its readings before a sign."""
 
-    readings: tuple[_Reading, ...]
-    whole: _Reading | None
+    __slots__ = ("string", "readings", "whole", "first_alnum", "last_alnum", "before_sign")
+
+    def __init__(self, string: str, readings: tuple[_Reading, ...], whole: _Reading | None) -> None:
+        self.string = string
+        self.readings = readings
+        self.whole = whole
+        self.first_alnum = string[0].isalnum()
+        self.last_alnum = string[-1].isalnum()
+        # the one character after the string that ends its chunk ("valparaiso,") -> its reading
+        self.before_sign: dict[str, _Reading | None] = {}
 
 
-_UNREAD: Final = _Reading((), ())  # not in the cache of readings
+_UNREAD: Final = _Reading((), (), ())  # not in a cache of readings
 
 
 class _Stretch(NamedTuple):
@@ -80,17 +103,21 @@ class _Stretch(NamedTuple):
 
 
 class FoldedPhraseMatcher:
-    """Built once from (key, folded phrases) pairs; called with a folded text, it returns what
-    ``PhraseMatcher(vocab, attr="ORTH")`` holding the same phrases returns on that text's Doc,
-    as character offsets plus the number of tokens."""
+    """Built once from (key, folded phrases) pairs and the keys that are places; called with a
+    folded text, it returns what ``PhraseMatcher(vocab, attr="ORTH")`` holding the same phrases
+    returns on that text's Doc, as character offsets plus the number of tokens: the matches of
+    places, then the others, in two lists (each in the PhraseMatcher's order)."""
 
-    def __init__(self, tokenizer: Tokenizer, phrases: Iterable[tuple[str, Iterable[str]]]) -> None:
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        phrases: Iterable[tuple[str, Iterable[str]]],
+        place_keys: AbstractSet[str] = frozenset(),
+    ) -> None:
         self.tokenizer = tokenizer
         self.phrases = [(key, list(texts)) for key, texts in phrases]
         # (string found, its offset in the chunks around it, those chunks) -> its reading there
         self._reading_in_region: dict[tuple[int, int, str], _Reading | None] = {}
-        # (string found, the one character after it that ends the chunk) -> its reading there
-        self._reading_before_sign: dict[tuple[int, str], _Reading | None] = {}
         keys_by_tokens: dict[tuple[str, ...], list[str]] = {}
         for key, texts in self.phrases:
             for text in texts:
@@ -106,20 +133,31 @@ class FoldedPhraseMatcher:
                 forms = _forms(tokens)
             except ValueError as exc:
                 raise UnsearchablePhrase(ordered[0], str(exc)) from None
+            places = tuple(key for key in ordered if key in place_keys)
+            others = tuple(key for key in ordered if key not in place_keys)
             for string, spans in forms:
-                readings.setdefault(string, []).append(_Reading(spans, ordered))
-        self._strings = list(readings)  # the searched strings, by the automaton's index
-        self._forms: list[_Form] = []
+                readings.setdefault(string, []).append(_Reading(spans, places, others))
+        self._forms: list[_Form] = []  # by the automaton's index
         for string, found in readings.items():
             whole = None
             if " ".join(string.split()) == string:  # no blank but single spaces between chunks
                 own = self._spans(string)
                 whole = next((reading for reading in found if reading.spans == own), None)
-            self._forms.append(_Form(tuple(found), whole))
+            self._forms.append(_Form(string, tuple(found), whole))
         # every occurrence, overlapping ones too; the DFA searches fastest
+        strings = list(readings)
         self._automaton = ahocorasick_rs.AhoCorasick(
-            self._strings, implementation=ahocorasick_rs.Implementation.DFA
+            strings, implementation=ahocorasick_rs.Implementation.DFA
         )
+        # Text all in Latin-1 (nearly all text, folded) is searched as its bytes in that encoding,
+        # whose offsets are its characters': a text's str is searched in UTF-8, and its UTF-8
+        # offsets mapped to characters, a map built per text that costs a third of the search.
+        self._latin1_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
+        if all(max(string) <= "\xff" for string in strings):
+            self._latin1_automaton = ahocorasick_rs.BytesAhoCorasick(
+                [string.encode("latin-1") for string in strings],
+                implementation=ahocorasick_rs.Implementation.DFA,
+            )
 
     def _hash_table_order(self, tokens: tuple[str, ...], keys: list[str]) -> tuple[str, ...]:
         """The order the PhraseMatcher gives keys added in this order for one phrase."""
@@ -130,68 +168,121 @@ class FoldedPhraseMatcher:
             matcher.add(key, [doc])
         return tuple(vocab.strings[match_id] for match_id, _, _ in matcher(doc))
 
-    def __call__(self, folded: str) -> list[Match]:
-        matches: list[Match] = []
+    def __call__(self, folded: str) -> tuple[list[Match], list[Match]]:
+        place_matches: list[Match] = []
+        other_matches: list[Match] = []
         size = len(folded)
         forms = self._forms
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
-        found = self._automaton.find_matches_as_indexes(folded, overlapping=True)
-        last_start = last_end = -1  # the span of the last match in ``matches``
+        found = self._found(folded)
+        last_start = last_end = -1  # the span of the last match kept
         for index, start, end in found:
-            # a token starts or ends only where a side is not a letter or digit
-            before = folded[start - 1] if start else " "
-            if before.isalnum() and folded[start].isalnum():
-                continue
-            after = folded[end] if end < size else " "
-            if after.isalnum() and folded[end - 1].isalnum():
-                continue
-            reading = forms[index].whole
-            if reading is None or not before.isspace():
-                reading = self._reading_here(folded, start, end, index, long_stretch)
-            elif after.isspace():
-                pass  # the string is whole chunks of the text: its own reading
-            elif end + 1 == size or folded[end + 1].isspace():
-                # "valparaiso," (a quarter of the strings found): the chunk is the string and a sign
-                reading = self._reading_before_sign.get((index, after), _UNREAD)
-                if reading is _UNREAD:
-                    reading = self._read_before_sign(index, after)
-            else:
-                reading = self._reading_here(folded, start, end, index, long_stretch)
+            form = forms[index]
+            reading = form.whole
+            # most strings found are whole chunks, a space (or the text's edge) on each side:
+            # their own reading, decided on two characters compared (no string made)
+            if reading is None or not (start == 0 or folded[start - 1] == " "):
+                reading = self._reading_at(folded, start, end, form, index, long_stretch)
+            elif not (end == size or folded[end] == " "):
+                reading = self._reading_after_blank(folded, start, end, form, index, long_stretch)
             if reading is None:
                 continue
-            tokens = len(reading.spans)
+            tokens = reading.tokens
             # the PhraseMatcher's order, by start then end (the keys of one span in their
             # order): the search gives them by end, so most go last, and a few (a shorter
             # phrase inside a longer one) a little before
             if start > last_start or (start == last_start and end >= last_end):
-                for key in reading.keys:
-                    matches.append((key, start, end, tokens))
+                for key in reading.place_keys:
+                    place_matches.append((key, start, end, tokens))
+                for key in reading.other_keys:
+                    other_matches.append((key, start, end, tokens))
                 last_start, last_end = start, end
             else:
-                at = _insertion_point(matches, start, end)
-                for key in reading.keys:
-                    matches.insert(at, (key, start, end, tokens))
-                    at += 1
-        return matches
+                _insert(place_matches, reading.place_keys, start, end, tokens)
+                _insert(other_matches, reading.other_keys, start, end, tokens)
+        return place_matches, other_matches
 
-    def _read_before_sign(self, index: int, sign: str) -> _Reading | None:
-        """The reading of searched string ``index`` in the chunk it makes with the one character
-        after it, ``sign`` (most often ",", "." or ":"), kept."""
-        if len(self._reading_before_sign) >= _REGIONS_KEPT:
-            self._reading_before_sign.clear()
-        string = self._strings[index]
-        reading = _made_of(set(self._spans(string + sign)), 0, self._forms[index].readings)
-        self._reading_before_sign[index, sign] = reading
+    def _found(self, folded: str) -> list[tuple[int, int, int]]:
+        """Every occurrence of a searched string in the text: (its index, start, end)."""
+        if self._latin1_automaton is not None:
+            try:
+                latin1 = folded.encode("latin-1")
+            except UnicodeEncodeError:
+                pass
+            else:
+                return self._latin1_automaton.find_matches_as_indexes(latin1, overlapping=True)
+        return self._automaton.find_matches_as_indexes(folded, overlapping=True)
+
+    def _reading_at(
+        self,
+        folded: str,
+        start: int,
+        end: int,
+        form: _Form,
+        index: int,
+        long_stretch: list[_Stretch],
+    ) -> _Reading | None:
+        """The reading of ``form``'s string found at [start, end) whose tokens are tokens of the
+        text, if any."""
+        # a token starts or ends only where a side is not a letter or digit
+        before = folded[start - 1] if start else " "
+        if form.first_alnum and before.isalnum():
+            return None
+        if form.whole is not None and before.isspace():
+            return self._reading_after_blank(folded, start, end, form, index, long_stretch)
+        if form.last_alnum and end < len(folded) and folded[end].isalnum():
+            return None
+        return self._reading_here(folded, start, end, form, index, long_stretch)
+
+    def _reading_after_blank(
+        self,
+        folded: str,
+        start: int,
+        end: int,
+        form: _Form,
+        index: int,
+        long_stretch: list[_Stretch],
+    ) -> _Reading | None:
+        """The same, for a string that has a reading as whole chunks, found after a blank (or at
+        the text's start)."""
+        if end == len(folded):
+            return form.whole
+        after = folded[end]
+        if form.last_alnum and after.isalnum():
+            return None
+        if after.isspace():
+            return form.whole  # the string is whole chunks of the text: its own reading
+        if end + 1 == len(folded) or folded[end + 1].isspace():
+            # "valparaiso," (a quarter of the strings found): the chunk is the string and a sign
+            reading = form.before_sign.get(after, _UNREAD)
+            if reading is _UNREAD:
+                reading = self._read_before_sign(form, after)
+            return reading
+        return self._reading_here(folded, start, end, form, index, long_stretch)
+
+    def _read_before_sign(self, form: _Form, sign: str) -> _Reading | None:
+        """The reading of ``form``'s string in the chunk it makes with the one character after it,
+        ``sign`` (most often ",", "." or ":"), kept."""
+        if len(form.before_sign) >= _SIGNS_KEPT:
+            form.before_sign.clear()
+        reading = _made_of(set(self._spans(form.string + sign)), 0, form.readings)
+        form.before_sign[sign] = reading
         return reading
 
     def _reading_here(
-        self, folded: str, start: int, end: int, index: int, long_stretch: list[_Stretch]
+        self,
+        folded: str,
+        start: int,
+        end: int,
+        form: _Form,
+        index: int,
+        long_stretch: list[_Stretch],
     ) -> _Reading | None:
         """The reading of the string found at [start, end) whose tokens are tokens of the text,
         if any, read on the chunks around it: kept for the same chunks, or, when they are long
         (text with few blanks), for the other strings found in them in this text."""
         if long_stretch and long_stretch[0].first <= start and end <= long_stretch[0].last:
-            return _made_of(long_stretch[0].spans, start, self._forms[index].readings)
+            return _made_of(long_stretch[0].spans, start, form.readings)
         first = _region_start(folded, start)
         # to the end of the chunk (or whitespace run) the string ends in
         boundary = (_NON_BLANK if folded[end - 1].isspace() else _BLANK).search(folded, end)
@@ -200,15 +291,14 @@ class FoldedPhraseMatcher:
             tokens = self._spans(folded[first:last])
             spans = {(first + begin, first + stop) for begin, stop in tokens}
             long_stretch[:] = [_Stretch(first, last, spans)]
-            return _made_of(spans, start, self._forms[index].readings)
+            return _made_of(spans, start, form.readings)
         region = folded[first:last]
         key = (index, start - first, region)
         reading = self._reading_in_region.get(key, _UNREAD)
         if reading is _UNREAD:
             if len(self._reading_in_region) >= _REGIONS_KEPT:
                 self._reading_in_region.clear()
-            readings = self._forms[index].readings
-            reading = _made_of(set(self._spans(region)), start - first, readings)
+            reading = _made_of(set(self._spans(region)), start - first, form.readings)
             self._reading_in_region[key] = reading
         return reading
 
@@ -217,16 +307,18 @@ class FoldedPhraseMatcher:
         return tuple((token.idx, token.idx + len(token.text)) for token in self.tokenizer(text))
 
 
-def _insertion_point(matches: list[Match], start: int, end: int) -> int:
-    """Where a match at [start, end) goes in ``matches`` (ordered by start, then end) to keep
-    them so: after those with the same span."""
+def _insert(matches: list[Match], keys: tuple[str, ...], start: int, end: int, tokens: int) -> None:
+    """Put the matches of ``keys`` at [start, end) in ``matches`` (ordered by start, then end)
+    where they keep them so: after those with the same span."""
     at = len(matches)
     while at:
         _, other_start, other_end, _ = matches[at - 1]
         if other_start < start or (other_start == start and other_end <= end):
             break
         at -= 1
-    return at
+    for key in keys:
+        matches.insert(at, (key, start, end, tokens))
+        at += 1
 
 
 def _made_of(

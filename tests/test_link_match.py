@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import pytest
@@ -137,10 +138,16 @@ def random_text(rng: random.Random, phrases: list[str], words: list[str]) -> str
     return rng.choice(["", " ", "\n"]) + "".join(p + rng.choice(SEPARATORS) for p in pieces)
 
 
-def assert_same(matcher: FoldedPhraseMatcher, texts: list[str]) -> None:
+def assert_same(
+    matcher: FoldedPhraseMatcher, texts: list[str], place_keys: AbstractSet[str] = frozenset()
+) -> None:
+    """The matcher gives the PhraseMatcher's matches of places apart from the others."""
     for text in texts:
         folded = fold(text)
-        assert matcher(folded) == reference(matcher.tokenizer, matcher.phrases, folded), text
+        found = reference(matcher.tokenizer, matcher.phrases, folded)
+        places = [match for match in found if match[0] in place_keys]
+        others = [match for match in found if match[0] not in place_keys]
+        assert matcher(folded) == (places, others), text
 
 
 @pytest.fixture(scope="module")
@@ -148,15 +155,25 @@ def linker_matcher(linker: Linker) -> FoldedPhraseMatcher:
     return linker._matcher
 
 
-def test_linker_phrases_on_awkward_text(linker_matcher: FoldedPhraseMatcher) -> None:
-    assert_same(linker_matcher, AWKWARD)
+@pytest.fixture(scope="module")
+def linker_places(linker: Linker) -> AbstractSet[str]:
+    return linker._place_ids
 
 
-def test_linker_phrases_on_random_text(linker_matcher: FoldedPhraseMatcher) -> None:
+def test_linker_phrases_on_awkward_text(
+    linker_matcher: FoldedPhraseMatcher, linker_places: AbstractSet[str]
+) -> None:
+    assert_same(linker_matcher, AWKWARD, linker_places)
+
+
+def test_linker_phrases_on_random_text(
+    linker_matcher: FoldedPhraseMatcher, linker_places: AbstractSet[str]
+) -> None:
     rng = random.Random(20261202)
     phrases = [text for _, texts in linker_matcher.phrases for text in texts]
     words = gold_words()
-    assert_same(linker_matcher, [random_text(rng, phrases, words) for _ in range(1500)])
+    texts = [random_text(rng, phrases, words) for _ in range(1500)]
+    assert_same(linker_matcher, texts, linker_places)
 
 
 def test_phrases_with_blanks_punctuation_and_shared_keys() -> None:
@@ -169,11 +186,13 @@ def test_phrases_with_blanks_punctuation_and_shared_keys() -> None:
         ("d", ["la ligua", "bio", "hospital", "a/b", "a.b", "'", "maipo."]),
         ("e", ["la ligua", "hospital", "a / b", "»", "cruz, rio"]),
     ] + [(f"key{n}", ["hospital", "liceo"]) for n in range(12)]
-    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
+    place_keys = {"a", "c", "key3", "key4", "key8"}  # keys of one phrase on both sides
+    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases, place_keys)
     rng = random.Random(7)
     texts = [text for _, texts in phrases for text in texts]
     words = ["bio", "rio", "bueno", "santa", "cruz", "la", "ligua", "a", "b", "c", "1", "2", "x"]
-    assert_same(matcher, AWKWARD + [random_text(rng, texts, words) for _ in range(3000)])
+    texts = AWKWARD + [random_text(rng, texts, words) for _ in range(3000)]
+    assert_same(matcher, texts, place_keys)
 
 
 def test_phrases_inside_longer_ones_come_in_the_phrase_matchers_order() -> None:
@@ -184,15 +203,16 @@ def test_phrases_inside_longer_ones_come_in_the_phrase_matchers_order() -> None:
         ("b", ["rio bueno", "sur", "bueno"]),
         ("c", ["bueno sur", "rio bueno"]),
     ]
-    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases)
-    found = matcher("el rio bueno sur, rio bueno")
-    assert [(start, end) for _, start, end, _ in found] == sorted(
-        (start, end) for _, start, end, _ in found
-    )
-    assert_same(matcher, ["el rio bueno sur, rio bueno", "bueno sur rio bueno sur rio"])
+    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases, {"b"})
+    for found in matcher("el rio bueno sur, rio bueno"):
+        assert [(start, end) for _, start, end, _ in found] == sorted(
+            (start, end) for _, start, end, _ in found
+        )
+    texts = ["el rio bueno sur, rio bueno", "bueno sur rio bueno sur rio"]
+    assert_same(matcher, texts, {"b"})
 
 
-def test_long_chunks(linker_matcher: FoldedPhraseMatcher) -> None:
+def test_long_chunks(linker_matcher: FoldedPhraseMatcher, linker_places: AbstractSet[str]) -> None:
     """Text with few blanks: its long chunks are tokenized once for all the strings in them."""
     rng = random.Random(3)
     phrases = [text for _, texts in linker_matcher.phrases for text in texts]
@@ -204,7 +224,17 @@ def test_long_chunks(linker_matcher: FoldedPhraseMatcher) -> None:
             for _ in range(rng.randint(1, 4))
         ]
         texts.append(rng.choice([" ", "\n", ", "]).join(chunks))
-    assert_same(linker_matcher, texts)
+    assert_same(linker_matcher, texts, linker_places)
+
+
+def test_phrases_beyond_latin1() -> None:
+    """Text all in Latin-1 is searched as bytes; a phrase or a text beyond it, as a str."""
+    phrases = [("a", ["“bio”", "bio"]), ("b", ["rio … bueno", "rio bueno"])]
+    matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases, {"a"})
+    texts = ["“bio” rio … bueno", "el bio, rio bueno", "bio\u2003rio bueno “bio”"]
+    assert_same(matcher, texts, {"a"})
+    latin1 = FoldedPhraseMatcher(folded_nlp().tokenizer, [("a", ["bio"]), ("b", ["rio bueno"])])
+    assert_same(latin1, texts + ["«bio» rio bueno"])
 
 
 def test_a_phrase_with_too_many_forms_is_refused() -> None:
