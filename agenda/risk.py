@@ -18,13 +18,14 @@ keywords/project_cues.yaml):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Final, final
 
 import ahocorasick_rs
 
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Keywords
+from agenda.link_tokens import Sentences
 from agenda.register import Commitment
 from agenda.textnorm import fold
 
@@ -385,7 +386,7 @@ def _paragraphs(text: str) -> list[Span]:
 
 
 def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
-    """The one of ``sentences`` that holds ``offset`` (then ``sentence_of(offset)``), if any."""
+    """The one of ``sentences`` that holds ``offset`` (then its ``Sentences.around``), if any."""
     for sentence in sentences:
         if sentence[0] <= offset < sentence[1]:
             return sentence
@@ -530,17 +531,17 @@ class RiskReader:
         names: list[tuple[str, int, int]],
         facilities: list[tuple[set[str], int, int]],
         communes: list[tuple[str, int, int]],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
     ) -> tuple[list[Finding], list[Hit]]:
         """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
         ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions;
-        ``sentence_of``: the (start, end) of the sentence around an offset, the same for every
-        offset inside it. Returns the commitments found, in order of first mention, and the
-        trouble terms."""
+        ``sentences``: the text's, ``around`` an offset the (start, end) of its sentence, the
+        same for every offset inside it. Returns the commitments found, in order of first
+        mention, and the trouble terms."""
         specific: set[str] = set()
         candidates: list[_Candidate] = []
         for commitment_id, start, end in names:
-            sentence = sentence_of(start)
+            sentence = sentences.around(start)
             if self._existing(folded, start, end, sentence):
                 continue
             generic = self._generic_names[commitment_id].get(" ".join(folded[start:end].split()))
@@ -550,7 +551,7 @@ class RiskReader:
                 specific.add(commitment_id)
             candidates.append((start, -end, len(candidates), commitment_id, end, sentence, generic))
         if facilities:
-            self._facility_candidates(text, folded, facilities, communes, sentence_of, candidates)
+            self._facility_candidates(text, folded, facilities, communes, sentences, candidates)
         if not candidates:
             return [], []
         paragraphs = _paragraphs(text)
@@ -575,7 +576,7 @@ class RiskReader:
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
             return [], []
-        return self._judge(folded, mentions, paragraphs, sentence_of)
+        return self._judge(folded, mentions, paragraphs, sentences)
 
     def _facility_candidates(
         self,
@@ -583,13 +584,21 @@ class RiskReader:
         folded: str,
         facilities: list[tuple[set[str], int, int]],
         communes: list[tuple[str, int, int]],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
         candidates: list[_Candidate],
     ) -> None:
         """Adds the facility words with one of a commitment's communes in their sentence, or in
         a dateline right before it ("Ovalle: avanzan obras del hospital")."""
+        named = {code for code, _, _ in communes}
+        if not any(
+            code in self._commune_codes[commitment_id]
+            for ids, _, _ in facilities
+            for commitment_id in ids
+            for code in named
+        ):
+            return  # none of their commitments' communes named: no sentence to look up
         kept = [
-            (ids, start, end, sentence_of(start))
+            (ids, start, end, sentences.around(start))
             for ids, start, end in facilities
             # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
             if not _NAMED_FACILITY.match(text, end)
@@ -610,7 +619,7 @@ class RiskReader:
                 if sentence is None:
                     if start > last_colon and not text[start].isspace():
                         continue
-                    sentence = sentence_of(start)
+                    sentence = sentences.around(start)
                 last_sentence = sentence
                 last_codes = communes_by_sentence.setdefault(sentence, set())
             last_codes.add(code)
@@ -618,7 +627,7 @@ class RiskReader:
         # only the communes named in it are passed on; the pattern runs only on sentences
         # that end with a colon)
         spill = [
-            (sentence_of(sentence[1] + 1), frozenset(codes))
+            (sentences.around(sentence[1] + 1), frozenset(codes))
             for sentence, codes in communes_by_sentence.items()
             if sentence[1] > sentence[0]
             and text[sentence[1] - 1] == ":"
@@ -663,7 +672,7 @@ class RiskReader:
         folded: str,
         mentions: list[_Mention],
         paragraphs: list[Span],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
@@ -682,7 +691,7 @@ class RiskReader:
                 subjects.add(commitment_id)
         # one scan of the text for the openings of trouble and resolution terms both
         openings = self._openings.openings(folded)
-        troubles = self._hits(folded, openings, sentence_of, trouble=True)
+        troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).
         title_end = paragraphs[0][1] if has_title else 0
@@ -704,7 +713,7 @@ class RiskReader:
                 )
         # A resolution after the trouble, or in an article that reports none ("retoman las
         # faenas"), says the commitment is back on track: the follow-up report reads it.
-        for hit, sentence in self._hits(folded, openings, sentence_of, trouble=False):
+        for hit, sentence in self._hits(folded, openings, sentences, trouble=False):
             for commitment_id, _ in _owners(hit.start, sentence, mentions, paragraphs, subjects):
                 finding = findings[commitment_id]
                 if finding.resolved or (
@@ -719,14 +728,14 @@ class RiskReader:
         self,
         folded: str,
         openings: list[tuple[int, str]],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
         trouble: bool,
     ) -> list[tuple[Hit, Span]]:
         """The trouble (or resolution) terms found, each with its sentence."""
         hits: list[tuple[Hit, Span]] = []
         terms = self._trouble if trouble else self._resolutions
         for index, start, end in terms.matches(folded, openings):
-            sentence = sentence_of(start)
+            sentence = sentences.around(start)
             if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
             if trouble and self._negated.search(folded[max(sentence[0], start - 40) : start]):

@@ -21,7 +21,7 @@ from agenda.errors import ConfigErrors
 from agenda.extract import Article
 from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.link import Linker
-from agenda.link_tokens import sentence_at, sentence_bounds
+from agenda.link_tokens import Sentences
 from agenda.reports.digest import build_digest, build_stories
 from agenda.reports.render import render_email, render_html, render_text
 from agenda.risk import Span
@@ -439,11 +439,10 @@ def test_communes_read_in_any_order_and_a_datelines_spill_over(register_linker: 
         for name, code in (("Buin", "13402"), ("Paine", "13404"))
         for m in re.finditer(name, text)
     ]
-    starts = sentence_bounds(text)
 
     def read(order: list[tuple[str, int, int]]) -> tuple[list[tuple[object, ...]], list[Span]]:
         findings, hits = register_linker._risk.read(
-            text, folded, [], facilities, order, lambda at: sentence_at(text, starts, at)
+            text, folded, [], facilities, order, Sentences(text)
         )
         return (
             [(f.id, f.mentions, f.at_risk, f.risk_kind, f.risk_sentences) for f in findings],
@@ -530,13 +529,12 @@ def test_a_communes_sentence_counts_when_it_is_the_facilitys_or_a_dateline(
     ids = register_linker._facility_words["hospital"]
     start = text.index("hospital")
     at = text.index(commune_at)
-    starts = sentence_bounds(text)
     findings, _ = register_linker._risk.read(
         text,
         folded,
         [],
         [(ids, start, start + len("hospital"))],
         [("13402", at, at + 4)],
-        lambda offset: sentence_at(text, starts, offset),
+        Sentences(text),
     )
     assert [f.id for f in findings] == (["hospital-buin-paine"] if found else [])
