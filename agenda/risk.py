@@ -75,11 +75,27 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
 
 
 def _any_term(terms: Iterable[str]) -> str:
-    """The terms as one alternation, the word boundary before them written once: the engine
-    tests it once per character instead of once per term (what each ``_term_pattern`` would),
-    and then only the terms whose first letter is there. The same matches."""
+    """The terms as one alternation (what ``(?<!\w)(?:term|term...)`` finds, the terms'
+    ``_term_pattern``s), grouped by their first letter, each group opening with it and the word
+    boundary tested after it (``x(?<!\w.)``): a pattern that opens with letters lets the engine
+    skip in C to the places where one stands, instead of trying the whole pattern at every
+    character. At one place only one group can match, its terms in their order: the same
+    matches. Terms that open with another sign keep the plain form."""
     bodies = [_term_pattern(term, bounded=False) for term in terms]
-    return r"(?<!\w)(?:" + "|".join(bodies) + ")" if bodies else "(?!)"
+    if not bodies:
+        return "(?!)"
+    if not all(_is_word_char(body[0]) for body in bodies):
+        return r"(?<!\w)(?:" + "|".join(bodies) + ")"
+    by_letter: dict[str, list[str]] = {}
+    for body in bodies:
+        by_letter.setdefault(body[0], []).append(body[1:])
+    return (
+        "(?:"
+        + "|".join(
+            letter + r"(?<!\w.)(?:" + "|".join(rests) + ")" for letter, rests in by_letter.items()
+        )
+        + ")"
+    )
 
 
 def _opening_alternatives(term_sets: Iterable[_Terms]) -> dict[str, str]:

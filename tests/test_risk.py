@@ -508,6 +508,48 @@ def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_find
         assert scan.openings(text) == [(m.start(), m.group()) for m in pattern.finditer(text)], text
 
 
+def test_any_term_grouped_by_first_letter_finds_what_the_plain_alternation_finds(
+    keywords: Keywords,
+) -> None:
+    """``_any_term``'s groups (a letter, then the word boundary tested behind it) match what
+    the plain alternation with the boundary before it matches, in every pattern the reader
+    makes of it (a search from any place, up to any place; matches after which the pattern
+    goes on), on words of the terms glued to each other, to letters and to signs."""
+    import random
+
+    from agenda.risk import _any_term, _term_pattern
+
+    def plain(terms: tuple[str, ...]) -> str:
+        return r"(?<!\w)(?:" + "|".join(_term_pattern(t, bounded=False) for t in terms) + ")"
+
+    lists = (
+        keywords.alert_negations,
+        keywords.project_cues,
+        keywords.new_words,
+        keywords.existing_words,
+        ("paraliz*", "en quiebra", "contraloria ... objet*", "no", "nueva", "nuevo"),
+    )
+    rng = random.Random(20261202)
+    glue = [" ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " embargo "]
+    for terms in lists:
+        assert _any_term(terms) != plain(terms)  # grouped: the test compares two patterns
+        words = sorted({w.rstrip("*") for t in terms for w in fold(t).split()} | {"x"})
+        for tail in ("", r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$", r"\s+(?:del\s+)?$"):
+            grouped = re.compile("(?:" + _any_term(terms) + ")" + tail)
+            expected = re.compile("(?:" + plain(terms) + ")" + tail)
+            for _ in range(300):
+                size = rng.randint(1, 8)
+                text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(size))
+                begin = rng.randint(0, len(text))
+                end = rng.randint(begin, len(text))
+                for found, wanted in (
+                    (grouped.search(text, begin, end), expected.search(text, begin, end)),
+                    (grouped.match(text, begin), expected.match(text, begin)),
+                    (grouped.search(text[begin:end]), expected.search(text[begin:end])),
+                ):
+                    assert (found and found.span()) == (wanted and wanted.span()), (terms, text)
+
+
 @pytest.mark.parametrize(
     ("text", "commune_at", "found"),
     [
