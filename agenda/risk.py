@@ -98,6 +98,38 @@ def _any_term(terms: Iterable[str]) -> str:
     )
 
 
+@final
+class _TermSearch:
+    """Whether ``_any_term(terms)`` and then ``after`` match in text[begin:end]: what the
+    pattern's ``search(text, begin, end)`` says, the pattern tried only where one of the terms'
+    first words stands (found by ``str.find``, in C): a search tries it at every letter, a
+    sentence's worth of them for each question. A term that opens with a gap (no first word)
+    leaves the search to the pattern."""
+
+    def __init__(self, terms: Iterable[str], after: str = "") -> None:
+        listed = list(terms)
+        pattern = re.compile("(?:" + _any_term(listed) + ")" + after)
+        self._match = pattern.match
+        self._search = pattern.search
+        literals = {_first_literal(term) for term in listed}
+        # a first word that starts with another is found where that one is
+        shortest = [w for w in literals if not any(w != o and w.startswith(o) for o in literals)]
+        self._literals: list[str] | None = None if "" in literals else sorted(shortest)
+
+    def found(self, text: str, begin: int, end: int) -> bool:
+        literals = self._literals
+        if literals is None:
+            return self._search(text, begin, end) is not None
+        match = self._match
+        for literal in literals:
+            at = text.find(literal, begin, end)
+            while at >= 0:
+                if match(text, at, end) is not None:
+                    return True
+                at = text.find(literal, at + 1, end)
+        return False
+
+
 def _opening_alternatives(term_sets: Iterable[_Terms]) -> dict[str, str]:
     """Each opening's pattern after its first letter: the rest of the opening, and a lookahead
     over the tails of its terms in all the sets."""
@@ -462,13 +494,11 @@ class RiskReader:
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
         self._openings = _SiftedOpeningScan([self._trouble, self._resolutions])
-        negations = _any_term(keywords.alert_negations)
         # "sin embargo, hay retrasos" is no negation
-        self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
-        cues = _any_term(keywords.project_cues)
-        self._cue = re.compile(cues)  # searched in one sentence at a time
+        self._negated = _TermSearch(keywords.alert_negations, r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
+        self._cue = _TermSearch(keywords.project_cues)  # searched in one sentence at a time
         new_words = _any_term(keywords.new_words)
-        self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
+        self._new_before = _TermSearch(keywords.new_words, r"(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
         self._commune_codes = {
             c.id: frozenset(c.commune_codes) for c in keywords.commitments.values()
@@ -477,10 +507,9 @@ class RiskReader:
             c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
         }
         existing = _any_term(keywords.existing_words)
-        self._existing_before = re.compile(
-            r"(?:"
-            + existing
-            + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
+        self._existing_before = _TermSearch(
+            keywords.existing_words,
+            r"\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$",
         )
         self._existing_after = re.compile(r"\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
@@ -529,16 +558,18 @@ class RiskReader:
 
     def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
         before = folded[max(sentence[0], start - 60) : start]
-        return bool(self._existing_before.search(before) or self._existing_after.match(folded, end))
+        return self._existing_before.found(before, 0, len(before)) or bool(
+            self._existing_after.match(folded, end)
+        )
 
     def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
         """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
         before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
-        if self._new_opening.match(folded, start) or self._new_before.search(
+        if self._new_opening.match(folded, start) or self._new_before.found(
             folded, max(sentence[0], start - 30), start
         ):
             return True
-        return bool(self._cue.search(folded, sentence[0], sentence[1]))
+        return self._cue.found(folded, sentence[0], sentence[1])
 
     def read(
         self,
@@ -754,8 +785,10 @@ class RiskReader:
             sentence = sentences.around(start)
             if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
-            if trouble and self._negated.search(folded[max(sentence[0], start - 40) : start]):
-                continue
+            if trouble:
+                before = folded[max(sentence[0], start - 40) : start]
+                if self._negated.found(before, 0, len(before)):
+                    continue
             kind, term = (
                 self._trouble_terms[index]
                 if trouble

@@ -550,6 +550,39 @@ def test_any_term_grouped_by_first_letter_finds_what_the_plain_alternation_finds
                     assert (found and found.span()) == (wanted and wanted.span()), (terms, text)
 
 
+def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: Keywords) -> None:
+    """``_TermSearch.found`` tries its pattern only where a term's first word stands: the same
+    answer as the pattern's search between any two places, on words of the terms (and pieces
+    of them) glued to each other, to letters and to signs; a term opening with a gap leaves it
+    to the search."""
+    import random
+
+    from agenda.risk import _any_term, _TermSearch
+
+    lists = (
+        (keywords.alert_negations, r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$"),
+        (keywords.project_cues, ""),
+        (keywords.new_words, r"(?:\W+\w+)?\W*$"),
+        (keywords.existing_words, r"\s+(?:(?:edificio|recinto)\s+(?:del|de\s+la|de)\s+)?$"),
+        (("paraliz*", "para", "en quiebra", "contraloria ... objet*"), ""),
+        (("... objet*", "obra"), ""),
+    )
+    rng = random.Random(20261202)
+    glue = [" ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " embargo "]
+    for terms, after in lists:
+        search = _TermSearch(terms, after)
+        pattern = re.compile("(?:" + _any_term(terms) + ")" + after)
+        words = sorted({w.rstrip("*") for t in terms for w in fold(t).split()} | {"x", "edificio"})
+        words += [w[1:] for w in words if len(w) > 2]  # a term's word inside another word
+        for _ in range(1500):
+            size = rng.randint(1, 8)
+            text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(size))
+            begin = rng.randint(0, len(text))
+            end = rng.randint(begin, len(text))
+            expected = pattern.search(text, begin, end) is not None
+            assert search.found(text, begin, end) is expected, (terms, text, begin, end)
+
+
 @pytest.mark.parametrize(
     ("text", "commune_at", "found"),
     [
