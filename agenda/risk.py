@@ -441,6 +441,18 @@ def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
     return None
 
 
+def _one_commune_named(
+    named: set[str], ids: set[str], commune_codes: dict[str, frozenset[str]]
+) -> bool:
+    """Whether one of the ``named`` communes is one of the commitments' (their ``ids``)."""
+    for commitment_id in ids:
+        codes = commune_codes[commitment_id]
+        for code in named:
+            if code in codes:
+                return True
+    return False
+
+
 def _paragraph_of(paragraphs: list[Span], offset: int) -> int:
     """The number of the paragraph holding ``offset``; 0 when none does."""
     for number, (start, end) in enumerate(paragraphs):
@@ -558,8 +570,13 @@ class RiskReader:
 
     def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
         before = folded[max(sentence[0], start - 60) : start]
-        return self._existing_before.found(before, 0, len(before)) or bool(
-            self._existing_after.match(folded, end)
+        if self._existing_before.found(before, 0, len(before)):
+            return True
+        # the pattern after the name opens with a blank: asked only where one follows
+        return (
+            end < len(folded)
+            and folded[end].isspace()
+            and bool(self._existing_after.match(folded, end))
         )
 
     def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
@@ -637,18 +654,14 @@ class RiskReader:
         """Adds the facility words with one of a commitment's communes in their sentence, or in
         a dateline right before it ("Ovalle: avanzan obras del hospital")."""
         named = {code for code, _, _ in communes}
-        if not any(
-            code in self._commune_codes[commitment_id]
-            for ids, _, _ in facilities
-            for commitment_id in ids
-            for code in named
-        ):
-            return  # none of their commitments' communes named: no sentence to look up
         kept = [
             (ids, start, end, sentences.around(start))
             for ids, start, end in facilities
+            # one of its commitments' communes named somewhere (else its sentence is not
+            # looked up: it cannot count)
+            if _one_commune_named(named, ids, self._commune_codes)
             # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-            if not _NAMED_FACILITY.match(text, end)
+            and not _NAMED_FACILITY.match(text, end)
         ]
         if not kept:
             return
