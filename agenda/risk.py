@@ -441,18 +441,6 @@ def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
     return None
 
 
-def _one_commune_named(
-    named: set[str], ids: set[str], commune_codes: dict[str, frozenset[str]]
-) -> bool:
-    """Whether one of the ``named`` communes is one of the commitments' (their ``ids``)."""
-    for commitment_id in ids:
-        codes = commune_codes[commitment_id]
-        for code in named:
-            if code in codes:
-                return True
-    return False
-
-
 def _paragraph_of(paragraphs: list[Span], offset: int) -> int:
     """The number of the paragraph holding ``offset``; 0 when none does."""
     for number, (start, end) in enumerate(paragraphs):
@@ -514,6 +502,13 @@ class RiskReader:
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
         self._commune_codes = {
             c.id: frozenset(c.commune_codes) for c in keywords.commitments.values()
+        }
+        commitments_of_commune: dict[str, set[str]] = {}
+        for c in keywords.commitments.values():
+            for code in c.commune_codes:
+                commitments_of_commune.setdefault(code, set()).add(c.id)
+        self._commitments_of_commune = {
+            code: frozenset(ids) for code, ids in commitments_of_commune.items()
         }
         self._own_names = {
             c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
@@ -653,13 +648,18 @@ class RiskReader:
     ) -> None:
         """Adds the facility words with one of a commitment's communes in their sentence, or in
         a dateline right before it ("Ovalle: avanzan obras del hospital")."""
-        named = {code for code, _, _ in communes}
+        # the commitments one of whose communes is named: a facility word of none of them
+        # cannot count (its sentence is not looked up)
+        concerned: set[str] = set()
+        commitments_of_commune = self._commitments_of_commune
+        for code, _, _ in communes:
+            commitment_ids = commitments_of_commune.get(code)
+            if commitment_ids is not None:
+                concerned |= commitment_ids
         kept = [
             (ids, start, end, sentences.around(start))
             for ids, start, end in facilities
-            # one of its commitments' communes named somewhere (else its sentence is not
-            # looked up: it cannot count)
-            if _one_commune_named(named, ids, self._commune_codes)
+            if not concerned.isdisjoint(ids)
             # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
             and not _NAMED_FACILITY.match(text, end)
         ]
