@@ -603,9 +603,14 @@ class RiskReader:
             sentence = sentences.around(start)
             if self._existing(folded, start, end, sentence):
                 continue
-            generic = self._generic_names[commitment_id].get(" ".join(folded[start:end].split()))
+            # the names' keys are spaced one blank apart: most names found are spaced so
+            name = folded[start:end]
+            known = self._generic_names[commitment_id]
+            generic = known.get(name)
             if generic is None:
-                generic = self._generic(self.keywords.commitments[commitment_id], folded[start:end])
+                generic = known.get(" ".join(name.split()))
+            if generic is None:
+                generic = self._generic(self.keywords.commitments[commitment_id], name)
             if not generic:
                 specific.add(commitment_id)
             candidates.append((start, -end, len(candidates), commitment_id, end, sentence, generic))
