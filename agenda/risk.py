@@ -41,6 +41,7 @@ _ARTICLES: Final = ("el", "la", "los", "las", "del", "al")  # before a list's it
 _LIST_AFTER: Final = re.compile(  # matched at the name's end
     r"\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))"
 )
+_LIST_AFTER_OPENERS: Final = frozenset(",ye")  # what _LIST_AFTER finds after its blanks
 _DATELINE: Final = re.compile(
     r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
 )  # a headline's "Ovalle:", "Puerto Montt:"
@@ -457,14 +458,27 @@ def _after_list_separator(folded: str, begin: int, end: int) -> bool:
     stop = _before_blanks(folded, begin, end)
     if _ends_with_separator(folded, begin, stop):
         return True
-    if stop == end:
-        return False  # an article must be followed by a blank
+    if stop == end or stop == begin:
+        return False  # an article must be there, followed by a blank
+    last = folded[stop - 1]
     for article in _ARTICLES:
         at = stop - len(article)
-        if at >= begin and folded[at:stop] == article:
+        # its last letter first: no slice to make for most articles
+        if last == article[-1] and at >= begin and folded[at:stop] == article:
             if _ends_with_separator(folded, begin, _before_blanks(folded, begin, at)):
                 return True
     return False
+
+
+def _list_after(text: str, end: int, stop: int) -> bool:
+    """Whether ``_LIST_AFTER`` matches text[end:stop] from its start, asked only when a "," or
+    a "y"/"e" follows the blanks there (what it opens with; after most names none does)."""
+    after = end
+    while after < stop and text[after].isspace():
+        after += 1
+    if after >= stop or text[after] not in _LIST_AFTER_OPENERS:
+        return False
+    return _LIST_AFTER.match(text, end, stop) is not None
 
 
 def _before_blanks(text: str, begin: int, end: int) -> int:
@@ -718,8 +732,7 @@ class RiskReader:
             return True  # "hospitales", "puentes": several facilities
         # a separator right before or right after the name (rare: looked at first)...
         if not (
-            _after_list_separator(folded, sentence[0], start)
-            or _LIST_AFTER.match(text, end, sentence[1])
+            _after_list_separator(folded, sentence[0], start) or _list_after(text, end, sentence[1])
         ):
             return False
         # ... and at least two in the sentence, not counting one inside the name ("Buin y Paine")

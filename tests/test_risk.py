@@ -475,6 +475,24 @@ def test_list_separator_read_back_is_the_plain_search() -> None:
     assert _after_list_separator("hoy, el", 0, 6) and not _after_list_separator("x, el", 2, 5)
 
 
+def test_list_after_a_name_is_the_plain_match() -> None:
+    """``_list_after`` asks ``_LIST_AFTER`` only where a separator follows the blanks: the same
+    answer as the pattern from every place of every short string of separators, articles,
+    blanks and letters, up to every place."""
+    from itertools import product
+
+    from agenda.risk import _LIST_AFTER, _list_after
+
+    alphabet = [",", "y", "e", "Y", "l", "a", "s", "B", "x", " ", "\n", "\u00a0"]
+    for size in range(6):
+        for letters in product(alphabet, repeat=size):
+            text = "".join(letters)
+            for end in range(size + 1):
+                for stop in (end - 1, end, size):
+                    expected = _LIST_AFTER.match(text, end, stop) is not None
+                    assert _list_after(text, end, stop) is expected, (text, end, stop)
+
+
 @pytest.mark.parametrize("text", ["", "\n", "a", "uno\n\ndos\n", "\n\nuno\ndos", "a\r\nb\u2028c\n"])
 def test_paragraphs_are_the_runs_between_newlines(text: str) -> None:
     from agenda.risk import _paragraphs
