@@ -76,9 +76,9 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
 
 
 def _any_term(terms: Iterable[str]) -> str:
-    """The terms as one alternation (what ``(?<!\w)(?:term|term...)`` finds, the terms'
+    """The terms as one alternation (what ``(?<!\\w)(?:term|term...)`` finds, the terms'
     ``_term_pattern``s), grouped by their first letter, each group opening with it and the word
-    boundary tested after it (``x(?<!\w.)``): a pattern that opens with letters lets the engine
+    boundary tested after it (``x(?<!\\w.)``): a pattern that opens with letters lets the engine
     skip in C to the places where one stands, instead of trying the whole pattern at every
     character. At one place only one group can match, its terms in their order: the same
     matches. Terms that open with another sign keep the plain form."""
