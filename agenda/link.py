@@ -56,7 +56,7 @@ from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
 from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
 from agenda.link_result import Evidence, Link, LinkResult
-from agenda.link_tokens import count_at_most, folded_nlp, sentence_at, sentence_bounds
+from agenda.link_tokens import Sentences, count_at_most, folded_nlp
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
     FOREIGN,
@@ -622,7 +622,6 @@ class Linker(PlaceContext):
                 links.add("priority", code, self.keywords.priorities[code].name, start, end)
         if not (names or facilities):
             return
-        starts = sentence_bounds(text)
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
         findings, troubles = self._risk.read(
             text,
@@ -630,7 +629,7 @@ class Linker(PlaceContext):
             names,
             facilities,
             communes,
-            partial(sentence_at, text, starts),  # called in C, not through a lambda
+            Sentences(text),  # bounds found only if a sentence is asked for
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
