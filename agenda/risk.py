@@ -21,10 +21,9 @@ import re
 from collections.abc import Iterable
 from typing import Final, final
 
-import ahocorasick_rs
-
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Keywords
+from agenda.link_match import OverlappingSearch
 from agenda.link_tokens import Sentences
 from agenda.register import Commitment
 from agenda.textnorm import fold
@@ -177,7 +176,7 @@ def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
 @final
 class _SiftedOpeningScan:
     """``_openings_pattern``'s (start, opening) over a whole text, looked for only where a term
-    may be. One pass in C (``_WordSearch``) finds the words of the terms, and the sieve
+    may be. One pass in C (``OverlappingSearch``) finds the words of the terms, and the sieve
     (``_OpeningsSieve``) keeps the openings of the terms whose words are all there: none in
     most texts, one or two in the others. The same pass found where such an opening may stand:
     at the first word of one of its terms (a match starts with it), when all its terms' first
@@ -208,7 +207,7 @@ class _SiftedOpeningScan:
         index = {string: at for at, string in enumerate(strings)}
         self._opening_at: dict[int, str] = {index[literal]: key for key, literal in placed}
         self._sieve = _OpeningsSieve(needs, index)
-        self._words = _WordSearch(strings)
+        self._words = OverlappingSearch(strings)
 
     def openings(self, folded: str) -> list[tuple[int, str]]:
         """(start, opening) of each opening in ``folded``, in the order of the text."""
@@ -251,30 +250,6 @@ class _SiftedOpeningScan:
 
 
 @final
-class _WordSearch:
-    """Every occurrence of some words in a text, overlapping ("obra" inside "obras" too), in one
-    pass in C (Aho-Corasick). A text all in ASCII (most) is searched as bytes, a third faster:
-    there an offset in bytes is one in characters."""
-
-    def __init__(self, words: list[str]) -> None:
-        dfa = ahocorasick_rs.Implementation.DFA
-        self._in_text = ahocorasick_rs.AhoCorasick(words, implementation=dfa) if words else None
-        self._in_bytes = (
-            ahocorasick_rs.BytesAhoCorasick([w.encode() for w in words], implementation=dfa)
-            if words
-            else None
-        )
-
-    def find(self, folded: str) -> list[tuple[int, int, int]]:
-        """(word index, start, end) of each occurrence."""
-        if self._in_text is None or self._in_bytes is None:
-            return []
-        if folded.isascii():
-            return self._in_bytes.find_matches_as_indexes(folded.encode(), overlapping=True)
-        return self._in_text.find_matches_as_indexes(folded, overlapping=True)
-
-
-@final
 class _OpeningsSieve:
     """The openings that may start a match in a text: those of the terms whose literal words
     are all in it (a match holds them all). Words of three letters or fewer ("de", "los",
@@ -284,7 +259,7 @@ class _OpeningsSieve:
 
     def __init__(self, needs: list[tuple[str, frozenset[str]]], index: dict[str, int]) -> None:
         """``needs``: each term's opening and words; ``index``: each word's number in the
-        search (``_WordSearch``) whose findings the sieve reads."""
+        search (``OverlappingSearch``) whose findings the sieve reads."""
         sought = [
             (key, frozenset(w for w in words if len(w) > _SIEVE_SHORT)) for key, words in needs
         ]
