@@ -48,7 +48,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from functools import partial
 from operator import itemgetter
 from typing import Final, final
 
@@ -56,7 +55,7 @@ from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
 from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
 from agenda.link_result import Evidence, Link, LinkResult
-from agenda.link_tokens import count_at_most, folded_nlp, sentence_at, sentence_bounds
+from agenda.link_tokens import Sentences, count_at_most, folded_nlp
 from agenda.placecontext import (
     _NEXT_PROPER_NAME,
     FOREIGN,
@@ -699,7 +698,6 @@ class Linker(PlaceContext):
                 links.add("priority", code, self.keywords.priorities[code].name, start, end)
         if not (names or facilities):
             return
-        starts = sentence_bounds(text)
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
         findings, troubles = self._risk.read(
             text,
@@ -707,7 +705,7 @@ class Linker(PlaceContext):
             names,
             facilities,
             communes,
-            partial(sentence_at, text, starts),  # called in C, not through a lambda
+            Sentences(text),  # bounds found only if a sentence is asked for
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title

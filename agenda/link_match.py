@@ -102,6 +102,37 @@ class _Stretch(NamedTuple):
     spans: set[tuple[int, int]]
 
 
+@final
+class OverlappingSearch:
+    """Every occurrence of some strings in a text, overlapping ones too ("obra" inside "obras"),
+    in one pass in C (Aho-Corasick; its DFA searches fastest). Text all in Latin-1 (nearly all
+    text, folded) is searched as its bytes in that encoding, whose offsets are its characters':
+    a str is searched in UTF-8 and its offsets mapped back to characters, a map built per text
+    that costs a third of the search."""
+
+    def __init__(self, strings: list[str]) -> None:
+        dfa = ahocorasick_rs.Implementation.DFA
+        self._in_text = ahocorasick_rs.AhoCorasick(strings, implementation=dfa) if strings else None
+        self._in_latin1: ahocorasick_rs.BytesAhoCorasick | None = None
+        if strings and all(max(string, default="") <= "\xff" for string in strings):
+            self._in_latin1 = ahocorasick_rs.BytesAhoCorasick(
+                [string.encode("latin-1") for string in strings], implementation=dfa
+            )
+
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """(string index, start, end) of each occurrence."""
+        if self._in_latin1 is not None:
+            try:
+                latin1 = text.encode("latin-1")
+            except UnicodeEncodeError:
+                pass
+            else:
+                return self._in_latin1.find_matches_as_indexes(latin1, overlapping=True)
+        if self._in_text is None:
+            return []
+        return self._in_text.find_matches_as_indexes(text, overlapping=True)
+
+
 class FoldedPhraseMatcher:
     """Built once from (key, folded phrases) pairs and the keys that are places; called with a
     folded text, it returns what ``PhraseMatcher(vocab, attr="ORTH")`` holding the same phrases
@@ -144,20 +175,7 @@ class FoldedPhraseMatcher:
                 own = self._spans(string)
                 whole = next((reading for reading in found if reading.spans == own), None)
             self._forms.append(_Form(string, tuple(found), whole))
-        # every occurrence, overlapping ones too; the DFA searches fastest
-        strings = list(readings)
-        self._automaton = ahocorasick_rs.AhoCorasick(
-            strings, implementation=ahocorasick_rs.Implementation.DFA
-        )
-        # Text all in Latin-1 (nearly all text, folded) is searched as its bytes in that encoding,
-        # whose offsets are its characters': a text's str is searched in UTF-8, and its UTF-8
-        # offsets mapped to characters, a map built per text that costs a third of the search.
-        self._latin1_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
-        if all(max(string) <= "\xff" for string in strings):
-            self._latin1_automaton = ahocorasick_rs.BytesAhoCorasick(
-                [string.encode("latin-1") for string in strings],
-                implementation=ahocorasick_rs.Implementation.DFA,
-            )
+        self._search = OverlappingSearch(list(readings))
 
     def _hash_table_order(self, tokens: tuple[str, ...], keys: list[str]) -> tuple[str, ...]:
         """The order the PhraseMatcher gives keys added in this order for one phrase."""
@@ -174,7 +192,7 @@ class FoldedPhraseMatcher:
         size = len(folded)
         forms = self._forms
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
-        found = self._found(folded)
+        found = self._search.find(folded)
         last_start = last_end = -1  # the span of the last match kept
         for index, start, end in found:
             form = forms[index]
@@ -201,17 +219,6 @@ class FoldedPhraseMatcher:
                 _insert(place_matches, reading.place_keys, start, end, tokens)
                 _insert(other_matches, reading.other_keys, start, end, tokens)
         return place_matches, other_matches
-
-    def _found(self, folded: str) -> list[tuple[int, int, int]]:
-        """Every occurrence of a searched string in the text: (its index, start, end)."""
-        if self._latin1_automaton is not None:
-            try:
-                latin1 = folded.encode("latin-1")
-            except UnicodeEncodeError:
-                pass
-            else:
-                return self._latin1_automaton.find_matches_as_indexes(latin1, overlapping=True)
-        return self._automaton.find_matches_as_indexes(folded, overlapping=True)
 
     def _reading_at(
         self,

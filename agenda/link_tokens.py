@@ -5,7 +5,7 @@ tokens, agenda/link_match.py), and sentence bounds (cheap rules: punctuation and
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, final
 
 import spacy
 from spacy.language import Language
@@ -94,3 +94,22 @@ def sentence_at(text: str, starts: list[int], offset: int) -> tuple[int, int]:
     while end and text[end - 1].isspace():
         end -= 1
     return begin, end
+
+
+@final
+class Sentences:
+    """The sentences of one text, for ``sentence_at``: its bounds are found on the first
+    question (a text whose topics need no sentence never pays for ``sentence_bounds``), and
+    compiled code calls ``around`` directly (a callable such as ``partial(sentence_at, ...)``
+    is a generic call, its offset and answer boxed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+
+    def around(self, offset: int) -> tuple[int, int]:
+        """``sentence_at(text, sentence_bounds(text), offset)``."""
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = sentence_bounds(self.text)
+        return sentence_at(self.text, starts, offset)

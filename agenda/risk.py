@@ -18,13 +18,13 @@ keywords/project_cues.yaml):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Final, final
-
-import ahocorasick_rs
 
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Keywords
+from agenda.link_match import OverlappingSearch
+from agenda.link_tokens import Sentences
 from agenda.register import Commitment
 from agenda.textnorm import fold
 
@@ -40,6 +40,7 @@ _ARTICLES: Final = ("el", "la", "los", "las", "del", "al")  # before a list's it
 _LIST_AFTER: Final = re.compile(  # matched at the name's end
     r"\s*(?:,|y\b|e\b)\s*(?:(?:el|la|los|las|del|al)\s|(?=[A-ZÁÉÍÓÚÑ]))"
 )
+_LIST_AFTER_OPENERS: Final = frozenset(",ye")  # what _LIST_AFTER finds after its blanks
 _DATELINE: Final = re.compile(
     r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
 )  # a headline's "Ovalle:", "Puerto Montt:"
@@ -74,11 +75,59 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
 
 
 def _any_term(terms: Iterable[str]) -> str:
-    """The terms as one alternation, the word boundary before them written once: the engine
-    tests it once per character instead of once per term (what each ``_term_pattern`` would),
-    and then only the terms whose first letter is there. The same matches."""
+    """The terms as one alternation (what ``(?<!\\w)(?:term|term...)`` finds, the terms'
+    ``_term_pattern``s), grouped by their first letter, each group opening with it and the word
+    boundary tested after it (``x(?<!\\w.)``): a pattern that opens with letters lets the engine
+    skip in C to the places where one stands, instead of trying the whole pattern at every
+    character. At one place only one group can match, its terms in their order: the same
+    matches. Terms that open with another sign keep the plain form."""
     bodies = [_term_pattern(term, bounded=False) for term in terms]
-    return r"(?<!\w)(?:" + "|".join(bodies) + ")" if bodies else "(?!)"
+    if not bodies:
+        return "(?!)"
+    if not all(_is_word_char(body[0]) for body in bodies):
+        return r"(?<!\w)(?:" + "|".join(bodies) + ")"
+    by_letter: dict[str, list[str]] = {}
+    for body in bodies:
+        by_letter.setdefault(body[0], []).append(body[1:])
+    return (
+        "(?:"
+        + "|".join(
+            letter + r"(?<!\w.)(?:" + "|".join(rests) + ")" for letter, rests in by_letter.items()
+        )
+        + ")"
+    )
+
+
+@final
+class _TermSearch:
+    """Whether ``_any_term(terms)`` and then ``after`` match in text[begin:end]: what the
+    pattern's ``search(text, begin, end)`` says, the pattern tried only where one of the terms'
+    first words stands (found by ``str.find``, in C): a search tries it at every letter, a
+    sentence's worth of them for each question. A term that opens with a gap (no first word)
+    leaves the search to the pattern."""
+
+    def __init__(self, terms: Iterable[str], after: str = "") -> None:
+        listed = list(terms)
+        pattern = re.compile("(?:" + _any_term(listed) + ")" + after)
+        self._match = pattern.match
+        self._search = pattern.search
+        literals = {_first_literal(term) for term in listed}
+        # a first word that starts with another is found where that one is
+        shortest = [w for w in literals if not any(w != o and w.startswith(o) for o in literals)]
+        self._literals: list[str] | None = None if "" in literals else sorted(shortest)
+
+    def found(self, text: str, begin: int, end: int) -> bool:
+        literals = self._literals
+        if literals is None:
+            return self._search(text, begin, end) is not None
+        match = self._match
+        for literal in literals:
+            at = text.find(literal, begin, end)
+            while at >= 0:
+                if match(text, at, end) is not None:
+                    return True
+                at = text.find(literal, at + 1, end)
+        return False
 
 
 def _opening_alternatives(term_sets: Iterable[_Terms]) -> dict[str, str]:
@@ -127,7 +176,7 @@ def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
 @final
 class _SiftedOpeningScan:
     """``_openings_pattern``'s (start, opening) over a whole text, looked for only where a term
-    may be. One pass in C (``_WordSearch``) finds the words of the terms, and the sieve
+    may be. One pass in C (``OverlappingSearch``) finds the words of the terms, and the sieve
     (``_OpeningsSieve``) keeps the openings of the terms whose words are all there: none in
     most texts, one or two in the others. The same pass found where such an opening may stand:
     at the first word of one of its terms (a match starts with it), when all its terms' first
@@ -158,7 +207,7 @@ class _SiftedOpeningScan:
         index = {string: at for at, string in enumerate(strings)}
         self._opening_at: dict[int, str] = {index[literal]: key for key, literal in placed}
         self._sieve = _OpeningsSieve(needs, index)
-        self._words = _WordSearch(strings)
+        self._words = OverlappingSearch(strings)
 
     def openings(self, folded: str) -> list[tuple[int, str]]:
         """(start, opening) of each opening in ``folded``, in the order of the text."""
@@ -201,30 +250,6 @@ class _SiftedOpeningScan:
 
 
 @final
-class _WordSearch:
-    """Every occurrence of some words in a text, overlapping ("obra" inside "obras" too), in one
-    pass in C (Aho-Corasick). A text all in ASCII (most) is searched as bytes, a third faster:
-    there an offset in bytes is one in characters."""
-
-    def __init__(self, words: list[str]) -> None:
-        dfa = ahocorasick_rs.Implementation.DFA
-        self._in_text = ahocorasick_rs.AhoCorasick(words, implementation=dfa) if words else None
-        self._in_bytes = (
-            ahocorasick_rs.BytesAhoCorasick([w.encode() for w in words], implementation=dfa)
-            if words
-            else None
-        )
-
-    def find(self, folded: str) -> list[tuple[int, int, int]]:
-        """(word index, start, end) of each occurrence."""
-        if self._in_text is None or self._in_bytes is None:
-            return []
-        if folded.isascii():
-            return self._in_bytes.find_matches_as_indexes(folded.encode(), overlapping=True)
-        return self._in_text.find_matches_as_indexes(folded, overlapping=True)
-
-
-@final
 class _OpeningsSieve:
     """The openings that may start a match in a text: those of the terms whose literal words
     are all in it (a match holds them all). Words of three letters or fewer ("de", "los",
@@ -234,7 +259,7 @@ class _OpeningsSieve:
 
     def __init__(self, needs: list[tuple[str, frozenset[str]]], index: dict[str, int]) -> None:
         """``needs``: each term's opening and words; ``index``: each word's number in the
-        search (``_WordSearch``) whose findings the sieve reads."""
+        search (``OverlappingSearch``) whose findings the sieve reads."""
         sought = [
             (key, frozenset(w for w in words if len(w) > _SIEVE_SHORT)) for key, words in needs
         ]
@@ -385,7 +410,7 @@ def _paragraphs(text: str) -> list[Span]:
 
 
 def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
-    """The one of ``sentences`` that holds ``offset`` (then ``sentence_of(offset)``), if any."""
+    """The one of ``sentences`` that holds ``offset`` (then its ``Sentences.around``), if any."""
     for sentence in sentences:
         if sentence[0] <= offset < sentence[1]:
             return sentence
@@ -408,14 +433,27 @@ def _after_list_separator(folded: str, begin: int, end: int) -> bool:
     stop = _before_blanks(folded, begin, end)
     if _ends_with_separator(folded, begin, stop):
         return True
-    if stop == end:
-        return False  # an article must be followed by a blank
+    if stop == end or stop == begin:
+        return False  # an article must be there, followed by a blank
+    last = folded[stop - 1]
     for article in _ARTICLES:
         at = stop - len(article)
-        if at >= begin and folded[at:stop] == article:
+        # its last letter first: no slice to make for most articles
+        if last == article[-1] and at >= begin and folded[at:stop] == article:
             if _ends_with_separator(folded, begin, _before_blanks(folded, begin, at)):
                 return True
     return False
+
+
+def _list_after(text: str, end: int, stop: int) -> bool:
+    """Whether ``_LIST_AFTER`` matches text[end:stop] from its start, asked only when a "," or
+    a "y"/"e" follows the blanks there (what it opens with; after most names none does)."""
+    after = end
+    while after < stop and text[after].isspace():
+        after += 1
+    if after >= stop or text[after] not in _LIST_AFTER_OPENERS:
+        return False
+    return _LIST_AFTER.match(text, end, stop) is not None
 
 
 def _before_blanks(text: str, begin: int, end: int) -> int:
@@ -445,25 +483,29 @@ class RiskReader:
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
         self._openings = _SiftedOpeningScan([self._trouble, self._resolutions])
-        negations = _any_term(keywords.alert_negations)
         # "sin embargo, hay retrasos" is no negation
-        self._negated = re.compile(r"(?:" + negations + r")(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
-        cues = _any_term(keywords.project_cues)
-        self._cue = re.compile(cues)  # searched in one sentence at a time
+        self._negated = _TermSearch(keywords.alert_negations, r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
+        self._cue = _TermSearch(keywords.project_cues)  # searched in one sentence at a time
         new_words = _any_term(keywords.new_words)
-        self._new_before = re.compile(r"(?:" + new_words + r")(?:\W+\w+)?\W*$")
+        self._new_before = _TermSearch(keywords.new_words, r"(?:\W+\w+)?\W*$")
         self._new_opening = re.compile(r"(?:" + new_words + r")\s")
         self._commune_codes = {
             c.id: frozenset(c.commune_codes) for c in keywords.commitments.values()
+        }
+        commitments_of_commune: dict[str, set[str]] = {}
+        for c in keywords.commitments.values():
+            for code in c.commune_codes:
+                commitments_of_commune.setdefault(code, set()).add(c.id)
+        self._commitments_of_commune = {
+            code: frozenset(ids) for code, ids in commitments_of_commune.items()
         }
         self._own_names = {
             c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
         }
         existing = _any_term(keywords.existing_words)
-        self._existing_before = re.compile(
-            r"(?:"
-            + existing
-            + r")\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$"
+        self._existing_before = _TermSearch(
+            keywords.existing_words,
+            r"\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$",
         )
         self._existing_after = re.compile(r"\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
@@ -512,16 +554,23 @@ class RiskReader:
 
     def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
         before = folded[max(sentence[0], start - 60) : start]
-        return bool(self._existing_before.search(before) or self._existing_after.match(folded, end))
+        if self._existing_before.found(before, 0, len(before)):
+            return True
+        # the pattern after the name opens with a blank: asked only where one follows
+        return (
+            end < len(folded)
+            and folded[end].isspace()
+            and bool(self._existing_after.match(folded, end))
+        )
 
     def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
         """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
         before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
-        if self._new_opening.match(folded, start) or self._new_before.search(
+        if self._new_opening.match(folded, start) or self._new_before.found(
             folded, max(sentence[0], start - 30), start
         ):
             return True
-        return bool(self._cue.search(folded, sentence[0], sentence[1]))
+        return self._cue.found(folded, sentence[0], sentence[1])
 
     def read(
         self,
@@ -530,27 +579,32 @@ class RiskReader:
         names: list[tuple[str, int, int]],
         facilities: list[tuple[set[str], int, int]],
         communes: list[tuple[str, int, int]],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
     ) -> tuple[list[Finding], list[Hit]]:
         """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
         ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions;
-        ``sentence_of``: the (start, end) of the sentence around an offset, the same for every
-        offset inside it. Returns the commitments found, in order of first mention, and the
-        trouble terms."""
+        ``sentences``: the text's, ``around`` an offset the (start, end) of its sentence, the
+        same for every offset inside it. Returns the commitments found, in order of first
+        mention, and the trouble terms."""
         specific: set[str] = set()
         candidates: list[_Candidate] = []
         for commitment_id, start, end in names:
-            sentence = sentence_of(start)
+            sentence = sentences.around(start)
             if self._existing(folded, start, end, sentence):
                 continue
-            generic = self._generic_names[commitment_id].get(" ".join(folded[start:end].split()))
+            # the names' keys are spaced one blank apart: most names found are spaced so
+            name = folded[start:end]
+            known = self._generic_names[commitment_id]
+            generic = known.get(name)
             if generic is None:
-                generic = self._generic(self.keywords.commitments[commitment_id], folded[start:end])
+                generic = known.get(" ".join(name.split()))
+            if generic is None:
+                generic = self._generic(self.keywords.commitments[commitment_id], name)
             if not generic:
                 specific.add(commitment_id)
             candidates.append((start, -end, len(candidates), commitment_id, end, sentence, generic))
         if facilities:
-            self._facility_candidates(text, folded, facilities, communes, sentence_of, candidates)
+            self._facility_candidates(text, folded, facilities, communes, sentences, candidates)
         if not candidates:
             return [], []
         paragraphs = _paragraphs(text)
@@ -575,7 +629,7 @@ class RiskReader:
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
             return [], []
-        return self._judge(folded, mentions, paragraphs, sentence_of)
+        return self._judge(folded, mentions, paragraphs, sentences)
 
     def _facility_candidates(
         self,
@@ -583,16 +637,25 @@ class RiskReader:
         folded: str,
         facilities: list[tuple[set[str], int, int]],
         communes: list[tuple[str, int, int]],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
         candidates: list[_Candidate],
     ) -> None:
         """Adds the facility words with one of a commitment's communes in their sentence, or in
         a dateline right before it ("Ovalle: avanzan obras del hospital")."""
+        # the commitments one of whose communes is named: a facility word of none of them
+        # cannot count (its sentence is not looked up)
+        concerned: set[str] = set()
+        commitments_of_commune = self._commitments_of_commune
+        for code, _, _ in communes:
+            commitment_ids = commitments_of_commune.get(code)
+            if commitment_ids is not None:
+                concerned |= commitment_ids
         kept = [
-            (ids, start, end, sentence_of(start))
+            (ids, start, end, sentences.around(start))
             for ids, start, end in facilities
+            if not concerned.isdisjoint(ids)
             # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-            if not _NAMED_FACILITY.match(text, end)
+            and not _NAMED_FACILITY.match(text, end)
         ]
         if not kept:
             return
@@ -610,7 +673,7 @@ class RiskReader:
                 if sentence is None:
                     if start > last_colon and not text[start].isspace():
                         continue
-                    sentence = sentence_of(start)
+                    sentence = sentences.around(start)
                 last_sentence = sentence
                 last_codes = communes_by_sentence.setdefault(sentence, set())
             last_codes.add(code)
@@ -618,7 +681,7 @@ class RiskReader:
         # only the communes named in it are passed on; the pattern runs only on sentences
         # that end with a colon)
         spill = [
-            (sentence_of(sentence[1] + 1), frozenset(codes))
+            (sentences.around(sentence[1] + 1), frozenset(codes))
             for sentence, codes in communes_by_sentence.items()
             if sentence[1] > sentence[0]
             and text[sentence[1] - 1] == ":"
@@ -644,8 +707,7 @@ class RiskReader:
             return True  # "hospitales", "puentes": several facilities
         # a separator right before or right after the name (rare: looked at first)...
         if not (
-            _after_list_separator(folded, sentence[0], start)
-            or _LIST_AFTER.match(text, end, sentence[1])
+            _after_list_separator(folded, sentence[0], start) or _list_after(text, end, sentence[1])
         ):
             return False
         # ... and at least two in the sentence, not counting one inside the name ("Buin y Paine")
@@ -663,7 +725,7 @@ class RiskReader:
         folded: str,
         mentions: list[_Mention],
         paragraphs: list[Span],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
@@ -682,7 +744,7 @@ class RiskReader:
                 subjects.add(commitment_id)
         # one scan of the text for the openings of trouble and resolution terms both
         openings = self._openings.openings(folded)
-        troubles = self._hits(folded, openings, sentence_of, trouble=True)
+        troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).
         title_end = paragraphs[0][1] if has_title else 0
@@ -704,7 +766,7 @@ class RiskReader:
                 )
         # A resolution after the trouble, or in an article that reports none ("retoman las
         # faenas"), says the commitment is back on track: the follow-up report reads it.
-        for hit, sentence in self._hits(folded, openings, sentence_of, trouble=False):
+        for hit, sentence in self._hits(folded, openings, sentences, trouble=False):
             for commitment_id, _ in _owners(hit.start, sentence, mentions, paragraphs, subjects):
                 finding = findings[commitment_id]
                 if finding.resolved or (
@@ -719,18 +781,20 @@ class RiskReader:
         self,
         folded: str,
         openings: list[tuple[int, str]],
-        sentence_of: Callable[[int], Span],
+        sentences: Sentences,
         trouble: bool,
     ) -> list[tuple[Hit, Span]]:
         """The trouble (or resolution) terms found, each with its sentence."""
         hits: list[tuple[Hit, Span]] = []
         terms = self._trouble if trouble else self._resolutions
         for index, start, end in terms.matches(folded, openings):
-            sentence = sentence_of(start)
+            sentence = sentences.around(start)
             if end > sentence[1] + 1:
                 continue  # "a ... b" across two sentences
-            if trouble and self._negated.search(folded[max(sentence[0], start - 40) : start]):
-                continue
+            if trouble:
+                before = folded[max(sentence[0], start - 40) : start]
+                if self._negated.found(before, 0, len(before)):
+                    continue
             kind, term = (
                 self._trouble_terms[index]
                 if trouble

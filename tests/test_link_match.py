@@ -12,7 +12,12 @@ import pytest
 from spacy.matcher import PhraseMatcher
 
 from agenda.link import Linker
-from agenda.link_match import MOST_OPTIONAL_BLANKS, FoldedPhraseMatcher, Match
+from agenda.link_match import (
+    MOST_OPTIONAL_BLANKS,
+    FoldedPhraseMatcher,
+    Match,
+    OverlappingSearch,
+)
 from agenda.link_tokens import folded_nlp
 from agenda.textnorm import fold
 
@@ -235,6 +240,24 @@ def test_phrases_beyond_latin1() -> None:
     assert_same(matcher, texts, {"a"})
     latin1 = FoldedPhraseMatcher(folded_nlp().tokenizer, [("a", ["bio"]), ("b", ["rio bueno"])])
     assert_same(latin1, texts + ["«bio» rio bueno"])
+
+
+def test_overlapping_search_finds_every_occurrence() -> None:
+    """Searched as Latin-1 bytes or as a str, the search reports every occurrence of every
+    string, overlapping ones too, at character offsets: what a plain scan finds."""
+    rng = random.Random(7)
+    letters = "ab ñé“”\u2003"
+    for strings in (["a", "ab", "ba", "ñé", "b ñ"], ["ab", "“a”", "é"], []):
+        search = OverlappingSearch(strings)
+        for _ in range(300):
+            text = "".join(rng.choice(letters) for _ in range(rng.randrange(12)))
+            expected = sorted(
+                (index, start, start + len(string))
+                for index, string in enumerate(strings)
+                for start in range(len(text))
+                if text.startswith(string, start)
+            )
+            assert sorted(search.find(text)) == expected, (strings, text)
 
 
 def test_a_phrase_with_too_many_forms_is_refused() -> None:

@@ -21,7 +21,7 @@ from agenda.errors import ConfigErrors
 from agenda.extract import Article
 from agenda.keywords import Keywords, load_commitments, load_keywords
 from agenda.link import Linker
-from agenda.link_tokens import sentence_at, sentence_bounds
+from agenda.link_tokens import Sentences
 from agenda.reports.digest import build_digest, build_stories
 from agenda.reports.render import render_email, render_html, render_text
 from agenda.risk import Span
@@ -439,11 +439,10 @@ def test_communes_read_in_any_order_and_a_datelines_spill_over(register_linker: 
         for name, code in (("Buin", "13402"), ("Paine", "13404"))
         for m in re.finditer(name, text)
     ]
-    starts = sentence_bounds(text)
 
     def read(order: list[tuple[str, int, int]]) -> tuple[list[tuple[object, ...]], list[Span]]:
         findings, hits = register_linker._risk.read(
-            text, folded, [], facilities, order, lambda at: sentence_at(text, starts, at)
+            text, folded, [], facilities, order, Sentences(text)
         )
         return (
             [(f.id, f.mentions, f.at_risk, f.risk_kind, f.risk_sentences) for f in findings],
@@ -474,6 +473,24 @@ def test_list_separator_read_back_is_the_plain_search() -> None:
                 assert _after_list_separator(text, begin, len(text)) is expected, (text, begin)
     # inside a longer text: only folded[begin:end] is read
     assert _after_list_separator("hoy, el", 0, 6) and not _after_list_separator("x, el", 2, 5)
+
+
+def test_list_after_a_name_is_the_plain_match() -> None:
+    """``_list_after`` asks ``_LIST_AFTER`` only where a separator follows the blanks: the same
+    answer as the pattern from every place of every short string of separators, articles,
+    blanks and letters, up to every place."""
+    from itertools import product
+
+    from agenda.risk import _LIST_AFTER, _list_after
+
+    alphabet = [",", "y", "e", "Y", "l", "a", "s", "B", "x", " ", "\n", "\u00a0"]
+    for size in range(6):
+        for letters in product(alphabet, repeat=size):
+            text = "".join(letters)
+            for end in range(size + 1):
+                for stop in (end - 1, end, size):
+                    expected = _LIST_AFTER.match(text, end, stop) is not None
+                    assert _list_after(text, end, stop) is expected, (text, end, stop)
 
 
 @pytest.mark.parametrize("text", ["", "\n", "a", "uno\n\ndos\n", "\n\nuno\ndos", "a\r\nb\u2028c\n"])
@@ -509,6 +526,81 @@ def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_find
         assert scan.openings(text) == [(m.start(), m.group()) for m in pattern.finditer(text)], text
 
 
+def test_any_term_grouped_by_first_letter_finds_what_the_plain_alternation_finds(
+    keywords: Keywords,
+) -> None:
+    """``_any_term``'s groups (a letter, then the word boundary tested behind it) match what
+    the plain alternation with the boundary before it matches, in every pattern the reader
+    makes of it (a search from any place, up to any place; matches after which the pattern
+    goes on), on words of the terms glued to each other, to letters and to signs."""
+    import random
+
+    from agenda.risk import _any_term, _term_pattern
+
+    def plain(terms: tuple[str, ...]) -> str:
+        return r"(?<!\w)(?:" + "|".join(_term_pattern(t, bounded=False) for t in terms) + ")"
+
+    lists = (
+        keywords.alert_negations,
+        keywords.project_cues,
+        keywords.new_words,
+        keywords.existing_words,
+        ("paraliz*", "en quiebra", "contraloria ... objet*", "no", "nueva", "nuevo"),
+    )
+    rng = random.Random(20261202)
+    glue = [" ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " embargo "]
+    for terms in lists:
+        assert _any_term(terms) != plain(terms)  # grouped: the test compares two patterns
+        words = sorted({w.rstrip("*") for t in terms for w in fold(t).split()} | {"x"})
+        for tail in ("", r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$", r"\s+(?:del\s+)?$"):
+            grouped = re.compile("(?:" + _any_term(terms) + ")" + tail)
+            expected = re.compile("(?:" + plain(terms) + ")" + tail)
+            for _ in range(300):
+                size = rng.randint(1, 8)
+                text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(size))
+                begin = rng.randint(0, len(text))
+                end = rng.randint(begin, len(text))
+                for found, wanted in (
+                    (grouped.search(text, begin, end), expected.search(text, begin, end)),
+                    (grouped.match(text, begin), expected.match(text, begin)),
+                    (grouped.search(text[begin:end]), expected.search(text[begin:end])),
+                ):
+                    assert (found and found.span()) == (wanted and wanted.span()), (terms, text)
+
+
+def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: Keywords) -> None:
+    """``_TermSearch.found`` tries its pattern only where a term's first word stands: the same
+    answer as the pattern's search between any two places, on words of the terms (and pieces
+    of them) glued to each other, to letters and to signs; a term opening with a gap leaves it
+    to the search."""
+    import random
+
+    from agenda.risk import _any_term, _TermSearch
+
+    lists = (
+        (keywords.alert_negations, r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$"),
+        (keywords.project_cues, ""),
+        (keywords.new_words, r"(?:\W+\w+)?\W*$"),
+        (keywords.existing_words, r"\s+(?:(?:edificio|recinto)\s+(?:del|de\s+la|de)\s+)?$"),
+        (("paraliz*", "para", "en quiebra", "contraloria ... objet*"), ""),
+        (("... objet*", "obra"), ""),
+    )
+    rng = random.Random(20261202)
+    glue = [" ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " embargo "]
+    for terms, after in lists:
+        search = _TermSearch(terms, after)
+        pattern = re.compile("(?:" + _any_term(terms) + ")" + after)
+        words = sorted({w.rstrip("*") for t in terms for w in fold(t).split()} | {"x", "edificio"})
+        words += [w[1:] for w in words if len(w) > 2]  # a term's word inside another word
+        for _ in range(1500):
+            size = rng.randint(1, 8)
+            text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(size))
+            begin = rng.randint(0, len(text))
+            end = rng.randint(begin, len(text))
+            expected = pattern.search(text, begin, end) is not None
+            assert search.found(text, begin, end) is expected, (terms, text, begin, end)
+
+
 @pytest.mark.parametrize(
     ("text", "commune_at", "found"),
     [
@@ -530,13 +622,12 @@ def test_a_communes_sentence_counts_when_it_is_the_facilitys_or_a_dateline(
     ids = register_linker._facility_words["hospital"]
     start = text.index("hospital")
     at = text.index(commune_at)
-    starts = sentence_bounds(text)
     findings, _ = register_linker._risk.read(
         text,
         folded,
         [],
         [(ids, start, start + len("hospital"))],
         [("13402", at, at + 4)],
-        lambda offset: sentence_at(text, starts, offset),
+        Sentences(text),
     )
     assert [f.id for f in findings] == (["hospital-buin-paine"] if found else [])
