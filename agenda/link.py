@@ -48,7 +48,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from functools import partial
 from operator import itemgetter
 from typing import Final, final
 
@@ -78,11 +77,13 @@ from agenda.textnorm import fold
 
 # Only these words may stand between a name and a foreign marker:
 # "Concepción, en el norte de Paraguay".
-_FOREIGN_FILLERS: Final = (
-    "en el la los las del de al un una norte sur este oeste centro noreste noroeste sureste "
-    "suroeste estado provincia ciudad municipio condado departamento pais region zona frontera "
-    "con costa capital pequeno pueblo"
-).split()
+_FOREIGN_FILLERS: Final = frozenset(
+    (
+        "en el la los las del de al un una norte sur este oeste centro noreste noroeste sureste "
+        "suroeste estado provincia ciudad municipio condado departamento pais region zona "
+        "frontera con costa capital pequeno pueblo"
+    ).split()
+)
 # Capitalised words that may follow a place name without making it a person's first name.
 _NOT_SURNAMES: Final = frozenset(
     {
@@ -111,6 +112,8 @@ _LOWERCASE_OPENERS: Final = (
     "isla ",
 )
 _LONGEST_OPENER: Final = max(map(len, _LOWERCASE_OPENERS))
+_OPENER_HEAD: Final = 3  # no opener is shorter
+_OPENER_HEADS: Final = frozenset(opener[:_OPENER_HEAD] for opener in _LOWERCASE_OPENERS)
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
@@ -122,12 +125,20 @@ _FILE_OF_PHRASES: Final = {
 }
 
 _TOKENS: Final = itemgetter(3)  # a match's number of tokens
+_NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by name each call
 
-# A link a mention makes: its index key (kind, code), then kind, code and name.
-_LinkTarget = tuple[tuple[str, str], str, str, str]
+# A link a mention makes: its key in _Links (_link_key), kind, code and name.
+_LinkTarget = tuple[str, str, str, str]
 
-# An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a text).
-_new_evidence: Final = partial(tuple.__new__, Evidence)
+# as constants: compiled, a class imported from a module is looked up in a dict on every use
+_TUPLE_NEW: Final = tuple.__new__
+_EVIDENCE: Final = Evidence
+
+
+def _new_evidence(fields: tuple[str, int, int]) -> Evidence:
+    """An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a
+    text); tuple.__new__ called as is costs less than through a partial."""
+    return _TUPLE_NEW(_EVIDENCE, fields)
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -160,17 +171,46 @@ def _subtree_pattern(node: _Tree) -> str:
     return f"(?:{pattern})?" if "" in node else pattern
 
 
-def _clause_follows(folded: str, end: int) -> bool:
-    """What the foreign marker pattern needs right after a name, blanks skipped: "," or "(" or
-    "en" (most names are followed by none of them: no pattern run for those)."""
-    size = len(folded)
-    while end < size and folded[end].isspace():
+def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], size: int) -> bool:
+    """What the foreign marker pattern (``Linker._foreign_after``) needs right after a name,
+    looked at without it: "," or "(" or "en", then filler words each followed by blanks (blanks
+    anywhere between), then a marker's first ``size`` letters, one of ``heads``. Most names are
+    followed by none of that: no pattern run for those. A yes is only a maybe."""
+    length = len(folded)
+    while end < length and folded[end].isspace():
         end += 1
-    if end >= size:
+    if end >= length:
         return False
     first = folded[end]
-    # "en", not any word in e ("el", "es", "entre"...: the pattern would fail on them)
-    return first == "," or first == "(" or (first == "e" and folded[end + 1 : end + 2] == "n")
+    if first == "," or first == "(":
+        end += 1
+    elif first == "e" and folded[end + 1 : end + 2] == "n":
+        end += 2  # "en", or any word in en ("entre"): the pattern tells them apart
+    else:
+        return False
+    while True:
+        while end < length and folded[end].isspace():
+            end += 1
+        if folded[end : end + size] in heads:
+            return True
+        # the word up to the next space (str.find, not a loop a character at a time): a filler
+        # (letters only) goes on only when blanks follow it
+        space = folded.find(" ", end)
+        word = folded[end:space] if space >= 0 else folded[end:]
+        if space < 0 or word not in _FOREIGN_FILLERS:
+            if not word or word.isalnum():
+                return False  # the text's end, or a word and no filler
+            # "2024)", "dijo.": its letters end at a character that no filler has, unless at
+            # another blank ("la\nciudad": the pattern tells)
+            letters = 0
+            while word[letters].isalnum():
+                letters += 1
+            return word[letters].isspace()
+        end = space
+
+
+def _link_key(kind: str, code: str) -> str:
+    return f"{kind} {code}"  # no kind has a blank
 
 
 @final
@@ -181,28 +221,29 @@ class _Links:
     def __init__(self, text: str) -> None:
         self.text = text
         self.result = LinkResult()
-        self._lists = self.result.lists_by_kind()
-        self._index: dict[tuple[str, str], Link] = {}
+        # keyed by a string made of kind and code: its hash is kept (a place's key is made once,
+        # with the linker), where a (kind, code) tuple would be hashed anew on every lookup
+        self._index: dict[str, Link] = {}
 
     def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
         """A place mention: the links it makes (a commune, its province, its region)."""
         # one evidence tuple for all of them
         evidence = _new_evidence((self.text[start:end], start, end))
         for key, kind, code, name in targets:
-            link = self._index.get(key)
-            if link is None:
-                link = self._index[key] = Link(kind, code, name, [evidence])
-                self._lists[kind].append(link)
-            else:
-                link.evidence.append(evidence)
+            self._link(key, kind, code, name).evidence.append(evidence)
 
     def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
         """A mention of a topic or an alert term: its link, with the mention as evidence."""
-        link = self._index.get((kind, code))
-        if link is None:
-            link = self._index[kind, code] = Link(kind, code, name)
-            self._lists[kind].append(link)
+        link = self._link(_link_key(kind, code), kind, code, name)
         link.evidence.append(_new_evidence((self.text[start:end], start, end)))
+        return link
+
+    def _link(self, key: str, kind: str, code: str, name: str) -> Link:
+        """The link to (kind, code), made and listed the first time."""
+        link = self._index.get(key)
+        if link is None:
+            link = self._index[key] = Link(kind, code, name)
+            self.result.list_of(kind).append(link)
         return link
 
 
@@ -236,15 +277,26 @@ class Linker(PlaceContext):
                 ROAD: self._road_before,
             }
         )
-        self._person_after_re = re.compile(r"\s+(?:" + _alternatives(rules.person_after) + r")\b")
+        # (bound methods, fetched once: compiled, pattern.match(...) is looked up by name each call)
+        self._person_after = re.compile(
+            r"\s+(?:" + _alternatives(rules.person_after) + r")\b"
+        ).match
         # A foreign marker later in the same clause: ", California", ", en el norte de Paraguay".
-        self._foreign_after_re = re.compile(
+        self._foreign_after = re.compile(
             r"\s*(?:,|\(|\ben\b)\s*(?:"
             + _trie_alternatives(_FOREIGN_FILLERS)
             + r"\s+)*"
             + _trie_alternatives(rules.foreign_markers)
             + r"(?![\w])"
-        )
+        ).match
+        # the markers' first letters, for a look before the pattern (_foreign_clause_may_follow);
+        # a marker opened by a blank (none is) would leave the pattern every clause
+        markers = rules.foreign_markers
+        size = min(map(len, markers), default=0)
+        if any(marker[:1].isspace() for marker in markers):
+            size = 0
+        self._foreign_head_size = size
+        self._foreign_heads = frozenset(marker[:size] for marker in markers)
         # regions whose short name is also a commune's ("Maule", "Los Lagos", "Aysén")
         communes_by_name = {
             fold(p.name): p for p in self.keywords.places.values() if p.kind == "commune"
@@ -290,7 +342,6 @@ class Linker(PlaceContext):
         for name, code in rules.region_list_names:  # "las regiones de Santiago y Valparaíso"
             self._region_by_short_name.setdefault(name, self.keywords.place("region", code))
         # What a mention of each place links, worked out once: a commune, its province, its region.
-        # (kind, code) of the link, then kind, code and name apart: no key tuple made per mention
         # (kind -> code -> targets: two lookups by a string cost less than a key tuple made)
         self._links_of: dict[str, dict[str, tuple[_LinkTarget, ...]]] = {}
         for place in self.keywords.places.values():
@@ -303,7 +354,7 @@ class Linker(PlaceContext):
             region = self.keywords.place("region", place.region_code)
             links.append(("region", region.code, region.name))
             self._links_of.setdefault(place.kind, {})[place.code] = tuple(
-                ((kind, code), kind, code, name) for kind, code, name in links
+                (_link_key(kind, code), kind, code, name) for kind, code, name in links
             )
         self._build()
 
@@ -325,9 +376,13 @@ class Linker(PlaceContext):
         # One matcher, one pass over the text: places, `never` phrases and topics, keyed so.
         phrases: list[tuple[str, list[str]]] = []
         self._place_by_match: dict[str, Place] = {}
+        squeezed: set[str] = set()  # the aliases as written, their blanks squeezed already
         for key, aliases in by_place.items():
-            phrases.append((key, self._patterns(aliases)))
+            patterns = self._patterns(aliases)
+            phrases.append((key, patterns))
             self._place_by_match[key] = self.keywords.places[key]
+            squeezed.update(p for p in patterns if " ".join(p.split()) == p)
+        self._squeezed_aliases = frozenset(squeezed)  # a name found written so needs no squeeze
         self._never_match = "NEVER"
         phrases.append((self._never_match, self._patterns(self.rules.never)))
         self._place_ids = frozenset(self._place_by_match) | {self._never_match}
@@ -403,16 +458,18 @@ class Linker(PlaceContext):
         tokens = matches[0][3]
         if any(match[3] != tokens for match in matches):
             matches.sort(key=_TOKENS, reverse=True)
-        kept: list[Match] = []  # by start: their spans never overlap
+        # Kept as indexes into matches: compiled, a match read from the list is unpacked into
+        # native fields, and putting it in another list would make a new tuple (and new ints).
+        kept: list[int] = []  # by start: their spans never overlap
         kept_starts: list[int] = []
-        for match in matches:
-            start, end = match[1], match[2]
+        for index in range(len(matches)):
+            _, start, end, _ = matches[index]
             # the kept match that starts last before this one ends is the only one it can overlap
             at = count_at_most(kept_starts, end - 1)  # the kept matches starting before end
-            if at and kept[at - 1][2] > start:
+            if at and matches[kept[at - 1]][2] > start:
                 continue
             kept_starts.insert(at, start)
-            kept.insert(at, match)  # the matcher's own tuple: no new one per match
+            kept.insert(at, index)
         rules = self.rules
         candidates: list[tuple[_Mention, str, _Before]] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
@@ -423,20 +480,30 @@ class Linker(PlaceContext):
         never_match, place_by_match = self._never_match, self._place_by_match
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
         require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
-        foreign_after = self._foreign_after_re.match
-        for match_id, start, end, tokens in kept:
+        foreign_heads, foreign_head_size = self._foreign_heads, self._foreign_head_size
+        squeezed_aliases = self._squeezed_aliases
+        foreign_after = self._foreign_after
+        for index in kept:
+            match_id, start, end, tokens = matches[index]
             if match_id == never_match:
                 never_ends.add(end)
                 continue
             place = place_by_match[match_id]
             kind = place.kind  # read once here, and again below where place changes
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
-            # (on a slice: compiled, startswith(tuple) without a start is a native call)
-            phrase = folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
+            # (on a slice: compiled, startswith(tuple) without a start is a native call; the
+            # first letters tried first: they rule out most names)
+            phrase = folded[start : start + _OPENER_HEAD] in _OPENER_HEADS and folded[
+                start : start + _LONGEST_OPENER
+            ].startswith(_LOWERCASE_OPENERS)
             if require_capital and not phrase:
                 if tokens == 1 and kind != "area":
-                    # one word (most names): _capitalised's answer from its first letter
-                    if not (text[start].isupper() or text[start:end].isupper()):
+                    # one word (most names): _capitalised's answer from its first letter; an
+                    # ASCII letter (most) answers without a method call
+                    initial = ord(text[start])
+                    if 97 <= initial <= 122 or not (
+                        65 <= initial <= 90 or text[start].isupper() or text[start:end].isupper()
+                    ):
                         continue
                 elif not self._capitalised(text, start, end, kind):
                     # "en Santiago centro": the alias "Santiago Centro" is not written as a name,
@@ -450,8 +517,11 @@ class Linker(PlaceContext):
                 continue
             if not phrase and self._road_or_title(text, folded, start, end, before, kind):
                 continue  # "Camino a Melipilla", "El Mercurio de Valparaíso", "Coquimbo Unido"
-            # one token has no blanks to squeeze (most names)
-            name = folded[start:end] if tokens == 1 else " ".join(folded[start:end].split())
+            # one token has no blanks to squeeze (most names), nor has an alias as written (most of
+            # the rest)
+            name = folded[start:end]
+            if tokens != 1 and name not in squeezed_aliases:
+                name = " ".join(name.split())
             if exclusions and self._excluded(name, place, before):
                 continue
             strong = bool(before.flags & STRONG)
@@ -464,7 +534,8 @@ class Linker(PlaceContext):
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
                 if before.flags & FOREIGN or (
-                    _clause_follows(folded, end) and foreign_after(folded, end)
+                    _foreign_clause_may_follow(folded, end, foreign_heads, foreign_head_size)
+                    and foreign_after(folded, end)
                 ):
                     not_chilean[name] = "foreign"
                     continue
@@ -588,10 +659,15 @@ class Linker(PlaceContext):
             and (previous in people_here or before.word_end in never_ends)
         ):
             return True  # "Aníbal Pinto Santa Cruz": the name goes on after a surname
-        if tier != "plain" and self._person_after_re.match(folded, end):
+        # both patterns below open with blanks: a name followed by none ("Temuco,") runs neither
+        # (a slice: "" at the text's end, which is no blank)
+        if tier != "plain" and folded[end : end + 1].isspace() and self._person_after(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
-        if name.split()[0] in self.rules.first_names:
-            following = _NEXT_PROPER_NAME.match(text, end)
+        if not text[end : end + 1].isspace():
+            return False
+        space = name.find(" ")  # the name's blanks are single spaces
+        if (name if space < 0 else name[:space]) in self.rules.first_names:
+            following = _NEXT_PROPER_NAME_MATCH(text, end)
             if (
                 following
                 and not following.group(1)

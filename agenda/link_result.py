@@ -112,16 +112,21 @@ class LinkResult:
     def __reduce__(self) -> tuple[type[LinkResult], tuple[object, ...]]:
         return LinkResult, _field_values(self)
 
-    def lists_by_kind(self) -> dict[str, list[Link]]:
-        """Each link kind -> the list that holds it (the linker appends to these)."""
-        return {
-            "region": self.regions,
-            "province": self.provinces,
-            "commune": self.communes,
-            "commitment": self.commitments,
-            "priority": self.priorities,
-            "alert": self.alerts,
-        }
+    def list_of(self, kind: str) -> list[Link]:
+        """The list that holds links of ``kind`` (the linker appends to it)."""
+        if kind == "region":
+            return self.regions
+        if kind == "province":
+            return self.provinces
+        if kind == "commune":
+            return self.communes
+        if kind == "commitment":
+            return self.commitments
+        if kind == "priority":
+            return self.priorities
+        if kind == "alert":
+            return self.alerts
+        raise ValueError(f"no links of kind {kind!r}")
 
     def all_links(self) -> list[Link]:
         return (

@@ -71,6 +71,8 @@ def count_at_most(values: list[int], value: int) -> int:
     """How many of the sorted ``values`` are <= ``value`` (``bisect.bisect_right``), written out:
     compiled, a loop over ints costs less than a call into the bisect module."""
     low, high = 0, len(values)
+    if high and values[high - 1] <= value:
+        return high  # all of them (the overlap check's usual case: after the last kept match)
     while low < high:
         middle = (low + high) // 2
         if value < values[middle]:
