@@ -188,12 +188,6 @@ class _Day:
         self.article_ids += article_ids
         self.story_ids += story_ids
         self.places += places
-        for slot in range(start, needed):
-            article_id, story_id = self.article_ids[slot], self.story_ids[slot]
-            self.slot_of[article_id] = slot
-            known = self.first_of_story.get(story_id)
-            if known is None or article_id < self.article_ids[known]:
-                self.first_of_story[story_id] = slot
         return start
 
     def add(
@@ -201,13 +195,17 @@ class _Day:
     ) -> None:
         """One article: a candidate for the rest of its batch at once (``young_candidates``),
         in the recent run after it (``index_new``)."""
-        self._append(
+        slot = self._append(
             [article_id],
             [story_id],
             fingerprint.signature[None, :],
             [fingerprint.features.tobytes()],  # bytes: 80 bytes less than an array, per article
             [places],
         )
+        self.slot_of[article_id] = slot
+        known = self.first_of_story.get(story_id)
+        if known is None or article_id < self.article_ids[known]:
+            self.first_of_story[story_id] = slot
 
     def add_many(
         self,
@@ -217,9 +215,17 @@ class _Day:
         features: list[bytes],
         places: list[frozenset[str]],
     ) -> None:
-        """Bulk load (a day read back from the database): one sort, no dict; the feature sets
-        stay bytes until a check needs one."""
-        self._append(article_ids, story_ids, signatures, list(features), places)
+        """Bulk load of a day read back from the database into an empty ``_Day``, its articles
+        by ascending id: one sort, the slot maps built in C, no Python step per article (a day
+        has 20,000); the feature sets stay bytes until a check needs one."""
+        slots = range(
+            self._append(article_ids, story_ids, signatures, list(features), places),
+            len(self.article_ids),
+        )
+        self.slot_of.update(zip(article_ids, slots, strict=True))
+        # by ascending id a story's first slot is its first occurrence: written in reverse, the
+        # first is written last and stays
+        self.first_of_story.update(zip(reversed(story_ids), reversed(slots), strict=True))
         self._merge()
 
     def _merge(self) -> None:
