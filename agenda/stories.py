@@ -13,6 +13,7 @@ the window (no chaining from one event to the next).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,6 +88,23 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     mixed += _BAND_SALT
     mixed >>= np.uint32(1)
     return mixed
+
+
+class _Probes(NamedTuple):
+    """A batch's band keys as each day of the window searches them: ``keys`` (rows x BANDS),
+    all of them in ascending order (each search starts near the last) and the row of each.
+    Sorted once for the batch, not once per day searched."""
+
+    keys: np.ndarray
+    ascending: np.ndarray
+    rows: np.ndarray
+
+
+def _probes(signatures: np.ndarray) -> _Probes:
+    keys = band_keys(signatures)
+    flat = keys.ravel()
+    order = np.argsort(flat, kind="stable")
+    return _Probes(keys, flat[order], order // BANDS)
 
 
 # what a day's search gives a batch: where each row's candidates start (one more than rows),
@@ -271,25 +289,24 @@ class _Day:
         return entries.astype(np.uint32), slots
 
     def bulk_candidates(
-        self, keys: np.ndarray, signatures: np.ndarray, least: float
+        self, probes: _Probes, signatures: np.ndarray, least: float
     ) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """For several articles (their band keys, rows x BANDS, and signatures), the slots of
+        """For several articles (their band keys and signatures), the slots of
         the sorted bulk that share a band key with each (the newest few of a crowded bucket)
         and whose signature estimate is at least ``least``: (where each row's slots start in
         the two arrays, one more than rows; slots, by row then slot; their estimates). One
         search and one comparison for a source's whole batch."""
-        if not self.sorted_keys.size or not keys.size:
-            return _no_candidates(len(keys))
-        flat = keys.ravel()
-        order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
-        low, high = _key_ranges(self.sorted_keys, flat[order])
+        rows = len(probes.keys)
+        if not self.sorted_keys.size or not probes.keys.size:
+            return _no_candidates(rows)
+        low, high = _key_ranges(self.sorted_keys, probes.ascending)
         counts = np.minimum(high - low, CROWDED_BUCKET)
         total = int(counts.sum())
         if not total:
-            return _no_candidates(len(keys))
+            return _no_candidates(rows)
         # the last ``counts`` entries of each matching range, gathered in one step
         slots = self.sorted_slots[_last_of_ranges(high, counts)].astype(np.int64)
-        owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
+        owners = np.repeat(probes.rows, counts).astype(np.int64)
         # First on the low bytes of the signatures: they agree wherever the values do, so a
         # pair below ``least`` on them is below on the values (99% of the pairs of crowded
         # buckets), at a quarter of the memory traffic. A chunk at a time: a batch of 100
@@ -308,29 +325,29 @@ class _Day:
         slots, owners = slots[maybe], owners[maybe]
         estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
         near = estimates >= least
-        return _by_row(len(keys), owners[near], slots[near], estimates[near], len(self.article_ids))
+        return _by_row(rows, owners[near], slots[near], estimates[near], len(self.article_ids))
 
     def young_candidates(
-        self, keys: np.ndarray, signatures: np.ndarray, members: np.ndarray, least: float
+        self, probes: _Probes, signatures: np.ndarray, members: np.ndarray, least: float
     ) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Like ``bulk_candidates``, among the younger articles: the recent run, and the rows
         of the batch itself that join this day (``members``, ascending: they get the next
         slots, in order) before each row. A crowded bucket gives its newest ``CROWDED_BUCKET``
         over both, as when each article was looked up after the one before was indexed."""
-        rows = len(keys)
+        rows = len(probes.keys)
         if not (self.recent_keys.size or members.size) or not rows:
             return _no_candidates(rows)
         base = len(self.article_ids)  # the members' first slot
-        flat = keys.ravel()
-        order = np.argsort(flat)  # sorted probes: each search starts near the last
-        flat, probe_rows = flat[order], order // keys.shape[1]
+        flat, probe_rows = probes.ascending, probes.rows
         # the batch's own: each member's keys, by (key, member number); a probe meets the
         # members before its row, and the newest of those first
         own_low = own_high = np.zeros(flat.size, dtype=np.int64)
         own_entries = np.empty(0, dtype=np.uint64)
         if members.size:
             numbers = np.arange(members.size, dtype=np.uint64)[:, None]
-            own_entries = np.sort(((keys[members].astype(np.uint64) << _SHIFT) | numbers).ravel())
+            own_entries = np.sort(
+                ((probes.keys[members].astype(np.uint64) << _SHIFT) | numbers).ravel()
+            )
             wanted = flat.astype(np.uint64) << _SHIFT
             before = np.searchsorted(members, probe_rows).astype(np.uint64)
             own_low = np.searchsorted(own_entries, wanted)
@@ -407,12 +424,12 @@ class StoryIndex:
         if fingerprint is None:
             return None
         signatures = fingerprint.signature[None, :]
-        keys = band_keys(signatures)
+        probes = _probes(signatures)
         least = self.threshold - PREFILTER_MARGIN
         candidates = {
             d: (
-                entry.bulk_candidates(keys, signatures, least),
-                entry.young_candidates(keys, signatures, _NO_ROWS, least),
+                entry.bulk_candidates(probes, signatures, least),
+                entry.young_candidates(probes, signatures, _NO_ROWS, least),
             )
             for d, entry in self._window_days(day)
         }
@@ -436,7 +453,7 @@ class StoryIndex:
             if rows
             else np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)
         )
-        keys = band_keys(signatures)
+        probes = _probes(signatures)
         row_of = {k: row for row, k in enumerate(rows)}
         least = self.threshold - PREFILTER_MARGIN
         # a batch's articles share their days: each day is searched once, its young articles
@@ -447,8 +464,8 @@ class StoryIndex:
             if entry is not None:
                 members = np.array([row_of[k] for k in rows if days[k] == ordinal], dtype=np.int64)
                 candidates[ordinal] = (
-                    entry.bulk_candidates(keys, signatures, least),
-                    entry.young_candidates(keys, signatures, members, least),
+                    entry.bulk_candidates(probes, signatures, least),
+                    entry.young_candidates(probes, signatures, members, least),
                 )
         stories = []
         for k, (article_id, fingerprint) in enumerate(zip(article_ids, fingerprints, strict=True)):
