@@ -13,6 +13,7 @@ the window (no chaining from one event to the next).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -80,8 +81,30 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     uint32 arithmetic wraps on purpose: a multiplicative hash, and half the memory traffic of
     uint64 when a day of 20,000 signatures is indexed at start-up."""
     rows = signatures.reshape(len(signatures), BANDS, -1)
-    mixed = rows[:, :, 0] * _BAND_MULTIPLIERS[0] + rows[:, :, 1] * _BAND_MULTIPLIERS[1] + _BAND_SALT
-    return mixed >> np.uint32(1)
+    # in place: a day's keys are 5 MB, and each fresh temporary of that size is paid in page
+    # faults as much as in arithmetic
+    mixed = rows[:, :, 0] * _BAND_MULTIPLIERS[0]
+    mixed += rows[:, :, 1] * _BAND_MULTIPLIERS[1]
+    mixed += _BAND_SALT
+    mixed >>= np.uint32(1)
+    return mixed
+
+
+class _Probes(NamedTuple):
+    """A batch's band keys as each day of the window searches them: ``keys`` (rows x BANDS),
+    all of them in ascending order (each search starts near the last) and the row of each.
+    Sorted once for the batch, not once per day searched."""
+
+    keys: np.ndarray
+    ascending: np.ndarray
+    rows: np.ndarray
+
+
+def _probes(signatures: np.ndarray) -> _Probes:
+    keys = band_keys(signatures)
+    flat = keys.ravel()
+    order = np.argsort(flat, kind="stable")
+    return _Probes(keys, flat[order], order // BANDS)
 
 
 # what a day's search gives a batch: where each row's candidates start (one more than rows),
@@ -188,12 +211,6 @@ class _Day:
         self.article_ids += article_ids
         self.story_ids += story_ids
         self.places += places
-        for slot in range(start, needed):
-            article_id, story_id = self.article_ids[slot], self.story_ids[slot]
-            self.slot_of[article_id] = slot
-            known = self.first_of_story.get(story_id)
-            if known is None or article_id < self.article_ids[known]:
-                self.first_of_story[story_id] = slot
         return start
 
     def add(
@@ -201,13 +218,17 @@ class _Day:
     ) -> None:
         """One article: a candidate for the rest of its batch at once (``young_candidates``),
         in the recent run after it (``index_new``)."""
-        self._append(
+        slot = self._append(
             [article_id],
             [story_id],
             fingerprint.signature[None, :],
             [fingerprint.features.tobytes()],  # bytes: 80 bytes less than an array, per article
             [places],
         )
+        self.slot_of[article_id] = slot
+        known = self.first_of_story.get(story_id)
+        if known is None or article_id < self.article_ids[known]:
+            self.first_of_story[story_id] = slot
 
     def add_many(
         self,
@@ -217,9 +238,17 @@ class _Day:
         features: list[bytes],
         places: list[frozenset[str]],
     ) -> None:
-        """Bulk load (a day read back from the database): one sort, no dict; the feature sets
-        stay bytes until a check needs one."""
-        self._append(article_ids, story_ids, signatures, list(features), places)
+        """Bulk load of a day read back from the database into an empty ``_Day``, its articles
+        by ascending id: one sort, the slot maps built in C, no Python step per article (a day
+        has 20,000); the feature sets stay bytes until a check needs one."""
+        slots = range(
+            self._append(article_ids, story_ids, signatures, list(features), places),
+            len(self.article_ids),
+        )
+        self.slot_of.update(zip(article_ids, slots, strict=True))
+        # by ascending id a story's first slot is its first occurrence: written in reverse, the
+        # first is written last and stays
+        self.first_of_story.update(zip(reversed(story_ids), reversed(slots), strict=True))
         self._merge()
 
     def _merge(self) -> None:
@@ -247,32 +276,37 @@ class _Day:
             self.indexed = count
 
     def _sorted_entries(self, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """The band keys of slots [start, count) and their slots, by key then slot."""
-        keys = band_keys(self.signatures[start:count]).astype(np.uint64)
-        slots = np.arange(start, count, dtype=np.uint64)[:, None]
-        entries = np.sort(((keys << _SHIFT) | slots).ravel())
-        return (entries >> _SHIFT).astype(np.uint32), (entries & _LOW).astype(np.uint32)
+        """The band keys of slots [start, count) and their slots, by key then slot. One 64-bit
+        array (key, slot) sorted and split in place: a day read back has 1.3 million entries, and
+        every fresh temporary of 10 MB costs its page faults."""
+        entries = band_keys(self.signatures[start:count]).astype(np.uint64)
+        entries <<= _SHIFT
+        entries |= np.arange(start, count, dtype=np.uint64)[:, None]
+        entries = entries.ravel()
+        entries.sort()
+        slots = entries.astype(np.uint32)  # the low half
+        entries >>= _SHIFT
+        return entries.astype(np.uint32), slots
 
     def bulk_candidates(
-        self, keys: np.ndarray, signatures: np.ndarray, least: float
+        self, probes: _Probes, signatures: np.ndarray, least: float
     ) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """For several articles (their band keys, rows x BANDS, and signatures), the slots of
+        """For several articles (their band keys and signatures), the slots of
         the sorted bulk that share a band key with each (the newest few of a crowded bucket)
         and whose signature estimate is at least ``least``: (where each row's slots start in
         the two arrays, one more than rows; slots, by row then slot; their estimates). One
         search and one comparison for a source's whole batch."""
-        if not self.sorted_keys.size or not keys.size:
-            return _no_candidates(len(keys))
-        flat = keys.ravel()
-        order = np.argsort(flat, kind="stable")  # sorted probes: each search starts near the last
-        low, high = _key_ranges(self.sorted_keys, flat[order])
+        rows = len(probes.keys)
+        if not self.sorted_keys.size or not probes.keys.size:
+            return _no_candidates(rows)
+        low, high = _key_ranges(self.sorted_keys, probes.ascending)
         counts = np.minimum(high - low, CROWDED_BUCKET)
         total = int(counts.sum())
         if not total:
-            return _no_candidates(len(keys))
+            return _no_candidates(rows)
         # the last ``counts`` entries of each matching range, gathered in one step
         slots = self.sorted_slots[_last_of_ranges(high, counts)].astype(np.int64)
-        owners = np.repeat(order // keys.shape[1], counts).astype(np.int64)
+        owners = np.repeat(probes.rows, counts).astype(np.int64)
         # First on the low bytes of the signatures: they agree wherever the values do, so a
         # pair below ``least`` on them is below on the values (99% of the pairs of crowded
         # buckets), at a quarter of the memory traffic. A chunk at a time: a batch of 100
@@ -291,29 +325,29 @@ class _Day:
         slots, owners = slots[maybe], owners[maybe]
         estimates = (self.signatures[slots] == signatures[owners]).mean(axis=1)
         near = estimates >= least
-        return _by_row(len(keys), owners[near], slots[near], estimates[near], len(self.article_ids))
+        return _by_row(rows, owners[near], slots[near], estimates[near], len(self.article_ids))
 
     def young_candidates(
-        self, keys: np.ndarray, signatures: np.ndarray, members: np.ndarray, least: float
+        self, probes: _Probes, signatures: np.ndarray, members: np.ndarray, least: float
     ) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Like ``bulk_candidates``, among the younger articles: the recent run, and the rows
         of the batch itself that join this day (``members``, ascending: they get the next
         slots, in order) before each row. A crowded bucket gives its newest ``CROWDED_BUCKET``
         over both, as when each article was looked up after the one before was indexed."""
-        rows = len(keys)
+        rows = len(probes.keys)
         if not (self.recent_keys.size or members.size) or not rows:
             return _no_candidates(rows)
         base = len(self.article_ids)  # the members' first slot
-        flat = keys.ravel()
-        order = np.argsort(flat)  # sorted probes: each search starts near the last
-        flat, probe_rows = flat[order], order // keys.shape[1]
+        flat, probe_rows = probes.ascending, probes.rows
         # the batch's own: each member's keys, by (key, member number); a probe meets the
         # members before its row, and the newest of those first
         own_low = own_high = np.zeros(flat.size, dtype=np.int64)
         own_entries = np.empty(0, dtype=np.uint64)
         if members.size:
             numbers = np.arange(members.size, dtype=np.uint64)[:, None]
-            own_entries = np.sort(((keys[members].astype(np.uint64) << _SHIFT) | numbers).ravel())
+            own_entries = np.sort(
+                ((probes.keys[members].astype(np.uint64) << _SHIFT) | numbers).ravel()
+            )
             wanted = flat.astype(np.uint64) << _SHIFT
             before = np.searchsorted(members, probe_rows).astype(np.uint64)
             own_low = np.searchsorted(own_entries, wanted)
@@ -390,12 +424,12 @@ class StoryIndex:
         if fingerprint is None:
             return None
         signatures = fingerprint.signature[None, :]
-        keys = band_keys(signatures)
+        probes = _probes(signatures)
         least = self.threshold - PREFILTER_MARGIN
         candidates = {
             d: (
-                entry.bulk_candidates(keys, signatures, least),
-                entry.young_candidates(keys, signatures, _NO_ROWS, least),
+                entry.bulk_candidates(probes, signatures, least),
+                entry.young_candidates(probes, signatures, _NO_ROWS, least),
             )
             for d, entry in self._window_days(day)
         }
@@ -419,7 +453,7 @@ class StoryIndex:
             if rows
             else np.empty((0, SIGNATURE_SIZE), dtype=np.uint32)
         )
-        keys = band_keys(signatures)
+        probes = _probes(signatures)
         row_of = {k: row for row, k in enumerate(rows)}
         least = self.threshold - PREFILTER_MARGIN
         # a batch's articles share their days: each day is searched once, its young articles
@@ -430,8 +464,8 @@ class StoryIndex:
             if entry is not None:
                 members = np.array([row_of[k] for k in rows if days[k] == ordinal], dtype=np.int64)
                 candidates[ordinal] = (
-                    entry.bulk_candidates(keys, signatures, least),
-                    entry.young_candidates(keys, signatures, members, least),
+                    entry.bulk_candidates(probes, signatures, least),
+                    entry.young_candidates(probes, signatures, members, least),
                 )
         stories = []
         for k, (article_id, fingerprint) in enumerate(zip(article_ids, fingerprints, strict=True)):
