@@ -67,8 +67,15 @@ _LIST_SEPARATORS: Final = frozenset({",", "-", "y", "e"})
 
 def _own_name_word(original: str, folded: str) -> bool:
     """A word that can go on a body's or title's own name: capitalised or small, no punctuation."""
-    return (original[:1].isupper() or folded in _NAME_SMALL_WORDS) and original[
-        -1:
+    return (_upper(original, 0) or folded in _NAME_SMALL_WORDS) and original[
+        -1
+    ] not in ",.;:!?)»\"'"
+
+
+def _own_name_word_at(text: str, start: int, end: int, folded: str) -> bool:
+    """``_own_name_word`` of the word at ``start:end`` (``folded``, its folded text)."""
+    return (_upper(text, start) or folded in _NAME_SMALL_WORDS) and text[
+        end - 1
     ] not in ",.;:!?)»\"'"
 
 
@@ -133,60 +140,149 @@ def before_phrases(words: list[str]) -> list[str]:
     return phrases
 
 
+def _blank(text: str, at: int) -> bool:
+    """``text[at].isspace()`` (where ``split()`` cuts), with no call for an ASCII character."""
+    code = ord(text[at])
+    if code < 128:
+        return code == 32 or 9 <= code <= 13 or 28 <= code <= 31
+    return text[at].isspace()
+
+
+def _upper(text: str, at: int) -> bool:
+    """``text[at].isupper()``, with no call for an ASCII or Latin-1 letter."""
+    code = ord(text[at])
+    if code < 128:
+        return 65 <= code <= 90
+    if 192 <= code <= 222:  # "À" to "Þ", all capitals but "×"
+        return code != 215
+    return text[at].isupper()
+
+
+def _word_end(text: str, at: int, floor: int) -> int:
+    """Where the last word before ``at`` ends (blanks skipped back); ``floor`` if none is left."""
+    while at > floor and _blank(text, at - 1):
+        at -= 1
+    return at
+
+
+def _word_start(text: str, end: int, floor: int) -> int:
+    """Where the word ending at ``end`` starts, not before ``floor``."""
+    while end > floor and not _blank(text, end - 1):
+        end -= 1
+    return end
+
+
+def _last_word(text: str, end: int, floor: int) -> tuple[int, str]:
+    """The word ending at ``end`` (not before ``floor``): where it starts, and the word."""
+    # most words are letters and digits after a space: found by rfind and proved by isalnum (no
+    # blank is alphanumeric), in C; any other is read back a character at a time
+    space = text.rfind(" ", floor, end)
+    start = space + 1 if space >= 0 else floor
+    word = text[start:end]
+    if not word.isalnum():
+        at = _word_start(text, end, start)
+        if at != start:
+            start, word = at, text[at:end]
+    return start, word
+
+
 @final
 class _Before:
     """What stands right before a mention: the rule lists its last one to four folded words are
-    in (bits), those words, and the word before it in the original text (skipping one "de"),
-    for capitalisation checks."""
+    in (bits), the last of them, and the word before it in the original text (skipping one
+    "de"), for capitalisation checks."""
 
     # a plain class, not a NamedTuple: compiled, its fields are read without a lookup
-    __slots__ = ("flags", "words", "word", "word_end", "after_de")
+    __slots__ = (
+        "flags",
+        "last",
+        "last_start",
+        "word",
+        "word_end",
+        "after_de",
+        "_folded",
+        "_window",
+        "_start",
+    )
 
     def __init__(
-        self, flags: int, words: list[str], word: str, word_end: int, after_de: bool
+        self,
+        flags: int,
+        last: str,
+        last_start: int,
+        word: str,
+        word_end: int,
+        after_de: bool,
+        folded: str,
+        window: int,
+        start: int,
     ) -> None:
         self.flags = flags
-        self.words = words  # ``before_phrases`` makes the phrases, when a rule needs them all
+        self.last = last  # the last folded word, "" when there is none
+        self.last_start = last_start  # where ``last`` starts; 0 when there is none
         self.word = word  # original text, "" when the text before is not a word
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
+        self._folded = folded
+        self._window = window
+        self._start = start
+
+    @property
+    def words(self) -> list[str]:
+        """The folded words before the mention, as ``rsplit(None, 4)`` gives them (with five, the
+        first is the window's rest); ``before_phrases`` makes the phrases. Few rules read them:
+        split only when one does."""
+        return self._folded[self._window : self._start].rsplit(None, 4)
+
+
+# How far back _before reads the words before a name.
+_BEFORE_REACH: Final = 48
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
-    window = start - 48 if start > 48 else 0  # no max(): a call less per mention
-    # rsplit: only the last words count, no need to split the whole window (hot path)
-    words = folded[window:start].rsplit(None, 4)
-    count = len(words)
+    # no max(): a call less per mention
+    window = start - _BEFORE_REACH if start > _BEFORE_REACH else 0
+    # the words read back from the name in place: only the last ones count (hot path)
+    last_end = _word_end(folded, start, window)
+    if last_end == window:  # no word before
+        return _Before(0, "", 0, "", 0, False, folded, window, start)
+    last_start, last = _last_word(folded, last_end, window)
     flags = 0
-    if count:
-        phrase = words[count - 1]
-        found = flags_of.get(phrase)
-        if found is not None:
-            flags = found
-            # the last two, three and four words (with five, the first is the window's rest)
-            for index in range(count - 2, 0 if count == 5 else -1, -1):
-                phrase = f"{words[index]} {phrase}"
-                found = flags_of.get(phrase)
-                if found is None:
-                    break  # no listed phrase ends so: none longer does either
-                flags |= found
-    if start == 0 or not text[start - 1].isspace() or not count:
-        return _Before(flags, words, "", 0, False)
+    found = flags_of.get(last)
+    if found is not None:
+        flags = found
+        # the last two, three and four words, joined by one blank
+        phrase, phrase_start, words = last, last_start, 1
+        while words < 4:
+            end = _word_end(folded, phrase_start, window)
+            if end == window:
+                break
+            word_start, word = _last_word(folded, end, window)
+            phrase = f"{word} {phrase}"
+            found = flags_of.get(phrase)
+            if found is None:
+                break  # no listed phrase ends so: none longer does either
+            flags |= found
+            phrase_start, words = word_start, words + 1
+    if start == 0 or not _blank(text, start - 1):
+        return _Before(flags, last, last_start, "", 0, False, folded, window, start)
     # fold leaves every blank where it was: each original word stands where its folded word does
-    # (found by rfind: a word has no blanks, so its last occurrence before the blanks is itself)
-    after_de = count >= 2 and words[count - 1] in ("de", "del")
-    last = words[count - 2] if after_de else words[count - 1]
-    at = folded.rfind(words[count - 1], window, start)
-    if after_de:
-        at = folded.rfind(last, window, at)
+    at, size, after_de = last_start, last_end - last_start, False
+    if last == "de" or last == "del":
+        end = _word_end(folded, last_start, window)
+        if end > window:
+            at = _last_word(folded, end, window)[0]  # (its text is the original's, not this)
+            size, after_de = end - at, True
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
-        return _Before(flags, words, "", 0, after_de)
-    word = text[at : at + len(last)]
-    # letters and digits only (most words) match the pattern: no need to run it
-    if not (word.isalnum() or _CAPITALISED_WORD.fullmatch(word)):
-        return _Before(flags, words, "", 0, after_de)
-    return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
+        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
+    word = text[at : at + size]
+    # letters and digits only (most words) match the pattern; one ending in punctuation
+    # ("Valparaíso,") does not: no need to run it for either
+    if not (word.isalnum() or (word[-1] not in ",.;:" and _CAPITALISED_WORD.fullmatch(word))):
+        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
+    word_end = text.rfind(word, window, start) + len(word)
+    return _Before(flags, last, last_start, word, word_end, after_de, folded, window, start)
 
 
 def _region_list_matches(folded: str) -> list[re.Match[str]]:
@@ -224,6 +320,7 @@ class PlaceContext:
     _region_bodies: frozenset[str]
     _zone_bodies: frozenset[str]
     _body_words: frozenset[str]
+    _body_end_words: frozenset[str] | None = None  # see _body_ends
     _feature_plurals: frozenset[str]
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
@@ -269,10 +366,26 @@ class PlaceContext:
         return False
 
     def _body_before(
-        self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None
+        self,
+        text: str,
+        folded: str,
+        start: int,
+        before: _Before,
+        bodies: frozenset[str] | None = None,
     ) -> bool:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
         "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
+        # the word right before the name, when it is none of a body's own words (capitalised or
+        # small), must end the body's name: most ("en", "y", "hasta") end none, no need to read
+        # further (the word is read whole where it does not reach back to _before's window)
+        last, last_start = before.last, before.last_start
+        if (
+            last
+            and last_start > start - _BEFORE_REACH
+            and not _own_name_word_at(text, last_start, last_start + len(last), last)
+            and last not in self._body_ends()
+        ):
+            return False
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
@@ -298,6 +411,13 @@ class PlaceContext:
                     return True
         return False
 
+    def _body_ends(self) -> frozenset[str]:
+        """The last words of the bodies' names ("regional", "salud", "de", "prefectura")."""
+        ends = self._body_end_words
+        if ends is None:  # made at the first call: the linker's __init__ sets the bodies
+            ends = self._body_end_words = frozenset(p.split()[-1] for p in self._zone_bodies)
+        return ends
+
     def _road_or_title(
         self, text: str, folded: str, start: int, end: int, before: _Before, kind: str
     ) -> bool:
@@ -313,23 +433,19 @@ class PlaceContext:
             article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
             if article and article[0] in _ROAD_ARTICLES:
                 return True
-        words = before.words
+        last = before.last
         # the cheap part of _listed_after_feature first (a separator last): no call for most names
-        if (
-            words
-            and (words[-1] in ("y", "e") or words[-1].endswith(","))
-            and self._listed_after_feature(words)
+        if (last == "y" or last == "e" or last.endswith(",")) and self._listed_after_feature(
+            before.words
         ):
             return True  # "los cerros Alegre y Concepción": a hill's name, not the city
         # (a one-character slice, not startswith(" ", end): compiled, a comparison, not a call)
-        if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
+        if text[end : end + 1] == " " and end + 1 < len(text) and _upper(text, end + 1):
             # the next word, on the same line, goes on with the name: "Coquimbo Unido"
             following = _NEXT_WORD.match(folded, end + 1)
             if following and following.group() in self.keywords.rules.title_words:
                 return True
-        if not before.word and (
-            before.after_de or not before.words or before.words[-1] not in _NAME_SMALL_WORDS
-        ):
+        if not before.word and (before.after_de or last not in _NAME_SMALL_WORDS):
             return False  # no capitalised word right before (or before "de"): no title runs here
         # a name never runs over a line (the line's start, looked for only within reach)
         reach = start - 60 if start > 60 else 0
@@ -342,7 +458,7 @@ class PlaceContext:
         first = size
         while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):
             first -= 1
-        while first < size and not originals[first][:1].isupper():
+        while first < size and not _upper(originals[first], 0):
             first += 1  # "la" in "la Seremi": not part of the name
         if first == size:
             return False
@@ -352,8 +468,11 @@ class PlaceContext:
         if chain == [chain[0]] and chain[0] in _ARTICLES and kind == "commune":
             return True  # a city takes no article: "El Llanquihue" is the newspaper
         if chain[0] in _ARTICLES:  # a title in mid-sentence: "según El Llanquihue"
-            opening = text[: text.rfind(chain[0], window, start)].rstrip(" \t")
-            return bool(opening) and opening[-1] not in '.!?:«"\n'
+            # the last character before the article, spaces and tabs skipped (no copy)
+            at = text.rfind(chain[0], window, start)
+            while at > 0 and text[at - 1] in " \t":
+                at -= 1
+            return at > 0 and text[at - 1] not in '.!?:«"\n'
         return False
 
     def _listed_after_feature(self, words: list[str]) -> bool:
@@ -448,24 +567,33 @@ class PlaceContext:
     def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
         """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
         Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
-        surface = text[start:end]
         if kind == "area":
-            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
-            return surface.isupper() or any(c.isupper() for c in surface)
-        if not surface[:1].isupper():  # "la victoria": only an all-capitals text is left
+            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase (a
+            # capital anywhere; so has any text that is all capitals)
+            for at in range(start, end):
+                if _upper(text, at):
+                    return True
+            return False
+        surface = text[start:end]
+        if not _upper(text, start):  # "la victoria": only an all-capitals text is left
             return surface.isupper()
         words = surface.split()
         return (
             len(words) == 1  # most names are one word
+            or all(_upper(w, 0) or fold(w) in _SMALL_WORDS for w in words[1:])
             or surface.isupper()
-            or all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
         )
 
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
         """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
-        if not text[end : end + 1].isspace():
-            return False  # most names end before punctuation or a line's end: no pattern to run
+        # the pattern is run only where "de" follows the name's blanks (few names): none follow
+        # most names, or a word of their own ("Santiago centro", "Talca y")
+        at = end
+        while at < len(text) and _blank(text, at):
+            at += 1
+        if at == end or text[at : at + 2] != "de":
+            return False
         match = _NEXT_PROPER_NAME.match(text, end)
         if not match or not match.group(1):
             return False
