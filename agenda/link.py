@@ -486,12 +486,10 @@ class Linker(PlaceContext):
                 strong = strong or (before.after_de and self._named_body(text, before))
                 if kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if kind in ("commune", "province") and self._body_before(text, folded, start, before):
+            if kind in ("commune", "province") and self._body_before(text, folded, start):
                 # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
                 twin = self._region_twin.get(place.code) if kind == "commune" else None
-                if twin is None or not self._body_before(
-                    text, folded, start, before, self._region_bodies
-                ):
+                if twin is None or not self._body_before(text, folded, start, self._region_bodies):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
                 kind = place.kind

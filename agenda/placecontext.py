@@ -82,10 +82,9 @@ def _own_name_word_at(text: str, start: int, end: int, folded: str) -> bool:
 def _separator_between(folded: str, start: int, end: int) -> bool:
     """``folded[start:end]`` is one separator between blanks ("Penco y Tomé", "A, B"): what
     _LIST_GAP matches, read in place (the gaps between names are long: no copy to strip)."""
-    while start < end and folded[start].isspace():
+    while start < end and _blank(folded, start):
         start += 1
-    while end > start and folded[end - 1].isspace():
-        end -= 1
+    end = _word_end(folded, end, start)
     return end - start == 1 and folded[start] in _LIST_SEPARATORS
 
 
@@ -196,7 +195,6 @@ class _Before:
     __slots__ = (
         "flags",
         "last",
-        "last_start",
         "word",
         "word_end",
         "after_de",
@@ -209,7 +207,6 @@ class _Before:
         self,
         flags: int,
         last: str,
-        last_start: int,
         word: str,
         word_end: int,
         after_de: bool,
@@ -219,7 +216,6 @@ class _Before:
     ) -> None:
         self.flags = flags
         self.last = last  # the last folded word, "" when there is none
-        self.last_start = last_start  # where ``last`` starts; 0 when there is none
         self.word = word  # original text, "" when the text before is not a word
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
@@ -235,17 +231,12 @@ class _Before:
         return self._folded[self._window : self._start].rsplit(None, 4)
 
 
-# How far back _before reads the words before a name.
-_BEFORE_REACH: Final = 48
-
-
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
-    # no max(): a call less per mention
-    window = start - _BEFORE_REACH if start > _BEFORE_REACH else 0
+    window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # the words read back from the name in place: only the last ones count (hot path)
     last_end = _word_end(folded, start, window)
     if last_end == window:  # no word before
-        return _Before(0, "", 0, "", 0, False, folded, window, start)
+        return _Before(0, "", "", 0, False, folded, window, start)
     last_start, last = _last_word(folded, last_end, window)
     flags = 0
     found = flags_of.get(last)
@@ -265,7 +256,7 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
             flags |= found
             phrase_start, words = word_start, words + 1
     if start == 0 or not _blank(text, start - 1):
-        return _Before(flags, last, last_start, "", 0, False, folded, window, start)
+        return _Before(flags, last, "", 0, False, folded, window, start)
     # fold leaves every blank where it was: each original word stands where its folded word does
     at, size, after_de = last_start, last_end - last_start, False
     if last == "de" or last == "del":
@@ -275,14 +266,14 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
             size, after_de = end - at, True
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
-        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
+        return _Before(flags, last, "", 0, after_de, folded, window, start)
     word = text[at : at + size]
     # letters and digits only (most words) match the pattern; one ending in punctuation
     # ("Valparaíso,") does not: no need to run it for either
     if not (word.isalnum() or (word[-1] not in ",.;:" and _CAPITALISED_WORD.fullmatch(word))):
-        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
+        return _Before(flags, last, "", 0, after_de, folded, window, start)
     word_end = text.rfind(word, window, start) + len(word)
-    return _Before(flags, last, last_start, word, word_end, after_de, folded, window, start)
+    return _Before(flags, last, word, word_end, after_de, folded, window, start)
 
 
 def _region_list_matches(folded: str) -> list[re.Match[str]]:
@@ -320,7 +311,7 @@ class PlaceContext:
     _region_bodies: frozenset[str]
     _zone_bodies: frozenset[str]
     _body_words: frozenset[str]
-    _body_end_words: frozenset[str] | None = None  # see _body_ends
+    _body_end_words: dict[str, frozenset[str]] | None = None  # see _body_ends
     _feature_plurals: frozenset[str]
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
@@ -366,33 +357,16 @@ class PlaceContext:
         return False
 
     def _body_before(
-        self,
-        text: str,
-        folded: str,
-        start: int,
-        before: _Before,
-        bodies: frozenset[str] | None = None,
+        self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None
     ) -> bool:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
         "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
-        # the word right before the name, when it is none of a body's own words (capitalised or
-        # small), must end the body's name: most ("en", "y", "hasta") end none, no need to read
-        # further (the word is read whole where it does not reach back to _before's window)
-        last, last_start = before.last, before.last_start
-        if (
-            last
-            and last_start > start - _BEFORE_REACH
-            and not _own_name_word_at(text, last_start, last_start + len(last), last)
-            and last not in self._body_ends()
-        ):
-            return False
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        folds = folded[window:start].rsplit(None, 8)
-        if self._body_words.isdisjoint(folds):
-            return False  # (a quick test: it also reads the window's rest, a ninth item)
-        folds = folds[-8:]
+        if not self._body_may_end(text, folded, window, start):
+            return False
+        folds = folded[window:start].rsplit(None, 8)[-8:]
         bodies = self._zone_bodies if bodies is None else bodies
         originals = text[window:start].rsplit(None, len(folds))[-len(folds) :]
         # the words between the body and the name are the body's own: capitalised or small words
@@ -411,11 +385,46 @@ class PlaceContext:
                     return True
         return False
 
-    def _body_ends(self) -> frozenset[str]:
-        """The last words of the bodies' names ("regional", "salud", "de", "prefectura")."""
+    def _body_may_end(self, text: str, folded: str, window: int, start: int) -> bool:
+        """A quick test for ``_body_before``: a body's name may end among the words it reads.
+
+        Its last word must be one of the last eight before ``start`` (from ``window`` on), and
+        no further back than the last word that is not one of the body's own (capitalised or
+        small); with two words or more, the word before it must be the name's one but last.
+        Read back in place, most names stop at the first word ("en", "comuna de")."""
+        ends = self._body_ends()
+        # the words that stand before the later word in the names it ends
+        followed: frozenset[str] | None = None
+        at, words, run_over = start, 0, False
+        while words < 8:
+            end = _word_end(folded, at, window)
+            if end == window:
+                return False
+            at, word = _last_word(folded, end, window)
+            if followed is not None and word in followed:
+                return True
+            if run_over:
+                return False  # a body's name ends no further back
+            followed = ends.get(word)
+            if followed is not None and "" in followed:
+                return True  # a one-word body's name ("gore", "prefectura")
+            if not _own_name_word_at(text, at, end, word):
+                if followed is None:
+                    return False  # no body's name ends here or further back
+                run_over = True  # one may end here: the word before tells
+            words += 1
+        return False
+
+    def _body_ends(self) -> dict[str, frozenset[str]]:
+        """The last word of each body's name -> the words before it in names of two words or
+        more, "" for a name of one word ("regional" -> {"gobierno", "consejo", ...})."""
         ends = self._body_end_words
         if ends is None:  # made at the first call: the linker's __init__ sets the bodies
-            ends = self._body_end_words = frozenset(p.split()[-1] for p in self._zone_bodies)
+            before: dict[str, set[str]] = {}
+            for body in self._zone_bodies:
+                words = body.split()
+                before.setdefault(words[-1], set()).add(words[-2] if len(words) > 1 else "")
+            ends = self._body_end_words = {end: frozenset(w) for end, w in before.items()}
         return ends
 
     def _road_or_title(
@@ -447,33 +456,50 @@ class PlaceContext:
                 return True
         if not before.word and (before.after_de or last not in _NAME_SMALL_WORDS):
             return False  # no capitalised word right before (or before "de"): no title runs here
+        return self._title_before(text, folded, start, kind)
+
+    def _title_before(self, text: str, folded: str, start: int, kind: str) -> bool:
+        """The run of capitalised and small words right before the name (on its line, up to six
+        words) is a title's: it holds a title word ("El Mercurio de"), or it opens with a
+        capitalised article, alone before a city ("El Llanquihue") or in mid-sentence ("según El
+        Llanquihue")."""
         # a name never runs over a line (the line's start, looked for only within reach)
         reach = start - 60 if start > 60 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        originals = text[window:start].rsplit(None, 6)[-6:]
-        folds = folded[window:start].rsplit(None, 6)[-6:]  # folding keeps lengths: same words
-        if self.keywords.rules.title_words.isdisjoint(folds) and _ARTICLES.isdisjoint(originals):
-            return False  # no title word and no capitalised article: no title whatever the run
-        size = len(originals)
-        first = size
-        while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):
-            first -= 1
-        while first < size and not _upper(originals[first], 0):
-            first += 1  # "la" in "la Seremi": not part of the name
-        if first == size:
-            return False
-        chain = originals[first:]
-        if not self.keywords.rules.title_words.isdisjoint(folds[first:]):
+        title_words = self.keywords.rules.title_words
+        # the run read back word by word in place (folding keeps blanks where they are): its
+        # first capitalised word opens the chain of the name's own words
+        chain_start = chain_end = last_start = -1
+        title_in_chain = title_seen = False
+        at, words = start, 0
+        while words < 6:
+            end = _word_end(folded, at, window)
+            if end == window:
+                break
+            at, word = _last_word(folded, end, window)
+            words += 1
+            if last_start < 0:
+                last_start = at
+            if not _own_name_word_at(text, at, end, word):
+                break  # not a word of a proper name: the run ends after it
+            title_seen = title_seen or word in title_words
+            if _upper(text, at):
+                chain_start, chain_end, title_in_chain = at, end, title_seen
+        if chain_start < 0:
+            return False  # "la" in "la Seremi": small words alone are no name
+        if title_in_chain:
             return True
-        if chain == [chain[0]] and chain[0] in _ARTICLES and kind == "commune":
+        opener = text[chain_start:chain_end]
+        if opener not in _ARTICLES:
+            return False
+        if chain_start == last_start and kind == "commune":
             return True  # a city takes no article: "El Llanquihue" is the newspaper
-        if chain[0] in _ARTICLES:  # a title in mid-sentence: "según El Llanquihue"
-            # the last character before the article, spaces and tabs skipped (no copy)
-            at = text.rfind(chain[0], window, start)
-            while at > 0 and text[at - 1] in " \t":
-                at -= 1
-            return at > 0 and text[at - 1] not in '.!?:«"\n'
-        return False
+        # a title in mid-sentence ("según El Llanquihue"): no sentence ends before the article
+        # (the last character before it, spaces and tabs skipped, no copy of the text)
+        at = text.rfind(opener, window, start)
+        while at > 0 and text[at - 1] in " \t":
+            at -= 1
+        return at > 0 and text[at - 1] not in '.!?:«"\n'
 
     def _listed_after_feature(self, words: list[str]) -> bool:
         """The words before a name end in a list of one-word items headed by a feature's plural:
