@@ -159,30 +159,30 @@ def _upper(text: str, at: int) -> bool:
 
 def _word_end(text: str, at: int, floor: int) -> int:
     """Where the last word before ``at`` ends (blanks skipped back); ``floor`` if none is left."""
-    while at > floor and _blank(text, at - 1):
+    while at > floor:
+        # _blank's test written out: a call per character would cost more than the test
+        code = ord(text[at - 1])
+        if code < 128:
+            if not (code == 32 or 9 <= code <= 13 or 28 <= code <= 31):
+                break
+        elif not text[at - 1].isspace():
+            break
         at -= 1
     return at
 
 
-def _word_start(text: str, end: int, floor: int) -> int:
-    """Where the word ending at ``end`` starts, not before ``floor``."""
-    while end > floor and not _blank(text, end - 1):
-        end -= 1
-    return end
-
-
 def _last_word(text: str, end: int, floor: int) -> tuple[int, str]:
     """The word ending at ``end`` (not before ``floor``): where it starts, and the word."""
-    # most words are letters and digits after a space: found by rfind and proved by isalnum (no
-    # blank is alphanumeric), in C; any other is read back a character at a time
-    space = text.rfind(" ", floor, end)
-    start = space + 1 if space >= 0 else floor
-    word = text[start:end]
-    if not word.isalnum():
-        at = _word_start(text, end, start)
-        if at != start:
-            start, word = at, text[at:end]
-    return start, word
+    start = end
+    while start > floor:
+        code = ord(text[start - 1])  # _blank's test written out, as in _word_end
+        if code < 128:
+            if code == 32 or 9 <= code <= 13 or 28 <= code <= 31:
+                break
+        elif text[start - 1].isspace():
+            break
+        start -= 1
+    return start, text[start:end]
 
 
 @final

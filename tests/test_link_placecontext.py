@@ -49,8 +49,6 @@ def test_blank_and_upper_are_isspace_and_isupper() -> None:
         char = chr(code)
         assert _blank(char, 0) == char.isspace(), hex(code)
         assert _upper(char, 0) == char.isupper(), hex(code)
-        if char.isspace():
-            assert not char.isalnum(), hex(code)  # what _last_word's proof by isalnum needs
 
 
 def test_the_last_word_is_the_last_split_one() -> None:
