@@ -161,7 +161,7 @@ def _word_end(text: str, at: int, floor: int) -> int:
     """Where the last word before ``at`` ends (blanks skipped back); ``floor`` if none is left."""
     while at > floor:
         # _blank's test written out: a call per character would cost more than the test
-        code = ord(text[at - 1])
+        code = ord(text[at - 1])  # (blanks before a word are few: one, most often)
         if code < 128:
             if not (code == 32 or 9 <= code <= 13 or 28 <= code <= 31):
                 break
@@ -172,17 +172,19 @@ def _word_end(text: str, at: int, floor: int) -> int:
 
 
 def _last_word(text: str, end: int, floor: int) -> tuple[int, str]:
-    """The word ending at ``end`` (not before ``floor``): where it starts, and the word."""
-    start = end
-    while start > floor:
-        code = ord(text[start - 1])  # _blank's test written out, as in _word_end
-        if code < 128:
-            if code == 32 or 9 <= code <= 13 or 28 <= code <= 31:
-                break
-        elif text[start - 1].isspace():
-            break
-        start -= 1
-    return start, text[start:end]
+    """The last word before ``end``, blanks skipped back, not before ``floor``: where it starts,
+    and the word ("" when none is left)."""
+    end = _word_end(text, end, floor)
+    # most words are letters and digits after a space: found by rfind and proved by isalnum (no
+    # blank is alphanumeric), in C, compiled or not
+    space = text.rfind(" ", floor, end)
+    start = space + 1 if space >= 0 else floor
+    word = text[start:end]
+    if word and not word.isalnum():
+        last = word.split()[-1]  # other blanks before it (few words): the last word they leave
+        if len(last) != len(word):
+            start, word = end - len(last), last
+    return start, word
 
 
 @final
@@ -234,10 +236,9 @@ class _Before:
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
     window = start - 48 if start > 48 else 0  # no max(): a call less per mention
     # the words read back from the name in place: only the last ones count (hot path)
-    last_end = _word_end(folded, start, window)
-    if last_end == window:  # no word before
+    last_start, last = _last_word(folded, start, window)
+    if not last:
         return _Before(0, "", "", 0, False, folded, window, start)
-    last_start, last = _last_word(folded, last_end, window)
     flags = 0
     found = flags_of.get(last)
     if found is not None:
@@ -245,10 +246,9 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
         # the last two, three and four words, joined by one blank
         phrase, phrase_start, words = last, last_start, 1
         while words < 4:
-            end = _word_end(folded, phrase_start, window)
-            if end == window:
+            word_start, word = _last_word(folded, phrase_start, window)
+            if not word:
                 break
-            word_start, word = _last_word(folded, end, window)
             phrase = f"{word} {phrase}"
             found = flags_of.get(phrase)
             if found is None:
@@ -258,12 +258,11 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
     if start == 0 or not _blank(text, start - 1):
         return _Before(flags, last, "", 0, False, folded, window, start)
     # fold leaves every blank where it was: each original word stands where its folded word does
-    at, size, after_de = last_start, last_end - last_start, False
+    at, size, after_de = last_start, len(last), False
     if last == "de" or last == "del":
-        end = _word_end(folded, last_start, window)
-        if end > window:
-            at = _last_word(folded, end, window)[0]  # (its text is the original's, not this)
-            size, after_de = end - at, True
+        word_start, word = _last_word(folded, last_start, window)
+        if word:  # (its text is the original's, not this)
+            at, size, after_de = word_start, len(word), True
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
         return _Before(flags, last, "", 0, after_de, folded, window, start)
@@ -397,10 +396,10 @@ class PlaceContext:
         followed: frozenset[str] | None = None
         at, words, run_over = start, 0, False
         while words < 8:
-            end = _word_end(folded, at, window)
-            if end == window:
+            at, word = _last_word(folded, at, window)
+            if not word:
                 return False
-            at, word = _last_word(folded, end, window)
+            end = at + len(word)
             if followed is not None and word in followed:
                 return True
             if run_over:
@@ -473,10 +472,10 @@ class PlaceContext:
         title_in_chain = title_seen = False
         at, words = start, 0
         while words < 6:
-            end = _word_end(folded, at, window)
-            if end == window:
+            at, word = _last_word(folded, at, window)
+            if not word:
                 break
-            at, word = _last_word(folded, end, window)
+            end = at + len(word)
             words += 1
             if last_start < 0:
                 last_start = at
