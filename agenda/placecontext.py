@@ -67,18 +67,24 @@ _LIST_SEPARATORS: Final = frozenset({",", "-", "y", "e"})
 
 def _own_name_word(original: str, folded: str) -> bool:
     """A word that can go on a body's or title's own name: capitalised or small, no punctuation."""
-    return (original[:1].isupper() or folded in _NAME_SMALL_WORDS) and original[
-        -1:
+    return (_upper(original, 0) or folded in _NAME_SMALL_WORDS) and original[
+        -1
+    ] not in ",.;:!?)»\"'"
+
+
+def _own_name_word_at(text: str, start: int, end: int, folded: str) -> bool:
+    """``_own_name_word`` of the word at ``start:end`` (``folded``, its folded text)."""
+    return (_upper(text, start) or folded in _NAME_SMALL_WORDS) and text[
+        end - 1
     ] not in ",.;:!?)»\"'"
 
 
 def _separator_between(folded: str, start: int, end: int) -> bool:
     """``folded[start:end]`` is one separator between blanks ("Penco y Tomé", "A, B"): what
     _LIST_GAP matches, read in place (the gaps between names are long: no copy to strip)."""
-    while start < end and folded[start].isspace():
+    while start < end and _blank(folded, start):
         start += 1
-    while end > start and folded[end - 1].isspace():
-        end -= 1
+    end = _word_end(folded, end, start)
     return end - start == 1 and folded[start] in _LIST_SEPARATORS
 
 
@@ -133,60 +139,140 @@ def before_phrases(words: list[str]) -> list[str]:
     return phrases
 
 
+def _blank(text: str, at: int) -> bool:
+    """``text[at].isspace()`` (where ``split()`` cuts), with no call for an ASCII character."""
+    code = ord(text[at])
+    if code < 128:
+        return code == 32 or 9 <= code <= 13 or 28 <= code <= 31
+    return text[at].isspace()
+
+
+def _upper(text: str, at: int) -> bool:
+    """``text[at].isupper()``, with no call for an ASCII or Latin-1 letter."""
+    code = ord(text[at])
+    if code < 128:
+        return 65 <= code <= 90
+    if 192 <= code <= 222:  # "À" to "Þ", all capitals but "×"
+        return code != 215
+    return text[at].isupper()
+
+
+def _word_end(text: str, at: int, floor: int) -> int:
+    """Where the last word before ``at`` ends (blanks skipped back); ``floor`` if none is left."""
+    while at > floor:
+        # _blank's test written out: a call per character would cost more than the test
+        code = ord(text[at - 1])  # (blanks before a word are few: one, most often)
+        if code < 128:
+            if not (code == 32 or 9 <= code <= 13 or 28 <= code <= 31):
+                break
+        elif not text[at - 1].isspace():
+            break
+        at -= 1
+    return at
+
+
+def _last_word(text: str, end: int, floor: int) -> tuple[int, str]:
+    """The last word before ``end``, blanks skipped back, not before ``floor``: where it starts,
+    and the word ("" when none is left)."""
+    end = _word_end(text, end, floor)
+    # most words are letters and digits after a space: found by rfind and proved by isalnum (no
+    # blank is alphanumeric), in C, compiled or not
+    space = text.rfind(" ", floor, end)
+    start = space + 1 if space >= 0 else floor
+    word = text[start:end]
+    if word and not word.isalnum():
+        last = word.split()[-1]  # other blanks before it (few words): the last word they leave
+        if len(last) != len(word):
+            start, word = end - len(last), last
+    return start, word
+
+
 @final
 class _Before:
     """What stands right before a mention: the rule lists its last one to four folded words are
-    in (bits), those words, and the word before it in the original text (skipping one "de"),
-    for capitalisation checks."""
+    in (bits), the last of them, and the word before it in the original text (skipping one
+    "de"), for capitalisation checks."""
 
     # a plain class, not a NamedTuple: compiled, its fields are read without a lookup
-    __slots__ = ("flags", "words", "word", "word_end", "after_de")
+    __slots__ = (
+        "flags",
+        "last",
+        "word",
+        "word_end",
+        "after_de",
+        "_folded",
+        "_window",
+        "_start",
+    )
 
     def __init__(
-        self, flags: int, words: list[str], word: str, word_end: int, after_de: bool
+        self,
+        flags: int,
+        last: str,
+        word: str,
+        word_end: int,
+        after_de: bool,
+        folded: str,
+        window: int,
+        start: int,
     ) -> None:
         self.flags = flags
-        self.words = words  # ``before_phrases`` makes the phrases, when a rule needs them all
+        self.last = last  # the last folded word, "" when there is none
         self.word = word  # original text, "" when the text before is not a word
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
+        self._folded = folded
+        self._window = window
+        self._start = start
+
+    @property
+    def words(self) -> list[str]:
+        """The folded words before the mention, as ``rsplit(None, 4)`` gives them (with five, the
+        first is the window's rest); ``before_phrases`` makes the phrases. Few rules read them:
+        split only when one does."""
+        return self._folded[self._window : self._start].rsplit(None, 4)
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
     window = start - 48 if start > 48 else 0  # no max(): a call less per mention
-    # rsplit: only the last words count, no need to split the whole window (hot path)
-    words = folded[window:start].rsplit(None, 4)
-    count = len(words)
+    # the words read back from the name in place: only the last ones count (hot path)
+    last_start, last = _last_word(folded, start, window)
+    if not last:
+        return _Before(0, "", "", 0, False, folded, window, start)
     flags = 0
-    if count:
-        phrase = words[count - 1]
-        found = flags_of.get(phrase)
-        if found is not None:
-            flags = found
-            # the last two, three and four words (with five, the first is the window's rest)
-            for index in range(count - 2, 0 if count == 5 else -1, -1):
-                phrase = f"{words[index]} {phrase}"
-                found = flags_of.get(phrase)
-                if found is None:
-                    break  # no listed phrase ends so: none longer does either
-                flags |= found
-    if start == 0 or not text[start - 1].isspace() or not count:
-        return _Before(flags, words, "", 0, False)
+    found = flags_of.get(last)
+    if found is not None:
+        flags = found
+        # the last two, three and four words, joined by one blank
+        phrase, phrase_start, words = last, last_start, 1
+        while words < 4:
+            word_start, word = _last_word(folded, phrase_start, window)
+            if not word:
+                break
+            phrase = f"{word} {phrase}"
+            found = flags_of.get(phrase)
+            if found is None:
+                break  # no listed phrase ends so: none longer does either
+            flags |= found
+            phrase_start, words = word_start, words + 1
+    if start == 0 or not _blank(text, start - 1):
+        return _Before(flags, last, "", 0, False, folded, window, start)
     # fold leaves every blank where it was: each original word stands where its folded word does
-    # (found by rfind: a word has no blanks, so its last occurrence before the blanks is itself)
-    after_de = count >= 2 and words[count - 1] in ("de", "del")
-    last = words[count - 2] if after_de else words[count - 1]
-    at = folded.rfind(words[count - 1], window, start)
-    if after_de:
-        at = folded.rfind(last, window, at)
+    at, size, after_de = last_start, len(last), False
+    if last == "de" or last == "del":
+        word_start, word = _last_word(folded, last_start, window)
+        if word:  # (its text is the original's, not this)
+            at, size, after_de = word_start, len(word), True
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
-        return _Before(flags, words, "", 0, after_de)
-    word = text[at : at + len(last)]
-    # letters and digits only (most words) match the pattern: no need to run it
-    if not (word.isalnum() or _CAPITALISED_WORD.fullmatch(word)):
-        return _Before(flags, words, "", 0, after_de)
-    return _Before(flags, words, word, text.rfind(word, window, start) + len(word), after_de)
+        return _Before(flags, last, "", 0, after_de, folded, window, start)
+    word = text[at : at + size]
+    # letters and digits only (most words) match the pattern; one ending in punctuation
+    # ("Valparaíso,") does not: no need to run it for either
+    if not (word.isalnum() or (word[-1] not in ",.;:" and _CAPITALISED_WORD.fullmatch(word))):
+        return _Before(flags, last, "", 0, after_de, folded, window, start)
+    word_end = text.rfind(word, window, start) + len(word)
+    return _Before(flags, last, word, word_end, after_de, folded, window, start)
 
 
 def _region_list_matches(folded: str) -> list[re.Match[str]]:
@@ -224,6 +310,7 @@ class PlaceContext:
     _region_bodies: frozenset[str]
     _zone_bodies: frozenset[str]
     _body_words: frozenset[str]
+    _body_end_words: dict[str, frozenset[str]] | None = None  # see _body_ends
     _feature_plurals: frozenset[str]
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
@@ -276,10 +363,9 @@ class PlaceContext:
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        folds = folded[window:start].rsplit(None, 8)
-        if self._body_words.isdisjoint(folds):
-            return False  # (a quick test: it also reads the window's rest, a ninth item)
-        folds = folds[-8:]
+        if not self._body_may_end(text, folded, window, start):
+            return False
+        folds = folded[window:start].rsplit(None, 8)[-8:]
         bodies = self._zone_bodies if bodies is None else bodies
         originals = text[window:start].rsplit(None, len(folds))[-len(folds) :]
         # the words between the body and the name are the body's own: capitalised or small words
@@ -298,6 +384,48 @@ class PlaceContext:
                     return True
         return False
 
+    def _body_may_end(self, text: str, folded: str, window: int, start: int) -> bool:
+        """A quick test for ``_body_before``: a body's name may end among the words it reads.
+
+        Its last word must be one of the last eight before ``start`` (from ``window`` on), and
+        no further back than the last word that is not one of the body's own (capitalised or
+        small); with two words or more, the word before it must be the name's one but last.
+        Read back in place, most names stop at the first word ("en", "comuna de")."""
+        ends = self._body_ends()
+        # the words that stand before the later word in the names it ends
+        followed: frozenset[str] | None = None
+        at, words, run_over = start, 0, False
+        while words < 8:
+            at, word = _last_word(folded, at, window)
+            if not word:
+                return False
+            end = at + len(word)
+            if followed is not None and word in followed:
+                return True
+            if run_over:
+                return False  # a body's name ends no further back
+            followed = ends.get(word)
+            if followed is not None and "" in followed:
+                return True  # a one-word body's name ("gore", "prefectura")
+            if not _own_name_word_at(text, at, end, word):
+                if followed is None:
+                    return False  # no body's name ends here or further back
+                run_over = True  # one may end here: the word before tells
+            words += 1
+        return False
+
+    def _body_ends(self) -> dict[str, frozenset[str]]:
+        """The last word of each body's name -> the words before it in names of two words or
+        more, "" for a name of one word ("regional" -> {"gobierno", "consejo", ...})."""
+        ends = self._body_end_words
+        if ends is None:  # made at the first call: the linker's __init__ sets the bodies
+            before: dict[str, set[str]] = {}
+            for body in self._zone_bodies:
+                words = body.split()
+                before.setdefault(words[-1], set()).add(words[-2] if len(words) > 1 else "")
+            ends = self._body_end_words = {end: frozenset(w) for end, w in before.items()}
+        return ends
+
     def _road_or_title(
         self, text: str, folded: str, start: int, end: int, before: _Before, kind: str
     ) -> bool:
@@ -313,48 +441,64 @@ class PlaceContext:
             article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
             if article and article[0] in _ROAD_ARTICLES:
                 return True
-        words = before.words
+        last = before.last
         # the cheap part of _listed_after_feature first (a separator last): no call for most names
-        if (
-            words
-            and (words[-1] in ("y", "e") or words[-1].endswith(","))
-            and self._listed_after_feature(words)
+        if (last == "y" or last == "e" or last.endswith(",")) and self._listed_after_feature(
+            before.words
         ):
             return True  # "los cerros Alegre y Concepción": a hill's name, not the city
         # (a one-character slice, not startswith(" ", end): compiled, a comparison, not a call)
-        if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
+        if text[end : end + 1] == " " and end + 1 < len(text) and _upper(text, end + 1):
             # the next word, on the same line, goes on with the name: "Coquimbo Unido"
             following = _NEXT_WORD.match(folded, end + 1)
             if following and following.group() in self.keywords.rules.title_words:
                 return True
-        if not before.word and (
-            before.after_de or not before.words or before.words[-1] not in _NAME_SMALL_WORDS
-        ):
+        if not before.word and (before.after_de or last not in _NAME_SMALL_WORDS):
             return False  # no capitalised word right before (or before "de"): no title runs here
+        return self._title_before(text, folded, start, kind)
+
+    def _title_before(self, text: str, folded: str, start: int, kind: str) -> bool:
+        """The run of capitalised and small words right before the name (on its line, up to six
+        words) is a title's: it holds a title word ("El Mercurio de"), or it opens with a
+        capitalised article, alone before a city ("El Llanquihue") or in mid-sentence ("según El
+        Llanquihue")."""
         # a name never runs over a line (the line's start, looked for only within reach)
         reach = start - 60 if start > 60 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        originals = text[window:start].rsplit(None, 6)[-6:]
-        folds = folded[window:start].rsplit(None, 6)[-6:]  # folding keeps lengths: same words
-        if self.keywords.rules.title_words.isdisjoint(folds) and _ARTICLES.isdisjoint(originals):
-            return False  # no title word and no capitalised article: no title whatever the run
-        size = len(originals)
-        first = size
-        while first > 0 and _own_name_word(originals[first - 1], folds[first - 1]):
-            first -= 1
-        while first < size and not originals[first][:1].isupper():
-            first += 1  # "la" in "la Seremi": not part of the name
-        if first == size:
-            return False
-        chain = originals[first:]
-        if not self.keywords.rules.title_words.isdisjoint(folds[first:]):
+        title_words = self.keywords.rules.title_words
+        # the run read back word by word in place (folding keeps blanks where they are): its
+        # first capitalised word opens the chain of the name's own words
+        chain_start = chain_end = last_start = -1
+        title_in_chain = title_seen = False
+        at, words = start, 0
+        while words < 6:
+            at, word = _last_word(folded, at, window)
+            if not word:
+                break
+            end = at + len(word)
+            words += 1
+            if last_start < 0:
+                last_start = at
+            if not _own_name_word_at(text, at, end, word):
+                break  # not a word of a proper name: the run ends after it
+            title_seen = title_seen or word in title_words
+            if _upper(text, at):
+                chain_start, chain_end, title_in_chain = at, end, title_seen
+        if chain_start < 0:
+            return False  # "la" in "la Seremi": small words alone are no name
+        if title_in_chain:
             return True
-        if chain == [chain[0]] and chain[0] in _ARTICLES and kind == "commune":
+        opener = text[chain_start:chain_end]
+        if opener not in _ARTICLES:
+            return False
+        if chain_start == last_start and kind == "commune":
             return True  # a city takes no article: "El Llanquihue" is the newspaper
-        if chain[0] in _ARTICLES:  # a title in mid-sentence: "según El Llanquihue"
-            opening = text[: text.rfind(chain[0], window, start)].rstrip(" \t")
-            return bool(opening) and opening[-1] not in '.!?:«"\n'
-        return False
+        # a title in mid-sentence ("según El Llanquihue"): no sentence ends before the article
+        # (the last character before it, spaces and tabs skipped, no copy of the text)
+        at = text.rfind(opener, window, start)
+        while at > 0 and text[at - 1] in " \t":
+            at -= 1
+        return at > 0 and text[at - 1] not in '.!?:«"\n'
 
     def _listed_after_feature(self, words: list[str]) -> bool:
         """The words before a name end in a list of one-word items headed by a feature's plural:
@@ -448,24 +592,33 @@ class PlaceContext:
     def _capitalised(text: str, start: int, end: int, kind: str) -> bool:
         """Every word capitalised but the small ones inside ("San Pedro de la Paz", not "los
         Andes"); the caller lets a lowercase opener ("comuna de ...") through first."""
-        surface = text[start:end]
         if kind == "area":
-            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase
-            return surface.isupper() or any(c.isupper() for c in surface)
-        if not surface[:1].isupper():  # "la victoria": only an all-capitals text is left
+            # "valle de Lluta", "lago Llanquihue": Spanish writes the feature in lowercase (a
+            # capital anywhere; so has any text that is all capitals)
+            for at in range(start, end):
+                if _upper(text, at):
+                    return True
+            return False
+        surface = text[start:end]
+        if not _upper(text, start):  # "la victoria": only an all-capitals text is left
             return surface.isupper()
         words = surface.split()
         return (
             len(words) == 1  # most names are one word
+            or all(_upper(w, 0) or fold(w) in _SMALL_WORDS for w in words[1:])
             or surface.isupper()
-            or all(w[:1].isupper() or fold(w) in _SMALL_WORDS for w in words[1:])
         )
 
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
         """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
-        if not text[end : end + 1].isspace():
-            return False  # most names end before punctuation or a line's end: no pattern to run
+        # the pattern is run only where "de" follows the name's blanks (few names): none follow
+        # most names, or a word of their own ("Santiago centro", "Talca y")
+        at = end
+        while at < len(text) and _blank(text, at):
+            at += 1
+        if at == end or text[at : at + 2] != "de":
+            return False
         match = _NEXT_PROPER_NAME.match(text, end)
         if not match or not match.group(1):
             return False
