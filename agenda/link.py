@@ -70,6 +70,7 @@ from agenda.placecontext import (
     _before,
     _Mention,
     before_phrases,
+    body_ends,
     phrase_flags,
 )
 from agenda.risk import RiskReader
@@ -312,7 +313,7 @@ class Linker(PlaceContext):
         }
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
-        self._body_words = frozenset(p.split()[0] for p in self._zone_bodies)
+        self._body_ends = body_ends(self._zone_bodies)
         # one-word features listed in the singular and the plural ("cerro", "cerros"): the plural
         # heads a list of the features' own names ("los cerros Alegre y Concepción")
         features = {p for p in rules.not_place_before if " " not in p}
@@ -527,7 +528,8 @@ class Linker(PlaceContext):
             strong = bool(before.flags & STRONG)
             if strong and kind == "region" and place.code in self._commune_twin:
                 # "el alcalde de Maule": a region's short name, with the commune's own evidence
-                if len(before.words) < 2 or before.words[-2] not in ("provincia", "region"):
+                words = before.words  # split once (each read of the property splits anew)
+                if len(words) < 2 or words[-2] not in ("provincia", "region"):
                     place = self._commune_twin[place.code]
                     kind = place.kind
             tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
@@ -648,7 +650,8 @@ class Linker(PlaceContext):
                 return True  # "Tomás Valdivia", "Alonso de Ercilla"
             # "Santa María de Arica" is Arica, but a title in lowercase before the first name
             # makes it a person's: "el mariscal Andrés de Santa Cruz" (not "sector San Pedro de")
-            title = before.words[-3] if len(before.words) >= 3 else ""
+            words = before.words
+            title = words[-3] if len(words) >= 3 else ""
             if title in self._person_before:
                 at = before.word_end - len(before.word) - 1 - len(title)
                 if at >= 0 and text[at : at + len(title)].islower():

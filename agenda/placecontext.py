@@ -65,18 +65,17 @@ _ROAD_ARTICLES: Final = frozenset({"el", "la", "del", "al"})
 _LIST_SEPARATORS: Final = frozenset({",", "-", "y", "e"})
 
 
-def _own_name_word(original: str, folded: str) -> bool:
-    """A word that can go on a body's or title's own name: capitalised or small, no punctuation."""
-    return (_upper(original, 0) or folded in _NAME_SMALL_WORDS) and original[
-        -1
-    ] not in ",.;:!?)»\"'"
-
-
 def _own_name_word_at(text: str, start: int, end: int, folded: str) -> bool:
-    """``_own_name_word`` of the word at ``start:end`` (``folded``, its folded text)."""
+    """The word at ``start:end`` (``folded``, its folded text) can go on a body's or title's own
+    name: capitalised or small, no punctuation."""
     return (_upper(text, start) or folded in _NAME_SMALL_WORDS) and text[
         end - 1
     ] not in ",.;:!?)»\"'"
+
+
+def _own_name_word(original: str, folded: str) -> bool:
+    """``_own_name_word_at`` of a whole word."""
+    return _own_name_word_at(original, 0, len(original), folded)
 
 
 def _separator_between(folded: str, start: int, end: int) -> bool:
@@ -301,6 +300,17 @@ def _region_list_matches(folded: str) -> list[re.Match[str]]:
 _START: Final = attrgetter("start")
 
 
+def body_ends(bodies: frozenset[str]) -> dict[str, frozenset[str]]:
+    """The last word of each body's name -> the words before it in names of two words or more,
+    "" for a name of one word ("regional" -> {"gobierno", "consejo", ...}): what
+    ``PlaceContext._body_may_end`` reads back from a name."""
+    before: dict[str, set[str]] = {}
+    for body in bodies:
+        words = body.split()
+        before.setdefault(words[-1], set()).add(words[-2] if len(words) > 1 else "")
+    return {end: frozenset(words) for end, words in before.items()}
+
+
 class PlaceContext:
     """Rules over a mention's surroundings (see keywords/disambiguation.yaml for the lists)."""
 
@@ -309,8 +319,7 @@ class PlaceContext:
     _region_twin: dict[str, Place]
     _region_bodies: frozenset[str]
     _zone_bodies: frozenset[str]
-    _body_words: frozenset[str]
-    _body_end_words: dict[str, frozenset[str]] | None = None  # see _body_ends
+    _body_ends: dict[str, frozenset[str]]  # see body_ends
     _feature_plurals: frozenset[str]
     _road_before: frozenset[str]
     _region_by_short_name: dict[str, Place]
@@ -391,7 +400,7 @@ class PlaceContext:
         no further back than the last word that is not one of the body's own (capitalised or
         small); with two words or more, the word before it must be the name's one but last.
         Read back in place, most names stop at the first word ("en", "comuna de")."""
-        ends = self._body_ends()
+        ends = self._body_ends
         # the words that stand before the later word in the names it ends
         followed: frozenset[str] | None = None
         at, words, run_over = start, 0, False
@@ -414,31 +423,21 @@ class PlaceContext:
             words += 1
         return False
 
-    def _body_ends(self) -> dict[str, frozenset[str]]:
-        """The last word of each body's name -> the words before it in names of two words or
-        more, "" for a name of one word ("regional" -> {"gobierno", "consejo", ...})."""
-        ends = self._body_end_words
-        if ends is None:  # made at the first call: the linker's __init__ sets the bodies
-            before: dict[str, set[str]] = {}
-            for body in self._zone_bodies:
-                words = body.split()
-                before.setdefault(words[-1], set()).add(words[-2] if len(words) > 1 else "")
-            ends = self._body_end_words = {end: frozenset(w) for end, w in before.items()}
-        return ends
-
     def _road_or_title(
         self, text: str, folded: str, start: int, end: int, before: _Before, kind: str
     ) -> bool:
         """The name is part of another proper name: a road ("Camino a Melipilla"), a newspaper, club
         or firm ("El Mercurio de Valparaíso", "Aguas Antofagasta", "Coquimbo Unido")."""
         if before.flags & ROAD:
-            listed = [p for p in before_phrases(before.words) if p in self._road_before]
+            words = before.words  # split once (each read of the property splits anew)
+            listed = [p for p in before_phrases(words) if p in self._road_before]
             phrase = max(listed, key=len)
             if text[start - len(phrase) - 1 : start - len(phrase)].isupper():
                 return True
             # in lowercase, an article makes it the road ("por el camino a Valparaíso"), not a
             # journey ("iba camino a Talca")
-            article = before.words[-len(phrase.split()) - 1 : -len(phrase.split())]
+            size = len(phrase.split())
+            article = words[-size - 1 : -size]
             if article and article[0] in _ROAD_ARTICLES:
                 return True
         last = before.last
