@@ -131,15 +131,7 @@ _NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by
 # A link a mention makes: its key in _Links (_link_key), kind, code and name.
 _LinkTarget = tuple[str, str, str, str]
 
-# as constants: compiled, a class imported from a module is looked up in a dict on every use
-_TUPLE_NEW: Final = tuple.__new__
-_EVIDENCE: Final = Evidence
-
-
-def _new_evidence(fields: tuple[str, int, int]) -> Evidence:
-    """An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a
-    text); tuple.__new__ called as is costs less than through a partial."""
-    return _TUPLE_NEW(_EVIDENCE, fields)
+_NO_REGIONS: Final[frozenset[str]] = frozenset()
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -228,23 +220,24 @@ class _Links:
 
     def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
         """A place mention: the links it makes (a commune, its province, its region)."""
-        # one evidence tuple for all of them
-        evidence = _new_evidence((self.text[start:end], start, end))
+        evidence = Evidence(self.text[start:end], start, end)  # one for all of them
         for key, kind, code, name in targets:
-            self._link(key, kind, code, name).evidence.append(evidence)
+            self._add(key, kind, code, name, evidence)
 
-    def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
-        """A mention of a topic or an alert term: its link, with the mention as evidence."""
-        link = self._link(_link_key(kind, code), kind, code, name)
-        link.evidence.append(_new_evidence((self.text[start:end], start, end)))
-        return link
+    def add(self, key: str, kind: str, code: str, name: str, start: int, end: int) -> Link:
+        """A mention of a topic or an alert term (``key``: its ``_link_key``): its link, with the
+        mention as evidence."""
+        return self._add(key, kind, code, name, Evidence(self.text[start:end], start, end))
 
-    def _link(self, key: str, kind: str, code: str, name: str) -> Link:
-        """The link to (kind, code), made and listed the first time."""
+    def _add(self, key: str, kind: str, code: str, name: str, evidence: Evidence) -> Link:
+        """The link to (kind, code) with one more evidence; made and listed the first time."""
         link = self._index.get(key)
         if link is None:
-            link = self._index[key] = Link(kind, code, name)
+            # made with its evidence: a list of one, not an empty one that the append resizes
+            link = self._index[key] = Link(kind, code, name, [evidence])
             self.result.list_of(kind).append(link)
+        else:
+            link.evidence.append(evidence)
         return link
 
 
@@ -405,9 +398,9 @@ class Linker(PlaceContext):
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases
-        # a topic's match key -> (kind, code)
-        self._topic_by_match: dict[str, tuple[str, str]] = {
-            f"{kind}|{code}": (kind, code)
+        # a topic's match key -> (kind, code, its link's key), the link's key made once here
+        self._topic_by_match: dict[str, tuple[str, str, str]] = {
+            f"{kind}|{code}": (kind, code, _link_key(kind, code))
             for kind, codes in (
                 ("commitment", self.keywords.commitments),
                 ("facility", self._facility_words),
@@ -427,13 +420,20 @@ class Linker(PlaceContext):
         place_matches, topic_matches = self._matcher(folded)
         # a commitment named in the text vouches for its region
         # ("viviendas definitivas de Santa Juana")
-        commitment_regions: set[str] = set()
+        # (a set made only for a text that names one: most name none)
+        commitment_regions: set[str] | None = None
         for match in topic_matches:
-            kind, code = self._topic_by_match[match[0]]
+            kind, code, _ = self._topic_by_match[match[0]]
             if kind == "commitment":
+                if commitment_regions is None:
+                    commitment_regions = set()
                 commitment_regions.add(self.keywords.commitments[code].region_code)
         mentions = self._place_mentions(
-            text, folded, place_matches, source_region, commitment_regions
+            text,
+            folded,
+            place_matches,
+            source_region,
+            _NO_REGIONS if commitment_regions is None else commitment_regions,
         )
         links = _Links(text)
         links_of = self._links_of
@@ -692,13 +692,13 @@ class Linker(PlaceContext):
         names: list[tuple[str, int, int]] = []
         facilities: list[tuple[set[str], int, int]] = []
         for match_id, start, end, _ in matches:
-            kind, code = self._topic_by_match[match_id]
+            kind, code, key = self._topic_by_match[match_id]
             if kind == "commitment":
                 names.append((code, start, end))
             elif kind == "facility":
                 facilities.append((self._facility_words[code], start, end))
             else:
-                links.add("priority", code, self.keywords.priorities[code].name, start, end)
+                links.add(key, kind, code, self.keywords.priorities[code].name, start, end)
         if not (names or facilities):
             return
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
@@ -712,19 +712,19 @@ class Linker(PlaceContext):
         )
         for finding in findings:
             title = self.keywords.commitments[finding.id].title
+            key = _link_key("commitment", finding.id)
             for start, end in finding.mentions:
-                link = links.add("commitment", finding.id, title, start, end)
+                link = links.add(key, "commitment", finding.id, title, start, end)
             link.at_risk, link.risk_kind, link.resolved = (
                 finding.at_risk,
                 finding.risk_kind,
                 finding.resolved,
             )
-            link.risk_evidence = [
-                _new_evidence((text[s:e], s, e)) for s, e in finding.risk_sentences
-            ]
-            link.resolution_evidence = [
-                _new_evidence((text[s:e], s, e)) for s, e in finding.resolution_sentences
-            ]
+            link.risk_evidence = tuple(Evidence(text[s:e], s, e) for s, e in finding.risk_sentences)
+            link.resolution_evidence = tuple(
+                Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences
+            )
         if findings:
             for hit in troubles:
-                links.add("alert", hit.term, hit.term, hit.start, hit.end)
+                key = _link_key("alert", hit.term)
+                links.add(key, "alert", hit.term, hit.term, hit.start, hit.end)
