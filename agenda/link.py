@@ -128,9 +128,6 @@ _FILE_OF_PHRASES: Final = {
 _TOKENS: Final = itemgetter(3)  # a match's number of tokens
 _NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by name each call
 
-# A link a mention makes: its key in _Links (_link_key), kind, code and name.
-_LinkTarget = tuple[str, str, str, str]
-
 _NO_REGIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -202,8 +199,16 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
         end = space
 
 
-def _link_key(kind: str, code: str) -> str:
-    return f"{kind} {code}"  # no kind has a blank
+@final
+class _LinkTarget:
+    """A link a mention makes: its kind, code and name. One per (kind, code), made with the
+    linker (an alert term's, once per text): a text's links are keyed by it, hashed by identity,
+    so a mention reads no string (each a likely cache miss) until its link is made."""
+
+    def __init__(self, kind: str, code: str, name: str) -> None:
+        self.kind = kind
+        self.code = code
+        self.name = name
 
 
 @final
@@ -214,28 +219,25 @@ class _Links:
     def __init__(self, text: str) -> None:
         self.text = text
         self.result = LinkResult()
-        # keyed by a string made of kind and code: its hash is kept (a place's key is made once,
-        # with the linker), where a (kind, code) tuple would be hashed anew on every lookup
-        self._index: dict[str, Link] = {}
+        self._index: dict[_LinkTarget, Link] = {}
 
     def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
         """A place mention: the links it makes (a commune, its province, its region)."""
         evidence = Evidence(self.text[start:end], start, end)  # one for all of them
-        for key, kind, code, name in targets:
-            self._add(key, kind, code, name, evidence)
+        for target in targets:
+            self._add(target, evidence)
 
-    def add(self, key: str, kind: str, code: str, name: str, start: int, end: int) -> Link:
-        """A mention of a topic or an alert term (``key``: its ``_link_key``): its link, with the
-        mention as evidence."""
-        return self._add(key, kind, code, name, Evidence(self.text[start:end], start, end))
+    def add(self, target: _LinkTarget, start: int, end: int) -> Link:
+        """A mention of a topic or an alert term: its link, with the mention as evidence."""
+        return self._add(target, Evidence(self.text[start:end], start, end))
 
-    def _add(self, key: str, kind: str, code: str, name: str, evidence: Evidence) -> Link:
-        """The link to (kind, code) with one more evidence; made and listed the first time."""
-        link = self._index.get(key)
+    def _add(self, target: _LinkTarget, evidence: Evidence) -> Link:
+        """The target's link with one more evidence; made and listed the first time."""
+        link = self._index.get(target)
         if link is None:
             # made with its evidence: a list of one, not an empty one that the append resizes
-            link = self._index[key] = Link(kind, code, name, [evidence])
-            self.result.list_of(kind).append(link)
+            link = self._index[target] = Link(target.kind, target.code, target.name, [evidence])
+            self.result.list_of(target.kind).append(link)
         else:
             link.evidence.append(evidence)
         return link
@@ -338,17 +340,19 @@ class Linker(PlaceContext):
         # What a mention of each place links, worked out once: a commune, its province, its region.
         # (kind -> code -> targets: two lookups by a string cost less than a key tuple made)
         self._links_of: dict[str, dict[str, tuple[_LinkTarget, ...]]] = {}
+        place_targets: dict[tuple[str, str], _LinkTarget] = {}  # one per place, shared
         for place in self.keywords.places.values():
             links = []
             if place.kind in ("commune", "province"):
-                links.append((place.kind, place.code, place.name))
+                links.append(place)
             if place.kind == "commune" and place.province_code:
-                province = self.keywords.place("province", place.province_code)
-                links.append(("province", province.code, province.name))
-            region = self.keywords.place("region", place.region_code)
-            links.append(("region", region.code, region.name))
+                links.append(self.keywords.place("province", place.province_code))
+            links.append(self.keywords.place("region", place.region_code))
             self._links_of.setdefault(place.kind, {})[place.code] = tuple(
-                (_link_key(kind, code), kind, code, name) for kind, code, name in links
+                place_targets.setdefault(
+                    (linked.kind, linked.code), _LinkTarget(linked.kind, linked.code, linked.name)
+                )
+                for linked in links
             )
         self._build()
 
@@ -398,15 +402,23 @@ class Linker(PlaceContext):
         self._risk = RiskReader(
             self.keywords
         )  # trouble terms are patterns ("paraliz*"), not phrases
-        # a topic's match key -> (kind, code, its link's key), the link's key made once here
-        self._topic_by_match: dict[str, tuple[str, str, str]] = {
-            f"{kind}|{code}": (kind, code, _link_key(kind, code))
+        # a topic's match key -> (kind, code)
+        self._topic_by_match: dict[str, tuple[str, str]] = {
+            f"{kind}|{code}": (kind, code)
             for kind, codes in (
                 ("commitment", self.keywords.commitments),
                 ("facility", self._facility_words),
                 ("priority", self.keywords.priorities),
             )
             for code in codes
+        }
+        self._commitment_targets = {
+            code: _LinkTarget("commitment", code, commitment.title)
+            for code, commitment in self.keywords.commitments.items()
+        }
+        self._priority_targets = {
+            code: _LinkTarget("priority", code, priority.name)
+            for code, priority in self.keywords.priorities.items()
         }
 
     # -- linking ----------------------------------------------------------------------------
@@ -423,7 +435,7 @@ class Linker(PlaceContext):
         # (a set made only for a text that names one: most name none)
         commitment_regions: set[str] | None = None
         for match in topic_matches:
-            kind, code, _ = self._topic_by_match[match[0]]
+            kind, code = self._topic_by_match[match[0]]
             if kind == "commitment":
                 if commitment_regions is None:
                     commitment_regions = set()
@@ -692,13 +704,13 @@ class Linker(PlaceContext):
         names: list[tuple[str, int, int]] = []
         facilities: list[tuple[set[str], int, int]] = []
         for match_id, start, end, _ in matches:
-            kind, code, key = self._topic_by_match[match_id]
+            kind, code = self._topic_by_match[match_id]
             if kind == "commitment":
                 names.append((code, start, end))
             elif kind == "facility":
                 facilities.append((self._facility_words[code], start, end))
             else:
-                links.add(key, kind, code, self.keywords.priorities[code].name, start, end)
+                links.add(self._priority_targets[code], start, end)
         if not (names or facilities):
             return
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
@@ -711,10 +723,9 @@ class Linker(PlaceContext):
             Sentences(text),  # bounds found only if a sentence is asked for
         )
         for finding in findings:
-            title = self.keywords.commitments[finding.id].title
-            key = _link_key("commitment", finding.id)
+            target = self._commitment_targets[finding.id]
             for start, end in finding.mentions:
-                link = links.add(key, "commitment", finding.id, title, start, end)
+                link = links.add(target, start, end)
             link.at_risk, link.risk_kind, link.resolved = (
                 finding.at_risk,
                 finding.risk_kind,
@@ -724,7 +735,10 @@ class Linker(PlaceContext):
             link.resolution_evidence = tuple(
                 Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences
             )
-        if findings:
+        if findings and troubles:
+            alerts: dict[str, _LinkTarget] = {}  # a term's, made once in the text
             for hit in troubles:
-                key = _link_key("alert", hit.term)
-                links.add(key, "alert", hit.term, hit.term, hit.start, hit.end)
+                alert = alerts.get(hit.term)
+                if alert is None:
+                    alert = alerts[hit.term] = _LinkTarget("alert", hit.term, hit.term)
+                links.add(alert, hit.start, hit.end)
