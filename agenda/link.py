@@ -128,7 +128,7 @@ _FILE_OF_PHRASES: Final = {
 _TOKENS: Final = itemgetter(3)  # a match's number of tokens
 _NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by name each call
 
-_NO_REGIONS: Final[frozenset[str]] = frozenset()
+_NO_REGIONS: Final[frozenset[str]] = frozenset()  # no commitment's region vouched for
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -430,9 +430,8 @@ class Linker(PlaceContext):
         """
         folded = fold(text)
         place_matches, topic_matches = self._matcher(folded)
-        # a commitment named in the text vouches for its region
-        # ("viviendas definitivas de Santa Juana")
-        # (a set made only for a text that names one: most name none)
+        # a commitment named in the text vouches for its region ("viviendas definitivas de Santa
+        # Juana"); the set is made only for a text that names one (most name none)
         commitment_regions: set[str] | None = None
         for match in topic_matches:
             kind, code = self._topic_by_match[match[0]]
