@@ -128,18 +128,7 @@ _FILE_OF_PHRASES: Final = {
 _TOKENS: Final = itemgetter(3)  # a match's number of tokens
 _NEXT_PROPER_NAME_MATCH: Final = _NEXT_PROPER_NAME.match  # fetched once, not by name each call
 
-# A link a mention makes: its key in _Links (_link_key), kind, code and name.
-_LinkTarget = tuple[str, str, str, str]
-
-# as constants: compiled, a class imported from a module is looked up in a dict on every use
-_TUPLE_NEW: Final = tuple.__new__
-_EVIDENCE: Final = Evidence
-
-
-def _new_evidence(fields: tuple[str, int, int]) -> Evidence:
-    """An Evidence made from a tuple in C: a NamedTuple's own __new__ is a Python call (dozens a
-    text); tuple.__new__ called as is costs less than through a partial."""
-    return _TUPLE_NEW(_EVIDENCE, fields)
+_NO_REGIONS: Final[frozenset[str]] = frozenset()  # no commitment's region vouched for
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -210,8 +199,16 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
         end = space
 
 
-def _link_key(kind: str, code: str) -> str:
-    return f"{kind} {code}"  # no kind has a blank
+@final
+class _LinkTarget:
+    """A link a mention makes: its kind, code and name. One per (kind, code), made with the
+    linker (an alert term's, once per text): a text's links are keyed by it, hashed by identity,
+    so a mention reads no string (each a likely cache miss) until its link is made."""
+
+    def __init__(self, kind: str, code: str, name: str) -> None:
+        self.kind = kind
+        self.code = code
+        self.name = name
 
 
 @final
@@ -222,29 +219,27 @@ class _Links:
     def __init__(self, text: str) -> None:
         self.text = text
         self.result = LinkResult()
-        # keyed by a string made of kind and code: its hash is kept (a place's key is made once,
-        # with the linker), where a (kind, code) tuple would be hashed anew on every lookup
-        self._index: dict[str, Link] = {}
+        self._index: dict[_LinkTarget, Link] = {}
 
     def add_place(self, targets: tuple[_LinkTarget, ...], start: int, end: int) -> None:
         """A place mention: the links it makes (a commune, its province, its region)."""
-        # one evidence tuple for all of them
-        evidence = _new_evidence((self.text[start:end], start, end))
-        for key, kind, code, name in targets:
-            self._link(key, kind, code, name).evidence.append(evidence)
+        evidence = Evidence(self.text[start:end], start, end)  # one for all of them
+        for target in targets:
+            self._add(target, evidence)
 
-    def add(self, kind: str, code: str, name: str, start: int, end: int) -> Link:
+    def add(self, target: _LinkTarget, start: int, end: int) -> Link:
         """A mention of a topic or an alert term: its link, with the mention as evidence."""
-        link = self._link(_link_key(kind, code), kind, code, name)
-        link.evidence.append(_new_evidence((self.text[start:end], start, end)))
-        return link
+        return self._add(target, Evidence(self.text[start:end], start, end))
 
-    def _link(self, key: str, kind: str, code: str, name: str) -> Link:
-        """The link to (kind, code), made and listed the first time."""
-        link = self._index.get(key)
+    def _add(self, target: _LinkTarget, evidence: Evidence) -> Link:
+        """The target's link with one more evidence; made and listed the first time."""
+        link = self._index.get(target)
         if link is None:
-            link = self._index[key] = Link(kind, code, name)
-            self.result.list_of(kind).append(link)
+            # made with its evidence: a list of one, not an empty one that the append resizes
+            link = self._index[target] = Link(target.kind, target.code, target.name, [evidence])
+            self.result.list_of(target.kind).append(link)
+        else:
+            link.evidence.append(evidence)
         return link
 
 
@@ -345,17 +340,19 @@ class Linker(PlaceContext):
         # What a mention of each place links, worked out once: a commune, its province, its region.
         # (kind -> code -> targets: two lookups by a string cost less than a key tuple made)
         self._links_of: dict[str, dict[str, tuple[_LinkTarget, ...]]] = {}
+        place_targets: dict[tuple[str, str], _LinkTarget] = {}  # one per place, shared
         for place in self.keywords.places.values():
             links = []
             if place.kind in ("commune", "province"):
-                links.append((place.kind, place.code, place.name))
+                links.append(place)
             if place.kind == "commune" and place.province_code:
-                province = self.keywords.place("province", place.province_code)
-                links.append(("province", province.code, province.name))
-            region = self.keywords.place("region", place.region_code)
-            links.append(("region", region.code, region.name))
+                links.append(self.keywords.place("province", place.province_code))
+            links.append(self.keywords.place("region", place.region_code))
             self._links_of.setdefault(place.kind, {})[place.code] = tuple(
-                (_link_key(kind, code), kind, code, name) for kind, code, name in links
+                place_targets.setdefault(
+                    (linked.kind, linked.code), _LinkTarget(linked.kind, linked.code, linked.name)
+                )
+                for linked in links
             )
         self._build()
 
@@ -415,6 +412,14 @@ class Linker(PlaceContext):
             )
             for code in codes
         }
+        self._commitment_targets = {
+            code: _LinkTarget("commitment", code, commitment.title)
+            for code, commitment in self.keywords.commitments.items()
+        }
+        self._priority_targets = {
+            code: _LinkTarget("priority", code, priority.name)
+            for code, priority in self.keywords.priorities.items()
+        }
 
     # -- linking ----------------------------------------------------------------------------
     def link(self, text: str, source_region: str | None = None) -> LinkResult:
@@ -425,15 +430,21 @@ class Linker(PlaceContext):
         """
         folded = fold(text)
         place_matches, topic_matches = self._matcher(folded)
-        # a commitment named in the text vouches for its region
-        # ("viviendas definitivas de Santa Juana")
-        commitment_regions: set[str] = set()
+        # a commitment named in the text vouches for its region ("viviendas definitivas de Santa
+        # Juana"); the set is made only for a text that names one (most name none)
+        commitment_regions: set[str] | None = None
         for match in topic_matches:
             kind, code = self._topic_by_match[match[0]]
             if kind == "commitment":
+                if commitment_regions is None:
+                    commitment_regions = set()
                 commitment_regions.add(self.keywords.commitments[code].region_code)
         mentions = self._place_mentions(
-            text, folded, place_matches, source_region, commitment_regions
+            text,
+            folded,
+            place_matches,
+            source_region,
+            _NO_REGIONS if commitment_regions is None else commitment_regions,
         )
         links = _Links(text)
         links_of = self._links_of
@@ -698,7 +709,7 @@ class Linker(PlaceContext):
             elif kind == "facility":
                 facilities.append((self._facility_words[code], start, end))
             else:
-                links.add("priority", code, self.keywords.priorities[code].name, start, end)
+                links.add(self._priority_targets[code], start, end)
         if not (names or facilities):
             return
         communes = [(m.place.code, m.start, m.end) for m in mentions if m.place.kind == "commune"]
@@ -711,20 +722,22 @@ class Linker(PlaceContext):
             Sentences(text),  # bounds found only if a sentence is asked for
         )
         for finding in findings:
-            title = self.keywords.commitments[finding.id].title
+            target = self._commitment_targets[finding.id]
             for start, end in finding.mentions:
-                link = links.add("commitment", finding.id, title, start, end)
+                link = links.add(target, start, end)
             link.at_risk, link.risk_kind, link.resolved = (
                 finding.at_risk,
                 finding.risk_kind,
                 finding.resolved,
             )
-            link.risk_evidence = [
-                _new_evidence((text[s:e], s, e)) for s, e in finding.risk_sentences
-            ]
-            link.resolution_evidence = [
-                _new_evidence((text[s:e], s, e)) for s, e in finding.resolution_sentences
-            ]
-        if findings:
+            link.risk_evidence = tuple(Evidence(text[s:e], s, e) for s, e in finding.risk_sentences)
+            link.resolution_evidence = tuple(
+                Evidence(text[s:e], s, e) for s, e in finding.resolution_sentences
+            )
+        if findings and troubles:
+            alerts: dict[str, _LinkTarget] = {}  # a term's, made once in the text
             for hit in troubles:
-                links.add("alert", hit.term, hit.term, hit.start, hit.end)
+                alert = alerts.get(hit.term)
+                if alert is None:
+                    alert = alerts[hit.term] = _LinkTarget("alert", hit.term, hit.term)
+                links.add(alert, hit.start, hit.end)

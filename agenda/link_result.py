@@ -1,27 +1,41 @@
 """What the linker finds in a text: ``LinkResult``, its ``Link``s and their ``Evidence``.
 
 Plain data, apart from ``agenda.link`` so the store and the pipeline read and write results
-without importing spaCy. ``Link`` and ``LinkResult`` write their own ``__init__`` (the dataclass
-gives the rest): compiled by mypyc with the linker, a written one is a native constructor, where
-the dataclass's would stay interpreted Python (the linker makes about fifteen links a text).
+without importing spaCy. Each class writes its own ``__init__`` (the dataclass gives the rest):
+compiled by mypyc with the linker, a written one is a native constructor, where the dataclass's
+would stay interpreted Python (the linker makes about fifteen links and a dozen evidences a
+text).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import NamedTuple
 
 
-class Evidence(NamedTuple):  # a tuple: cheap to make, there are dozens per article
+@dataclass(init=False, unsafe_hash=True)
+class Evidence:
+    """Where a link's name (or its trouble's sentence) stands: the text and its span. Compiled, a
+    native class: made in one native call with its offsets unboxed (a NamedTuple from the
+    linker went through tuple.__new__ with a tuple of boxed ints; dozens a text). Equal and hashed
+    by value (``evaluate`` dedups evidence with ``dict.fromkeys``)."""
+
     text: str
     start: int
     end: int
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+
+    def __reduce__(self) -> tuple[type[Evidence], tuple[object, ...]]:
+        return Evidence, _field_values(self)
 
     def as_dict(self) -> dict[str, object]:
         return {"text": self.text, "start": self.start, "end": self.end}
 
 
-def _field_values(instance: Link | LinkResult) -> tuple[object, ...]:
+def _field_values(instance: Evidence | Link | LinkResult) -> tuple[object, ...]:
     """What ``__reduce__`` rebuilds an instance from: its fields' values, in the order its
     ``__init__`` takes them. Pickle and copy go through ``__init__`` with every field: a class
     compiled by mypyc runs ``__init__`` from ``__new__`` too, so the default way, without
@@ -36,12 +50,12 @@ class Link:
     name: str
     evidence: list[Evidence] = field(default_factory=list)
     at_risk: bool = False  # commitments only: the text reports trouble for it (agenda.risk)
-    risk_evidence: list[Evidence] = field(
-        default_factory=list
-    )  # the trouble's sentence, the name's
+    # the trouble's sentence, the name's; tuples: most links have none, and the empty tuple is
+    # shared (two empty lists a link were most of what a place's link allocated)
+    risk_evidence: tuple[Evidence, ...] = ()
     risk_kind: str | None = None  # keywords/alerts.yaml kind of the first trouble ("delay", ...)
     resolved: bool = False  # the text reports the trouble solved, after reporting it
-    resolution_evidence: list[Evidence] = field(default_factory=list)
+    resolution_evidence: tuple[Evidence, ...] = ()
 
     def __init__(
         self,
@@ -50,20 +64,20 @@ class Link:
         name: str,
         evidence: list[Evidence] | None = None,
         at_risk: bool = False,
-        risk_evidence: list[Evidence] | None = None,
+        risk_evidence: tuple[Evidence, ...] = (),
         risk_kind: str | None = None,
         resolved: bool = False,
-        resolution_evidence: list[Evidence] | None = None,
+        resolution_evidence: tuple[Evidence, ...] = (),
     ) -> None:
         self.kind = kind
         self.code = code
         self.name = name
         self.evidence = [] if evidence is None else evidence
         self.at_risk = at_risk
-        self.risk_evidence = [] if risk_evidence is None else risk_evidence
+        self.risk_evidence = risk_evidence
         self.risk_kind = risk_kind
         self.resolved = resolved
-        self.resolution_evidence = [] if resolution_evidence is None else resolution_evidence
+        self.resolution_evidence = resolution_evidence
 
     def __reduce__(self) -> tuple[type[Link], tuple[object, ...]]:
         return Link, _field_values(self)

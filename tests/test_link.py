@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agenda.link import Linker
+from agenda.link_result import Evidence
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -282,3 +283,10 @@ def test_link_results_pickle_and_copy(linker: Linker) -> None:
         assert twin.as_dict() == result.as_dict()
     link = result.regions[0]
     assert copy.copy(link) == link and pickle.loads(pickle.dumps(link)) == link
+    # evidence is equal and hashed by value (evaluate dedups it with dict.fromkeys)
+    evidence = link.evidence[0]
+    same = Evidence(evidence.text, evidence.start, evidence.end)
+    assert same == evidence and hash(same) == hash(evidence) and same is not evidence
+    assert list(dict.fromkeys([evidence, same])) == [evidence]
+    assert same != Evidence(evidence.text, evidence.start, evidence.end + 1)
+    assert copy.copy(evidence) == evidence and pickle.loads(pickle.dumps(evidence)) == evidence
