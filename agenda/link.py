@@ -311,6 +311,10 @@ class Linker(PlaceContext):
             commune.code: self.keywords.place("region", code)
             for code, commune in self._commune_twin.items()
         }
+        # a name's tier before its context is read: one lookup per mention, not one per list
+        self._tier_of = dict.fromkeys(rules.ambiguous, "ambiguous") | dict.fromkeys(
+            rules.strict, "strict"
+        )  # (strict wins over ambiguous)
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
         self._body_ends = body_ends(self._zone_bodies)
@@ -480,7 +484,7 @@ class Linker(PlaceContext):
         # what each mention reads, fetched once per text (the loop is the linker's hot path)
         never_match, place_by_match = self._never_match, self._place_by_match
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
-        require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
+        require_capital, tier_of = rules.require_capital, self._tier_of
         foreign_heads, foreign_head_size = self._foreign_heads, self._foreign_head_size
         squeezed_aliases = self._squeezed_aliases
         foreign_after = self._foreign_after
@@ -532,7 +536,7 @@ class Linker(PlaceContext):
                 if len(words) < 2 or words[-2] not in ("provincia", "region"):
                     place = self._commune_twin[place.code]
                     kind = place.kind
-            tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
+            tier = tier_of.get(name, "plain")
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
                 if before.flags & FOREIGN or (
@@ -551,10 +555,12 @@ class Linker(PlaceContext):
                 strong = strong or (before.after_de and self._named_body(text, before))
                 if kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if kind in ("commune", "province") and self._body_before(text, folded, start):
+            if kind in ("commune", "province") and self._body_before(text, folded, start, before):
                 # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
                 twin = self._region_twin.get(place.code) if kind == "commune" else None
-                if twin is None or not self._body_before(text, folded, start, self._region_bodies):
+                if twin is None or not self._body_before(
+                    text, folded, start, before, self._region_bodies
+                ):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
                 kind = place.kind

@@ -196,11 +196,12 @@ class _Before:
     __slots__ = (
         "flags",
         "last",
+        "last_start",
         "word",
         "word_end",
         "after_de",
+        "window",
         "_folded",
-        "_window",
         "_start",
     )
 
@@ -208,6 +209,7 @@ class _Before:
         self,
         flags: int,
         last: str,
+        last_start: int,
         word: str,
         word_end: int,
         after_de: bool,
@@ -217,11 +219,12 @@ class _Before:
     ) -> None:
         self.flags = flags
         self.last = last  # the last folded word, "" when there is none
+        self.last_start = last_start  # where ``last`` starts (``start`` when there is none)
         self.word = word  # original text, "" when the text before is not a word
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
+        self.window = window  # where the words read begin: a word starting here may be cut
         self._folded = folded
-        self._window = window
         self._start = start
 
     @property
@@ -229,7 +232,7 @@ class _Before:
         """The folded words before the mention, as ``rsplit(None, 4)`` gives them (with five, the
         first is the window's rest); ``before_phrases`` makes the phrases. Few rules read them:
         split only when one does."""
-        return self._folded[self._window : self._start].rsplit(None, 4)
+        return self._folded[self.window : self._start].rsplit(None, 4)
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
@@ -237,41 +240,45 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
     # the words read back from the name in place: only the last ones count (hot path)
     last_start, last = _last_word(folded, start, window)
     if not last:
-        return _Before(0, "", "", 0, False, folded, window, start)
+        return _Before(0, "", start, "", 0, False, folded, window, start)
     flags = 0
+    # the word before the last, read once for the phrases and for "de" (start -1: not read)
+    second_start, second = -1, ""
     found = flags_of.get(last)
     if found is not None:
         flags = found
+        second_start, second = _last_word(folded, last_start, window)
         # the last two, three and four words, joined by one blank
-        phrase, phrase_start, words = last, last_start, 1
-        while words < 4:
-            word_start, word = _last_word(folded, phrase_start, window)
-            if not word:
-                break
+        phrase, word_start, word, words = last, second_start, second, 1
+        while word:
             phrase = f"{word} {phrase}"
             found = flags_of.get(phrase)
             if found is None:
                 break  # no listed phrase ends so: none longer does either
             flags |= found
-            phrase_start, words = word_start, words + 1
+            words += 1
+            if words == 4:
+                break
+            word_start, word = _last_word(folded, word_start, window)
     if start == 0 or not _blank(text, start - 1):
-        return _Before(flags, last, "", 0, False, folded, window, start)
+        return _Before(flags, last, last_start, "", 0, False, folded, window, start)
     # fold leaves every blank where it was: each original word stands where its folded word does
     at, size, after_de = last_start, len(last), False
     if last == "de" or last == "del":
-        word_start, word = _last_word(folded, last_start, window)
-        if word:  # (its text is the original's, not this)
-            at, size, after_de = word_start, len(word), True
+        if second_start < 0:
+            second_start, second = _last_word(folded, last_start, window)
+        if second:  # (its text is the original's, not this)
+            at, size, after_de = second_start, len(second), True
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
-        return _Before(flags, last, "", 0, after_de, folded, window, start)
+        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
     word = text[at : at + size]
     # letters and digits only (most words) match the pattern; one ending in punctuation
     # ("Valparaíso,") does not: no need to run it for either
     if not (word.isalnum() or (word[-1] not in ",.;:" and _CAPITALISED_WORD.fullmatch(word))):
-        return _Before(flags, last, "", 0, after_de, folded, window, start)
+        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
     word_end = text.rfind(word, window, start) + len(word)
-    return _Before(flags, last, word, word_end, after_de, folded, window, start)
+    return _Before(flags, last, last_start, word, word_end, after_de, folded, window, start)
 
 
 def _region_list_matches(folded: str) -> list[re.Match[str]]:
@@ -365,14 +372,31 @@ class PlaceContext:
         return False
 
     def _body_before(
-        self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None
+        self,
+        text: str,
+        folded: str,
+        start: int,
+        before: _Before,
+        bodies: frozenset[str] | None = None,
     ) -> bool:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
-        "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
+        "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno. ``before``
+        is what ``_before`` read there."""
+        # most names follow a word that ends no body's name and is none of its own ("en", "y"):
+        # the last word _before read (when whole) says so, before the line's start is looked for
+        # (a newline after that word would leave no word to read: no body either)
+        last, at = before.last, before.last_start
+        if (
+            last
+            and (at > before.window or before.window == 0)
+            and last not in self._body_ends
+            and not _own_name_word_at(text, at, at + len(last), last)
+        ):
+            return False
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        if not self._body_may_end(text, folded, window, start):
+        if not self._body_may_end(text, folded, window, start, before):
             return False
         folds = folded[window:start].rsplit(None, 8)[-8:]
         bodies = self._zone_bodies if bodies is None else bodies
@@ -393,7 +417,9 @@ class PlaceContext:
                     return True
         return False
 
-    def _body_may_end(self, text: str, folded: str, window: int, start: int) -> bool:
+    def _body_may_end(
+        self, text: str, folded: str, window: int, start: int, before: _Before
+    ) -> bool:
         """A quick test for ``_body_before``: a body's name may end among the words it reads.
 
         Its last word must be one of the last eight before ``start`` (from ``window`` on), and
@@ -403,9 +429,13 @@ class PlaceContext:
         ends = self._body_ends
         # the words that stand before the later word in the names it ends
         followed: frozenset[str] | None = None
-        at, words, run_over = start, 0, False
-        while words < 8:
-            at, word = _last_word(folded, at, window)
+        run_over = False
+        # the last word is the one _before read, unless its window may have cut it or it stands
+        # before the line's start (a word ends where it does whatever the window, if it is whole)
+        at, word = before.last_start, before.last
+        if not (word and at >= window and (at > before.window or before.window == 0)):
+            at, word = _last_word(folded, start, window)
+        for _ in range(8):
             if not word:
                 return False
             end = at + len(word)
@@ -420,7 +450,7 @@ class PlaceContext:
                 if followed is None:
                     return False  # no body's name ends here or further back
                 run_over = True  # one may end here: the word before tells
-            words += 1
+            at, word = _last_word(folded, at, window)
         return False
 
     def _road_or_title(
@@ -442,8 +472,8 @@ class PlaceContext:
                 return True
         last = before.last
         # the cheap part of _listed_after_feature first (a separator last): no call for most names
-        if (last == "y" or last == "e" or last.endswith(",")) and self._listed_after_feature(
-            before.words
+        if (last == "y" or last == "e" or last.endswith(",")) and self._ends_feature_list(
+            folded, before
         ):
             return True  # "los cerros Alegre y Concepción": a hill's name, not the city
         # (a one-character slice, not startswith(" ", end): compiled, a comparison, not a call)
@@ -498,6 +528,25 @@ class PlaceContext:
         while at > 0 and text[at - 1] in " \t":
             at -= 1
         return at > 0 and text[at - 1] not in '.!?:«"\n'
+
+    def _ends_feature_list(self, folded: str, before: _Before) -> bool:
+        """``_listed_after_feature(before.words)``, its first item and what stands before it read
+        in place (no split): most names after a separator ("Talca y") are no list's item, or
+        the first one's ("cerros Alegre y"); a longer list is read from the words."""
+        last, at, window = before.last, before.last_start, before.window
+        if last == "y" or last == "e":
+            at, item = _last_word(folded, at, window)  # the last item stands before the "y"
+        elif last.endswith(","):
+            item = last
+        else:
+            return False  # the name follows no separator
+        # (the words read are the last four at most: those rsplit gives whole, as read here)
+        head = _last_word(folded, at, window)[1] if item else ""
+        if not head or not item.rstrip(",").isalpha():
+            return False
+        if head in self._feature_plurals:
+            return True
+        return head.endswith(",") and self._listed_after_feature(before.words)
 
     def _listed_after_feature(self, words: list[str]) -> bool:
         """The words before a name end in a list of one-word items headed by a feature's plural:

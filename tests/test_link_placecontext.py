@@ -227,8 +227,9 @@ def test_bodies_and_titles_are_read_as_splitting_read(linker: Linker, seed: int)
         for at in mention_starts(rng, text):
             if at and not text[at - 1].isspace():
                 continue  # a name starts a word
+            at_before = _before(text, folded, at, linker._phrase_flags)
             for bodies in (None, linker._region_bodies):
-                assert linker._body_before(text, folded, at, bodies) == old_body_before(
+                assert linker._body_before(text, folded, at, at_before, bodies) == old_body_before(
                     linker, text, folded, at, bodies
                 ), (text, at, bodies is None)
         before = _before(text, folded, start, linker._phrase_flags)
