@@ -197,6 +197,8 @@ class _Before:
         "flags",
         "last",
         "last_start",
+        "second",
+        "second_start",
         "word",
         "word_end",
         "after_de",
@@ -210,6 +212,8 @@ class _Before:
         flags: int,
         last: str,
         last_start: int,
+        second: str,
+        second_start: int,
         word: str,
         word_end: int,
         after_de: bool,
@@ -220,6 +224,9 @@ class _Before:
         self.flags = flags
         self.last = last  # the last folded word, "" when there is none
         self.last_start = last_start  # where ``last`` starts (``start`` when there is none)
+        # the folded word before ``last`` and where it starts, if read (-1 when not)
+        self.second = second
+        self.second_start = second_start
         self.word = word  # original text, "" when the text before is not a word
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
@@ -240,7 +247,7 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
     # the words read back from the name in place: only the last ones count (hot path)
     last_start, last = _last_word(folded, start, window)
     if not last:
-        return _Before(0, "", start, "", 0, False, folded, window, start)
+        return _Before(0, "", start, "", -1, "", 0, False, folded, window, start)
     flags = 0
     # the word before the last, read once for the phrases and for "de" (start -1: not read)
     second_start, second = -1, ""
@@ -261,7 +268,9 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
                 break
             word_start, word = _last_word(folded, word_start, window)
     if start == 0 or not _blank(text, start - 1):
-        return _Before(flags, last, last_start, "", 0, False, folded, window, start)
+        return _Before(
+            flags, last, last_start, second, second_start, "", 0, False, folded, window, start
+        )
     # fold leaves every blank where it was: each original word stands where its folded word does
     at, size, after_de = last_start, len(last), False
     if last == "de" or last == "del":
@@ -271,14 +280,47 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
             at, size, after_de = second_start, len(second), True
     # most words before a name are lowercase ("en", "de"): no pattern to run for them
     if text[at] not in _CAPITALS:
-        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
+        return _Before(
+            flags, last, last_start, second, second_start, "", 0, after_de, folded, window, start
+        )
     word = text[at : at + size]
     # letters and digits only (most words) match the pattern; one ending in punctuation
     # ("Valparaíso,") does not: no need to run it for either
     if not (word.isalnum() or (word[-1] not in ",.;:" and _CAPITALISED_WORD.fullmatch(word))):
-        return _Before(flags, last, last_start, "", 0, after_de, folded, window, start)
+        return _Before(
+            flags, last, last_start, second, second_start, "", 0, after_de, folded, window, start
+        )
     word_end = text.rfind(word, window, start) + len(word)
-    return _Before(flags, last, last_start, word, word_end, after_de, folded, window, start)
+    return _Before(
+        flags,
+        last,
+        last_start,
+        second,
+        second_start,
+        word,
+        word_end,
+        after_de,
+        folded,
+        window,
+        start,
+    )
+
+
+def _word_before(folded: str, at: int, window: int, before: _Before) -> tuple[int, str]:
+    """``_last_word(folded, at, window)``, taken from what ``_before`` read when it read that
+    word whole (its window did not cut it) and the word starts within ``window``: rules read
+    back from a name the words it has read already, most often."""
+    if at == before._start:
+        found_start, found = before.last_start, before.last
+    elif at == before.last_start:
+        found_start, found = before.second_start, before.second
+    else:
+        return _last_word(folded, at, window)
+    # a word that starts after the window's first character is whole: read from any floor up to
+    # its start, it is the same word
+    if found and found_start >= window and (found_start > before.window or before.window == 0):
+        return found_start, found
+    return _last_word(folded, at, window)
 
 
 def _region_list_matches(folded: str) -> list[re.Match[str]]:
@@ -430,11 +472,7 @@ class PlaceContext:
         # the words that stand before the later word in the names it ends
         followed: frozenset[str] | None = None
         run_over = False
-        # the last word is the one _before read, unless its window may have cut it or it stands
-        # before the line's start (a word ends where it does whatever the window, if it is whole)
-        at, word = before.last_start, before.last
-        if not (word and at >= window and (at > before.window or before.window == 0)):
-            at, word = _last_word(folded, start, window)
+        at, word = _word_before(folded, start, window, before)
         for _ in range(8):
             if not word:
                 return False
@@ -450,7 +488,7 @@ class PlaceContext:
                 if followed is None:
                     return False  # no body's name ends here or further back
                 run_over = True  # one may end here: the word before tells
-            at, word = _last_word(folded, at, window)
+            at, word = _word_before(folded, at, window, before)
         return False
 
     def _road_or_title(
@@ -484,9 +522,9 @@ class PlaceContext:
                 return True
         if not before.word and (before.after_de or last not in _NAME_SMALL_WORDS):
             return False  # no capitalised word right before (or before "de"): no title runs here
-        return self._title_before(text, folded, start, kind)
+        return self._title_before(text, folded, start, kind, before)
 
-    def _title_before(self, text: str, folded: str, start: int, kind: str) -> bool:
+    def _title_before(self, text: str, folded: str, start: int, kind: str, before: _Before) -> bool:
         """The run of capitalised and small words right before the name (on its line, up to six
         words) is a title's: it holds a title word ("El Mercurio de"), or it opens with a
         capitalised article, alone before a city ("El Llanquihue") or in mid-sentence ("según El
@@ -501,7 +539,7 @@ class PlaceContext:
         title_in_chain = title_seen = False
         at, words = start, 0
         while words < 6:
-            at, word = _last_word(folded, at, window)
+            at, word = _word_before(folded, at, window, before)
             if not word:
                 break
             end = at + len(word)
@@ -530,23 +568,29 @@ class PlaceContext:
         return at > 0 and text[at - 1] not in '.!?:«"\n'
 
     def _ends_feature_list(self, folded: str, before: _Before) -> bool:
-        """``_listed_after_feature(before.words)``, its first item and what stands before it read
-        in place (no split): most names after a separator ("Talca y") are no list's item, or
-        the first one's ("cerros Alegre y"); a longer list is read from the words."""
+        """``_listed_after_feature(before.words)``, read in place (no split) as far as the words
+        are those the split gives whole: the last four (the fifth is the window's rest). Most
+        names after a separator ("Talca y", "Arica, Iquique") are no feature's list's items."""
         last, at, window = before.last, before.last_start, before.window
         if last == "y" or last == "e":
-            at, item = _last_word(folded, at, window)  # the last item stands before the "y"
+            at, item = _word_before(folded, at, window, before)  # the item stands before "y"
+            read = 2
         elif last.endswith(","):
-            item = last
+            item, read = last, 1
         else:
             return False  # the name follows no separator
-        # (the words read are the last four at most: those rsplit gives whole, as read here)
-        head = _last_word(folded, at, window)[1] if item else ""
-        if not head or not item.rstrip(",").isalpha():
-            return False
-        if head in self._feature_plurals:
-            return True
-        return head.endswith(",") and self._listed_after_feature(before.words)
+        plurals = self._feature_plurals
+        while read < 4:
+            at, head = _word_before(folded, at, window, before)  # what stands before the item
+            read += 1
+            if not head or (head not in plurals and not head.endswith(",")):
+                return False  # neither the list's head nor another item
+            if not item.rstrip(",").isalpha():
+                return False
+            if head in plurals:
+                return True
+            item = head
+        return self._listed_after_feature(before.words)
 
     def _listed_after_feature(self, words: list[str]) -> bool:
         """The words before a name end in a list of one-word items headed by a feature's plural:
