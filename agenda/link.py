@@ -68,6 +68,7 @@ from agenda.placecontext import (
     PlaceContext,
     _Before,
     _before,
+    _blank,
     _Mention,
     before_phrases,
     body_ends,
@@ -115,6 +116,7 @@ _LOWERCASE_OPENERS: Final = (
 _LONGEST_OPENER: Final = max(map(len, _LOWERCASE_OPENERS))
 _OPENER_HEAD: Final = 3  # no opener is shorter
 _OPENER_HEADS: Final = frozenset(opener[:_OPENER_HEAD] for opener in _LOWERCASE_OPENERS)
+_OPENER_INITIALS: Final = "".join(sorted({opener[0] for opener in _LOWERCASE_OPENERS}))
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
@@ -178,14 +180,14 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
     anywhere between), then a marker's first ``size`` letters, one of ``heads``. Most names are
     followed by none of that: no pattern run for those. A yes is only a maybe."""
     length = len(folded)
-    while end < length and folded[end].isspace():
+    while end < length and _blank(folded, end):
         end += 1
     if end >= length:
         return False
-    first = folded[end]
-    if first == "," or first == "(":
+    first = ord(folded[end])  # (compiled, a number read in place: no string, no comparison call)
+    if first == 44 or first == 40:  # "," or "("
         end += 1
-    elif first == "e" and folded[end + 1 : end + 2] == "n":
+    elif first == 101 and folded[end + 1 : end + 2] == "n":  # "e"
         end += 2  # "en", or any word in en ("entre"): the pattern tells them apart
     else:
         return False
@@ -497,10 +499,13 @@ class Linker(PlaceContext):
             kind = place.kind  # read once here, and again below where place changes
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             # (on a slice: compiled, startswith(tuple) without a start is a native call; the
-            # first letters tried first: they rule out most names)
-            phrase = folded[start : start + _OPENER_HEAD] in _OPENER_HEADS and folded[
-                start : start + _LONGEST_OPENER
-            ].startswith(_LOWERCASE_OPENERS)
+            # first letter, then the first three tried first: they rule out most names, with no
+            # string made for the first)
+            phrase = (
+                folded[start] in _OPENER_INITIALS
+                and folded[start : start + _OPENER_HEAD] in _OPENER_HEADS
+                and folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
+            )
             if require_capital and not phrase:
                 if tokens == 1 and kind != "area":
                     # one word (most names): _capitalised's answer from its first letter; an

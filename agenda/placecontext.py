@@ -278,8 +278,11 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
             second_start, second = _last_word(folded, last_start, window)
         if second:  # (its text is the original's, not this)
             at, size, after_de = second_start, len(second), True
-    # most words before a name are lowercase ("en", "de"): no pattern to run for them
-    if text[at] not in _CAPITALS:
+    # most words before a name are lowercase ("en", "de"): no pattern to run for them (an ASCII
+    # letter told by its code: no string, no set lookup)
+    code = ord(text[at])
+    capital = 65 <= code <= 90 if code < 128 else text[at] in _CAPITALS
+    if not capital:
         return _Before(
             flags, last, last_start, second, second_start, "", 0, after_de, folded, window, start
         )
@@ -579,7 +582,14 @@ class PlaceContext:
             item, read = last, 1
         else:
             return False  # the name follows no separator
+        # a list's head is a plural among the words read (a few words, all in the window):
+        # most windows hold none, and a search of a short stretch costs less than its words
         plurals = self._feature_plurals
+        for plural in plurals:
+            if folded.find(plural, window, before._start) >= 0:
+                break
+        else:
+            return False
         while read < 4:
             at, head = _word_before(folded, at, window, before)  # what stands before the item
             read += 1
@@ -695,11 +705,11 @@ class PlaceContext:
         if not _upper(text, start):  # "la victoria": only an all-capitals text is left
             return surface.isupper()
         words = surface.split()
-        return (
-            len(words) == 1  # most names are one word
-            or all(_upper(w, 0) or fold(w) in _SMALL_WORDS for w in words[1:])
-            or surface.isupper()
-        )
+        for index in range(1, len(words)):  # (most names are one word: no loop)
+            word = words[index]
+            if not (_upper(word, 0) or fold(word) in _SMALL_WORDS):
+                return surface.isupper()
+        return True
 
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
