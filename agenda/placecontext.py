@@ -68,9 +68,11 @@ _LIST_SEPARATORS: Final = frozenset({",", "-", "y", "e"})
 def _own_name_word_at(text: str, start: int, end: int, folded: str) -> bool:
     """The word at ``start:end`` (``folded``, its folded text) can go on a body's or title's own
     name: capitalised or small, no punctuation."""
-    return (_upper(text, start) or folded in _NAME_SMALL_WORDS) and text[
-        end - 1
-    ] not in ",.;:!?)»\"'"
+    if not (_upper(text, start) or folded in _NAME_SMALL_WORDS):
+        return False
+    # most words end in a lowercase ASCII letter: told by its code, no string looked up
+    last = ord(text[end - 1])
+    return 97 <= last <= 122 or text[end - 1] not in ",.;:!?)»\"'"
 
 
 def _own_name_word(original: str, folded: str) -> bool:
