@@ -478,7 +478,7 @@ class Linker(PlaceContext):
             kept_starts.insert(at, start)
             kept.insert(at, index)
         rules = self.rules
-        candidates: list[tuple[_Mention, str, _Before]] = []
+        candidates: list[_Mention] = []
         names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
@@ -573,28 +573,29 @@ class Linker(PlaceContext):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
-            candidates.append((_Mention(place, start, end), tier, before))
+            candidates.append(_Mention(place, start, end, tier, bool(before.flags & WEAK)))
             names.append(name)
-        candidates = self._placed_by_next(folded, candidates)
+        self._placed_by_next(folded, candidates)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
             candidates = [
                 candidate
                 for candidate, name in zip(candidates, names, strict=True)
-                if not self._seen_as_other(name, candidate[1], candidate[2], not_chilean)
+                if not self._seen_as_other(name, candidate, not_chilean)
             ]
         candidates = self._read_as_elsewhere(folded, candidates)
         # the regions sure mentions support, for the doubtful ones (most texts have none)
         supported: AbstractSet[str] = frozenset()
-        if any(tier == "ambiguous" or tier == "strict" for _, tier, _ in candidates):
+        if any(m.tier == "ambiguous" or m.tier == "strict" for m in candidates):
             supported = {
-                m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
+                m.place.region_code for m in candidates if m.tier in ("plain", "strong")
             } | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
-        for mention, tier, before in candidates:
+        for mention in candidates:
+            tier = mention.tier
             if tier == "ambiguous" or tier == "strict":
                 region = mention.place.region_code
-                weak = before.flags & WEAK
+                weak = mention.weak
                 if tier == "ambiguous" and not (
                     weak or region in supported or region == source_region
                 ):
@@ -624,14 +625,14 @@ class Linker(PlaceContext):
         return max(inside, key=lambda m: m[1] - m[0], default=None)
 
     @staticmethod
-    def _seen_as_other(name: str, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:
+    def _seen_as_other(name: str, mention: _Mention, not_chilean: dict[str, str]) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
         unless this mention has a strong trigger (or, against a person reading, a weak one:
         "en Linares")."""
         reason = not_chilean.get(name)
-        if reason is None or tier == "strong":
+        if reason is None or mention.tier == "strong":
             return False
-        if reason == "person" and before.flags & WEAK:
+        if reason == "person" and mention.weak:
             return False
         return True
 

@@ -91,15 +91,21 @@ def _separator_between(folded: str, start: int, end: int) -> bool:
 
 @final
 class _Mention:
-    """A place named at ``start:end`` of the text."""
+    """A place named at ``start:end`` of the text. While the rules weigh it (``Linker.
+    _place_mentions``), how sure it is (``tier``: "strong", "plain", "ambiguous", "strict") and
+    whether a weak trigger stands before it: one object a candidate, no tuple around it."""
 
     # a plain class, not a NamedTuple: compiled, it is made and read without a Python-level call
-    __slots__ = ("place", "start", "end")
+    __slots__ = ("place", "start", "end", "tier", "weak")
 
-    def __init__(self, place: Place, start: int, end: int) -> None:
+    def __init__(
+        self, place: Place, start: int, end: int, tier: str = "plain", weak: bool = False
+    ) -> None:
         self.place = place
         self.start = start
         self.end = end
+        self.tier = tier
+        self.weak = weak
 
 
 # What the phrases right before a name are, as bits (``_Before.flags``): one dict lookup per
@@ -380,13 +386,11 @@ class PlaceContext:
     _province_by_name: dict[str, Place]
     _commune_twin: dict[str, Place]
 
-    def _read_as_elsewhere(
-        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
+    def _read_as_elsewhere(self, folded: str, candidates: list[_Mention]) -> list[_Mention]:
         """'La Región de Coquimbo ...' then 'Coquimbo' alone: the region again. A commune link needs
         evidence of its own (a strong trigger: "comuna de", "alcalde de", a commune body)."""
         readings: dict[str, Place] = {}
-        for mention, _, _ in candidates:
+        for mention in candidates:
             if mention.place.kind == "commune":
                 continue  # only a region or a province is read "as elsewhere"
             bare = self._twin_names.get((mention.place.kind, mention.place.code))
@@ -395,20 +399,23 @@ class PlaceContext:
         if not readings:
             return candidates
         result = []
-        for index, (mention, tier, before) in enumerate(candidates):
-            if mention.place.kind == "commune" and tier != "strong":
+        for index, mention in enumerate(candidates):
+            if mention.place.kind == "commune" and mention.tier != "strong":
                 reading = readings.get(" ".join(folded[mention.start : mention.end].split()))
-                # the list's gaps looked at only for a name read elsewhere (few)
+                # the list's gaps looked at only for a name read elsewhere (few); a new mention,
+                # as the list's neighbours are read as they were
                 if reading is not None and not self._listed(folded, candidates, index):
-                    mention = _Mention(reading, mention.start, mention.end)
-            result.append((mention, tier, before))
+                    mention = _Mention(
+                        reading, mention.start, mention.end, mention.tier, mention.weak
+                    )
+            result.append(mention)
         return result
 
     @staticmethod
-    def _listed(folded: str, candidates: list[tuple[_Mention, str, _Before]], index: int) -> bool:
+    def _listed(folded: str, candidates: list[_Mention], index: int) -> bool:
         """The mention stands in a list of communes: 'La Ligua, Cabildo y Petorca'."""
-        mention = candidates[index][0]
-        for other in (candidates[i][0] for i in (index - 1, index + 1) if 0 <= i < len(candidates)):
+        mention = candidates[index]
+        for other in (candidates[i] for i in (index - 1, index + 1) if 0 <= i < len(candidates)):
             gap = (
                 folded[other.end : mention.start]
                 if other.end <= mention.start
@@ -729,36 +736,29 @@ class PlaceContext:
         return fold(match.group(2)) != "chile"
 
     @staticmethod
-    def _placed_by_next(
-        folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
+    def _placed_by_next(folded: str, candidates: list[_Mention]) -> None:
         """A name followed by its own region or province is the Chilean place, however it is
-        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)"."""
-        result = candidates
+        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)".
+        (Its tier becomes strong: a rule reads a mention's own tier only.)"""
         for index in range(len(candidates) - 1):
-            mention, tier, before = candidates[index]
-            following = candidates[index + 1][0].place
-            if tier == "strong" or following.kind not in ("region", "province"):
+            mention = candidates[index]
+            following = candidates[index + 1].place
+            if mention.tier == "strong" or following.kind not in ("region", "province"):
                 continue
             place = mention.place
             if following.code not in (place.region_code, place.province_code):
                 continue
-            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1][0].start):
-                if result is candidates:
-                    result = list(candidates)
-                result[index] = (mention, "strong", before)
-        return result
+            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1].start):
+                mention.tier = "strong"
 
-    def _lists_vouch(
-        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
+    def _lists_vouch(self, folded: str, candidates: list[_Mention]) -> list[_Mention]:
         """A doubtful name listed with sure places is a place.
 
         'Talcahuano, Hualpén, Penco y Tomé'.
         """
         chains: list[list[int]] = []  # runs of two names or more, as indexes
         previous_end = 0
-        for index, (mention, _, _) in enumerate(candidates):
+        for index, mention in enumerate(candidates):
             if index and _separator_between(folded, previous_end, mention.start):
                 if chains and chains[-1][-1] == index - 1:
                     chains[-1].append(index)
@@ -767,12 +767,12 @@ class PlaceContext:
             previous_end = mention.end
         if not chains:  # most texts list no places
             return candidates
-        result = list(candidates)
+        # (chains never share a mention: each chain's are read before any of them is changed)
         for chain in chains:
-            if any(candidates[i][1] in ("plain", "strong") for i in chain):
-                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
+            if any(candidates[i].tier in ("plain", "strong") for i in chain):
+                communes = sum(1 for i in chain if candidates[i].place.kind == "commune")
                 for i in chain:
-                    mention = candidates[i][0]
+                    mention = candidates[i]
                     # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
                     twin = (
                         self._commune_twin.get(mention.place.code)
@@ -780,6 +780,7 @@ class PlaceContext:
                         else None
                     )
                     if twin is not None and communes >= 2:
-                        mention = _Mention(twin, mention.start, mention.end)
-                    result[i] = (mention, "strong", candidates[i][2])
-        return result
+                        candidates[i] = _Mention(twin, mention.start, mention.end, "strong")
+                    else:
+                        mention.tier = "strong"
+        return candidates
