@@ -479,7 +479,6 @@ class Linker(PlaceContext):
             kept.insert(at, index)
         rules = self.rules
         candidates: list[_Mention] = []
-        names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
@@ -573,15 +572,10 @@ class Linker(PlaceContext):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
-            candidates.append(_Mention(place, start, end, tier, bool(before.flags & WEAK)))
-            names.append(name)
+            candidates.append(_Mention(place, start, end, name, tier, bool(before.flags & WEAK)))
         self._placed_by_next(folded, candidates)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
-            candidates = [
-                candidate
-                for candidate, name in zip(candidates, names, strict=True)
-                if not self._seen_as_other(name, candidate, not_chilean)
-            ]
+            candidates = [c for c in candidates if not self._seen_as_other(c, not_chilean)]
         candidates = self._read_as_elsewhere(folded, candidates)
         # the regions sure mentions support, for the doubtful ones (most texts have none)
         supported: AbstractSet[str] = frozenset()
@@ -625,11 +619,11 @@ class Linker(PlaceContext):
         return max(inside, key=lambda m: m[1] - m[0], default=None)
 
     @staticmethod
-    def _seen_as_other(name: str, mention: _Mention, not_chilean: dict[str, str]) -> bool:
+    def _seen_as_other(mention: _Mention, not_chilean: dict[str, str]) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
         unless this mention has a strong trigger (or, against a person reading, a weak one:
         "en Linares")."""
-        reason = not_chilean.get(name)
+        reason = not_chilean.get(mention.name)
         if reason is None or mention.tier == "strong":
             return False
         if reason == "person" and mention.weak:

@@ -92,18 +92,26 @@ def _separator_between(folded: str, start: int, end: int) -> bool:
 @final
 class _Mention:
     """A place named at ``start:end`` of the text. While the rules weigh it (``Linker.
-    _place_mentions``), how sure it is (``tier``: "strong", "plain", "ambiguous", "strict") and
-    whether a weak trigger stands before it: one object a candidate, no tuple around it."""
+    _place_mentions``), its name (folded, blanks squeezed), how sure it is (``tier``: "strong",
+    "plain", "ambiguous", "strict") and whether a weak trigger stands before it: one object a
+    candidate, no tuple around it."""
 
     # a plain class, not a NamedTuple: compiled, it is made and read without a Python-level call
-    __slots__ = ("place", "start", "end", "tier", "weak")
+    __slots__ = ("place", "start", "end", "name", "tier", "weak")
 
     def __init__(
-        self, place: Place, start: int, end: int, tier: str = "plain", weak: bool = False
+        self,
+        place: Place,
+        start: int,
+        end: int,
+        name: str = "",
+        tier: str = "plain",
+        weak: bool = False,
     ) -> None:
         self.place = place
         self.start = start
         self.end = end
+        self.name = name
         self.tier = tier
         self.weak = weak
 
@@ -401,12 +409,17 @@ class PlaceContext:
         result = []
         for index, mention in enumerate(candidates):
             if mention.place.kind == "commune" and mention.tier != "strong":
-                reading = readings.get(" ".join(folded[mention.start : mention.end].split()))
+                reading = readings.get(mention.name)
                 # the list's gaps looked at only for a name read elsewhere (few); a new mention,
                 # as the list's neighbours are read as they were
                 if reading is not None and not self._listed(folded, candidates, index):
                     mention = _Mention(
-                        reading, mention.start, mention.end, mention.tier, mention.weak
+                        reading,
+                        mention.start,
+                        mention.end,
+                        mention.name,
+                        mention.tier,
+                        mention.weak,
                     )
             result.append(mention)
         return result
@@ -780,7 +793,9 @@ class PlaceContext:
                         else None
                     )
                     if twin is not None and communes >= 2:
-                        candidates[i] = _Mention(twin, mention.start, mention.end, "strong")
+                        candidates[i] = _Mention(
+                            twin, mention.start, mention.end, mention.name, "strong"
+                        )
                     else:
                         mention.tier = "strong"
         return candidates
