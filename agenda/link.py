@@ -672,7 +672,7 @@ class Linker(PlaceContext):
         # (a slice: "" at the text's end, which is no blank)
         if tier != "plain" and folded[end : end + 1].isspace() and self._person_after(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
-        if not text[end : end + 1].isspace():
+        if end == len(text) or not _blank(text, end):
             return False
         space = name.find(" ")  # the name's blanks are single spaces
         if (name if space < 0 else name[:space]) in self.rules.first_names:

@@ -738,10 +738,11 @@ class PlaceContext:
         """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
         # the pattern is run only where "de" follows the name's blanks (few names): none follow
         # most names, or a word of their own ("Santiago centro", "Talca y")
-        at = end
-        while at < len(text) and _blank(text, at):
+        at, length = end, len(text)
+        while at < length and _blank(text, at):
             at += 1
-        if at == end or text[at : at + 2] != "de":
+        # (its first letter told by code first: no string made for most names)
+        if at == end or at == length or ord(text[at]) != 100 or text[at : at + 2] != "de":
             return False
         match = _NEXT_PROPER_NAME.match(text, end)
         if not match or not match.group(1):

@@ -243,7 +243,7 @@ def test_bodies_and_titles_are_read_as_splitting_read(linker: Linker, seed: int)
 def test_capitalised_and_longer_names_are_read_as_before() -> None:
     rng = random.Random(5)
     for _ in range(5000):
-        text = random_text(rng) + rng.choice(WORDS)
+        text = random_text(rng) + rng.choice(WORDS) + rng.choice(["", "", *BLANKS])
         if not text.strip():
             continue
         start = rng.randint(0, len(text) - 1)
