@@ -68,6 +68,7 @@ from agenda.placecontext import (
     PlaceContext,
     _Before,
     _before,
+    _blank,
     _Mention,
     before_phrases,
     body_ends,
@@ -115,6 +116,7 @@ _LOWERCASE_OPENERS: Final = (
 _LONGEST_OPENER: Final = max(map(len, _LOWERCASE_OPENERS))
 _OPENER_HEAD: Final = 3  # no opener is shorter
 _OPENER_HEADS: Final = frozenset(opener[:_OPENER_HEAD] for opener in _LOWERCASE_OPENERS)
+_OPENER_INITIALS: Final = "".join(sorted({opener[0] for opener in _LOWERCASE_OPENERS}))
 
 
 # Where the matcher's phrases of each kind of key are written, for an analyst's error message.
@@ -167,14 +169,14 @@ def _foreign_clause_may_follow(folded: str, end: int, heads: frozenset[str], siz
     anywhere between), then a marker's first ``size`` letters, one of ``heads``. Most names are
     followed by none of that: no pattern run for those. A yes is only a maybe."""
     length = len(folded)
-    while end < length and folded[end].isspace():
+    while end < length and _blank(folded, end):
         end += 1
     if end >= length:
         return False
-    first = folded[end]
-    if first == "," or first == "(":
+    first = ord(folded[end])  # (compiled, a number read in place: no string, no comparison call)
+    if first == 44 or first == 40:  # "," or "("
         end += 1
-    elif first == "e" and folded[end + 1 : end + 2] == "n":
+    elif first == 101 and folded[end + 1 : end + 2] == "n":  # "e"
         end += 2  # "en", or any word in en ("entre"): the pattern tells them apart
     else:
         return False
@@ -306,6 +308,10 @@ class Linker(PlaceContext):
             commune.code: self.keywords.place("region", code)
             for code, commune in self._commune_twin.items()
         }
+        # a name's tier before its context is read: one lookup per mention, not one per list
+        self._tier_of = dict.fromkeys(rules.ambiguous, "ambiguous") | dict.fromkeys(
+            rules.strict, "strict"
+        )  # (strict wins over ambiguous)
         self._region_bodies = frozenset(rules.region_bodies)
         self._zone_bodies = frozenset(rules.zone_bodies) | self._region_bodies
         self._body_ends = body_ends(self._zone_bodies)
@@ -483,15 +489,14 @@ class Linker(PlaceContext):
             kept_starts.insert(at, start)
             kept.insert(at, index)
         rules = self.rules
-        candidates: list[tuple[_Mention, str, _Before]] = []
-        names: list[str] = []  # each candidate's name, blanks squeezed (for _seen_as_other)
+        candidates: list[_Mention] = []
         not_chilean: dict[str, str] = {}  # names seen as a person or a foreign place in this text
         people_here: set[str] = set()  # names already read as a person in this text
         never_ends: set[int] = set()  # where a `never` phrase ends ("Aníbal Pinto| Santa Cruz")
         # what each mention reads, fetched once per text (the loop is the linker's hot path)
         never_match, place_by_match = self._never_match, self._place_by_match
         phrase_flags, exclusions = self._phrase_flags, self.keywords.exclusions
-        require_capital, strict, ambiguous = rules.require_capital, rules.strict, rules.ambiguous
+        require_capital, tier_of = rules.require_capital, self._tier_of
         foreign_heads, foreign_head_size = self._foreign_heads, self._foreign_head_size
         squeezed_aliases = self._squeezed_aliases
         foreign_after = self._foreign_after
@@ -504,10 +509,13 @@ class Linker(PlaceContext):
             kind = place.kind  # read once here, and again below where place changes
             # "municipalidad de ...", "comuna de ...": a place phrase, capitalised or not
             # (on a slice: compiled, startswith(tuple) without a start is a native call; the
-            # first letters tried first: they rule out most names)
-            phrase = folded[start : start + _OPENER_HEAD] in _OPENER_HEADS and folded[
-                start : start + _LONGEST_OPENER
-            ].startswith(_LOWERCASE_OPENERS)
+            # first letter, then the first three tried first: they rule out most names, with no
+            # string made for the first)
+            phrase = (
+                folded[start] in _OPENER_INITIALS
+                and folded[start : start + _OPENER_HEAD] in _OPENER_HEADS
+                and folded[start : start + _LONGEST_OPENER].startswith(_LOWERCASE_OPENERS)
+            )
             if require_capital and not phrase:
                 if tokens == 1 and kind != "area":
                     # one word (most names): _capitalised's answer from its first letter; an
@@ -543,7 +551,7 @@ class Linker(PlaceContext):
                 if len(words) < 2 or words[-2] not in ("provincia", "region"):
                     place = self._commune_twin[place.code]
                     kind = place.kind
-            tier = "strict" if name in strict else "ambiguous" if name in ambiguous else "plain"
+            tier = tier_of.get(name, "plain")
             if not phrase:
                 # a foreign marker before ("estado de") or after (", California")
                 if before.flags & FOREIGN or (
@@ -562,10 +570,12 @@ class Linker(PlaceContext):
                 strong = strong or (before.after_de and self._named_body(text, before))
                 if kind in ("commune", "province") and self._continues_as_other_name(text, end):
                     continue  # "vecinos de Placilla de Peñuelas": another, longer name
-            if kind in ("commune", "province") and self._body_before(text, folded, start):
+            if kind in ("commune", "province") and self._body_before(text, folded, start, before):
                 # "Gobierno Regional de Coquimbo", "Servicio de Salud Osorno": the region
                 twin = self._region_twin.get(place.code) if kind == "commune" else None
-                if twin is None or not self._body_before(text, folded, start, self._region_bodies):
+                if twin is None or not self._body_before(
+                    text, folded, start, before, self._region_bodies
+                ):
                     twin = self.keywords.place("region", place.region_code)
                 place = twin
                 kind = place.kind
@@ -573,28 +583,24 @@ class Linker(PlaceContext):
                 place = self.keywords.place("region", place.region_code)
             if strong or phrase:
                 tier = "strong"
-            candidates.append((_Mention(place, start, end), tier, before))
-            names.append(name)
-        candidates = self._placed_by_next(folded, candidates)
+            candidates.append(_Mention(place, start, end, name, tier, bool(before.flags & WEAK)))
+        self._placed_by_next(folded, candidates)
         if not_chilean:  # most texts name no person or foreign place: nothing to look up
-            candidates = [
-                candidate
-                for candidate, name in zip(candidates, names, strict=True)
-                if not self._seen_as_other(name, candidate[1], candidate[2], not_chilean)
-            ]
+            candidates = [c for c in candidates if not self._seen_as_other(c, not_chilean)]
         candidates = self._read_as_elsewhere(folded, candidates)
         # the regions sure mentions support, for the doubtful ones (most texts have none)
         supported: AbstractSet[str] = frozenset()
-        if any(tier == "ambiguous" or tier == "strict" for _, tier, _ in candidates):
+        if any(m.tier == "ambiguous" or m.tier == "strict" for m in candidates):
             supported = {
-                m.place.region_code for m, tier, _ in candidates if tier in ("plain", "strong")
+                m.place.region_code for m in candidates if m.tier in ("plain", "strong")
             } | commitment_regions
         candidates = self._lists_vouch(folded, candidates)
         mentions = []
-        for mention, tier, before in candidates:
+        for mention in candidates:
+            tier = mention.tier
             if tier == "ambiguous" or tier == "strict":
                 region = mention.place.region_code
-                weak = before.flags & WEAK
+                weak = mention.weak
                 if tier == "ambiguous" and not (
                     weak or region in supported or region == source_region
                 ):
@@ -624,14 +630,14 @@ class Linker(PlaceContext):
         return max(inside, key=lambda m: m[1] - m[0], default=None)
 
     @staticmethod
-    def _seen_as_other(name: str, tier: str, before: _Before, not_chilean: dict[str, str]) -> bool:
+    def _seen_as_other(mention: _Mention, not_chilean: dict[str, str]) -> bool:
         """A name that was a person or a foreign place elsewhere in the text is that here too,
         unless this mention has a strong trigger (or, against a person reading, a weak one:
         "en Linares")."""
-        reason = not_chilean.get(name)
-        if reason is None or tier == "strong":
+        reason = not_chilean.get(mention.name)
+        if reason is None or mention.tier == "strong":
             return False
-        if reason == "person" and before.flags & WEAK:
+        if reason == "person" and mention.weak:
             return False
         return True
 
@@ -677,7 +683,7 @@ class Linker(PlaceContext):
         # (a slice: "" at the text's end, which is no blank)
         if tier != "plain" and folded[end : end + 1].isspace() and self._person_after(folded, end):
             return True  # "Pinto afirmó" (a surname-like name only: "Temuco anunció" is the city)
-        if not text[end : end + 1].isspace():
+        if end == len(text) or not _blank(text, end):
             return False
         space = name.find(" ")  # the name's blanks are single spaces
         if (name if space < 0 else name[:space]) in self.rules.first_names:

@@ -68,9 +68,11 @@ _LIST_SEPARATORS: Final = frozenset({",", "-", "y", "e"})
 def _own_name_word_at(text: str, start: int, end: int, folded: str) -> bool:
     """The word at ``start:end`` (``folded``, its folded text) can go on a body's or title's own
     name: capitalised or small, no punctuation."""
-    return (_upper(text, start) or folded in _NAME_SMALL_WORDS) and text[
-        end - 1
-    ] not in ",.;:!?)»\"'"
+    if not (_upper(text, start) or folded in _NAME_SMALL_WORDS):
+        return False
+    # most words end in a lowercase ASCII letter: told by its code, no string looked up
+    last = ord(text[end - 1])
+    return 97 <= last <= 122 or text[end - 1] not in ",.;:!?)»\"'"
 
 
 def _own_name_word(original: str, folded: str) -> bool:
@@ -89,15 +91,29 @@ def _separator_between(folded: str, start: int, end: int) -> bool:
 
 @final
 class _Mention:
-    """A place named at ``start:end`` of the text."""
+    """A place named at ``start:end`` of the text. While the rules weigh it (``Linker.
+    _place_mentions``), its name (folded, blanks squeezed), how sure it is (``tier``: "strong",
+    "plain", "ambiguous", "strict") and whether a weak trigger stands before it: one object a
+    candidate, no tuple around it."""
 
     # a plain class, not a NamedTuple: compiled, it is made and read without a Python-level call
-    __slots__ = ("place", "start", "end")
+    __slots__ = ("place", "start", "end", "name", "tier", "weak")
 
-    def __init__(self, place: Place, start: int, end: int) -> None:
+    def __init__(
+        self,
+        place: Place,
+        start: int,
+        end: int,
+        name: str = "",
+        tier: str = "plain",
+        weak: bool = False,
+    ) -> None:
         self.place = place
         self.start = start
         self.end = end
+        self.name = name
+        self.tier = tier
+        self.weak = weak
 
 
 # What the phrases right before a name are, as bits (``_Before.flags``): one dict lookup per
@@ -196,11 +212,14 @@ class _Before:
     __slots__ = (
         "flags",
         "last",
+        "last_start",
+        "second",
+        "second_start",
         "word",
         "word_end",
         "after_de",
+        "window",
         "_folded",
-        "_window",
         "_start",
     )
 
@@ -208,6 +227,9 @@ class _Before:
         self,
         flags: int,
         last: str,
+        last_start: int,
+        second: str,
+        second_start: int,
         word: str,
         word_end: int,
         after_de: bool,
@@ -217,11 +239,15 @@ class _Before:
     ) -> None:
         self.flags = flags
         self.last = last  # the last folded word, "" when there is none
+        self.last_start = last_start  # where ``last`` starts (``start`` when there is none)
+        # the folded word before ``last`` and where it starts, if read (-1 when not)
+        self.second = second
+        self.second_start = second_start
         self.word = word  # original text, "" when the text before is not a word
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
+        self.window = window  # where the words read begin: a word starting here may be cut
         self._folded = folded
-        self._window = window
         self._start = start
 
     @property
@@ -229,7 +255,7 @@ class _Before:
         """The folded words before the mention, as ``rsplit(None, 4)`` gives them (with five, the
         first is the window's rest); ``before_phrases`` makes the phrases. Few rules read them:
         split only when one does."""
-        return self._folded[self._window : self._start].rsplit(None, 4)
+        return self._folded[self.window : self._start].rsplit(None, 4)
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
@@ -237,41 +263,83 @@ def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Be
     # the words read back from the name in place: only the last ones count (hot path)
     last_start, last = _last_word(folded, start, window)
     if not last:
-        return _Before(0, "", "", 0, False, folded, window, start)
+        return _Before(0, "", start, "", -1, "", 0, False, folded, window, start)
     flags = 0
+    # the word before the last, read once for the phrases and for "de" (start -1: not read)
+    second_start, second = -1, ""
     found = flags_of.get(last)
     if found is not None:
         flags = found
+        second_start, second = _last_word(folded, last_start, window)
         # the last two, three and four words, joined by one blank
-        phrase, phrase_start, words = last, last_start, 1
-        while words < 4:
-            word_start, word = _last_word(folded, phrase_start, window)
-            if not word:
-                break
+        phrase, word_start, word, words = last, second_start, second, 1
+        while word:
             phrase = f"{word} {phrase}"
             found = flags_of.get(phrase)
             if found is None:
                 break  # no listed phrase ends so: none longer does either
             flags |= found
-            phrase_start, words = word_start, words + 1
+            words += 1
+            if words == 4:
+                break
+            word_start, word = _last_word(folded, word_start, window)
     if start == 0 or not _blank(text, start - 1):
-        return _Before(flags, last, "", 0, False, folded, window, start)
+        return _Before(
+            flags, last, last_start, second, second_start, "", 0, False, folded, window, start
+        )
     # fold leaves every blank where it was: each original word stands where its folded word does
     at, size, after_de = last_start, len(last), False
     if last == "de" or last == "del":
-        word_start, word = _last_word(folded, last_start, window)
-        if word:  # (its text is the original's, not this)
-            at, size, after_de = word_start, len(word), True
-    # most words before a name are lowercase ("en", "de"): no pattern to run for them
-    if text[at] not in _CAPITALS:
-        return _Before(flags, last, "", 0, after_de, folded, window, start)
+        if second_start < 0:
+            second_start, second = _last_word(folded, last_start, window)
+        if second:  # (its text is the original's, not this)
+            at, size, after_de = second_start, len(second), True
+    # most words before a name are lowercase ("en", "de"): no pattern to run for them (an ASCII
+    # letter told by its code: no string, no set lookup)
+    code = ord(text[at])
+    capital = 65 <= code <= 90 if code < 128 else text[at] in _CAPITALS
+    if not capital:
+        return _Before(
+            flags, last, last_start, second, second_start, "", 0, after_de, folded, window, start
+        )
     word = text[at : at + size]
     # letters and digits only (most words) match the pattern; one ending in punctuation
     # ("Valparaíso,") does not: no need to run it for either
     if not (word.isalnum() or (word[-1] not in ",.;:" and _CAPITALISED_WORD.fullmatch(word))):
-        return _Before(flags, last, "", 0, after_de, folded, window, start)
+        return _Before(
+            flags, last, last_start, second, second_start, "", 0, after_de, folded, window, start
+        )
     word_end = text.rfind(word, window, start) + len(word)
-    return _Before(flags, last, word, word_end, after_de, folded, window, start)
+    return _Before(
+        flags,
+        last,
+        last_start,
+        second,
+        second_start,
+        word,
+        word_end,
+        after_de,
+        folded,
+        window,
+        start,
+    )
+
+
+def _word_before(folded: str, at: int, window: int, before: _Before) -> tuple[int, str]:
+    """``_last_word(folded, at, window)``, taken from what ``_before`` read when it read that
+    word whole (its window did not cut it) and the word starts within ``window``: rules read
+    back from a name the words it has read already, most often."""
+    if at == before._start:
+        found_start, found = before.last_start, before.last
+    elif at == before.last_start:
+        found_start, found = before.second_start, before.second
+    else:
+        return _last_word(folded, at, window)
+    # a word that starts after the window's first character is whole: read from any floor up to
+    # its start, it is the same word
+    if found and found_start >= window and (found_start > before.window or before.window == 0):
+        return found_start, found
+    return _last_word(folded, at, window)
 
 
 def _region_list_matches(folded: str) -> list[re.Match[str]]:
@@ -326,13 +394,11 @@ class PlaceContext:
     _province_by_name: dict[str, Place]
     _commune_twin: dict[str, Place]
 
-    def _read_as_elsewhere(
-        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
+    def _read_as_elsewhere(self, folded: str, candidates: list[_Mention]) -> list[_Mention]:
         """'La Región de Coquimbo ...' then 'Coquimbo' alone: the region again. A commune link needs
         evidence of its own (a strong trigger: "comuna de", "alcalde de", a commune body)."""
         readings: dict[str, Place] = {}
-        for mention, _, _ in candidates:
+        for mention in candidates:
             if mention.place.kind == "commune":
                 continue  # only a region or a province is read "as elsewhere"
             bare = self._twin_names.get((mention.place.kind, mention.place.code))
@@ -341,20 +407,28 @@ class PlaceContext:
         if not readings:
             return candidates
         result = []
-        for index, (mention, tier, before) in enumerate(candidates):
-            if mention.place.kind == "commune" and tier != "strong":
-                reading = readings.get(" ".join(folded[mention.start : mention.end].split()))
-                # the list's gaps looked at only for a name read elsewhere (few)
+        for index, mention in enumerate(candidates):
+            if mention.place.kind == "commune" and mention.tier != "strong":
+                reading = readings.get(mention.name)
+                # the list's gaps looked at only for a name read elsewhere (few); a new mention,
+                # as the list's neighbours are read as they were
                 if reading is not None and not self._listed(folded, candidates, index):
-                    mention = _Mention(reading, mention.start, mention.end)
-            result.append((mention, tier, before))
+                    mention = _Mention(
+                        reading,
+                        mention.start,
+                        mention.end,
+                        mention.name,
+                        mention.tier,
+                        mention.weak,
+                    )
+            result.append(mention)
         return result
 
     @staticmethod
-    def _listed(folded: str, candidates: list[tuple[_Mention, str, _Before]], index: int) -> bool:
+    def _listed(folded: str, candidates: list[_Mention], index: int) -> bool:
         """The mention stands in a list of communes: 'La Ligua, Cabildo y Petorca'."""
-        mention = candidates[index][0]
-        for other in (candidates[i][0] for i in (index - 1, index + 1) if 0 <= i < len(candidates)):
+        mention = candidates[index]
+        for other in (candidates[i] for i in (index - 1, index + 1) if 0 <= i < len(candidates)):
             gap = (
                 folded[other.end : mention.start]
                 if other.end <= mention.start
@@ -365,14 +439,31 @@ class PlaceContext:
         return False
 
     def _body_before(
-        self, text: str, folded: str, start: int, bodies: frozenset[str] | None = None
+        self,
+        text: str,
+        folded: str,
+        start: int,
+        before: _Before,
+        bodies: frozenset[str] | None = None,
     ) -> bool:
         """A regional or zone body's name runs up to ``start``: "la Seremi de Salud de" Coquimbo,
-        "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno."""
+        "el consejo regional de" Antofagasta, "GORE" Valparaíso, "Prefectura" Osorno. ``before``
+        is what ``_before`` read there."""
+        # most names follow a word that ends no body's name and is none of its own ("en", "y"):
+        # the last word _before read (when whole) says so, before the line's start is looked for
+        # (a newline after that word would leave no word to read: no body either)
+        last, at = before.last, before.last_start
+        if (
+            last
+            and (at > before.window or before.window == 0)
+            and last not in self._body_ends
+            and not _own_name_word_at(text, at, at + len(last), last)
+        ):
+            return False
         # the line's start, looked for only within reach (a paragraph can be long)
         reach = start - 90 if start > 90 else 0
         window = text.rfind("\n", reach, start) + 1 or reach
-        if not self._body_may_end(text, folded, window, start):
+        if not self._body_may_end(text, folded, window, start, before):
             return False
         folds = folded[window:start].rsplit(None, 8)[-8:]
         bodies = self._zone_bodies if bodies is None else bodies
@@ -393,7 +484,9 @@ class PlaceContext:
                     return True
         return False
 
-    def _body_may_end(self, text: str, folded: str, window: int, start: int) -> bool:
+    def _body_may_end(
+        self, text: str, folded: str, window: int, start: int, before: _Before
+    ) -> bool:
         """A quick test for ``_body_before``: a body's name may end among the words it reads.
 
         Its last word must be one of the last eight before ``start`` (from ``window`` on), and
@@ -403,9 +496,9 @@ class PlaceContext:
         ends = self._body_ends
         # the words that stand before the later word in the names it ends
         followed: frozenset[str] | None = None
-        at, words, run_over = start, 0, False
-        while words < 8:
-            at, word = _last_word(folded, at, window)
+        run_over = False
+        at, word = _word_before(folded, start, window, before)
+        for _ in range(8):
             if not word:
                 return False
             end = at + len(word)
@@ -420,7 +513,7 @@ class PlaceContext:
                 if followed is None:
                     return False  # no body's name ends here or further back
                 run_over = True  # one may end here: the word before tells
-            words += 1
+            at, word = _word_before(folded, at, window, before)
         return False
 
     def _road_or_title(
@@ -442,8 +535,8 @@ class PlaceContext:
                 return True
         last = before.last
         # the cheap part of _listed_after_feature first (a separator last): no call for most names
-        if (last == "y" or last == "e" or last.endswith(",")) and self._listed_after_feature(
-            before.words
+        if (last == "y" or last == "e" or last.endswith(",")) and self._ends_feature_list(
+            folded, before
         ):
             return True  # "los cerros Alegre y Concepción": a hill's name, not the city
         # (a one-character slice, not startswith(" ", end): compiled, a comparison, not a call)
@@ -454,9 +547,9 @@ class PlaceContext:
                 return True
         if not before.word and (before.after_de or last not in _NAME_SMALL_WORDS):
             return False  # no capitalised word right before (or before "de"): no title runs here
-        return self._title_before(text, folded, start, kind)
+        return self._title_before(text, folded, start, kind, before)
 
-    def _title_before(self, text: str, folded: str, start: int, kind: str) -> bool:
+    def _title_before(self, text: str, folded: str, start: int, kind: str, before: _Before) -> bool:
         """The run of capitalised and small words right before the name (on its line, up to six
         words) is a title's: it holds a title word ("El Mercurio de"), or it opens with a
         capitalised article, alone before a city ("El Llanquihue") or in mid-sentence ("según El
@@ -471,7 +564,7 @@ class PlaceContext:
         title_in_chain = title_seen = False
         at, words = start, 0
         while words < 6:
-            at, word = _last_word(folded, at, window)
+            at, word = _word_before(folded, at, window, before)
             if not word:
                 break
             end = at + len(word)
@@ -498,6 +591,38 @@ class PlaceContext:
         while at > 0 and text[at - 1] in " \t":
             at -= 1
         return at > 0 and text[at - 1] not in '.!?:«"\n'
+
+    def _ends_feature_list(self, folded: str, before: _Before) -> bool:
+        """``_listed_after_feature(before.words)``, read in place (no split) as far as the words
+        are those the split gives whole: the last four (the fifth is the window's rest). Most
+        names after a separator ("Talca y", "Arica, Iquique") are no feature's list's items."""
+        last, at, window = before.last, before.last_start, before.window
+        if last == "y" or last == "e":
+            at, item = _word_before(folded, at, window, before)  # the item stands before "y"
+            read = 2
+        elif last.endswith(","):
+            item, read = last, 1
+        else:
+            return False  # the name follows no separator
+        # a list's head is a plural among the words read (a few words, all in the window):
+        # most windows hold none, and a search of a short stretch costs less than its words
+        plurals = self._feature_plurals
+        for plural in plurals:
+            if folded.find(plural, window, before._start) >= 0:
+                break
+        else:
+            return False
+        while read < 4:
+            at, head = _word_before(folded, at, window, before)  # what stands before the item
+            read += 1
+            if not head or (head not in plurals and not head.endswith(",")):
+                return False  # neither the list's head nor another item
+            if not item.rstrip(",").isalpha():
+                return False
+            if head in plurals:
+                return True
+            item = head
+        return self._listed_after_feature(before.words)
 
     def _listed_after_feature(self, words: list[str]) -> bool:
         """The words before a name end in a list of one-word items headed by a feature's plural:
@@ -602,21 +727,22 @@ class PlaceContext:
         if not _upper(text, start):  # "la victoria": only an all-capitals text is left
             return surface.isupper()
         words = surface.split()
-        return (
-            len(words) == 1  # most names are one word
-            or all(_upper(w, 0) or fold(w) in _SMALL_WORDS for w in words[1:])
-            or surface.isupper()
-        )
+        for index in range(1, len(words)):  # (most names are one word: no loop)
+            word = words[index]
+            if not (_upper(word, 0) or fold(word) in _SMALL_WORDS):
+                return surface.isupper()
+        return True
 
     @staticmethod
     def _continues_as_other_name(text: str, end: int) -> bool:
         """'Antofagasta de la Sierra', 'San Carlos de Bariloche', 'Coronel de Carabineros'."""
         # the pattern is run only where "de" follows the name's blanks (few names): none follow
         # most names, or a word of their own ("Santiago centro", "Talca y")
-        at = end
-        while at < len(text) and _blank(text, at):
+        at, length = end, len(text)
+        while at < length and _blank(text, at):
             at += 1
-        if at == end or text[at : at + 2] != "de":
+        # (its first letter told by code first: no string made for most names)
+        if at == end or at == length or ord(text[at]) != 100 or text[at : at + 2] != "de":
             return False
         match = _NEXT_PROPER_NAME.match(text, end)
         if not match or not match.group(1):
@@ -624,36 +750,29 @@ class PlaceContext:
         return fold(match.group(2)) != "chile"
 
     @staticmethod
-    def _placed_by_next(
-        folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
+    def _placed_by_next(folded: str, candidates: list[_Mention]) -> None:
         """A name followed by its own region or province is the Chilean place, however it is
-        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)"."""
-        result = candidates
+        read elsewhere in the text: "Los Ángeles, en la Región del Biobío", "Victoria (Malleco)".
+        (Its tier becomes strong: a rule reads a mention's own tier only.)"""
         for index in range(len(candidates) - 1):
-            mention, tier, before = candidates[index]
-            following = candidates[index + 1][0].place
-            if tier == "strong" or following.kind not in ("region", "province"):
+            mention = candidates[index]
+            following = candidates[index + 1].place
+            if mention.tier == "strong" or following.kind not in ("region", "province"):
                 continue
             place = mention.place
             if following.code not in (place.region_code, place.province_code):
                 continue
-            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1][0].start):
-                if result is candidates:
-                    result = list(candidates)
-                result[index] = (mention, "strong", before)
-        return result
+            if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1].start):
+                mention.tier = "strong"
 
-    def _lists_vouch(
-        self, folded: str, candidates: list[tuple[_Mention, str, _Before]]
-    ) -> list[tuple[_Mention, str, _Before]]:
+    def _lists_vouch(self, folded: str, candidates: list[_Mention]) -> list[_Mention]:
         """A doubtful name listed with sure places is a place.
 
         'Talcahuano, Hualpén, Penco y Tomé'.
         """
         chains: list[list[int]] = []  # runs of two names or more, as indexes
         previous_end = 0
-        for index, (mention, _, _) in enumerate(candidates):
+        for index, mention in enumerate(candidates):
             if index and _separator_between(folded, previous_end, mention.start):
                 if chains and chains[-1][-1] == index - 1:
                     chains[-1].append(index)
@@ -662,12 +781,12 @@ class PlaceContext:
             previous_end = mention.end
         if not chains:  # most texts list no places
             return candidates
-        result = list(candidates)
+        # (chains never share a mention: each chain's are read before any of them is changed)
         for chain in chains:
-            if any(candidates[i][1] in ("plain", "strong") for i in chain):
-                communes = sum(1 for i in chain if candidates[i][0].place.kind == "commune")
+            if any(candidates[i].tier in ("plain", "strong") for i in chain):
+                communes = sum(1 for i in chain if candidates[i].place.kind == "commune")
                 for i in chain:
-                    mention = candidates[i][0]
+                    mention = candidates[i]
                     # "Talca, Maule, San Clemente y Pelarco": among communes, Maule is the commune
                     twin = (
                         self._commune_twin.get(mention.place.code)
@@ -675,6 +794,9 @@ class PlaceContext:
                         else None
                     )
                     if twin is not None and communes >= 2:
-                        mention = _Mention(twin, mention.start, mention.end)
-                    result[i] = (mention, "strong", candidates[i][2])
-        return result
+                        candidates[i] = _Mention(
+                            twin, mention.start, mention.end, mention.name, "strong"
+                        )
+                    else:
+                        mention.tier = "strong"
+        return candidates

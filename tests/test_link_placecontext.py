@@ -26,6 +26,7 @@ from agenda.placecontext import (
     _blank,
     _last_word,
     _upper,
+    _word_before,
     before_phrases,
 )
 from agenda.textnorm import fold
@@ -227,8 +228,9 @@ def test_bodies_and_titles_are_read_as_splitting_read(linker: Linker, seed: int)
         for at in mention_starts(rng, text):
             if at and not text[at - 1].isspace():
                 continue  # a name starts a word
+            at_before = _before(text, folded, at, linker._phrase_flags)
             for bodies in (None, linker._region_bodies):
-                assert linker._body_before(text, folded, at, bodies) == old_body_before(
+                assert linker._body_before(text, folded, at, at_before, bodies) == old_body_before(
                     linker, text, folded, at, bodies
                 ), (text, at, bodies is None)
         before = _before(text, folded, start, linker._phrase_flags)
@@ -241,7 +243,7 @@ def test_bodies_and_titles_are_read_as_splitting_read(linker: Linker, seed: int)
 def test_capitalised_and_longer_names_are_read_as_before() -> None:
     rng = random.Random(5)
     for _ in range(5000):
-        text = random_text(rng) + rng.choice(WORDS)
+        text = random_text(rng) + rng.choice(WORDS) + rng.choice(["", "", *BLANKS])
         if not text.strip():
             continue
         start = rng.randint(0, len(text) - 1)
@@ -273,3 +275,19 @@ def test_the_word_list_covers_the_rules(linker: Linker) -> None:
     folded = {fold(w) for w in WORDS}
     assert folded & body_first_words(linker) and folded & linker.keywords.rules.title_words
     assert {w for w in WORDS if w in _ARTICLES} and re.search("de", " ".join(WORDS))
+
+
+def test_words_taken_from_before_are_those_read_anew(linker: Linker) -> None:
+    """A word ``_before`` read, taken again by a rule reading back from the name on its own line
+    or window, is the word that rule would read."""
+    rng = random.Random(8)
+    for _ in range(4000):
+        text = random_text(rng) + "Talca"
+        folded = fold(text)
+        for start in mention_starts(rng, text):
+            before = _before(text, folded, start, linker._phrase_flags)
+            for at in {start, before.last_start, max(before.second_start, 0)}:
+                for window in {0, rng.randint(0, at), max(at - 48, 0), max(at - 60, 0), at}:
+                    assert _word_before(folded, at, window, before) == _last_word(
+                        folded, at, window
+                    ), (text, start, at, window)
