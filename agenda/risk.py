@@ -44,8 +44,9 @@ _LIST_AFTER_OPENERS: Final = frozenset(",ye")  # what _LIST_AFTER finds after it
 _DATELINE: Final = re.compile(
     r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
 )  # a headline's "Ovalle:", "Puerto Montt:"
+_CAPITALS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑ"
 _NAMED_FACILITY: Final = re.compile(
-    r"[ \t]+[A-ZÁÉÍÓÚÑ][\w-]+"
+    r"[ \t]+[" + _CAPITALS + r"][\w-]+"
 )  # "hospital Gustavo Fricke": another one
 # Words this short are not looked for by the sieve (``_OpeningsSieve``).
 _SIEVE_SHORT: Final = 3
@@ -115,6 +116,13 @@ class _TermSearch:
         # a first word that starts with another is found where that one is
         shortest = [w for w in literals if not any(w != o and w.startswith(o) for o in literals)]
         self._literals: list[str] | None = None if "" in literals else sorted(shortest)
+        # a str.startswith with a tuple and a place is a generic call, dearer than this test
+        self._first_letters = "".join(sorted({w[0] for w in literals if w}))
+
+    def may_start(self, text: str, at: int) -> bool:
+        """Whether one of the terms may start at ``at``: one of their first words' first
+        letters stands there (always, when a term opens with a gap)."""
+        return self._literals is None or (at < len(text) and text[at] in self._first_letters)
 
     def found(self, text: str, begin: int, end: int) -> bool:
         literals = self._literals
@@ -128,6 +136,41 @@ class _TermSearch:
                     return True
                 at = text.find(literal, at + 1, end)
         return False
+
+
+@final
+class _LastWord:
+    """Whether a pattern that ends with one of ``terms``, then blanks to its end (maybe with
+    words of ``others`` between), can match text[begin:end] there: the last word before the
+    closing blanks (the run of letters after a space) is a term's last word, or one of
+    ``others``. Asked before a ``_TermSearch`` of such a pattern: most words before a name are
+    none of them, and this is a few calls in C where the search finds each term's first word.
+    A term whose last word holds a sign, and a last word that holds one, leave it to the search."""
+
+    def __init__(self, terms: Iterable[str], others: Iterable[str]) -> None:
+        words = set(others)
+        stems: set[str] = set()
+        self._always = False
+        for term in terms:
+            last = fold(term.split("...")[-1]).split()[-1]
+            word = last.rstrip("*")
+            if not word.isalnum():
+                self._always = True
+            (stems if last.endswith("*") else words).add(word)
+        self._words = frozenset(words)
+        self._stems = tuple(sorted(stems))
+
+    def may_end(self, text: str, begin: int, end: int) -> bool:
+        if self._always:
+            return True
+        stop = _before_blanks(text, begin, end)
+        if stop == end:
+            return False  # no blank closes it
+        space = text.rfind(" ", begin, stop)
+        word = text[begin if space < 0 else space + 1 : stop]
+        if not word.isalnum():
+            return True  # a sign or another blank in it: the search tells
+        return word in self._words or word.startswith(self._stems)
 
 
 def _opening_alternatives(term_sets: Iterable[_Terms]) -> dict[str, str]:
@@ -409,6 +452,29 @@ def _paragraphs(text: str) -> list[Span]:
     return spans
 
 
+def _meet(few: set[str], others: set[str] | frozenset[str]) -> bool:
+    """``not few.isdisjoint(others)`` for a small ``few``: compiled, a loop of lookups costs less
+    than the method's generic call."""
+    for item in few:
+        if item in others:
+            return True
+    return False
+
+
+def _named_facility_at(text: str, end: int) -> bool:
+    """``_NAMED_FACILITY.match(text, end)``, the pattern tried only where a capital follows the
+    blanks (after most facility words a small letter or a sign does)."""
+    after = end
+    while after < len(text) and (text[after] == " " or text[after] == "\t"):
+        after += 1
+    return (
+        after > end
+        and after < len(text)
+        and text[after] in _CAPITALS
+        and _NAMED_FACILITY.match(text, end) is not None
+    )
+
+
 def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
     """The one of ``sentences`` that holds ``offset`` (then its ``Sentences.around``), if any."""
     for sentence in sentences:
@@ -507,6 +573,7 @@ class RiskReader:
             keywords.existing_words,
             r"\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$",
         )
+        self._existing_last = _LastWord(keywords.existing_words, ("del", "de", "la"))
         self._existing_after = re.compile(r"\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
             c.id: {
@@ -553,22 +620,31 @@ class RiskReader:
         return all(w in allowed for w in words if w)
 
     def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
-        before = folded[max(sentence[0], start - 60) : start]
-        if self._existing_before.found(before, 0, len(before)):
-            return True
-        # the pattern after the name opens with a blank: asked only where one follows
-        return (
-            end < len(folded)
-            and folded[end].isspace()
-            and bool(self._existing_after.match(folded, end))
+        begin = max(sentence[0], start - 60)
+        # the pattern before the name ends at it: searched only when the last word may end it
+        if self._existing_last.may_end(folded, begin, start):
+            before = folded[begin:start]
+            if self._existing_before.found(before, 0, len(before)):
+                return True
+        # the pattern after the name is blanks, then a term: asked only where a term's first
+        # word follows the blanks
+        size = len(folded)
+        if end >= size or not folded[end].isspace():
+            return False
+        after = end + 1
+        while after < size and folded[after].isspace():
+            after += 1
+        return self._existing_before.may_start(folded, after) and bool(
+            self._existing_after.match(folded, end)
         )
 
     def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
         """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
         before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
-        if self._new_opening.match(folded, start) or self._new_before.found(
-            folded, max(sentence[0], start - 30), start
-        ):
+        new_words = self._new_before  # the pattern opening the name has the same first words
+        if new_words.may_start(folded, start) and self._new_opening.match(folded, start):
+            return True
+        if new_words.found(folded, max(sentence[0], start - 30), start):
             return True
         return self._cue.found(folded, sentence[0], sentence[1])
 
@@ -650,15 +726,22 @@ class RiskReader:
             commitment_ids = commitments_of_commune.get(code)
             if commitment_ids is not None:
                 concerned |= commitment_ids
+        if not concerned:
+            return
         kept = [
             (ids, start, end, sentences.around(start))
             for ids, start, end in facilities
-            if not concerned.isdisjoint(ids)
+            if _meet(concerned, ids)
             # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-            and not _NAMED_FACILITY.match(text, end)
+            and not _named_facility_at(text, end)
         ]
         if not kept:
             return
+        # only the communes of the kept facility words' commitments can count
+        wanted: set[str] = set()
+        for ids, _, _, _ in kept:
+            for commitment_id in ids:
+                wanted |= self._commune_codes[commitment_id]
         # The communes of each sentence that counts: a facility word's, or a dateline (it ends
         # with a colon: a commune after the text's last one is in none, its sentence not looked
         # up). The communes of one sentence come in a row: its bounds are looked up once.
@@ -668,6 +751,8 @@ class RiskReader:
         last_sentence: Span = (0, 0)
         last_codes: set[str] = set()
         for code, start, _ in communes:
+            if code not in wanted:
+                continue
             if not last_sentence[0] <= start < last_sentence[1]:
                 sentence = _sentence_holding(facility_sentences, start)
                 if sentence is None:
@@ -694,7 +779,7 @@ class RiskReader:
             if not present or self._existing(folded, start, end, sentence):
                 continue
             for commitment_id in sorted(ids):
-                if not present.isdisjoint(self._commune_codes[commitment_id]):
+                if _meet(present, self._commune_codes[commitment_id]):
                     candidates.append(
                         (start, -end, len(candidates), commitment_id, end, sentence, True)
                     )

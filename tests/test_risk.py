@@ -601,6 +601,85 @@ def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: 
             assert search.found(text, begin, end) is expected, (terms, text, begin, end)
 
 
+def test_existing_and_new_words_asked_first_by_words_say_what_the_patterns_say(
+    linker: Linker,
+) -> None:
+    """``_existing`` and ``_has_cue`` try their patterns only where the last word before the
+    name (``_LastWord``) or the first word after it (``_TermSearch.may_start``) may be a term's:
+    the same answers as the patterns alone, for every name place in texts of the terms' words
+    (and pieces of them), the building words, letters and signs; a term ending in a prefix or
+    a sign is read too."""
+    import random
+
+    from agenda.risk import _LastWord, _TermSearch
+
+    reader = linker._risk
+    keywords = linker.keywords
+
+    def existing(folded: str, start: int, end: int, sentence: Span) -> bool:
+        before = folded[max(sentence[0], start - 60) : start]
+        if reader._existing_before.found(before, 0, len(before)):
+            return True
+        return (
+            end < len(folded)
+            and folded[end].isspace()
+            and bool(reader._existing_after.match(folded, end))
+        )
+
+    def new_word(folded: str, start: int, sentence: Span) -> bool:
+        return bool(reader._new_opening.match(folded, start)) or reader._new_before.found(
+            folded, max(sentence[0], start - 30), start
+        )
+
+    terms = keywords.existing_words + keywords.new_words
+    words = sorted({w for t in terms for w in fold(t).split()})
+    words += [w[1:] for w in words if len(w) > 2] + [w[:-1] for w in words if len(w) > 2]
+    words += ["edificio", "recinto", "del", "de", "la", "x", "hospital"]
+    glue = [" ", " ", " ", "  ", "", "s", ", ", ".", "-", "_", "3", "ñ", "\n", "\t", "\u00a0"]
+    rng = random.Random(20261202)
+    for _ in range(3000):
+        text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 9)))
+        sentence = (rng.randint(0, len(text)), len(text))
+        for start in range(sentence[0], len(text) + 1):
+            end = rng.randint(start, len(text))
+            expected = existing(text, start, end, sentence)
+            assert reader._existing(text, start, end, sentence) is expected, (text, start, end)
+            if not reader._cue.found(text, *sentence):
+                expected = new_word(text, start, sentence)
+                assert reader._has_cue(text, start, sentence) is expected, (text, start)
+    # a prefix term, a term of two words, a sign in a term or in the last word
+    after = r"\s+(?:edificio\s+del\s+)?$"
+    for terms, others in (
+        (("antigu*", "ya no"), ("del",)),
+        (("ex-", "viejo"), ("del",)),
+    ):
+        search, last = _TermSearch(terms, after), _LastWord(terms, others)
+        pieces = ["antiguos", "antigu", "ya", "no", "ex-", "ex", "viejo", "edificio", "del", "_"]
+        for _ in range(3000):
+            text = "".join(rng.choice(pieces) + rng.choice(glue) for _ in range(rng.randint(1, 5)))
+            begin = rng.randint(0, len(text))
+            end = rng.randint(begin, len(text))
+            if search.found(text[begin:end], 0, end - begin):
+                assert last.may_end(text, begin, end), (terms, text, begin, end)
+
+
+def test_named_facility_asked_after_a_capital_is_the_plain_match() -> None:
+    """``_named_facility_at`` tries ``_NAMED_FACILITY`` only where a capital follows the blanks:
+    the same answer as the pattern from every place of every short string of blanks, capitals,
+    small letters and signs."""
+    from itertools import product
+
+    from agenda.risk import _NAMED_FACILITY, _named_facility_at
+
+    alphabet = [" ", "\t", "\n", "G", "Ñ", "É", "g", "-", "_", ","]
+    for size in range(6):
+        for letters in product(alphabet, repeat=size):
+            text = "".join(letters)
+            for end in range(size + 1):
+                expected = _NAMED_FACILITY.match(text, end) is not None
+                assert _named_facility_at(text, end) is expected, (text, end)
+
+
 @pytest.mark.parametrize(
     ("text", "commune_at", "found"),
     [
