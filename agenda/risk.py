@@ -349,7 +349,7 @@ class _Terms:
     step). Matches do not overlap, and at one place the first term listed wins."""
 
     def __init__(self, terms: Iterable[str]) -> None:
-        self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        sources: dict[str, list[tuple[int, str]]] = {}  # each opening's terms, in their order
         # what must follow an opening for one of its terms to match ("en" -> "\s+quiebra");
         # None: a term whose pattern does not start with its opening, every opening is tried
         self.tails: dict[str, list[str] | None] = {}
@@ -363,7 +363,7 @@ class _Terms:
             first = fold(term.strip()).split()[0].rstrip("*")
             source = _term_pattern(term, bounded=False)
             key = first[:3]
-            self._by_opening.setdefault(key, []).append((index, re.compile(source)))
+            sources.setdefault(key, []).append((index, source))
             known = self.tails.setdefault(key, [])
             if known is not None and source.startswith(re.escape(key)):
                 known.append(source[len(re.escape(key)) :])
@@ -374,6 +374,16 @@ class _Terms:
                 self.tails[key] = None
                 self.needs.append((key, frozenset({key})))
                 self.literals.append((key, key))
+        # each opening's terms as one alternation, a group for each: at one place the first
+        # term that matches is the group matched (one call, where a pattern per term was tried
+        # in turn); the terms' patterns hold no groups of their own
+        self._by_opening: dict[str, tuple[re.Pattern[str], list[int]]] = {
+            key: (
+                re.compile("|".join("(" + source + ")" for _, source in listed)),
+                [index for index, _ in listed],
+            )
+            for key, listed in sources.items()
+        }
 
     def matches(self, folded: str, openings: list[tuple[int, str]]) -> list[tuple[int, int, int]]:
         """(term index, start, end) of each match in ``folded``. ``openings``: the (start,
@@ -381,15 +391,16 @@ class _Terms:
         found: list[tuple[int, int, int]] = []
         end_of_last = -1
         for start, key in openings:
-            candidates = self._by_opening.get(key)
-            if candidates is None or start < end_of_last:
+            terms = self._by_opening.get(key)
+            if terms is None or start < end_of_last:
                 continue  # another set's opening, or inside the last match
-            for index, pattern in candidates:
-                match = pattern.match(folded, start)
-                if match:
-                    end_of_last = match.end()
-                    found.append((index, start, end_of_last))
-                    break
+            pattern, indexes = terms
+            match = pattern.match(folded, start)
+            if match:
+                group = match.lastindex
+                assert group is not None  # the group of the term matched
+                end_of_last = match.end()
+                found.append((indexes[group - 1], start, end_of_last))
         return found
 
 
@@ -427,7 +438,7 @@ class _Mention:
         self.start = start
         self.end = end
         self.sentence = sentence
-        self.paragraph = paragraph
+        self.paragraph = paragraph  # where its paragraph starts (``_Paragraphs.of``)
         self.in_list = in_list
 
 
@@ -437,19 +448,32 @@ class _Mention:
 _Candidate = tuple[int, int, int, str, int, Span, bool]
 
 
-def _paragraphs(text: str) -> list[Span]:
-    """The (start, end) of each run of characters other than a newline."""
-    spans: list[Span] = []
-    start = 0
-    size = len(text)
-    while start < size:
-        end = text.find("\n", start)
-        if end < 0:
-            end = size
-        if end > start:
-            spans.append((start, end))
-        start = end + 1
-    return spans
+@final
+class _Paragraphs:
+    """The paragraphs of one text (its runs of characters other than a newline), read where
+    asked: a paragraph is named by where it starts, found back from an offset (listing a text's
+    paragraphs cost a find and a tuple each)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        size = len(text)
+        first = 0
+        while first < size and text[first] == "\n":
+            first += 1
+        self.first = first  # the first paragraph's start: the title's, when there are others
+        end = text.find("\n", first)
+        self.title_end = size if end < 0 else end
+        after = self.title_end
+        while after < size and text[after] == "\n":
+            after += 1
+        self.has_title = after < size  # another paragraph follows the first
+
+    def of(self, offset: int) -> int:
+        """Where the paragraph holding ``offset`` starts; the first's when none holds it."""
+        text = self.text
+        if offset >= len(text) or text[offset] == "\n":
+            return self.first
+        return text.rfind("\n", 0, offset) + 1
 
 
 def _meet(few: set[str], others: set[str] | frozenset[str]) -> bool:
@@ -481,14 +505,6 @@ def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
         if sentence[0] <= offset < sentence[1]:
             return sentence
     return None
-
-
-def _paragraph_of(paragraphs: list[Span], offset: int) -> int:
-    """The number of the paragraph holding ``offset``; 0 when none does."""
-    for number, (start, end) in enumerate(paragraphs):
-        if start <= offset < end:
-            return number
-    return 0
 
 
 def _after_list_separator(folded: str, begin: int, end: int) -> bool:
@@ -683,7 +699,7 @@ class RiskReader:
             self._facility_candidates(text, folded, facilities, communes, sentences, candidates)
         if not candidates:
             return [], []
-        paragraphs = _paragraphs(text)
+        paragraphs = _Paragraphs(text)
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
         candidates.sort()
@@ -700,7 +716,7 @@ class RiskReader:
             elif any(s <= start < e for s, e in spans):
                 continue  # a facility word inside the name already found
             spans.append((start, end))
-            paragraph = _paragraph_of(paragraphs, start)
+            paragraph = paragraphs.of(start)
             in_list = self._in_list(text, folded, start, end, sentence)
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
@@ -809,7 +825,7 @@ class RiskReader:
         self,
         folded: str,
         mentions: list[_Mention],
-        paragraphs: list[Span],
+        paragraphs: _Paragraphs,
         sentences: Sentences,
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
@@ -818,11 +834,12 @@ class RiskReader:
             if finding is None:  # a Finding made only for a new commitment, not per mention
                 finding = findings[mention.id] = Finding(mention.id)
             finding.mentions.append((mention.start, mention.end))
-        has_title = len(paragraphs) > 1
+        has_title = paragraphs.has_title
+        title = paragraphs.first
         subjects: set[str] = set()
         for commitment_id in findings:
             own = [m for m in mentions if m.id == commitment_id]
-            in_title = has_title and any(m.paragraph == 0 and not m.in_list for m in own)
+            in_title = has_title and any(m.paragraph == title and not m.in_list for m in own)
             several = len({m.sentence for m in own}) >= 2
             only = len(findings) == 1 and any(not m.in_list for m in own)
             if in_title or several or only:
@@ -832,7 +849,7 @@ class RiskReader:
         troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).
-        title_end = paragraphs[0][1] if has_title else 0
+        title_end = paragraphs.title_end if has_title else 0
         body_first = [t for t in troubles if t[0].start >= title_end] + [
             t for t in troubles if t[0].start < title_end
         ]
@@ -893,7 +910,7 @@ def _owners(
     offset: int,
     sentence: Span,
     mentions: list[_Mention],
-    paragraphs: list[Span],
+    paragraphs: _Paragraphs,
     subjects: set[str],
 ) -> list[tuple[str, _Mention]]:
     """Whose trouble (at ``offset``, in ``sentence``) this is: the commitment named in the
@@ -901,7 +918,7 @@ def _owners(
     mention nearest to it)."""
     named = [m for m in mentions if not m.in_list and m.sentence == sentence]
     if not named:
-        paragraph = _paragraph_of(paragraphs, offset)
+        paragraph = paragraphs.of(offset)
         near = [m for m in mentions if not m.in_list and m.paragraph == paragraph]
         if near:
             distance = min(abs(m.start - offset) for m in near)

@@ -493,11 +493,34 @@ def test_list_after_a_name_is_the_plain_match() -> None:
                     assert _list_after(text, end, stop) is expected, (text, end, stop)
 
 
-@pytest.mark.parametrize("text", ["", "\n", "a", "uno\n\ndos\n", "\n\nuno\ndos", "a\r\nb\u2028c\n"])
-def test_paragraphs_are_the_runs_between_newlines(text: str) -> None:
-    from agenda.risk import _paragraphs
+def test_paragraphs_read_back_from_an_offset_are_the_runs_between_newlines() -> None:
+    """``_Paragraphs`` names a paragraph by its start: offsets share one when they share the
+    run of characters other than a newline that holds them (the first when none does), the
+    title is the first run, there is one when another run follows it; on every short string
+    of newlines, other blanks and letters."""
+    from itertools import product
 
-    assert _paragraphs(text) == [m.span() for m in re.finditer(r"[^\n]+", text)]
+    from agenda.risk import _Paragraphs
+
+    for size in range(7):
+        for letters in product(["\n", "a", " ", "\r", "\u2028"], repeat=size):
+            text = "".join(letters)
+            runs = [m.span() for m in re.finditer(r"[^\n]+", text)]
+            number = [
+                next((n for n, (s, e) in enumerate(runs) if s <= offset < e), 0)
+                for offset in range(size + 2)
+            ]
+            paragraphs = _Paragraphs(text)
+            named = [paragraphs.of(offset) for offset in range(size + 2)]
+            assert [n == 0 for n in number] == [p == paragraphs.first for p in named], text
+            assert all(
+                (number[a] == number[b]) is (named[a] == named[b])
+                for a in range(size + 2)
+                for b in range(size + 2)
+            ), text
+            assert paragraphs.has_title is (len(runs) > 1), text
+            if runs:
+                assert paragraphs.title_end == runs[0][1], text
 
 
 def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_finds(
@@ -661,6 +684,49 @@ def test_existing_and_new_words_asked_first_by_words_say_what_the_patterns_say(
             end = rng.randint(begin, len(text))
             if search.found(text[begin:end], 0, end - begin):
                 assert last.may_end(text, begin, end), (terms, text, begin, end)
+
+
+def test_terms_matched_as_one_alternation_per_opening_are_the_first_term_that_matches(
+    linker: Linker,
+) -> None:
+    """``_Terms.matches`` tries each opening's terms as one alternation: the matches are those
+    of the terms' own patterns tried in their order at each opening, on words of the terms
+    glued to each other, to letters and to signs."""
+    import random
+
+    from agenda.risk import _term_pattern
+
+    reader = linker._risk
+    sets = (
+        (reader._trouble, [term for _, term in reader._trouble_terms]),
+        (reader._resolutions, list(linker.keywords.alert_resolutions)),
+    )
+    words = sorted(
+        {w for terms in (reader._trouble, reader._resolutions) for _, ws in terms.needs for w in ws}
+    )
+    glue = [" ", " ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " de "]
+    rng = random.Random(20261202)
+    for _ in range(400):
+        text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 12)))
+        openings = reader._openings.openings(text)
+        for terms, listed in sets:
+            by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+            for index, term in enumerate(listed):
+                key = fold(term.strip()).split()[0].rstrip("*")[:3]
+                pattern = re.compile(_term_pattern(term, bounded=False))
+                by_opening.setdefault(key, []).append((index, pattern))
+            expected: list[tuple[int, int, int]] = []
+            end_of_last = -1
+            for start, key in openings:
+                if key not in by_opening or start < end_of_last:
+                    continue
+                for index, pattern in by_opening[key]:
+                    match = pattern.match(text, start)
+                    if match:
+                        end_of_last = match.end()
+                        expected.append((index, start, end_of_last))
+                        break
+            assert terms.matches(text, openings) == expected, text
 
 
 def test_named_facility_asked_after_a_capital_is_the_plain_match() -> None:
