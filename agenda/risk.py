@@ -654,15 +654,14 @@ class RiskReader:
             self._existing_after.match(folded, end)
         )
 
-    def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
-        """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
-        before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
+    def _new_word_at(self, folded: str, start: int, sentence: Span) -> bool:
+        """ "nuevo"/"futuro" right before the name or opening it ("el nuevo hospital": not "un
+        nuevo resonador"): with a project cue in the sentence (``_cue``), what makes a generic
+        name the project."""
         new_words = self._new_before  # the pattern opening the name has the same first words
         if new_words.may_start(folded, start) and self._new_opening.match(folded, start):
             return True
-        if new_words.found(folded, max(sentence[0], start - 30), start):
-            return True
-        return self._cue.found(folded, sentence[0], sentence[1])
+        return new_words.found(folded, max(sentence[0], start - 30), start)
 
     def read(
         self,
@@ -703,13 +702,21 @@ class RiskReader:
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
         candidates.sort()
+        # a project cue ("obras", "licitación") in the sentence of a generic name; the names of
+        # one sentence come in a row: it is searched once for them
+        cue_sentence: Span = (-1, -1)
+        cued = False
         for start, _, _, commitment_id, end, sentence, needs_cue in candidates:
             if (
                 needs_cue
                 and commitment_id not in specific
-                and not self._has_cue(folded, start, sentence)
+                and not self._new_word_at(folded, start, sentence)
             ):
-                continue
+                if sentence != cue_sentence:
+                    cue_sentence = sentence
+                    cued = self._cue.found(folded, sentence[0], sentence[1])
+                if not cued:
+                    continue
             spans = taken.get(commitment_id)
             if spans is None:
                 spans = taken[commitment_id] = []
@@ -846,6 +853,8 @@ class RiskReader:
                 subjects.add(commitment_id)
         # one scan of the text for the openings of trouble and resolution terms both
         openings = self._openings.openings(folded)
+        if not openings:
+            return list(findings.values()), []  # no trouble or resolution term in the text
         troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).

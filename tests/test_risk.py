@@ -627,7 +627,7 @@ def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: 
 def test_existing_and_new_words_asked_first_by_words_say_what_the_patterns_say(
     linker: Linker,
 ) -> None:
-    """``_existing`` and ``_has_cue`` try their patterns only where the last word before the
+    """``_existing`` and ``_new_word_at`` try their patterns only where the last word before the
     name (``_LastWord``) or the first word after it (``_TermSearch.may_start``) may be a term's:
     the same answers as the patterns alone, for every name place in texts of the terms' words
     (and pieces of them), the building words, letters and signs; a term ending in a prefix or
@@ -667,9 +667,8 @@ def test_existing_and_new_words_asked_first_by_words_say_what_the_patterns_say(
             end = rng.randint(start, len(text))
             expected = existing(text, start, end, sentence)
             assert reader._existing(text, start, end, sentence) is expected, (text, start, end)
-            if not reader._cue.found(text, *sentence):
-                expected = new_word(text, start, sentence)
-                assert reader._has_cue(text, start, sentence) is expected, (text, start)
+            expected = new_word(text, start, sentence)
+            assert reader._new_word_at(text, start, sentence) is expected, (text, start)
     # a prefix term, a term of two words, a sign in a term or in the last word
     after = r"\s+(?:edificio\s+del\s+)?$"
     for terms, others in (
