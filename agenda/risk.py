@@ -841,20 +841,20 @@ class RiskReader:
             if finding is None:  # a Finding made only for a new commitment, not per mention
                 finding = findings[mention.id] = Finding(mention.id)
             finding.mentions.append((mention.start, mention.end))
+        # one scan of the text for the openings of trouble and resolution terms both
+        openings = self._openings.openings(folded)
+        if not openings:
+            return list(findings.values()), []  # no trouble or resolution term: no subject asked
         has_title = paragraphs.has_title
         title = paragraphs.first
         subjects: set[str] = set()
         for commitment_id in findings:
             own = [m for m in mentions if m.id == commitment_id]
             in_title = has_title and any(m.paragraph == title and not m.in_list for m in own)
-            several = len({m.sentence for m in own}) >= 2
+            several = any(m.sentence != own[0].sentence for m in own)  # named in two or more
             only = len(findings) == 1 and any(not m.in_list for m in own)
             if in_title or several or only:
                 subjects.add(commitment_id)
-        # one scan of the text for the openings of trouble and resolution terms both
-        openings = self._openings.openings(folded)
-        if not openings:
-            return list(findings.values()), []  # no trouble or resolution term in the text
         troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).
