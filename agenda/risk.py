@@ -760,11 +760,12 @@ class RiskReader:
         ]
         if not kept:
             return
-        # only the communes of the kept facility words' commitments can count
+        # only the communes of the kept facility words' concerned commitments can count
         wanted: set[str] = set()
         for ids, _, _, _ in kept:
             for commitment_id in ids:
-                wanted |= self._commune_codes[commitment_id]
+                if commitment_id in concerned:
+                    wanted |= self._commune_codes[commitment_id]
         # The communes of each sentence that counts: a facility word's, or a dateline (it ends
         # with a colon: a commune after the text's last one is in none, its sentence not looked
         # up). The communes of one sentence come in a row: its bounds are looked up once.
@@ -802,7 +803,9 @@ class RiskReader:
             if not present or self._existing(folded, start, end, sentence):
                 continue
             for commitment_id in sorted(ids):
-                if _meet(present, self._commune_codes[commitment_id]):
+                if commitment_id in concerned and _meet(
+                    present, self._commune_codes[commitment_id]
+                ):
                     candidates.append(
                         (start, -end, len(candidates), commitment_id, end, sentence, True)
                     )
