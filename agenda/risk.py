@@ -152,7 +152,8 @@ class _LastWord:
         stems: set[str] = set()
         self._always = False
         for term in terms:
-            last = fold(term.split("...")[-1]).split()[-1]
+            last_words = fold(term.split("...")[-1]).split()
+            last = last_words[-1] if last_words else ""  # "viejo ...": the search tells
             word = last.rstrip("*")
             if not word.isalnum():
                 self._always = True

@@ -674,6 +674,7 @@ def test_existing_and_new_words_asked_first_by_words_say_what_the_patterns_say(
     for terms, others in (
         (("antigu*", "ya no"), ("del",)),
         (("ex-", "viejo"), ("del",)),
+        (("viejo ...", "antiguo"), ("del",)),
     ):
         search, last = _TermSearch(terms, after), _LastWord(terms, others)
         pieces = ["antiguos", "antigu", "ya", "no", "ex-", "ex", "viejo", "edificio", "del", "_"]
