@@ -44,8 +44,9 @@ _LIST_AFTER_OPENERS: Final = frozenset(",ye")  # what _LIST_AFTER finds after it
 _DATELINE: Final = re.compile(
     r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
 )  # a headline's "Ovalle:", "Puerto Montt:"
+_CAPITALS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑ"
 _NAMED_FACILITY: Final = re.compile(
-    r"[ \t]+[A-ZÁÉÍÓÚÑ][\w-]+"
+    r"[ \t]+[" + _CAPITALS + r"][\w-]+"
 )  # "hospital Gustavo Fricke": another one
 # Words this short are not looked for by the sieve (``_OpeningsSieve``).
 _SIEVE_SHORT: Final = 3
@@ -115,6 +116,13 @@ class _TermSearch:
         # a first word that starts with another is found where that one is
         shortest = [w for w in literals if not any(w != o and w.startswith(o) for o in literals)]
         self._literals: list[str] | None = None if "" in literals else sorted(shortest)
+        # a str.startswith with a tuple and a place is a generic call, dearer than this test
+        self._first_letters = "".join(sorted({w[0] for w in literals if w}))
+
+    def may_start(self, text: str, at: int) -> bool:
+        """Whether one of the terms may start at ``at``: one of their first words' first
+        letters stands there (always, when a term opens with a gap)."""
+        return self._literals is None or (at < len(text) and text[at] in self._first_letters)
 
     def found(self, text: str, begin: int, end: int) -> bool:
         literals = self._literals
@@ -128,6 +136,42 @@ class _TermSearch:
                     return True
                 at = text.find(literal, at + 1, end)
         return False
+
+
+@final
+class _LastWord:
+    """Whether a pattern that ends with one of ``terms``, then blanks to its end (maybe with
+    words of ``others`` between), can match text[begin:end] there: the last word before the
+    closing blanks (the run of letters after a space) is a term's last word, or one of
+    ``others``. Asked before a ``_TermSearch`` of such a pattern: most words before a name are
+    none of them, and this is a few calls in C where the search finds each term's first word.
+    A term whose last word holds a sign, and a last word that holds one, leave it to the search."""
+
+    def __init__(self, terms: Iterable[str], others: Iterable[str]) -> None:
+        words = set(others)
+        stems: set[str] = set()
+        self._always = False
+        for term in terms:
+            last_words = fold(term.split("...")[-1]).split()
+            last = last_words[-1] if last_words else ""  # "viejo ...": the search tells
+            word = last.rstrip("*")
+            if not word.isalnum():
+                self._always = True
+            (stems if last.endswith("*") else words).add(word)
+        self._words = frozenset(words)
+        self._stems = tuple(sorted(stems))
+
+    def may_end(self, text: str, begin: int, end: int) -> bool:
+        if self._always:
+            return True
+        stop = _before_blanks(text, begin, end)
+        if stop == end:
+            return False  # no blank closes it
+        space = text.rfind(" ", begin, stop)
+        word = text[begin if space < 0 else space + 1 : stop]
+        if not word.isalnum():
+            return True  # a sign or another blank in it: the search tells
+        return word in self._words or word.startswith(self._stems)
 
 
 def _opening_alternatives(term_sets: Iterable[_Terms]) -> dict[str, str]:
@@ -306,7 +350,7 @@ class _Terms:
     step). Matches do not overlap, and at one place the first term listed wins."""
 
     def __init__(self, terms: Iterable[str]) -> None:
-        self._by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        sources: dict[str, list[tuple[int, str]]] = {}  # each opening's terms, in their order
         # what must follow an opening for one of its terms to match ("en" -> "\s+quiebra");
         # None: a term whose pattern does not start with its opening, every opening is tried
         self.tails: dict[str, list[str] | None] = {}
@@ -320,7 +364,7 @@ class _Terms:
             first = fold(term.strip()).split()[0].rstrip("*")
             source = _term_pattern(term, bounded=False)
             key = first[:3]
-            self._by_opening.setdefault(key, []).append((index, re.compile(source)))
+            sources.setdefault(key, []).append((index, source))
             known = self.tails.setdefault(key, [])
             if known is not None and source.startswith(re.escape(key)):
                 known.append(source[len(re.escape(key)) :])
@@ -331,6 +375,16 @@ class _Terms:
                 self.tails[key] = None
                 self.needs.append((key, frozenset({key})))
                 self.literals.append((key, key))
+        # each opening's terms as one alternation, a group for each: at one place the first
+        # term that matches is the group matched (one call, where a pattern per term was tried
+        # in turn); the terms' patterns hold no groups of their own
+        self._by_opening: dict[str, tuple[re.Pattern[str], list[int]]] = {
+            key: (
+                re.compile("|".join("(" + source + ")" for _, source in listed)),
+                [index for index, _ in listed],
+            )
+            for key, listed in sources.items()
+        }
 
     def matches(self, folded: str, openings: list[tuple[int, str]]) -> list[tuple[int, int, int]]:
         """(term index, start, end) of each match in ``folded``. ``openings``: the (start,
@@ -338,15 +392,16 @@ class _Terms:
         found: list[tuple[int, int, int]] = []
         end_of_last = -1
         for start, key in openings:
-            candidates = self._by_opening.get(key)
-            if candidates is None or start < end_of_last:
+            terms = self._by_opening.get(key)
+            if terms is None or start < end_of_last:
                 continue  # another set's opening, or inside the last match
-            for index, pattern in candidates:
-                match = pattern.match(folded, start)
-                if match:
-                    end_of_last = match.end()
-                    found.append((index, start, end_of_last))
-                    break
+            pattern, indexes = terms
+            match = pattern.match(folded, start)
+            if match:
+                group = match.lastindex
+                assert group is not None  # the group of the term matched
+                end_of_last = match.end()
+                found.append((indexes[group - 1], start, end_of_last))
         return found
 
 
@@ -384,7 +439,7 @@ class _Mention:
         self.start = start
         self.end = end
         self.sentence = sentence
-        self.paragraph = paragraph
+        self.paragraph = paragraph  # where its paragraph starts (``_Paragraphs.of``)
         self.in_list = in_list
 
 
@@ -394,19 +449,55 @@ class _Mention:
 _Candidate = tuple[int, int, int, str, int, Span, bool]
 
 
-def _paragraphs(text: str) -> list[Span]:
-    """The (start, end) of each run of characters other than a newline."""
-    spans: list[Span] = []
-    start = 0
-    size = len(text)
-    while start < size:
-        end = text.find("\n", start)
-        if end < 0:
-            end = size
-        if end > start:
-            spans.append((start, end))
-        start = end + 1
-    return spans
+@final
+class _Paragraphs:
+    """The paragraphs of one text (its runs of characters other than a newline), read where
+    asked: a paragraph is named by where it starts, found back from an offset (listing a text's
+    paragraphs cost a find and a tuple each)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        size = len(text)
+        first = 0
+        while first < size and text[first] == "\n":
+            first += 1
+        self.first = first  # the first paragraph's start: the title's, when there are others
+        end = text.find("\n", first)
+        self.title_end = size if end < 0 else end
+        after = self.title_end
+        while after < size and text[after] == "\n":
+            after += 1
+        self.has_title = after < size  # another paragraph follows the first
+
+    def of(self, offset: int) -> int:
+        """Where the paragraph holding ``offset`` starts; the first's when none holds it."""
+        text = self.text
+        if offset >= len(text) or text[offset] == "\n":
+            return self.first
+        return text.rfind("\n", 0, offset) + 1
+
+
+def _meet(few: set[str], others: set[str] | frozenset[str]) -> bool:
+    """``not few.isdisjoint(others)`` for a small ``few``: compiled, a loop of lookups costs less
+    than the method's generic call."""
+    for item in few:
+        if item in others:
+            return True
+    return False
+
+
+def _named_facility_at(text: str, end: int) -> bool:
+    """``_NAMED_FACILITY.match(text, end)``, the pattern tried only where a capital follows the
+    blanks (after most facility words a small letter or a sign does)."""
+    after = end
+    while after < len(text) and (text[after] == " " or text[after] == "\t"):
+        after += 1
+    return (
+        after > end
+        and after < len(text)
+        and text[after] in _CAPITALS
+        and _NAMED_FACILITY.match(text, end) is not None
+    )
 
 
 def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
@@ -415,14 +506,6 @@ def _sentence_holding(sentences: list[Span], offset: int) -> Span | None:
         if sentence[0] <= offset < sentence[1]:
             return sentence
     return None
-
-
-def _paragraph_of(paragraphs: list[Span], offset: int) -> int:
-    """The number of the paragraph holding ``offset``; 0 when none does."""
-    for number, (start, end) in enumerate(paragraphs):
-        if start <= offset < end:
-            return number
-    return 0
 
 
 def _after_list_separator(folded: str, begin: int, end: int) -> bool:
@@ -507,6 +590,7 @@ class RiskReader:
             keywords.existing_words,
             r"\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$",
         )
+        self._existing_last = _LastWord(keywords.existing_words, ("del", "de", "la"))
         self._existing_after = re.compile(r"\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
             c.id: {
@@ -553,24 +637,32 @@ class RiskReader:
         return all(w in allowed for w in words if w)
 
     def _existing(self, folded: str, start: int, end: int, sentence: Span) -> bool:
-        before = folded[max(sentence[0], start - 60) : start]
-        if self._existing_before.found(before, 0, len(before)):
-            return True
-        # the pattern after the name opens with a blank: asked only where one follows
-        return (
-            end < len(folded)
-            and folded[end].isspace()
-            and bool(self._existing_after.match(folded, end))
+        begin = max(sentence[0], start - 60)
+        # the pattern before the name ends at it: searched only when the last word may end it
+        if self._existing_last.may_end(folded, begin, start):
+            before = folded[begin:start]
+            if self._existing_before.found(before, 0, len(before)):
+                return True
+        # the pattern after the name is blanks, then a term: asked only where a term's first
+        # word follows the blanks
+        size = len(folded)
+        if end >= size or not folded[end].isspace():
+            return False
+        after = end + 1
+        while after < size and folded[after].isspace():
+            after += 1
+        return self._existing_before.may_start(folded, after) and bool(
+            self._existing_after.match(folded, end)
         )
 
-    def _has_cue(self, folded: str, start: int, sentence: Span) -> bool:
-        """A project cue in the sentence ("obras", "licitación"), or "nuevo"/"futuro" right
-        before the name or opening it ("el nuevo hospital": not "un nuevo resonador")."""
-        if self._new_opening.match(folded, start) or self._new_before.found(
-            folded, max(sentence[0], start - 30), start
-        ):
+    def _new_word_at(self, folded: str, start: int, sentence: Span) -> bool:
+        """ "nuevo"/"futuro" right before the name or opening it ("el nuevo hospital": not "un
+        nuevo resonador"): with a project cue in the sentence (``_cue``), what makes a generic
+        name the project."""
+        new_words = self._new_before  # the pattern opening the name has the same first words
+        if new_words.may_start(folded, start) and self._new_opening.match(folded, start):
             return True
-        return self._cue.found(folded, sentence[0], sentence[1])
+        return new_words.found(folded, max(sentence[0], start - 30), start)
 
     def read(
         self,
@@ -607,24 +699,32 @@ class RiskReader:
             self._facility_candidates(text, folded, facilities, communes, sentences, candidates)
         if not candidates:
             return [], []
-        paragraphs = _paragraphs(text)
+        paragraphs = _Paragraphs(text)
         mentions: list[_Mention] = []
         taken: dict[str, list[Span]] = {}
         candidates.sort()
+        # a project cue ("obras", "licitación") in the sentence of a generic name; the names of
+        # one sentence come in a row: it is searched once for them
+        cue_sentence: Span = (-1, -1)
+        cued = False
         for start, _, _, commitment_id, end, sentence, needs_cue in candidates:
             if (
                 needs_cue
                 and commitment_id not in specific
-                and not self._has_cue(folded, start, sentence)
+                and not self._new_word_at(folded, start, sentence)
             ):
-                continue
+                if sentence != cue_sentence:
+                    cue_sentence = sentence
+                    cued = self._cue.found(folded, sentence[0], sentence[1])
+                if not cued:
+                    continue
             spans = taken.get(commitment_id)
             if spans is None:
                 spans = taken[commitment_id] = []
             elif any(s <= start < e for s, e in spans):
                 continue  # a facility word inside the name already found
             spans.append((start, end))
-            paragraph = _paragraph_of(paragraphs, start)
+            paragraph = paragraphs.of(start)
             in_list = self._in_list(text, folded, start, end, sentence)
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
@@ -650,15 +750,23 @@ class RiskReader:
             commitment_ids = commitments_of_commune.get(code)
             if commitment_ids is not None:
                 concerned |= commitment_ids
+        if not concerned:
+            return
         kept = [
             (ids, start, end, sentences.around(start))
             for ids, start, end in facilities
-            if not concerned.isdisjoint(ids)
+            if _meet(concerned, ids)
             # "puente Calle-Calle", "hospital Gustavo Fricke": another, named facility
-            and not _NAMED_FACILITY.match(text, end)
+            and not _named_facility_at(text, end)
         ]
         if not kept:
             return
+        # only the communes of the kept facility words' concerned commitments can count
+        wanted: set[str] = set()
+        for ids, _, _, _ in kept:
+            for commitment_id in ids:
+                if commitment_id in concerned:
+                    wanted |= self._commune_codes[commitment_id]
         # The communes of each sentence that counts: a facility word's, or a dateline (it ends
         # with a colon: a commune after the text's last one is in none, its sentence not looked
         # up). The communes of one sentence come in a row: its bounds are looked up once.
@@ -668,6 +776,8 @@ class RiskReader:
         last_sentence: Span = (0, 0)
         last_codes: set[str] = set()
         for code, start, _ in communes:
+            if code not in wanted:
+                continue
             if not last_sentence[0] <= start < last_sentence[1]:
                 sentence = _sentence_holding(facility_sentences, start)
                 if sentence is None:
@@ -694,7 +804,9 @@ class RiskReader:
             if not present or self._existing(folded, start, end, sentence):
                 continue
             for commitment_id in sorted(ids):
-                if not present.isdisjoint(self._commune_codes[commitment_id]):
+                if commitment_id in concerned and _meet(
+                    present, self._commune_codes[commitment_id]
+                ):
                     candidates.append(
                         (start, -end, len(candidates), commitment_id, end, sentence, True)
                     )
@@ -724,7 +836,7 @@ class RiskReader:
         self,
         folded: str,
         mentions: list[_Mention],
-        paragraphs: list[Span],
+        paragraphs: _Paragraphs,
         sentences: Sentences,
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
@@ -733,21 +845,24 @@ class RiskReader:
             if finding is None:  # a Finding made only for a new commitment, not per mention
                 finding = findings[mention.id] = Finding(mention.id)
             finding.mentions.append((mention.start, mention.end))
-        has_title = len(paragraphs) > 1
+        # one scan of the text for the openings of trouble and resolution terms both
+        openings = self._openings.openings(folded)
+        if not openings:
+            return list(findings.values()), []  # no trouble or resolution term: no subject asked
+        has_title = paragraphs.has_title
+        title = paragraphs.first
         subjects: set[str] = set()
         for commitment_id in findings:
             own = [m for m in mentions if m.id == commitment_id]
-            in_title = has_title and any(m.paragraph == 0 and not m.in_list for m in own)
-            several = len({m.sentence for m in own}) >= 2
+            in_title = has_title and any(m.paragraph == title and not m.in_list for m in own)
+            several = any(m.sentence != own[0].sentence for m in own)  # named in two or more
             only = len(findings) == 1 and any(not m.in_list for m in own)
             if in_title or several or only:
                 subjects.add(commitment_id)
-        # one scan of the text for the openings of trouble and resolution terms both
-        openings = self._openings.openings(folded)
         troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).
-        title_end = paragraphs[0][1] if has_title else 0
+        title_end = paragraphs.title_end if has_title else 0
         body_first = [t for t in troubles if t[0].start >= title_end] + [
             t for t in troubles if t[0].start < title_end
         ]
@@ -808,7 +923,7 @@ def _owners(
     offset: int,
     sentence: Span,
     mentions: list[_Mention],
-    paragraphs: list[Span],
+    paragraphs: _Paragraphs,
     subjects: set[str],
 ) -> list[tuple[str, _Mention]]:
     """Whose trouble (at ``offset``, in ``sentence``) this is: the commitment named in the
@@ -816,7 +931,7 @@ def _owners(
     mention nearest to it)."""
     named = [m for m in mentions if not m.in_list and m.sentence == sentence]
     if not named:
-        paragraph = _paragraph_of(paragraphs, offset)
+        paragraph = paragraphs.of(offset)
         near = [m for m in mentions if not m.in_list and m.paragraph == paragraph]
         if near:
             distance = min(abs(m.start - offset) for m in near)

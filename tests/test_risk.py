@@ -493,11 +493,34 @@ def test_list_after_a_name_is_the_plain_match() -> None:
                     assert _list_after(text, end, stop) is expected, (text, end, stop)
 
 
-@pytest.mark.parametrize("text", ["", "\n", "a", "uno\n\ndos\n", "\n\nuno\ndos", "a\r\nb\u2028c\n"])
-def test_paragraphs_are_the_runs_between_newlines(text: str) -> None:
-    from agenda.risk import _paragraphs
+def test_paragraphs_read_back_from_an_offset_are_the_runs_between_newlines() -> None:
+    """``_Paragraphs`` names a paragraph by its start: offsets share one when they share the
+    run of characters other than a newline that holds them (the first when none does), the
+    title is the first run, there is one when another run follows it; on every short string
+    of newlines, other blanks and letters."""
+    from itertools import product
 
-    assert _paragraphs(text) == [m.span() for m in re.finditer(r"[^\n]+", text)]
+    from agenda.risk import _Paragraphs
+
+    for size in range(7):
+        for letters in product(["\n", "a", " ", "\r", "\u2028"], repeat=size):
+            text = "".join(letters)
+            runs = [m.span() for m in re.finditer(r"[^\n]+", text)]
+            number = [
+                next((n for n, (s, e) in enumerate(runs) if s <= offset < e), 0)
+                for offset in range(size + 2)
+            ]
+            paragraphs = _Paragraphs(text)
+            named = [paragraphs.of(offset) for offset in range(size + 2)]
+            assert [n == 0 for n in number] == [p == paragraphs.first for p in named], text
+            assert all(
+                (number[a] == number[b]) is (named[a] == named[b])
+                for a in range(size + 2)
+                for b in range(size + 2)
+            ), text
+            assert paragraphs.has_title is (len(runs) > 1), text
+            if runs:
+                assert paragraphs.title_end == runs[0][1], text
 
 
 def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_finds(
@@ -599,6 +622,128 @@ def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: 
             end = rng.randint(begin, len(text))
             expected = pattern.search(text, begin, end) is not None
             assert search.found(text, begin, end) is expected, (terms, text, begin, end)
+
+
+def test_existing_and_new_words_asked_first_by_words_say_what_the_patterns_say(
+    linker: Linker,
+) -> None:
+    """``_existing`` and ``_new_word_at`` try their patterns only where the last word before the
+    name (``_LastWord``) or the first word after it (``_TermSearch.may_start``) may be a term's:
+    the same answers as the patterns alone, for every name place in texts of the terms' words
+    (and pieces of them), the building words, letters and signs; a term ending in a prefix or
+    a sign is read too."""
+    import random
+
+    from agenda.risk import _LastWord, _TermSearch
+
+    reader = linker._risk
+    keywords = linker.keywords
+
+    def existing(folded: str, start: int, end: int, sentence: Span) -> bool:
+        before = folded[max(sentence[0], start - 60) : start]
+        if reader._existing_before.found(before, 0, len(before)):
+            return True
+        return (
+            end < len(folded)
+            and folded[end].isspace()
+            and bool(reader._existing_after.match(folded, end))
+        )
+
+    def new_word(folded: str, start: int, sentence: Span) -> bool:
+        return bool(reader._new_opening.match(folded, start)) or reader._new_before.found(
+            folded, max(sentence[0], start - 30), start
+        )
+
+    terms = keywords.existing_words + keywords.new_words
+    words = sorted({w for t in terms for w in fold(t).split()})
+    words += [w[1:] for w in words if len(w) > 2] + [w[:-1] for w in words if len(w) > 2]
+    words += ["edificio", "recinto", "del", "de", "la", "x", "hospital"]
+    glue = [" ", " ", " ", "  ", "", "s", ", ", ".", "-", "_", "3", "ñ", "\n", "\t", "\u00a0"]
+    rng = random.Random(20261202)
+    for _ in range(3000):
+        text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 9)))
+        sentence = (rng.randint(0, len(text)), len(text))
+        for start in range(sentence[0], len(text) + 1):
+            end = rng.randint(start, len(text))
+            expected = existing(text, start, end, sentence)
+            assert reader._existing(text, start, end, sentence) is expected, (text, start, end)
+            expected = new_word(text, start, sentence)
+            assert reader._new_word_at(text, start, sentence) is expected, (text, start)
+    # a prefix term, a term of two words, a sign in a term or in the last word
+    after = r"\s+(?:edificio\s+del\s+)?$"
+    for terms, others in (
+        (("antigu*", "ya no"), ("del",)),
+        (("ex-", "viejo"), ("del",)),
+        (("viejo ...", "antiguo"), ("del",)),
+    ):
+        search, last = _TermSearch(terms, after), _LastWord(terms, others)
+        pieces = ["antiguos", "antigu", "ya", "no", "ex-", "ex", "viejo", "edificio", "del", "_"]
+        for _ in range(3000):
+            text = "".join(rng.choice(pieces) + rng.choice(glue) for _ in range(rng.randint(1, 5)))
+            begin = rng.randint(0, len(text))
+            end = rng.randint(begin, len(text))
+            if search.found(text[begin:end], 0, end - begin):
+                assert last.may_end(text, begin, end), (terms, text, begin, end)
+
+
+def test_terms_matched_as_one_alternation_per_opening_are_the_first_term_that_matches(
+    linker: Linker,
+) -> None:
+    """``_Terms.matches`` tries each opening's terms as one alternation: the matches are those
+    of the terms' own patterns tried in their order at each opening, on words of the terms
+    glued to each other, to letters and to signs."""
+    import random
+
+    from agenda.risk import _term_pattern
+
+    reader = linker._risk
+    sets = (
+        (reader._trouble, [term for _, term in reader._trouble_terms]),
+        (reader._resolutions, list(linker.keywords.alert_resolutions)),
+    )
+    words = sorted(
+        {w for terms in (reader._trouble, reader._resolutions) for _, ws in terms.needs for w in ws}
+    )
+    glue = [" ", " ", " ", "", "s", "a", ", ", ".", "-", "_", "3", "ñ", "\n", " las ", " de "]
+    rng = random.Random(20261202)
+    for _ in range(400):
+        text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 12)))
+        openings = reader._openings.openings(text)
+        for terms, listed in sets:
+            by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+            for index, term in enumerate(listed):
+                key = fold(term.strip()).split()[0].rstrip("*")[:3]
+                pattern = re.compile(_term_pattern(term, bounded=False))
+                by_opening.setdefault(key, []).append((index, pattern))
+            expected: list[tuple[int, int, int]] = []
+            end_of_last = -1
+            for start, key in openings:
+                if key not in by_opening or start < end_of_last:
+                    continue
+                for index, pattern in by_opening[key]:
+                    match = pattern.match(text, start)
+                    if match:
+                        end_of_last = match.end()
+                        expected.append((index, start, end_of_last))
+                        break
+            assert terms.matches(text, openings) == expected, text
+
+
+def test_named_facility_asked_after_a_capital_is_the_plain_match() -> None:
+    """``_named_facility_at`` tries ``_NAMED_FACILITY`` only where a capital follows the blanks:
+    the same answer as the pattern from every place of every short string of blanks, capitals,
+    small letters and signs."""
+    from itertools import product
+
+    from agenda.risk import _NAMED_FACILITY, _named_facility_at
+
+    alphabet = [" ", "\t", "\n", "G", "Ñ", "É", "g", "-", "_", ","]
+    for size in range(6):
+        for letters in product(alphabet, repeat=size):
+            text = "".join(letters)
+            for end in range(size + 1):
+                expected = _NAMED_FACILITY.match(text, end) is not None
+                assert _named_facility_at(text, end) is expected, (text, end)
 
 
 @pytest.mark.parametrize(
