@@ -18,7 +18,7 @@ does that this relies on (spacy/tokenizer.pyx, spacy/matcher/phrasematcher.pyx):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import pairwise
 from typing import Final, NamedTuple, final
@@ -30,6 +30,8 @@ from spacy.tokens import Doc
 
 # A match: key, start and end (character offsets), number of tokens.
 Match = tuple[str, int, int, int]
+# An occurrence of a searched string: its index, start and end (character offsets).
+Occurrence = tuple[int, int, int]
 # Token spans, as (start, end) character offsets.
 _Spans = tuple[tuple[int, int], ...]
 
@@ -119,7 +121,7 @@ class OverlappingSearch:
                 [string.encode("latin-1") for string in strings], implementation=dfa
             )
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
+    def find(self, text: str) -> list[Occurrence]:
         """(string index, start, end) of each occurrence."""
         if self._in_latin1 is not None:
             try:
@@ -137,13 +139,16 @@ class FoldedPhraseMatcher:
     """Built once from (key, folded phrases) pairs and the keys that are places; called with a
     folded text, it returns what ``PhraseMatcher(vocab, attr="ORTH")`` holding the same phrases
     returns on that text's Doc, as character offsets plus the number of tokens: the matches of
-    places, then the others, in two lists (each in the PhraseMatcher's order)."""
+    places, then the others, in two lists (each in the PhraseMatcher's order). Other strings
+    (``also_found``) are looked for in the same pass, for another reader of the text: their
+    occurrences come as the search gives them, in a third list."""
 
     def __init__(
         self,
         tokenizer: Tokenizer,
         phrases: Iterable[tuple[str, Iterable[str]]],
         place_keys: AbstractSet[str] = frozenset(),
+        also_found: Sequence[str] = (),
     ) -> None:
         self.tokenizer = tokenizer
         self.phrases = [(key, list(texts)) for key, texts in phrases]
@@ -168,14 +173,16 @@ class FoldedPhraseMatcher:
             others = tuple(key for key in ordered if key not in place_keys)
             for string, spans in forms:
                 readings.setdefault(string, []).append(_Reading(spans, places, others))
-        self._forms: list[_Form] = []  # by the automaton's index
+        self._forms: list[_Form] = []  # by their index in the search, after the other strings
         for string, found in readings.items():
             whole = None
             if " ".join(string.split()) == string:  # no blank but single spaces between chunks
                 own = self._spans(string)
                 whole = next((reading for reading in found if reading.spans == own), None)
             self._forms.append(_Form(string, tuple(found), whole))
-        self._search = OverlappingSearch(list(readings))
+        # one pass for both: the other strings first, so their occurrences keep their index
+        self._also_count = len(also_found)
+        self._search = OverlappingSearch(list(also_found) + list(readings))
 
     def _hash_table_order(self, tokens: tuple[str, ...], keys: list[str]) -> tuple[str, ...]:
         """The order the PhraseMatcher gives keys added in this order for one phrase."""
@@ -186,15 +193,22 @@ class FoldedPhraseMatcher:
             matcher.add(key, [doc])
         return tuple(vocab.strings[match_id] for match_id, _, _ in matcher(doc))
 
-    def __call__(self, folded: str) -> tuple[list[Match], list[Match]]:
+    def __call__(self, folded: str) -> tuple[list[Match], list[Match], list[Occurrence]]:
         place_matches: list[Match] = []
         other_matches: list[Match] = []
+        also_found: list[Occurrence] = []
         size = len(folded)
         forms = self._forms
+        also_count = self._also_count
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
         found = self._search.find(folded)
         last_start = last_end = -1  # the span of the last match kept
-        for index, start, end in found:
+        for occurrence in found:
+            index, start, end = occurrence
+            if index < also_count:
+                also_found.append(occurrence)
+                continue
+            index -= also_count
             form = forms[index]
             reading = form.whole
             # most strings found are whole chunks, a space (or the text's edge) on each side:
@@ -218,7 +232,7 @@ class FoldedPhraseMatcher:
             else:
                 _insert(place_matches, reading.place_keys, start, end, tokens)
                 _insert(other_matches, reading.other_keys, start, end, tokens)
-        return place_matches, other_matches
+        return place_matches, other_matches, also_found
 
     def _reading_at(
         self,

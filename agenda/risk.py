@@ -23,7 +23,7 @@ from typing import Final, final
 
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Keywords
-from agenda.link_match import OverlappingSearch
+from agenda.link_match import Occurrence
 from agenda.link_tokens import Sentences
 from agenda.register import Commitment
 from agenda.textnorm import fold
@@ -176,7 +176,8 @@ def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
 @final
 class _SiftedOpeningScan:
     """``_openings_pattern``'s (start, opening) over a whole text, looked for only where a term
-    may be. One pass in C (``OverlappingSearch``) finds the words of the terms, and the sieve
+    may be. One pass in C (Aho-Corasick, ``OverlappingSearch``) finds the words of the terms
+    (``strings``; the linker's phrase matcher finds them in its own pass), and the sieve
     (``_OpeningsSieve``) keeps the openings of the terms whose words are all there: none in
     most texts, one or two in the others. The same pass found where such an opening may stand:
     at the first word of one of its terms (a match starts with it), when all its terms' first
@@ -207,11 +208,11 @@ class _SiftedOpeningScan:
         index = {string: at for at, string in enumerate(strings)}
         self._opening_at: dict[int, str] = {index[literal]: key for key, literal in placed}
         self._sieve = _OpeningsSieve(needs, index)
-        self._words = OverlappingSearch(strings)
+        self.strings = strings  # the words to find in a text, by the numbers the scan reads
 
-    def openings(self, folded: str) -> list[tuple[int, str]]:
-        """(start, opening) of each opening in ``folded``, in the order of the text."""
-        hits = self._words.find(folded)
+    def openings(self, folded: str, hits: list[Occurrence]) -> list[tuple[int, str]]:
+        """(start, opening) of each opening in ``folded``, in the order of the text; ``hits``:
+        every occurrence of ``strings`` in it (number, start, end), in any order."""
         keys = self._sieve.keys({at for at, _, _ in hits})
         if not keys:
             return []  # no term's words all there: no term starts anywhere
@@ -259,7 +260,7 @@ class _OpeningsSieve:
 
     def __init__(self, needs: list[tuple[str, frozenset[str]]], index: dict[str, int]) -> None:
         """``needs``: each term's opening and words; ``index``: each word's number in the
-        search (``OverlappingSearch``) whose findings the sieve reads."""
+        search whose findings the sieve reads."""
         sought = [
             (key, frozenset(w for w in words if len(w) > _SIEVE_SHORT)) for key, words in needs
         ]
@@ -483,6 +484,8 @@ class RiskReader:
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
         self._openings = _SiftedOpeningScan([self._trouble, self._resolutions])
+        # the strings ``read`` wants found in the text, by the number of each
+        self.strings: list[str] = self._openings.strings
         # "sin embargo, hay retrasos" is no negation
         self._negated = _TermSearch(keywords.alert_negations, r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
         self._cue = _TermSearch(keywords.project_cues)  # searched in one sentence at a time
@@ -580,11 +583,13 @@ class RiskReader:
         facilities: list[tuple[set[str], int, int]],
         communes: list[tuple[str, int, int]],
         sentences: Sentences,
+        found: list[Occurrence],
     ) -> tuple[list[Finding], list[Hit]]:
         """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
         ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions;
         ``sentences``: the text's, ``around`` an offset the (start, end) of its sentence, the
-        same for every offset inside it. Returns the commitments found, in order of first
+        same for every offset inside it; ``found``: every occurrence of ``strings`` in
+        ``folded`` (number, start, end). Returns the commitments found, in order of first
         mention, and the trouble terms."""
         specific: set[str] = set()
         candidates: list[_Candidate] = []
@@ -629,7 +634,7 @@ class RiskReader:
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
             return [], []
-        return self._judge(folded, mentions, paragraphs, sentences)
+        return self._judge(folded, mentions, paragraphs, sentences, found)
 
     def _facility_candidates(
         self,
@@ -726,6 +731,7 @@ class RiskReader:
         mentions: list[_Mention],
         paragraphs: list[Span],
         sentences: Sentences,
+        found: list[Occurrence],
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
@@ -743,7 +749,7 @@ class RiskReader:
             if in_title or several or only:
                 subjects.add(commitment_id)
         # one scan of the text for the openings of trouble and resolution terms both
-        openings = self._openings.openings(folded)
+        openings = self._openings.openings(folded, found)
         troubles = self._hits(folded, openings, sentences, trouble=True)
         # The body's account of the trouble is the evidence to keep; the title says it in short
         # (the hits come in the order of the text: the body's first, then the title's).
