@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import pairwise
-from typing import Final, NamedTuple, final
+from typing import Final, NamedTuple, cast, final
 
 import ahocorasick_rs
 from spacy.matcher import PhraseMatcher
@@ -32,6 +32,9 @@ from spacy.tokens import Doc
 Match = tuple[str, int, int, int]
 # An occurrence of a searched string: its index, start and end (character offsets).
 Occurrence = tuple[int, int, int]
+# A Match as the matcher builds it, of the search's own int objects for its start and end:
+# compiled, ints typed as such are native numbers, boxed anew (allocated) for every tuple made.
+_BoxedMatch = tuple[str, object, object, int]
 # Token spans, as (start, end) character offsets.
 _Spans = tuple[tuple[int, int], ...]
 
@@ -194,20 +197,23 @@ class FoldedPhraseMatcher:
         return tuple(vocab.strings[match_id] for match_id, _, _ in matcher(doc))
 
     def __call__(self, folded: str) -> tuple[list[Match], list[Match], list[Occurrence]]:
-        place_matches: list[Match] = []
-        other_matches: list[Match] = []
-        also_found: list[Occurrence] = []
+        place_matches: list[_BoxedMatch] = []
+        other_matches: list[_BoxedMatch] = []
+        also_found: list[object] = []
         size = len(folded)
         forms = self._forms
         also_count = self._also_count
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
-        found = self._search.find(folded)
         last_start = last_end = -1  # the span of the last match kept
-        for occurrence in found:
-            index, start, end = occurrence
+        # each occurrence's objects kept as they are (see _BoxedMatch), its ints read as numbers
+        for occurrence in cast(list[object], self._search.find(folded)):
+            index_box, start_box, end_box = cast(tuple[object, object, object], occurrence)
+            index = cast(int, index_box)
             if index < also_count:
                 also_found.append(occurrence)
                 continue
+            start = cast(int, start_box)
+            end = cast(int, end_box)
             index -= also_count
             form = forms[index]
             reading = form.whole
@@ -225,14 +231,18 @@ class FoldedPhraseMatcher:
             # phrase inside a longer one) a little before
             if start > last_start or (start == last_start and end >= last_end):
                 for key in reading.place_keys:
-                    place_matches.append((key, start, end, tokens))
+                    place_matches.append((key, start_box, end_box, tokens))
                 for key in reading.other_keys:
-                    other_matches.append((key, start, end, tokens))
+                    other_matches.append((key, start_box, end_box, tokens))
                 last_start, last_end = start, end
             else:
-                _insert(place_matches, reading.place_keys, start, end, tokens)
-                _insert(other_matches, reading.other_keys, start, end, tokens)
-        return place_matches, other_matches, also_found
+                _insert(place_matches, reading.place_keys, start_box, end_box, tokens)
+                _insert(other_matches, reading.other_keys, start_box, end_box, tokens)
+        return (
+            cast(list[Match], place_matches),
+            cast(list[Match], other_matches),
+            cast(list[Occurrence], also_found),
+        )
 
     def _reading_at(
         self,
@@ -328,13 +338,17 @@ class FoldedPhraseMatcher:
         return tuple((token.idx, token.idx + len(token.text)) for token in self.tokenizer(text))
 
 
-def _insert(matches: list[Match], keys: tuple[str, ...], start: int, end: int, tokens: int) -> None:
+def _insert(
+    matches: list[_BoxedMatch], keys: tuple[str, ...], start: object, end: object, tokens: int
+) -> None:
     """Put the matches of ``keys`` at [start, end) in ``matches`` (ordered by start, then end)
     where they keep them so: after those with the same span."""
     at = len(matches)
     while at:
         _, other_start, other_end, _ = matches[at - 1]
-        if other_start < start or (other_start == start and other_end <= end):
+        if cast(int, other_start) < cast(int, start) or (
+            cast(int, other_start) == cast(int, start) and cast(int, other_end) <= cast(int, end)
+        ):
             break
         at -= 1
     for key in keys:
