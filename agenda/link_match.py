@@ -35,6 +35,7 @@ Occurrence = tuple[int, int, int]
 # A Match as the matcher builds it, of the search's own int objects for its start and end:
 # compiled, ints typed as such are native numbers, boxed anew (allocated) for every tuple made.
 _BoxedMatch = tuple[str, object, object, int]
+_Boxes = tuple[object, object, object]  # an Occurrence's int objects
 # Token spans, as (start, end) character offsets.
 _Spans = tuple[tuple[int, int], ...]
 
@@ -205,15 +206,12 @@ class FoldedPhraseMatcher:
         also_count = self._also_count
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
         last_start = last_end = -1  # the span of the last match kept
-        # each occurrence's objects kept as they are (see _BoxedMatch), its ints read as numbers
-        for occurrence in cast(list[object], self._search.find(folded)):
-            index_box, start_box, end_box = cast(tuple[object, object, object], occurrence)
-            index = cast(int, index_box)
+        # each occurrence kept as the search made it (see _BoxedMatch), its ints read as numbers
+        for occurrence in cast("list[object]", self._search.find(folded)):
+            index, start, end = cast(Occurrence, occurrence)
             if index < also_count:
                 also_found.append(occurrence)
                 continue
-            start = cast(int, start_box)
-            end = cast(int, end_box)
             index -= also_count
             form = forms[index]
             reading = form.whole
@@ -226,6 +224,7 @@ class FoldedPhraseMatcher:
             if reading is None:
                 continue
             tokens = reading.tokens
+            _, start_box, end_box = cast(_Boxes, occurrence)
             # the PhraseMatcher's order, by start then end (the keys of one span in their
             # order): the search gives them by end, so most go last, and a few (a shorter
             # phrase inside a longer one) a little before
@@ -239,9 +238,9 @@ class FoldedPhraseMatcher:
                 _insert(place_matches, reading.place_keys, start_box, end_box, tokens)
                 _insert(other_matches, reading.other_keys, start_box, end_box, tokens)
         return (
-            cast(list[Match], place_matches),
-            cast(list[Match], other_matches),
-            cast(list[Occurrence], also_found),
+            cast("list[Match]", place_matches),
+            cast("list[Match]", other_matches),
+            cast("list[Occurrence]", also_found),
         )
 
     def _reading_at(
