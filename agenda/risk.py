@@ -70,7 +70,10 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
         return r"\s+".join(words)
 
     pieces = [part(p) for p in term.split("...")]
-    gap = r"(?:[^\w.!?;:\n]+\w+){0,8}?[^\w.!?;:\n]+"  # within one sentence
+    # within one sentence; the words between read possessively (a run of word characters, or
+    # of others, taken whole: the other kind follows each, so a shorter run never matched),
+    # which spares the backtracking through every word's letters when no term is there
+    gap = r"(?:[^\w.!?;:\n]++\w++){0,8}?[^\w.!?;:\n]+"
     return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
 
 

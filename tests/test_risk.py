@@ -581,6 +581,37 @@ def test_any_term_grouped_by_first_letter_finds_what_the_plain_alternation_finds
                     assert (found and found.span()) == (wanted and wanted.span()), (terms, text)
 
 
+def test_possessive_gap_matches_what_the_backtracking_one_matched(keywords: Keywords) -> None:
+    """A term in two parts ("contraloria ... objet*"): the words between them are read
+    possessively, with the same matches (spans) as the plain gap, at and from any place, on
+    words of the terms glued to each other, to letters and to signs."""
+    import random
+
+    from agenda.risk import _term_pattern
+
+    plain_gap = r"(?:[^\w.!?;:\n]+\w+){0,8}?[^\w.!?;:\n]+"
+    possessive_gap = r"(?:[^\w.!?;:\n]++\w++){0,8}?[^\w.!?;:\n]+"
+    terms = [
+        term for kind in keywords.alert_kinds.values() for term in kind.terms if "..." in term
+    ] + ["contraloria ... objet*", "obra* ... detenid*", "a ... b ... c*"]
+    words = sorted({w.rstrip("*") for t in terms for w in fold(t.replace("...", " ")).split()})
+    glue = [" ", " ", " ", "", "s", "a", ", ", ".", ";", "-", "_", "3", "ñ", "\n", " las ", "  "]
+    rng = random.Random(20261202)
+    for term in terms:
+        possessive = re.compile(_term_pattern(term))
+        assert possessive_gap in possessive.pattern
+        plain = re.compile(possessive.pattern.replace(possessive_gap, plain_gap))
+        for _ in range(300):
+            size = rng.randint(1, 14)
+            text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(size))
+            begin = rng.randint(0, len(text))
+            assert [m.span() for m in possessive.finditer(text, begin)] == [
+                m.span() for m in plain.finditer(text, begin)
+            ], (term, text)
+            found, wanted = possessive.match(text, begin), plain.match(text, begin)
+            assert (found and found.span()) == (wanted and wanted.span()), (term, text)
+
+
 def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: Keywords) -> None:
     """``_TermSearch.found`` tries its pattern only where a term's first word stands: the same
     answer as the pattern's search between any two places, on words of the terms (and pieces
