@@ -53,7 +53,7 @@ from typing import Final, final
 
 from agenda.errors import ConfigError
 from agenda.keywords import Keywords, Place
-from agenda.link_match import FoldedPhraseMatcher, Match, UnsearchablePhrase
+from agenda.link_match import FoldedPhraseMatcher, Match, Occurrence, UnsearchablePhrase
 from agenda.link_result import Evidence, Link, LinkResult
 from agenda.link_tokens import Sentences, count_at_most, folded_nlp
 from agenda.placecontext import (
@@ -399,15 +399,17 @@ class Linker(PlaceContext):
             phrases.append((f"facility|{form}", self._patterns([form])))
         for priority in self.keywords.priorities.values():
             phrases.append((f"priority|{priority.id}", self._patterns(priority.keywords)))
+        # trouble terms are patterns ("paraliz*"), not phrases; the words risk looks for first
+        # are found in the matcher's pass over the text
+        self._risk = RiskReader(self.keywords)
         try:
-            self._matcher = FoldedPhraseMatcher(folded_nlp().tokenizer, phrases, self._place_ids)
+            self._matcher = FoldedPhraseMatcher(
+                folded_nlp().tokenizer, phrases, self._place_ids, self._risk.strings
+            )
         except UnsearchablePhrase as exc:  # a keyword the matcher cannot search: the analyst's
             kind = exc.key.split("|")[0].split(":")[0]
             file = _FILE_OF_PHRASES.get(kind, "gazetteer.yaml")
             raise ConfigError(str(self.keywords.directory / file), None, None, exc.reason) from None
-        self._risk = RiskReader(
-            self.keywords
-        )  # trouble terms are patterns ("paraliz*"), not phrases
         # a topic's match key -> (kind, code)
         self._topic_by_match: dict[str, tuple[str, str]] = {
             f"{kind}|{code}": (kind, code)
@@ -435,7 +437,7 @@ class Linker(PlaceContext):
         '08'
         """
         folded = fold(text)
-        place_matches, topic_matches = self._matcher(folded)
+        place_matches, topic_matches, risk_words = self._matcher(folded)
         # a commitment named in the text vouches for its region ("viviendas definitivas de Santa
         # Juana"); the set is made only for a text that names one (most name none)
         commitment_regions: set[str] | None = None
@@ -457,7 +459,7 @@ class Linker(PlaceContext):
         for mention in mentions:
             place = mention.place
             links.add_place(links_of[place.kind][place.code], mention.start, mention.end)
-        self._topics(text, folded, topic_matches, mentions, links)
+        self._topics(text, folded, topic_matches, mentions, links, risk_words)
         return links.result
 
     def _place_mentions(
@@ -703,6 +705,7 @@ class Linker(PlaceContext):
         matches: list[Match],
         mentions: list[_Mention],
         links: _Links,
+        risk_words: list[Occurrence],
     ) -> None:
         if not matches:
             return
@@ -726,6 +729,7 @@ class Linker(PlaceContext):
             facilities,
             communes,
             Sentences(text),  # bounds found only if a sentence is asked for
+            risk_words,
         )
         for finding in findings:
             target = self._commitment_targets[finding.id]

@@ -18,10 +18,10 @@ does that this relies on (spacy/tokenizer.pyx, spacy/matcher/phrasematcher.pyx):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import pairwise
-from typing import Final, NamedTuple, final
+from typing import Final, NamedTuple, cast, final
 
 import ahocorasick_rs
 from spacy.matcher import PhraseMatcher
@@ -30,6 +30,12 @@ from spacy.tokens import Doc
 
 # A match: key, start and end (character offsets), number of tokens.
 Match = tuple[str, int, int, int]
+# An occurrence of a searched string: its index, start and end (character offsets).
+Occurrence = tuple[int, int, int]
+# A Match as the matcher builds it, of the search's own int objects for its start and end:
+# compiled, ints typed as such are native numbers, boxed anew (allocated) for every tuple made.
+_BoxedMatch = tuple[str, object, object, int]
+_Boxes = tuple[object, object, object]  # an Occurrence's int objects
 # Token spans, as (start, end) character offsets.
 _Spans = tuple[tuple[int, int], ...]
 
@@ -119,7 +125,7 @@ class OverlappingSearch:
                 [string.encode("latin-1") for string in strings], implementation=dfa
             )
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
+    def find(self, text: str) -> list[Occurrence]:
         """(string index, start, end) of each occurrence."""
         if self._in_latin1 is not None:
             try:
@@ -137,13 +143,16 @@ class FoldedPhraseMatcher:
     """Built once from (key, folded phrases) pairs and the keys that are places; called with a
     folded text, it returns what ``PhraseMatcher(vocab, attr="ORTH")`` holding the same phrases
     returns on that text's Doc, as character offsets plus the number of tokens: the matches of
-    places, then the others, in two lists (each in the PhraseMatcher's order)."""
+    places, then the others, in two lists (each in the PhraseMatcher's order). Other strings
+    (``also_found``) are looked for in the same pass, for another reader of the text: their
+    occurrences come as the search gives them, in a third list."""
 
     def __init__(
         self,
         tokenizer: Tokenizer,
         phrases: Iterable[tuple[str, Iterable[str]]],
         place_keys: AbstractSet[str] = frozenset(),
+        also_found: Sequence[str] = (),
     ) -> None:
         self.tokenizer = tokenizer
         self.phrases = [(key, list(texts)) for key, texts in phrases]
@@ -168,14 +177,16 @@ class FoldedPhraseMatcher:
             others = tuple(key for key in ordered if key not in place_keys)
             for string, spans in forms:
                 readings.setdefault(string, []).append(_Reading(spans, places, others))
-        self._forms: list[_Form] = []  # by the automaton's index
+        self._forms: list[_Form] = []  # by their index in the search, after the other strings
         for string, found in readings.items():
             whole = None
             if " ".join(string.split()) == string:  # no blank but single spaces between chunks
                 own = self._spans(string)
                 whole = next((reading for reading in found if reading.spans == own), None)
             self._forms.append(_Form(string, tuple(found), whole))
-        self._search = OverlappingSearch(list(readings))
+        # one pass for both: the other strings first, so their occurrences keep their index
+        self._also_count = len(also_found)
+        self._search = OverlappingSearch(list(also_found) + list(readings))
 
     def _hash_table_order(self, tokens: tuple[str, ...], keys: list[str]) -> tuple[str, ...]:
         """The order the PhraseMatcher gives keys added in this order for one phrase."""
@@ -186,15 +197,22 @@ class FoldedPhraseMatcher:
             matcher.add(key, [doc])
         return tuple(vocab.strings[match_id] for match_id, _, _ in matcher(doc))
 
-    def __call__(self, folded: str) -> tuple[list[Match], list[Match]]:
-        place_matches: list[Match] = []
-        other_matches: list[Match] = []
+    def __call__(self, folded: str) -> tuple[list[Match], list[Match], list[Occurrence]]:
+        place_matches: list[_BoxedMatch] = []
+        other_matches: list[_BoxedMatch] = []
+        also_found: list[object] = []
         size = len(folded)
         forms = self._forms
+        also_count = self._also_count
         long_stretch: list[_Stretch] = []  # the last long stretch of this text tokenized, if any
-        found = self._search.find(folded)
         last_start = last_end = -1  # the span of the last match kept
-        for index, start, end in found:
+        # each occurrence kept as the search made it (see _BoxedMatch), its ints read as numbers
+        for occurrence in cast("list[object]", self._search.find(folded)):
+            index, start, end = cast(Occurrence, occurrence)
+            if index < also_count:
+                also_found.append(occurrence)
+                continue
+            index -= also_count
             form = forms[index]
             reading = form.whole
             # most strings found are whole chunks, a space (or the text's edge) on each side:
@@ -206,19 +224,24 @@ class FoldedPhraseMatcher:
             if reading is None:
                 continue
             tokens = reading.tokens
+            _, start_box, end_box = cast(_Boxes, occurrence)
             # the PhraseMatcher's order, by start then end (the keys of one span in their
             # order): the search gives them by end, so most go last, and a few (a shorter
             # phrase inside a longer one) a little before
             if start > last_start or (start == last_start and end >= last_end):
                 for key in reading.place_keys:
-                    place_matches.append((key, start, end, tokens))
+                    place_matches.append((key, start_box, end_box, tokens))
                 for key in reading.other_keys:
-                    other_matches.append((key, start, end, tokens))
+                    other_matches.append((key, start_box, end_box, tokens))
                 last_start, last_end = start, end
             else:
-                _insert(place_matches, reading.place_keys, start, end, tokens)
-                _insert(other_matches, reading.other_keys, start, end, tokens)
-        return place_matches, other_matches
+                _insert(place_matches, reading.place_keys, start_box, end_box, tokens)
+                _insert(other_matches, reading.other_keys, start_box, end_box, tokens)
+        return (
+            cast("list[Match]", place_matches),
+            cast("list[Match]", other_matches),
+            cast("list[Occurrence]", also_found),
+        )
 
     def _reading_at(
         self,
@@ -314,13 +337,17 @@ class FoldedPhraseMatcher:
         return tuple((token.idx, token.idx + len(token.text)) for token in self.tokenizer(text))
 
 
-def _insert(matches: list[Match], keys: tuple[str, ...], start: int, end: int, tokens: int) -> None:
+def _insert(
+    matches: list[_BoxedMatch], keys: tuple[str, ...], start: object, end: object, tokens: int
+) -> None:
     """Put the matches of ``keys`` at [start, end) in ``matches`` (ordered by start, then end)
     where they keep them so: after those with the same span."""
     at = len(matches)
     while at:
         _, other_start, other_end, _ = matches[at - 1]
-        if other_start < start or (other_start == start and other_end <= end):
+        if cast(int, other_start) < cast(int, start) or (
+            cast(int, other_start) == cast(int, start) and cast(int, other_end) <= cast(int, end)
+        ):
             break
         at -= 1
     for key in keys:

@@ -23,7 +23,7 @@ from typing import Final, final
 
 from agenda.commitment_names import GENERIC_QUALIFIERS, own_name, works_on_existing
 from agenda.keywords import Keywords
-from agenda.link_match import OverlappingSearch
+from agenda.link_match import Occurrence
 from agenda.link_tokens import Sentences
 from agenda.register import Commitment
 from agenda.textnorm import fold
@@ -71,7 +71,10 @@ def _term_pattern(term: str, bounded: bool = True) -> str:
         return r"\s+".join(words)
 
     pieces = [part(p) for p in term.split("...")]
-    gap = r"(?:[^\w.!?;:\n]+\w+){0,8}?[^\w.!?;:\n]+"  # within one sentence
+    # within one sentence; the words between read possessively (a run of word characters, or
+    # of others, taken whole: the other kind follows each, so a shorter run never matched),
+    # which spares the backtracking through every word's letters when no term is there
+    gap = r"(?:[^\w.!?;:\n]++\w++){0,8}?[^\w.!?;:\n]+"
     return (r"(?<!\w)" if bounded else "") + gap.join(pieces) + r"(?!\w)"
 
 
@@ -220,7 +223,8 @@ def _openings_pattern(term_sets: Iterable[_Terms]) -> re.Pattern[str] | None:
 @final
 class _SiftedOpeningScan:
     """``_openings_pattern``'s (start, opening) over a whole text, looked for only where a term
-    may be. One pass in C (``OverlappingSearch``) finds the words of the terms, and the sieve
+    may be. One pass in C (Aho-Corasick, ``OverlappingSearch``) finds the words of the terms
+    (``strings``; the linker's phrase matcher finds them in its own pass), and the sieve
     (``_OpeningsSieve``) keeps the openings of the terms whose words are all there: none in
     most texts, one or two in the others. The same pass found where such an opening may stand:
     at the first word of one of its terms (a match starts with it), when all its terms' first
@@ -251,11 +255,11 @@ class _SiftedOpeningScan:
         index = {string: at for at, string in enumerate(strings)}
         self._opening_at: dict[int, str] = {index[literal]: key for key, literal in placed}
         self._sieve = _OpeningsSieve(needs, index)
-        self._words = OverlappingSearch(strings)
+        self.strings = strings  # the words to find in a text, by the numbers the scan reads
 
-    def openings(self, folded: str) -> list[tuple[int, str]]:
-        """(start, opening) of each opening in ``folded``, in the order of the text."""
-        hits = self._words.find(folded)
+    def openings(self, folded: str, hits: list[Occurrence]) -> list[tuple[int, str]]:
+        """(start, opening) of each opening in ``folded``, in the order of the text; ``hits``:
+        every occurrence of ``strings`` in it (number, start, end), in any order."""
         keys = self._sieve.keys({at for at, _, _ in hits})
         if not keys:
             return []  # no term's words all there: no term starts anywhere
@@ -303,7 +307,7 @@ class _OpeningsSieve:
 
     def __init__(self, needs: list[tuple[str, frozenset[str]]], index: dict[str, int]) -> None:
         """``needs``: each term's opening and words; ``index``: each word's number in the
-        search (``OverlappingSearch``) whose findings the sieve reads."""
+        search whose findings the sieve reads."""
         sought = [
             (key, frozenset(w for w in words if len(w) > _SIEVE_SHORT)) for key, words in needs
         ]
@@ -566,6 +570,8 @@ class RiskReader:
         self._trouble = _Terms(term for _, term in kinds)
         self._resolutions = _Terms(keywords.alert_resolutions)
         self._openings = _SiftedOpeningScan([self._trouble, self._resolutions])
+        # the strings ``read`` wants found in the text, by the number of each
+        self.strings: list[str] = self._openings.strings
         # "sin embargo, hay retrasos" is no negation
         self._negated = _TermSearch(keywords.alert_negations, r"(?!\W+embargo)(?:\W+\w+){0,2}\W*$")
         self._cue = _TermSearch(keywords.project_cues)  # searched in one sentence at a time
@@ -672,11 +678,13 @@ class RiskReader:
         facilities: list[tuple[set[str], int, int]],
         communes: list[tuple[str, int, int]],
         sentences: Sentences,
+        found: list[Occurrence],
     ) -> tuple[list[Finding], list[Hit]]:
         """``names``: (commitment id, start, end) of alias matches; ``facilities``: (commitment
         ids, start, end) of facility words; ``communes``: (code, start, end) of commune mentions;
         ``sentences``: the text's, ``around`` an offset the (start, end) of its sentence, the
-        same for every offset inside it. Returns the commitments found, in order of first
+        same for every offset inside it; ``found``: every occurrence of ``strings`` in
+        ``folded`` (number, start, end). Returns the commitments found, in order of first
         mention, and the trouble terms."""
         specific: set[str] = set()
         candidates: list[_Candidate] = []
@@ -729,7 +737,7 @@ class RiskReader:
             mentions.append(_Mention(commitment_id, start, end, sentence, paragraph, in_list))
         if not mentions:
             return [], []
-        return self._judge(folded, mentions, paragraphs, sentences)
+        return self._judge(folded, mentions, paragraphs, sentences, found)
 
     def _facility_candidates(
         self,
@@ -838,6 +846,7 @@ class RiskReader:
         mentions: list[_Mention],
         paragraphs: _Paragraphs,
         sentences: Sentences,
+        found: list[Occurrence],
     ) -> tuple[list[Finding], list[Hit]]:
         findings: dict[str, Finding] = {}
         for mention in mentions:
@@ -846,7 +855,7 @@ class RiskReader:
                 finding = findings[mention.id] = Finding(mention.id)
             finding.mentions.append((mention.start, mention.end))
         # one scan of the text for the openings of trouble and resolution terms both
-        openings = self._openings.openings(folded)
+        openings = self._openings.openings(folded, found)
         if not openings:
             return list(findings.values()), []  # no trouble or resolution term: no subject asked
         has_title = paragraphs.has_title

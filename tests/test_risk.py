@@ -370,7 +370,12 @@ def test_trouble_openings_scan_finds_what_the_plain_pattern_finds(
     scan = linker._risk._openings
     plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(text)]
     assert plain  # the texts do hold openings
-    assert scan.openings(text) == plain
+    assert scan.openings(text, _risk_words(linker, text)) == plain
+
+
+def _risk_words(linker: Linker, folded: str) -> list[tuple[int, int, int]]:
+    """The occurrences of risk's words in a text, found in the phrase matcher's pass."""
+    return linker._matcher(folded)[2]
 
 
 def _plain_openings(linker: Linker) -> re.Pattern[str]:
@@ -399,9 +404,10 @@ def test_trouble_openings_prefilter_passes_every_text_with_a_term(
     scan = linker._risk._openings
     folded = fold(text)
     plain = [(m.start(), m.group()) for m in _plain_openings(linker).finditer(folded)]
-    keys = scan._sieve.keys({at for at, _, _ in scan._words.find(folded)})
+    found = _risk_words(linker, folded)
+    keys = scan._sieve.keys({at for at, _, _ in found})
     assert bool(keys) is may_hold
-    assert scan.openings(folded) == plain
+    assert scan.openings(folded, found) == plain
     assert {key for _, key in plain} <= keys
 
 
@@ -442,7 +448,13 @@ def test_communes_read_in_any_order_and_a_datelines_spill_over(register_linker: 
 
     def read(order: list[tuple[str, int, int]]) -> tuple[list[tuple[object, ...]], list[Span]]:
         findings, hits = register_linker._risk.read(
-            text, folded, [], facilities, order, Sentences(text)
+            text,
+            folded,
+            [],
+            facilities,
+            order,
+            Sentences(text),
+            _risk_words(register_linker, folded),
         )
         return (
             [(f.id, f.mentions, f.at_risk, f.risk_kind, f.risk_sentences) for f in findings],
@@ -546,7 +558,8 @@ def test_trouble_openings_scan_on_random_words_finds_what_the_plain_pattern_find
     pattern = _plain_openings(linker)
     for _ in range(400):
         text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 12)))
-        assert scan.openings(text) == [(m.start(), m.group()) for m in pattern.finditer(text)], text
+        plain = [(m.start(), m.group()) for m in pattern.finditer(text)]
+        assert scan.openings(text, _risk_words(linker, text)) == plain, text
 
 
 def test_any_term_grouped_by_first_letter_finds_what_the_plain_alternation_finds(
@@ -589,6 +602,37 @@ def test_any_term_grouped_by_first_letter_finds_what_the_plain_alternation_finds
                     (grouped.search(text[begin:end]), expected.search(text[begin:end])),
                 ):
                     assert (found and found.span()) == (wanted and wanted.span()), (terms, text)
+
+
+def test_possessive_gap_matches_what_the_backtracking_one_matched(keywords: Keywords) -> None:
+    """A term in two parts ("contraloria ... objet*"): the words between them are read
+    possessively, with the same matches (spans) as the plain gap, at and from any place, on
+    words of the terms glued to each other, to letters and to signs."""
+    import random
+
+    from agenda.risk import _term_pattern
+
+    plain_gap = r"(?:[^\w.!?;:\n]+\w+){0,8}?[^\w.!?;:\n]+"
+    possessive_gap = r"(?:[^\w.!?;:\n]++\w++){0,8}?[^\w.!?;:\n]+"
+    terms = [
+        term for kind in keywords.alert_kinds.values() for term in kind.terms if "..." in term
+    ] + ["contraloria ... objet*", "obra* ... detenid*", "a ... b ... c*"]
+    words = sorted({w.rstrip("*") for t in terms for w in fold(t.replace("...", " ")).split()})
+    glue = [" ", " ", " ", "", "s", "a", ", ", ".", ";", "-", "_", "3", "ñ", "\n", " las ", "  "]
+    rng = random.Random(20261202)
+    for term in terms:
+        possessive = re.compile(_term_pattern(term))
+        assert possessive_gap in possessive.pattern
+        plain = re.compile(possessive.pattern.replace(possessive_gap, plain_gap))
+        for _ in range(300):
+            size = rng.randint(1, 14)
+            text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(size))
+            begin = rng.randint(0, len(text))
+            assert [m.span() for m in possessive.finditer(text, begin)] == [
+                m.span() for m in plain.finditer(text, begin)
+            ], (term, text)
+            found, wanted = possessive.match(text, begin), plain.match(text, begin)
+            assert (found and found.span()) == (wanted and wanted.span()), (term, text)
 
 
 def test_term_search_from_first_words_says_what_the_plain_search_says(keywords: Keywords) -> None:
@@ -774,5 +818,6 @@ def test_a_communes_sentence_counts_when_it_is_the_facilitys_or_a_dateline(
         [(ids, start, start + len("hospital"))],
         [("13402", at, at + 4)],
         Sentences(text),
+        _risk_words(register_linker, folded),
     )
     assert [f.id for f in findings] == (["hospital-buin-paine"] if found else [])
