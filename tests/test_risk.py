@@ -752,7 +752,7 @@ def test_terms_matched_as_one_alternation_per_opening_are_the_first_term_that_ma
     rng = random.Random(20261202)
     for _ in range(400):
         text = "".join(rng.choice(words) + rng.choice(glue) for _ in range(rng.randint(1, 12)))
-        openings = reader._openings.openings(text)
+        openings = reader._openings.openings(text, _risk_words(linker, text))
         for terms, listed in sets:
             by_opening: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
             for index, term in enumerate(listed):
