@@ -596,7 +596,7 @@ class Linker(PlaceContext):
             supported = {
                 m.place.region_code for m in candidates if m.tier in ("plain", "strong")
             } | commitment_regions
-        candidates = self._lists_vouch(folded, candidates)
+        self._lists_vouch(folded, candidates)
         mentions = []
         for mention in candidates:
             tier = mention.tier

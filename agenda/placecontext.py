@@ -219,8 +219,8 @@ class _Before:
         "word_end",
         "after_de",
         "window",
+        "start",
         "_folded",
-        "_start",
     )
 
     def __init__(
@@ -247,15 +247,15 @@ class _Before:
         self.word_end = word_end  # where ``word`` ends; 0 when there is no word
         self.after_de = after_de
         self.window = window  # where the words read begin: a word starting here may be cut
+        self.start = start  # where the mention starts: the words read end here
         self._folded = folded
-        self._start = start
 
     @property
     def words(self) -> list[str]:
         """The folded words before the mention, as ``rsplit(None, 4)`` gives them (with five, the
         first is the window's rest); ``before_phrases`` makes the phrases. Few rules read them:
         split only when one does."""
-        return self._folded[self.window : self._start].rsplit(None, 4)
+        return self._folded[self.window : self.start].rsplit(None, 4)
 
 
 def _before(text: str, folded: str, start: int, flags_of: dict[str, int]) -> _Before:
@@ -329,7 +329,7 @@ def _word_before(folded: str, at: int, window: int, before: _Before) -> tuple[in
     """``_last_word(folded, at, window)``, taken from what ``_before`` read when it read that
     word whole (its window did not cut it) and the word starts within ``window``: rules read
     back from a name the words it has read already, most often."""
-    if at == before._start:
+    if at == before.start:
         found_start, found = before.last_start, before.last
     elif at == before.last_start:
         found_start, found = before.second_start, before.second
@@ -608,7 +608,7 @@ class PlaceContext:
         # most windows hold none, and a search of a short stretch costs less than its words
         plurals = self._feature_plurals
         for plural in plurals:
-            if folded.find(plural, window, before._start) >= 0:
+            if folded.find(plural, window, before.start) >= 0:
                 break
         else:
             return False
@@ -765,7 +765,7 @@ class PlaceContext:
             if _OWN_AREA_GAP.fullmatch(folded, mention.end, candidates[index + 1].start):
                 mention.tier = "strong"
 
-    def _lists_vouch(self, folded: str, candidates: list[_Mention]) -> list[_Mention]:
+    def _lists_vouch(self, folded: str, candidates: list[_Mention]) -> None:
         """A doubtful name listed with sure places is a place.
 
         'Talcahuano, Hualpén, Penco y Tomé'.
@@ -780,8 +780,9 @@ class PlaceContext:
                     chains.append([index - 1, index])
             previous_end = mention.end
         if not chains:  # most texts list no places
-            return candidates
-        # (chains never share a mention: each chain's are read before any of them is changed)
+            return
+        # (in place: chains never share a mention, and each chain's are read before any of them
+        # is changed)
         for chain in chains:
             if any(candidates[i].tier in ("plain", "strong") for i in chain):
                 communes = sum(1 for i in chain if candidates[i].place.kind == "commune")
@@ -794,9 +795,5 @@ class PlaceContext:
                         else None
                     )
                     if twin is not None and communes >= 2:
-                        candidates[i] = _Mention(
-                            twin, mention.start, mention.end, mention.name, "strong"
-                        )
-                    else:
-                        mention.tier = "strong"
-        return candidates
+                        mention.place = twin
+                    mention.tier = "strong"
