@@ -45,6 +45,9 @@ _DATELINE: Final = re.compile(
     r"[^\s.!?]+(?:\s+[^\s.!?]+){0,3}:"
 )  # a headline's "Ovalle:", "Puerto Montt:"
 _CAPITALS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZÁÉÍÓÚÑ"
+# "el edificio del" antiguo hospital: words that may stand between an existing word and the name
+_BUILDING_WORDS: Final = ("edificio", "recinto", "inmueble", "establecimiento")
+_BUILDING_OF: Final = ("del", "de la", "de")  # in the pattern's order: "de la" before "de"
 _NAMED_FACILITY: Final = re.compile(
     r"[ \t]+[" + _CAPITALS + r"][\w-]+"
 )  # "hospital Gustavo Fricke": another one
@@ -592,11 +595,19 @@ class RiskReader:
             c.id: fold(own_name(c.title) or "") for c in keywords.commitments.values()
         }
         existing = _any_term(keywords.existing_words)
+        # an existing word, maybe then "edificio del" etc., right before the name
         self._existing_before = _TermSearch(
             keywords.existing_words,
-            r"\s+(?:(?:edificio|recinto|inmueble|establecimiento)\s+(?:del|de\s+la|de)\s+)?$",
+            r"\s+(?:(?:"
+            + "|".join(_BUILDING_WORDS)
+            + r")\s+(?:"
+            + "|".join(of.replace(" ", r"\s+") for of in _BUILDING_OF)
+            + r")\s+)?$",
         )
-        self._existing_last = _LastWord(keywords.existing_words, ("del", "de", "la"))
+        # (the last words that pattern may end with, before the name's blanks)
+        self._existing_last = _LastWord(
+            keywords.existing_words, {of.split()[-1] for of in _BUILDING_OF}
+        )
         self._existing_after = re.compile(r"\s+(?:" + existing + r")(?!\w)")
         self._commune_words = {
             c.id: {
